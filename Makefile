@@ -1,0 +1,46 @@
+# The one entry point. `make demo` and `make test` do all set-up on a fresh machine with Python 3.11.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DIR ?= demo-output
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install demo serve test lint typecheck bench audit clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev,postgres]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Build the demo organisation, run the whole flow, write $(DEMO_DIR)/report.html, then serve it.
+demo: $(STAMP)
+	$(BIN)/teamlens demo --out $(DEMO_DIR)
+	$(BIN)/teamlens serve --data-dir $(DEMO_DIR)/data --host $(HOST) --port $(PORT)
+
+serve: $(STAMP)
+	$(BIN)/teamlens serve --data-dir $(DEMO_DIR)/data --host $(HOST) --port $(PORT)
+
+## Install everything the tests need, then run them all.
+test: $(STAMP)
+	bash scripts/test-services.sh
+	$(BIN)/python -m pytest -n 2 -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+## The large statistical privacy runs (results go to docs/privacy-audit.md).
+audit: $(STAMP)
+	$(BIN)/python -m pytest tests/attacks -q --audit-large
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

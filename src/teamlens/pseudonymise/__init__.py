@@ -1,0 +1,11 @@
+"""Pseudonymisation at the edge: every identifier becomes a keyed HMAC before it is stored.
+
+Create the key once with :func:`create_key_file` (``teamlens init``), load it with
+:func:`load_key`, and give a :class:`Pseudonymiser` to the sources. For the key, see
+``key.py``; for the hash, ``hmac_pseudonym.py``.
+"""
+
+from teamlens.pseudonymise.hmac_pseudonym import Pseudonymiser, normalise_identifier
+from teamlens.pseudonymise.key import create_key_file, load_key
+
+__all__ = ["Pseudonymiser", "create_key_file", "load_key", "normalise_identifier"]

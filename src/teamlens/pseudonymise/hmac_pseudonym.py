@@ -1,0 +1,36 @@
+"""Keyed HMAC-SHA-256 pseudonyms: the only form in which a person's identity enters the store."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+
+def normalise_identifier(identifier: str) -> str:
+    """Canonical form of an address or id: trimmed and lower-cased, so one person hashes once."""
+    return identifier.strip().lower()
+
+
+class Pseudonymiser:
+    """Turns identifiers into stable pseudonyms under a secret key.
+
+    Without the key the pseudonyms cannot be recomputed from a staff list (attack A8); with a
+    different key every pseudonym differs. Identifiers seen before are answered from a cache,
+    which lives only in memory for one ingestion run.
+    """
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+        self._cache: dict[str, str] = {}
+
+    def __call__(self, identifier: str) -> str:
+        """The pseudonym of ``identifier`` (64 hex digits)."""
+        cached = self._cache.get(identifier)
+        if cached is None:
+            canonical = normalise_identifier(identifier)
+            cached = hmac.new(self._key, canonical.encode("utf-8"), hashlib.sha256).hexdigest()
+            self._cache[identifier] = cached
+        return cached
+
+    def __repr__(self) -> str:
+        return "Pseudonymiser(key=<hidden>)"

@@ -1,0 +1,56 @@
+"""The secret key behind every pseudonym: created once, kept outside the data folder."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from teamlens.errors import ConfigError
+
+KEY_BYTES = 32
+
+
+def create_key_file(path: Path) -> None:
+    """Write a new random key to ``path`` (owner-only permissions); refuses to overwrite one."""
+    if path.exists():
+        raise ConfigError(
+            f"A pseudonymisation key already exists at {path}.",
+            "Keep it: a new key would give everyone new pseudonyms. Delete it by hand only when "
+            "starting a new policy period on purpose.",
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secrets.token_hex(KEY_BYTES) + "\n")
+
+
+def parse_key(text: str, origin: str) -> bytes:
+    """Decode a key written as hex digits; ``origin`` names where it came from in errors."""
+    try:
+        key = bytes.fromhex(text.strip())
+    except ValueError:
+        raise ConfigError(
+            f"The pseudonymisation key in {origin} is not hexadecimal.",
+            "Create a fresh one with `teamlens init` (the old pseudonyms will not match).",
+        ) from None
+    if len(key) < 16:
+        raise ConfigError(
+            f"The pseudonymisation key in {origin} is {len(key)} bytes; at least 16 are needed.",
+            "Create a fresh one with `teamlens init`.",
+        )
+    return key
+
+
+def load_key(path: Path, env_value: str | None = None) -> bytes:
+    """Read the key from ``env_value`` when given, else from ``path``."""
+    if env_value:
+        return parse_key(env_value, "TEAMLENS_KEY")
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"No pseudonymisation key at {path}.",
+            "Run `teamlens init` to create one, or set TEAMLENS_KEY_FILE to where yours is.",
+        ) from None
+    return parse_key(text, str(path))
