@@ -7,7 +7,14 @@ that cross package boundaries are in ``facts.py``; what a release returns is in 
 """
 
 from teamlens.domain.budget import Rho
-from teamlens.domain.facts import AGGREGATE_SCHEMA, DIRECTORY_SCHEMA, FACT_KEY, FACT_SCHEMA, HEADCOUNT
+from teamlens.domain.facts import (
+    AGGREGATE_SCHEMA,
+    DIRECTORY_SCHEMA,
+    FACT_KEY,
+    FACT_SCHEMA,
+    HEADCOUNT,
+    NOISY_SCHEMA,
+)
 from teamlens.domain.metrics import METRICS, MetricDef, Unit, metric
 from teamlens.domain.policy import (
     DEFAULT_MIN_GROUP_SIZE,
@@ -32,6 +39,7 @@ __all__ = [
     "FACT_SCHEMA",
     "HEADCOUNT",
     "METRICS",
+    "NOISY_SCHEMA",
     "MIN_GROUP_SIZE_FLOOR",
     "Cadence",
     "Exclusions",

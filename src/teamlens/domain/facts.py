@@ -51,3 +51,15 @@ AGGREGATE_SCHEMA = pa.schema(
         pa.field("total", pa.int64(), nullable=False),
     ]
 )
+
+#: Noisy totals as released (and cached): the only per-group numbers that leave the engine.
+#: ``sigma`` is the standard deviation of the discrete Gaussian noise added to ``noisy_total``.
+NOISY_SCHEMA = pa.schema(
+    [
+        pa.field("group", pa.string(), nullable=False),
+        pa.field("window", pa.string(), nullable=False),
+        pa.field("metric", pa.string(), nullable=False),
+        pa.field("noisy_total", pa.int64(), nullable=False),
+        pa.field("sigma", pa.float64(), nullable=False),
+    ]
+)
