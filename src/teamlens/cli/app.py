@@ -1,0 +1,48 @@
+"""The `teamlens` command: thin wrappers over ``teamlens.services``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from teamlens.errors import TeamlensError
+
+app = typer.Typer(
+    name="teamlens",
+    help="Team-level collaboration insight that no one can turn into per-worker surveillance.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+policy_app = typer.Typer(help="Write, propose, approve and suspend processing policies.", no_args_is_help=True)
+audit_app = typer.Typer(help="Read and verify the hash-chained audit log.", no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
+app.add_typer(audit_app, name="audit")
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI, turning teamlens errors into a message, a hint and an exit code."""
+    from teamlens.cli import commands  # noqa: F401  (registers the commands)
+
+    try:
+        app(args=argv if argv is not None else sys.argv[1:], standalone_mode=False)
+    except TeamlensError as error:
+        err_console.print(Text.assemble(("Error: ", "bold red"), error.message), highlight=False)
+        if error.hint:
+            err_console.print(Text.assemble(("Hint: ", "yellow"), error.hint), highlight=False)
+        raise SystemExit(error.exit_code) from None
+    except click.exceptions.Exit as done:
+        raise SystemExit(done.exit_code) from None
+    except click.ClickException as usage:
+        usage.show()
+        raise SystemExit(usage.exit_code) from None
+    except click.exceptions.Abort:
+        err_console.print("Aborted.")
+        raise SystemExit(1) from None

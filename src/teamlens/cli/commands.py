@@ -1,0 +1,173 @@
+"""Commands for setting up, ingesting, releasing and reporting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from teamlens import services
+from teamlens.cli import policy_commands  # noqa: F401  (registers the policy commands)
+from teamlens.cli.app import app, audit_app, console
+from teamlens.cli.options import Actor, DataDir, Json, KeyFile
+from teamlens.cli.render import release_tables, to_json
+
+
+@app.command()
+def init(data_dir: DataDir = None, key_file: KeyFile = None) -> None:
+    """Create the data folder, the governance database and the pseudonymisation key."""
+    result = services.init(services.open_workspace(data_dir, key_file))
+    console.print(f"Data folder: {result.data_dir}")
+    if result.key_file:
+        state = "created" if result.key_created else "already present"
+        console.print(f"Pseudonymisation key: {result.key_file} ({state}; keep it outside the data folder)")
+    console.print("teamlens is off until a policy is approved: see `teamlens policy template`.")
+
+
+@app.command()
+def synth(
+    out: Annotated[Path, typer.Argument(help="Folder to write the exports to.")],
+    people: Annotated[int, typer.Option(help="Number of people.")] = 2000,
+    weeks: Annotated[int, typer.Option(help="Number of ISO weeks.")] = 26,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same files).")] = 7,
+    concealed: Annotated[bool, typer.Option(help="Write concealed 32-hex user names.")] = False,
+) -> None:
+    """Write a synthetic organisation's HR directory and Microsoft 365 usage reports."""
+    result = services.synthesise(out, people=people, weeks=weeks, seed=seed, concealed=concealed)
+    console.print(
+        f"Wrote {result.people} people in {result.teams} teams, {result.departments} departments, "
+        f"{result.divisions} divisions: {len(result.email_reports)} weeks of reports under {out}"
+    )
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Export files or folders to read.")],
+    data_dir: DataDir = None,
+    key_file: KeyFile = None,
+    actor: Actor = "admin",
+    json_output: Json = False,
+) -> None:
+    """Read exports into the store (refused until a policy is approved); each file is atomic."""
+    ws = services.open_workspace(data_dir, key_file)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True, disable=json_output) as progress:
+        task = progress.add_task("ingesting", total=None)
+
+        def on_file(path: Path, index: int, total: int) -> None:
+            progress.update(task, description=f"ingesting {path.name}", completed=index, total=total)
+
+        summary = services.ingest(ws, paths, actor=actor, on_file=on_file)
+    if json_output:
+        console.print_json(to_json(summary))
+        return
+    table = Table(title=f"Ingested {summary.rows:,} rows")
+    for column in ("file", "source", "status", "rows"):
+        table.add_column(column, justify="right" if column == "rows" else "left")
+    for outcome in summary.files:
+        table.add_row(outcome.path, outcome.source, outcome.status, f"{outcome.rows:,}")
+    console.print(table)
+    for note in sorted({note for outcome in summary.files for note in outcome.notes}):
+        console.print(f"[yellow]note:[/yellow] {note}", highlight=False)
+
+
+@app.command()
+def release(
+    report_id: Annotated[str, typer.Argument(help="A report id from the approved catalogue.")],
+    window: Annotated[list[str], typer.Option("--window", "-w", help="Window key, e.g. 2026-03.")],
+    metric: Annotated[list[str] | None, typer.Option("--metric", "-m", help="Only these metrics.")] = None,
+    data_dir: DataDir = None,
+    actor: Actor = "analyst",
+    json_output: Json = False,
+) -> None:
+    """Release a catalogue report: noisy team means with 95% intervals, charged to the ledger."""
+    ws = services.open_workspace(data_dir)
+    table = services.release(ws, report_id, window, metrics=metric, actor=actor)
+    if json_output:
+        console.print_json(to_json(table))
+        return
+    for grid in release_tables(table):
+        console.print(grid)
+    charge = "served from earlier releases at no cost" if table.rho_charged == 0 else (
+        f"charged ρ = {table.rho_charged:.4g} to the period's budget (release {table.release_id})"
+    )
+    console.print(f"{table.mechanism}; {charge}.")
+
+
+@app.command()
+def report(
+    out: Annotated[Path, typer.Option(help="Where to write the HTML report.")] = Path("report.html"),
+    data_dir: DataDir = None,
+) -> None:
+    """Write everything released so far as a self-contained HTML report (costs no budget)."""
+    ws = services.open_workspace(data_dir)
+    policy, tables = services.released_tables(ws)
+    services.write_report(policy, tables, out)
+    console.print(f"Wrote {out}")
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="Folder for the demo's data and report.")] = Path("demo-output"),
+    people: Annotated[int, typer.Option(help="Number of people.")] = 2000,
+    weeks: Annotated[int, typer.Option(help="Number of ISO weeks.")] = 26,
+) -> None:
+    """Build a demo organisation and run the whole flow: policy, approval, ingest, release, report."""
+    result = services.run_demo(out, people=people, weeks=weeks)
+    steps = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in result.timings.items())
+    console.print(
+        f"Demo organisation of {result.people:,} people: ingested {result.files} files "
+        f"({result.rows:,} rows), released {result.releases} reports ({steps})."
+    )
+    console.print(f"Policy: {result.policy_file}")
+    console.print(f"Report: [bold]{result.report}[/bold]")
+
+
+@app.command()
+def serve(
+    data_dir: DataDir = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the web app (released reports only) on HOST:PORT."""
+    import uvicorn
+
+    from teamlens.web import create_app
+
+    console.print(f"Serving teamlens on http://{host}:{port}/ (Ctrl-C to stop)")
+    uvicorn.run(create_app(services.open_workspace(data_dir)), host=host, port=port, log_level="warning")
+
+
+@audit_app.command("verify")
+def audit_verify(data_dir: DataDir = None) -> None:
+    """Check the audit log's hash chain; names the first broken entry."""
+    result = services.verify_audit(services.open_workspace(data_dir))
+    if result.ok:
+        console.print(f"Audit log intact: {result.entries} entries verified.")
+        return
+    console.print(f"[bold red]Audit log broken[/bold red] at entry {result.first_bad_seq}: {result.problem}")
+    raise typer.Exit(8)
+
+
+@audit_app.command("show")
+def audit_show(
+    data_dir: DataDir = None,
+    limit: Annotated[int, typer.Option(help="How many entries, newest first.")] = 50,
+    json_output: Json = False,
+) -> None:
+    """List the newest audit log entries (no personal data is ever in them)."""
+    entries = services.audit_entries(services.open_workspace(data_dir), limit=limit)
+    if json_output:
+        console.print_json(to_json(entries))
+        return
+    table = Table(title="Audit log")
+    for column in ("seq", "at", "actor", "action", "details"):
+        table.add_column(column)
+    for entry in entries:
+        table.add_row(str(entry.seq), entry.at.isoformat(), entry.actor, entry.action, to_json(entry.details))
+    console.print(table)
+
+

@@ -1,0 +1,54 @@
+"""Rich tables and JSON for what the commands print."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from typing import Any
+
+from rich.markup import escape
+from rich.table import Table
+
+from teamlens.domain import METRICS, ReleasedTable
+
+
+def to_json(value: Any) -> str:
+    """Dataclasses, dates and paths as indented JSON."""
+
+    def default(obj: Any) -> Any:
+        if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+            return dataclasses.asdict(obj)
+        if isinstance(obj, dt.date | dt.datetime):
+            return obj.isoformat()
+        return str(obj)
+
+    return json.dumps(value, default=default, indent=2, ensure_ascii=False)
+
+
+def release_tables(table: ReleasedTable) -> list[Table]:
+    """One Rich table per metric: groups down, windows across, mean ± half-interval in each cell."""
+    tables = []
+    for name in table.metrics:
+        definition = METRICS[name]
+        grid = Table(
+            title=f"{definition.label} — {definition.display_unit} per person per week, by {table.level}",
+            caption=f"95% intervals shown as ±; '<{table.min_group_size}' = fewer than "
+            f"{table.min_group_size} people, not shown",
+        )
+        grid.add_column(table.level)
+        for window in table.windows:
+            grid.add_column(window, justify="right")
+        cells = {(c.group, c.window): c for c in table.cells if c.metric == name}
+        for group in sorted({c.group for c in table.cells}):
+            row = [escape(group)]
+            for window in table.windows:
+                cell = cells.get((group, window))
+                if cell is None or cell.value is None or cell.lower is None or cell.upper is None:
+                    row.append(f"[dim]<{table.min_group_size}[/dim]")
+                else:
+                    half = (cell.upper - cell.lower) / 2
+                    row.append(f"{cell.value:.1f} ±{half:.1f}")
+            grid.add_row(*row)
+        tables.append(grid)
+    return tables
