@@ -20,7 +20,8 @@ class Pseudonymiser:
     """
 
     def __init__(self, key: bytes) -> None:
-        self._key = key
+        # Keying the HMAC once and copying it per identifier halves the cost of a cache miss.
+        self._keyed = hmac.new(key, digestmod=hashlib.sha256)
         self._cache: dict[str, str] = {}
 
     def __call__(self, identifier: str) -> str:
@@ -28,7 +29,9 @@ class Pseudonymiser:
         cached = self._cache.get(identifier)
         if cached is None:
             canonical = normalise_identifier(identifier)
-            cached = hmac.new(self._key, canonical.encode("utf-8"), hashlib.sha256).hexdigest()
+            mac = self._keyed.copy()
+            mac.update(canonical.encode("utf-8"))
+            cached = mac.hexdigest()
             self._cache[identifier] = cached
         return cached
 

@@ -1,0 +1,130 @@
+"""Connector for an HR directory export: who was in which team, department and place, and when.
+
+One row is one person's position over the half-open range [Valid From, Valid To); an empty
+Valid To means "still valid". ``Email`` and ``Manager Email`` are pseudonymised as they are read;
+``Employee ID``, ``Display Name`` and working-hours columns are recognised and dropped. Ranges of
+one person must not overlap, or the person would count in two groups in one window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from teamlens.domain import DIRECTORY_SCHEMA
+from teamlens.errors import InputFormatError
+from teamlens.sources.columns import dates, first_true, required_text, text
+from teamlens.sources.context import ReadContext, ReadReport
+from teamlens.sources.csv_table import CsvBatch, CsvLayout, CsvTable, normalise_header, sniff_header
+
+EMAIL = "Email"
+MANAGER = "Manager Email"
+VALID_FROM = "Valid From"
+VALID_TO = "Valid To"
+#: Grouping columns, by the DIRECTORY_SCHEMA field each one fills.
+GROUP_COLUMNS = {"team": "Team", "department": "Department", "division": "Division", "location": "Location"}
+
+HR_LAYOUT = CsvLayout(
+    describe="the header of an HR directory export",
+    documented="Email,Team,Valid From (required); Department,Division,Location,Manager Email,Valid To",
+    required=(EMAIL, "Team", VALID_FROM),
+    optional=("Department", "Division", "Location", MANAGER, VALID_TO),
+    ignored=("Employee ID", "Display Name", "Working Hours Start", "Working Hours End", "Time Zone"),
+    hint="Add the missing column to the HR export; column order and letter case do not matter.",
+)
+_NO_END = (1 << 31) - 1  # the last date32 day number: an open range ends after every date
+
+
+@dataclass(frozen=True)
+class HrDirectoryReader:
+    """Read an HR directory CSV into ``DIRECTORY_SCHEMA`` rows (a ``DirectoryReader``)."""
+
+    name: str = "hr_directory_csv"
+    description: str = (
+        "HR directory CSV: Email, Team, Valid From and optionally Department, Division, Location, "
+        "Manager Email, Valid To"
+    )
+
+    def sniff(self, path: Path) -> bool:
+        """True when the first line of ``path`` has the Email, Team and Valid From columns."""
+        names = sniff_header(path)
+        return names is not None and {normalise_header(n) for n in HR_LAYOUT.required} <= names
+
+    def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[pa.RecordBatch]:
+        """Yield directory rows from ``path``, refusing backwards or overlapping ranges."""
+        table = CsvTable(path, HR_LAYOUT, report)
+        excluded = pa.array(sorted(ctx.excluded_persons), pa.string())
+        # person → (first day, end day, data-row index) of each range seen: one entry per row
+        # of the directory, which grows with headcount, not with activity.
+        ranges: dict[str, list[tuple[int, int, int]]] = {}
+        for batch in table.batches(ctx.batch_rows):
+            report.rows_read += batch.num_rows
+            start = dates(batch, VALID_FROM)
+            end = (dates(batch, VALID_TO, optional=True) if table.has(VALID_TO)
+                   else pa.nulls(batch.num_rows, pa.date32()))
+            backwards = pc.less_equal(end, start)
+            if pc.any(backwards).as_py():
+                raise batch.fail(first_true(backwards), VALID_TO, "the range ends before it starts",
+                                 expected="a date after Valid From (the end date is exclusive)")
+            emails = required_text(batch, EMAIL, "an email address")
+            person = pa.array([ctx.pseudonymise(email) for email in emails.to_pylist()], pa.string())
+            keep = pc.invert(pc.is_in(person, value_set=excluded))
+            self._check_overlaps(batch, ranges, person, start, end, keep)
+            columns = {
+                "person": person,
+                "valid_from": start,
+                "valid_to": end,
+                "manager": self._managers(batch, ctx) if table.has(MANAGER) else None,
+                **{field: _group(batch, column) if table.has(column) else None
+                   for field, column in GROUP_COLUMNS.items()},
+            }
+            arrays = [
+                columns[field.name] if columns[field.name] is not None
+                else pa.nulls(batch.num_rows, field.type)
+                for field in DIRECTORY_SCHEMA
+            ]
+            rows = pa.RecordBatch.from_arrays(arrays, schema=DIRECTORY_SCHEMA).filter(keep)
+            report.rows_kept += rows.num_rows
+            report.people_seen = len(ranges)
+            if rows.num_rows:
+                yield rows
+
+    @staticmethod
+    def _managers(batch: CsvBatch, ctx: ReadContext) -> pa.Array:
+        return pa.array([ctx.pseudonymise(email) if email else None for email in text(batch, MANAGER)
+                         .to_pylist()], pa.string())
+
+    @staticmethod
+    def _check_overlaps(batch: CsvBatch, ranges: dict[str, list[tuple[int, int, int]]], person: pa.Array,
+                        start: pa.Array, end: pa.Array, keep: pa.Array) -> None:
+        starts = pc.cast(start, pa.int32()).to_pylist()
+        ends = pc.cast(end, pa.int32()).fill_null(_NO_END).to_pylist()
+        for row, (who, first, last, kept) in enumerate(
+            zip(person.to_pylist(), starts, ends, keep.to_pylist(), strict=True)
+        ):
+            if not kept:
+                continue
+            index = batch.first_row + row
+            earlier = ranges.setdefault(who, [])
+            for other_first, other_last, other_index in earlier:
+                if first < other_last and other_first < last:
+                    lines = batch.table.lines_of((other_index, index))
+                    raise InputFormatError(
+                        batch.table.path,
+                        f"this range overlaps the range on line {lines.get(other_index)} for the same person",
+                        line=lines.get(index), field=VALID_FROM,
+                        expected="one range per person on any date (Valid To is the next Valid From)",
+                    )
+            earlier.append((first, last, index))
+
+
+def _group(batch: CsvBatch, column: str) -> pa.Array:
+    values = text(batch, column)
+    return pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+
+
+HR_DIRECTORY = HrDirectoryReader()
