@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from teamlens.domain import METRICS, Exclusions, Policy, WorkingHours
@@ -25,6 +25,11 @@ class ReadContext:
     exclusions: Exclusions = field(default_factory=Exclusions)
     working_hours: WorkingHours = field(default_factory=WorkingHours)
     batch_rows: int = 65_536
+    person_working_hours: Mapping[str, WorkingHours] = field(default_factory=dict)
+
+    def working_hours_of(self, person: str) -> WorkingHours:
+        """The working pattern of the person with pseudonym ``person`` (the organisation's by default)."""
+        return self.person_working_hours.get(person, self.working_hours)
 
     def __post_init__(self) -> None:
         unknown = sorted(self.metrics - METRICS.keys())
