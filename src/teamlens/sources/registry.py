@@ -10,10 +10,20 @@ from typing import TypeVar
 import pluggy
 
 from teamlens.errors import ConfigError, InputFormatError
-from teamlens.sources import builtin, hookspecs
+import importlib
+
+from teamlens.sources import hookspecs
 from teamlens.sources.reader import DirectoryReader, SourceReader
 
 _Reader = TypeVar("_Reader", SourceReader, DirectoryReader)
+
+#: teamlens's own connector modules; each registers through the same hooks a third-party plugin uses.
+BUILTIN_PLUGINS = (
+    "teamlens.sources.builtin",
+    "teamlens.sources.builtin_messaging",
+    "teamlens.sources.builtin_files",
+    "teamlens.sources.builtin_cloud",
+)
 
 
 @functools.cache
@@ -21,7 +31,8 @@ def plugin_manager() -> pluggy.PluginManager:
     """The one plugin manager: built-in connectors plus every ``teamlens`` entry point installed."""
     manager = pluggy.PluginManager(hookspecs.PROJECT)
     manager.add_hookspecs(hookspecs)
-    manager.register(builtin, name="teamlens.builtin")
+    for module_name in BUILTIN_PLUGINS:
+        manager.register(importlib.import_module(module_name), name=module_name)
     try:
         manager.load_setuptools_entrypoints(hookspecs.PROJECT)
     except Exception as error:
