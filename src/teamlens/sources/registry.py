@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import importlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TypeVar
@@ -10,8 +11,6 @@ from typing import TypeVar
 import pluggy
 
 from teamlens.errors import ConfigError, InputFormatError
-import importlib
-
 from teamlens.sources import hookspecs
 from teamlens.sources.reader import DirectoryReader, SourceReader
 
