@@ -13,7 +13,7 @@ def synthesise(
     *,
     people: int = 2000,
     weeks: int = 26,
-    start: dt.date = dt.date(2026, 1, 5),
+    start: dt.date = dt.date(2025, 12, 29),
     seed: int = 7,
     concealed: bool = False,
 ) -> SynthResult:

@@ -22,7 +22,7 @@ class SynthConfig:
 
     people: int = 2000
     weeks: int = 26
-    start: date = date(2026, 1, 5)
+    start: date = date(2025, 12, 29)
     seed: int = 7
     domain: str = "example.org"
     concealed: bool = False

@@ -26,7 +26,7 @@ def make_org(tmp_path_factory: pytest.TempPathFactory) -> Callable[[SynthConfig]
 
 @pytest.fixture(scope="session")
 def org2000(make_org: Callable[[SynthConfig], Generated]) -> Generated:
-    """The default organisation: 2,000 people over 26 weeks from 2026-01-05 (includes Easter)."""
+    """The default organisation: 2,000 people over 26 weeks from 2025-12-29 (includes Easter)."""
     return make_org(SynthConfig())
 
 

@@ -1,0 +1,1 @@
+"""teamlens benchmarks: `make bench` runs them all and writes docs/benchmarks.md."""
