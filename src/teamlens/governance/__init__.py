@@ -1,1 +1,67 @@
-"""governance (being built)."""
+"""Governance: nothing is ingested or released until both parties have approved a policy.
+
+The typical flow: ``policy_template()`` gives a commented policy to edit; ``parse_policy(text,
+source)`` checks it strictly (unknown fields, purposes outside the closed list, a minimum group
+size under 5 are all errors) and returns it with the warnings people must read and its SHA-256.
+``GovernanceDB(url).propose(...)`` stores it; ``approve(...)`` by the employer and by the
+representative makes it active; either party can ``suspend(...)`` it alone. Every ingest and
+release path starts with ``require_active_policy(action)``, which re-verifies the stored text
+against both approvals and stops everything if the record was altered. A release is charged
+with ``record_release(...)``: the budget check, the ledger charge, the cached noisy cells and the
+audit entry commit in one transaction. ``verify_audit()`` re-walks the hash-chained log.
+
+For the policy file layout and its rules, see ``policy_file``; the example policy is in
+``policy_template``. For the database, see ``db`` (the one API), ``tables`` (the schema) and
+``migrate`` with ``migrations/`` (Alembic upgrades); the lifecycle is in ``policy_versions``,
+the budget ledger and release cache in ``ledger``, the hash chain in ``audit_log``, ingested
+inputs in ``ingestions``, workers' objections (R22) in ``objections``, and the returned values
+and state names in ``records``.
+"""
+
+from teamlens.governance.audit_log import GENESIS_HASH, canonical_json, entry_hash
+from teamlens.governance.db import SYSTEM_ACTOR, GovernanceDB
+from teamlens.governance.migrate import current_revision, upgrade
+from teamlens.governance.policy_file import (
+    PRIVACY_UNIT,
+    RECIPIENT_ROLES,
+    ParsedPolicy,
+    parse_policy,
+    policy_sha256,
+)
+from teamlens.governance.policy_template import policy_template
+from teamlens.governance.records import (
+    ActivePolicy,
+    Approval,
+    AuditEntry,
+    AuditVerification,
+    IngestionInfo,
+    Party,
+    PolicyState,
+    PolicyVersionInfo,
+    ReleaseInfo,
+)
+
+__all__ = [
+    "GENESIS_HASH",
+    "PRIVACY_UNIT",
+    "RECIPIENT_ROLES",
+    "SYSTEM_ACTOR",
+    "ActivePolicy",
+    "Approval",
+    "AuditEntry",
+    "AuditVerification",
+    "GovernanceDB",
+    "IngestionInfo",
+    "ParsedPolicy",
+    "Party",
+    "PolicyState",
+    "PolicyVersionInfo",
+    "ReleaseInfo",
+    "canonical_json",
+    "current_revision",
+    "entry_hash",
+    "parse_policy",
+    "policy_sha256",
+    "policy_template",
+    "upgrade",
+]

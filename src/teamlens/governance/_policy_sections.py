@@ -1,0 +1,55 @@
+"""Read the optional ``[exclusions]`` and ``[working_hours]`` tables of a policy."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+
+from teamlens.domain import Exclusions, WorkingHours
+from teamlens.governance._toml_reader import TomlTable
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_TIME = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
+
+
+def exclusions(table: TomlTable) -> Exclusions:
+    """Read the addresses and domains never counted; lower-cased, so matching ignores case."""
+    addresses = tuple(address.strip().lower() for address in table.strings("addresses", ()))
+    domains = tuple(domain.strip().lower().lstrip("@") for domain in table.strings("domains", ()))
+    for address in addresses:
+        if address.count("@") != 1 or address.startswith("@") or address.endswith("@"):
+            raise table.error("addresses", f"'{address}' is not an e-mail address")
+    for domain in domains:
+        if "@" in domain or "." not in domain:
+            raise table.error("domains", f"'{domain}' is not a domain such as union.example.org")
+    return Exclusions(addresses=addresses, domains=domains)
+
+
+def working_hours(table: TomlTable) -> WorkingHours:
+    """Read the working pattern after-hours metrics use; 09:00–17:30 Mon–Fri by default."""
+    default = WorkingHours()
+    start = _clock_time(table, "start", default.start)
+    end = _clock_time(table, "end", default.end)
+    if end <= start:
+        raise table.error("end", f"must be after start {start:%H:%M} (got {end:%H:%M})")
+    days = table.strings("days", [_DAYS[day] for day in default.days], non_empty=True)
+    for day in days:
+        if day not in _DAYS:
+            raise table.error("days", f"unknown day '{day}'", f"Days are: {', '.join(_DAYS)}.")
+    timezone = table.text("timezone", default.timezone)
+    try:
+        zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise table.error(
+            "timezone", f"unknown time zone '{timezone}'", "Use an IANA name such as Europe/London."
+        ) from None
+    return WorkingHours(start, end, tuple(sorted(_DAYS.index(day) for day in days)), timezone)
+
+
+def _clock_time(table: TomlTable, key: str, default: dt.time) -> dt.time:
+    value = table.text(key, f"{default:%H:%M}")
+    match = _TIME.fullmatch(value)
+    if not match:
+        raise table.error(key, f'expected a time such as "09:00" (got {value!r})')
+    return dt.time(int(match.group(1)), int(match.group(2)))

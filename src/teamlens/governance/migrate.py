@@ -1,0 +1,50 @@
+"""Bring a governance database to the current schema with ``upgrade(url)`` before opening it."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+
+from teamlens.governance.tables import metadata
+
+#: The revision that ``metadata.create_all`` builds (see ``migrations/versions``).
+CREATE_ALL_REVISION = "0001_initial"
+
+
+def _config(connection: sa.Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", "teamlens.governance:migrations")
+    config.attributes["connection"] = connection
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Apply every pending schema revision to the database at ``url`` (creating it if empty).
+
+    A database that ``GovernanceDB`` created with ``create_all`` (so without Alembic's version
+    table) is first marked as being at the revision ``create_all`` builds, then upgraded.
+    """
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            inspector = sa.inspect(connection)
+            unversioned = not inspector.has_table("alembic_version") and all(
+                inspector.has_table(name) for name in metadata.tables
+            )
+            if unversioned:
+                command.stamp(_config(connection), CREATE_ALL_REVISION)
+            command.upgrade(_config(connection), revision)
+    finally:
+        engine.dispose()
+
+
+def current_revision(url: str) -> str | None:
+    """Return the schema revision of the database at ``url``; ``None`` if never migrated."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()

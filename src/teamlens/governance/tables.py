@@ -1,0 +1,185 @@
+"""The governance database schema, in portable SQLAlchemy Core (SQLite by default, PostgreSQL too).
+
+The Alembic revisions under ``migrations/versions`` must build exactly this schema; a unit test
+compares them. Exact budgets are stored as numerator/denominator text so no database rounds
+them; timestamps are UTC. No table holds a worker's value; only ``objections`` holds pseudonyms.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from teamlens.domain import MIN_GROUP_SIZE_FLOOR
+from teamlens.governance.records import Party, PolicyState
+
+# Named constraints, so that migrations can refer to them on every database.
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+_ID = 64  # policy ids, report ids, release ids
+_HASH = 64  # hex SHA-256
+_NAME = 200  # people's account names and labels
+_EXACT = 200  # one side of an exact fraction, as decimal digits
+
+
+def _in(column: str, values: list[str]) -> str:
+    return f"{column} IN ({', '.join(repr(value) for value in values)})"
+
+
+policy_versions = sa.Table(
+    "policy_versions",
+    metadata,
+    sa.Column("policy_id", sa.String(_ID), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("title", sa.String(_NAME), nullable=False),
+    sa.Column("toml", sa.Text, nullable=False),
+    sa.Column("sha256", sa.String(_HASH), nullable=False),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("source", sa.String(_NAME), nullable=False),
+    sa.Column("proposed_by", sa.String(_NAME), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("state_changed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("min_group_size", sa.Integer, nullable=False),
+    # The database refuses a group-size floor under 5 even if the application is bypassed (A16c).
+    sa.CheckConstraint(f"min_group_size >= {MIN_GROUP_SIZE_FLOOR}", name="min_group_size_floor"),
+    sa.CheckConstraint("version >= 1", name="version_positive"),
+    sa.CheckConstraint(_in("state", [state.value for state in PolicyState]), name="state_known"),
+)
+
+# At most one version of any policy is active at a time, even under concurrent approvals.
+sa.Index(
+    "ux_policy_versions_one_active",
+    policy_versions.c.state,
+    unique=True,
+    sqlite_where=policy_versions.c.state == PolicyState.ACTIVE.value,
+    postgresql_where=policy_versions.c.state == PolicyState.ACTIVE.value,
+)
+
+approvals = sa.Table(
+    "approvals",
+    metadata,
+    sa.Column("policy_id", sa.String(_ID), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("party", sa.String(20), primary_key=True),
+    sa.Column("approver", sa.String(_NAME), nullable=False),
+    sa.Column("sha256", sa.String(_HASH), nullable=False),
+    sa.Column("approved_at", sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(
+        ["policy_id", "version"], ["policy_versions.policy_id", "policy_versions.version"]
+    ),
+    sa.CheckConstraint(_in("party", [party.value for party in Party]), name="party_known"),
+)
+
+releases = sa.Table(
+    "releases",
+    metadata,
+    sa.Column("release_id", sa.String(_ID), primary_key=True),
+    sa.Column("policy_id", sa.String(_ID), nullable=False),
+    sa.Column("policy_version", sa.Integer, nullable=False),
+    sa.Column("policy_sha256", sa.String(_HASH), nullable=False),
+    sa.Column("period_start", sa.Date, nullable=False),
+    sa.Column("report_id", sa.String(_ID), nullable=False),
+    sa.Column("spec_key", sa.String(_NAME), nullable=False),
+    sa.Column("windows", sa.Text, nullable=False),  # JSON list of window keys
+    sa.Column("metrics", sa.Text, nullable=False),  # JSON list of metric names
+    sa.Column("rho_numerator", sa.String(_EXACT), nullable=False),
+    sa.Column("rho_denominator", sa.String(_EXACT), nullable=False),
+    sa.Column("cells", sa.Integer, nullable=False),
+    sa.Column("released_by", sa.String(_NAME), nullable=False),
+    sa.Column("released_at", sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(
+        ["policy_id", "policy_version"], ["policy_versions.policy_id", "policy_versions.version"]
+    ),
+    sa.Index(None, "policy_id", "period_start", "report_id"),
+)
+
+ledger = sa.Table(
+    "ledger",
+    metadata,
+    sa.Column("entry_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("policy_id", sa.String(_ID), nullable=False),
+    sa.Column("period_start", sa.Date, nullable=False),
+    sa.Column(
+        "release_id", sa.String(_ID), sa.ForeignKey("releases.release_id"), nullable=False, unique=True
+    ),
+    sa.Column("rho_numerator", sa.String(_EXACT), nullable=False),
+    sa.Column("rho_denominator", sa.String(_EXACT), nullable=False),
+    sa.Column("charged_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index(None, "policy_id", "period_start"),
+)
+
+released_cells = sa.Table(
+    "released_cells",
+    metadata,
+    # The key makes a second release of the same cell impossible: asking again must use the cache.
+    sa.Column("policy_id", sa.String(_ID), primary_key=True),
+    sa.Column("period_start", sa.Date, primary_key=True),
+    sa.Column("report_id", sa.String(_ID), primary_key=True),
+    sa.Column("window_key", sa.String(16), primary_key=True),
+    sa.Column("metric", sa.String(_ID), primary_key=True),
+    sa.Column("group_key", sa.String(_NAME), primary_key=True),
+    sa.Column("noisy_total", sa.BigInteger, nullable=False),
+    sa.Column("sigma", sa.Double, nullable=False),
+    sa.Column("release_id", sa.String(_ID), sa.ForeignKey("releases.release_id"), nullable=False, index=True),
+)
+
+ingestions = sa.Table(
+    "ingestions",
+    metadata,
+    sa.Column("ingestion_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("content_hash", sa.String(_HASH), nullable=False, index=True),
+    sa.Column("source", sa.String(_ID), nullable=False),
+    sa.Column("label", sa.String(_NAME), nullable=False),
+    sa.Column("rows", sa.BigInteger, nullable=True),  # NULL: recorded after the fact, count unknown
+    sa.Column("ingested_by", sa.String(_NAME), nullable=False),
+    sa.Column("ingested_at", sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("rows >= 0", name="rows_not_negative"),
+)
+
+# Workers who objected (Art 21, R22): their pseudonyms are left out of every later aggregate.
+# The only per-person column in this database; never shown to analysts or written to the log.
+objections = sa.Table(
+    "objections",
+    metadata,
+    sa.Column("pseudonym", sa.String(_NAME), primary_key=True),
+    sa.Column("recorded_by", sa.String(_NAME), nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    # Text, not DateTime/JSON: the hash covers these exact strings, which no driver may reformat.
+    sa.Column("at", sa.String(40), nullable=False),
+    sa.Column("actor", sa.String(_NAME), nullable=False),
+    sa.Column("action", sa.String(_ID), nullable=False),
+    sa.Column("details", sa.Text, nullable=False),
+    sa.Column("prev_hash", sa.String(_HASH), nullable=False),
+    sa.Column("hash", sa.String(_HASH), nullable=False),
+)
+
+# One row naming the chain's last link. Appenders lock it, which serialises every governance
+# write (budget checks included) on PostgreSQL; verification compares it with the last entry.
+audit_head = sa.Table(
+    "audit_head",
+    metadata,
+    sa.Column("head_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("hash", sa.String(_HASH), nullable=False),
+    sa.CheckConstraint("head_id = 1", name="single_row"),
+)
+
+
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """Read a stored timestamp as aware UTC (SQLite hands timestamps back without a zone)."""
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)

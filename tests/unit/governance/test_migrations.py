@@ -1,0 +1,79 @@
+"""The Alembic revisions build exactly the schema ``GovernanceDB`` uses, with its safety constraints."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from teamlens.errors import ConfigError
+from teamlens.governance import GovernanceDB, Party, PolicyState, current_revision, upgrade
+from teamlens.governance.tables import metadata
+
+from .helpers import activate
+
+
+def schema_differences(url: str) -> list[object]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return list(compare_metadata(MigrationContext.configure(conn), metadata))
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_builds_the_models_schema(database_url: str) -> None:
+    assert current_revision(database_url) is None
+    upgrade(database_url)
+    assert current_revision(database_url) == "0001_initial"
+    assert schema_differences(database_url) == []
+    upgrade(database_url)  # a second run has nothing to do
+    assert current_revision(database_url) == "0001_initial"
+
+
+def test_a_migrated_database_works_and_keeps_its_constraints(database_url: str, template: str) -> None:
+    upgrade(database_url)
+    with GovernanceDB(database_url, create_tables=False) as db:
+        active = activate(db, template)
+        assert active.policy.min_group_size == 10
+        assert db.verify_audit().entries == 4
+    engine = sa.create_engine(database_url)
+    try:
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+            conn.execute(sa.text("UPDATE policy_versions SET min_group_size = 4"))
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+            conn.execute(sa.text("UPDATE policy_versions SET state = 'enabled'"))
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+            conn.execute(sa.text("UPDATE approvals SET party = 'manager'"))
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO audit_head (head_id, seq, hash) VALUES (2, 0, 'x')"))
+    finally:
+        engine.dispose()
+
+
+def test_a_database_made_by_create_all_is_adopted_by_alembic(database_url: str, template: str) -> None:
+    with GovernanceDB(database_url) as db:
+        activate(db, template)
+    assert current_revision(database_url) is None
+    upgrade(database_url)
+    assert current_revision(database_url) == "0001_initial"
+    with GovernanceDB(database_url, create_tables=False) as db:
+        [info] = db.policy_versions()
+        assert info.state is PolicyState.ACTIVE
+        assert {approval.party for approval in info.approvals} == set(Party)
+        assert db.verify_audit().ok
+
+
+def test_opening_an_unmigrated_database_without_creating_tables_says_what_to_do(database_url: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        GovernanceDB(database_url, create_tables=False)
+    assert "Cannot open the governance database" in caught.value.message
+    assert "teamlens init" in caught.value.hint
+
+
+def test_a_password_in_the_url_is_not_shown() -> None:
+    with pytest.raises(ConfigError) as caught:
+        GovernanceDB("postgresql+psycopg://ann:s3cret@127.0.0.1:1/none?connect_timeout=1")
+    assert "s3cret" not in str(caught.value)
+    assert "***" in caught.value.message
