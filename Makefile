@@ -27,8 +27,8 @@ serve: $(STAMP)
 
 ## Install everything the tests need, then run them all.
 test: $(STAMP)
-	bash scripts/test-services.sh
-	$(BIN)/python -m pytest -n 2 -q
+	bash scripts/test-services.sh > .test-services.env
+	set -a && . ./.test-services.env && set +a && $(BIN)/python -m pytest -n 2 -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

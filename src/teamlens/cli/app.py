@@ -18,7 +18,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-policy_app = typer.Typer(help="Write, propose, approve and suspend processing policies.", no_args_is_help=True)
+policy_app = typer.Typer(
+    help="Write, propose, approve and suspend processing policies.", no_args_is_help=True
+)
 audit_app = typer.Typer(help="Read and verify the hash-chained audit log.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
 app.add_typer(audit_app, name="audit")

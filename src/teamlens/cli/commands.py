@@ -91,8 +91,10 @@ def release(
         return
     for grid in release_tables(table):
         console.print(grid)
-    charge = "served from earlier releases at no cost" if table.rho_charged == 0 else (
-        f"charged ρ = {table.rho_charged:.4g} to the period's budget (release {table.release_id})"
+    charge = (
+        "served from earlier releases at no cost"
+        if table.rho_charged == 0
+        else (f"charged ρ = {table.rho_charged:.4g} to the period's budget (release {table.release_id})")
     )
     console.print(f"{table.mechanism}; {charge}.")
 
@@ -169,5 +171,3 @@ def audit_show(
     for entry in entries:
         table.add_row(str(entry.seq), entry.at.isoformat(), entry.actor, entry.action, to_json(entry.details))
     console.print(table)
-
-

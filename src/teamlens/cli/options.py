@@ -13,7 +13,9 @@ DataDir = Annotated[
 ]
 KeyFile = Annotated[
     Path | None,
-    typer.Option("--key-file", envvar="TEAMLENS_KEY_FILE", help="Pseudonymisation key file (outside the data)."),
+    typer.Option(
+        "--key-file", envvar="TEAMLENS_KEY_FILE", help="Pseudonymisation key file (outside the data)."
+    ),
 ]
 Json = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")]
 Actor = Annotated[str, typer.Option("--as", help="Who is acting (recorded in the audit log).")]

@@ -56,7 +56,9 @@ def approve(
     data_dir: DataDir = None,
 ) -> None:
     """Approve a policy version for one party; it becomes active once both parties have approved."""
-    info = services.approve(services.open_workspace(data_dir), policy_id, version, party=party.value, approver=name)
+    info = services.approve(
+        services.open_workspace(data_dir), policy_id, version, party=party.value, approver=name
+    )
     console.print(f"Policy {info.policy_id} version {info.version} is now {info.state}.")
 
 
@@ -83,8 +85,15 @@ def show(data_dir: DataDir = None, json_output: Json = False) -> None:
         console.print_json(to_json(active))
         return
     policy = active.policy
-    console.print(f"[bold]{policy.title}[/bold] — {policy.policy_id} v{policy.version}, sha256 {active.sha256}")
+    console.print(
+        f"[bold]{policy.title}[/bold] — {policy.policy_id} v{policy.version}, sha256 {active.sha256}"
+    )
     console.print(f"Purpose: {policy.purpose.value}; period {policy.period_start} to {policy.period_end}")
-    console.print(f"Budget ρ = {float(policy.rho):.4g} per person for the period; minimum group {policy.min_group_size}")
+    console.print(
+        f"Budget ρ = {float(policy.rho):.4g} per person for the period; minimum group {policy.min_group_size}"
+    )
     for report in policy.reports:
-        console.print(f"  report {report.report_id}: {', '.join(report.metrics)} by {report.level}, each {report.cadence}")
+        console.print(
+            f"  report {report.report_id}: {', '.join(report.metrics)} "
+            f"by {report.level}, each {report.cadence}"
+        )

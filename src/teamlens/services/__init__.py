@@ -6,10 +6,10 @@ was released. For the parts, see ``workspace.py`` (opening an installation), ``i
 ``release.py``, ``policy.py``, ``report_document.py``, ``synthetic.py`` and ``demo.py``.
 """
 
+from teamlens.services.audit import audit_entries, verify_audit
 from teamlens.services.demo import DemoResult, run_demo
 from teamlens.services.ingest import FileOutcome, IngestSummary, ingest
 from teamlens.services.policy import active, approve, propose, suspend, template
-from teamlens.services.audit import audit_entries, verify_audit
 from teamlens.services.release import release, release_standard_reports, released_tables, tables_as_json
 from teamlens.services.report_document import build_context, render_report, write_report
 from teamlens.services.setup import InitResult, init
@@ -22,12 +22,13 @@ __all__ = [
     "IngestSummary",
     "InitResult",
     "Workspace",
-    "open_workspace",
     "active",
     "approve",
+    "audit_entries",
     "build_context",
     "ingest",
     "init",
+    "open_workspace",
     "propose",
     "release",
     "release_standard_reports",
@@ -39,6 +40,5 @@ __all__ = [
     "tables_as_json",
     "template",
     "verify_audit",
-    "audit_entries",
     "write_report",
 ]

@@ -12,8 +12,10 @@ from teamlens.domain import DIRECTORY_SCHEMA, Policy
 from teamlens.errors import InputFormatError, PolicyError
 from teamlens.services.workspace import Workspace
 from teamlens.sources import (
+    DirectoryReader,
     ReadContext,
     ReadReport,
+    SourceReader,
     content_hash,
     detect_directory,
     detect_source,
@@ -26,7 +28,7 @@ class FileOutcome:
 
     path: str
     source: str
-    status: str  # "ingested" or "already ingested"
+    status: str  # "ingested", "already ingested" or "skipped"
     rows: int
     notes: tuple[str, ...]
 
@@ -43,16 +45,18 @@ class IngestSummary:
         return sum(outcome.rows for outcome in self.files)
 
 
-def _expand(paths: Sequence[Path]) -> list[Path]:
-    files: list[Path] = []
+def _expand(paths: Sequence[Path]) -> tuple[list[Path], list[Path]]:
+    """Files named directly, and files found inside named folders."""
+    named: list[Path] = []
+    found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")))
+            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")))
         elif path.exists():
-            files.append(path)
+            named.append(path)
         else:
             raise InputFormatError(path, "no such file or folder", hint="Check the path you gave.")
-    return files
+    return named, found
 
 
 def _context(ws: Workspace, policy: Policy) -> ReadContext:
@@ -79,40 +83,82 @@ def ingest(
     """
     active = ws.governance.require_active_policy("ingest data")
     policy = active.policy
-    files = _expand(paths)
+    named, found = _expand(paths)
+    # A file named on the command line must be readable; inside a folder, files no connector
+    # recognises (a README, a manifest) are passed over and counted in a note.
+    readers: dict[Path, _Chosen] = {}
+    for path in named:
+        chosen = _reader_for(path, required=True)
+        assert chosen is not None  # required=True raises instead
+        readers[path] = chosen
+    skipped = 0
+    for path in found:
+        maybe = _reader_for(path, required=False)
+        if maybe is None:
+            skipped += 1
+        else:
+            readers[path] = maybe
+    for path, chosen in readers.items():
+        _check_allowed(path, chosen.reader.name, policy)
     ctx = _context(ws, policy)
-    ordered = sorted(files, key=lambda p: (0 if _directory_reader(p) else 1, str(p)))
+    ordered = sorted(readers, key=lambda p: (0 if readers[p].directory else 1, str(p)))
     outcomes = []
     for index, path in enumerate(ordered):
         if on_file:
             on_file(path, index, len(ordered))
-        outcomes.append(_ingest_one(ws, path, policy, ctx, actor))
+        outcomes.append(_ingest_one(ws, path, readers[path], ctx, actor))
+    if skipped:
+        note = f"passed over {skipped} files no connector recognises"
+        outcomes.append(FileOutcome("(folders)", "-", "skipped", 0, (note,)))
     return IngestSummary(tuple(outcomes))
 
 
-def _directory_reader(path: Path):  # type: ignore[no-untyped-def]
+@dataclass(frozen=True)
+class _Chosen:
+    """The connector that recognised a file, and whether it reads a directory (HR) export."""
+
+    reader: SourceReader | DirectoryReader
+    directory: bool
+
+
+def _reader_for(path: Path, *, required: bool) -> _Chosen | None:
     try:
-        return detect_directory(path)
+        return _Chosen(detect_directory(path), directory=True)
     except InputFormatError:
+        pass
+    try:
+        return _Chosen(detect_source(path), directory=False)
+    except InputFormatError:
+        if required:
+            raise
         return None
 
 
-def _ingest_one(ws: Workspace, path: Path, policy: Policy, ctx: ReadContext, actor: str) -> FileOutcome:
-    digest = content_hash(path)
-    directory_reader = _directory_reader(path)
-    reader = directory_reader or detect_source(path)
-    if reader.name not in policy.sources:
+def _check_allowed(path: Path, source: str, policy: Policy) -> None:
+    if source not in policy.sources:
         raise PolicyError(
-            f"{path}: this is a '{reader.name}' export, which the approved policy does not list as a source.",
-            f"Either leave the file out, or agree a policy version whose sources include '{reader.name}'.",
+            f"{path}: this is a '{source}' export, which the approved policy does not list as a source. "
+            "Nothing was ingested.",
+            f"Either leave the file out, or agree a policy version whose sources include '{source}'.",
         )
+
+
+def _ingest_one(
+    ws: Workspace,
+    path: Path,
+    chosen: _Chosen,
+    ctx: ReadContext,
+    actor: str,
+) -> FileOutcome:
+    digest = content_hash(path)
+    reader = chosen.reader
     label = f"{reader.name}:{digest[:12]}"
     if ws.store.has_batch(digest):
         ws.governance.ensure_ingestion_recorded(digest, reader.name, label, actor)
         return FileOutcome(str(path), reader.name, "already ingested", 0, ())
     report = ReadReport()
-    if directory_reader is not None:
-        batches = list(directory_reader.read(path, ctx, report))
+    if chosen.directory:
+        batches = list(reader.read(path, ctx, report))
         table = pa.Table.from_batches(batches, schema=DIRECTORY_SCHEMA)
         summary = ws.store.commit(content_hash=digest, source=reader.name, label=label, directory=table)
         rows = table.num_rows
@@ -120,6 +166,6 @@ def _ingest_one(ws: Workspace, path: Path, policy: Policy, ctx: ReadContext, act
         summary = ws.store.commit(
             content_hash=digest, source=reader.name, label=label, facts=reader.read(path, ctx, report)
         )
-        rows = summary.rows
+        rows = summary.rows_received - summary.duplicate_keys
     ws.governance.record_ingestion(digest, reader.name, label, rows, actor)
     return FileOutcome(str(path), reader.name, "ingested", rows, tuple(report.notes))

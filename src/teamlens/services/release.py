@@ -77,7 +77,9 @@ def release(
     return assemble(policy, spec, cells, release_id=release_id, released_at=_now(), rho_charged=charged)
 
 
-def release_standard_reports(ws: Workspace, *, actor: str, through: dt.date | None = None) -> list[ReleasedTable]:
+def release_standard_reports(
+    ws: Workspace, *, actor: str, through: dt.date | None = None
+) -> list[ReleasedTable]:
     """Release every catalogue report for every window of the period that has ended by ``through``."""
     policy = ws.governance.require_active_policy("release statistics").policy
     cutoff = through or dt.date.today()
@@ -110,7 +112,11 @@ def released_tables(ws: Workspace) -> tuple[Policy, list[ReleasedTable]]:
 def tables_as_json(policy: Policy, tables: list[ReleasedTable]) -> dict[str, object]:
     """Released tables as plain JSON-ready data: cells with intervals, never a headcount."""
     return {
-        "policy": {"id": policy.policy_id, "version": policy.version, "min_group_size": policy.min_group_size},
+        "policy": {
+            "id": policy.policy_id,
+            "version": policy.version,
+            "min_group_size": policy.min_group_size,
+        },
         "reports": [
             {
                 "report_id": table.report_id,

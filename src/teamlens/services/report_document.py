@@ -90,7 +90,7 @@ def _chart_svg(cells: tuple[ReleasedCell, ...], unit: str) -> str | None:
     groups = {cell.group for cell in cells}
     if not shown or len(groups) > MAX_CHARTED_GROUPS:
         return None
-    data = alt.Data(
+    data = alt.Data(  # type: ignore[no-untyped-call]
         values=[
             {"group": c.group, "window": c.window, "value": c.value, "lower": c.lower, "upper": c.upper}
             for c in shown
@@ -103,8 +103,10 @@ def _chart_svg(cells: tuple[ReleasedCell, ...], unit: str) -> str | None:
         tooltip=["group:N", "window:O", "value:Q", "lower:Q", "upper:Q"],
     )
     bars = base.mark_rule(strokeWidth=2, opacity=0.6).encode(x="window:O", y="lower:Q", y2="upper:Q")
-    chart = (bars + points).properties(width=150, height=110).facet(
-        facet=alt.Facet("group:N", title=None), columns=5
+    chart = (
+        (bars + points)
+        .properties(width=150, height=110)
+        .facet(facet=alt.Facet("group:N", title=None), columns=5)
     )
     svg: str = vl_convert.vegalite_to_svg(chart.to_json())
     return svg

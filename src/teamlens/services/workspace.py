@@ -38,9 +38,6 @@ class Workspace:
 
 def open_workspace(data_dir: Path | None = None, key_file: Path | None = None) -> Workspace:
     """Open the installation from the environment's settings, overriding the folders given."""
-    overrides: dict[str, Path] = {}
-    if data_dir is not None:
-        overrides["data_dir"] = data_dir
-    if key_file is not None:
-        overrides["key_file"] = key_file
-    return Workspace(Settings(**overrides))
+    settings = Settings()
+    changes = {"data_dir": data_dir, "key_file": key_file}
+    return Workspace(settings.model_copy(update={k: v for k, v in changes.items() if v is not None}))

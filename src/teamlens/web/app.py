@@ -19,7 +19,8 @@ _SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 
-_OFF_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>teamlens is off</title></head>
+_OFF_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>teamlens is off</title></head>
 <body style="font-family:system-ui;max-width:720px;margin:40px auto"><h1>teamlens is off</h1>
 <p>No processing policy has been approved by both the employer and workers' representatives,
 so nothing is collected and nothing is released.</p></body></html>"""
