@@ -36,9 +36,13 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv if argv is not None else sys.argv[1:], standalone_mode=False)
     except TeamlensError as error:
-        err_console.print(Text.assemble(("Error: ", "bold red"), error.message), highlight=False)
+        err_console.print(
+            Text.assemble(("Error: ", "bold red"), error.message), highlight=False, soft_wrap=True
+        )
         if error.hint:
-            err_console.print(Text.assemble(("Hint: ", "yellow"), error.hint), highlight=False)
+            err_console.print(
+                Text.assemble(("Hint: ", "yellow"), error.hint), highlight=False, soft_wrap=True
+            )
         raise SystemExit(error.exit_code) from None
     except click.exceptions.Exit as done:
         raise SystemExit(done.exit_code) from None

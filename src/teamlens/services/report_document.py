@@ -85,7 +85,7 @@ def guarantee_sentence(epsilon: float, delta: float, min_group_size: int) -> str
     )
 
 
-def _chart_svg(cells: tuple[ReleasedCell, ...], unit: str) -> str | None:
+def _chart_svg(cells: tuple[ReleasedCell, ...]) -> str | None:
     shown = [cell for cell in cells if not cell.suppressed]
     groups = {cell.group for cell in cells}
     if not shown or len(groups) > MAX_CHARTED_GROUPS:
@@ -99,7 +99,7 @@ def _chart_svg(cells: tuple[ReleasedCell, ...], unit: str) -> str | None:
     base = alt.Chart(data)
     points = base.mark_point(filled=True, size=40).encode(
         x=alt.X("window:O", title=None),
-        y=alt.Y("value:Q", title=f"{unit} per person per week"),
+        y=alt.Y("value:Q", title="per person per week"),
         tooltip=["group:N", "window:O", "value:Q", "lower:Q", "upper:Q"],
     )
     bars = base.mark_rule(strokeWidth=2, opacity=0.6).encode(x="window:O", y="lower:Q", y2="upper:Q")
@@ -115,7 +115,8 @@ def _chart_svg(cells: tuple[ReleasedCell, ...], unit: str) -> str | None:
 def _section(table: ReleasedTable, policy: Policy) -> ReportSection:
     report = policy.report(table.report_id)
     metrics = []
-    for name in table.metrics:
+    # Show metrics in the order the catalogue lists them, which is the order people agreed on.
+    for name in sorted(table.metrics, key=report.metrics.index):
         definition = METRICS[name]
         cells = tuple(sorted((c for c in table.cells if c.metric == name), key=lambda c: (c.group, c.window)))
         metrics.append(
@@ -123,7 +124,7 @@ def _section(table: ReleasedTable, policy: Policy) -> ReportSection:
                 metric=name,
                 label=definition.label,
                 unit=definition.display_unit,
-                chart_svg=_chart_svg(cells, definition.display_unit),
+                chart_svg=_chart_svg(cells),
                 rows=cells,
             )
         )

@@ -26,14 +26,19 @@ _OFF_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 so nothing is collected and nothing is released.</p></body></html>"""
 
 
+def _workspace(request: Request) -> services.Workspace:
+    workspace: services.Workspace = request.app.state.workspace
+    return workspace
+
+
+#: The installation this app serves, as a typed dependency.
+CurrentWorkspace = Annotated[services.Workspace, Depends(_workspace)]
+
+
 def create_app(ws: services.Workspace) -> FastAPI:
     """The FastAPI application serving one installation."""
     app = FastAPI(title="teamlens", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
-
-    def workspace() -> services.Workspace:
-        return ws
-
-    CurrentWorkspace = Annotated[services.Workspace, Depends(workspace)]
+    app.state.workspace = ws
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]

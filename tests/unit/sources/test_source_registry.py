@@ -65,17 +65,19 @@ def registered() -> Iterator[list[object]]:
 
 def test_builtins_are_registered_through_the_hook() -> None:
     assert plugin_manager().is_registered(builtin_plugin)
-    assert source_names() == ["m365_email_activity", "m365_teams_activity"]
-    assert directory_names() == ["hr_directory_csv"]
+    assert source_names()[:2] == ["m365_email_activity", "m365_teams_activity"]
+    assert "hr_directory_csv" in directory_names()
     assert isinstance(get_source("m365_teams_activity"), SourceReader)
     assert isinstance(get_directory("hr_directory_csv"), DirectoryReader)
 
 
 def test_a_third_party_plugin_appears_and_is_detected(tmp_path: Path, registered: list[object]) -> None:
     plugin = FakePlugin()
+    before = source_names()
+    assert "fake_source" not in before
     plugin_manager().register(plugin)
     registered.append(plugin)
-    assert source_names() == ["m365_email_activity", "m365_teams_activity", "fake_source"]
+    assert source_names() == [*before, "fake_source"]
     assert get_source("fake_source").name == "fake_source"
     path = tmp_path / "x.fake"
     path.write_text("anything")

@@ -1,0 +1,67 @@
+"""The command line: thin wrappers whose errors end in a message, a hint and an exit code."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from teamlens.cli import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("TEAMLENS_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("TEAMLENS_KEY_FILE", str(tmp_path / "key" / "pseudonym.key"))
+    monkeypatch.setenv("COLUMNS", "200")
+    return tmp_path
+
+
+def test_template_prints_a_policy_that_parses(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "policy", "template")
+    assert code == 0
+    assert tomllib.loads(out)["policy"]["min_group_size"] >= 5
+
+
+def test_ingest_without_a_policy_exits_3_with_a_hint(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "init")[0] == 0
+    code, _, err = run(capsys, "ingest", str(env))
+    assert code == 3
+    assert "no approved policy" in err and "Hint:" in err and "teamlens policy propose" in err
+
+
+def test_the_whole_flow_through_the_cli(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "init")[0] == 0
+    assert run(capsys, "synth", str(env / "exports"), "--people", "120", "--weeks", "5")[0] == 0
+    policy = env / "policy.toml"
+    policy.write_text(run(capsys, "policy", "template")[1])
+    code, out, _ = run(capsys, "policy", "propose", str(policy))
+    assert code == 0 and "version 1" in out
+    policy_id = tomllib.loads(policy.read_text())["policy"]["id"]
+    code, out, _ = run(capsys, "policy", "approve", policy_id, "1", "--party", "employer", "--name", "HR")
+    assert "proposed" in out or "approved" in out
+    code, out, _ = run(capsys, "policy", "approve", policy_id, "1", "--party", "representative", "--name", "Rep")
+    assert "active" in out
+    code, out, _ = run(capsys, "ingest", str(env / "exports"))
+    assert code == 0 and "ingested" in out
+    code, out, _ = run(capsys, "release", "department-monthly", "-w", "2026-01", "-m", "emails_sent")
+    assert code == 0 and "Emails sent" in out and "±" in out and "charged ρ" in out
+    code, out, _ = run(capsys, "release", "department-monthly", "-w", "2026-01", "-m", "emails_sent")
+    assert "at no cost" in out
+    code, _, err = run(capsys, "release", "person-weekly", "-w", "2026-01")
+    assert code == 6 and "person-weekly" in err
+    code, out, _ = run(capsys, "report", "--out", str(env / "r.html"))
+    assert code == 0 and (env / "r.html").read_text().count("<svg") >= 1
+    code, out, _ = run(capsys, "audit", "verify")
+    assert code == 0 and "intact" in out

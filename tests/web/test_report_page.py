@@ -1,0 +1,59 @@
+"""The web app serves released team-level reports only, with strict headers, and is off by default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from teamlens import services
+from teamlens.web import create_app
+
+from ..integration.flow_support import Org, build_org
+
+
+@pytest.fixture(scope="module")
+def org(tmp_path_factory: pytest.TempPathFactory) -> Org:
+    built = build_org(tmp_path_factory.mktemp("web"), people=200, weeks=10)
+    services.ingest(built.ws, [built.exports], actor="admin")
+    services.release(built.ws, "department-monthly", ["2026-01", "2026-02"], actor="analyst")
+    services.release(built.ws, "team-quarterly", ["2026-Q1"], actor="analyst")
+    return built
+
+
+def test_report_page_shows_released_figures_with_intervals_and_the_guarantee(org: Org) -> None:
+    response = TestClient(create_app(org.ws)).get("/")
+    assert response.status_code == 200
+    page = response.text
+    assert "Departments, month by month" in page and "Teams, quarter by quarter" in page
+    assert "95% interval" in page and "<svg" in page
+    assert "fewer than 10 people" in page  # some of the 3–40 person teams are suppressed
+    assert "Not for decisions about individuals" in page
+    assert "ε = " in page and "ρ = " in page
+    assert "<script" not in page  # self-contained, nothing runs
+
+
+def test_every_response_carries_strict_security_headers(org: Org) -> None:
+    response = TestClient(create_app(org.ws)).get("/")
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_the_json_api_has_cells_and_intervals_but_no_headcount(org: Org) -> None:
+    data = TestClient(create_app(org.ws)).get("/api/releases").json()
+    cells = [cell for report in data["reports"] for cell in report["cells"]]
+    assert cells and all(set(cell) == {"group", "window", "metric", "value", "lower", "upper", "suppressed"}
+                         for cell in cells)
+    assert all(cell["value"] is None for cell in cells if cell["suppressed"])
+    assert "headcount" not in {cell["metric"] for cell in cells}
+
+
+def test_without_an_approved_policy_the_app_says_it_is_off(tmp_path: Path) -> None:
+    org = build_org(tmp_path, people=20, weeks=1, approve=False)
+    client = TestClient(create_app(org.ws))
+    page = client.get("/")
+    assert page.status_code == 409 and "teamlens is off" in page.text
+    api = client.get("/api/releases")
+    assert api.status_code == 409 and api.json()["error"] == "no approved policy"
