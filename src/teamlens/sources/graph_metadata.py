@@ -1,0 +1,138 @@
+"""Microsoft Graph calendar events and sent messages → person-day counts (metadata only).
+
+The requests name their fields with ``$select`` (:data:`CALENDAR_SELECT`, :data:`MAIL_SELECT`),
+so subjects, bodies, locations and attachments are never fetched. What counts:
+
+- a **calendar event** is a meeting the mailbox owner attended when it is not cancelled, not
+  all-day, not a series master, shown as ``busy`` (accepted or organised; tentative and free
+  are not attendance), and has at least one attendee. It gives ``meetings_attended`` +1 and
+  ``meeting_minutes`` (end − start), plus ``long_meetings`` (over 60 minutes),
+  ``large_meetings`` (more than 8 distinct non-resource people, organiser included) and
+  ``recurring_meetings`` (an occurrence or exception of a series), on the local day it starts;
+- a **sent message** gives ``emails_sent`` +1, and ``after_hours_emails`` +1 when sent outside
+  the owner's working days and hours, on the local day it was sent.
+
+An event or message with any attendee, organiser, sender or recipient whose address or domain
+the policy excludes is dropped before counting (R18). Addresses are compared and forgotten;
+none is kept. Times are asked for in UTC (``Prefer: outlook.timezone="UTC"``); an IANA zone is
+also understood.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from teamlens.sources.google_activities import (
+    Clock,
+    DailyTally,
+    ExclusionMatcher,
+    Where,
+    parse_time,
+    plausible,
+)
+
+CALENDAR_SELECT = (
+    "start,end,isAllDay,isCancelled,showAs,type,seriesMasterId,attendees,organizer,isOnlineMeeting"
+)
+MAIL_SELECT = "sentDateTime,toRecipients,ccRecipients,bccRecipients,from"
+CALENDAR_METRICS = frozenset({"meetings_attended", "meeting_minutes", "long_meetings", "large_meetings",
+                              "recurring_meetings"})
+MAIL_METRICS = frozenset({"emails_sent", "after_hours_emails"})
+_LARGE = 8
+_LONG = dt.timedelta(hours=1)
+
+
+def _address(recipient: object) -> str | None:
+    """The address inside a Graph ``recipient``/``attendee`` (``{"emailAddress": {"address": …}}``)."""
+    if isinstance(recipient, dict):
+        inner = recipient.get("emailAddress")
+        if isinstance(inner, dict) and isinstance(inner.get("address"), str):
+            return str(inner["address"])
+    return None
+
+
+def _recipients(item: dict[str, object], names: tuple[str, ...], where: Where) -> Iterator[dict[str, object]]:
+    for name in names:
+        value = item.get(name)
+        if value is None:
+            continue
+        if isinstance(value, dict):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(entry, dict) for entry in value):
+            raise where.fail(name, "is not a list of recipients", expected="objects with emailAddress")
+        yield from value
+
+
+def _graph_time(value: object, where: Where, field: str) -> dt.datetime:
+    """A Graph ``dateTimeTimeZone`` ({dateTime, timeZone}) as an aware datetime."""
+    if not isinstance(value, dict) or not isinstance(value.get("dateTime"), str):
+        raise where.fail(field, "is missing", expected="an object with dateTime and timeZone")
+    try:
+        naive = dt.datetime.fromisoformat(str(value["dateTime"]))
+    except ValueError:
+        raise where.fail(f"{field}.dateTime", "is not a time", expected="an ISO 8601 time") from None
+    plausible(naive, where, f"{field}.dateTime")
+    zone_name = value.get("timeZone", "UTC")
+    if zone_name in ("UTC", "tzone://Microsoft/Utc"):
+        return naive.replace(tzinfo=dt.UTC)
+    try:
+        return naive.replace(tzinfo=ZoneInfo(str(zone_name)))
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise where.fail(f"{field}.timeZone", "is not a time zone teamlens knows",
+                         expected='"UTC" (teamlens asks Graph for UTC) or an IANA zone') from None
+
+
+class MetadataCounter:
+    """Count one mailbox's events and sent messages into a :class:`DailyTally`."""
+
+    def __init__(self, tally: DailyTally, clock: Clock, excluded: ExclusionMatcher) -> None:
+        self.tally, self.clock, self.excluded = tally, clock, excluded
+        self.dropped = 0
+
+    def _involves_excluded(self, addresses: Iterator[str | None]) -> bool:
+        return bool(self.excluded) and any(a is not None and self.excluded(a) for a in addresses)
+
+    def event(self, person: str, event: object, where: Where) -> None:
+        """Count one ``calendarView`` event of ``person``'s calendar."""
+        if not isinstance(event, dict):
+            raise where.fail("", "is not an event", expected="a JSON object")
+        start = _graph_time(event.get("start"), where, "start")
+        end = _graph_time(event.get("end"), where, "end")
+        if end < start:
+            raise where.fail("end", "is before start", expected="an end at or after the start")
+        attendees = list(_recipients(event, ("attendees",), where))
+        organizer = _address(event.get("organizer"))
+        if (event.get("isCancelled") is True or event.get("isAllDay") is True or event.get("showAs") != "busy"
+                or event.get("type") == "seriesMaster" or not attendees):
+            return
+        if self._involves_excluded(iter([organizer, *(_address(a) for a in attendees)])):
+            self.dropped += 1
+            return
+        day = self.clock.local(person, start).date()
+        self.tally.add(person, day, "meetings_attended")
+        self.tally.add_seconds(person, day, "meeting_minutes", int((end - start).total_seconds()))
+        if end - start > _LONG:
+            self.tally.add(person, day, "long_meetings")
+        people = {a.lower() for a in (_address(x) for x in attendees if x.get("type") != "resource") if a}
+        if organizer:
+            people.add(organizer.lower())
+        if len(people) > _LARGE:
+            self.tally.add(person, day, "large_meetings")
+        if event.get("type") in ("occurrence", "exception") or event.get("seriesMasterId"):
+            self.tally.add(person, day, "recurring_meetings")
+
+    def message(self, person: str, message: object, where: Where) -> None:
+        """Count one message of ``person``'s Sent Items."""
+        if not isinstance(message, dict):
+            raise where.fail("", "is not a message", expected="a JSON object")
+        sent = parse_time(message.get("sentDateTime"), where, "sentDateTime")
+        people = list(_recipients(message, ("toRecipients", "ccRecipients", "bccRecipients", "from"), where))
+        if self._involves_excluded(_address(entry) for entry in people):
+            self.dropped += 1
+            return
+        local = self.clock.local(person, sent)
+        self.tally.add(person, local.date(), "emails_sent")
+        if self.clock.after_hours(person, local):
+            self.tally.add(person, local.date(), "after_hours_emails")
