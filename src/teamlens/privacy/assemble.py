@@ -67,11 +67,11 @@ def assemble(
     cells: list[ReleasedCell] = []
     for window in spec.windows:
         scales = {name: _scale(policy, name, window) for name in spec.metrics}
-        groups = sorted({group for group, key, name in totals if key == window.key and name == HEADCOUNT})
-        if {group for group, key, _ in totals if key == window.key} != set(groups):
-            raise InternalError(f"a group has noisy totals but no noisy headcount in window '{window.key}'")
+        # A group that joined the directory after this window's headcount was released has no
+        # noisy headcount: it is shown as suppressed, like any group too small to show.
+        groups = sorted({group for group, key, _ in totals if key == window.key})
         for group in groups:
-            count = totals[(group, window.key, HEADCOUNT)]
+            count = totals.get((group, window.key, HEADCOUNT), 0)
             for name in spec.metrics:
                 total = totals.get((group, window.key, name))
                 if total is None:

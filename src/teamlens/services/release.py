@@ -56,7 +56,13 @@ def release(
             headcount=True,
             exclude=ws.governance.excluded_persons(),
         )
-        noisy = add_noise(plan, _plan_aggregates(plan, aggregates), ws.store.groups(spec.level.value))
+        # Groups already released for this report stay in the list even if the directory has
+        # since lost them, so every cached headcount gets its metrics (groups only ever grow).
+        cached = ws.governance.released_cells(
+            policy.policy_id, policy.period_start, report_id, [w.key for w in spec.windows]
+        )
+        groups = sorted(set(ws.store.groups(spec.level.value)) | set(cached["group"].to_pylist()))
+        noisy = add_noise(plan, _plan_aggregates(plan, aggregates), groups)
         release_id = f"r-{_now():%Y%m%d%H%M%S}-{secrets.token_hex(4)}"
         ws.governance.record_release(
             release_id=release_id,

@@ -2,10 +2,13 @@
 
 Each row is one person's counts over the report period ending on ``Report Refresh Date``. A
 daily report (``Report Period`` 1) becomes daily facts; a weekly one (7) whose refresh date is a
-Sunday becomes one fact per ISO week, dated on its Monday. Longer periods cannot be split into
-the fixed windows releases use and are refused. ``User Principal Name`` is pseudonymised as it
-is read; names, ids, licences and dates of last activity are never read. Zero counts are not
-emitted: facts are summed, and a missing fact already counts as zero.
+Sunday becomes one fact per ISO week, dated on its Monday. Other periods (D30, D90, D180, or a
+D7 that does not end on a Sunday) cannot be split exactly into the fixed windows releases use:
+a reader built with ``ReportPeriod(spread=True)`` spreads each count evenly over the days of its
+period as daily facts, saying so in a note, and one built with the default ``ReportPeriod()``
+refuses them. ``User Principal Name`` is pseudonymised as it is read; names, ids, licences and
+dates of last activity are never read. Zero counts are not emitted: facts are summed, and a
+missing fact already counts as zero.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -26,9 +30,12 @@ REFRESH = "Report Refresh Date"
 UPN = "User Principal Name"
 PERIOD = "Report Period"
 SUNDAY = 6  # Arrow's day_of_week counts Monday as 0
+#: The longest period spread over days: a year, well above Graph's longest (D180).
+MAX_SPREAD_DAYS = 366
 
 #: Microsoft's concealed user names are 32 hexadecimal digits (MC275344).
-_CONCEALED = r"^[0-9A-Fa-f]{32}$"
+CONCEALED_PATTERN = r"^[0-9A-Fa-f]{32}$"
+_CONCEALED = CONCEALED_PATTERN
 CONCEALED_NOTE = (
     "this report has concealed user names: they cannot be joined to the HR directory, so its "
     "facts feed only organisation-wide releases; team-level figures need a source whose "
@@ -37,6 +44,11 @@ CONCEALED_NOTE = (
 _PERIOD_HINT = (
     "Export weekly reports ending on a Sunday, or daily reports (Graph `date=YYYY-MM-DD` "
     "parameter, available for the past 30 days)."
+)
+SPREAD_NOTE = (
+    "counts from reports whose period is not one day or one ISO week ending on a Sunday were "
+    "spread evenly over the days of their period, so daily and weekly figures from them are "
+    "approximate; export weekly reports ending on a Sunday (or daily reports) for exact windows"
 )
 
 EMAIL_HEADER = (
@@ -81,9 +93,62 @@ class MetricRule:
         return total
 
 
+class PeriodRule(Protocol):
+    """How a report's rows map to periods: each row's first day and its length in days.
+
+    A period of one day, or of seven days starting on a Monday, becomes one fact; any other is
+    spread evenly over its days as daily facts (so a rule refuses the periods it cannot vouch for).
+    """
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The columns the rule reads besides the refresh date."""
+        ...
+
+    def __call__(self, batch: CsvBatch, report: ReadReport) -> tuple[pa.Array, pa.Array]:
+        """Each row's first day (date32) and length in days (int64, 1 to ``MAX_SPREAD_DAYS``)."""
+        ...
+
+
+@dataclass(frozen=True)
+class ReportPeriod:
+    """The ``Report Period`` column: refuse periods that are not a day or an ISO week, or spread them."""
+
+    spread: bool = False
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Only ``Report Period``."""
+        return (PERIOD,)
+
+    def __call__(self, batch: CsvBatch, report: ReadReport) -> tuple[pa.Array, pa.Array]:
+        """Each row's first day and length, refusing (or noting) periods releases cannot use exactly."""
+        if not self.spread:
+            first, length = _periods(batch)
+            return first, pc.cast(length, pa.int64())
+        refresh = dates(batch, REFRESH)
+        period = counts(batch, PERIOD)
+        out_of_range = pc.or_(pc.less(period, 1), pc.greater(period, MAX_SPREAD_DAYS))
+        if pc.any(out_of_range).as_py():
+            raise batch.fail(first_true(out_of_range), PERIOD, "the report period is out of range",
+                             expected=f"a number of days from 1 to {MAX_SPREAD_DAYS}", hint=_PERIOD_HINT)
+        first_day = pc.cast(
+            pc.subtract(pc.cast(refresh, pa.int32()), pc.cast(pc.subtract(period, 1), pa.int32())),
+            pa.date32(),
+        )
+        if not pc.all(_native(first_day, period)).as_py():
+            report.note(SPREAD_NOTE)
+        return first_day, period
+
+
 @dataclass(frozen=True)
 class UsageReportReader:
-    """Read one Microsoft 365 usage report into facts (a ``SourceReader``)."""
+    """Read one Microsoft 365 usage report into facts (a ``SourceReader``).
+
+    ``period`` maps rows to periods (by default refusing what is not a day or an ISO week);
+    ``absent`` lists columns whose presence means the file is another report with a larger
+    header (SharePoint's carries all of OneDrive's columns), so ``sniff`` tells them apart.
+    """
 
     name: str
     description: str
@@ -91,15 +156,22 @@ class UsageReportReader:
     header: str
     rules: tuple[MetricRule, ...]
     signature: tuple[str, ...]
+    period: PeriodRule = ReportPeriod()
+    absent: tuple[str, ...] = ()
 
     def sniff(self, path: Path) -> bool:
         """True when the first line of ``path`` carries this report's distinctive columns."""
         names = sniff_header(path)
-        return names is not None and {normalise_header(column) for column in self.signature} <= names
+        return (
+            names is not None
+            and {normalise_header(column) for column in self.signature} <= names
+            and not {normalise_header(column) for column in self.absent} & names
+        )
 
     def layout(self, rules: tuple[MetricRule, ...]) -> CsvLayout:
         """The columns to read for ``rules``; every other documented column is never read."""
-        required = (REFRESH, UPN, PERIOD, *(column for rule in rules for column in rule.columns))
+        metric_columns = (column for rule in rules for column in rule.columns)
+        required = (REFRESH, UPN, *self.period.columns, *metric_columns)
         return CsvLayout(
             describe=f"the header of {self.api}",
             documented=self.header,
@@ -118,7 +190,7 @@ class UsageReportReader:
         seen: set[str] = set()
         for batch in table.batches(ctx.batch_rows):
             report.rows_read += batch.num_rows
-            day, days = _periods(batch)
+            day, days = self.period(batch, report)
             names = required_text(batch, UPN, "a user principal name")
             if not report.concealed and pc.any(pc.match_substring_regex(names, _CONCEALED)).as_py():
                 report.concealed = True
@@ -140,16 +212,30 @@ class UsageReportReader:
     def _facts(self, batch: CsvBatch, rules: tuple[MetricRule, ...], keep: pa.Array, person: pa.Array,
                day: pa.Array, days: pa.Array) -> pa.RecordBatch:
         parts: dict[str, list[pa.Array]] = {field.name: [] for field in FACT_SCHEMA}
+        native = _native(day, days)
+        spread = pc.invert(native)
+        any_spread = pc.any(spread).as_py()
         for rule in rules:
             values = rule.values(batch)
-            mask = pc.and_(keep, pc.not_equal(values, 0))
+            nonzero = pc.and_(keep, pc.not_equal(values, 0))
+            mask = pc.and_(nonzero, native)
             size = pc.sum(mask).as_py() or 0
             parts["person"].append(person.filter(mask))
             parts["day"].append(day.filter(mask))
-            parts["days"].append(days.filter(mask))
+            parts["days"].append(pc.cast(days.filter(mask), pa.int8()))
             parts["metric"].append(_constant(rule.metric, size))
             parts["value"].append(values.filter(mask))
             parts["source"].append(_constant(self.name, size))
+            if any_spread:
+                chosen = pc.and_(nonzero, spread)
+                who, first, value = _spread(person.filter(chosen), day.filter(chosen),
+                                            days.filter(chosen), values.filter(chosen))
+                parts["person"].append(who)
+                parts["day"].append(first)
+                parts["days"].append(pa.nulls(len(who), pa.int8()).fill_null(1))
+                parts["metric"].append(_constant(rule.metric, len(who)))
+                parts["value"].append(value)
+                parts["source"].append(_constant(self.name, len(who)))
         arrays = [
             pa.concat_arrays(parts[field.name]) if parts[field.name] else pa.array([], field.type)
             for field in FACT_SCHEMA
@@ -159,6 +245,36 @@ class UsageReportReader:
 
 def _constant(value: str, size: int) -> pa.Array:
     return pa.nulls(size, pa.string()).fill_null(value)
+
+
+def _native(day: pa.Array, days: pa.Array) -> pa.Array:
+    """True where a period is one fact: a single day, or seven days starting on a Monday."""
+    weekly = pc.and_(pc.equal(days, 7), pc.equal(pc.day_of_week(day), 0))
+    return pc.or_(pc.equal(days, 1), weekly)
+
+
+def _spread(person: pa.Array, day: pa.Array, days: pa.Array,
+            values: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """Daily facts sharing each value over its period, in whole units that add up to the value.
+
+    Day ``i`` of ``n`` gets ``floor((i+1)·v/n) − floor(i·v/n)``: every day gets the quotient or one
+    more, the extra units spaced evenly through the period — a largest-remainder apportionment
+    whose ties (all remainders are equal) are broken by spacing rather than bunching at the start.
+    """
+    people: list[str] = []
+    firsts: list[int] = []
+    shares: list[int] = []
+    for who, first, n, value in zip(person.to_pylist(), pc.cast(day, pa.int32()).to_pylist(),
+                                    days.to_pylist(), values.to_pylist(), strict=True):
+        base, extra = divmod(value, n)
+        for i in range(n):
+            share = base + (i + 1) * extra // n - i * extra // n
+            if share:
+                people.append(who)
+                firsts.append(first + i)
+                shares.append(share)
+    return (pa.array(people, pa.string()), pa.array(firsts, pa.int32()).cast(pa.date32()),
+            pa.array(shares, pa.int64()))
 
 
 def _periods(batch: CsvBatch) -> tuple[pa.Array, pa.Array]:

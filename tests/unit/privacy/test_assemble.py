@@ -193,10 +193,6 @@ def test_rows_for_cells_outside_the_spec_are_ignored(policy: Policy) -> None:
         ),
         ([("g", "2026-02", "emails_sent", 1, 25.0)], "metric 'headcount'"),
         (
-            [("g", "2026-02", "emails_sent", 1, 25.0), ("h", "2026-02", HEADCOUNT, 12, 3.0)],
-            "no noisy headcount",
-        ),
-        (
             [
                 ("g", "2026-02", "emails_sent", 1, 25.0),
                 ("g", "2026-02", HEADCOUNT, 12, 3.0),
@@ -229,6 +225,19 @@ def test_incomplete_or_inconsistent_noisy_totals_are_bugs(
     spec = ReleaseSpec.build(policy, "department_monthly", ["2026-02"], ["emails_sent"])
     with pytest.raises(InternalError, match=problem):
         _assemble(policy, spec, rows)
+
+
+def test_a_group_without_a_noisy_headcount_is_suppressed(policy: Policy) -> None:
+    """A group added to the directory after the window's headcount was released shows nothing."""
+    spec = ReleaseSpec.build(policy, "department_monthly", ["2026-02"], ["emails_sent"])
+    rows = [
+        ("g", "2026-02", "emails_sent", 4000, 25.0),
+        ("g", "2026-02", HEADCOUNT, 40, 3.0),
+        ("new", "2026-02", "emails_sent", 900, 25.0),
+    ]
+    cells = {cell.group: cell for cell in _assemble(policy, spec, rows).cells}
+    assert cells["new"].suppressed and cells["new"].value is None
+    assert not cells["g"].suppressed
 
 
 def test_a_policy_with_k_under_the_floor_is_a_bug() -> None:
