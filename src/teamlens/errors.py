@@ -7,6 +7,7 @@
     ├── PolicyError              a policy file or policy state is not acceptable
     │   ├── PolicyFieldError     one field of a policy TOML is wrong (names the field)
     │   └── NoApprovedPolicy     nothing may be ingested or released (off by default)
+    │       └── PolicyLapsed     ...because the policy passed its review date unrenewed (R6)
     ├── InputFormatError         an input file is not what it claims (names file, line, field)
     ├── StoreError               the fact store cannot be read or written
     ├── ReleaseError             a release spec is not in the approved catalogue
@@ -71,6 +72,22 @@ class NoApprovedPolicy(PolicyError):
             "then have it approved with `teamlens policy approve`.",
         )
         self.action = action
+
+
+class PolicyLapsed(NoApprovedPolicy):
+    """Raised instead of ``NoApprovedPolicy`` when the policy stopped at its review date (R6)."""
+
+    def __init__(self, action: str, policy_id: str, version: int, review_date: object) -> None:
+        PolicyError.__init__(
+            self,
+            f"Refusing to {action}: policy '{policy_id}' version {version} lapsed when its review date "
+            f"({review_date}) passed without renewal, so all processing has stopped.",
+            "Both parties review the policy and approve a new version with a later review_date "
+            "(`teamlens policy propose FILE`, then `teamlens policy approve` by each party).",
+        )
+        self.action = action
+        self.policy_id = policy_id
+        self.version = version
 
 
 class InputFormatError(TeamlensError):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import csv
-import re
 import datetime as dt
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -44,11 +44,13 @@ def _expected_department_means(org: Org, window: Window, column: str, bound: int
     """Mean per person per week computed straight from the raw CSVs with pandas."""
     directory = pd.read_csv(org.synth.directory_csv, dtype=str, keep_default_na=False)
     start = window.start.isoformat()
-    members = directory[(directory["Valid From"] <= start) & ((directory["Valid To"] == "") | (directory["Valid To"] > start))]
+    members = directory[
+        (directory["Valid From"] <= start) & ((directory["Valid To"] == "") | (directory["Valid To"] > start))
+    ]
     frames = []
     for report in org.synth.email_reports:
         frame = pd.read_csv(report, encoding="utf-8-sig")
-        monday = (dt.date.fromisoformat(frame["Report Refresh Date"].iloc[0]) - dt.timedelta(days=6))
+        monday = dt.date.fromisoformat(frame["Report Refresh Date"].iloc[0]) - dt.timedelta(days=6)
         if monday in window.weeks:
             frames.append(frame[["User Principal Name", column]])
     activity = pd.concat(frames).groupby("User Principal Name")[column].sum()
@@ -59,7 +61,9 @@ def _expected_department_means(org: Org, window: Window, column: str, bound: int
 
 def test_exact_release_equals_means_computed_from_the_raw_exports(org: Org) -> None:
     with exact_mode():
-        table = services.release(org.ws, "department-monthly", ["2026-02"], metrics=["emails_sent"], actor="t")
+        table = services.release(
+            org.ws, "department-monthly", ["2026-02"], metrics=["emails_sent"], actor="t"
+        )
     expected = _expected_department_means(org, Window(Cadence.MONTH, "2026-02"), "Send Count", 100)
     released = {cell.group: cell.value for cell in table.cells if cell.metric == "emails_sent"}
     assert set(released) == set(expected)
@@ -89,7 +93,8 @@ def test_a_repeated_release_is_free_and_identical(org: Org) -> None:
     first = services.release(org.ws, "department-monthly", ["2026-01"], actor="t")
     spent = org.ws.governance.spent(first.policy_id, dt.date(2025, 12, 29))
     again = services.release(org.ws, "department-monthly", ["2026-01"], actor="t")
-    assert first.rho_charged > 0 and again.rho_charged == 0
+    assert first.rho_charged > 0
+    assert again.rho_charged == 0
     assert org.ws.governance.spent(first.policy_id, dt.date(2025, 12, 29)) == spent
     assert again.cells == first.cells
 
@@ -101,7 +106,7 @@ def test_over_budget_is_refused_with_requested_remaining_and_difference(tmp_path
     policy = org.ws.governance.require_active_policy("test").policy
     # A new version of the same policy for the same period keeps the ledger: with a budget
     # smaller than what was already spent, any further release must be refused.
-    tighter = policy_text(**{f'version = {policy.version}': f'version = {policy.version + 1}'})
+    tighter = policy_text(**{f"version = {policy.version}": f"version = {policy.version + 1}"})
     tighter = re.sub(r'^rho = "[^"]+"', f'rho = "{policy.rho.value / 100}"', tighter, flags=re.M)
     approve_policy(org.ws, tighter, tmp_path / "tighter.toml")
     spent = org.ws.governance.spent(policy.policy_id, policy.period_start)
@@ -112,7 +117,8 @@ def test_over_budget_is_refused_with_requested_remaining_and_difference(tmp_path
     assert error.remaining == 0
     assert error.requested > 0
     assert error.difference == error.requested - error.remaining
-    assert "remains" in error.message and "short by" in error.message
+    assert "remains" in error.message
+    assert "short by" in error.message
     assert org.ws.governance.spent(policy.policy_id, policy.period_start) == spent
     again = services.release(org.ws, "department-monthly", ["2026-01"], actor="t")
     assert again.cells == first.cells  # what was released stays available at no cost
@@ -132,14 +138,25 @@ def test_without_an_approved_policy_nothing_is_ingested_or_released(tmp_path: Pa
 @pytest.mark.parametrize(
     ("damage", "line", "column"),
     [
-        (lambda rows: [rows[0].replace(",Send Count", ",Sent")] + rows[1:], 1, None),
-        (lambda rows: rows[:3] + [rows[3].replace(",7\r\n", ",seven\r\n").replace(",7\n", ",seven\n")] + rows[4:], 4, "Report Period"),
-        (lambda rows: rows[:5] + [rows[5][: len(rows[5]) // 2]], 6, None),
+        (lambda rows: [rows[0].replace(",Send Count", ",Sent"), *rows[1:]], 1, None),
+        (
+            lambda rows: [
+                *rows[:3],
+                rows[3].replace(",7\r\n", ",seven\r\n").replace(",7\n", ",seven\n"),
+                *rows[4:],
+            ],
+            4,
+            "Report Period",
+        ),
+        (lambda rows: [*rows[:5], rows[5][: len(rows[5]) // 2]], 6, None),
     ],
     ids=["missing column", "bad number", "truncated"],
 )
 def test_a_malformed_report_names_file_line_column_and_leaves_the_store_as_before(
-    tmp_path: Path, damage, line: int, column: str | None  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    damage,
+    line: int,
+    column: str | None,  # type: ignore[no-untyped-def]
 ) -> None:
     org = build_org(tmp_path, people=40, weeks=2)
     services.ingest(org.ws, [org.synth.directory_csv, org.synth.email_reports[0]], actor="admin")

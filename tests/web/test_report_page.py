@@ -26,11 +26,14 @@ def test_report_page_shows_released_figures_with_intervals_and_the_guarantee(org
     response = TestClient(create_app(org.ws)).get("/")
     assert response.status_code == 200
     page = response.text
-    assert "Departments, month by month" in page and "Teams, quarter by quarter" in page
-    assert "95% interval" in page and "<svg" in page
+    assert "Departments, month by month" in page
+    assert "Teams, quarter by quarter" in page
+    assert "95% interval" in page
+    assert "<svg" in page
     assert "fewer than 10 people" in page  # some of the 3–40 person teams are suppressed
     assert "Not for decisions about individuals" in page
-    assert "ε = " in page and "ρ = " in page
+    assert "ε = " in page
+    assert "ρ = " in page
     assert "<script" not in page  # self-contained, nothing runs
 
 
@@ -44,8 +47,10 @@ def test_every_response_carries_strict_security_headers(org: Org) -> None:
 def test_the_json_api_has_cells_and_intervals_but_no_headcount(org: Org) -> None:
     data = TestClient(create_app(org.ws)).get("/api/releases").json()
     cells = [cell for report in data["reports"] for cell in report["cells"]]
-    assert cells and all(set(cell) == {"group", "window", "metric", "value", "lower", "upper", "suppressed"}
-                         for cell in cells)
+    assert cells
+    assert all(
+        set(cell) == {"group", "window", "metric", "value", "lower", "upper", "suppressed"} for cell in cells
+    )
     assert all(cell["value"] is None for cell in cells if cell["suppressed"])
     assert "headcount" not in {cell["metric"] for cell in cells}
 
@@ -54,6 +59,8 @@ def test_without_an_approved_policy_the_app_says_it_is_off(tmp_path: Path) -> No
     org = build_org(tmp_path, people=20, weeks=1, approve=False)
     client = TestClient(create_app(org.ws))
     page = client.get("/")
-    assert page.status_code == 409 and "teamlens is off" in page.text
+    assert page.status_code == 409
+    assert "teamlens is off" in page.text
     api = client.get("/api/releases")
-    assert api.status_code == 409 and api.json()["error"] == "no approved policy"
+    assert api.status_code == 409
+    assert api.json()["error"] == "no approved policy"

@@ -78,9 +78,9 @@ class Window:
     def weeks(self) -> tuple[dt.date, ...]:
         """The Mondays of the ISO weeks in this window, in order."""
         if self.cadence is Cadence.WEEK:
-            year, week = self.key.split("-W")
+            iso_year, week = self.key.split("-W")
             try:
-                return (dt.date.fromisocalendar(int(year), int(week), 1),)
+                return (dt.date.fromisocalendar(int(iso_year), int(week), 1),)
             except ValueError:
                 return ()
         if self.cadence is Cadence.MONTH:
@@ -89,8 +89,8 @@ class Window:
                 return ()
             months = {month}
         else:
-            year, quarter = self.key.split("-Q")
-            year = int(year)
+            year_text, quarter = self.key.split("-Q")
+            year = int(year_text)
             first = 3 * (int(quarter) - 1) + 1
             months = {first, first + 1, first + 2}
         first_day = dt.date(year, min(months), 1)

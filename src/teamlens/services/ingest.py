@@ -46,17 +46,33 @@ class IngestSummary:
 
 
 def _expand(paths: Sequence[Path]) -> tuple[list[Path], list[Path]]:
-    """Files named directly, and files found inside named folders."""
+    """Inputs named directly, and inputs found inside named folders.
+
+    A folder that a connector reads as a whole (an unzipped Slack export, a Maildir) is one
+    input; any other folder is opened and its files and sub-folders are looked at in turn.
+    """
     named: list[Path] = []
     found: list[Path] = []
     for path in paths:
-        if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")))
-        elif path.exists():
-            named.append(path)
-        else:
+        if not path.exists():
             raise InputFormatError(path, "no such file or folder", hint="Check the path you gave.")
+        if path.is_dir() and _reader_for(path, required=False) is None:
+            found.extend(_walk(path))
+        else:
+            named.append(path)
     return named, found
+
+
+def _walk(folder: Path) -> list[Path]:
+    inputs: list[Path] = []
+    for child in sorted(folder.iterdir()):
+        if child.name.startswith("."):
+            continue
+        if child.is_dir() and _reader_for(child, required=False) is None:
+            inputs.extend(_walk(child))
+        else:
+            inputs.append(child)
+    return inputs
 
 
 def _context(ws: Workspace, policy: Policy) -> ReadContext:

@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qs, quote, urlsplit
 
-import msal  # type: ignore[import-untyped]
+import msal
 import pyarrow as pa
 
 from teamlens.errors import ConfigError, InputFormatError

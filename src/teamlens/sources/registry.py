@@ -108,10 +108,15 @@ def _named(readers: list[_Reader], name: str, kind: str) -> _Reader:
 
 
 def _detect(readers: list[_Reader], path: Path, kind: str) -> _Reader:
-    if not path.is_file():
-        raise InputFormatError(path, "is not a file", hint="Check the path.")
+    if not path.exists():
+        raise InputFormatError(path, "does not exist", hint="Check the path.")
+    # Folders are offered too: an unzipped Slack export or a Maildir is one input.
     for reader in readers:
-        if reader.sniff(path):
+        try:
+            claimed = reader.sniff(path)
+        except OSError:
+            claimed = False
+        if claimed:
             return reader
     supported = "; ".join(f"{reader.name} ({reader.description})" for reader in readers)
     raise InputFormatError(

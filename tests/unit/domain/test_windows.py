@@ -42,7 +42,9 @@ def test_every_day_lies_in_exactly_the_window_that_contains_it(day: dt.date, cad
 
 @given(st.integers(min_value=2001, max_value=2098))
 def test_months_of_a_year_tile_its_iso_weeks(year: int) -> None:
-    weeks = [monday for month in range(1, 13) for monday in Window(Cadence.MONTH, f"{year}-{month:02d}").weeks]
+    weeks = [
+        monday for month in range(1, 13) for monday in Window(Cadence.MONTH, f"{year}-{month:02d}").weeks
+    ]
     assert weeks == sorted(set(weeks))
     assert len(weeks) == dt.date(year, 12, 28).isocalendar()[1]
 

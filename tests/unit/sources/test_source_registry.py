@@ -113,5 +113,5 @@ def test_an_unknown_file_lists_what_is_supported(tmp_path: Path) -> None:
         detect_source(path)
     assert "m365_teams_activity" in str(caught.value)
     assert "secret@x.org" not in str(caught.value)
-    with pytest.raises(InputFormatError, match="not a file"):
+    with pytest.raises(InputFormatError, match="does not exist"):
         detect_source(tmp_path / "nope.csv")
