@@ -11,9 +11,19 @@ fingerprints a file so the same export is not ingested twice.
 
 For the context and report, see ``context.py``; the reader interfaces, ``reader.py``; finding
 connectors and the plugin hooks, ``registry.py`` and ``hookspecs.py`` (built-ins register
-through the same hooks in ``builtin.py``); header-matched streaming CSV, ``csv_table.py`` and
-``columns.py``; Microsoft 365 usage reports, ``m365_reports.py``; the HR directory,
-``hr_directory.py``; file fingerprints, ``fingerprint.py``.
+through the same hooks, one module per family: ``builtin.py``, ``builtin_files.py``,
+``builtin_messaging.py``, ``builtin_cloud.py``); header-matched streaming CSV, ``csv_table.py``
+and ``columns.py``; file and folder fingerprints, ``fingerprint.py``.
+
+The connectors: Microsoft 365 usage reports, ``m365_reports.py`` (email, Teams) and
+``m365_more_reports.py`` (OneDrive, SharePoint, active users); Viva Insights person query,
+``viva_insights.py``; iCalendar, ``calendar_ics.py`` with ``calendar_ics_events.py``; Slack
+exports, ``slack_export.py`` with ``slack_archive.py``; mbox and Maildir headers,
+``mail_headers.py`` with ``mail_scan.py`` (``slack_mail_tally.py`` is their shared tally);
+Google Workspace Reports, ``google_reports.py`` (saved) and ``google_live.py`` (Admin SDK pull)
+with ``google_activities.py``; Microsoft Graph live pull, ``graph_live.py`` with
+``graph_metadata.py`` and ``http_client.py`` (tokens, paging, throttling). Directories: the HR
+CSV, ``hr_directory.py``; SCIM 2.0, ``scim_directory.py``.
 """
 
 from teamlens.sources.context import ReadContext, ReadReport
