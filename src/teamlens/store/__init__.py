@@ -1,1 +1,21 @@
-"""store (being built)."""
+"""The fact store: pseudonymised person-period facts and the HR directory, kept in Parquet.
+
+Typical use: ``store = FactStore(data_dir / "facts")``; ingestion calls ``store.commit(
+content_hash=..., source=..., label=..., facts=..., directory=...)`` once per export (a batch
+already committed is skipped, overlapping facts replace older values); a release calls
+``store.aggregate(level=..., windows=..., bounds=...)`` for clipped totals per group and
+``store.groups(level)`` for every group to add noise to; retention calls
+``store.delete_older_than(day)``; a worker's access and erasure requests call
+``person_facts``, ``person_directory`` and ``erase_person``; health pages use ``stats`` and
+``verify``. Nothing here adds noise: ``aggregate`` output goes to ``teamlens.privacy`` only.
+
+For the class and its guarantees, see ``fact_store``; for the result types, ``summaries``.
+For the on-disk layout and crash safety, see ``_manifest`` and ``_transaction``; for the
+aggregation query, ``_aggregate``; for input checks, ``_ingest``; for locking, ``_locks``.
+DuckDB is imported in this package and nowhere else in teamlens.
+"""
+
+from teamlens.store.fact_store import FactStore
+from teamlens.store.summaries import BatchInfo, CommitSummary, StoreStats
+
+__all__ = ["BatchInfo", "CommitSummary", "FactStore", "StoreStats"]

@@ -1,0 +1,189 @@
+"""Checking incoming facts and directories, and streaming facts to a staging file.
+
+Input is checked batch by batch with vectorised Arrow kernels, so a stream of any length is
+validated without ever holding it whole. Every message names the batch, the column and a count
+of offending rows, never a value: values and pseudonyms are personal data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from teamlens.domain import DIRECTORY_SCHEMA, FACT_SCHEMA
+from teamlens.errors import StoreError
+
+_STAGING_ROWS = 262_144
+_FIX_HINT = "This is a bug in the source connector that produced the facts; nothing was stored."
+
+
+def _conform(data: pa.RecordBatch | pa.Table, schema: pa.Schema, what: str) -> pa.Table:
+    """``data`` with exactly ``schema``'s columns and types, or a StoreError naming the column."""
+    names = set(data.schema.names)
+    expected = set(schema.names)
+    if names != expected:
+        missing = ", ".join(sorted(expected - names)) or "none"
+        extra = ", ".join(sorted(names - expected)) or "none"
+        raise StoreError(
+            f"{what}: columns do not match (missing: {missing}; unexpected: {extra}).",
+            _FIX_HINT,
+        )
+    table = data if isinstance(data, pa.Table) else pa.Table.from_batches([data])
+    columns = []
+    for target in schema:
+        column = table.column(target.name)
+        if column.null_count and not target.nullable:
+            raise StoreError(
+                f"{what}: column '{target.name}' is empty in {column.null_count} row(s) (expected a value).",
+                _FIX_HINT,
+            )
+        try:
+            columns.append(column.cast(target.type))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            raise StoreError(
+                f"{what}: column '{target.name}' has type {column.type} (expected {target.type}).",
+                _FIX_HINT,
+            ) from None
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _count_true(mask: pa.ChunkedArray | pa.Array) -> int:
+    return int(pc.sum(mask.cast(pa.int64())).as_py() or 0)
+
+
+def checked_facts(data: pa.RecordBatch | pa.Table, what: str) -> pa.Table:
+    """``data`` as a ``FACT_SCHEMA`` table, after checking that every row is a well-formed fact."""
+    table = _conform(data, FACT_SCHEMA, what)
+    days = table.column("days")
+    bad_days = _count_true(pc.invert(pc.is_in(days, value_set=pa.array([1, 7], pa.int8()))))
+    if bad_days:
+        raise StoreError(f"{what}: column 'days' is not 1 or 7 in {bad_days} row(s).", _FIX_HINT)
+    # A weekly fact must start on its ISO week's Monday, or it would be counted in another week.
+    not_monday = pc.and_(pc.equal(days, 7), pc.not_equal(pc.day_of_week(table.column("day")), 0))
+    late = _count_true(not_monday)
+    if late:
+        raise StoreError(
+            f"{what}: column 'day' of a weekly fact (days = 7) is not a Monday in {late} row(s).", _FIX_HINT
+        )
+    return table
+
+
+def _batches(facts: Iterable[pa.RecordBatch] | pa.Table) -> Iterator[pa.RecordBatch | pa.Table]:
+    if isinstance(facts, pa.Table):
+        yield from facts.to_batches(max_chunksize=_STAGING_ROWS)
+    else:
+        yield from facts
+
+
+def month_keys(days: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """The store month ("YYYY-MM") of each day: the calendar month of its ISO week's Monday."""
+    monday = pc.subtract(days.cast(pa.int32()), pc.day_of_week(days).cast(pa.int32())).cast(pa.date32())
+    return pc.strftime(monday, format="%Y-%m")
+
+
+@dataclass
+class StagedFacts:
+    """Incoming facts, checked and split by store month, in arrival order within each month file."""
+
+    received: int = 0
+    months: dict[str, Path] = field(default_factory=dict)
+
+
+class _MonthWriters:
+    """One staging Parquet file per month, buffered so that small batches make sensible row groups."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.staged = StagedFacts()
+        self._writers: dict[str, pq.ParquetWriter] = {}
+        self._pending: dict[str, list[pa.Table]] = {}
+        self._pending_rows = 0
+
+    def add(self, table: pa.Table) -> None:
+        self.staged.received += table.num_rows
+        keys = month_keys(table.column("day"))
+        for month in pc.unique(keys).to_pylist():
+            part = table.filter(pc.equal(keys, month))
+            self._pending.setdefault(month, []).append(part)
+            self._pending_rows += part.num_rows
+        # Bound what is buffered in total, however many months the input spreads over.
+        if self._pending_rows >= _STAGING_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        for month, parts in self._pending.items():
+            if month not in self._writers:
+                path = self.folder / f"{month}.parquet"
+                self._writers[month] = pq.ParquetWriter(path, FACT_SCHEMA)
+                self.staged.months[month] = path
+            self._writers[month].write_table(pa.concat_tables(parts))
+        self._pending.clear()
+        self._pending_rows = 0
+
+    def close(self) -> None:
+        for writer in self._writers.values():
+            writer.close()
+
+
+def stage_facts(facts: Iterable[pa.RecordBatch] | pa.Table, folder: Path) -> StagedFacts:
+    """Check ``facts`` and write them, split by store month, to staging files under ``folder``.
+
+    Arrival order is kept inside each month file: its row numbers decide which of two rows
+    with one key came last. Only a bounded number of rows is in memory at any time.
+    """
+    writers = _MonthWriters(folder)
+    try:
+        for number, batch in enumerate(_batches(facts), start=1):
+            what = f"facts batch {number} (from row {writers.staged.received + 1})"
+            writers.add(checked_facts(batch, what))
+        writers.flush()
+    finally:
+        writers.close()
+    return writers.staged
+
+
+def checked_directory(directory: pa.Table) -> pa.Table:
+    """``directory`` as a ``DIRECTORY_SCHEMA`` table sorted by person and date, after checking it.
+
+    Each person must have at most one row valid on any day; otherwise a person could be
+    counted in two groups of one window, which would break the release's sensitivity.
+    """
+    what = "directory"
+    table = _conform(directory, DIRECTORY_SCHEMA, what)
+    valid_from = table.column("valid_from")
+    valid_to = table.column("valid_to")
+    empty_ranges = _count_true(pc.fill_null(pc.less_equal(valid_to, valid_from), False))
+    if empty_ranges:
+        raise StoreError(
+            f"{what}: 'valid_to' is not after 'valid_from' in {empty_ranges} row(s).",
+            "Each row covers [valid_from, valid_to); leave valid_to empty for the current row. "
+            "Fix the HR directory export; nothing was stored.",
+        )
+    table = table.sort_by([("person", "ascending"), ("valid_from", "ascending")])
+    overlaps = overlapping_rows(table)
+    if overlaps:
+        raise StoreError(
+            f"{what}: {overlaps} row(s) start before the same person's previous row ends.",
+            "Each person needs one row per period, with no overlaps; fix the HR directory export. "
+            "Nothing was stored.",
+        )
+    return table
+
+
+def overlapping_rows(table: pa.Table) -> int:
+    """How many rows of a person-and-date-sorted directory overlap the same person's previous row."""
+    if table.num_rows < 2:
+        return 0
+    person = table.column("person")
+    previous_person = person.slice(0, table.num_rows - 1)
+    previous_to = table.column("valid_to").slice(0, table.num_rows - 1)
+    following = table.slice(1)
+    same_person = pc.equal(following.column("person"), previous_person)
+    # An open-ended previous row (valid_to empty) overlaps everything after it.
+    overlapping = pc.or_(pc.is_null(previous_to), pc.greater(previous_to, following.column("valid_from")))
+    return _count_true(pc.and_(same_person, pc.fill_null(overlapping, True)))

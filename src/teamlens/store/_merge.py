@@ -1,0 +1,120 @@
+"""The SQL that rewrites month files: upserting a commit, and dropping rows for retention or erasure.
+
+Each function works on one month at a time inside a connection from ``_duck.connect``, so
+memory follows the size of a month, not of the store or of the incoming stream. Values are
+always bound as parameters; only file paths reach DuckDB outside SQL text, through its API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+
+from teamlens.domain import FACT_SCHEMA
+from teamlens.store._duck import rows, stream, write_parquet
+
+# Keeps the last row of each key in arrival order (the staging file's row numbers).
+_DEDUPE_SQL = """
+CREATE OR REPLACE TEMP TABLE incoming AS
+SELECT person, source, metric, day, days,
+       arg_max(value, file_row_number) AS value,
+       count(*) - 1 AS dropped
+FROM staged
+GROUP BY person, source, metric, day, days
+"""
+
+_INCOMING_COUNTS_SQL = "SELECT count(*), coalesce(sum(dropped), 0) FROM incoming"
+
+# Stored rows whose key the commit does not carry, plus every incoming row: an upsert.
+_MERGE_SQL = """
+SELECT person, day, days, metric, value, source FROM (
+    SELECT c.person, c.day, c.days, c.metric, c.value, c.source
+    FROM current_month AS c
+    ANTI JOIN incoming AS i
+        ON c.person = i.person AND c.source = i.source AND c.metric = i.metric
+       AND c.day = i.day AND c.days = i.days
+    UNION ALL
+    SELECT person, day, days, metric, value, source FROM incoming
+)
+ORDER BY person, metric, day, days, source
+"""
+
+_NEW_MONTH_SQL = """
+SELECT person, day, days, metric, value, source FROM incoming
+ORDER BY person, metric, day, days, source
+"""
+
+#: Retention: how many rows of each scanned file fall before the cut-off day.
+COUNT_BEFORE_DAY_SQL = "SELECT filename, count(*) FROM scanned WHERE day < $day GROUP BY filename"
+
+#: Erasure: how many rows of each scanned file belong to the person.
+COUNT_PERSON_SQL = "SELECT filename, count(*) FROM scanned WHERE person = $person GROUP BY filename"
+
+#: Retention: the rows to keep are those on or after the cut-off day.
+KEEP_FROM_DAY_SQL = """
+SELECT person, day, days, metric, value, source FROM current_month WHERE day >= $day
+ORDER BY person, metric, day, days, source
+"""
+
+#: Erasure: the rows to keep are everyone else's.
+KEEP_OTHERS_SQL = """
+SELECT person, day, days, metric, value, source FROM current_month WHERE person <> $person
+ORDER BY person, metric, day, days, source
+"""
+
+
+@dataclass(frozen=True)
+class MonthMerge:
+    """The effect of one commit on one month."""
+
+    incoming: int
+    dropped: int
+    written: int
+    replaced: int
+
+
+def parquet_rows(path: Path) -> int:
+    """Rows in a Parquet file, from its footer (no data is read)."""
+    return int(pq.ParquetFile(path).metadata.num_rows)
+
+
+def merge_month(con: duckdb.DuckDBPyConnection, staged: Path, current: Path | None, out: Path) -> MonthMerge:
+    """Write to ``out`` the month ``current`` with the facts of ``staged`` upserted into it."""
+    con.read_parquet(str(staged), file_row_number=True).create_view("staged")
+    con.sql(_DEDUPE_SQL)
+    incoming, dropped = rows(con, _INCOMING_COUNTS_SQL)[0]
+    if current is None:
+        written = write_parquet(stream(con, _NEW_MONTH_SQL), out, FACT_SCHEMA)
+        before = 0
+    else:
+        con.read_parquet(str(current)).create_view("current_month")
+        written = write_parquet(stream(con, _MERGE_SQL), out, FACT_SCHEMA)
+        before = parquet_rows(current)
+    con.sql("DROP TABLE incoming")
+    return MonthMerge(
+        incoming=int(incoming),
+        dropped=int(dropped),
+        written=written,
+        replaced=before + int(incoming) - written,
+    )
+
+
+def count_matching(
+    con: duckdb.DuckDBPyConnection, files: list[Path], count_sql: str, params: dict[str, object]
+) -> dict[Path, int]:
+    """Run one of the ``COUNT_*`` queries over ``files``: how many rows of each file it matches."""
+    if not files:
+        return {}
+    con.read_parquet([str(path) for path in files], filename=True).create_view("scanned")
+    return {Path(name): int(count) for name, count in rows(con, count_sql, params)}
+
+
+def rewrite_month(
+    con: duckdb.DuckDBPyConnection, current: Path, keep_sql: str, params: dict[str, object], out: Path
+) -> int:
+    """Write to ``out`` the rows of ``current`` that ``keep_sql`` keeps; returns how many."""
+    con.read_parquet(str(current)).create_view("current_month")
+    return write_parquet(stream(con, keep_sql, params), out, FACT_SCHEMA)

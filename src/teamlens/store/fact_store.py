@@ -1,0 +1,305 @@
+"""The fact store: person-period facts and the HR directory, as month-partitioned Parquet files.
+
+Open one with ``FactStore(data_dir / "facts")``. Ingestion commits a batch (``commit``); the
+release engine asks for clipped totals per group (``aggregate``, ``groups``); retention and a
+worker's rights are served by ``delete_older_than``, ``person_facts``, ``person_directory`` and
+``erase_person``. Every change is atomic: a crash at any instant leaves the store as before or
+as after, never between (see ``_transaction``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from teamlens.domain import DIRECTORY_SCHEMA, FACT_SCHEMA, GroupLevel, Window
+from teamlens.store import _aggregate, _merge
+from teamlens.store._duck import connect, stream, view_parquet, write_parquet
+from teamlens.store._files import make_dir, reported_as_store_errors
+from teamlens.store._ingest import checked_directory, stage_facts
+from teamlens.store._locks import shared_read, try_writer_lock
+from teamlens.store._manifest import STAGING_DIR, Manifest, load
+from teamlens.store._transaction import Transaction, collect_if_idle, transaction
+from teamlens.store._verify import verify_store
+from teamlens.store.summaries import BatchInfo, CommitSummary, StoreStats
+
+#: How long a writer waits for another writer by default: long enough for a large ingest.
+DEFAULT_LOCK_TIMEOUT = 600.0
+
+_PERSON_FACTS_SQL = """
+SELECT person, day, days, metric, value, source FROM facts WHERE person = $person
+ORDER BY day, metric, source, days
+"""
+
+
+class FactStore:
+    """Person-period facts and the directory under one folder; every change is all-or-nothing.
+
+    ``root`` is ``<data_dir>/facts``; it is created if missing. Opening the store removes the
+    leftovers of interrupted writes when no other process is using it. ``lock_timeout`` is
+    how many seconds a change waits for another process's change before giving up.
+    """
+
+    def __init__(self, root: Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
+        self.root = Path(root)
+        self.lock_timeout = lock_timeout
+        with reported_as_store_errors(self.root, "open"):
+            make_dir(self.root)
+            with try_writer_lock(self.root) as writer:
+                # Another process's half-written files look like garbage: only collect when alone.
+                if writer:
+                    collect_if_idle(self.root, load(self.root))
+
+    def __repr__(self) -> str:
+        return f"FactStore({str(self.root)!r})"
+
+    # -- reading ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _reading(self) -> Iterator[Manifest]:
+        """The current manifest, with its files guaranteed to exist until the block ends."""
+        with reported_as_store_errors(self.root, "read"), shared_read(self.root):
+            yield load(self.root)
+
+    @property
+    def batches(self) -> dict[str, BatchInfo]:
+        """Every committed batch by content hash (what was ingested, when, how many rows)."""
+        return dict(load(self.root).batches)
+
+    def has_batch(self, content_hash: str) -> bool:
+        """Whether a batch with this content hash was already committed (so ingesting it is a no-op)."""
+        return content_hash in load(self.root).batches
+
+    def aggregate(
+        self,
+        *,
+        level: str,
+        windows: Sequence[Window],
+        bounds: Mapping[tuple[str, str], int],
+        headcount: bool = True,
+        exclude: Collection[str] = (),
+    ) -> pa.Table:
+        """Clipped totals per group, window and metric (``AGGREGATE_SCHEMA``), ready for noise.
+
+        For each window, each person is counted in the group the directory gives them at the
+        window start (at ``level`` "organisation": everyone in the directory then, plus everyone
+        with a fact in the window, in one group). Their value of a metric is the sum of their
+        facts in the window's ISO weeks clipped to ``[0, bounds[(window.key, metric)]]``;
+        metrics without a bound for a window are left out. With ``headcount``, each group also
+        gets a ``HEADCOUNT`` row with its number of members. People in ``exclude`` (objectors)
+        are removed before anything is counted. Groups without members have no rows.
+        """
+        group_level = _aggregate.level_column(level)
+        with self._reading() as manifest:
+            files = {month: self.root / path for month, path in manifest.months.items()}
+            with connect(self.root) as con:
+                return _aggregate.aggregate(
+                    con,
+                    month_files=files,
+                    directory=manifest.directory_file(self.root),
+                    level=group_level,
+                    windows=windows,
+                    bounds=bounds,
+                    headcount=headcount,
+                    exclude=exclude,
+                )
+
+    def groups(self, level: str) -> list[str]:
+        """Every group label at ``level`` in the directory's whole history, sorted.
+
+        The release engine adds noise to every one of these groups, present or not in a
+        window, so that a group's absence never reveals anything.
+        """
+        group_level = _aggregate.level_column(level)
+        if group_level is GroupLevel.ORGANISATION:
+            return [_aggregate.ORGANISATION_GROUP]
+        with self._reading() as manifest:
+            directory = manifest.directory_file(self.root)
+            if directory is None:
+                return []
+            column = pq.read_table(directory, columns=[group_level.value]).column(0)
+        return sorted(pc.unique(column.drop_null()).to_pylist())
+
+    def person_facts(self, person: str) -> pa.Table:
+        """Every fact stored about one pseudonym (``FACT_SCHEMA``), for that worker's own data export."""
+        with self._reading() as manifest:
+            files = [self.root / path for _, path in sorted(manifest.months.items())]
+            with connect(self.root) as con:
+                view_parquet(con, "facts", files, FACT_SCHEMA)
+                table = stream(con, _PERSON_FACTS_SQL, {"person": person}).read_all()
+        return table.cast(FACT_SCHEMA)
+
+    def person_directory(self, person: str) -> pa.Table:
+        """The directory rows of one pseudonym (``DIRECTORY_SCHEMA``), for that worker's own data export."""
+        with self._reading() as manifest:
+            directory = manifest.directory_file(self.root)
+            if directory is None:
+                return DIRECTORY_SCHEMA.empty_table()
+            table = pq.read_table(directory, filters=[("person", "=", person)])
+        return table.cast(DIRECTORY_SCHEMA)
+
+    def stats(self) -> StoreStats:
+        """Row counts and bytes on disk, for health pages; holds no personal data."""
+        with self._reading() as manifest:
+            month_paths = [self.root / path for path in manifest.months.values()]
+            directory = manifest.directory_file(self.root)
+            files = [*month_paths, *([directory] if directory else [])]
+            return StoreStats(
+                generation=manifest.generation,
+                fact_rows=sum(_merge.parquet_rows(path) for path in month_paths),
+                months=tuple(sorted(manifest.months)),
+                batches=len(manifest.batches),
+                directory_rows=_merge.parquet_rows(directory) if directory else 0,
+                bytes=sum(path.stat().st_size for path in files),
+            )
+
+    def verify(self) -> list[str]:
+        """Check the store's files against its manifest; returns the problems found (empty when healthy).
+
+        Problems name files, columns and counts only, never a pseudonym or a value.
+        """
+        with shared_read(self.root):
+            return verify_store(self.root)
+
+    # -- changing --------------------------------------------------------------------------
+
+    def commit(
+        self,
+        *,
+        content_hash: str,
+        source: str,
+        label: str,
+        facts: Iterable[pa.RecordBatch] | pa.Table | None = None,
+        directory: pa.Table | None = None,
+    ) -> CommitSummary:
+        """Add one ingested batch atomically; a batch whose ``content_hash`` is already stored is skipped.
+
+        ``facts`` (``FACT_SCHEMA``; a table or a stream of record batches of any length) are
+        upserted: a fact replaces any stored fact with the same ``FACT_KEY``, so re-ingesting an
+        overlapping export never double-counts. Within one batch, the last row of a key wins and
+        the others are counted in ``duplicate_keys``. ``directory`` (``DIRECTORY_SCHEMA``), when
+        given, replaces the whole stored directory. Only the months the facts touch are rewritten.
+        """
+        with reported_as_store_errors(self.root, "change"), transaction(self.root, self.lock_timeout) as tx:
+            if content_hash in tx.base.batches:
+                return CommitSummary(content_hash, already_present=True, generation=tx.base.generation)
+            received, merges = (0, {}) if facts is None else self._upsert(tx, facts)
+            directory_rows = None
+            if directory is not None:
+                directory_rows = self._write_directory(tx, checked_directory(directory))
+            tx.batches[content_hash] = BatchInfo(
+                content_hash=content_hash,
+                source=source,
+                label=label,
+                rows=received,
+                committed_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
+            )
+            manifest = tx.publish()
+        return CommitSummary(
+            content_hash=content_hash,
+            already_present=False,
+            generation=manifest.generation,
+            rows_received=received,
+            duplicate_keys=sum(merge.dropped for merge in merges.values()),
+            rows_added=sum(merge.incoming - merge.replaced for merge in merges.values()),
+            rows_replaced=sum(merge.replaced for merge in merges.values()),
+            months_rewritten=tuple(sorted(merges)),
+            directory_rows=directory_rows,
+        )
+
+    def _upsert(
+        self, tx: Transaction, facts: Iterable[pa.RecordBatch] | pa.Table
+    ) -> tuple[int, dict[str, _merge.MonthMerge]]:
+        staging = self.root / STAGING_DIR / uuid.uuid4().hex
+        make_dir(staging)
+        try:
+            staged = stage_facts(facts, staging)
+            merges: dict[str, _merge.MonthMerge] = {}
+            with connect(self.root) as con:
+                for month, staged_file in sorted(staged.months.items()):
+                    current = tx.base.month_file(self.root, month)
+                    out = tx.new_month_file(month)
+                    merges[month] = _merge.merge_month(con, staged_file, current, out)
+            return staged.received, merges
+        finally:
+            for path in staging.iterdir():
+                path.unlink()
+            staging.rmdir()
+
+    def _write_directory(self, tx: Transaction, table: pa.Table) -> int:
+        if table.num_rows == 0:
+            tx.drop_directory()
+            return 0
+        out = tx.new_directory_file()
+        return write_parquet(
+            pa.RecordBatchReader.from_batches(DIRECTORY_SCHEMA, table.to_batches()), out, DIRECTORY_SCHEMA
+        )
+
+    def delete_older_than(self, day: dt.date) -> int:
+        """Retention: atomically delete every fact whose ``day`` is before ``day``; returns how many."""
+        params: dict[str, object] = {"day": day}
+        with reported_as_store_errors(self.root, "change"), transaction(self.root, self.lock_timeout) as tx:
+            # A month's facts start on or after its first day, so later months cannot hold any.
+            candidates = {
+                month: self.root / path
+                for month, path in tx.base.months.items()
+                if dt.date.fromisoformat(month + "-01") < day
+            }
+            deleted = self._rewrite(
+                tx, candidates, _merge.COUNT_BEFORE_DAY_SQL, _merge.KEEP_FROM_DAY_SQL, params
+            )
+            if deleted:
+                tx.publish()
+        return deleted
+
+    def erase_person(self, person: str) -> int:
+        """Erase one pseudonym (GDPR Art 17): atomically drop its facts and directory rows; returns how many.
+
+        The count is facts plus directory rows removed. Batches stay recorded, so re-ingesting
+        an export already committed does not bring the data back; excluding the person from
+        future exports is the ingesting service's job.
+        """
+        params: dict[str, object] = {"person": person}
+        with reported_as_store_errors(self.root, "change"), transaction(self.root, self.lock_timeout) as tx:
+            files = {month: self.root / path for month, path in tx.base.months.items()}
+            removed = self._rewrite(tx, files, _merge.COUNT_PERSON_SQL, _merge.KEEP_OTHERS_SQL, params)
+            directory = tx.base.directory_file(self.root)
+            if directory is not None:
+                table = pq.read_table(directory).cast(DIRECTORY_SCHEMA)
+                kept = table.filter(pc.not_equal(table.column("person"), person))
+                if kept.num_rows < table.num_rows:
+                    removed += table.num_rows - kept.num_rows
+                    self._write_directory(tx, kept)
+            if removed:
+                tx.publish()
+        return removed
+
+    def _rewrite(
+        self,
+        tx: Transaction,
+        files: Mapping[str, Path],
+        count_sql: str,
+        keep_sql: str,
+        params: dict[str, object],
+    ) -> int:
+        """Rewrite the month files among ``files`` that hold rows to drop; returns rows dropped."""
+        removed = 0
+        with connect(self.root) as con:
+            counts = _merge.count_matching(con, list(files.values()), count_sql, params)
+            for month, path in sorted(files.items()):
+                matching = counts.get(path, 0)
+                if matching == 0:
+                    continue
+                removed += matching
+                if matching == _merge.parquet_rows(path):
+                    tx.drop_month(month)
+                else:
+                    _merge.rewrite_month(con, path, keep_sql, params, tx.new_month_file(month))
+        return removed
