@@ -117,3 +117,16 @@ def test_public_api_lists_only_what_exists(package: str) -> None:
     for name in exported:
         assert hasattr(module, name), f"teamlens.{package}.__all__ names missing {name}"
     assert module.__doc__ and len(module.__doc__.strip().splitlines()) >= 2, "package docstring is its map"
+
+
+def test_the_release_path_loads_no_machine_learning_library() -> None:
+    """R9: teamlens is a statistical tool; nothing on the release path may pull in an ML library."""
+    import subprocess
+
+    code = (
+        "import sys, teamlens.services, teamlens.privacy._opendp\n"
+        "loaded = sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'torch', 'tensorflow', 'jax'})\n"
+        "print(','.join(loaded))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == ""

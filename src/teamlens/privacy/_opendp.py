@@ -14,11 +14,18 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
-import opendp.prelude as dp
+# The modules, not ``opendp.prelude``: the prelude also loads OpenDP's scikit-learn extras,
+# which would put a machine-learning library on the release path (requirement R9) and add
+# seconds to every command's start-up.
+from opendp import combinators, measurements
+from opendp.domains import atom_domain, vector_domain
+from opendp.metrics import absolute_distance, l2_distance
+from opendp.mod import enable_features
+from opendp.typing import i64
 
 from teamlens.errors import InternalError
 
-dp.enable_features("contrib")
+enable_features("contrib")
 
 # Relative step for nudging σ up when float rounding makes OpenDP's map exceed the target ρ.
 _NUDGE = 1e-12
@@ -27,9 +34,7 @@ _MAX_NUDGES = 10_000
 
 def _vector_gaussian(sigma: float) -> Any:
     """The discrete Gaussian measurement on an integer vector under the L2 metric (zCDP)."""
-    return dp.m.make_gaussian(
-        dp.vector_domain(dp.atom_domain(T=dp.i64)), dp.l2_distance(T=dp.i64), scale=sigma
-    )
+    return measurements.make_gaussian(vector_domain(atom_domain(T=i64)), l2_distance(T=i64), scale=sigma)
 
 
 def zcdp_cost(sigma: float, bound: int) -> Fraction:
@@ -71,8 +76,8 @@ def zcdp_to_epsilon(rho: Fraction, delta: float) -> float:
     """
     if rho == 0:
         return 0.0
-    gaussian: Any = dp.m.make_gaussian(
-        dp.atom_domain(T=float, nan=False), dp.absolute_distance(T=float), scale=1.0
+    gaussian: Any = measurements.make_gaussian(
+        atom_domain(T=float, nan=False), absolute_distance(T=float), scale=1.0
     )
     d_in = math.sqrt(2 * float(rho))
     for _ in range(_MAX_NUDGES):
@@ -81,6 +86,6 @@ def zcdp_to_epsilon(rho: Fraction, delta: float) -> float:
         d_in = math.nextafter(d_in, math.inf)
     else:
         raise InternalError("could not match the privacy budget for the (ε, δ) conversion")
-    approx: Any = dp.c.make_zCDP_to_approxDP(gaussian)
+    approx: Any = combinators.make_zCDP_to_approxDP(gaussian)
     profile = approx.map(d_in)
     return float(profile.epsilon(delta))
