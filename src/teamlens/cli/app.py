@@ -22,7 +22,9 @@ policy_app = typer.Typer(
     help="Write, propose, approve and suspend processing policies.", no_args_is_help=True
 )
 audit_app = typer.Typer(help="Read and verify the hash-chained audit log.", no_args_is_help=True)
+store_app = typer.Typer(help="Check the fact store.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
+app.add_typer(store_app, name="store")
 app.add_typer(audit_app, name="audit")
 
 console = Console()

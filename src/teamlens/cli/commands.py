@@ -10,8 +10,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from teamlens import services
-from teamlens.cli import policy_commands  # noqa: F401  (registers the policy commands)
-from teamlens.cli.app import app, audit_app, console
+from teamlens.cli import governance_commands, policy_commands  # noqa: F401  (register their commands)
+from teamlens.cli.app import app, audit_app, console, store_app
 from teamlens.cli.options import Actor, DataDir, Json, KeyFile
 from teamlens.cli.render import release_tables, to_json
 
@@ -171,3 +171,15 @@ def audit_show(
     for entry in entries:
         table.add_row(str(entry.seq), entry.at.isoformat(), entry.actor, entry.action, to_json(entry.details))
     console.print(table)
+
+
+@store_app.command("verify")
+def store_verify(data_dir: DataDir = None) -> None:
+    """Check that every file the store's manifest names is present and well-formed."""
+    problems = services.verify_store(services.open_workspace(data_dir))
+    if not problems:
+        console.print("Fact store intact.")
+        return
+    for problem in problems:
+        console.print(f"[bold red]problem:[/bold red] {problem}", highlight=False)
+    raise typer.Exit(9)

@@ -14,3 +14,8 @@ def verify_audit(ws: Workspace) -> AuditVerification:
 def audit_entries(ws: Workspace, *, limit: int = 50) -> list[AuditEntry]:
     """The newest ``limit`` audit entries, newest first."""
     return ws.governance.audit_entries(limit=limit)
+
+
+def verify_store(ws: Workspace) -> list[str]:
+    """Problems found in the fact store (files missing, schemas wrong); empty when healthy."""
+    return ws.store.verify()

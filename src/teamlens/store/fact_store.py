@@ -10,6 +10,7 @@ as after, never between (see ``_transaction``).
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import uuid
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -40,7 +41,7 @@ ORDER BY day, metric, source, days
 
 
 class FactStore:
-    """Person-period facts and the directory under one folder; every change is all-or-nothing.
+    """Keep person-period facts and the HR directory under one folder; every change is all-or-nothing.
 
     ``root`` is ``<data_dir>/facts``; it is created if missing. Opening the store removes the
     leftovers of interrupted writes when no other process is using it. ``lock_timeout`` is
@@ -64,17 +65,17 @@ class FactStore:
 
     @contextmanager
     def _reading(self) -> Iterator[Manifest]:
-        """The current manifest, with its files guaranteed to exist until the block ends."""
+        """Read the current manifest; the files it names are kept until the block ends."""
         with reported_as_store_errors(self.root, "read"), shared_read(self.root):
             yield load(self.root)
 
     @property
     def batches(self) -> dict[str, BatchInfo]:
-        """Every committed batch by content hash (what was ingested, when, how many rows)."""
+        """Look up what was ingested: every committed batch by content hash, with when and how many rows."""
         return dict(load(self.root).batches)
 
     def has_batch(self, content_hash: str) -> bool:
-        """Whether a batch with this content hash was already committed (so ingesting it is a no-op)."""
+        """Check whether a batch with this content hash is committed (ingesting it again is a no-op)."""
         return content_hash in load(self.root).batches
 
     def aggregate(
@@ -86,7 +87,7 @@ class FactStore:
         headcount: bool = True,
         exclude: Collection[str] = (),
     ) -> pa.Table:
-        """Clipped totals per group, window and metric (``AGGREGATE_SCHEMA``), ready for noise.
+        """Compute clipped totals per group, window and metric (``AGGREGATE_SCHEMA``) for the noise step.
 
         For each window, each person is counted in the group the directory gives them at the
         window start (at ``level`` "organisation": everyone in the directory then, plus everyone
@@ -112,7 +113,7 @@ class FactStore:
                 )
 
     def groups(self, level: str) -> list[str]:
-        """Every group label at ``level`` in the directory's whole history, sorted.
+        """List every group label at ``level`` in the directory's whole history, sorted.
 
         The release engine adds noise to every one of these groups, present or not in a
         window, so that a group's absence never reveals anything.
@@ -128,7 +129,7 @@ class FactStore:
         return sorted(pc.unique(column.drop_null()).to_pylist())
 
     def person_facts(self, person: str) -> pa.Table:
-        """Every fact stored about one pseudonym (``FACT_SCHEMA``), for that worker's own data export."""
+        """Export every fact stored about one pseudonym (``FACT_SCHEMA``), for that worker's own request."""
         with self._reading() as manifest:
             files = [self.root / path for _, path in sorted(manifest.months.items())]
             with connect(self.root) as con:
@@ -137,7 +138,7 @@ class FactStore:
         return table.cast(FACT_SCHEMA)
 
     def person_directory(self, person: str) -> pa.Table:
-        """The directory rows of one pseudonym (``DIRECTORY_SCHEMA``), for that worker's own data export."""
+        """Export one pseudonym's directory rows (``DIRECTORY_SCHEMA``), for that worker's own request."""
         with self._reading() as manifest:
             directory = manifest.directory_file(self.root)
             if directory is None:
@@ -146,7 +147,7 @@ class FactStore:
         return table.cast(DIRECTORY_SCHEMA)
 
     def stats(self) -> StoreStats:
-        """Row counts and bytes on disk, for health pages; holds no personal data."""
+        """Count rows, months, batches and bytes on disk for health pages; holds no personal data."""
         with self._reading() as manifest:
             month_paths = [self.root / path for path in manifest.months.values()]
             directory = manifest.directory_file(self.root)
@@ -161,7 +162,7 @@ class FactStore:
             )
 
     def verify(self) -> list[str]:
-        """Check the store's files against its manifest; returns the problems found (empty when healthy).
+        """Check the files against the manifest and the store's invariants; returns problems (none: healthy).
 
         Problems name files, columns and counts only, never a pseudonym or a value.
         """
@@ -229,9 +230,7 @@ class FactStore:
                     merges[month] = _merge.merge_month(con, staged_file, current, out)
             return staged.received, merges
         finally:
-            for path in staging.iterdir():
-                path.unlink()
-            staging.rmdir()
+            shutil.rmtree(staging, ignore_errors=True)
 
     def _write_directory(self, tx: Transaction, table: pa.Table) -> int:
         if table.num_rows == 0:
@@ -243,7 +242,7 @@ class FactStore:
         )
 
     def delete_older_than(self, day: dt.date) -> int:
-        """Retention: atomically delete every fact whose ``day`` is before ``day``; returns how many."""
+        """Delete every fact whose day is before ``day`` (retention), atomically; returns how many."""
         params: dict[str, object] = {"day": day}
         with reported_as_store_errors(self.root, "change"), transaction(self.root, self.lock_timeout) as tx:
             # A month's facts start on or after its first day, so later months cannot hold any.
@@ -289,7 +288,7 @@ class FactStore:
         keep_sql: str,
         params: dict[str, object],
     ) -> int:
-        """Rewrite the month files among ``files`` that hold rows to drop; returns rows dropped."""
+        """Rewrite the month files among ``files`` that hold rows to drop; returns how many were dropped."""
         removed = 0
         with connect(self.root) as con:
             counts = _merge.count_matching(con, list(files.values()), count_sql, params)
