@@ -6,7 +6,7 @@ was released. For the parts, see ``workspace.py`` (opening an installation), ``i
 ``release.py``, ``policy.py``, ``report_document.py``, ``synthetic.py`` and ``demo.py``.
 """
 
-from teamlens.services.audit import audit_entries, verify_audit
+from teamlens.services.audit import audit_entries, verify_audit, verify_store
 from teamlens.services.demo import DemoResult, run_demo
 from teamlens.services.ingest import FileOutcome, IngestSummary, ingest
 from teamlens.services.policy import active, approve, propose, suspend, template
@@ -40,5 +40,6 @@ __all__ = [
     "tables_as_json",
     "template",
     "verify_audit",
+    "verify_store",
     "write_report",
 ]
