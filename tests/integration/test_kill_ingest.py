@@ -32,7 +32,11 @@ KILLS = 20
 
 
 def _facts(store_root: Path) -> pa.Table:
-    manifest = json.loads((store_root / "manifest.json").read_text()) if (store_root / "manifest.json").exists() else {}
+    manifest = (
+        json.loads((store_root / "manifest.json").read_text())
+        if (store_root / "manifest.json").exists()
+        else {}
+    )
     tables = [pq.read_table(store_root / path) for path in manifest.get("months", {}).values()]
     if not tables:
         return pa.table({})

@@ -36,6 +36,10 @@ DIRECTORY_SCHEMA = pa.schema(
         pa.field("division", pa.string(), nullable=True),
         pa.field("location", pa.string(), nullable=True),
         pa.field("manager", pa.string(), nullable=True),
+        # The person's own working pattern, for after-hours metrics (null: the policy's default).
+        pa.field("time_zone", pa.string(), nullable=True),
+        pa.field("work_start", pa.string(), nullable=True),
+        pa.field("work_end", pa.string(), nullable=True),
     ]
 )
 

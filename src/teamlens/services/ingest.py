@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 
-from teamlens.domain import DIRECTORY_SCHEMA, Policy
+from teamlens.domain import DIRECTORY_SCHEMA, Policy, WorkingHours
 from teamlens.errors import InputFormatError, PolicyError
+from teamlens.pseudonymise import Pseudonymiser
 from teamlens.services.workspace import Workspace
 from teamlens.sources import (
     DirectoryReader,
@@ -75,13 +77,26 @@ def _walk(folder: Path) -> list[Path]:
     return inputs
 
 
-def _context(ws: Workspace, policy: Policy) -> ReadContext:
+def _context(ws: Workspace, policy: Policy, pseudonymise: Pseudonymiser) -> ReadContext:
+    """What the readers need; built after the directory files so people's own hours are known."""
+    default = policy.working_hours
+    patterns = ws.store.working_patterns().to_pylist()
+    hours = {
+        row["person"]: WorkingHours(
+            start=dt.time.fromisoformat(row["work_start"]) if row["work_start"] else default.start,
+            end=dt.time.fromisoformat(row["work_end"]) if row["work_end"] else default.end,
+            days=default.days,
+            timezone=row["time_zone"] or default.timezone,
+        )
+        for row in patterns
+    }
     return ReadContext(
-        pseudonymise=ws.pseudonymiser(),
+        pseudonymise=pseudonymise,
         metrics=policy.metric_names,
         excluded_persons=frozenset(ws.governance.excluded_persons()),
         exclusions=policy.exclusions,
-        working_hours=policy.working_hours,
+        working_hours=default,
+        person_working_hours=hours,
     )
 
 
@@ -116,12 +131,15 @@ def ingest(
             readers[path] = maybe
     for path, chosen in readers.items():
         _check_allowed(path, chosen.reader.name, policy)
-    ctx = _context(ws, policy)
+    pseudonymise = ws.pseudonymiser()
     ordered = sorted(readers, key=lambda p: (0 if readers[p].directory else 1, str(p)))
     outcomes = []
+    ctx = _context(ws, policy, pseudonymise)
     for index, path in enumerate(ordered):
         if on_file:
             on_file(path, index, len(ordered))
+        if index and readers[ordered[index - 1]].directory and not readers[path].directory:
+            ctx = _context(ws, policy, pseudonymise)  # the directory just changed
         outcomes.append(_ingest_one(ws, path, readers[path], ctx, actor))
     if skipped:
         note = f"passed over {skipped} files no connector recognises"

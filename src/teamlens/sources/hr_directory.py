@@ -2,12 +2,15 @@
 
 One row is one person's position over the half-open range [Valid From, Valid To); an empty
 Valid To means "still valid". ``Email`` and ``Manager Email`` are pseudonymised as they are read;
-``Employee ID``, ``Display Name`` and working-hours columns are recognised and dropped. Ranges of
+``Employee ID`` and ``Display Name`` are recognised and dropped; the optional ``Time Zone``,
+``Working Hours Start`` and ``Working Hours End`` are kept for after-hours metrics. Ranges of
 one person must not overlap, or the person would count in two groups in one window.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,8 +35,9 @@ HR_LAYOUT = CsvLayout(
     describe="the header of an HR directory export",
     documented="Email,Team,Valid From (required); Department,Division,Location,Manager Email,Valid To",
     required=(EMAIL, "Team", VALID_FROM),
-    optional=("Department", "Division", "Location", MANAGER, VALID_TO),
-    ignored=("Employee ID", "Display Name", "Working Hours Start", "Working Hours End", "Time Zone"),
+    optional=("Department", "Division", "Location", MANAGER, VALID_TO,
+              "Working Hours Start", "Working Hours End", "Time Zone"),
+    ignored=("Employee ID", "Display Name"),
     hint="Add the missing column to the HR export; column order and letter case do not matter.",
 )
 _NO_END = (1 << 31) - 1  # the last date32 day number: an open range ends after every date
@@ -79,6 +83,7 @@ class HrDirectoryReader:
                 "valid_from": start,
                 "valid_to": end,
                 "manager": self._managers(batch, ctx) if table.has(MANAGER) else None,
+                **_working_pattern(batch, table),
                 **{field: _group(batch, column) if table.has(column) else None
                    for field, column in GROUP_COLUMNS.items()},
             }
@@ -128,3 +133,41 @@ def _group(batch: CsvBatch, column: str) -> pa.Array:
 
 
 HR_DIRECTORY = HrDirectoryReader()
+
+
+#: Optional working-pattern columns, by the DIRECTORY_SCHEMA field each one fills.
+WORKING_COLUMNS = {
+    "time_zone": "Time Zone",
+    "work_start": "Working Hours Start",
+    "work_end": "Working Hours End",
+}
+
+
+def _working_pattern(batch: CsvBatch, table: CsvTable) -> dict[str, pa.Array | None]:
+    """The person's time zone and hours, checked so after-hours metrics never guess."""
+    found: dict[str, pa.Array | None] = {}
+    for field, column in WORKING_COLUMNS.items():
+        if not table.has(column):
+            found[field] = None
+            continue
+        values = text(batch, column)
+        for index, value in enumerate(values.to_pylist()):
+            if value and not _valid_working_value(field, value):
+                expected = "a time HH:MM" if field != "time_zone" else "an IANA zone such as Europe/London"
+                raise batch.fail(index, column, "is not a valid value", expected=expected)
+        found[field] = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+    return found
+
+
+def _valid_working_value(field: str, value: str) -> bool:
+    if field == "time_zone":
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return False
+        return True
+    try:
+        dt.time.fromisoformat(value)
+    except ValueError:
+        return False
+    return len(value) == 5

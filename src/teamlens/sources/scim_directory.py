@@ -311,6 +311,8 @@ def _batch(users: list[_User]) -> pa.RecordBatch:
         "division": pa.array([u.division for u in users], pa.string()),
         "location": pa.array([u.location for u in users], pa.string()),
         "manager": pa.array([u.manager for u in users], pa.string()),
+        # SCIM carries no working hours: the policy's default applies.
+        **{name: pa.nulls(len(users), pa.string()) for name in ("time_zone", "work_start", "work_end")},
     }
     return pa.RecordBatch.from_arrays([columns[field.name] for field in DIRECTORY_SCHEMA],
                                       schema=DIRECTORY_SCHEMA)

@@ -308,7 +308,7 @@ class VivaDirectoryReader:
                 pa.array([people[run[0]] for run in chunk], pa.string()),
                 pa.array([run[2] for run in chunk], pa.int32()).cast(pa.date32()),
                 pa.array([run[3] for run in chunk], pa.int32()).cast(pa.date32()),
-                teams, teams, *(pa.nulls(len(chunk), pa.string()) for _ in range(3)),
+                teams, teams, *(pa.nulls(len(chunk), pa.string()) for _ in range(6)),
             ], schema=DIRECTORY_SCHEMA)
 
 

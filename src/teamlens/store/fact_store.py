@@ -146,6 +146,27 @@ class FactStore:
             table = pq.read_table(directory, filters=[("person", "=", person)])
         return table.cast(DIRECTORY_SCHEMA)
 
+    def working_patterns(self) -> pa.Table:
+        """Each pseudonym's latest time zone and working hours (person, time_zone, work_start, work_end).
+
+        Only people whose directory rows name a pattern are returned; the readers of mail and
+        calendar exports use it to tell after-hours work in each person's own day.
+        """
+        columns = ["person", "valid_from", "time_zone", "work_start", "work_end"]
+        with self._reading() as manifest:
+            directory = manifest.directory_file(self.root)
+            if directory is None:
+                return pa.table({name: pa.array([], pa.string()) for name in columns if name != "valid_from"})
+            table = pq.read_table(directory, columns=columns)
+        latest = table.sort_by([("person", "ascending"), ("valid_from", "descending")])
+        keep = pc.invert(pc.and_(pc.is_null(latest["time_zone"]), pc.is_null(latest["work_start"])))
+        first_of_person = pc.not_equal(
+            latest["person"],
+            pa.concat_arrays([pa.array([None], pa.string()), latest["person"].combine_chunks()[:-1]]),
+        )
+        picked = latest.filter(pc.and_(pc.fill_null(first_of_person, True), keep))
+        return picked.select(["person", "time_zone", "work_start", "work_end"])
+
     def stats(self) -> StoreStats:
         """Count rows, months, batches and bytes on disk for health pages; holds no personal data."""
         with self._reading() as manifest:

@@ -44,6 +44,9 @@ class Placement(NamedTuple):
     division: str | None = None
     location: str | None = None
     manager: str | None = None
+    time_zone: str | None = None
+    work_start: str | None = None
+    work_end: str | None = None
 
 
 def facts_table(facts: Iterable[Fact]) -> pa.Table:
