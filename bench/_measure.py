@@ -28,11 +28,20 @@ def median_seconds(action: Callable[[], object], repeats: int = 3) -> float:
 
 
 def in_subprocess(code: str, *, cwd: Path | None = None) -> dict[str, float]:
-    """Run Python ``code`` in a fresh interpreter; it prints a JSON dict. Adds peak RSS in MiB."""
+    """Run Python ``code`` in a fresh interpreter; it prints a JSON dict. Adds peak RSS in MiB.
+
+    The peak is the child's own ``VmHWM``: on Linux, ``ru_maxrss`` of a child started by
+    fork + exec starts at the parent's resident size, so it would report the parent's peak.
+    """
     wrapper = (
         "import json, resource, sys\n"
         f"{code}\n"
-        "result['peak_mib'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "try:\n"
+        "    with open('/proc/self/status') as status:\n"
+        "        kib = next(int(line.split()[1]) for line in status if line.startswith('VmHWM:'))\n"
+        "except (OSError, StopIteration):\n"
+        "    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "result['peak_mib'] = kib / 1024\n"
         "print(json.dumps(result))\n"
     )
     done = subprocess.run(

@@ -1,0 +1,176 @@
+"""Ingest speed: a 10-million-row Microsoft 365 email-activity CSV into the fact store, against DuckDB.
+
+``bench/_m365_csv`` writes (and caches in ``bench/.out``) a getEmailActivityUserDetail CSV of
+daily rows: 20,000 people × 500 days = 10,000,000 rows (1,000 × 500 = 500,000 with
+TEAMLENS_BENCH_QUICK=1). Each side runs three times, interleaved, each run in a fresh
+interpreter so that its peak resident memory is its own. The baseline is DuckDB's
+``read_csv`` alone, made to read every row (a count and a sum). teamlens runs the real ingest
+path without governance: ``content_hash`` of the file, the ``EMAIL_ACTIVITY`` reader with a
+real keyed ``Pseudonymiser`` (metrics emails_sent, emails_received, emails_read), streamed
+into ``FactStore.commit`` of a fresh store. One more run times the reader alone, to split the
+total into hashing, reading and committing. Goals (from the issue): at least 30% of
+DuckDB's row rate, and under 1 GiB peak whatever the input size.
+
+Run with ``python -m bench ingest_csv`` (records the figures), ``python bench/bench_ingest_csv.py``
+(prints them) or ``python bench/bench_ingest_csv.py --profile`` (cProfile of one teamlens run).
+"""
+
+from __future__ import annotations
+
+import cProfile
+import io
+import os
+import pstats
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):
+    # Run as a script: make the repository root importable so `bench` resolves as a package.
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._m365_csv import cached_csv
+from bench._measure import in_subprocess, quick
+from teamlens.pseudonymise import Pseudonymiser
+from teamlens.sources import ReadContext, ReadReport, content_hash
+from teamlens.sources.m365_reports import EMAIL_ACTIVITY
+from teamlens.store import FactStore
+
+ROOT = Path(__file__).resolve().parents[1]
+DAYS = 500
+FULL_PEOPLE, QUICK_PEOPLE = 20_000, 1_000
+REPEATS = 3
+RATE_GOAL, MEMORY_GOAL_MIB = 0.30, 1024
+METRICS = frozenset({"emails_sent", "emails_received", "emails_read"})
+
+
+def time_duckdb(path: str) -> dict[str, float]:
+    """Baseline: DuckDB's ``read_csv`` alone, forced to read every row by a count and a sum."""
+    import duckdb
+
+    began = time.perf_counter()
+    con = duckdb.connect()
+    relation = con.sql(f"SELECT count(*), sum(\"Send Count\") FROM read_csv('{path}', header=true)")
+    if relation is None:
+        raise RuntimeError("DuckDB returned no relation")
+    row = relation.fetchall()[0]
+    seconds = time.perf_counter() - began
+    return {"seconds": seconds, "rows": row[0]}
+
+
+def _context() -> ReadContext:
+    """What the reader gets under a policy allowing the three email metrics, with a fresh random key."""
+    return ReadContext(pseudonymise=Pseudonymiser(os.urandom(32)), metrics=METRICS)
+
+
+def time_teamlens(path: str) -> dict[str, float]:
+    """teamlens: hash the file, read it with the email-activity reader and commit it to a fresh store."""
+    began = time.perf_counter()
+    csv = Path(path)
+    digest = content_hash(csv)
+    hashed = time.perf_counter() - began
+    report = ReadReport()
+    with tempfile.TemporaryDirectory(prefix="teamlens-bench-ingest-") as folder:
+        store = FactStore(Path(folder) / "facts")
+        summary = store.commit(
+            content_hash=digest,
+            source=EMAIL_ACTIVITY.name,
+            label=f"{EMAIL_ACTIVITY.name}:{digest[:12]}",
+            facts=EMAIL_ACTIVITY.read(csv, _context(), report),
+        )
+        seconds = time.perf_counter() - began
+    return {
+        "seconds": seconds,
+        "hash_seconds": hashed,
+        "rows": report.rows_read,
+        "facts": summary.rows_received,
+        "months": len(summary.months_rewritten),
+    }
+
+
+def time_reader(path: str) -> dict[str, float]:
+    """The reader alone (pseudonymising, emitting facts, storing nothing): the read share of an ingest."""
+    began = time.perf_counter()
+    report = ReadReport()
+    facts = sum(batch.num_rows for batch in EMAIL_ACTIVITY.read(Path(path), _context(), report))
+    return {"seconds": time.perf_counter() - began, "rows": report.rows_read, "facts": facts}
+
+
+def _one_run(function: str, path: Path) -> dict[str, float]:
+    code = f"from bench.bench_ingest_csv import {function}\nresult = {function}({str(path)!r})"
+    return in_subprocess(code, cwd=ROOT)
+
+
+def measure(path: Path) -> dict[str, list[dict[str, float]]]:
+    """Both sides ``REPEATS`` times, interleaved so that a busy moment hits both alike; the reader once."""
+    runs: dict[str, list[dict[str, float]]] = {"time_duckdb": [], "time_teamlens": []}
+    for _ in range(REPEATS):
+        for function, done in runs.items():
+            done.append(_one_run(function, path))
+    runs["time_reader"] = [_one_run("time_reader", path)]
+    return runs
+
+
+def _median(runs: list[dict[str, float]], key: str = "seconds") -> float:
+    return statistics.median(run[key] for run in runs)
+
+
+def run() -> str:
+    """Write (or reuse) the CSV, time DuckDB and teamlens on it, and return the Markdown section."""
+    people = QUICK_PEOPLE if quick() else FULL_PEOPLE
+    path = cached_csv(people, DAYS)
+    expected = people * DAYS
+    runs = measure(path)
+    for function, done in runs.items():
+        if any(run["rows"] != expected for run in done):
+            raise RuntimeError(f"{function} did not read the {expected:,} rows of {path.name}")
+    return _section(path, expected, runs)
+
+
+def _section(path: Path, rows: int, runs: dict[str, list[dict[str, float]]]) -> str:
+    base, ours, reader = runs["time_duckdb"], runs["time_teamlens"], runs["time_reader"]
+    base_s, ours_s = _median(base), _median(ours)
+    base_rate, ours_rate = rows / base_s, rows / ours_s
+    ratio = ours_rate / base_rate
+    peak = max(run["peak_mib"] for run in ours)
+    hash_s, read_s = _median(ours, "hash_seconds"), _median(reader)
+    return (
+        "## Ingest: Microsoft 365 email-activity CSV\n\n"
+        f"{rows:,} daily rows ({path.stat().st_size / 2**20:,.0f} MiB getEmailActivityUserDetail CSV, "
+        f"{rows // DAYS:,} people × {DAYS} days), giving {int(_median(ours, 'facts')):,} facts over "
+        f"{int(ours[0]['months'])} store months. Median of {REPEATS} runs, each in a fresh interpreter "
+        "(peak = its own maximum resident memory).\n\n"
+        "| ingest | median time | rows/s | peak memory |\n|---|---|---|---|\n"
+        f"| DuckDB `read_csv`: count and sum every row (baseline) | {base_s:.2f} s | {base_rate:,.0f} | "
+        f"{max(run['peak_mib'] for run in base):,.0f} MiB |\n"
+        f"| teamlens: `content_hash` + `EMAIL_ACTIVITY` reader (keyed HMAC) + `FactStore.commit` | "
+        f"{ours_s:.2f} s | {ours_rate:,.0f} | {peak:,.0f} MiB |\n\n"
+        f"Rate ratio teamlens / DuckDB: **{ratio:.2f}** (goal ≥ {RATE_GOAL:.2f}: "
+        f"{_verdict(ratio >= RATE_GOAL)}); teamlens peak {peak:,.0f} MiB (goal < {MEMORY_GOAL_MIB} MiB: "
+        f"{_verdict(peak < MEMORY_GOAL_MIB)}).\n\n"
+        f"Where teamlens's time goes: `content_hash` {hash_s:.2f} s (median); the reader alone, "
+        f"storing nothing, {read_s:.2f} s (one run, {reader[0]['peak_mib']:,.0f} MiB peak); so "
+        f"`FactStore.commit` (checks, staging by month, DuckDB merge and sorted rewrite of each month) "
+        f"≈ {max(ours_s - hash_s - read_s, 0.0):.2f} s.\n"
+    )
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "**missed**"
+
+
+def profile(top: int = 25) -> str:
+    """cProfile of one teamlens ingest of the benchmark file, by cumulative time (for finding hot spots)."""
+    path = cached_csv(QUICK_PEOPLE if quick() else FULL_PEOPLE, DAYS)
+    profiler = cProfile.Profile()
+    profiler.runcall(time_teamlens, str(path))
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(top)
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(top)
+    return out.getvalue()
+
+
+if __name__ == "__main__":
+    print(profile() if "--profile" in sys.argv[1:] else run())
