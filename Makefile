@@ -33,7 +33,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
-	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -q tests/unit/test_architecture.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
