@@ -36,7 +36,10 @@ def main(argv: list[str] | None = None) -> None:
     from teamlens.cli import commands  # noqa: F401  (registers the commands)
 
     try:
-        app(args=argv if argv is not None else sys.argv[1:], standalone_mode=False)
+        # Without standalone mode click returns a typer.Exit code instead of exiting with it.
+        code = app(args=argv if argv is not None else sys.argv[1:], standalone_mode=False)
+        if isinstance(code, int) and code:
+            raise SystemExit(code)
     except TeamlensError as error:
         err_console.print(
             Text.assemble(("Error: ", "bold red"), error.message), highlight=False, soft_wrap=True

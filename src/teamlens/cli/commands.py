@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from teamlens import services
-from teamlens.cli import policy_commands  # noqa: F401  (registers the policy commands)
+from teamlens.cli import governance_commands, policy_commands  # noqa: F401  (register their commands)
 from teamlens.cli.app import app, audit_app, console, store_app
 from teamlens.cli.options import Actor, DataDir, Json, KeyFile
 from teamlens.cli.render import release_tables, to_json
@@ -141,17 +141,6 @@ def serve(
 
     console.print(f"Serving teamlens on http://{host}:{port}/ (Ctrl-C to stop)")
     uvicorn.run(create_app(services.open_workspace(data_dir)), host=host, port=port, log_level="warning")
-
-
-@audit_app.command("verify")
-def audit_verify(data_dir: DataDir = None) -> None:
-    """Check the audit log's hash chain; names the first broken entry."""
-    result = services.verify_audit(services.open_workspace(data_dir))
-    if result.ok:
-        console.print(f"Audit log intact: {result.entries} entries verified.")
-        return
-    console.print(f"[bold red]Audit log broken[/bold red] at entry {result.first_bad_seq}: {result.problem}")
-    raise typer.Exit(8)
 
 
 @audit_app.command("show")

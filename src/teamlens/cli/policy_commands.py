@@ -60,6 +60,13 @@ def approve(
         services.open_workspace(data_dir), policy_id, version, party=party.value, approver=name
     )
     console.print(f"Policy {info.policy_id} version {info.version} is now {info.state}.")
+    if info.state == "approved":
+        console.print(
+            "Another policy is in force; retire it, then "
+            f"`teamlens policy activate {info.policy_id} {info.version} --party …`."
+        )
+    elif info.state == "active" and info.tightens_version is not None and info.missing_parties:
+        console.print(f"One party sufficed: it only narrows version {info.tightens_version} (R3).")
 
 
 @policy_app.command("suspend")
@@ -97,3 +104,124 @@ def show(data_dir: DataDir = None, json_output: Json = False) -> None:
             f"  report {report.report_id}: {', '.join(report.metrics)} "
             f"by {report.level}, each {report.cadence}"
         )
+
+
+PolicyId = Annotated[str, typer.Argument(help="The policy id.")]
+Version = Annotated[int, typer.Argument(help="The policy version.")]
+
+
+@policy_app.command("list")
+def list_versions(
+    policy_id: Annotated[str | None, typer.Argument(help="Only this policy.")] = None,
+    data_dir: DataDir = None,
+    json_output: Json = False,
+) -> None:
+    """List every stored policy version, its state and whose approval is missing."""
+    infos = services.versions(services.open_workspace(data_dir), policy_id)
+    if json_output:
+        console.print_json(to_json(infos))
+        return
+    if not infos:
+        console.print("No policy has been proposed yet: see `teamlens policy template`.")
+    for info in infos:
+        missing = ", ".join(party.value for party in info.missing_parties) or "none"
+        console.print(
+            f"{info.policy_id} v{info.version}: {info.state} (missing approvals: {missing}; "
+            f"sha256 {info.sha256[:16]}…) — {info.title}",
+            highlight=False,
+        )
+
+
+@policy_app.command("consult")
+def consult(
+    policy_id: PolicyId,
+    version: Version,
+    party: PartyOption = Party.EMPLOYER,
+    out: Annotated[Path | None, typer.Option(help="Also write the consultation page (HTML) here.")] = None,
+    data_dir: DataDir = None,
+    actor: Actor = "employer",
+) -> None:
+    """Publish a draft to workers with its notice and planner figures; views are taken until signing."""
+    ws = services.open_workspace(data_dir)
+    result = services.consult(ws, policy_id, version, party=party.value, actor=actor)
+    console.print(f"Policy {policy_id} version {version} is now {result.info.state}.")
+    basis = "the directory's group sizes" if result.figures.basis == "directory" else "illustrative sizes"
+    console.print(f"Planner figures for {len(result.figures.reports)} reports, at {basis}.")
+    if out is not None:
+        services.write_document(ws, "consultation", out, policy_id=policy_id, version=version)
+        console.print(f"Wrote {out}")
+    console.print(f"Workers comment with `teamlens policy comment {policy_id} {version} --text …`.")
+
+
+@policy_app.command("comment")
+def comment(
+    policy_id: PolicyId,
+    version: Version,
+    text: Annotated[str, typer.Option("--text", help="The comment, as it should be recorded.")],
+    author: Annotated[str, typer.Option(help="How to sign it (default: anonymous).")] = "",
+    objection: Annotated[bool, typer.Option("--objection", help="Record it as an objection.")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Record a comment or objection on a proposal in consultation (anyone may)."""
+    entry = services.comment(
+        services.open_workspace(data_dir), policy_id, version, text=text, author=author, objection=objection
+    )
+    console.print(f"Recorded your {entry.kind} as entry {entry.entry_id} of the consultation record.")
+
+
+@policy_app.command("respond")
+def respond(
+    policy_id: PolicyId,
+    version: Version,
+    text: Annotated[str, typer.Option("--text", help="The response, with reasons where it departs.")],
+    name: Annotated[str, typer.Option("--name", help="Who responds for the employer.")],
+    party: PartyOption = Party.EMPLOYER,
+    data_dir: DataDir = None,
+) -> None:
+    """Record the employer's response to the consultation's views (employer only)."""
+    ws = services.open_workspace(data_dir)
+    services.respond(ws, policy_id, version, party=party.value, author=name, text=text)
+    console.print(f"Recorded the employer's response on policy {policy_id} version {version}.")
+
+
+@policy_app.command("views")
+def views(policy_id: PolicyId, version: Version, data_dir: DataDir = None, json_output: Json = False) -> None:
+    """Show the consultation record of a version: publication, views and responses."""
+    record = services.consultation(services.open_workspace(data_dir), policy_id, version)
+    if json_output:
+        console.print_json(to_json(record))
+        return
+    for entry in record.entries:
+        text = "(planner figures)" if entry.kind == "published" else entry.text
+        console.print(f"#{entry.entry_id} {entry.at:%Y-%m-%d %H:%M} {entry.kind} by {entry.author}: {text}")
+    console.print(
+        f"{len(record.views)} views, {record.unanswered} unanswered; record sha256 {record.sha256[:16]}…"
+    )
+
+
+@policy_app.command("activate")
+def activate(
+    policy_id: PolicyId,
+    version: Version,
+    party: PartyOption,
+    data_dir: DataDir = None,
+    actor: Actor = "admin",
+) -> None:
+    """Start a version both parties approved that waited while another policy was in force."""
+    ws = services.open_workspace(data_dir)
+    info = services.activate(ws, policy_id, version, party=party.value, actor=actor)
+    console.print(f"Policy {info.policy_id} version {info.version} is now {info.state}.")
+
+
+@policy_app.command("retire")
+def retire(
+    policy_id: PolicyId,
+    version: Version,
+    party: PartyOption,
+    data_dir: DataDir = None,
+    actor: Actor = "admin",
+) -> None:
+    """End a version for good, or withdraw a draft; either party may do this alone."""
+    ws = services.open_workspace(data_dir)
+    info = services.retire(ws, policy_id, version, party=party.value, actor=actor)
+    console.print(f"Policy {info.policy_id} version {info.version} is now {info.state}.")

@@ -3,21 +3,28 @@
 The typical flow: ``policy_template()`` gives a commented policy to edit; ``parse_policy(text,
 source)`` checks it strictly (unknown fields, purposes outside the closed list, a minimum group
 size under 5 are all errors) and returns it with the warnings people must read and its SHA-256.
-``GovernanceDB(url).propose(...)`` stores it; ``approve(...)`` by the employer and by the
-representative makes it active; either party can ``suspend(...)`` it alone. Every ingest and
-release path starts with ``require_active_policy(action)``, which re-verifies the stored text
-against both approvals and stops everything if the record was altered. A release is charged
+``GovernanceDB(url).propose(...)`` stores it as a draft; ``consult(...)`` publishes it to workers,
+who ``add_view(...)``, and the employer ``respond(...)``s; ``approve(...)`` by the employer and by
+the representative makes it active (one signature suffices for a version that only narrows the
+active one: see ``tightening``); either party can ``suspend(...)`` or ``retire(...)`` it alone,
+and it lapses by itself after its review date. Every ingest and release path starts with
+``require_active_policy(action)``, which re-verifies the stored text, approvals and consultation
+record and stops everything if the record was altered. A release is charged
 with ``record_release(...)``: the budget check, the ledger charge, the cached noisy cells and the
 audit entry commit in one transaction. ``verify_audit()`` re-walks the hash-chained log.
 
 For the policy file layout and its rules, see ``policy_file``; the example policy is in
 ``policy_template``. For the database, see ``db`` (the one API), ``tables`` (the schema) and
-``migrate`` with ``migrations/`` (Alembic upgrades); the lifecycle is in ``policy_versions``,
+``migrate`` with ``migrations/`` (Alembic upgrades); the lifecycle is in ``policy_versions``
+(with ``version_rows``), its proof against tampering in ``policy_integrity``, the consultation
+record in ``consultation``, narrowing versus widening in ``tightening``, signed checkpoints of
+the audit log in ``checkpoints``,
 the budget ledger and release cache in ``ledger``, the hash chain in ``audit_log``, ingested
 inputs in ``ingestions``, workers' objections (R22) in ``objections``, and the returned values
 and state names in ``records``.
 """
 
+from teamlens.governance import checkpoints
 from teamlens.governance.audit_log import GENESIS_HASH, canonical_json, entry_hash
 from teamlens.governance.db import SYSTEM_ACTOR, GovernanceDB
 from teamlens.governance.migrate import current_revision, upgrade
@@ -34,12 +41,18 @@ from teamlens.governance.records import (
     Approval,
     AuditEntry,
     AuditVerification,
+    Checkpoint,
+    ConsultationEntry,
+    ConsultationRecord,
+    EntryKind,
     IngestionInfo,
     Party,
     PolicyState,
     PolicyVersionInfo,
     ReleaseInfo,
+    StoredPolicy,
 )
+from teamlens.governance.tightening import widenings
 
 __all__ = [
     "GENESIS_HASH",
@@ -50,6 +63,10 @@ __all__ = [
     "Approval",
     "AuditEntry",
     "AuditVerification",
+    "Checkpoint",
+    "ConsultationEntry",
+    "ConsultationRecord",
+    "EntryKind",
     "GovernanceDB",
     "IngestionInfo",
     "ParsedPolicy",
@@ -57,11 +74,14 @@ __all__ = [
     "PolicyState",
     "PolicyVersionInfo",
     "ReleaseInfo",
+    "StoredPolicy",
     "canonical_json",
+    "checkpoints",
     "current_revision",
     "entry_hash",
     "parse_policy",
     "policy_sha256",
     "policy_template",
     "upgrade",
+    "widenings",
 ]

@@ -122,6 +122,12 @@ def entries(conn: sa.Connection, limit: int, offset: int, *, newest_first: bool)
     ]
 
 
+def action_counts(conn: sa.Connection) -> dict[str, int]:
+    """Count the entries of each action."""
+    rows = conn.execute(sa.select(audit_log.c.action, sa.func.count()).group_by(audit_log.c.action))
+    return {str(action): int(count) for action, count in rows}
+
+
 def _details_or_raw(text: str) -> Mapping[str, object]:
     # A tampered entry may hold invalid JSON; show it as it is rather than fail to list the log.
     try:

@@ -68,6 +68,15 @@ def cached_cells(
     return pa.Table.from_arrays(arrays, schema=NOISY_SCHEMA)
 
 
+def windows_by_release(conn: sa.Connection) -> dict[str, frozenset[str]]:
+    """Map each release id to the windows whose cells it computed."""
+    found: dict[str, set[str]] = {}
+    query = sa.select(released_cells.c.release_id, released_cells.c.window_key).distinct()
+    for row in conn.execute(query):
+        found.setdefault(row.release_id, set()).add(row.window_key)
+    return {release: frozenset(windows) for release, windows in found.items()}
+
+
 def _cell_filter(policy_id: str, period_start: dt.date, report_id: str) -> tuple[sa.ColumnElement[bool], ...]:
     return (
         released_cells.c.policy_id == policy_id,

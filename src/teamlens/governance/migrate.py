@@ -7,10 +7,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 
-from teamlens.governance.tables import metadata
-
 #: The revision that ``metadata.create_all`` builds (see ``migrations/versions``).
-CREATE_ALL_REVISION = "0001_initial"
+CREATE_ALL_REVISION = "0002_consultation"
+#: The first revision; a database ``create_all`` built before 0002 existed is at this one.
+INITIAL_REVISION = "0001_initial"
 
 
 def _config(connection: sa.Connection) -> Config:
@@ -30,11 +30,14 @@ def upgrade(url: str, revision: str = "head") -> None:
     try:
         with engine.begin() as connection:
             inspector = sa.inspect(connection)
-            unversioned = not inspector.has_table("alembic_version") and all(
-                inspector.has_table(name) for name in metadata.tables
+            unversioned = not inspector.has_table("alembic_version") and inspector.has_table(
+                "policy_versions"
             )
             if unversioned:
-                command.stamp(_config(connection), CREATE_ALL_REVISION)
+                # create_all of an older teamlens built the tables without the consultation record.
+                columns = {column["name"] for column in inspector.get_columns("approvals")}
+                built = CREATE_ALL_REVISION if "record_sha256" in columns else INITIAL_REVISION
+                command.stamp(_config(connection), built)
             command.upgrade(_config(connection), revision)
     finally:
         engine.dispose()

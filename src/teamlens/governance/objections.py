@@ -12,7 +12,7 @@ import datetime as dt
 import sqlalchemy as sa
 
 from teamlens.governance import audit_log
-from teamlens.governance.tables import objections
+from teamlens.governance.tables import as_utc, objections
 
 
 def record(conn: sa.Connection, pseudonym: str, actor: str, now: dt.datetime) -> bool:
@@ -33,9 +33,24 @@ def withdraw(conn: sa.Connection, pseudonym: str, actor: str, now: dt.datetime) 
     return True
 
 
-def excluded(conn: sa.Connection) -> frozenset[str]:
-    """Return every pseudonym currently excluded."""
-    return frozenset(conn.execute(sa.select(objections.c.pseudonym)).scalars())
+def excluded(conn: sa.Connection, window_start: dt.date | None = None) -> frozenset[str]:
+    """Return the pseudonyms excluded from a window starting on ``window_start`` (every one if None).
+
+    An objection applies from the next window on, never to a window that had already started
+    when it was recorded (R22): the person was counted in that window's population at its start.
+    """
+    query = sa.select(objections.c.pseudonym, objections.c.recorded_at)
+    return frozenset(
+        row.pseudonym
+        for row in conn.execute(query)
+        if window_start is None or as_utc(row.recorded_at).date() < window_start
+    )
+
+
+def listed(conn: sa.Connection) -> list[tuple[str, dt.datetime]]:
+    """Every (pseudonym, recorded_at) on the list, oldest first; for the people R22 names only."""
+    rows = conn.execute(sa.select(objections).order_by(objections.c.recorded_at, objections.c.pseudonym))
+    return [(row.pseudonym, as_utc(row.recorded_at)) for row in rows]
 
 
 def _count(conn: sa.Connection) -> int:

@@ -1,7 +1,12 @@
-"""Move policy versions through their lifecycle and prove the active one is what both parties signed.
+"""Move policy versions through their lifecycle; who may make each move is decided here.
 
-Functions here run inside a transaction that ``GovernanceDB`` opens; every state change appends
-to the audit log in the same transaction, so a change and its record commit together or not at all.
+``propose`` stores a draft; ``approve`` records one party's signature (the first closes any
+consultation and makes the version ``proposed``; the second makes it ``approved`` and active at
+once unless another policy is in force). A version that only narrows the active one (see
+``tightening``) is activated by one signature (R3). ``activate`` starts an approved version that
+was waiting; ``suspend`` (kill switch) and ``retire`` stop one on either party's word; ``lapse``
+stops the active version once its review date has passed (R6). Functions run inside a
+transaction ``GovernanceDB`` opens, and every change is audited in that same transaction.
 """
 
 from __future__ import annotations
@@ -11,58 +16,26 @@ import datetime as dt
 import sqlalchemy as sa
 
 from teamlens.errors import InternalError, PolicyError
-from teamlens.governance import audit_log
-from teamlens.governance.policy_file import ParsedPolicy, parse_policy, policy_sha256
-from teamlens.governance.records import (
-    TRANSITIONS,
-    ActivePolicy,
-    Approval,
-    Party,
-    PolicyState,
-    PolicyVersionInfo,
-)
-from teamlens.governance.tables import approvals, as_utc, policy_versions
+from teamlens.governance import audit_log, consultation
+from teamlens.governance import version_rows as rows
+from teamlens.governance.policy_file import ParsedPolicy, policy_sha256
+from teamlens.governance.policy_integrity import IntegrityFailure
+from teamlens.governance.records import FINAL_STATES, Party, PolicyState, PolicyVersionInfo
+from teamlens.governance.tables import approvals, policy_versions
+from teamlens.governance.tightening import widenings
 
-
-class IntegrityFailure(Exception):
-    """A stored policy no longer matches what both parties approved.
-
-    Raised inside a transaction that is then rolled back; ``GovernanceDB`` catches it, records
-    it in the audit log in a transaction of its own, and raises ``errors.PolicyError`` instead.
-    """
-
-    def __init__(self, row: sa.Row[tuple[object, ...]], problem: str) -> None:
-        super().__init__(problem)
-        self.policy_id = str(row.policy_id)
-        self.version = int(str(row.version))
-        self.problem = problem
-        self.details: dict[str, object] = {
-            "policy_id": self.policy_id,
-            "version": self.version,
-            "problem": problem,
-            "stored_sha256": row.sha256,
-            "text_sha256": policy_sha256(str(row.toml)),
-        }
-
-    def to_policy_error(self) -> PolicyError:
-        """Build the error people see: what was altered, and that everything has stopped."""
-        return PolicyError(
-            f"The stored record of policy '{self.policy_id}' version {self.version} was altered "
-            f"({self.problem}). All processing is stopped until it is restored.",
-            "Restore the governance database from a backup, or propose and approve the policy again. "
-            "Run `teamlens audit verify` to see whether the audit log was changed too.",
-        )
+_SIGNABLE = (PolicyState.DRAFT, PolicyState.CONSULTATION, PolicyState.PROPOSED)
 
 
 def propose(
     conn: sa.Connection, parsed: ParsedPolicy, source: str, actor: str, now: dt.datetime
 ) -> PolicyVersionInfo:
-    """Store a parsed version as ``proposed``; the same text again is a no-op, other text a conflict."""
+    """Store a parsed version as a draft; the same text again is a no-op, other text a conflict."""
     policy = parsed.policy
-    existing = _row(conn, policy.policy_id, policy.version)
+    existing = rows.row(conn, policy.policy_id, policy.version)
     if existing is not None:
         if existing.sha256 == parsed.sha256:
-            return _info(conn, existing)
+            return rows.info(conn, existing)
         raise PolicyError(
             f"Policy '{policy.policy_id}' version {policy.version} already exists with different text.",
             "Every change is a new version: raise `version` in [policy] and propose again.",
@@ -74,7 +47,7 @@ def propose(
             title=policy.title,
             toml=parsed.text,
             sha256=parsed.sha256,
-            state=PolicyState.PROPOSED.value,
+            state=PolicyState.DRAFT.value,
             source=source,
             proposed_by=actor,
             created_at=now,
@@ -82,19 +55,9 @@ def propose(
             min_group_size=policy.min_group_size,
         )
     )
-    audit_log.append(
-        conn,
-        now,
-        actor,
-        "policy.propose",
-        {
-            "policy_id": policy.policy_id,
-            "version": policy.version,
-            "sha256": parsed.sha256,
-            "warnings": len(parsed.warnings),
-        },
-    )
-    return _info(conn, _require_row(conn, policy.policy_id, policy.version))
+    details = {"policy_id": policy.policy_id, "version": policy.version, "sha256": parsed.sha256}
+    audit_log.append(conn, now, actor, "policy.propose", {**details, "warnings": len(parsed.warnings)})
+    return rows.refreshed(conn, rows.require_row(conn, policy.policy_id, policy.version))
 
 
 def approve(
@@ -107,8 +70,8 @@ def approve(
     now: dt.datetime,
     reviewed_sha256: str | None,
 ) -> PolicyVersionInfo:
-    """Record ``party``'s approval of the stored text; the second party's approval activates it."""
-    row = _require_row(conn, policy_id, version)
+    """Record ``party``'s signature on the stored text and consultation record (see module docstring)."""
+    row = rows.require_row(conn, policy_id, version)
     if reviewed_sha256 is not None and reviewed_sha256 != row.sha256:
         raise PolicyError(
             f"The text you reviewed (sha256 {reviewed_sha256[:12]}…) is not the stored text of policy "
@@ -117,55 +80,151 @@ def approve(
         )
     if policy_sha256(row.toml) != row.sha256:
         raise IntegrityFailure(row, "its text no longer matches its hash")
-    signed = _approvals(conn, policy_id, version)
+    signed = rows.approvals_of(conn, policy_id, version)
     if any(approval.party is party for approval in signed):
-        return _info(conn, row)  # approving twice changes nothing
+        return rows.info(conn, row)  # approving twice changes nothing
     state = PolicyState(row.state)
-    if state is not PolicyState.PROPOSED:
+    if state in (PolicyState.APPROVED, PolicyState.ACTIVE):
+        # A version one party put in force because it only narrows: the other may countersign it.
+        return _countersign(conn, row, party, approver, actor, now)
+    if state not in _SIGNABLE:
         raise PolicyError(
             f"Policy '{policy_id}' version {version} is {state.value}; it can no longer be approved.",
             "Propose a new version (raise `version` in [policy]) and have both parties approve it.",
         )
-    conn.execute(
-        approvals.insert().values(
-            policy_id=policy_id,
-            version=version,
-            party=party.value,
-            approver=approver,
-            sha256=row.sha256,
-            approved_at=now,
+    policy = rows.parsed(row).policy
+    _refuse_if_past_review(policy_id, version, policy.review_date, now)
+    record = consultation.record(conn, policy_id, version)
+    if state is PolicyState.CONSULTATION and record.unanswered:
+        raise PolicyError(
+            f"{record.unanswered} view(s) from the consultation on policy '{policy_id}' version {version} "
+            "have no response from the employer yet; the response is part of what is approved (R5). "
+            "Nothing was approved.",
+            f"The employer records it with `teamlens policy respond {policy_id} {version} --text …`.",
         )
-    )
+    current = rows.active_row(conn)
+    same_policy = current is not None and current.policy_id == policy_id
+    if same_policy and current is not None and current.version > version:
+        raise PolicyError(
+            f"Version {current.version} of policy '{policy_id}' is active; older version {version} "
+            "cannot replace it, so it was not approved.",
+            "Propose the change as a new version above the active one.",
+        )
+    _insert_approval(conn, row, party, approver, record.sha256, now)
     audit_log.append(
         conn,
         now,
         actor,
         "policy.approve",
-        {"policy_id": policy_id, "version": version, "party": party.value, "sha256": row.sha256},
+        {
+            "policy_id": policy_id,
+            "version": version,
+            "party": party.value,
+            "sha256": row.sha256,
+            "record_sha256": record.sha256,
+        },
     )
-    if {approval.party for approval in signed} | {party} == set(Party):
-        _activate(conn, row, actor, now)
-    return _info(conn, _require_row(conn, policy_id, version))
+    both = {approval.party for approval in signed} | {party} == set(Party)
+    narrows = same_policy and current is not None and not widenings(rows.parsed(current).policy, policy)
+    if both or narrows:
+        if not both and current is not None:
+            conn.execute(
+                policy_versions.update()
+                .where(policy_versions.c.policy_id == policy_id, policy_versions.c.version == version)
+                .values(tightens_version=current.version)
+            )
+        rows.set_state(conn, row, PolicyState.APPROVED, now)
+        audit_log.append(
+            conn,
+            now,
+            actor,
+            "policy.approved",
+            {"policy_id": policy_id, "version": version, "parties": 2 if both else 1},
+        )
+        _activate_if_free(conn, rows.require_row(conn, policy_id, version), actor, now)
+    elif state is not PolicyState.PROPOSED:
+        rows.set_state(conn, row, PolicyState.PROPOSED, now)
+    return rows.refreshed(conn, row)
 
 
-def _activate(conn: sa.Connection, row: sa.Row[tuple[object, ...]], actor: str, now: dt.datetime) -> None:
-    current = conn.execute(
-        sa.select(policy_versions).where(policy_versions.c.state == PolicyState.ACTIVE.value)
-    ).one_or_none()
-    if current is not None and current.policy_id != row.policy_id:
+def _countersign(
+    conn: sa.Connection, row: rows.Row, party: Party, approver: str, actor: str, now: dt.datetime
+) -> PolicyVersionInfo:
+    record = consultation.record(conn, row.policy_id, row.version)
+    _insert_approval(conn, row, party, approver, record.sha256, now)
+    audit_log.append(
+        conn,
+        now,
+        actor,
+        "policy.approve",
+        {
+            "policy_id": row.policy_id,
+            "version": row.version,
+            "party": party.value,
+            "sha256": row.sha256,
+            "record_sha256": record.sha256,
+            "countersign": True,
+        },
+    )
+    return rows.refreshed(conn, row)
+
+
+def _insert_approval(
+    conn: sa.Connection, row: rows.Row, party: Party, approver: str, record_sha256: str, now: dt.datetime
+) -> None:
+    conn.execute(
+        approvals.insert().values(
+            policy_id=row.policy_id,
+            version=row.version,
+            party=party.value,
+            approver=approver,
+            sha256=row.sha256,
+            approved_at=now,
+            record_sha256=record_sha256,
+        )
+    )
+
+
+def activate(
+    conn: sa.Connection, policy_id: str, version: int, party: Party, actor: str, now: dt.datetime
+) -> PolicyVersionInfo:
+    """Start an approved version that waited while another policy was in force (either party)."""
+    row = rows.require_row(conn, policy_id, version)
+    state = PolicyState(row.state)
+    if state is PolicyState.ACTIVE:
+        return rows.info(conn, row)
+    if state is not PolicyState.APPROVED:
+        raise PolicyError(
+            f"Policy '{policy_id}' version {version} is {state.value}; only a version both parties "
+            "approved can be activated.",
+            "`teamlens policy list` shows each version's state and missing approvals.",
+        )
+    _refuse_if_past_review(policy_id, version, rows.parsed(row).policy.review_date, now)
+    if not _activate_if_free(conn, row, actor, now, party):
+        current = rows.active_row(conn)
+        if current is None:
+            raise InternalError("activation was declined although no policy is active")
         raise PolicyError(
             f"Policy '{current.policy_id}' version {current.version} is active; only one policy can be "
-            f"active at a time, so '{row.policy_id}' was not approved.",
-            f"Suspend '{current.policy_id}' first (`teamlens policy suspend`), then approve again.",
+            f"active at a time, so '{policy_id}' was not activated.",
+            f"Retire or suspend '{current.policy_id}' first, then activate again.",
         )
-    if current is not None and current.version > row.version:
-        raise PolicyError(
-            f"Version {current.version} of policy '{row.policy_id}' is active; older version {row.version} "
-            "cannot replace it, so it was not approved.",
-            "Propose the change as a new version above the active one.",
-        )
+    return rows.refreshed(conn, row)
+
+
+def _activate_if_free(
+    conn: sa.Connection, row: rows.Row, actor: str, now: dt.datetime, party: Party | None = None
+) -> bool:
+    """Make an approved version active, superseding an older version of the same policy.
+
+    Returns False, changing nothing, while a different policy is active: the version stays
+    ``approved`` until that one is retired or suspended and someone activates this one.
+    """
+    current = rows.active_row(conn)
+    if current is not None and current.policy_id != row.policy_id:
+        return False
     if current is not None:
-        _set_state(conn, current, PolicyState.SUPERSEDED, now)
+        rows.set_state(conn, current, PolicyState.SUPERSEDED, now)
         audit_log.append(
             conn,
             now,
@@ -173,34 +232,33 @@ def _activate(conn: sa.Connection, row: sa.Row[tuple[object, ...]], actor: str, 
             "policy.supersede",
             {"policy_id": current.policy_id, "version": current.version, "by_version": row.version},
         )
-    _set_state(conn, row, PolicyState.ACTIVE, now)
-    audit_log.append(
-        conn,
-        now,
-        actor,
-        "policy.activate",
-        {"policy_id": row.policy_id, "version": row.version, "sha256": row.sha256},
-    )
+    rows.set_state(conn, row, PolicyState.ACTIVE, now)
+    details: dict[str, object] = {"policy_id": row.policy_id, "version": row.version, "sha256": row.sha256}
+    if party is not None:
+        details["party"] = party.value
+    audit_log.append(conn, now, actor, "policy.activate", details)
+    return True
 
 
 def suspend(
     conn: sa.Connection, policy_id: str, party: Party, actor: str, now: dt.datetime
 ) -> PolicyVersionInfo:
     """Stop the active version of ``policy_id`` at once, on one party's word (R3, R40)."""
-    rows = conn.execute(
+    found = conn.execute(
         sa.select(policy_versions)
         .where(policy_versions.c.policy_id == policy_id)
         .order_by(policy_versions.c.version.desc())
     ).all()
-    active = [row for row in rows if row.state == PolicyState.ACTIVE.value]
+    active = [row for row in found if row.state == PolicyState.ACTIVE.value]
     if not active:
-        if rows and rows[0].state == PolicyState.SUSPENDED.value:
-            return _info(conn, rows[0])  # already stopped: pressing the kill switch twice is harmless
+        stopped = [row for row in found if row.state == PolicyState.SUSPENDED.value]
+        if stopped:
+            return rows.info(conn, stopped[0])  # pressing the kill switch twice is harmless
         raise PolicyError(
             f"Policy '{policy_id}' has no active version to suspend.",
             "`teamlens policy list` shows every policy and its state.",
         )
-    _set_state(conn, active[0], PolicyState.SUSPENDED, now)
+    rows.set_state(conn, active[0], PolicyState.SUSPENDED, now)
     audit_log.append(
         conn,
         now,
@@ -208,116 +266,72 @@ def suspend(
         "policy.suspend",
         {"policy_id": policy_id, "version": active[0].version, "party": party.value},
     )
-    return _info(conn, _require_row(conn, policy_id, active[0].version))
+    return rows.refreshed(conn, active[0])
 
 
-def load_active(conn: sa.Connection) -> ActivePolicy | None:
-    """Return the active policy after re-checking it against its text and both approvals (A16b).
-
-    Raises ``IntegrityFailure`` when the stored record was edited behind teamlens' back.
-    """
-    rows = conn.execute(
-        sa.select(policy_versions).where(policy_versions.c.state == PolicyState.ACTIVE.value)
-    ).all()
-    if not rows:
-        return None
-    if len(rows) > 1:
-        raise IntegrityFailure(rows[0], "more than one version is marked active")
-    row = rows[0]
-    if policy_sha256(row.toml) != row.sha256:
-        raise IntegrityFailure(row, "its text no longer matches its hash")
-    signed = _approvals(conn, row.policy_id, row.version)
-    for party in Party:
-        approval = next((approval for approval in signed if approval.party is party), None)
-        if approval is None:
-            raise IntegrityFailure(row, f"it is marked active without the {party.value}'s approval")
-        if approval.sha256 != row.sha256:
-            raise IntegrityFailure(row, f"its text is not the text the {party.value} approved")
-    try:
-        parsed = parse_policy(row.toml, f"stored policy '{row.policy_id}' version {row.version}")
-    except PolicyError as exc:
-        raise IntegrityFailure(row, f"its text no longer parses: {exc.message}") from None
-    policy = parsed.policy
-    if (policy.policy_id, policy.version, policy.min_group_size) != (
-        row.policy_id,
-        row.version,
-        row.min_group_size,
-    ):
-        raise IntegrityFailure(row, "its id, version or min_group_size columns differ from its text")
-    return ActivePolicy(
-        policy=policy,
-        sha256=row.sha256,
-        text=row.toml,
-        activated_at=as_utc(row.state_changed_at),
-        approvals=signed,
-    )
-
-
-def _set_state(
-    conn: sa.Connection, row: sa.Row[tuple[object, ...]], state: PolicyState, now: dt.datetime
-) -> None:
-    if state not in TRANSITIONS.get(PolicyState(row.state), frozenset()):
-        raise InternalError(f"policy state cannot go from {row.state} to {state.value}")
-    conn.execute(
-        policy_versions.update()
-        .where(policy_versions.c.policy_id == row.policy_id, policy_versions.c.version == row.version)
-        .values(state=state.value, state_changed_at=now)
-    )
-
-
-def _row(conn: sa.Connection, policy_id: str, version: int) -> sa.Row[tuple[object, ...]] | None:
-    return conn.execute(
-        sa.select(policy_versions).where(
-            policy_versions.c.policy_id == policy_id, policy_versions.c.version == version
-        )
-    ).one_or_none()
-
-
-def _require_row(conn: sa.Connection, policy_id: str, version: int) -> sa.Row[tuple[object, ...]]:
-    row = _row(conn, policy_id, version)
-    if row is None:
+def retire(
+    conn: sa.Connection, policy_id: str, version: int, party: Party, actor: str, now: dt.datetime
+) -> PolicyVersionInfo:
+    """End a version for good, or withdraw one that never ran; either party may (it only narrows)."""
+    row = rows.require_row(conn, policy_id, version)
+    state = PolicyState(row.state)
+    if state is PolicyState.RETIRED:
+        return rows.info(conn, row)
+    if state in FINAL_STATES:
         raise PolicyError(
-            f"There is no policy '{policy_id}' version {version}.",
-            "`teamlens policy list` shows the stored versions; propose the file first if it is new.",
+            f"Policy '{policy_id}' version {version} is {state.value}; a later version replaced it, "
+            "so there is nothing to retire.",
+            "Retire the version now in force instead (`teamlens policy list`).",
         )
-    return row
-
-
-def _approvals(conn: sa.Connection, policy_id: str, version: int) -> tuple[Approval, ...]:
-    rows = conn.execute(
-        sa.select(approvals)
-        .where(approvals.c.policy_id == policy_id, approvals.c.version == version)
-        .order_by(approvals.c.approved_at, approvals.c.party)
+    rows.set_state(conn, row, PolicyState.RETIRED, now)
+    audit_log.append(
+        conn,
+        now,
+        actor,
+        "policy.retire",
+        {"policy_id": policy_id, "version": version, "party": party.value, "was": state.value},
     )
-    return tuple(
-        Approval(Party(row.party), row.approver, row.sha256, as_utc(row.approved_at)) for row in rows
+    return rows.refreshed(conn, row)
+
+
+def lapse_if_due(conn: sa.Connection, actor: str, now: dt.datetime) -> PolicyVersionInfo | None:
+    """Mark the active version ``lapsed`` if its review date has passed (R6); returns it if so."""
+    row = rows.active_row(conn)
+    if row is None:
+        return None
+    review_date = rows.parsed(row).policy.review_date
+    if review_date >= now.date():
+        return None
+    rows.set_state(conn, row, PolicyState.LAPSED, now)
+    audit_log.append(
+        conn,
+        now,
+        actor,
+        "policy.lapse",
+        {"policy_id": row.policy_id, "version": row.version, "review_date": review_date.isoformat()},
     )
+    return rows.refreshed(conn, row)
 
 
-def _info(conn: sa.Connection, row: sa.Row[tuple[object, ...]]) -> PolicyVersionInfo:
-    """Describe one stored version, with the warnings its text gives today."""
-    try:
-        warnings = parse_policy(row.toml, f"stored policy '{row.policy_id}' version {row.version}").warnings
-    except PolicyError as exc:
-        warnings = (f"the stored text no longer parses: {exc.message}",)
-    return PolicyVersionInfo(
-        policy_id=row.policy_id,
-        version=row.version,
-        title=row.title,
-        state=PolicyState(row.state),
-        sha256=row.sha256,
-        source=row.source,
-        proposed_by=row.proposed_by,
-        created_at=as_utc(row.created_at),
-        state_changed_at=as_utc(row.state_changed_at),
-        approvals=_approvals(conn, row.policy_id, row.version),
-        warnings=warnings,
-    )
+def last_stopped(conn: sa.Connection) -> PolicyVersionInfo | None:
+    """The version that most recently stopped running (suspended, lapsed, retired), if any."""
+    row = conn.execute(
+        sa.select(policy_versions)
+        .where(
+            policy_versions.c.state.in_(
+                [PolicyState.SUSPENDED.value, PolicyState.LAPSED.value, PolicyState.RETIRED.value]
+            )
+        )
+        .order_by(policy_versions.c.state_changed_at.desc())
+        .limit(1)
+    ).one_or_none()
+    return None if row is None else rows.info(conn, row)
 
 
-def all_versions(conn: sa.Connection, policy_id: str | None) -> list[PolicyVersionInfo]:
-    """List every stored version (of ``policy_id`` if given), oldest first."""
-    query = sa.select(policy_versions).order_by(policy_versions.c.policy_id, policy_versions.c.version)
-    if policy_id is not None:
-        query = query.where(policy_versions.c.policy_id == policy_id)
-    return [_info(conn, row) for row in conn.execute(query).all()]
+def _refuse_if_past_review(policy_id: str, version: int, review_date: dt.date, now: dt.datetime) -> None:
+    if review_date < now.date():
+        raise PolicyError(
+            f"Policy '{policy_id}' version {version} has a review date ({review_date}) that has already "
+            "passed, so it cannot start; it would lapse at once (R6).",
+            "Propose a new version with a later review_date and have both parties approve it.",
+        )

@@ -18,12 +18,12 @@ from teamlens.domain import Policy, Rho
 class PolicyState(enum.StrEnum):
     """Where one policy version is in its life; only ``ACTIVE`` lets data in or releases out.
 
-    Used now: ``PROPOSED`` (waiting for both approvals; R2 calls it pending), ``ACTIVE``,
-    ``SUSPENDED`` (kill switch, R3/R40) and ``SUPERSEDED`` (a newer version of the same policy
-    became active). The others are named now so the consultation workflow can add them without
-    a schema change: ``DRAFT`` and ``CONSULTATION`` come before ``PROPOSED``, ``APPROVED`` is
-    signed but waiting for its DPIA sign-off or start date, ``LAPSED`` is past its review date
-    (R6) and ``RETIRED`` was ended by agreement.
+    ``DRAFT`` (stored by ``propose``) → ``CONSULTATION`` (published to workers, who comment and
+    object; R5) → ``PROPOSED`` (one party has signed, the other's signature is pending; R2) →
+    ``APPROVED`` (both signed; waiting only while another policy is active) → ``ACTIVE``. An
+    active version ends ``SUSPENDED`` (kill switch, R3/R40), ``LAPSED`` (its review date passed
+    without renewal, R6), ``SUPERSEDED`` (a newer version of the same policy became active) or
+    ``RETIRED`` (ended, or withdrawn before it ever ran).
     """
 
     DRAFT = "draft"
@@ -37,11 +37,23 @@ class PolicyState(enum.StrEnum):
     RETIRED = "retired"
 
 
-#: Which state changes ``GovernanceDB`` may make today; the workflow task extends this table.
+#: Every state change ``GovernanceDB`` may make; anything else is a bug (``InternalError``).
 TRANSITIONS: Mapping[PolicyState, frozenset[PolicyState]] = {
-    PolicyState.PROPOSED: frozenset({PolicyState.ACTIVE}),
-    PolicyState.ACTIVE: frozenset({PolicyState.SUSPENDED, PolicyState.SUPERSEDED}),
+    PolicyState.DRAFT: frozenset(
+        {PolicyState.CONSULTATION, PolicyState.PROPOSED, PolicyState.APPROVED, PolicyState.RETIRED}
+    ),
+    PolicyState.CONSULTATION: frozenset({PolicyState.PROPOSED, PolicyState.APPROVED, PolicyState.RETIRED}),
+    PolicyState.PROPOSED: frozenset({PolicyState.APPROVED, PolicyState.RETIRED}),
+    PolicyState.APPROVED: frozenset({PolicyState.ACTIVE, PolicyState.RETIRED}),
+    PolicyState.ACTIVE: frozenset(
+        {PolicyState.SUSPENDED, PolicyState.SUPERSEDED, PolicyState.LAPSED, PolicyState.RETIRED}
+    ),
+    PolicyState.SUSPENDED: frozenset({PolicyState.RETIRED}),
+    PolicyState.LAPSED: frozenset({PolicyState.RETIRED}),
 }
+
+#: States a version never leaves: a stopped policy comes back only as a new, approved version.
+FINAL_STATES = frozenset({PolicyState.SUPERSEDED, PolicyState.RETIRED})
 
 
 class Party(enum.StrEnum):
@@ -53,12 +65,17 @@ class Party(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Approval:
-    """One party's approval of the exact bytes of one policy version."""
+    """One party's approval of the exact bytes of one policy version.
+
+    ``record_sha256`` is the hash of the consultation record the party saw when signing (R5):
+    the record is part of what was approved, so editing it later is detected like an edited text.
+    """
 
     party: Party
     approver: str
     sha256: str
     approved_at: dt.datetime
+    record_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +93,7 @@ class PolicyVersionInfo:
     state_changed_at: dt.datetime
     approvals: tuple[Approval, ...]
     warnings: tuple[str, ...] = ()
+    tightens_version: int | None = None
 
     @property
     def missing_parties(self) -> tuple[Party, ...]:
@@ -159,3 +177,78 @@ class AuditVerification:
     entries: int
     first_bad_seq: int | None = None
     problem: str = ""
+
+
+class EntryKind(enum.StrEnum):
+    """What one entry of a consultation record is (R5)."""
+
+    PUBLISHED = "published"  # the proposal, its notice and planner figures went out to workers
+    COMMENT = "comment"  # a worker's or a body's view
+    OBJECTION = "objection"  # a view against the proposal (not the Art 21 objection of R22)
+    RESPONSE = "response"  # the employer's answer to the views, with reasons where it departs
+
+
+@dataclass(frozen=True)
+class ConsultationEntry:
+    """One entry of a consultation record; ``author`` is whatever label the author chose."""
+
+    entry_id: int
+    kind: EntryKind
+    author: str
+    text: str
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class ConsultationRecord:
+    """The consultation of one policy version: when it was published, the views and the response.
+
+    ``sha256`` is what each approval commits to; ``closed`` once the first party has signed.
+    """
+
+    policy_id: str
+    version: int
+    entries: tuple[ConsultationEntry, ...]
+    sha256: str
+    closed: bool
+
+    @property
+    def published_at(self) -> dt.datetime | None:
+        """When the proposal was published to workers; ``None`` if it never was."""
+        return next((e.at for e in self.entries if e.kind is EntryKind.PUBLISHED), None)
+
+    @property
+    def views(self) -> tuple[ConsultationEntry, ...]:
+        """The comments and objections received."""
+        return tuple(e for e in self.entries if e.kind in (EntryKind.COMMENT, EntryKind.OBJECTION))
+
+    @property
+    def responses(self) -> tuple[ConsultationEntry, ...]:
+        """The employer's responses."""
+        return tuple(e for e in self.entries if e.kind is EntryKind.RESPONSE)
+
+    @property
+    def unanswered(self) -> int:
+        """Views received after the employer's last response (all of them if it never responded)."""
+        last = max((e.entry_id for e in self.responses), default=0)
+        return sum(1 for e in self.views if e.entry_id > last)
+
+
+@dataclass(frozen=True)
+class StoredPolicy:
+    """One stored policy version with its parsed policy and exact text (for documents)."""
+
+    info: PolicyVersionInfo
+    policy: Policy
+    text: str
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A signed statement that the audit log had ``seq`` entries ending in ``head_hash`` (A17)."""
+
+    seq: int
+    head_hash: str
+    signed_at: str
+    public_key: str  # hex of the raw Ed25519 public key
+    signature: str  # hex of the signature over ``checkpoint_message(seq, head_hash, signed_at)``

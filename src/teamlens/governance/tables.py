@@ -12,7 +12,7 @@ import datetime as dt
 import sqlalchemy as sa
 
 from teamlens.domain import MIN_GROUP_SIZE_FLOOR
-from teamlens.governance.records import Party, PolicyState
+from teamlens.governance.records import EntryKind, Party, PolicyState
 
 # Named constraints, so that migrations can refer to them on every database.
 metadata = sa.MetaData(
@@ -49,6 +49,9 @@ policy_versions = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("state_changed_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("min_group_size", sa.Integer, nullable=False),
+    # Set when one party alone activated this version because it only narrows the version it
+    # replaced (R3); the integrity check then re-proves the narrowing against that version.
+    sa.Column("tightens_version", sa.Integer, nullable=True),
     # The database refuses a group-size floor under 5 even if the application is bypassed (A16c).
     sa.CheckConstraint(f"min_group_size >= {MIN_GROUP_SIZE_FLOOR}", name="min_group_size_floor"),
     sa.CheckConstraint("version >= 1", name="version_positive"),
@@ -73,10 +76,30 @@ approvals = sa.Table(
     sa.Column("approver", sa.String(_NAME), nullable=False),
     sa.Column("sha256", sa.String(_HASH), nullable=False),
     sa.Column("approved_at", sa.DateTime(timezone=True), nullable=False),
+    # The consultation record (R5) the party signed along with the text; NULL before revision 0002.
+    sa.Column("record_sha256", sa.String(_HASH), nullable=True),
     sa.ForeignKeyConstraint(
         ["policy_id", "version"], ["policy_versions.policy_id", "policy_versions.version"]
     ),
     sa.CheckConstraint(_in("party", [party.value for party in Party]), name="party_known"),
+)
+
+# The consultation record of each version (R5): publication, views received, employer's response.
+consultation_entries = sa.Table(
+    "consultation_entries",
+    metadata,
+    sa.Column("entry_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("policy_id", sa.String(_ID), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("author", sa.String(_NAME), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(
+        ["policy_id", "version"], ["policy_versions.policy_id", "policy_versions.version"]
+    ),
+    sa.CheckConstraint(_in("kind", [kind.value for kind in EntryKind]), name="kind_known"),
+    sa.Index(None, "policy_id", "version"),
 )
 
 releases = sa.Table(

@@ -3,43 +3,99 @@
 A typical run: :func:`init` an installation, :func:`propose` and :func:`approve` a policy, then
 :func:`ingest` exports and :func:`release` catalogue reports; :func:`write_report` renders what
 was released. For the parts, see ``workspace.py`` (opening an installation), ``ingest.py``,
-``release.py``, ``policy.py``, ``report_document.py``, ``synthetic.py`` and ``demo.py``.
+``release.py``, ``policy.py``, ``report_document.py``, ``synthetic.py`` and ``demo.py``. The
+governance use cases: ``lifecycle.py`` (consultation, activation, retirement) with
+``planner_figures.py`` (the expected error bars representatives see before signing);
+``documents.py`` (DPIA, worker notice, explainer, consultation page; HTML and PDF) with
+``policy_sheet.py`` and ``dpia_content.py``; ``transparency.py`` (the public register);
+``audit_checkpoints.py`` (signed checkpoints); ``retention.py`` (R15); ``rights.py`` (access,
+erasure, objection: R20–R22) with ``exclusions.py`` (objections apply from the next window on).
 """
 
+from teamlens.services import audit_checkpoints
 from teamlens.services.audit import audit_entries, verify_audit, verify_store
 from teamlens.services.demo import DemoResult, run_demo
+from teamlens.services.documents import build_document, document_html, html_to_pdf, write_document
 from teamlens.services.ingest import FileOutcome, IngestSummary, ingest
+from teamlens.services.lifecycle import (
+    ConsultResult,
+    activate,
+    comment,
+    consult,
+    consultation,
+    respond,
+    retire,
+    versions,
+)
+from teamlens.services.planner_figures import PlannerFigures, planner_figures
 from teamlens.services.policy import active, approve, propose, suspend, template
 from teamlens.services.release import release, release_standard_reports, released_tables, tables_as_json
 from teamlens.services.report_document import build_context, render_report, write_report
+from teamlens.services.retention import RetentionResult, run_retention
+from teamlens.services.rights import (
+    AccessExport,
+    Exclusion,
+    Role,
+    access_export,
+    erase,
+    exclusion_list,
+    object_to_processing,
+)
 from teamlens.services.setup import InitResult, init
 from teamlens.services.synthetic import synthesise
+from teamlens.services.transparency import RegisterContext, build_register
 from teamlens.services.workspace import Workspace, open_workspace
 
 __all__ = [
+    "AccessExport",
+    "ConsultResult",
     "DemoResult",
+    "Exclusion",
     "FileOutcome",
     "IngestSummary",
     "InitResult",
+    "PlannerFigures",
+    "RegisterContext",
+    "RetentionResult",
+    "Role",
     "Workspace",
+    "access_export",
+    "activate",
     "active",
     "approve",
+    "audit_checkpoints",
     "audit_entries",
     "build_context",
+    "build_document",
+    "build_register",
+    "comment",
+    "consult",
+    "consultation",
+    "document_html",
+    "erase",
+    "exclusion_list",
+    "html_to_pdf",
     "ingest",
     "init",
+    "object_to_processing",
     "open_workspace",
+    "planner_figures",
     "propose",
     "release",
     "release_standard_reports",
     "released_tables",
     "render_report",
+    "respond",
+    "retire",
     "run_demo",
+    "run_retention",
     "suspend",
     "synthesise",
     "tables_as_json",
     "template",
     "verify_audit",
     "verify_store",
+    "versions",
+    "write_document",
     "write_report",
 ]

@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 
 from teamlens.domain import HEADCOUNT, Policy, ReleasedTable, Rho
 from teamlens.privacy import ReleasePlan, ReleaseSpec, add_noise, assemble, check_budget, plan_release
+from teamlens.services.exclusions import aggregate_after_objections
 from teamlens.services.workspace import Workspace
 
 
@@ -49,12 +50,8 @@ def release(
     if plan.cells:
         check_budget(policy.rho, ws.governance.spent(policy.policy_id, policy.period_start), plan.cost)
         computed = sorted({cell.window for cell in plan.cells})
-        aggregates = ws.store.aggregate(
-            level=spec.level.value,
-            windows=computed,
-            bounds=plan.bounds,
-            headcount=True,
-            exclude=ws.governance.excluded_persons(),
+        aggregates = aggregate_after_objections(
+            ws, level=spec.level.value, windows=computed, bounds=plan.bounds
         )
         # Groups already released for this report stay in the list even if the directory has
         # since lost them, so every cached headcount gets its metrics (groups only ever grow).

@@ -195,9 +195,12 @@ class UsageReportReader:
             if not report.concealed and pc.any(pc.match_substring_regex(names, _CONCEALED)).as_py():
                 report.concealed = True
                 report.note(CONCEALED_NOTE)
-            pseudonyms = [ctx.pseudonymise(name) for name in names.to_pylist()]
-            del names  # nothing below may touch a plain identifier
-            person = pa.array(pseudonyms, pa.string())
+            # Each name appears many times in a long export: hash the distinct ones, then spread.
+            encoded = pc.dictionary_encode(names)
+            hashed = pa.array([ctx.pseudonymise(name) for name in encoded.dictionary.to_pylist()], pa.string())
+            person = pc.take(hashed, encoded.indices)
+            del names, encoded  # nothing below may touch a plain identifier
+            pseudonyms = person.to_pylist()
             keep = pc.invert(pc.is_in(person, value_set=excluded))
             if ctx.excluded_persons:
                 pseudonyms = [who for who in pseudonyms if who not in ctx.excluded_persons]

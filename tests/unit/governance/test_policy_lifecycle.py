@@ -29,9 +29,9 @@ def test_a_fresh_database_has_no_policy_and_refuses_to_work(db: GovernanceDB) ->
     assert "Refusing to ingest the Slack export: no approved policy" in caught.value.message
 
 
-def test_propose_stores_a_proposed_version_and_audits_it(db: GovernanceDB, template: str) -> None:
+def test_propose_stores_a_draft_and_audits_it(db: GovernanceDB, template: str) -> None:
     info = db.propose(template, "policy.toml", "analyst:ann")
-    assert (info.policy_id, info.version, info.state) == ("collaboration-2026h1", 1, PolicyState.PROPOSED)
+    assert (info.policy_id, info.version, info.state) == ("collaboration-2026h1", 1, PolicyState.DRAFT)
     assert info.sha256 == policy_sha256(template)
     assert info.missing_parties == (Party.EMPLOYER, Party.REPRESENTATIVE)
     assert info.proposed_by == "analyst:ann"
@@ -81,7 +81,13 @@ def test_both_approvals_activate_exactly_the_proposed_text(db: GovernanceDB, tem
         (Party.EMPLOYER, active.sha256),
         (Party.REPRESENTATIVE, active.sha256),
     }
-    assert actions(db) == ["policy.propose", "policy.approve", "policy.approve", "policy.activate"]
+    assert actions(db) == [
+        "policy.propose",
+        "policy.approve",
+        "policy.approve",
+        "policy.approved",
+        "policy.activate",
+    ]
 
 
 def test_approving_twice_is_a_no_op(db: GovernanceDB, template: str) -> None:
@@ -108,19 +114,19 @@ def test_approving_a_text_other_than_the_one_reviewed_is_refused(db: GovernanceD
     assert db.approve(info.policy_id, 1, "employer", "Emma", "hr:emma", sha256=info.sha256).approvals
 
 
-def test_a_new_version_supersedes_the_active_one_only_when_both_approve(
+def test_a_widening_version_supersedes_the_active_one_only_when_both_approve(
     db: GovernanceDB, template: str
 ) -> None:
     activate(db, template)
     v2 = edit(template, "version = 1 ", "version = 2 ")
-    v2 = edit(v2, "min_group_size = 10 ", "min_group_size = 12 ")
+    v2 = edit(v2, "min_group_size = 10 ", "min_group_size = 8 ")
     db.propose(v2, "policy.toml", "analyst:ann")
     db.approve("collaboration-2026h1", 2, "employer", "Emma", "hr:emma")
     still = db.require_active_policy("release")
     assert (still.version, still.policy.min_group_size) == (1, 10)
     db.approve("collaboration-2026h1", 2, "representative", "Rob", "rep:rob")
     now = db.require_active_policy("release")
-    assert (now.version, now.policy.min_group_size) == (2, 12)
+    assert (now.version, now.policy.min_group_size) == (2, 8)
     states = {info.version: info.state for info in db.policy_versions("collaboration-2026h1")}
     assert states == {1: PolicyState.SUPERSEDED, 2: PolicyState.ACTIVE}
     assert actions(db)[-2:] == ["policy.supersede", "policy.activate"]
@@ -129,9 +135,10 @@ def test_a_new_version_supersedes_the_active_one_only_when_both_approve(
 def test_an_older_version_cannot_replace_the_active_one(db: GovernanceDB, template: str) -> None:
     activate(db, edit(template, "version = 1 ", "version = 3 "))
     db.propose(template, "policy.toml", "analyst:ann")
-    db.approve("collaboration-2026h1", 1, "employer", "Emma", "hr:emma")
-    with pytest.raises(PolicyError, match="older version 1 cannot replace it"):
-        db.approve("collaboration-2026h1", 1, "representative", "Rob", "rep:rob")
+    for party in Party:
+        with pytest.raises(PolicyError, match="older version 1 cannot replace it"):
+            db.approve("collaboration-2026h1", 1, party, "Someone", "someone")
+    assert db.policy_versions("collaboration-2026h1")[0].approvals == ()
     assert db.require_active_policy("release").version == 3
 
 
@@ -140,11 +147,14 @@ def test_only_one_policy_is_active_at_a_time(db: GovernanceDB, template: str) ->
     other = edit(template, 'id = "collaboration-2026h1"', 'id = "after-hours-2026"')
     db.propose(other, "other.toml", "analyst:ann")
     db.approve("after-hours-2026", 1, "employer", "Emma", "hr:emma")
-    with pytest.raises(PolicyError, match="only one policy can be active at a time"):
-        db.approve("after-hours-2026", 1, "representative", "Rob", "rep:rob")
-    [info] = db.policy_versions("after-hours-2026")
-    assert info.missing_parties == (Party.REPRESENTATIVE,)  # the refused approval left no trace
+    waiting = db.approve("after-hours-2026", 1, "representative", "Rob", "rep:rob")
+    assert waiting.state is PolicyState.APPROVED  # signed by both, waiting for the other to end
     assert db.require_active_policy("release").policy_id == "collaboration-2026h1"
+    with pytest.raises(PolicyError, match="only one policy can be active at a time"):
+        db.activate("after-hours-2026", 1, "employer", "hr:emma")
+    db.retire("collaboration-2026h1", 1, "employer", "hr:emma")
+    assert db.activate("after-hours-2026", 1, "representative", "rep:rob").state is PolicyState.ACTIVE
+    assert db.require_active_policy("release").policy_id == "after-hours-2026"
 
 
 @pytest.mark.parametrize("party", list(Party))

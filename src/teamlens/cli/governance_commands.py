@@ -1,0 +1,231 @@
+"""Commands for the documents, the audit log's checkpoints, retention and workers' rights."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from teamlens import services
+from teamlens.cli.app import app, audit_app, console
+from teamlens.cli.options import Actor, DataDir, KeyFile
+
+docs_app = typer.Typer(
+    help="Generate the DPIA, worker notice, explainer and transparency register from the policy.",
+    no_args_is_help=True,
+)
+app.add_typer(docs_app, name="docs")
+
+Out = Annotated[Path, typer.Option("--out", help="The file to write.")]
+Pdf = Annotated[bool, typer.Option("--pdf", help="Write PDF (through headless Chromium) instead of HTML.")]
+PolicyOption = Annotated[
+    str | None, typer.Option("--policy", help="Policy id (default: the active policy, else the newest).")
+]
+VersionOption = Annotated[int | None, typer.Option("--version", help="Policy version (default: newest).")]
+
+
+class Document(enum.StrEnum):
+    """The documents generated from a policy version."""
+
+    DPIA = "dpia"
+    NOTICE = "notice"
+    EXPLAINER = "explainer"
+    CONSULTATION = "consultation"
+
+
+def _write(
+    kind: str, out: Path, pdf: bool, data_dir: Path | None, policy: str | None, version: int | None
+) -> None:
+    ws = services.open_workspace(data_dir)
+    written = services.write_document(ws, kind, out, policy_id=policy, version=version, pdf=pdf)
+    console.print(f"Wrote {written}")
+
+
+@docs_app.command("dpia")
+def dpia(
+    out: Out,
+    pdf: Pdf = False,
+    data_dir: DataDir = None,
+    policy: PolicyOption = None,
+    version: VersionOption = None,
+) -> None:
+    """Write the data protection impact assessment (the ICO's seven steps) for a policy version."""
+    _write("dpia", out, pdf, data_dir, policy, version)
+
+
+@docs_app.command("notice")
+def notice(
+    out: Out,
+    pdf: Pdf = False,
+    data_dir: DataDir = None,
+    policy: PolicyOption = None,
+    version: VersionOption = None,
+) -> None:
+    """Write the plain-language privacy notice for workers (R16)."""
+    _write("notice", out, pdf, data_dir, policy, version)
+
+
+@docs_app.command("explainer")
+def explainer(
+    out: Out,
+    pdf: Pdf = False,
+    data_dir: DataDir = None,
+    policy: PolicyOption = None,
+    version: VersionOption = None,
+) -> None:
+    """Write "what your manager can and cannot learn", with worked numbers from the planner (R38)."""
+    _write("explainer", out, pdf, data_dir, policy, version)
+
+
+@docs_app.command("consultation")
+def consultation(
+    out: Out,
+    pdf: Pdf = False,
+    data_dir: DataDir = None,
+    policy: PolicyOption = None,
+    version: VersionOption = None,
+) -> None:
+    """Write the consultation page: the proposal, its planner figures and the views so far (R5)."""
+    _write("consultation", out, pdf, data_dir, policy, version)
+
+
+@docs_app.command("register")
+def register(out: Out, pdf: Pdf = False, data_dir: DataDir = None) -> None:
+    """Write the public transparency register: what runs, roles, releases and budget spent (R17)."""
+    _write("register", out, pdf, data_dir, None, None)
+
+
+@audit_app.command("verify")
+def audit_verify(
+    data_dir: DataDir = None,
+    checkpoint: Annotated[
+        Path | None, typer.Option("--checkpoint", help="A checkpoint file you held: also catches truncation.")
+    ] = None,
+    public_key: Annotated[
+        Path | None, typer.Option("--public-key", help="The public key you hold, to pin the signer.")
+    ] = None,
+) -> None:
+    """Check the audit log's hash chain (and against a held checkpoint); names the first broken entry."""
+    ws = services.open_workspace(data_dir)
+    result = services.audit_checkpoints.verify(ws, checkpoint_file=checkpoint, public_key_file=public_key)
+    if result.ok:
+        against = f" and match the checkpoint {checkpoint}" if checkpoint else ""
+        console.print(f"Audit log intact: {result.entries} entries verified{against}.")
+        return
+    where = f" at entry {result.first_bad_seq}" if result.first_bad_seq else ""
+    console.print(f"[bold red]Audit log broken[/bold red]{where}: {result.problem}", highlight=False)
+    # SystemExit, not typer.Exit: main() runs click with standalone_mode=False, which turns
+    # typer.Exit into a return value that main() drops, so the shell would see success.
+    raise SystemExit(8)
+
+
+@audit_app.command("keygen")
+def audit_keygen(
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for the key pair (keep it off the data folder).")
+    ],
+) -> None:
+    """Create the Ed25519 key that signs audit checkpoints; give the .pub file to the representative."""
+    files = services.audit_checkpoints.keygen(out)
+    console.print(f"Private key: {files.private_key} (owner-only; keep it safe)")
+    console.print(f"Public key: {files.public_key} — {files.public_hex}")
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(
+    key: Annotated[Path, typer.Option("--key", help="The private key from `teamlens audit keygen`.")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the checkpoint for the representative.")],
+    data_dir: DataDir = None,
+    actor: Actor = "admin",
+) -> None:
+    """Sign the audit log's current head; the representative keeps the file to verify against later."""
+    signed = services.audit_checkpoints.checkpoint(services.open_workspace(data_dir), key, out, actor=actor)
+    console.print(f"Checkpoint of entry {signed.seq} (head {signed.head_hash[:16]}…) written to {out}.")
+
+
+retention_app = typer.Typer(
+    help="Delete person-level data older than the policy allows.", no_args_is_help=True
+)
+app.add_typer(retention_app, name="retention")
+
+
+@retention_app.command("run")
+def retention_run(data_dir: DataDir = None, actor: Actor = "scheduler") -> None:
+    """Delete every fact older than the policy's retention (run it daily); the count is audited."""
+    result = services.run_retention(services.open_workspace(data_dir), actor=actor)
+    if result.cutoff is None:
+        console.print("No policy has ever run, so no data is held: nothing to delete.")
+        return
+    console.print(
+        f"Deleted {result.deleted:,} facts dated before {result.cutoff} "
+        f"({result.retention_days} days under policy {result.policy_id} v{result.version})."
+    )
+
+
+rights_app = typer.Typer(
+    help="Workers' rights: access export, erasure, rectification, objection (run by or for the worker).",
+    no_args_is_help=True,
+)
+app.add_typer(rights_app, name="rights")
+
+Email = Annotated[str, typer.Argument(help="The worker's e-mail address (turned into their pseudonym).")]
+RoleOption = Annotated[
+    str, typer.Option("--role", help="Who runs this: worker, dpo or representative (acting for the worker).")
+]
+
+
+@rights_app.command("access")
+def rights_access(
+    email: Email,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the export (it holds personal data).")],
+    role: RoleOption = "worker",
+    data_dir: DataDir = None,
+    key_file: KeyFile = None,
+) -> None:
+    """Export everything held about a worker, and every release their data entered (R20)."""
+    ws = services.open_workspace(data_dir, key_file)
+    export = services.access_export(ws, email, out, actor=role, role=role)
+    console.print(
+        f"Wrote {export.folder}: {export.facts} weekly counts, {export.directory_rows} directory entries, "
+        f"{len(export.releases)} release windows. Read summary.txt first."
+    )
+
+
+@rights_app.command("erase")
+def rights_erase(
+    email: Email, role: RoleOption = "worker", data_dir: DataDir = None, key_file: KeyFile = None
+) -> None:
+    """Erase a worker's counts and directory entries (R21); published figures stay as they are."""
+    removed = services.erase(services.open_workspace(data_dir, key_file), email, actor=role, role=role)
+    console.print(f"Erased {removed} rows. Correct a wrong team by re-ingesting the corrected HR directory.")
+
+
+@rights_app.command("object")
+def rights_object(
+    email: Email, role: RoleOption = "worker", data_dir: DataDir = None, key_file: KeyFile = None
+) -> None:
+    """Object (Art 21): the worker is left out of every window from the next one on (R22)."""
+    entry = services.object_to_processing(
+        services.open_workspace(data_dir, key_file), email, actor=role, role=role
+    )
+    console.print(
+        f"Objection recorded; you are left out of every window starting {entry.effective_from} or later."
+    )
+
+
+@rights_app.command("exclusions")
+def rights_exclusions(
+    role: RoleOption,
+    email: Annotated[str | None, typer.Option(help="A worker's own address, to see their own entry.")] = None,
+    data_dir: DataDir = None,
+    key_file: KeyFile = None,
+) -> None:
+    """Show the exclusion list: to the DPO and the auditing representative, or a worker's own entry."""
+    entries = services.exclusion_list(services.open_workspace(data_dir, key_file), role=role, email=email)
+    for entry in entries:
+        console.print(
+            f"{entry.pseudonym}  objected {entry.recorded_at:%Y-%m-%d}, excluded from {entry.effective_from}"
+        )
+    console.print(f"{len(entries)} entries.")

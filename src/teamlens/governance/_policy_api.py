@@ -1,0 +1,163 @@
+"""The policy half of ``GovernanceDB``: lifecycle, consultation and the verified active policy."""
+
+from __future__ import annotations
+
+from teamlens.errors import NoApprovedPolicy, PolicyError, PolicyLapsed
+from teamlens.governance import consultation, policy_integrity
+from teamlens.governance import policy_versions as lifecycle
+from teamlens.governance import version_rows as rows
+from teamlens.governance._engine import SYSTEM_ACTOR, _Core
+from teamlens.governance.policy_file import parse_policy
+from teamlens.governance.policy_integrity import IntegrityFailure
+from teamlens.governance.records import (
+    ActivePolicy,
+    ConsultationEntry,
+    ConsultationRecord,
+    EntryKind,
+    Party,
+    PolicyState,
+    PolicyVersionInfo,
+    StoredPolicy,
+)
+
+
+class _PolicyAPI(_Core):
+    """Policy versions from draft to retirement; every change is one audited transaction."""
+
+    def propose(self, text: str, source: str, actor: str) -> PolicyVersionInfo:
+        """Parse and store a policy version as a ``draft``; it runs only once both parties approve."""
+        parsed = parse_policy(text, source)
+        with self._write() as conn:
+            return lifecycle.propose(conn, parsed, source, actor, self._now())
+
+    def approve(
+        self,
+        policy_id: str,
+        version: int,
+        party: Party | str,
+        approver: str,
+        actor: str,
+        *,
+        sha256: str | None = None,
+    ) -> PolicyVersionInfo:
+        """Record one party's approval of a stored version; with both, it becomes ``active``.
+
+        One signature is enough for a version that only narrows the active version of the same
+        policy (R3). ``sha256``, when given, must be the hash of the text the approver reviewed:
+        approving a text that changed since is refused. Approving twice by one party is a no-op.
+        """
+        with self._write() as conn:
+            return lifecycle.approve(
+                conn, policy_id, version, party_of(party), approver, actor, self._now(), sha256
+            )
+
+    def activate(self, policy_id: str, version: int, party: Party | str, actor: str) -> PolicyVersionInfo:
+        """Start an ``approved`` version that waited while another policy was in force."""
+        with self._write() as conn:
+            return lifecycle.activate(conn, policy_id, version, party_of(party), actor, self._now())
+
+    def suspend(self, policy_id: str, party: Party | str, actor: str) -> PolicyVersionInfo:
+        """Stop the active version of a policy at once; either party may do this alone (R3, R40)."""
+        with self._write() as conn:
+            return lifecycle.suspend(conn, policy_id, party_of(party), actor, self._now())
+
+    def retire(self, policy_id: str, version: int, party: Party | str, actor: str) -> PolicyVersionInfo:
+        """End a version for good, or withdraw one that never ran; either party may do this alone."""
+        with self._write() as conn:
+            return lifecycle.retire(conn, policy_id, version, party_of(party), actor, self._now())
+
+    # -- consultation (R5) ------------------------------------------------------------------
+
+    def consult(
+        self, policy_id: str, version: int, party: Party | str, actor: str, planner_json: str
+    ) -> PolicyVersionInfo:
+        """Publish a draft to workers for their views, with the planner figures it was shown with."""
+        with self._write() as conn:
+            return consultation.publish(
+                conn, policy_id, version, party_of(party), actor, planner_json, self._now()
+            )
+
+    def add_view(
+        self, policy_id: str, version: int, kind: EntryKind | str, author: str, text: str
+    ) -> ConsultationEntry:
+        """Record a comment or objection on a proposal in consultation (anyone may; R5)."""
+        try:
+            entry_kind = EntryKind(kind)
+        except ValueError:
+            raise PolicyError(f"'{kind}' is not a kind of view.", "Use 'comment' or 'objection'.") from None
+        with self._write() as conn:
+            return consultation.add_view(conn, policy_id, version, entry_kind, author, text, self._now())
+
+    def respond(
+        self, policy_id: str, version: int, party: Party | str, author: str, text: str
+    ) -> ConsultationEntry:
+        """Record the employer's response to the consultation's views (employer only)."""
+        with self._write() as conn:
+            return consultation.respond(conn, policy_id, version, party_of(party), author, text, self._now())
+
+    def consultation(self, policy_id: str, version: int) -> ConsultationRecord:
+        """The consultation record of one version, as the approvals signed it."""
+        with self._read() as conn:
+            return consultation.record(conn, policy_id, version)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def active_policy(self) -> ActivePolicy | None:
+        """Return the policy in force, re-verified against its text and approvals; ``None`` if none.
+
+        A policy whose review date has passed is marked ``lapsed`` here (R6) and ``None`` is
+        returned. Raises ``errors.PolicyError`` (and logs it) when the stored record was altered.
+        """
+        try:
+            with self._read() as conn:
+                active = policy_integrity.load_active(conn)
+        except IntegrityFailure as failure:
+            raise self._log_integrity_failure(failure) from None
+        if active is not None and active.policy.review_date < self._now().date():
+            with self._write() as conn:
+                lifecycle.lapse_if_due(conn, SYSTEM_ACTOR, self._now())
+            return None
+        return active
+
+    def require_active_policy(self, action: str) -> ActivePolicy:
+        """Return the verified policy in force, or raise ``errors.NoApprovedPolicy`` naming ``action``.
+
+        Raises the subclass ``errors.PolicyLapsed`` when the last policy stopped at its review date.
+        """
+        active = self.active_policy()
+        if active is not None:
+            return active
+        with self._read() as conn:
+            stopped = lifecycle.last_stopped(conn)
+        if stopped is not None and stopped.state is PolicyState.LAPSED:
+            found = self.stored_policy(stopped.policy_id, stopped.version)
+            raise PolicyLapsed(action, stopped.policy_id, stopped.version, found.policy.review_date)
+        raise NoApprovedPolicy(action)
+
+    def policy_versions(self, policy_id: str | None = None) -> list[PolicyVersionInfo]:
+        """List every stored version (of ``policy_id`` if given), by policy id and version."""
+        with self._read() as conn:
+            return rows.all_versions(conn, policy_id)
+
+    def stored_policy(self, policy_id: str, version: int | None = None) -> StoredPolicy:
+        """One stored version (the newest of ``policy_id`` if ``version`` is None), parsed."""
+        with self._read() as conn:
+            if version is None:
+                versions = rows.all_versions(conn, policy_id)
+                if not versions:
+                    raise PolicyError(
+                        f"There is no policy '{policy_id}'.", "`teamlens policy list` shows what is stored."
+                    )
+                version = versions[-1].version
+            found = rows.require_row(conn, policy_id, version)
+            return StoredPolicy(rows.info(conn, found), rows.parsed(found).policy, found.toml)
+
+
+def party_of(party: Party | str) -> Party:
+    """The party named ``party``, or a PolicyError naming the two there are."""
+    try:
+        return Party(party)
+    except ValueError:
+        raise PolicyError(
+            f"'{party}' is not a party to a policy.", "The parties are 'employer' and 'representative'."
+        ) from None

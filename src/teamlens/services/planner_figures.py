@@ -1,0 +1,159 @@
+"""The planner's figures: the expected 95% error of every planned report at the real group sizes.
+
+Representatives decide the privacy/accuracy trade-off knowingly only if they see, before they
+sign, how wide the error bars will be for their own organisation (DESIGN.md, "What accuracy to
+expect"). Group sizes come from the HR directory as it stands at the start of the current week,
+after objections (R12, R22), rounded to the nearest 5; groups under the policy's minimum size
+are shown only as "fewer than k" and get no figure. Each figure is computed at the rounded size,
+so the published numbers cannot be inverted to an exact headcount. Before any directory has
+been ingested (a first policy), figures are given for illustrative group sizes instead.
+
+The typical weekly value the forecast needs is taken as half of each metric's per-week bound:
+the half-width barely depends on it (the headcount's noise term is at most the total's), and
+taking it from the data would itself be an unprotected release.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict, dataclass
+
+import pyarrow.compute as pc
+
+from teamlens.domain import HEADCOUNT, METRICS, Cadence, Policy, Window
+from teamlens.privacy import expected_half_width
+from teamlens.services.workspace import Workspace
+
+#: Group sizes are published rounded to a multiple of this.
+ROUNDING = 5
+
+
+@dataclass(frozen=True)
+class GroupFigure:
+    """One group: its rounded size and the expected ± of each metric (empty when suppressed)."""
+
+    group: str
+    size: int | None  # None: fewer than the minimum group size
+    half_widths: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class ReportFigures:
+    """The forecast for one catalogue report, metric columns in catalogue order."""
+
+    report_id: str
+    title: str
+    level: str
+    cadence: str
+    metrics: tuple[str, ...]
+    labels: tuple[str, ...]
+    units: tuple[str, ...]
+    typical: tuple[float, ...]
+    groups: tuple[GroupFigure, ...]
+
+    @property
+    def shown(self) -> tuple[GroupFigure, ...]:
+        """The groups large enough to be released."""
+        return tuple(group for group in self.groups if group.size is not None)
+
+    @property
+    def suppressed(self) -> int:
+        """How many groups are under the minimum size."""
+        return len(self.groups) - len(self.shown)
+
+
+@dataclass(frozen=True)
+class PlannerFigures:
+    """The forecast for every report of a policy; ``basis`` says where group sizes came from."""
+
+    policy_id: str
+    version: int
+    basis: str  # "directory" or "illustrative"
+    as_of: str
+    min_group_size: int
+    reports: tuple[ReportFigures, ...]
+    people: int | None = None  # everyone in the directory, rounded; None when unknown
+
+    def to_json(self) -> str:
+        """The figures as JSON, as stored in the consultation record."""
+        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+
+
+def round_size(size: int) -> int:
+    """Round a headcount to the nearest multiple of 5 (halves up, never below 5)."""
+    return max(ROUNDING, (size + ROUNDING // 2) // ROUNDING * ROUNDING)
+
+
+def planner_figures(ws: Workspace, policy: Policy, *, today: dt.date | None = None) -> PlannerFigures:
+    """Forecast every report of ``policy`` at the organisation's group sizes (see module docstring)."""
+    day = today or dt.date.today()
+    week = Window.containing(day, Cadence.WEEK)
+    sizes = {level.value: _group_sizes(ws, level.value, week) for level in policy.grouping_levels}
+    basis = "directory" if any(sizes.values()) else "illustrative"
+    everyone = sum(_group_sizes(ws, "organisation", week).values())
+    reports = []
+    for report in policy.reports:
+        metrics = tuple(report.metrics)
+        typical = tuple(
+            policy.metric_bound(name).per_week / METRICS[name].display_divisor / 2 for name in metrics
+        )
+        level_sizes = sizes[report.level.value] if basis == "directory" else _illustrative(policy)
+        groups = tuple(
+            _figure(policy, report.report_id, metrics, typical, group, size)
+            for group, size in sorted(level_sizes.items())
+        )
+        reports.append(
+            ReportFigures(
+                report_id=report.report_id,
+                title=report.title,
+                level=report.level.value,
+                cadence=report.cadence.value,
+                metrics=metrics,
+                labels=tuple(METRICS[name].label for name in metrics),
+                units=tuple(METRICS[name].display_unit for name in metrics),
+                typical=typical,
+                groups=groups,
+            )
+        )
+    return PlannerFigures(
+        policy_id=policy.policy_id,
+        version=policy.version,
+        basis=basis,
+        as_of=week.start.isoformat(),
+        min_group_size=policy.min_group_size,
+        reports=tuple(reports),
+        people=round_size(everyone) if everyone else None,
+    )
+
+
+def _figure(
+    policy: Policy,
+    report_id: str,
+    metrics: tuple[str, ...],
+    typical: tuple[float, ...],
+    group: str,
+    size: int,
+) -> GroupFigure:
+    if size < policy.min_group_size:
+        return GroupFigure(group, None, ())
+    shown = round_size(size)
+    widths = tuple(
+        round(expected_half_width(policy, report_id, shown, value, name), 2)
+        for name, value in zip(metrics, typical, strict=True)
+    )
+    return GroupFigure(group, shown, widths)
+
+
+def _group_sizes(ws: Workspace, level: str, week: Window) -> dict[str, int]:
+    # Exact sizes stay inside this function: only rounded sizes and suppression leave it.
+    table = ws.store.aggregate(
+        level=level, windows=[week], bounds={}, headcount=True, exclude=ws.governance.excluded_persons()
+    )
+    rows = table.filter(pc.equal(table.column("metric"), HEADCOUNT))
+    return dict(zip(rows.column("group").to_pylist(), rows.column("total").to_pylist(), strict=True))
+
+
+def _illustrative(policy: Policy) -> dict[str, int]:
+    k = policy.min_group_size
+    return {f"a group of {size}": size for size in sorted({k, 2 * k, 50, 200})}

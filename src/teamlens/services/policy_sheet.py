@@ -1,0 +1,131 @@
+"""Every field of a policy in words people read: the part of each document that cannot drift.
+
+``policy_sheet(policy)`` walks the ``Policy`` dataclass field by field; a field it does not know
+how to show is an ``InternalError``, so adding a field to the policy without showing it in the
+DPIA and the worker notice fails the moment either is generated (and a test walks the fields).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from teamlens.domain import METRICS, Policy
+from teamlens.errors import InternalError
+from teamlens.privacy import rho_to_epsilon
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+PURPOSES = {
+    "team_workload_and_meeting_load": "team workload and meeting-load trends",
+    "after_hours_load_for_right_to_disconnect": "after-hours load, to monitor the right to disconnect",
+    "collaboration_across_teams": "collaboration across teams",
+    "tool_adoption": "adoption of collaboration tools",
+}
+LAWFUL_BASES = {
+    "legitimate_interests": "legitimate interests (UK/EU GDPR Art 6(1)(f))",
+    "collective_agreement": "a collective agreement (GDPR Art 88; in Germany §26 BDSG)",
+    "legal_obligation": "a legal obligation (GDPR Art 6(1)(c))",
+    "consent": "consent (GDPR Art 6(1)(a)) — rarely valid at work",
+}
+CLAUSE = (
+    "Released figures may not be used for any decision about an individual, including any "
+    "disciplinary, performance or pay process."
+)
+
+
+@dataclass(frozen=True)
+class PolicyRow:
+    """One policy field: its name in the TOML, a label, and its value in words."""
+
+    field: str
+    label: str
+    value: str
+
+
+def _metrics(policy: Policy) -> str:
+    parts = []
+    for bound in policy.metrics:
+        definition = METRICS[bound.name]
+        shown = bound.per_week / definition.display_divisor
+        parts.append(
+            f"{definition.label} ({bound.name}: {definition.formula}; at most {shown:g} "
+            f"{definition.display_unit} per person per week counted)"
+        )
+    return "; ".join(parts)
+
+
+def _reports(policy: Policy) -> str:
+    return "; ".join(
+        f"{r.title} ({r.report_id}: {', '.join(r.metrics)} per {r.level.value}, each {r.cadence.value}, "
+        f"{float(r.budget_share):.0%} of the budget)"
+        for r in policy.reports
+    )
+
+
+def _working_hours(policy: Policy) -> str:
+    hours = policy.working_hours
+    days = ", ".join(_DAYS[day] for day in hours.days)
+    return f"{hours.start:%H:%M}–{hours.end:%H:%M} ({days}), time zone {hours.timezone}"
+
+
+def _exclusions(policy: Policy) -> str:
+    listed = [*policy.exclusions.addresses, *(f"anything @{d}" for d in policy.exclusions.domains)]
+    return "messages to or from " + ", ".join(listed) + " are never counted" if listed else "none"
+
+
+_FIELDS: dict[str, tuple[str, Callable[[Policy], str]]] = {
+    "policy_id": ("Policy id", lambda p: p.policy_id),
+    "version": ("Version", lambda p: str(p.version)),
+    "title": ("Title", lambda p: p.title),
+    "purpose": ("Purpose", lambda p: f"{PURPOSES.get(p.purpose.value, p.purpose.value)} ({p.purpose.value})"),
+    "lawful_basis": (
+        "Lawful basis",
+        lambda p: f"{LAWFUL_BASES.get(p.lawful_basis.value, p.lawful_basis.value)} ({p.lawful_basis.value})",
+    ),
+    "controller": ("Controller and contact", lambda p: p.controller),
+    "period_start": ("Period starts", lambda p: p.period_start.isoformat()),
+    "period_end": ("Period ends (exclusive)", lambda p: p.period_end.isoformat()),
+    "review_date": ("Review date (processing stops if not renewed)", lambda p: p.review_date.isoformat()),
+    "retention_days": (
+        "Retention of per-person counts",
+        lambda p: f"{p.retention_days} days, then deleted automatically",
+    ),
+    "sources": ("Sources read", lambda p: ", ".join(p.sources)),
+    "metrics": ("Metrics counted", _metrics),
+    "grouping_levels": ("Grouping levels", lambda p: ", ".join(level.value for level in p.grouping_levels)),
+    "min_group_size": (
+        "Minimum group size",
+        lambda p: f"{p.min_group_size} people (smaller groups are shown as “fewer than {p.min_group_size}”)",
+    ),
+    "rho": (
+        "Privacy budget per person for the period",
+        lambda p: f"ρ = {p.rho.value} (zero-concentrated DP), about ε = {rho_to_epsilon(p.rho, p.delta):.3g}",
+    ),
+    "delta": ("δ used to state the budget as (ε, δ)", lambda p: f"{p.delta:g}"),
+    "reports": ("Report catalogue (nothing else can be released)", _reports),
+    "exclusions": ("Exclusions", _exclusions),
+    "working_hours": ("Working hours (for after-hours metrics)", _working_hours),
+    "recipients": ("Who receives the released figures", lambda p: ", ".join(p.recipients)),
+    "not_for_individual_decisions": (
+        "Not for decisions about individuals",
+        lambda p: CLAUSE if p.not_for_individual_decisions else "MISSING",
+    ),
+    "consent_justification": (
+        "Why consent is valid here (only with consent as the basis)",
+        lambda p: p.consent_justification or "not applicable",
+    ),
+    "notes": ("Notes", lambda p: p.notes or "none"),
+}
+
+
+def policy_sheet(policy: Policy) -> tuple[PolicyRow, ...]:
+    """Every field of ``policy``, in the dataclass's order, as a labelled row."""
+    rows = []
+    for field in dataclasses.fields(Policy):
+        if field.name not in _FIELDS:
+            raise InternalError(f"the policy field '{field.name}' has no place in the generated documents")
+        label, show = _FIELDS[field.name]
+        rows.append(PolicyRow(field.name, label, show(policy)))
+    return tuple(rows)

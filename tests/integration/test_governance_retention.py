@@ -1,0 +1,78 @@
+"""Retention (R15): after the job, no fact older than the policy's retention exists; the count is logged."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from teamlens import services
+from teamlens.cli import main
+
+from .flow_support import Org, build_org, policy_text
+
+TODAY = dt.date(2026, 2, 20)
+
+
+def fact_days(org: Org) -> list[dt.date]:
+    """Every fact's day, read straight from the files the store's manifest names."""
+    root = org.ws.settings.facts_dir
+    manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
+    days: list[dt.date] = []
+    for path in manifest["months"].values():
+        days += pq.read_table(root / path, columns=["day"]).column("day").to_pylist()
+    return days
+
+
+@pytest.fixture
+def org(tmp_path: Path) -> Org:
+    built = build_org(tmp_path, people=120, weeks=8, approve=False)
+    from .flow_support import approve_policy
+
+    approve_policy(
+        built.ws, policy_text(**{"retention_days = 400 ": "retention_days = 35  "}), built.policy_file
+    )
+    services.ingest(built.ws, [built.exports], actor="admin")
+    return built
+
+
+def test_no_fact_older_than_the_retention_survives_and_the_deletion_is_logged(org: Org) -> None:
+    before = fact_days(org)
+    cutoff = TODAY - dt.timedelta(days=35)
+    old = sum(1 for day in before if day < cutoff)
+    assert 0 < old < len(before), "the fixture must straddle the cut-off"
+    result = services.run_retention(org.ws, actor="scheduler", today=TODAY)
+    assert (result.cutoff, result.deleted, result.retention_days) == (cutoff, old, 35)
+    after = fact_days(org)
+    assert min(after) >= cutoff
+    assert len(after) == len(before) - old
+    entry = org.ws.governance.audit_entries(limit=1)[0]
+    assert entry.action == "retention.run"
+    assert entry.details == {
+        "policy_id": "collaboration-2026h1",
+        "version": 1,
+        "retention_days": 35,
+        "cutoff": cutoff.isoformat(),
+        "facts_deleted": old,
+    }
+    assert services.run_retention(org.ws, actor="scheduler", today=TODAY).deleted == 0
+
+
+def test_retention_still_runs_after_the_policy_is_suspended(org: Org) -> None:
+    services.suspend(org.ws, "collaboration-2026h1", party="representative", actor="rep")
+    result = services.run_retention(org.ws, actor="scheduler", today=dt.date(2026, 6, 1))
+    assert result.deleted > 0
+    assert fact_days(org) == []
+
+
+def test_the_retention_command(
+    org: Org, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TEAMLENS_DATA_DIR", str(org.ws.settings.data_dir))
+    monkeypatch.setenv("COLUMNS", "200")
+    main(["retention", "run"])
+    assert "Deleted" in capsys.readouterr().out
+    assert fact_days(org) == []  # today is long after this synthetic organisation's weeks

@@ -1,0 +1,188 @@
+"""Workers' rights (R20–R22): the access export lists exactly the releases a worker's data entered,
+nothing about anyone else; objections apply from the next window on; the exclusion list is guarded."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from freezegun import freeze_time
+
+from teamlens import services
+from teamlens.domain import HEADCOUNT, Window
+from teamlens.errors import AccessDenied
+from teamlens.services.exclusions import aggregate_after_objections
+
+from .flow_support import Org, build_org
+
+OBJECTED_ON = "2026-01-20 10:00"  # after 2026-01 and 2026-Q1 started, before 2026-02 starts
+LEVEL_COLUMN = {"department": "Department", "team": "Team"}
+
+
+@pytest.fixture(scope="module")
+def org(tmp_path_factory: pytest.TempPathFactory) -> Org:
+    built = build_org(tmp_path_factory.mktemp("rights"), people=300, weeks=6)
+    services.ingest(built.ws, [built.exports], actor="admin")
+    return built
+
+
+@pytest.fixture(scope="module")
+def people(org: Org) -> dict[str, list[dict[str, str]]]:
+    rows: dict[str, list[dict[str, str]]] = {}
+    with open(org.synth.directory_csv, encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            rows.setdefault(row["Email"], []).append(row)
+    return rows
+
+
+def pick(people: dict[str, list[dict[str, str]]], test: object) -> str:
+    return next(email for email, rows in sorted(people.items()) if test(rows))  # type: ignore[operator]
+
+
+@pytest.fixture(scope="module")
+def cast(org: Org, people: dict[str, list[dict[str, str]]]) -> dict[str, str]:
+    """A stayer, a leaver, a joiner and an objector, then three releases made after the objection."""
+    jan, feb = dt.date(2025, 12, 29).isoformat(), dt.date(2026, 2, 2).isoformat()
+    stayers = [
+        e
+        for e, rows in sorted(people.items())
+        if len(rows) == 1 and rows[0]["Valid From"] <= jan and not rows[0]["Valid To"]
+    ]
+    chosen = {
+        "stayer": stayers[0],
+        "objector": stayers[1],
+        "leaver": pick(people, lambda rows: len(rows) == 1 and jan < rows[0]["Valid To"] <= feb),
+        "joiner": pick(people, lambda rows: len(rows) == 1 and jan < rows[0]["Valid From"] <= feb),
+    }
+    with freeze_time(OBJECTED_ON):
+        services.object_to_processing(org.ws, chosen["objector"], actor="worker")
+    for report, window in (
+        ("department-monthly", "2026-01"),
+        ("department-monthly", "2026-02"),
+        ("team-quarterly", "2026-Q1"),
+    ):
+        services.release(org.ws, report, [window], actor="analyst")
+    return chosen
+
+
+def expected_entries(
+    org: Org, rows: list[dict[str, str]], objected: dt.date | None
+) -> set[tuple[str, str, str]]:
+    """(release id, window, group) worked out from the raw HR CSV, independently of teamlens."""
+    found = set()
+    for release in org.ws.governance.releases():
+        level = (
+            org.ws.governance.stored_policy(release.policy_id, release.policy_version)
+            .policy.report(release.report_id)
+            .level.value
+        )
+        for key in release.windows:
+            start = Window.parse(key).start.isoformat()
+            if objected is not None and objected.isoformat() < start:
+                continue
+            valid = [
+                r for r in rows if r["Valid From"] <= start and (not r["Valid To"] or start < r["Valid To"])
+            ]
+            if valid:
+                group = max(valid, key=lambda r: r["Valid From"])[LEVEL_COLUMN[level]]
+                if group:
+                    found.add((release.release_id, key, group))
+    return found
+
+
+@pytest.mark.parametrize("who", ["stayer", "leaver", "joiner", "objector"])
+def test_the_access_export_lists_exactly_the_releases_their_data_entered(
+    org: Org, people: dict[str, list[dict[str, str]]], cast: dict[str, str], tmp_path: Path, who: str
+) -> None:
+    email = cast[who]
+    export = services.access_export(org.ws, email, tmp_path / who, actor="worker")
+    got = {(entry.release_id, entry.window, entry.group) for entry in export.releases}
+    objected = dt.date(2026, 1, 20) if who == "objector" else None
+    assert got == expected_entries(org, people[email], objected)
+    windows = {entry.window for entry in export.releases}
+    assert {"stayer": {"2026-01", "2026-02", "2026-Q1"}, "leaver": {"2026-01", "2026-Q1"},
+            "joiner": {"2026-02"}, "objector": {"2026-01", "2026-Q1"}}[who] == windows  # fmt: skip
+    if who != "joiner":
+        assert export.facts > 0
+    data = json.loads((tmp_path / who / "my-data.json").read_text(encoding="utf-8"))
+    assert len(data["facts"]) == export.facts
+    assert data["about"]["email"] == email
+    assert (data["objection"] is not None) == (who == "objector")
+    for name in ("my-facts.csv", "my-releases.csv", "summary.txt"):
+        assert (tmp_path / who / name).stat().st_size > 0
+
+
+def test_the_access_export_says_nothing_about_anyone_else(
+    org: Org, people: dict[str, list[dict[str, str]]], cast: dict[str, str], tmp_path: Path
+) -> None:
+    services.access_export(org.ws, cast["stayer"], tmp_path, actor="worker")
+    written = "".join(path.read_text(encoding="utf-8") for path in tmp_path.iterdir())
+    pseudonymise = org.ws.pseudonymiser()
+    for email, rows in people.items():
+        if email == cast["stayer"]:
+            continue
+        assert email not in written
+        assert rows[0]["Display Name"] not in written
+        assert pseudonymise(email) not in written
+    entry = org.ws.governance.audit_entries(limit=1)[0]
+    assert entry.action == "rights.access"
+    assert cast["stayer"] not in json.dumps(entry.details)
+    assert pseudonymise(cast["stayer"]) not in json.dumps(entry.details)
+
+
+def test_an_objection_applies_from_the_next_window_not_retroactively(org: Org, cast: dict[str, str]) -> None:
+    person = org.ws.pseudonymiser()(cast["objector"])
+    department = org.ws.store.person_directory(person).column("department")[0].as_py()
+    windows = [Window.parse("2026-01"), Window.parse("2026-02")]
+    everyone = org.ws.store.aggregate(level="department", windows=windows, bounds={}, headcount=True)
+    after = aggregate_after_objections(org.ws, level="department", windows=windows, bounds={})
+
+    def headcount(table: object, window: str) -> int:
+        rows = table.to_pylist()  # type: ignore[attr-defined]
+        return next(
+            r["total"]
+            for r in rows
+            if (r["group"], r["window"], r["metric"]) == (department, window, HEADCOUNT)
+        )
+
+    assert headcount(after, "2026-01") == headcount(everyone, "2026-01")  # the window had started
+    assert headcount(after, "2026-02") == headcount(everyone, "2026-02") - 1
+
+
+@pytest.mark.parametrize("role", ["analyst", "controller", "admin", "nobody"])
+def test_the_exclusion_list_is_refused_to_everyone_but_the_dpo_the_representative_and_the_worker(
+    org: Org, cast: dict[str, str], role: str
+) -> None:
+    with pytest.raises(AccessDenied):
+        services.exclusion_list(org.ws, role=role)
+    with pytest.raises(AccessDenied):
+        services.access_export(org.ws, cast["stayer"], Path("/nonexistent"), actor=role, role=role)
+
+
+def test_the_dpo_the_representative_and_the_worker_see_what_they_may(org: Org, cast: dict[str, str]) -> None:
+    person = org.ws.pseudonymiser()(cast["objector"])
+    for role in ("dpo", "representative"):
+        [entry] = services.exclusion_list(org.ws, role=role)
+        assert (entry.pseudonym, entry.effective_from) == (person, dt.date(2026, 1, 26))
+    assert [e.pseudonym for e in services.exclusion_list(org.ws, role="worker", email=cast["objector"])] == [
+        person
+    ]
+    assert services.exclusion_list(org.ws, role="worker", email=cast["stayer"]) == []
+    with pytest.raises(AccessDenied, match="only their own entry"):
+        services.exclusion_list(org.ws, role="worker")
+
+
+def test_erasure_removes_the_worker_and_is_logged_with_counts_only(
+    org: Org, cast: dict[str, str], tmp_path: Path
+) -> None:
+    removed = services.erase(org.ws, cast["leaver"], actor="dpo", role="dpo")
+    assert removed > 0
+    export = services.access_export(org.ws, cast["leaver"], tmp_path, actor="worker")
+    assert (export.facts, export.directory_rows, export.releases) == (0, 0, ())
+    erased = [e for e in org.ws.governance.audit_entries(limit=5) if e.action == "rights.erase"]
+    assert erased[0].details == {"rows_removed": removed, "requested_by": "dpo"}
+    with pytest.raises(AccessDenied):
+        services.erase(org.ws, cast["stayer"], actor="analyst", role="analyst")
