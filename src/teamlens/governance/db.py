@@ -48,10 +48,13 @@ class GovernanceDB(_PolicyAPI):
 
     # -- budget ledger and release cache ------------------------------------------------------
 
-    def spent(self, policy_id: str, period_start: dt.date) -> Rho:
-        """Return the exact privacy budget already charged in one policy period."""
+    def spent(self, policy_id: str, period_start: dt.date, period_end: dt.date | None = None) -> Rho:
+        """Return the exact privacy budget already charged in one policy period.
+
+        Give ``period_end`` to also count charges of other policies over the same weeks.
+        """
         with self._read() as conn:
-            return ledger.spent(conn, policy_id, period_start)
+            return ledger.spent(conn, policy_id, period_start, period_end)
 
     def released_cells(
         self, policy_id: str, period_start: dt.date, report_id: str, windows: Sequence[str]

@@ -15,21 +15,43 @@ from fractions import Fraction
 import pyarrow as pa
 import sqlalchemy as sa
 
-from teamlens.domain import HEADCOUNT, NOISY_SCHEMA, Rho
+from teamlens.domain import HEADCOUNT, NOISY_SCHEMA, Rho, Window
 from teamlens.errors import BudgetExceeded, InternalError, PolicyError, ReleaseError
 from teamlens.governance import audit_log
 from teamlens.governance.records import ActivePolicy, PolicyState, ReleaseInfo
 from teamlens.governance.tables import as_utc, ledger, policy_versions, released_cells, releases
 
 
-def spent(conn: sa.Connection, policy_id: str, period_start: dt.date) -> Rho:
-    """Sum, exactly, the budget charged so far in one policy period."""
+def spent(
+    conn: sa.Connection, policy_id: str, period_start: dt.date, period_end: dt.date | None = None
+) -> Rho:
+    """Sum, exactly, the budget charged so far in one policy period.
+
+    With ``period_end``, charges made under *other* policies whose released windows overlap
+    [period_start, period_end) count too: the privacy unit is a person over those weeks, so a
+    new policy id over weeks already released must not start with a fresh budget (attack A13).
+    """
     rows = conn.execute(
         sa.select(ledger.c.rho_numerator, ledger.c.rho_denominator).where(
             ledger.c.policy_id == policy_id, ledger.c.period_start == period_start
         )
     )
-    return Rho(sum((Fraction(int(row.rho_numerator), int(row.rho_denominator)) for row in rows), Fraction(0)))
+    total = sum((Fraction(int(row.rho_numerator), int(row.rho_denominator)) for row in rows), Fraction(0))
+    if period_end is not None:
+        others = conn.execute(
+            sa.select(releases.c.windows, releases.c.rho_numerator, releases.c.rho_denominator).where(
+                sa.or_(releases.c.policy_id != policy_id, releases.c.period_start != period_start)
+            )
+        )
+        for row in others:
+            if any(_overlaps(key, period_start, period_end) for key in json.loads(row.windows)):
+                total += Fraction(int(row.rho_numerator), int(row.rho_denominator))
+    return Rho(total)
+
+
+def _overlaps(window_key: str, start: dt.date, end: dt.date) -> bool:
+    window = Window.parse(window_key)
+    return window.start < end and window.end > start
 
 
 def released_keys(
@@ -121,7 +143,7 @@ def record_release(
         raise InternalError(f"cell {repeated[0]} of report '{report_id}' was already released; use the cache")
     if conn.execute(sa.select(releases.c.release_id).where(releases.c.release_id == release_id)).first():
         raise InternalError(f"release id '{release_id}' is already used")
-    used = spent(conn, policy.policy_id, policy.period_start)
+    used = spent(conn, policy.policy_id, policy.period_start, policy.period_end)
     if used.value + rho.value > total_budget.value:
         raise BudgetExceeded(requested=rho.value, remaining=(total_budget - used).value)
     conn.execute(

@@ -9,6 +9,8 @@ the version it replaced (R3), which is itself re-proved the same way. Any mismat
 
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 
 from teamlens.domain import Policy
@@ -17,7 +19,7 @@ from teamlens.governance import consultation
 from teamlens.governance import version_rows as rows
 from teamlens.governance.policy_file import policy_sha256
 from teamlens.governance.records import ActivePolicy, Party, PolicyState
-from teamlens.governance.tables import as_utc, policy_versions
+from teamlens.governance.tables import as_utc, audit_log, policy_versions
 from teamlens.governance.tightening import widenings
 
 #: How many one-party narrowings in a row are re-proved; more means a loop in the records.
@@ -86,9 +88,16 @@ def verified_policy(conn: sa.Connection, row: rows.Row, depth: int = 0) -> Polic
         raise IntegrityFailure(row, "its text no longer matches its hash")
     signed = rows.approvals_of(conn, row.policy_id, row.version)
     record = consultation.record(conn, row.policy_id, row.version)
+    logged = _logged_approvals(conn, row.policy_id, row.version)
     for approval in signed:
         if approval.sha256 != row.sha256:
             raise IntegrityFailure(row, f"its text is not the text the {approval.party.value} approved")
+        # The approval rows alone can be rewritten by whoever can write the database; the
+        # hash-chained audit log (whose head the representative holds signed) cannot, unnoticed.
+        if row.sha256 not in logged.get(approval.party.value, set()):
+            raise IntegrityFailure(
+                row, f"the audit log does not record the {approval.party.value} approving this text"
+            )
         if approval.record_sha256 is not None and approval.record_sha256 != record.sha256:
             raise IntegrityFailure(
                 row, f"its consultation record is not the record the {approval.party.value} approved"
@@ -112,3 +121,14 @@ def verified_policy(conn: sa.Connection, row: rows.Row, depth: int = 0) -> Polic
             f"it was approved by one party alone, yet widens version {base.version}: {wider[0]}",
         )
     return policy
+
+
+def _logged_approvals(conn: sa.Connection, policy_id: str, version: int) -> dict[str, set[str]]:
+    """The policy hashes each party approved for one version, as the audit log records them."""
+    found: dict[str, set[str]] = {}
+    details = conn.execute(sa.select(audit_log.c.details).where(audit_log.c.action == "policy.approve"))
+    for (text,) in details:
+        entry = json.loads(text)
+        if entry.get("policy_id") == policy_id and entry.get("version") == version:
+            found.setdefault(str(entry.get("party")), set()).add(str(entry.get("sha256")))
+    return found

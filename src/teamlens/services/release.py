@@ -48,7 +48,11 @@ def release(
     release_id = "cached"
     charged = Rho.zero()
     if plan.cells:
-        check_budget(policy.rho, ws.governance.spent(policy.policy_id, policy.period_start), plan.cost)
+        check_budget(
+            policy.rho,
+            ws.governance.spent(policy.policy_id, policy.period_start, policy.period_end),
+            plan.cost,
+        )
         computed = sorted({cell.window for cell in plan.cells})
         aggregates = aggregate_after_objections(
             ws, level=spec.level.value, windows=computed, bounds=plan.bounds

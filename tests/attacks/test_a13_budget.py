@@ -1,0 +1,185 @@
+"""A13 — privacy-budget accounting pitfalls, through the service.
+
+(a) colluding analysts share one ledger, and a release the ledger cannot pay is refused whole;
+(b) at every step Σ release charges == ledger total ≤ ρ; (c) one worker with 10⁶ e-mails moves a
+true (noise-free) released total by at most the clipping bound; (d) a person is in one group per
+window — an HR export placing someone in two teams at once is refused; (e) later windows of the
+same period, and new versions of the policy, do not reset the ledger. Teeth: with the ledger's
+charge not seen (budget not charged), the over-budget release goes through.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from teamlens import services
+from teamlens.domain import Cadence, Rho, Window
+from teamlens.errors import BudgetExceeded, InputFormatError
+from teamlens.governance import GovernanceDB
+from teamlens.privacy.testing import exact_mode
+
+from ..integration.flow_support import approve_policy, policy_text
+from .conftest import Installation, install
+from .harness import directory, edit_export, members_at
+
+
+def _policy(ws):
+    return ws.governance.require_active_policy("attack").policy
+
+
+def _spent(ws) -> Rho:
+    policy = _policy(ws)
+    return ws.governance.spent(policy.policy_id, policy.period_start, policy.period_end)
+
+
+def _tighten(ws, tmp_path: Path, divisor: int) -> None:
+    """Approve a new version of the same policy and period whose ρ is the old ρ / ``divisor``."""
+    policy = _policy(ws)
+    text = policy_text(**{f"version = {policy.version}": f"version = {policy.version + 1}"})
+    text = re.sub(r'^rho = "[^"]+"', f'rho = "{policy.rho.value / divisor}"', text, flags=re.M)
+    approve_policy(ws, text, tmp_path / f"v{policy.version + 1}.toml")
+
+
+def overspend_refused(ws, tmp_path: Path) -> bool:
+    """Two analysts spend; the budget shrinks below what was spent; is a third release refused whole?"""
+    services.release(ws, "department-monthly", ["2026-01"], actor="analyst-a")
+    services.release(ws, "team-quarterly", ["2026-Q1"], actor="analyst-b")
+    _tighten(ws, tmp_path, divisor=50)
+    before = (len(ws.governance.releases()), _spent(ws))
+    try:
+        services.release(ws, "department-monthly", ["2026-05"], actor="analyst-b")
+    except BudgetExceeded:
+        return (len(ws.governance.releases()), _spent(ws)) == before
+    return False
+
+
+@pytest.mark.attack("A13")
+def test_a13_colluding_analysts_share_one_ledger_and_overspending_is_refused(
+    fresh: Installation, tmp_path, measure
+) -> None:
+    ws = fresh.ws
+    a = services.release(ws, "department-monthly", ["2026-03"], actor="analyst-a")
+    b = services.release(ws, "department-monthly", ["2026-02"], actor="analyst-b")
+    assert float(_spent(ws).value) == pytest.approx(a.rho_charged + b.rho_charged)
+    assert {info.released_by for info in ws.governance.releases()} == {"analyst-a", "analyst-b"}
+    refused = overspend_refused(ws, tmp_path)
+    measure(a13_overspend_refused=refused)
+    assert refused
+
+
+@pytest.mark.attack("A13", teeth=True)
+def test_a13_teeth_a_ledger_that_is_not_charged_lets_the_overspend_through(
+    fresh: Installation, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from teamlens.governance import ledger
+
+    monkeypatch.setattr(GovernanceDB, "spent", lambda self, policy_id, period_start, period_end=None: Rho.zero())
+    monkeypatch.setattr(ledger, "spent", lambda conn, policy_id, period_start, period_end=None: Rho.zero())
+    assert not overspend_refused(fresh.ws, tmp_path)
+
+
+@pytest.mark.attack("A13")
+def test_a13_ledger_equals_the_sum_of_charges_and_never_exceeds_rho(
+    fresh: Installation, tmp_path, measure
+) -> None:
+    ws, rng = fresh.ws, random.Random(13)
+    policy = _policy(ws)
+    steps = 0
+    for step in range(30):
+        if step == 20:
+            _tighten(ws, tmp_path, divisor=3)  # the cap now binds: later requests must be refused
+        report = rng.choice(policy.reports)
+        windows = [w.key for w in policy.windows(report.cadence)]
+        chosen = rng.sample(windows, rng.randint(1, min(3, len(windows))))
+        metrics = rng.sample(list(report.metrics), rng.randint(1, len(report.metrics)))
+        with contextlib.suppress(BudgetExceeded):
+            services.release(ws, report.report_id, chosen, metrics=metrics, actor=f"analyst-{step % 3}")
+        charges = sum((info.rho.value for info in ws.governance.releases()), start=Rho.zero().value)
+        total = _policy(ws).rho.value
+        assert _spent(ws).value == charges
+        assert charges <= max(total, policy.rho.value)
+        steps += 1
+    measure(a13_ledger_steps=steps, a13_final_spent=float(_spent(ws).value))
+
+
+def _team_total(installation: Installation, email: str) -> tuple[float, int]:
+    window = Window(Cadence.MONTH, "2026-01")
+    frame = directory(installation.org.synth.directory_csv)
+    departments = members_at(frame, window.start, "Department")
+    department = next(name for name, people in departments.items() if email.lower() in people)
+    with exact_mode():
+        table = services.release(
+            installation.ws, "department-monthly", ["2026-01"], metrics=["emails_sent"], actor="t"
+        )
+    cell = next(c for c in table.cells if c.group == department and c.metric == "emails_sent")
+    assert cell.value is not None
+    return cell.value * len(departments[department]) * window.n_weeks, len(departments[department])
+
+
+@pytest.mark.attack("A13")
+def test_a13_one_worker_with_a_million_emails_moves_a_true_total_by_at_most_the_bound(
+    small_exports: Path, tmp_path, policy, measure
+) -> None:
+    exports = tmp_path / "exports"
+    shutil.copytree(small_exports, exports)
+    base = install(tmp_path / "base", exports)
+    email = members_at(
+        directory(base.org.synth.directory_csv), Window(Cadence.MONTH, "2026-01").start, "Department"
+    )
+    worker = sorted(email.values(), key=len)[-1][0]
+    before, _ = _team_total(base, worker)
+    edit_export(base.org.synth.email_reports[0], worker, "Send Count", "1000000")
+    heavy = install(tmp_path / "heavy", exports)
+    after, _ = _team_total(heavy, worker)
+    bound = policy.metric_bound("emails_sent").bound_for(Window(Cadence.MONTH, "2026-01"))
+    measure(a13_clip_change=after - before, a13_clip_bound=bound)
+    assert 0 < after - before <= bound + 1e-6
+
+
+@pytest.mark.attack("A13")
+def test_a13_a_person_placed_in_two_teams_at_once_is_refused(small_exports: Path, tmp_path) -> None:
+    exports = tmp_path / "exports"
+    shutil.copytree(small_exports, exports)
+    path = exports / "hr" / "directory.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    header, first = lines[0], lines[1]
+    columns = header.rstrip("\r\n").split(",")
+    values = first.rstrip("\r\n").split(",")
+    values[columns.index("Team")] = "A Second Team"
+    path.write_text("".join([*lines, ",".join(values) + "\n"]), encoding="utf-8")
+    with pytest.raises(InputFormatError, match="overlaps"):
+        install(tmp_path / "two", exports)
+
+
+@pytest.mark.attack("A13")
+def test_a13_later_windows_and_new_versions_do_not_reset_the_ledger(fresh: Installation, tmp_path) -> None:
+    ws = fresh.ws
+    first = services.release(ws, "department-monthly", ["2026-01"], actor="a")
+    second = services.release(ws, "department-monthly", ["2026-02"], actor="a")
+    assert float(_spent(ws).value) == pytest.approx(first.rho_charged + second.rho_charged)
+    _tighten(ws, tmp_path, divisor=1)  # a new version of the same policy and period
+    assert float(_spent(ws).value) == pytest.approx(first.rho_charged + second.rho_charged)
+    again = services.release(ws, "department-monthly", ["2026-01"], actor="b")
+    assert again.rho_charged == 0
+
+
+@pytest.mark.attack("A13")
+def test_a13_a_new_policy_over_the_same_weeks_does_not_get_a_fresh_budget(
+    fresh: Installation, tmp_path
+) -> None:
+    ws = fresh.ws
+    first = services.release(ws, "department-monthly", ["2026-01"], actor="a")
+    old = _policy(ws)
+    services.suspend(ws, old.policy_id, party="representative", actor="rep")
+    renamed = policy_text(**{f'id = "{old.policy_id}"': f'id = "{old.policy_id}-bis"'})
+    approve_policy(ws, renamed, tmp_path / "bis.toml")
+    again = services.release(ws, "department-monthly", ["2026-01"], actor="a")
+    # The same people's same weeks: either the cached numbers come back, or the earlier charge counts.
+    assert again.cells == first.cells or float(_spent(ws).value) >= first.rho_charged + again.rho_charged
+    assert float(_spent(ws).value) >= first.rho_charged
