@@ -45,8 +45,10 @@ _WORDS = ("quarterly", "figures", "review", "draft", "meeting", "notes", "budget
 def generate(path: Path, messages: int, seed: int = 7) -> int:
     """Write an mbox of ``messages`` realistic messages to ``path``; returns its size in bytes."""
     rng = random.Random(seed)
-    people = [f"{rng.choice(_FIRST)} {rng.choice(_LAST)} <{first.lower()}.{i}@corp.example>"
-              for i, first in ((i, rng.choice(_FIRST)) for i in range(2_000))]
+    people = [
+        f"{rng.choice(_FIRST)} {rng.choice(_LAST)} <{first.lower()}.{i}@corp.example>"
+        for i, first in ((i, rng.choice(_FIRST)) for i in range(2_000))
+    ]
     people += [f"<contact{i}@partner{i % 40}.example.net>" for i in range(500)]
     origin = dt.datetime(2025, 1, 6, tzinfo=dt.UTC)
     zones = ((0, "+0000"), (60, "+0100"), (-300, "-0500"))
@@ -54,14 +56,16 @@ def generate(path: Path, messages: int, seed: int = 7) -> int:
     with path.open("w", encoding="utf-8", newline="\n") as handle:
         for n in range(messages):
             sender = people[rng.randrange(2_000)]
-            address = sender[sender.index("<") + 1:-1]
+            address = sender[sender.index("<") + 1 : -1]
             to = ", ".join(rng.choice(people) for _ in range(rng.choice((1, 1, 2, 3))))
             cc = ", ".join(rng.choice(people) for _ in range(rng.choice((0, 0, 1, 2))))
             offset, zone = rng.choice(zones)
             at = origin + dt.timedelta(seconds=rng.randrange(120 * 86_400))
             local = at + dt.timedelta(minutes=offset)
-            stamp = (f"{_DAYS[local.weekday()]}, {local.day:02d} {_MONTHS[local.month - 1]} {local.year} "
-                     f"{local:%H:%M:%S} {zone}")
+            stamp = (
+                f"{_DAYS[local.weekday()]}, {local.day:02d} {_MONTHS[local.month - 1]} {local.year} "
+                f"{local:%H:%M:%S} {zone}"
+            )
             words = " ".join(rng.choice(_WORDS) for _ in range(4))
             text = (
                 f"From {address} {at:%a %b %d %H:%M:%S %Y}\n"
@@ -73,7 +77,7 @@ def generate(path: Path, messages: int, seed: int = 7) -> int:
                 f"Date: {stamp}\nFrom: {sender}\nTo: {to}\n"
                 + (f"Cc: {cc}\n" if cc else "")
                 + f"Subject: Re: {words}\nMIME-Version: 1.0\n"
-                "Content-Type: text/plain; charset=\"utf-8\"\nContent-Transfer-Encoding: 8bit\n\n"
+                'Content-Type: text/plain; charset="utf-8"\nContent-Transfer-Encoding: 8bit\n\n'
                 f"Hi,\n\nabout the {words}: see the notes from {local:%A}.\n"
                 + ">From the last call: agreed.\n" * (n % 2)
                 + "Thanks\n\n"
@@ -94,8 +98,10 @@ def time_mailbox(path: str) -> dict[str, float]:
 def time_teamlens(path: str) -> dict[str, float]:
     """teamlens: read the mbox into facts with a real keyed pseudonymiser."""
     began = time.perf_counter()
-    ctx = ReadContext(pseudonymise=Pseudonymiser(os.urandom(32)),
-                      metrics=frozenset({"emails_sent", "emails_received", "after_hours_emails"}))
+    ctx = ReadContext(
+        pseudonymise=Pseudonymiser(os.urandom(32)),
+        metrics=frozenset({"emails_sent", "emails_received", "after_hours_emails"}),
+    )
     report = ReadReport()
     facts = sum(batch.num_rows for batch in MAIL_HEADERS.read(Path(path), ctx, report))
     return {"seconds": time.perf_counter() - began, "messages": report.rows_read, "facts": facts}
@@ -103,10 +109,17 @@ def time_teamlens(path: str) -> dict[str, float]:
 
 def _measure(function: str, path: Path) -> tuple[float, float, float]:
     """Median seconds, max peak MiB and message count over ``REPEATS`` fresh interpreters."""
-    runs = [in_subprocess(f"from bench.bench_mbox import {function}\nresult = {function}({str(path)!r})",
-                          cwd=ROOT) for _ in range(REPEATS)]
-    return (statistics.median(run["seconds"] for run in runs), max(run["peak_mib"] for run in runs),
-            runs[0]["messages"])
+    runs = [
+        in_subprocess(
+            f"from bench.bench_mbox import {function}\nresult = {function}({str(path)!r})", cwd=ROOT
+        )
+        for _ in range(REPEATS)
+    ]
+    return (
+        statistics.median(run["seconds"] for run in runs),
+        max(run["peak_mib"] for run in runs),
+        runs[0]["messages"],
+    )
 
 
 def run() -> str:

@@ -107,8 +107,9 @@ def run() -> str:
     return _section(size, stats.fact_rows, teams, len(windows), base, ours, peer)
 
 
-def _section(size: Size, fact_rows: int, teams: int, n_windows: int, base: Figure, ours: Figure,
-             peer: Figure) -> str:
+def _section(
+    size: Size, fact_rows: int, teams: int, n_windows: int, base: Figure, ours: Figure, peer: Figure
+) -> str:
     weekdays = len(size.weekdays)
     ratio = ours.seconds / base.seconds
     lines = [
@@ -145,8 +146,9 @@ def _peer_row(peer: Figure, base: Figure) -> str:
     label = "OpenDP Polars API (peer; DuckDB prepares person × window rows)"
     if peer.failure:
         return f"| {label} | not measured | — | — |"
-    return (f"| {label} | {peer.seconds:.2f} s | {peer.seconds / base.seconds:.2f} | "
-            f"{peer.peak_mib:,.0f} MiB |")
+    return (
+        f"| {label} | {peer.seconds:.2f} s | {peer.seconds / base.seconds:.2f} | {peer.peak_mib:,.0f} MiB |"
+    )
 
 
 def _peer_note(peer: Figure, size: Size) -> str:
@@ -157,16 +159,16 @@ def _peer_note(peer: Figure, size: Size) -> str:
         f"metrics, the team at the window start) in {peer.median('prepare_seconds'):.2f} s (median, "
         "included); then, per window length (4 or 5 weeks, so each has its own bound), "
         "`dp.Context.compositor` with the unit `Bound(by=[team, window], per_group=1)` + "
-        "`Bound(num_groups=windows)`, ρ split in proportion to windows, a `Margin(invariant=\"keys\")`, "
+        '`Bound(num_groups=windows)`, ρ split in proportion to windows, a `Margin(invariant="keys")`, '
         "and `group_by(team, window).agg(dp.sum((0, bound)) × 5, dp.len())`, `.release().collect()`: "
         "noisy totals only, no intervals or suppression. One calibration of a query "
         f"(`query.resolve()`, OpenDP's search for the noise scale, timed apart after the run) takes "
         f"{peer.median('resolve_seconds'):.2f} s (median). Its noise scales "
         f"match teamlens's σ to within {scale_agreement(peer, size):.1e} (relative), cell by cell. "
-        "The unit is declared, not enforced: OpenDP 0.16's enforcing form (`identifier=\"person\"` with "
+        'The unit is declared, not enforced: OpenDP 0.16\'s enforcing form (`identifier="person"` with '
         "`truncate_per_group`/`truncate_num_groups`) refuses to release the team × window keys under "
-        "ρ-zCDP (\"The key-set … is private and cannot be released without a filter or join\"), and "
-        "`with_keys` after a truncation is \"not recognized\"."
+        'ρ-zCDP ("The key-set … is private and cannot be released without a filter or join"), and '
+        '`with_keys` after a truncation is "not recognized".'
     )
 
 

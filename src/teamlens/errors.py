@@ -68,8 +68,8 @@ class NoApprovedPolicy(PolicyError):
         super().__init__(
             f"Refusing to {action}: no approved policy. teamlens is off until workers' "
             "representatives and the employer have both approved a processing policy.",
-            "Write a policy (see `teamlens policy template`), propose it with `teamlens policy propose FILE`, "
-            "then have it approved with `teamlens policy approve`.",
+            "Write a policy (see `teamlens policy template`), propose it with "
+            "`teamlens policy propose FILE`, then have it approved with `teamlens policy approve`.",
         )
         self.action = action
 

@@ -79,7 +79,9 @@ def test_a13_teeth_a_ledger_that_is_not_charged_lets_the_overspend_through(
 ) -> None:
     from teamlens.governance import ledger
 
-    monkeypatch.setattr(GovernanceDB, "spent", lambda self, policy_id, period_start, period_end=None: Rho.zero())
+    monkeypatch.setattr(
+        GovernanceDB, "spent", lambda self, policy_id, period_start, period_end=None: Rho.zero()
+    )
     monkeypatch.setattr(ledger, "spent", lambda conn, policy_id, period_start, period_end=None: Rho.zero())
     assert not overspend_refused(fresh.ws, tmp_path)
 

@@ -82,7 +82,9 @@ def test_a23_teeth_without_composition_or_charging_the_period_overspends(
 
     monkeypatch.setattr(plan_module, "cell_rho", per_bucket)
     monkeypatch.setattr(budget_module, "cell_rho", per_bucket)
-    monkeypatch.setattr(GovernanceDB, "spent", lambda self, policy_id, period_start, period_end=None: Rho.zero())
+    monkeypatch.setattr(
+        GovernanceDB, "spent", lambda self, policy_id, period_start, period_end=None: Rho.zero()
+    )
     monkeypatch.setattr(ledger, "spent", lambda conn, policy_id, period_start, period_end=None: Rho.zero())
     result = scheduled_period(fresh)
     assert result["charges"] > 2 * result["policy"].rho.value  # type: ignore[attr-defined, operator]

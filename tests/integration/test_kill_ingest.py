@@ -40,7 +40,7 @@ def _facts(store_root: Path) -> pa.Table:
     tables = [pq.read_table(store_root / path) for path in manifest.get("months", {}).values()]
     if not tables:
         return pa.table({})
-    table = pa.concat_tables(tables).select(list(FACT_KEY) + ["value"])
+    table = pa.concat_tables(tables).select([*FACT_KEY, "value"])
     return table.sort_by([(name, "ascending") for name in (*FACT_KEY, "value")])
 
 

@@ -10,10 +10,12 @@ from teamlens.pseudonymise import Pseudonymiser, load_key
 
 from .flow_support import approve_policy, make_workspace, policy_text
 
-DIRECTORY = """Email,Team,Department,Division,Valid From,Valid To,Working Hours Start,Working Hours End,Time Zone
-ana@example.org,Alpha,D,X,2025-01-01,,09:00,17:30,Europe/London
+DIRECTORY = (
+    ("Email,Team,Department,Division,Valid From,Valid To,Working Hours Start,Working Hours End,Time Zone\n")
+    + """ana@example.org,Alpha,D,X,2025-01-01,,09:00,17:30,Europe/London
 kenji@example.org,Alpha,D,X,2025-01-01,,09:00,17:30,Asia/Tokyo
 """
+)
 
 
 def _message(sender: str, when: dt.datetime, number: int) -> str:

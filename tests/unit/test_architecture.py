@@ -22,8 +22,17 @@ ALLOWED: dict[str, set[str]] = {
     "privacy": {"domain", "errors"},
     "governance": {"domain", "errors"},
     "synth": {"domain", "errors"},
-    "services": {"sources", "store", "privacy", "governance", "pseudonymise", "settings", "synth", "domain",
-                 "errors"},
+    "services": {
+        "sources",
+        "store",
+        "privacy",
+        "governance",
+        "pseudonymise",
+        "settings",
+        "synth",
+        "domain",
+        "errors",
+    },
     "web": {"services", "domain", "errors"},
     "cli": {"services", "web", "domain", "errors"},
 }
@@ -107,7 +116,18 @@ def test_no_module_grows_past_800_lines(path: Path) -> None:
 
 @pytest.mark.parametrize(
     "package",
-    ["domain", "pseudonymise", "sources", "store", "privacy", "governance", "services", "synth", "cli", "web"],
+    [
+        "domain",
+        "pseudonymise",
+        "sources",
+        "store",
+        "privacy",
+        "governance",
+        "services",
+        "synth",
+        "cli",
+        "web",
+    ],
 )
 def test_public_api_lists_only_what_exists(package: str) -> None:
     module = importlib.import_module(f"teamlens.{package}")
@@ -125,7 +145,8 @@ def test_the_release_path_loads_no_machine_learning_library() -> None:
 
     code = (
         "import sys, teamlens.services, teamlens.privacy._opendp\n"
-        "loaded = sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'torch', 'tensorflow', 'jax'})\n"
+        "ml = {'sklearn', 'torch', 'tensorflow', 'jax'}\n"
+        "loaded = sorted({m.split('.')[0] for m in sys.modules} & ml)\n"
         "print(','.join(loaded))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

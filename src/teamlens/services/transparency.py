@@ -74,7 +74,9 @@ def build_register(ws: Workspace) -> RegisterContext:
     versions = tuple(governance.policy_versions())
     policy = active.policy if active else None
     releases = tuple(governance.releases(policy.policy_id if policy else None))
-    spent = governance.spent(policy.policy_id, policy.period_start, policy.period_end) if policy else Rho.zero()
+    spent = (
+        governance.spent(policy.policy_id, policy.period_start, policy.period_end) if policy else Rho.zero()
+    )
     total = policy.rho if policy else Rho.zero()
     return RegisterContext(
         status=_status(active, versions),

@@ -55,8 +55,16 @@ from teamlens.errors import ConfigError
 from teamlens.sources.calendar_ics_events import MAX_SPAN_DAYS, Instance, Parsed, parse
 from teamlens.sources.context import ReadContext, ReadReport
 
-CALENDAR_METRICS = frozenset({"meetings_attended", "meeting_minutes", "large_meetings", "long_meetings",
-                              "recurring_meetings", "focus_blocks"})
+CALENDAR_METRICS = frozenset(
+    {
+        "meetings_attended",
+        "meeting_minutes",
+        "large_meetings",
+        "long_meetings",
+        "recurring_meetings",
+        "focus_blocks",
+    }
+)
 LARGE_MEETING = 8  # more than this many people
 LONG_MEETING = dt.timedelta(minutes=60)  # longer than this
 LONGEST_MEETING = dt.timedelta(hours=24)
@@ -164,44 +172,61 @@ class IcsCalendarReader:
                 tally.add(who, day, "long_meetings", duration > LONG_MEETING)
                 tally.add(who, day, "recurring_meetings", instance.recurring)
         if too_long:
-            report.note(f"{too_long} event occurrence{'s' if too_long > 1 else ''} lasting over 24 hours "
-                        "were not counted as meetings")
+            report.note(
+                f"{too_long} event occurrence{'s' if too_long > 1 else ''} lasting over 24 hours "
+                "were not counted as meetings"
+            )
         rows = _rows(tally, ctx, attendees, parsed.first_day, parsed.last_day)
         report.people_seen += len({row[0] for row in rows})
         for offset in range(0, len(rows), ctx.batch_rows):
-            chunk = rows[offset:offset + ctx.batch_rows]
+            chunk = rows[offset : offset + ctx.batch_rows]
             report.facts += len(chunk)
-            yield pa.RecordBatch.from_arrays([
-                pa.array([row[0] for row in chunk], pa.string()),
-                pa.array([row[1] for row in chunk], pa.date32()),
-                pa.array([1] * len(chunk), pa.int8()),
-                pa.array([row[2] for row in chunk], pa.string()),
-                pa.array([row[3] for row in chunk], pa.int64()),
-                pa.array([self.name] * len(chunk), pa.string()),
-            ], schema=FACT_SCHEMA)
+            yield pa.RecordBatch.from_arrays(
+                [
+                    pa.array([row[0] for row in chunk], pa.string()),
+                    pa.array([row[1] for row in chunk], pa.date32()),
+                    pa.array([1] * len(chunk), pa.int8()),
+                    pa.array([row[2] for row in chunk], pa.string()),
+                    pa.array([row[3] for row in chunk], pa.int64()),
+                    pa.array([self.name] * len(chunk), pa.string()),
+                ],
+                schema=FACT_SCHEMA,
+            )
 
 
 def _notes(parsed: Parsed, report: ReadReport) -> None:
     if parsed.capped:
-        report.note(f"the calendar spans more than {MAX_SPAN_DAYS} days: only the latest {MAX_SPAN_DAYS} "
-                    "days of its dated events were read; export shorter periods to read the rest")
+        report.note(
+            f"the calendar spans more than {MAX_SPAN_DAYS} days: only the latest {MAX_SPAN_DAYS} "
+            "days of its dated events were read; export shorter periods to read the rest"
+        )
     if parsed.duplicates:
-        report.note(f"{parsed.duplicates} event{'s' if parsed.duplicates > 1 else ''} appeared more than "
-                    "once (same UID and RECURRENCE-ID): the one with the highest SEQUENCE was counted")
+        report.note(
+            f"{parsed.duplicates} event{'s' if parsed.duplicates > 1 else ''} appeared more than "
+            "once (same UID and RECURRENCE-ID): the one with the highest SEQUENCE was counted"
+        )
     if parsed.out_of_range:
-        report.note(f"{parsed.out_of_range} event{'s' if parsed.out_of_range > 1 else ''} dated before 1900 "
-                    "or after 2199 were not read")
+        report.note(
+            f"{parsed.out_of_range} event{'s' if parsed.out_of_range > 1 else ''} dated before 1900 "
+            "or after 2199 were not read"
+        )
     if parsed.unknown_zones:
-        report.note(f"{parsed.unknown_zones} event{'s' if parsed.unknown_zones > 1 else ''} named a time "
-                    "zone the file does not define: read as local time wherever each attendee works")
+        report.note(
+            f"{parsed.unknown_zones} event{'s' if parsed.unknown_zones > 1 else ''} named a time "
+            "zone the file does not define: read as local time wherever each attendee works"
+        )
 
 
-def _rows(tally: _Tally, ctx: ReadContext, attendees: set[str], first: dt.date,
-          last: dt.date) -> list[tuple[str, dt.date, str, int]]:
+def _rows(
+    tally: _Tally, ctx: ReadContext, attendees: set[str], first: dt.date, last: dt.date
+) -> list[tuple[str, dt.date, str, int]]:
     rows = [(who, day, metric, value) for (who, day, metric), value in tally.counts.items()]
     if "meeting_minutes" in tally.metrics:
-        rows += [(who, day, "meeting_minutes", (seconds + 30) // 60)
-                 for (who, day), seconds in tally.seconds.items() if (seconds + 30) // 60]
+        rows += [
+            (who, day, "meeting_minutes", (seconds + 30) // 60)
+            for (who, day), seconds in tally.seconds.items()
+            if (seconds + 30) // 60
+        ]
     if "focus_blocks" in tally.metrics:
         for who in attendees:
             hours = ctx.working_hours_of(who)
@@ -238,8 +263,10 @@ def _local(instance: Instance, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime
     """Start and end as naive wall-clock times where the attendee works."""
     if instance.start.tzinfo is None:
         return instance.start, instance.end
-    return (instance.start.astimezone(zone).replace(tzinfo=None),
-            instance.end.astimezone(zone).replace(tzinfo=None))
+    return (
+        instance.start.astimezone(zone).replace(tzinfo=None),
+        instance.end.astimezone(zone).replace(tzinfo=None),
+    )
 
 
 def _zone(zones: dict[str, ZoneInfo], name: str) -> ZoneInfo:
@@ -247,8 +274,10 @@ def _zone(zones: dict[str, ZoneInfo], name: str) -> ZoneInfo:
         try:
             zones[name] = ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError("The policy's working_hours.timezone is not a known IANA time zone.",
-                              "Use a name such as Europe/London in the policy.") from None
+            raise ConfigError(
+                "The policy's working_hours.timezone is not a known IANA time zone.",
+                "Use a name such as Europe/London in the policy.",
+            ) from None
     return zones[name]
 
 

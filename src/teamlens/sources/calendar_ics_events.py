@@ -92,8 +92,14 @@ class _Locator:
 
     def fail(self, index: int, field: str, problem: str, expected: str | None = None) -> InputFormatError:
         line = self.lines[index] if index < len(self.lines) else None
-        return InputFormatError(self.path, f"event {index + 1} (VEVENT): {problem}", line=line, field=field,
-                                expected=expected, hint=_HINT)
+        return InputFormatError(
+            self.path,
+            f"event {index + 1} (VEVENT): {problem}",
+            line=line,
+            field=field,
+            expected=expected,
+            hint=_HINT,
+        )
 
 
 def parse(path: Path, is_excluded: Callable[[str], bool]) -> Parsed:
@@ -108,11 +114,20 @@ def parse(path: Path, is_excluded: Callable[[str], bool]) -> Parsed:
     except Exception:
         # The parser raises many types on malformed input and quotes the file in its messages:
         # say only that the file is not iCalendar.
-        raise InputFormatError(path, "is not a valid iCalendar file", expected="BEGIN:VCALENDAR … "
-                               "END:VCALENDAR with VEVENT components", hint=_HINT) from None
+        raise InputFormatError(
+            path,
+            "is not a valid iCalendar file",
+            expected="BEGIN:VCALENDAR … END:VCALENDAR with VEVENT components",
+            hint=_HINT,
+        ) from None
     if not calendars:
-        raise InputFormatError(path, "holds no complete calendar", expected="BEGIN:VCALENDAR … END:VCALENDAR",
-                               line=1, hint="The file looks empty or cut short; export the calendar again.")
+        raise InputFormatError(
+            path,
+            "holds no complete calendar",
+            expected="BEGIN:VCALENDAR … END:VCALENDAR",
+            line=1,
+            hint="The file looks empty or cut short; export the calendar again.",
+        )
     where = _Locator(path, data)
     parsed = Parsed([], None, None, events=len(components))
     chosen: dict[tuple[str, dt.datetime | None], _Event] = {}
@@ -130,8 +145,11 @@ def parse(path: Path, is_excluded: Callable[[str], bool]) -> Parsed:
     gone = {e.uid for e in chosen.values() if e.recurrence_id is None and e.dropped}
     kept = [e for e in chosen.values() if not e.dropped and e.uid not in gone]
     masters = [e for e in kept if e.recurrence_id is None]
-    overrides = {(e.uid, _instant(e.recurrence_id)): e for e in chosen.values()
-                 if e.recurrence_id and e.uid not in gone}
+    overrides = {
+        (e.uid, _instant(e.recurrence_id)): e
+        for e in chosen.values()
+        if e.recurrence_id and e.uid not in gone
+    }
     dated = [e.start.date() for e in kept] + [d.date() for e in masters for d in e.rdates]
     if not dated:
         return parsed
@@ -151,8 +169,9 @@ def parse(path: Path, is_excluded: Callable[[str], bool]) -> Parsed:
         for start, recurring in _occurrences(where, master, low, high):
             if (master.uid, _instant(start)) in overrides:
                 continue  # replaced by the override, added below with its own times and people
-            parsed.instances.append(Instance(start, start + (master.end - master.start), master.people,
-                                             recurring))
+            parsed.instances.append(
+                Instance(start, start + (master.end - master.start), master.people, recurring)
+            )
     for override in overrides.values():
         # A moved or changed occurrence counts once, whether or not its series is in the file.
         if not override.dropped and low <= override.start.date() < high:
@@ -160,8 +179,9 @@ def parse(path: Path, is_excluded: Callable[[str], bool]) -> Parsed:
     return parsed
 
 
-def _event(where: _Locator, index: int, component: Any, parsed: Parsed,
-           is_excluded: Callable[[str], bool]) -> _Event | None:
+def _event(
+    where: _Locator, index: int, component: Any, parsed: Parsed, is_excluded: Callable[[str], bool]
+) -> _Event | None:
     """The event's fields (``dropped`` when cancelled, free or excluded), or None when all-day."""
     if component.get("DTSTART") is None:
         raise where.fail(index, "DTSTART", "the event has no start", "a DTSTART date-time")
@@ -201,12 +221,18 @@ def _event(where: _Locator, index: int, component: Any, parsed: Parsed,
             return None  # an override of an all-day series
         recurrence_id = value
     return _Event(
-        index=index, uid=str(component.get("UID", "")) or f"#{index}", recurrence_id=recurrence_id,
-        sequence=_sequence(component), start=start, end=end,
+        index=index,
+        uid=str(component.get("UID", "")) or f"#{index}",
+        recurrence_id=recurrence_id,
+        sequence=_sequence(component),
+        start=start,
+        end=end,
         dropped=excluded or free or status == "CANCELLED",
-        people=tuple(people), rules=_rules(where, index, component, start),
+        people=tuple(people),
+        rules=_rules(where, index, component, start),
         finite=all("COUNT" in rule or "UNTIL" in rule for rule in _list(component.get("RRULE"))),
-        rdates=_rdates(where, index, component, start), exdates=_exdates(where, index, component, start),
+        rdates=_rdates(where, index, component, start),
+        exdates=_exdates(where, index, component, start),
     )
 
 
@@ -214,8 +240,9 @@ def _value(where: _Locator, index: int, component: Any, field: str) -> Any:
     try:
         return component[field].dt
     except Exception:
-        raise where.fail(index, field, "this is not a valid date-time",
-                         "a date-time such as 20240108T100000Z") from None
+        raise where.fail(
+            index, field, "this is not a valid date-time", "a date-time such as 20240108T100000Z"
+        ) from None
 
 
 def _end(where: _Locator, index: int, component: Any, start: dt.datetime) -> dt.datetime:
@@ -251,8 +278,12 @@ def _rules(where: _Locator, index: int, component: Any, start: dt.datetime) -> t
             if until is not None:
                 rule = rule.replace(until=_until(until, start))
         except Exception:
-            raise where.fail(index, "RRULE", "this is not a valid recurrence rule",
-                             "a rule such as FREQ=WEEKLY;BYDAY=MO;COUNT=10") from None
+            raise where.fail(
+                index,
+                "RRULE",
+                "this is not a valid recurrence rule",
+                "a rule such as FREQ=WEEKLY;BYDAY=MO;COUNT=10",
+            ) from None
         rules.append(rule)
     return tuple(rules)
 
@@ -269,18 +300,23 @@ def _rdates(where: _Locator, index: int, component: Any, start: dt.datetime) -> 
         values = [value[0] for value in component.rdates]
     except Exception:
         raise where.fail(index, "RDATE", "this is not a list of date-times") from None
-    return tuple(_like(v if isinstance(v, dt.datetime) else dt.datetime.combine(v, start.timetz()), start)
-                 for v in values if isinstance(v, dt.date))
+    return tuple(
+        _like(v if isinstance(v, dt.datetime) else dt.datetime.combine(v, start.timetz()), start)
+        for v in values
+        if isinstance(v, dt.date)
+    )
 
 
-def _exdates(where: _Locator, index: int, component: Any,
-             start: dt.datetime) -> tuple[dt.datetime | dt.date, ...]:
+def _exdates(
+    where: _Locator, index: int, component: Any, start: dt.datetime
+) -> tuple[dt.datetime | dt.date, ...]:
     try:
         values = list(component.exdates)
     except Exception:
         raise where.fail(index, "EXDATE", "this is not a list of date-times") from None
-    return tuple(_like(v, start) if isinstance(v, dt.datetime) else v
-                 for v in values if isinstance(v, dt.date))
+    return tuple(
+        _like(v, start) if isinstance(v, dt.datetime) else v for v in values if isinstance(v, dt.date)
+    )
 
 
 def _last(where: _Locator, event: _Event) -> dt.datetime:
@@ -289,8 +325,9 @@ def _last(where: _Locator, event: _Event) -> dt.datetime:
     return max(starts, default=event.start)
 
 
-def _occurrences(where: _Locator, event: _Event, low: dt.date,
-                 high: dt.date) -> Iterator[tuple[dt.datetime, bool]]:
+def _occurrences(
+    where: _Locator, event: _Event, low: dt.date, high: dt.date
+) -> Iterator[tuple[dt.datetime, bool]]:
     """The starts of ``event``'s occurrences from ``low`` to before ``high``, and whether it repeats."""
     if not event.rules and not event.rdates:
         if low <= event.start.date() < high:
@@ -311,8 +348,12 @@ def _occurrences(where: _Locator, event: _Event, low: dt.date,
             if start.date() >= high:
                 break
             if count >= MAX_OCCURRENCES:
-                raise where.fail(event.index, "RRULE", "the series repeats too often to expand",
-                                 f"at most {MAX_OCCURRENCES} occurrences before the file's last day")
+                raise where.fail(
+                    event.index,
+                    "RRULE",
+                    "the series repeats too often to expand",
+                    f"at most {MAX_OCCURRENCES} occurrences before the file's last day",
+                )
             if start.date() >= low and start.date() not in skipped_days:
                 yield start, True
     except InputFormatError:
@@ -349,4 +390,3 @@ def _sequence(component: Any) -> int:
         return int(component.get("SEQUENCE", 0))
     except (TypeError, ValueError):
         return 0
-

@@ -65,8 +65,9 @@ def dates(batch: CsvBatch, column: str, *, optional: bool = False) -> pa.Array:
         if value is not None and not _is_date(value):
             raise batch.fail(row, column, "this is not a date", expected="a date YYYY-MM-DD") from None
     # Arrow refused a value Python accepts: still refuse, but without a line to name.
-    raise batch.fail(None, column, "this column has a value that is not a date",
-                     expected="a date YYYY-MM-DD") from None
+    raise batch.fail(
+        None, column, "this column has a value that is not a date", expected="a date YYYY-MM-DD"
+    ) from None
 
 
 def _is_date(value: str) -> bool:

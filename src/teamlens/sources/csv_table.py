@@ -80,14 +80,18 @@ class CsvTable:
         for key, name in wanted.items():
             if len(positions.get(key, ())) > 1:
                 raise InputFormatError(
-                    path, f"column '{name}' appears more than once", line=1,
+                    path,
+                    f"column '{name}' appears more than once",
+                    line=1,
                     expected=f"{layout.describe}: {layout.documented}",
                 )
         missing = [name for name in layout.required if normalise_header(name) not in positions]
         if missing:
             listed = ", ".join(f"'{name}'" for name in missing)
             raise InputFormatError(
-                path, f"missing column{'s' if len(missing) > 1 else ''} {listed}", line=1,
+                path,
+                f"missing column{'s' if len(missing) > 1 else ''} {listed}",
+                line=1,
                 expected=f"{layout.describe}: {layout.documented}",
                 hint=layout.hint or "Export the report again without removing columns.",
             )
@@ -96,8 +100,10 @@ class CsvTable:
         known = set(wanted) | {normalise_header(name) for name in layout.ignored}
         unknown = [raw.strip() for raw in header if normalise_header(raw) not in known]
         if unknown:
-            report.note(f"ignored {len(unknown)} unknown column{'s' if len(unknown) > 1 else ''}: "
-                        + ", ".join(unknown))
+            report.note(
+                f"ignored {len(unknown)} unknown column{'s' if len(unknown) > 1 else ''}: "
+                + ", ".join(unknown)
+            )
 
     def has(self, name: str) -> bool:
         """True when the file carries column ``name`` (as the layout spells it)."""
@@ -158,8 +164,9 @@ class CsvTable:
                         raise self._width_error(start, len(fields), reader)
                     # Like Arrow, look only at the columns read: the others are never decoded.
                     if _UNDECODABLE.search("".join(fields[i] for i in self.positions.values())):
-                        raise InputFormatError(self.path, "is not valid UTF-8 text", line=start,
-                                               hint=_UTF8_HINT)
+                        raise InputFormatError(
+                            self.path, "is not valid UTF-8 text", line=start, hint=_UTF8_HINT
+                        )
                     if index in wanted:
                         found[index] = start
                         if len(found) == len(wanted):
@@ -184,11 +191,11 @@ class CsvTable:
             except csv.Error as error:
                 raise self._csv_error(1, error) from None
             if header is None:
-                raise InputFormatError(self.path, "is empty: there is no header line", line=1,
-                                       expected=expected)
+                raise InputFormatError(
+                    self.path, "is empty: there is no header line", line=1, expected=expected
+                )
             if not header or reader.line_num != 1:
-                raise InputFormatError(self.path, "the first line is not a header", line=1,
-                                       expected=expected)
+                raise InputFormatError(self.path, "the first line is not a header", line=1, expected=expected)
         if _UNDECODABLE.search("".join(header)):
             raise InputFormatError(self.path, "is not valid UTF-8 text", line=1, hint=_UTF8_HINT)
         return header
@@ -200,12 +207,16 @@ class CsvTable:
             last = False
         if last and got < self.width:
             return InputFormatError(
-                self.path, f"the file ends in the middle of a row ({got} of {self.width} fields)",
-                line=line, expected=f"{self.width} fields as in the header",
+                self.path,
+                f"the file ends in the middle of a row ({got} of {self.width} fields)",
+                line=line,
+                expected=f"{self.width} fields as in the header",
                 hint="The file looks truncated; download or export it again.",
             )
         return InputFormatError(
-            self.path, f"the row has {got} fields but the header has {self.width}", line=line,
+            self.path,
+            f"the row has {got} fields but the header has {self.width}",
+            line=line,
             hint="A value that contains a comma must be in double quotes; re-export the file.",
         )
 
@@ -214,15 +225,22 @@ class CsvTable:
         text = str(error)
         if "unexpected end of data" in text:
             return InputFormatError(
-                self.path, "a quoted value starting here is never closed", line=line,
+                self.path,
+                "a quoted value starting here is never closed",
+                line=line,
                 hint="The file looks truncated or has a stray double quote; export it again.",
             )
         if "expected after" in text:
-            return InputFormatError(self.path, "a closing double quote is followed by other characters",
-                                    line=line, hint="Quote the whole value and double any quote inside it.")
+            return InputFormatError(
+                self.path,
+                "a closing double quote is followed by other characters",
+                line=line,
+                hint="Quote the whole value and double any quote inside it.",
+            )
         if "field larger than field limit" in text:
-            return InputFormatError(self.path, f"a value is longer than {csv.field_size_limit()} characters",
-                                    line=line)
+            return InputFormatError(
+                self.path, f"a value is longer than {csv.field_size_limit()} characters", line=line
+            )
         return InputFormatError(self.path, "is not valid CSV", line=line, expected=self.layout.describe)
 
 
@@ -235,12 +253,14 @@ class CsvBatch:
         self.num_rows = num_rows
         self.columns = columns
 
-    def fail(self, row: int | None, column: str, problem: str, *, expected: str | None = None,
-             hint: str = "") -> InputFormatError:
+    def fail(
+        self, row: int | None, column: str, problem: str, *, expected: str | None = None, hint: str = ""
+    ) -> InputFormatError:
         """The error for ``row`` (index in this batch; None if unknown) of ``column``, naming its line."""
         line = None
         if row is not None:
             index = self.first_row + row
             line = self.table.lines_of((index,)).get(index)
-        return InputFormatError(self.table.path, problem, line=line, field=column, expected=expected,
-                                hint=hint)
+        return InputFormatError(
+            self.table.path, problem, line=line, field=column, expected=expected, hint=hint
+        )

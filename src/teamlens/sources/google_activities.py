@@ -91,8 +91,10 @@ class Clock:
             try:
                 zone = self._zones[name] = ZoneInfo(name)
             except (ZoneInfoNotFoundError, ValueError, OSError):
-                raise ConfigError("The policy's working_hours.timezone is not a known IANA time zone.",
-                                  "Use a name such as Europe/London in the policy.") from None
+                raise ConfigError(
+                    "The policy's working_hours.timezone is not a known IANA time zone.",
+                    "Use a name such as Europe/London in the policy.",
+                ) from None
         return instant.astimezone(zone)
 
     def after_hours(self, person: str, local: dt.datetime) -> bool:
@@ -140,7 +142,7 @@ class DailyTally:
         rows += [(key, (value + 30) // 60) for key, value in self.seconds.items() if (value + 30) // 60]
         rows.sort()
         for start in range(0, len(rows), batch_rows):
-            chunk = rows[start:start + batch_rows]
+            chunk = rows[start : start + batch_rows]
             arrays = [
                 pa.array([key[0] for key, _ in chunk], pa.string()),
                 pa.array([key[1] for key, _ in chunk], pa.date32()),
@@ -164,8 +166,14 @@ class Where:
     def fail(self, field: str, problem: str, expected: str | None = None) -> InputFormatError:
         """An ``InputFormatError`` at ``field`` of this activity."""
         name = ".".join(part for part in (self.at, field) if part) or "(top level)"
-        return InputFormatError(self.file, problem, line=self.line, field=name, expected=expected,
-                                hint="Save the Reports API responses unchanged, or pull them again.")
+        return InputFormatError(
+            self.file,
+            problem,
+            line=self.line,
+            field=name,
+            expected=expected,
+            hint="Save the Reports API responses unchanged, or pull them again.",
+        )
 
 
 def parse_time(value: object, where: Where, field: str) -> dt.datetime:
@@ -175,8 +183,9 @@ def parse_time(value: object, where: Where, field: str) -> dt.datetime:
     try:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise where.fail(field, "is not a time",
-                         expected="an RFC 3339 time such as 2024-01-08T09:30:00Z") from None
+        raise where.fail(
+            field, "is not a time", expected="an RFC 3339 time such as 2024-01-08T09:30:00Z"
+        ) from None
     if parsed.tzinfo is None:
         raise where.fail(field, "has no time zone", expected="an RFC 3339 time ending in Z or an offset")
     return plausible(parsed, where, field)
@@ -222,8 +231,9 @@ class _Params:
         try:
             value = int(raw)
         except ValueError:
-            raise self.where.fail(f"{self.field}.{name}", "is not a whole number",
-                                  expected="intValue") from None
+            raise self.where.fail(
+                f"{self.field}.{name}", "is not a whole number", expected="intValue"
+            ) from None
         if value < 0:
             raise self.where.fail(f"{self.field}.{name}", "is negative", expected="a count of zero or more")
         if value > _LARGEST:
@@ -345,11 +355,11 @@ class ActivityReducer:
         """Write what was skipped, as counts, to the report's notes."""
         notes = {
             "actor": "activities without a user actor (actor.callerType other than USER, or no "
-                     "actor.email) were skipped",
+            "actor.email) were skipped",
             "excluded": "activities of excluded addresses (policy exclusions) were skipped",
             "message": "messages and calls involving excluded addresses or domains were not counted",
             "calendar": "calendar activities were read but not counted: calendar audit events record "
-                        "edits, not meetings attended (Meet calls give meeting time)",
+            "edits, not meetings attended (Meet calls give meeting time)",
             "other": "activities of applications other than gmail, meet, chat and calendar were not counted",
         }
         for key, text in notes.items():

@@ -72,8 +72,19 @@ APPLICATION_METRICS = {
 }
 MAX_WINDOW = dt.timedelta(days=30)
 _MARGIN = dt.timedelta(days=1)  # covers every UTC offset (−12 h … +14 h) around local days
-_FIELDS = frozenset({"customer", "applications", "start", "end", "service_account_key", "subject",
-                     "base_url", "token_uri", "max_results"})
+_FIELDS = frozenset(
+    {
+        "customer",
+        "applications",
+        "start",
+        "end",
+        "service_account_key",
+        "subject",
+        "base_url",
+        "token_uri",
+        "max_results",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -112,18 +123,27 @@ class GoogleConnection:
         applications = conn.texts("applications")
         for name in applications:
             if name == "calendar":
-                raise conn.error("applications", "lists calendar, which yields no metric",
-                                 "Remove it: calendar audit events record edits, not meetings; "
-                                 "meet gives meeting time.")
+                raise conn.error(
+                    "applications",
+                    "lists calendar, which yields no metric",
+                    "Remove it: calendar audit events record edits, not meetings; meet gives meeting time.",
+                )
             if name not in EVENTS:
-                raise conn.error("applications", "names an application teamlens does not read",
-                                 f"Use some of: {', '.join(EVENTS)}.")
+                raise conn.error(
+                    "applications",
+                    "names an application teamlens does not read",
+                    f"Use some of: {', '.join(EVENTS)}.",
+                )
         start, end = conn.date("start"), conn.date("end")
         if end < start:
             raise conn.error("end", "is before start")
         return cls(
-            path=path, applications=tuple(dict.fromkeys(applications)), start=start, end=end,
-            key_file=conn.file("service_account_key"), subject=conn.text("subject"),
+            path=path,
+            applications=tuple(dict.fromkeys(applications)),
+            start=start,
+            end=end,
+            key_file=conn.file("service_account_key"),
+            subject=conn.text("subject"),
             customer=conn.text("customer") if "customer" in conn.fields else None,
             base_url=conn.url("base_url", "https://admin.googleapis.com"),
             token_uri=conn.url("token_uri", "") if "token_uri" in conn.fields else None,
@@ -161,9 +181,15 @@ class _AuthResponse(google.auth.transport.Response):
 class _AuthRequest(google.auth.transport.Request):
     """google-auth's transport over teamlens's HTTP client, so the token request takes the API's path."""
 
-    def __call__(self, url: str, method: str = "GET", body: bytes | None = None,
-                 headers: Mapping[str, str] | None = None, timeout: float | None = None,
-                 **_: Any) -> _AuthResponse:
+    def __call__(
+        self,
+        url: str,
+        method: str = "GET",
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        **_: Any,
+    ) -> _AuthResponse:
         try:
             return _AuthResponse(send_once(method, url, body=body, headers=headers, timeout=timeout or 60.0))
         except OSError as error:
@@ -178,19 +204,24 @@ class ServiceAccountTokens:
         try:
             info = json.loads(connection.key_file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            raise ConfigError(f"{where} cannot be read as JSON.",
-                              "Download the key again from the Google Cloud console (JSON type).") from None
+            raise ConfigError(
+                f"{where} cannot be read as JSON.",
+                "Download the key again from the Google Cloud console (JSON type).",
+            ) from None
         if not isinstance(info, dict):
             raise ConfigError(f"{where} is not a key object.", "Download the key again (JSON type).")
         if connection.token_uri:
             info["token_uri"] = connection.token_uri
         try:
             self._credentials = service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
-                info, scopes=[SCOPE], subject=connection.subject)
+                info, scopes=[SCOPE], subject=connection.subject
+            )
         except (ValueError, KeyError, TypeError):
             # google-auth's message may quote the key's fields; only the fact is reported.
-            raise ConfigError(f"{where} is not a usable service account key.",
-                              "Download the key again (JSON type) for the service account.") from None
+            raise ConfigError(
+                f"{where} is not a usable service account key.",
+                "Download the key again (JSON type) for the service account.",
+            ) from None
         self._origin = connection.path
 
     def token(self) -> str:
@@ -218,8 +249,10 @@ class Progress:
         previous = self._load()
         done = previous.get("done")
         if previous.get("connection") == self.fingerprint and isinstance(done, int):
-            report.note(f"a previous pull of this connection stopped after {done} of {total} slices; "
-                        "nothing of it was stored, so every slice is read again (nothing is counted twice)")
+            report.note(
+                f"a previous pull of this connection stopped after {done} of {total} slices; "
+                "nothing of it was stored, so every slice is read again (nothing is counted twice)"
+            )
 
     def _load(self) -> dict[str, object]:
         try:
@@ -230,8 +263,13 @@ class Progress:
 
     def save(self, current: str | None, pages: int) -> None:
         """Record that ``pages`` pages of slice ``current`` were read after ``done`` whole slices."""
-        state = {"version": 1, "connection": self.fingerprint, "slices": self.total, "done": self.done,
-                 "current": {"slice": current, "pages": pages}}
+        state = {
+            "version": 1,
+            "connection": self.fingerprint,
+            "slices": self.total,
+            "done": self.done,
+            "current": {"slice": current, "pages": pages},
+        }
         temporary = self.path.with_name(self.path.name + ".tmp")
         try:
             descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -251,8 +289,9 @@ class GoogleLiveReader:
     """Pull Reports API activities for a connection file into facts (a ``SourceReader``)."""
 
     name: str = "google_reports_live"
-    description: str = ("Google Workspace Reports API, pulled live (a TOML connection file with "
-                        'kind = "google_reports_live")')
+    description: str = (
+        'Google Workspace Reports API, pulled live (a TOML connection file with kind = "google_reports_live")'
+    )
     tokens: Callable[[GoogleConnection], TokenProvider] = ServiceAccountTokens
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     sleep: Callable[[float], None] = time.sleep
@@ -282,14 +321,23 @@ class GoogleLiveReader:
         yield from tally.batches(ctx.batch_rows, report)
         progress.finish()
 
-    def _pull(self, http: HttpClient, connection: GoogleConnection, piece: Slice, reducer: ActivityReducer,
-              progress: Progress) -> None:
+    def _pull(
+        self,
+        http: HttpClient,
+        connection: GoogleConnection,
+        piece: Slice,
+        reducer: ActivityReducer,
+        progress: Progress,
+    ) -> None:
         url = f"{connection.base_url}/admin/reports/v1/activity/users/all/applications/{piece.application}"
         # The API's range is inclusive; ending 1 ms early keeps adjacent windows from sharing an instant.
         last = piece.end - dt.timedelta(milliseconds=1)
-        params = {"startTime": piece.start.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-                  "endTime": last.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-                  "eventName": EVENTS[piece.application], "maxResults": str(connection.max_results)}
+        params = {
+            "startTime": piece.start.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "endTime": last.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "eventName": EVENTS[piece.application],
+            "maxResults": str(connection.max_results),
+        }
         if connection.customer:
             params["customerId"] = connection.customer
         seen: set[str] = set()

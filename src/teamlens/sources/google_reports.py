@@ -62,7 +62,7 @@ class _JsonValues:
         if not chunk:
             self.eof = True
             return False
-        self.buffer = self.buffer[self.pos:] + chunk
+        self.buffer = self.buffer[self.pos :] + chunk
         self.pos = 0
         return True
 
@@ -92,11 +92,13 @@ class _JsonValues:
                     continue
                 line = self.line + self.buffer.count("\n", self.pos, error.pos)
                 # json's message names the expected token and position, never the text itself.
-                raise InputFormatError(self.path, f"is not valid JSON ({error.msg})", line=line,
-                                       hint=_HINT) from None
+                raise InputFormatError(
+                    self.path, f"is not valid JSON ({error.msg})", line=line, hint=_HINT
+                ) from None
             except RecursionError:
-                raise InputFormatError(self.path, "nests JSON too deeply", line=self.line,
-                                       hint=_HINT) from None
+                raise InputFormatError(
+                    self.path, "nests JSON too deeply", line=self.line, hint=_HINT
+                ) from None
             if end == len(self.buffer) and not isinstance(value, dict | list | str) and self._fill():
                 continue  # a number or literal at the buffer's end may continue in the next chunk
             self.line += self.buffer.count("\n", self.pos, end)
@@ -132,8 +134,9 @@ def pages(path: Path, handle: IO[str]) -> Iterator[tuple[int, str, object]]:
             stream.take()
             break
         if char != ",":
-            raise InputFormatError(path, "is not valid JSON (expecting ',' or ']' between pages)",
-                                   line=stream.line, hint=_HINT)
+            raise InputFormatError(
+                path, "is not valid JSON (expecting ',' or ']' between pages)", line=stream.line, hint=_HINT
+            )
         stream.take()
     if stream.peek() is not None:
         raise InputFormatError(path, "has text after the array of pages", line=stream.line, hint=_HINT)
@@ -151,8 +154,9 @@ def reduce_page(value: object, where: Where, reducer: ActivityReducer) -> bool:
     if isinstance(value, dict) and value.get("kind") == ACTIVITY_KIND:
         reducer.add(value, where)
         return False
-    raise where.fail("kind", "is not a Reports API page or activity",
-                     expected=f'"{PAGE_KIND}" or "{ACTIVITY_KIND}"')
+    raise where.fail(
+        "kind", "is not a Reports API page or activity", expected=f'"{PAGE_KIND}" or "{ACTIVITY_KIND}"'
+    )
 
 
 @dataclass(frozen=True)
@@ -160,8 +164,10 @@ class GoogleReportsReader:
     """Read saved Google Workspace Reports API activities into facts (a ``SourceReader``)."""
 
     name: str = "google_reports"
-    description: str = ("Google Workspace Reports API activities saved as JSON (gmail, meet, chat; "
-                        "one page, an array of pages, or JSON lines)")
+    description: str = (
+        "Google Workspace Reports API activities saved as JSON (gmail, meet, chat; "
+        "one page, an array of pages, or JSON lines)"
+    )
 
     def sniff(self, path: Path) -> bool:
         """True when ``path`` starts like JSON and names a Reports API activity kind near its start."""
@@ -186,8 +192,10 @@ class GoogleReportsReader:
                 more = reduce_page(value, Where(path, line, prefix), reducer)
         reducer.finish()
         if more:
-            report.note("the last page in the file has a nextPageToken: the saved export may stop "
-                        "before the end of the period it was asked for")
+            report.note(
+                "the last page in the file has a nextPageToken: the saved export may stop "
+                "before the end of the period it was asked for"
+            )
         yield from tally.batches(ctx.batch_rows, report)
 
 

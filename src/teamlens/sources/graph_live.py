@@ -72,8 +72,22 @@ from teamlens.sources.m365_reports import EMAIL_ACTIVITY, TEAMS_ACTIVITY, UsageR
 KIND = "graph_live"
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 REPORTS: dict[str, UsageReportReader] = {reader.api: reader for reader in (EMAIL_ACTIVITY, TEAMS_ACTIVITY)}
-_FIELDS = frozenset({"tenant_id", "client_id", "client_secret_env", "client_secret", "reports", "period",
-                     "start", "end", "users", "metadata", "authority", "base_url"})
+_FIELDS = frozenset(
+    {
+        "tenant_id",
+        "client_id",
+        "client_secret_env",
+        "client_secret",
+        "reports",
+        "period",
+        "start",
+        "end",
+        "users",
+        "metadata",
+        "authority",
+        "base_url",
+    }
+)
 _MARGIN = dt.timedelta(days=1)
 _PAGE = "100"
 
@@ -100,14 +114,18 @@ class GraphConnection:
         """Parse and check ``path``; ``ConfigError`` naming the field otherwise."""
         conn = ConnectionFile.load(path, KIND, _FIELDS)
         if "client_secret" in conn.fields:
-            raise conn.error("client_secret", "must not be in the file",
-                             "Delete it, put the secret in an environment variable, and name that "
-                             "variable in client_secret_env.")
+            raise conn.error(
+                "client_secret",
+                "must not be in the file",
+                "Delete it, put the secret in an environment variable, and name that "
+                "variable in client_secret_env.",
+            )
         reports = conn.texts("reports") if "reports" in conn.fields else ()
         for name in reports:
             if name not in REPORTS:
-                raise conn.error("reports", "names a report teamlens does not read",
-                                 f"Use: {', '.join(REPORTS)}.")
+                raise conn.error(
+                    "reports", "names a report teamlens does not read", f"Use: {', '.join(REPORTS)}."
+                )
         period = conn.text("period", "D7")
         if period not in ("D7", "daily"):
             raise conn.error("period", 'must be "D7" or "daily"')
@@ -123,11 +141,20 @@ class GraphConnection:
             raise conn.error("end", "is before start")
         if not reports and not metadata:
             raise conn.error("reports", "and users are both missing: there is nothing to pull")
-        return cls(path=path, tenant_id=conn.text("tenant_id"), client_id=conn.text("client_id"),
-                   secret_env=conn.text("client_secret_env"), start=start, end=end, reports=reports,
-                   period=period, users=users, metadata=tuple(dict.fromkeys(metadata)),
-                   authority=conn.url("authority", "https://login.microsoftonline.com"),
-                   base_url=conn.url("base_url", "https://graph.microsoft.com"))
+        return cls(
+            path=path,
+            tenant_id=conn.text("tenant_id"),
+            client_id=conn.text("client_id"),
+            secret_env=conn.text("client_secret_env"),
+            start=start,
+            end=end,
+            reports=reports,
+            period=period,
+            users=users,
+            metadata=tuple(dict.fromkeys(metadata)),
+            authority=conn.url("authority", "https://login.microsoftonline.com"),
+            base_url=conn.url("base_url", "https://graph.microsoft.com"),
+        )
 
     def report_calls(self) -> list[tuple[str, str]]:
         """(report name, call suffix) for every report download: one D7 call, or one per day."""
@@ -152,8 +179,9 @@ class MsalTokens:
     fetches the tenant's OpenID configuration; MSAL caches tokens and renews them on expiry.
     """
 
-    def __init__(self, connection: GraphConnection, secret: str,
-                 application: ClientCredentialsApp | None = None) -> None:
+    def __init__(
+        self, connection: GraphConnection, secret: str, application: ClientCredentialsApp | None = None
+    ) -> None:
         self._connection = connection
         self._secret = secret
         self._application = application
@@ -165,12 +193,16 @@ class MsalTokens:
         if self._application is None:
             try:
                 self._application = msal.ConfidentialClientApplication(
-                    self._connection.client_id, client_credential=self._secret,
-                    authority=f"{self._connection.authority}/{self._connection.tenant_id}")
+                    self._connection.client_id,
+                    client_credential=self._secret,
+                    authority=f"{self._connection.authority}/{self._connection.tenant_id}",
+                )
             except (ValueError, OSError) as error:
-                raise ConfigError(f"{self._connection.path}: the Microsoft Entra authority could not be "
-                                  f"used ({type(error).__name__}).",
-                                  "Check tenant_id and authority in the connection file.") from None
+                raise ConfigError(
+                    f"{self._connection.path}: the Microsoft Entra authority could not be "
+                    f"used ({type(error).__name__}).",
+                    "Check tenant_id and authority in the connection file.",
+                ) from None
         return self._application
 
     def token(self) -> str:
@@ -182,10 +214,11 @@ class MsalTokens:
         error = result.get("error") if isinstance(result, dict) else None
         # OAuth error codes are a fixed vocabulary; descriptions carry ids and are never shown.
         code = error if isinstance(error, str) and re.fullmatch(r"[a-z_]{1,64}", error) else "no token"
-        raise ConfigError(f"{self._connection.path}: Microsoft Entra did not issue a token to the app "
-                          f"({code}).",
-                          "Check client_id, tenant_id and the secret's expiry, and that the app has the "
-                          "Graph application permissions with admin consent.")
+        raise ConfigError(
+            f"{self._connection.path}: Microsoft Entra did not issue a token to the app ({code}).",
+            "Check client_id, tenant_id and the secret's expiry, and that the app has the "
+            "Graph application permissions with admin consent.",
+        )
 
 
 def msal_tokens(connection: GraphConnection) -> TokenProvider:
@@ -217,17 +250,22 @@ class GraphLiveReader:
         """Pull the connection's reports and metadata, then yield the policy's metrics."""
         conn = GraphConnection.load(path)
         per_day = (CALENDAR_METRICS if "calendar" in conn.metadata else frozenset()) | (
-            MAIL_METRICS if "mail" in conn.metadata else frozenset())
+            MAIL_METRICS if "mail" in conn.metadata else frozenset()
+        )
         people: set[str] = set()
         with HttpClient(path, self.tokens(conn), retry=self.retry, sleep=self.sleep) as http:
             if conn.reports:
                 report_ctx = dataclasses.replace(ctx, metrics=ctx.metrics - per_day)
                 if ctx.metrics & per_day & {"emails_sent", "meetings_attended", "meeting_minutes"}:
-                    report.note("metrics counted per day from calendars or Sent Items were not read from "
-                                "the usage reports, so they are not counted twice")
+                    report.note(
+                        "metrics counted per day from calendars or Sent Items were not read from "
+                        "the usage reports, so they are not counted twice"
+                    )
                 if ctx.exclusions.addresses or ctx.exclusions.domains:
-                    report.note("usage reports are per-person totals: the policy's exclusions cannot be "
-                                "applied to them, only to the calendar and mail pulls")
+                    report.note(
+                        "usage reports are per-person totals: the policy's exclusions cannot be "
+                        "applied to them, only to the calendar and mail pulls"
+                    )
                 for name, call in conn.report_calls():
                     for batch in self._report(http, conn, name, call, report_ctx, report):
                         people.update(batch.column("person").to_pylist())
@@ -238,8 +276,15 @@ class GraphLiveReader:
         report.people_seen = len(people)
         yield from tally.batches(ctx.batch_rows, report)
 
-    def _report(self, http: HttpClient, conn: GraphConnection, name: str, call: str, ctx: ReadContext,
-                report: ReadReport) -> list[pa.RecordBatch]:
+    def _report(
+        self,
+        http: HttpClient,
+        conn: GraphConnection,
+        name: str,
+        call: str,
+        ctx: ReadContext,
+        report: ReadReport,
+    ) -> list[pa.RecordBatch]:
         what = f"Graph report {name}{call}"
         reader = dataclasses.replace(REPORTS[name], name=self.name)
         part = ReadReport()
@@ -261,8 +306,9 @@ class GraphLiveReader:
             report.note(note)
         return batches
 
-    def _metadata(self, http: HttpClient, conn: GraphConnection, ctx: ReadContext, report: ReadReport,
-                  tally: DailyTally) -> set[str]:
+    def _metadata(
+        self, http: HttpClient, conn: GraphConnection, ctx: ReadContext, report: ReadReport, tally: DailyTally
+    ) -> set[str]:
         clock, excluded = Clock(ctx), ExclusionMatcher(ctx.exclusions)
         counter = MetadataCounter(tally, clock, excluded)
         begin = dt.datetime.combine(conn.start, dt.time(), dt.UTC) - _MARGIN
@@ -281,17 +327,30 @@ class GraphLiveReader:
             mailbox = f"{conn.base_url}/v1.0/users/{quote(user, safe='@')}"
             label = f"users[{index}]"
             if "calendar" in conn.metadata and CALENDAR_METRICS & ctx.metrics:
-                params = {"startDateTime": since, "endDateTime": until, "$select": CALENDAR_SELECT,
-                          "$top": _PAGE}
-                for where, item in self._items(http, conn, f"{mailbox}/calendar/calendarView", params,
-                                               f"Graph calendarView of {label}"):
+                params = {
+                    "startDateTime": since,
+                    "endDateTime": until,
+                    "$select": CALENDAR_SELECT,
+                    "$top": _PAGE,
+                }
+                for where, item in self._items(
+                    http, conn, f"{mailbox}/calendar/calendarView", params, f"Graph calendarView of {label}"
+                ):
                     counter.event(person, item, where)
                     report.rows_read += 1
             if "mail" in conn.metadata and MAIL_METRICS & ctx.metrics:
-                params = {"$select": MAIL_SELECT, "$top": _PAGE,
-                          "$filter": f"sentDateTime ge {since} and sentDateTime lt {until}"}
-                for where, item in self._items(http, conn, f"{mailbox}/mailFolders('SentItems')/messages",
-                                               params, f"Graph Sent Items of {label}"):
+                params = {
+                    "$select": MAIL_SELECT,
+                    "$top": _PAGE,
+                    "$filter": f"sentDateTime ge {since} and sentDateTime lt {until}",
+                }
+                for where, item in self._items(
+                    http,
+                    conn,
+                    f"{mailbox}/mailFolders('SentItems')/messages",
+                    params,
+                    f"Graph Sent Items of {label}",
+                ):
                     counter.message(person, item, where)
                     report.rows_read += 1
         # Objectors' mailboxes are never fetched, so every item read belongs to someone kept.
@@ -299,12 +358,15 @@ class GraphLiveReader:
         if skipped:
             report.note(f"{skipped} mailboxes in users are excluded addresses and were not read")
         if counter.dropped:
-            report.note(f"{counter.dropped} meetings and messages involving excluded addresses or domains "
-                        "were not counted")
+            report.note(
+                f"{counter.dropped} meetings and messages involving excluded addresses or domains "
+                "were not counted"
+            )
         return people
 
-    def _items(self, http: HttpClient, conn: GraphConnection, url: str, params: dict[str, str] | None,
-               what: str) -> Iterator[tuple[Where, object]]:
+    def _items(
+        self, http: HttpClient, conn: GraphConnection, url: str, params: dict[str, str] | None, what: str
+    ) -> Iterator[tuple[Where, object]]:
         """Every item of a Graph collection, following ``@odata.nextLink`` page by page."""
         base = urlsplit(conn.base_url)
         number = 1

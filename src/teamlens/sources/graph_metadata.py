@@ -37,8 +37,9 @@ CALENDAR_SELECT = (
     "start,end,isAllDay,isCancelled,showAs,type,seriesMasterId,attendees,organizer,isOnlineMeeting"
 )
 MAIL_SELECT = "sentDateTime,toRecipients,ccRecipients,bccRecipients,from"
-CALENDAR_METRICS = frozenset({"meetings_attended", "meeting_minutes", "long_meetings", "large_meetings",
-                              "recurring_meetings"})
+CALENDAR_METRICS = frozenset(
+    {"meetings_attended", "meeting_minutes", "long_meetings", "large_meetings", "recurring_meetings"}
+)
 MAIL_METRICS = frozenset({"emails_sent", "after_hours_emails"})
 _LARGE = 8
 _LONG = dt.timedelta(hours=1)
@@ -80,8 +81,11 @@ def _graph_time(value: object, where: Where, field: str) -> dt.datetime:
     try:
         return naive.replace(tzinfo=ZoneInfo(str(zone_name)))
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise where.fail(f"{field}.timeZone", "is not a time zone teamlens knows",
-                         expected='"UTC" (teamlens asks Graph for UTC) or an IANA zone') from None
+        raise where.fail(
+            f"{field}.timeZone",
+            "is not a time zone teamlens knows",
+            expected='"UTC" (teamlens asks Graph for UTC) or an IANA zone',
+        ) from None
 
 
 class MetadataCounter:
@@ -104,8 +108,13 @@ class MetadataCounter:
             raise where.fail("end", "is before start", expected="an end at or after the start")
         attendees = list(_recipients(event, ("attendees",), where))
         organizer = _address(event.get("organizer"))
-        if (event.get("isCancelled") is True or event.get("isAllDay") is True or event.get("showAs") != "busy"
-                or event.get("type") == "seriesMaster" or not attendees):
+        if (
+            event.get("isCancelled") is True
+            or event.get("isAllDay") is True
+            or event.get("showAs") != "busy"
+            or event.get("type") == "seriesMaster"
+            or not attendees
+        ):
             return
         if self._involves_excluded(iter([organizer, *(_address(a) for a in attendees)])):
             self.dropped += 1

@@ -35,8 +35,16 @@ HR_LAYOUT = CsvLayout(
     describe="the header of an HR directory export",
     documented="Email,Team,Valid From (required); Department,Division,Location,Manager Email,Valid To",
     required=(EMAIL, "Team", VALID_FROM),
-    optional=("Department", "Division", "Location", MANAGER, VALID_TO,
-              "Working Hours Start", "Working Hours End", "Time Zone"),
+    optional=(
+        "Department",
+        "Division",
+        "Location",
+        MANAGER,
+        VALID_TO,
+        "Working Hours Start",
+        "Working Hours End",
+        "Time Zone",
+    ),
     ignored=("Employee ID", "Display Name"),
     hint="Add the missing column to the HR export; column order and letter case do not matter.",
 )
@@ -68,12 +76,19 @@ class HrDirectoryReader:
         for batch in table.batches(ctx.batch_rows):
             report.rows_read += batch.num_rows
             start = dates(batch, VALID_FROM)
-            end = (dates(batch, VALID_TO, optional=True) if table.has(VALID_TO)
-                   else pa.nulls(batch.num_rows, pa.date32()))
+            end = (
+                dates(batch, VALID_TO, optional=True)
+                if table.has(VALID_TO)
+                else pa.nulls(batch.num_rows, pa.date32())
+            )
             backwards = pc.less_equal(end, start)
             if pc.any(backwards).as_py():
-                raise batch.fail(first_true(backwards), VALID_TO, "the range ends before it starts",
-                                 expected="a date after Valid From (the end date is exclusive)")
+                raise batch.fail(
+                    first_true(backwards),
+                    VALID_TO,
+                    "the range ends before it starts",
+                    expected="a date after Valid From (the end date is exclusive)",
+                )
             emails = required_text(batch, EMAIL, "an email address")
             person = pa.array([ctx.pseudonymise(email) for email in emails.to_pylist()], pa.string())
             keep = pc.invert(pc.is_in(person, value_set=excluded))
@@ -84,11 +99,14 @@ class HrDirectoryReader:
                 "valid_to": end,
                 "manager": self._managers(batch, ctx) if table.has(MANAGER) else None,
                 **_working_pattern(batch, table),
-                **{field: _group(batch, column) if table.has(column) else None
-                   for field, column in GROUP_COLUMNS.items()},
+                **{
+                    field: _group(batch, column) if table.has(column) else None
+                    for field, column in GROUP_COLUMNS.items()
+                },
             }
             arrays = [
-                columns[field.name] if columns[field.name] is not None
+                columns[field.name]
+                if columns[field.name] is not None
                 else pa.nulls(batch.num_rows, field.type)
                 for field in DIRECTORY_SCHEMA
             ]
@@ -100,12 +118,20 @@ class HrDirectoryReader:
 
     @staticmethod
     def _managers(batch: CsvBatch, ctx: ReadContext) -> pa.Array:
-        return pa.array([ctx.pseudonymise(email) if email else None for email in text(batch, MANAGER)
-                         .to_pylist()], pa.string())
+        return pa.array(
+            [ctx.pseudonymise(email) if email else None for email in text(batch, MANAGER).to_pylist()],
+            pa.string(),
+        )
 
     @staticmethod
-    def _check_overlaps(batch: CsvBatch, ranges: dict[str, list[tuple[int, int, int]]], person: pa.Array,
-                        start: pa.Array, end: pa.Array, keep: pa.Array) -> None:
+    def _check_overlaps(
+        batch: CsvBatch,
+        ranges: dict[str, list[tuple[int, int, int]]],
+        person: pa.Array,
+        start: pa.Array,
+        end: pa.Array,
+        keep: pa.Array,
+    ) -> None:
         starts = pc.cast(start, pa.int32()).to_pylist()
         ends = pc.cast(end, pa.int32()).fill_null(_NO_END).to_pylist()
         for row, (who, first, last, kept) in enumerate(
@@ -121,7 +147,8 @@ class HrDirectoryReader:
                     raise InputFormatError(
                         batch.table.path,
                         f"this range overlaps the range on line {lines.get(other_index)} for the same person",
-                        line=lines.get(index), field=VALID_FROM,
+                        line=lines.get(index),
+                        field=VALID_FROM,
                         expected="one range per person on any date (Valid To is the next Valid From)",
                     )
             earlier.append((first, last, index))

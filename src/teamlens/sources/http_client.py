@@ -97,8 +97,14 @@ def _quiet_httpx() -> None:
         logger.addFilter(_NoRequestLines())
 
 
-def send_once(method: str, url: str, *, body: bytes | None = None, headers: Mapping[str, str] | None = None,
-              timeout: float = 60.0) -> tuple[int, dict[str, str], bytes]:
+def send_once(
+    method: str,
+    url: str,
+    *,
+    body: bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 60.0,
+) -> tuple[int, dict[str, str], bytes]:
     """One request without retries (status, headers, body), for libraries that retry on their own.
 
     Raises ``OSError`` naming only the failure's class when the host cannot be reached.
@@ -120,9 +126,16 @@ class HttpClient:
     identifier.
     """
 
-    def __init__(self, origin: Path, tokens: TokenProvider, *, retry: RetryPolicy | None = None,
-                 sleep: Callable[[float], None] = time.sleep, timeout: float = 60.0,
-                 now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> None:
+    def __init__(
+        self,
+        origin: Path,
+        tokens: TokenProvider,
+        *,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        timeout: float = 60.0,
+        now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
         _quiet_httpx()
         self.origin = origin
         self.tokens = tokens
@@ -142,8 +155,13 @@ class HttpClient:
         """Close the connection pool."""
         self._client.close()
 
-    def get_json(self, url: str, what: str, params: Mapping[str, str] | None = None,
-                 headers: Mapping[str, str] | None = None) -> dict[str, Any]:
+    def get_json(
+        self,
+        url: str,
+        what: str,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
         """The JSON object answered to an authorised GET of ``url``."""
         response = self._send(url, what, params=params, headers=headers, authorised=True, stream=False)
         self._require_success(response, what)
@@ -178,7 +196,9 @@ class HttpClient:
     def fail(self, what: str, problem: str, field: str | None = None) -> InputFormatError:
         """An ``InputFormatError`` on the connection file saying what went wrong with ``what``."""
         return InputFormatError(
-            self.origin, f"{what}: {problem}", field=field,
+            self.origin,
+            f"{what}: {problem}",
+            field=field,
             hint=f"Nothing from this pull was stored; run `teamlens ingest {self.origin}` again later.",
         )
 
@@ -192,8 +212,16 @@ class HttpClient:
         finally:
             response.close()
 
-    def _send(self, url: str, what: str, *, params: Mapping[str, str] | None,
-              headers: Mapping[str, str] | None, authorised: bool, stream: bool) -> httpx.Response:
+    def _send(
+        self,
+        url: str,
+        what: str,
+        *,
+        params: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
+        authorised: bool,
+        stream: bool,
+    ) -> httpx.Response:
         problem = ""
         for attempt in range(1, self.retry.attempts + 1):
             sent = dict(headers or {})
@@ -216,9 +244,10 @@ class HttpClient:
             if attempt < self.retry.attempts:
                 self.sleep(wait)
         raise InputFormatError(
-            self.origin, f"{what}: {problem} after {self.retry.attempts} attempts",
+            self.origin,
+            f"{what}: {problem} after {self.retry.attempts} attempts",
             hint="The service is throttling or unavailable. Nothing from this pull was stored; run "
-                 f"`teamlens ingest {self.origin}` again later.",
+            f"`teamlens ingest {self.origin}` again later.",
         )
 
     def _require_success(self, response: httpx.Response, what: str) -> None:
@@ -253,25 +282,34 @@ class ConnectionFile:
         try:
             fields = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError) as error:
-            raise ConfigError(f"{path}: the connection file cannot be read ({type(error).__name__}).",
-                              "Check the path and the file's permissions.") from None
+            raise ConfigError(
+                f"{path}: the connection file cannot be read ({type(error).__name__}).",
+                "Check the path and the file's permissions.",
+            ) from None
         except tomllib.TOMLDecodeError as error:
             # tomllib's message gives the line and column only, never the offending text.
-            raise ConfigError(f"{path}: the connection file is not valid TOML ({error}).",
-                              "Fix the TOML syntax; see the example in the connector's docs.") from None
+            raise ConfigError(
+                f"{path}: the connection file is not valid TOML ({error}).",
+                "Fix the TOML syntax; see the example in the connector's docs.",
+            ) from None
         connection = cls(path, fields)
         if fields.get("kind") != kind:
-            raise connection.error("kind", f"must be \"{kind}\"")
+            raise connection.error("kind", f'must be "{kind}"')
         unknown = sorted(set(fields) - allowed - {"kind"})
         if unknown:
-            raise connection.error(unknown[0], "is not a field of this connection file",
-                                   f"Use only: {', '.join(sorted(allowed))}.")
+            raise connection.error(
+                unknown[0],
+                "is not a field of this connection file",
+                f"Use only: {', '.join(sorted(allowed))}.",
+            )
         return connection
 
     def error(self, field: str, problem: str, hint: str = "") -> ConfigError:
         """A ``ConfigError`` naming this file and ``field``."""
-        return ConfigError(f"{self.path}: connection field '{field}' {problem}.",
-                           hint or "Edit the connection file and run the ingest again.")
+        return ConfigError(
+            f"{self.path}: connection field '{field}' {problem}.",
+            hint or "Edit the connection file and run the ingest again.",
+        )
 
     def text(self, name: str, default: str | None = None) -> str:
         """Field ``name`` as a non-empty string (``default`` when absent, if given)."""
@@ -283,8 +321,11 @@ class ConnectionFile:
     def texts(self, name: str) -> tuple[str, ...]:
         """Field ``name`` as a non-empty list of non-empty strings."""
         value = self.fields.get(name)
-        if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip()
-                                                               for v in value):
+        if (
+            not isinstance(value, list)
+            or not value
+            or not all(isinstance(v, str) and v.strip() for v in value)
+        ):
             raise self.error(name, "is missing or not a list of non-empty strings")
         return tuple(v.strip() for v in value)
 

@@ -85,8 +85,9 @@ class MetricRule:
             try:
                 total = pc.add_checked(total, counts(batch, column))
             except pa.ArrowInvalid:
-                raise batch.fail(None, column, "the counts are too large to add",
-                                 expected="counts below 10^18") from None
+                raise batch.fail(
+                    None, column, "the counts are too large to add", expected="counts below 10^18"
+                ) from None
         if self.seconds_to_minutes:
             # Round half up to whole minutes; values are non-negative, so integer division floors.
             total = pc.divide(pc.add(total, 30), 60)
@@ -130,8 +131,13 @@ class ReportPeriod:
         period = counts(batch, PERIOD)
         out_of_range = pc.or_(pc.less(period, 1), pc.greater(period, MAX_SPREAD_DAYS))
         if pc.any(out_of_range).as_py():
-            raise batch.fail(first_true(out_of_range), PERIOD, "the report period is out of range",
-                             expected=f"a number of days from 1 to {MAX_SPREAD_DAYS}", hint=_PERIOD_HINT)
+            raise batch.fail(
+                first_true(out_of_range),
+                PERIOD,
+                "the report period is out of range",
+                expected=f"a number of days from 1 to {MAX_SPREAD_DAYS}",
+                hint=_PERIOD_HINT,
+            )
         first_day = pc.cast(
             pc.subtract(pc.cast(refresh, pa.int32()), pc.cast(pc.subtract(period, 1), pa.int32())),
             pa.date32(),
@@ -197,7 +203,9 @@ class UsageReportReader:
                 report.note(CONCEALED_NOTE)
             # Each name appears many times in a long export: hash the distinct ones, then spread.
             encoded = pc.dictionary_encode(names)
-            hashed = pa.array([ctx.pseudonymise(name) for name in encoded.dictionary.to_pylist()], pa.string())
+            hashed = pa.array(
+                [ctx.pseudonymise(name) for name in encoded.dictionary.to_pylist()], pa.string()
+            )
             person = pc.take(hashed, encoded.indices)
             del names, encoded  # nothing below may touch a plain identifier
             pseudonyms = person.to_pylist()
@@ -212,8 +220,15 @@ class UsageReportReader:
                 report.facts += facts.num_rows
                 yield facts
 
-    def _facts(self, batch: CsvBatch, rules: tuple[MetricRule, ...], keep: pa.Array, person: pa.Array,
-               day: pa.Array, days: pa.Array) -> pa.RecordBatch:
+    def _facts(
+        self,
+        batch: CsvBatch,
+        rules: tuple[MetricRule, ...],
+        keep: pa.Array,
+        person: pa.Array,
+        day: pa.Array,
+        days: pa.Array,
+    ) -> pa.RecordBatch:
         parts: dict[str, list[pa.Array]] = {field.name: [] for field in FACT_SCHEMA}
         native = _native(day, days)
         spread = pc.invert(native)
@@ -231,8 +246,9 @@ class UsageReportReader:
             parts["source"].append(_constant(self.name, size))
             if any_spread:
                 chosen = pc.and_(nonzero, spread)
-                who, first, value = _spread(person.filter(chosen), day.filter(chosen),
-                                            days.filter(chosen), values.filter(chosen))
+                who, first, value = _spread(
+                    person.filter(chosen), day.filter(chosen), days.filter(chosen), values.filter(chosen)
+                )
                 parts["person"].append(who)
                 parts["day"].append(first)
                 parts["days"].append(pa.nulls(len(who), pa.int8()).fill_null(1))
@@ -256,8 +272,9 @@ def _native(day: pa.Array, days: pa.Array) -> pa.Array:
     return pc.or_(pc.equal(days, 1), weekly)
 
 
-def _spread(person: pa.Array, day: pa.Array, days: pa.Array,
-            values: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
+def _spread(
+    person: pa.Array, day: pa.Array, days: pa.Array, values: pa.Array
+) -> tuple[pa.Array, pa.Array, pa.Array]:
     """Daily facts sharing each value over its period, in whole units that add up to the value.
 
     Day ``i`` of ``n`` gets ``floor((i+1)·v/n) − floor(i·v/n)``: every day gets the quotient or one
@@ -267,8 +284,13 @@ def _spread(person: pa.Array, day: pa.Array, days: pa.Array,
     people: list[str] = []
     firsts: list[int] = []
     shares: list[int] = []
-    for who, first, n, value in zip(person.to_pylist(), pc.cast(day, pa.int32()).to_pylist(),
-                                    days.to_pylist(), values.to_pylist(), strict=True):
+    for who, first, n, value in zip(
+        person.to_pylist(),
+        pc.cast(day, pa.int32()).to_pylist(),
+        days.to_pylist(),
+        values.to_pylist(),
+        strict=True,
+    ):
         base, extra = divmod(value, n)
         for i in range(n):
             share = base + (i + 1) * extra // n - i * extra // n
@@ -276,8 +298,11 @@ def _spread(person: pa.Array, day: pa.Array, days: pa.Array,
                 people.append(who)
                 firsts.append(first + i)
                 shares.append(share)
-    return (pa.array(people, pa.string()), pa.array(firsts, pa.int32()).cast(pa.date32()),
-            pa.array(shares, pa.int64()))
+    return (
+        pa.array(people, pa.string()),
+        pa.array(firsts, pa.int32()).cast(pa.date32()),
+        pa.array(shares, pa.int64()),
+    )
 
 
 def _periods(batch: CsvBatch) -> tuple[pa.Array, pa.Array]:
@@ -288,13 +313,21 @@ def _periods(batch: CsvBatch) -> tuple[pa.Array, pa.Array]:
     if pc.any(unsupported).as_py():
         row = first_true(unsupported)
         raise batch.fail(
-            row, PERIOD, f"a {period[row].as_py()}-day report cannot be split into days or ISO weeks",
-            expected="1 (a daily report) or 7 (a weekly report ending on a Sunday)", hint=_PERIOD_HINT,
+            row,
+            PERIOD,
+            f"a {period[row].as_py()}-day report cannot be split into days or ISO weeks",
+            expected="1 (a daily report) or 7 (a weekly report ending on a Sunday)",
+            hint=_PERIOD_HINT,
         )
     off_week = pc.and_(pc.equal(period, 7), pc.not_equal(pc.day_of_week(refresh), SUNDAY))
     if pc.any(off_week).as_py():
-        raise batch.fail(first_true(off_week), REFRESH, "a 7-day report must end on a Sunday",
-                         expected="a Sunday as the refresh date of a weekly report", hint=_PERIOD_HINT)
+        raise batch.fail(
+            first_true(off_week),
+            REFRESH,
+            "a 7-day report must end on a Sunday",
+            expected="a Sunday as the refresh date of a weekly report",
+            hint=_PERIOD_HINT,
+        )
     first_day = pc.subtract(pc.cast(refresh, pa.int32()), pc.cast(pc.subtract(period, 1), pa.int32()))
     return pc.cast(first_day, pa.date32()), pc.cast(period, pa.int8())
 

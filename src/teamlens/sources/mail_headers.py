@@ -104,9 +104,11 @@ class _Count:
 
     def _count(self, fields: dict[str, str]) -> None:
         senders = self._parse(fields.get("from", ""))
-        recipients = tuple(dict.fromkeys(
-            address for key in _RECIPIENT_FIELDS for address in self._parse(fields.get(key, ""))
-        ))
+        recipients = tuple(
+            dict.fromkeys(
+                address for key in _RECIPIENT_FIELDS for address in self._parse(fields.get(key, ""))
+            )
+        )
         if self.excluded.active and any(self.excluded(a) for a in (*senders, *recipients)):
             return  # before any counter moves: an excluded message leaves no trace at all
         self.report.rows_read += 1
@@ -168,7 +170,7 @@ def addr_specs(value: str) -> list[str]:
         for part in value.split(","):
             part = part.strip()
             if part.endswith(">") and part.count("<") == 1:
-                part = part[part.index("<") + 1:-1].strip()
+                part = part[part.index("<") + 1 : -1].strip()
             elif "<" in part or ">" in part:
                 break
             if not part:

@@ -64,8 +64,13 @@ def mbox_blocks(path: Path) -> Iterator[HeaderBlock]:
         lines = enumerate(handle, 1)
         first = next(lines, None)
         if first is None or not first[1].startswith(b"From "):
-            raise InputFormatError(path, "is not an mbox file", line=1,
-                                   expected="a first line starting with 'From '", hint=_MBOX_HINT)
+            raise InputFormatError(
+                path,
+                "is not an mbox file",
+                line=1,
+                expected="a first line starting with 'From '",
+                hint=_MBOX_HINT,
+            )
         separator, number = 1, 0
         while True:
             number += 1
@@ -124,8 +129,9 @@ def _maildir_folders(root: Path) -> Iterator[Path]:
         subfolders[:] = [name for name in subfolders if name not in ("cur", "new", "tmp")]
 
 
-def _header_block(lines: Iterable[tuple[int, bytes]], path: Path, number: int, start: int,
-                  *, in_mbox: bool) -> HeaderBlock:
+def _header_block(
+    lines: Iterable[tuple[int, bytes]], path: Path, number: int, start: int, *, in_mbox: bool
+) -> HeaderBlock:
     """Read header lines up to the empty line ending them; keep the wanted fields only."""
     values: dict[bytes, list[bytes]] = {}
     current: list[bytes] | None = None
@@ -144,38 +150,65 @@ def _header_block(lines: Iterable[tuple[int, bytes]], path: Path, number: int, s
         colon = line.find(b":")
         name = line[:colon].rstrip(b" \t")
         if colon < 1 or not _NAME.fullmatch(name):
-            raise _malformed(path, number, line_number, "has a line that is not a header",
-                             expected="'Name: value' lines, an indented continuation, or an empty line")
+            raise _malformed(
+                path,
+                number,
+                line_number,
+                "has a line that is not a header",
+                expected="'Name: value' lines, an indented continuation, or an empty line",
+            )
         seen_any = True
         key = name.lower()
         if key in WANTED:
             current = values.setdefault(key, [])
             if current:
                 current.append(b",")  # a repeated address field adds to the first
-            current.append(line[colon + 1:])
+            current.append(line[colon + 1 :])
         else:
             current = None
     if not seen_any:
         raise _malformed(path, number, None, "has no header lines", expected="'Name: value' lines")
     if in_mbox:
-        raise _malformed(path, number, None, "ends inside the headers of this message",
-                         expected="an empty line after the headers", truncated=True)
+        raise _malformed(
+            path,
+            number,
+            None,
+            "ends inside the headers of this message",
+            expected="an empty line after the headers",
+            truncated=True,
+        )
     return HeaderBlock(path, number, start, _decode(values))  # a Maildir file may hold only headers
 
 
 def _decode(values: dict[bytes, list[bytes]]) -> dict[str, str]:
     # RFC 6532 allows UTF-8 in headers; anything else cannot be an address we could match anyway.
     return {
-        key.decode("ascii"): b"".join(parts).replace(b"\r", b"").replace(b"\n", b"").strip()
+        key.decode("ascii"): b"".join(parts)
+        .replace(b"\r", b"")
+        .replace(b"\n", b"")
+        .strip()
         .decode("utf-8", "replace")
         for key, parts in values.items()
     }
 
 
-def _malformed(path: Path, number: int, line: int | None, problem: str, *, expected: str | None = None,
-               truncated: bool = False) -> InputFormatError:
+def _malformed(
+    path: Path,
+    number: int,
+    line: int | None,
+    problem: str,
+    *,
+    expected: str | None = None,
+    truncated: bool = False,
+) -> InputFormatError:
     return InputFormatError(
-        path, f"message {number} {problem}", line=line, expected=expected,
-        hint=("The file looks truncated; copy or export it again." if truncated else
-              "The file is damaged or is not a mailbox; export it again (nothing from it was stored)."),
+        path,
+        f"message {number} {problem}",
+        line=line,
+        expected=expected,
+        hint=(
+            "The file looks truncated; copy or export it again."
+            if truncated
+            else "The file is damaged or is not a mailbox; export it again (nothing from it was stored)."
+        ),
     )

@@ -120,7 +120,9 @@ def _detect(readers: list[_Reader], path: Path, kind: str) -> _Reader:
             return reader
     supported = "; ".join(f"{reader.name} ({reader.description})" for reader in readers)
     raise InputFormatError(
-        path, f"is not in a {kind} format teamlens knows", line=1,
+        path,
+        f"is not in a {kind} format teamlens knows",
+        line=1,
         expected=f"one of: {supported}",
         hint=f"Name the connector explicitly if the header was edited; {kind}s are matched by header.",
     )

@@ -68,8 +68,9 @@ class _Record:
 
     def fail(self, field: str | None, problem: str, expected: str | None = None) -> InputFormatError:
         """The error for this record naming ``field``, never its value."""
-        return InputFormatError(self.path, f"{self.where}: {problem}", line=self.line, field=field,
-                                expected=expected, hint=_HINT)
+        return InputFormatError(
+            self.path, f"{self.where}: {problem}", line=self.line, field=field, expected=expected, hint=_HINT
+        )
 
     def text(self, parent: dict[str, Any], key: str, field: str) -> str | None:
         """``parent[key]`` as trimmed text (None when absent or empty)."""
@@ -106,8 +107,9 @@ class _Record:
         try:
             return dt.datetime.fromisoformat(value).date()
         except ValueError:
-            raise self.fail(field, "this is not a timestamp", "an RFC 3339 date-time such as "
-                            "2024-01-31T09:00:00Z") from None
+            raise self.fail(
+                field, "this is not a timestamp", "an RFC 3339 date-time such as 2024-01-31T09:00:00Z"
+            ) from None
 
 
 @dataclass(frozen=True)
@@ -146,11 +148,15 @@ class ScimDirectoryReader:
             elif user.identity not in ctx.excluded_persons:
                 users.append(user)
         if others:
-            report.note(f"skipped {others} resource{'s' if others > 1 else ''} whose schemas are not "
-                        "the SCIM User schema")
+            report.note(
+                f"skipped {others} resource{'s' if others > 1 else ''} whose schemas are not "
+                "the SCIM User schema"
+            )
         if no_end:
-            report.note(f"left out {no_end} inactive user{'s' if no_end > 1 else ''} without "
-                        "meta.lastModified: the date they left is unknown")
+            report.note(
+                f"left out {no_end} inactive user{'s' if no_end > 1 else ''} without "
+                "meta.lastModified: the date they left is unknown"
+            )
         _check_overlaps(path, users)
         by_id = {user.scim_id: user.identity for user in users if user.scim_id}
         unresolved = 0
@@ -162,12 +168,14 @@ class ScimDirectoryReader:
                 unresolved += resolved is None
                 user.manager = resolved
         if unresolved:
-            report.note(f"{unresolved} manager reference{'s' if unresolved > 1 else ''} named no user of "
-                        "this file and were left empty")
+            report.note(
+                f"{unresolved} manager reference{'s' if unresolved > 1 else ''} named no user of "
+                "this file and were left empty"
+            )
         report.rows_kept = len(users)
         report.people_seen = len({user.identity for user in users})
         for start in range(0, len(users), ctx.batch_rows):
-            yield _batch(users[start:start + ctx.batch_rows])
+            yield _batch(users[start : start + ctx.batch_rows])
 
     def _user(self, record: _Record, ctx: ReadContext) -> _User | None:
         data = record.data
@@ -185,8 +193,10 @@ class ScimDirectoryReader:
             valid_to = record.date(meta, "lastModified", "meta.lastModified")
             if valid_to is None or valid_to <= valid_from:
                 return None
-        group = {key: record.text(enterprise, key, f"{ENTERPRISE}.{key}")
-                 for key in ("department", "division", *self.team_from)}
+        group = {
+            key: record.text(enterprise, key, f"{ENTERPRISE}.{key}")
+            for key in ("department", "division", *self.team_from)
+        }
         manager = enterprise.get("manager")
         if isinstance(manager, dict):
             manager_ref = record.text(manager, "value", "manager.value")
@@ -208,14 +218,17 @@ class ScimDirectoryReader:
 
 def _identity(record: _Record) -> str:
     emails = record.items("emails")
-    chosen = (next((e for e in emails if e.get("primary") is True), None)
-              or next((e for e in emails if e.get("type") == "work"), None)
-              or (emails[0] if emails else None))
+    chosen = (
+        next((e for e in emails if e.get("primary") is True), None)
+        or next((e for e in emails if e.get("type") == "work"), None)
+        or (emails[0] if emails else None)
+    )
     address = record.text(chosen, "value", "emails.value") if chosen else None
     identity = address or record.text(record.data, "userName", "userName")
     if identity is None:
-        raise record.fail("userName", "the user has neither an e-mail nor a userName",
-                          expected="emails[].value or userName")
+        raise record.fail(
+            "userName", "the user has neither an e-mail nor a userName", expected="emails[].value or userName"
+        )
     return identity
 
 
@@ -243,8 +256,9 @@ def _records(path: Path) -> Iterator[_Record]:
                 return
             document = _loads(path, first + handle.read(), None)
         except UnicodeDecodeError:
-            raise InputFormatError(path, "is not valid UTF-8 text", hint="Save the export as UTF-8.") \
-                from None
+            raise InputFormatError(
+                path, "is not valid UTF-8 text", hint="Save the export as UTF-8."
+            ) from None
     if isinstance(document, list):
         for index, item in enumerate(document):
             yield _Record(path, f"user {index + 1} of the array", None, item)
@@ -257,8 +271,9 @@ def _expand(path: Path, data: object, line: int | None, where: str) -> Iterator[
     if isinstance(data, dict) and "Resources" in data:
         resources = data["Resources"]
         if not isinstance(resources, list):
-            raise InputFormatError(path, f"{where}: Resources is not a list", line=line, field="Resources",
-                                   hint=_HINT)
+            raise InputFormatError(
+                path, f"{where}: Resources is not a list", line=line, field="Resources", hint=_HINT
+            )
         for index, item in enumerate(resources):
             yield _Record(path, f"{where}, Resources[{index}]", line, item)
     else:
@@ -279,12 +294,17 @@ def _loads(path: Path, text: str, line: int | None) -> object:
     except json.JSONDecodeError as error:
         # json's messages name the syntax problem and position, never the text around it.
         at = line if line is not None else error.lineno
-        raise InputFormatError(path, f"is not valid JSON ({error.msg})", line=at,
-                               expected="SCIM 2.0 users as a ListResponse, a JSON array or JSON lines",
-                               hint=_HINT) from None
+        raise InputFormatError(
+            path,
+            f"is not valid JSON ({error.msg})",
+            line=at,
+            expected="SCIM 2.0 users as a ListResponse, a JSON array or JSON lines",
+            hint=_HINT,
+        ) from None
     except RecursionError:
-        raise InputFormatError(path, "is nested too deeply to be a SCIM export", line=line,
-                               hint=_HINT) from None
+        raise InputFormatError(
+            path, "is nested too deeply to be a SCIM export", line=line, hint=_HINT
+        ) from None
 
 
 def _check_overlaps(path: Path, users: list[_User]) -> None:
@@ -292,12 +312,16 @@ def _check_overlaps(path: Path, users: list[_User]) -> None:
     for user in users:
         for other in spans.setdefault(user.identity, []):
             overlap = user.valid_from < (other.valid_to or _NO_END) and other.valid_from < (
-                user.valid_to or _NO_END)
+                user.valid_to or _NO_END
+            )
             if overlap:
                 raise InputFormatError(
-                    path, f"{user.where}: the same person as {other.where} with an overlapping validity",
-                    field="emails", expected="one record per person at any date",
-                    hint="Remove the duplicate user from the export.")
+                    path,
+                    f"{user.where}: the same person as {other.where} with an overlapping validity",
+                    field="emails",
+                    expected="one record per person at any date",
+                    hint="Remove the duplicate user from the export.",
+                )
         spans[user.identity].append(user)
 
 
@@ -314,8 +338,9 @@ def _batch(users: list[_User]) -> pa.RecordBatch:
         # SCIM carries no working hours: the policy's default applies.
         **{name: pa.nulls(len(users), pa.string()) for name in ("time_zone", "work_start", "work_end")},
     }
-    return pa.RecordBatch.from_arrays([columns[field.name] for field in DIRECTORY_SCHEMA],
-                                      schema=DIRECTORY_SCHEMA)
+    return pa.RecordBatch.from_arrays(
+        [columns[field.name] for field in DIRECTORY_SCHEMA], schema=DIRECTORY_SCHEMA
+    )
 
 
 SCIM_DIRECTORY = ScimDirectoryReader()

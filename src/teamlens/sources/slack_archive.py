@@ -25,10 +25,24 @@ from typing import Any
 from teamlens.errors import InputFormatError
 
 #: The keys read anywhere in an export; every other key is dropped while parsing.
-KEPT_KEYS = frozenset({
-    "id", "team_id", "is_bot", "profile", "email", "name", "members",
-    "ts", "subtype", "user", "thread_ts", "bot_id", "reactions", "users",
-})
+KEPT_KEYS = frozenset(
+    {
+        "id",
+        "team_id",
+        "is_bot",
+        "profile",
+        "email",
+        "name",
+        "members",
+        "ts",
+        "subtype",
+        "user",
+        "thread_ts",
+        "bot_id",
+        "reactions",
+        "users",
+    }
+)
 USERS_FILES = ("users.json", "org_users.json")
 LISTING_FILES = ("channels.json", "groups.json", "dms.json", "mpims.json")
 #: Files Slack puts in conversation folders that are not days of messages.
@@ -37,8 +51,18 @@ NOT_DAY_FILES = frozenset({"canvas_in_the_conversation.json"})
 MAX_FILE_BYTES = 256 * 1024 * 1024
 _DAY_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}\.json$")
 # What zipfile raises on damaged archives, beyond BadZipFile: it trusts many length fields.
-_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, struct.error, EOFError, OSError, NotImplementedError,
-               ValueError, IndexError, KeyError, OverflowError)
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    struct.error,
+    EOFError,
+    OSError,
+    NotImplementedError,
+    ValueError,
+    IndexError,
+    KeyError,
+    OverflowError,
+)
 _REEXPORT = "Download the export again from Slack (Workspace settings → Import/Export Data)."
 
 
@@ -69,14 +93,20 @@ class SlackArchive:
         else:
             try:
                 self._zip = zipfile.ZipFile(path)
-                self._names = sorted(info.filename for info in self._zip.infolist()
-                                     if info.filename and not info.filename.endswith("/"))
+                self._names = sorted(
+                    info.filename
+                    for info in self._zip.infolist()
+                    if info.filename and not info.filename.endswith("/")
+                )
             except _ZIP_ERRORS:
-                raise InputFormatError(path, "is not a readable ZIP file (it may be truncated)",
-                                       expected="a Slack export ZIP or its unzipped folder",
-                                       hint=_REEXPORT) from None
+                raise InputFormatError(
+                    path,
+                    "is not a readable ZIP file (it may be truncated)",
+                    expected="a Slack export ZIP or its unzipped folder",
+                    hint=_REEXPORT,
+                ) from None
             self._prefix = _common_prefix(self._names)
-            self._names = [name[len(self._prefix):] for name in self._names if name.startswith(self._prefix)]
+            self._names = [name[len(self._prefix) :] for name in self._names if name.startswith(self._prefix)]
         self._present = frozenset(self._names)
 
     def __enter__(self) -> SlackArchive:
@@ -104,19 +134,26 @@ class SlackArchive:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as error:
-            raise InputFormatError(self.where(name, label),
-                                   f"is not UTF-8 text (bad byte at offset {error.start})",
-                                   expected="Slack's UTF-8 JSON", hint=_REEXPORT) from None
+            raise InputFormatError(
+                self.where(name, label),
+                f"is not UTF-8 text (bad byte at offset {error.start})",
+                expected="Slack's UTF-8 JSON",
+                hint=_REEXPORT,
+            ) from None
         try:
             return json.loads(text, object_pairs_hook=_keep)
         except json.JSONDecodeError as error:
             # The decoder's messages ("Expecting ',' delimiter") quote no data.
-            raise InputFormatError(self.where(name, label),
-                                   f"is not valid JSON at column {error.colno}: {error.msg}",
-                                   line=error.lineno, hint=_REEXPORT) from None
+            raise InputFormatError(
+                self.where(name, label),
+                f"is not valid JSON at column {error.colno}: {error.msg}",
+                line=error.lineno,
+                hint=_REEXPORT,
+            ) from None
         except RecursionError:
-            raise InputFormatError(self.where(name, label), "nests JSON too deeply to be a Slack export",
-                                   hint=_REEXPORT) from None
+            raise InputFormatError(
+                self.where(name, label), "nests JSON too deeply to be a Slack export", hint=_REEXPORT
+            ) from None
 
     def conversations(self) -> tuple[list[Conversation], int, int]:
         """Every conversation folder, plus how many non-day JSON files and other files were skipped."""
@@ -132,8 +169,12 @@ class SlackArchive:
             elif file in NOT_DAY_FILES:
                 skipped_known += 1
             elif not _is_day_name(file):
-                raise InputFormatError(self.where(name), "is not named after a day",
-                                       expected="conversation files named YYYY-MM-DD.json", hint=_REEXPORT)
+                raise InputFormatError(
+                    self.where(name),
+                    "is not named after a day",
+                    expected="conversation files named YYYY-MM-DD.json",
+                    hint=_REEXPORT,
+                )
             else:
                 by_folder.setdefault(folder, []).append(name)
         found: list[Conversation] = []
@@ -159,11 +200,16 @@ class SlackArchive:
                 with self._zip.open(self._prefix + name) as handle:
                     data = handle.read(MAX_FILE_BYTES + 1)
             except _ZIP_ERRORS:
-                raise InputFormatError(where, "cannot be extracted: the ZIP is damaged or truncated",
-                                       hint=_REEXPORT) from None
+                raise InputFormatError(
+                    where, "cannot be extracted: the ZIP is damaged or truncated", hint=_REEXPORT
+                ) from None
         if len(data) > MAX_FILE_BYTES:
-            raise InputFormatError(where, f"is larger than {MAX_FILE_BYTES // 2**20} MiB",
-                                   expected="one day of one conversation per file", hint=_REEXPORT)
+            raise InputFormatError(
+                where,
+                f"is larger than {MAX_FILE_BYTES // 2**20} MiB",
+                expected="one day of one conversation per file",
+                hint=_REEXPORT,
+            )
         return data
 
 
@@ -179,8 +225,10 @@ def _is_day_name(file: str) -> bool:
 
 def _common_prefix(names: list[str]) -> str:
     """The folder the export sits in inside the ZIP ('' when channels.json is at its root)."""
-    candidates = sorted((name for name in names if name.rsplit("/", 1)[-1] == "channels.json"),
-                        key=lambda name: name.count("/"))
+    candidates = sorted(
+        (name for name in names if name.rsplit("/", 1)[-1] == "channels.json"),
+        key=lambda name: name.count("/"),
+    )
     return candidates[0][: -len("channels.json")] if candidates else ""
 
 
@@ -194,21 +242,26 @@ def is_slack_export(path: Path) -> bool:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
         prefix = _common_prefix(names)
-        return (prefix + "channels.json" in names
-                and any(prefix + users in names for users in USERS_FILES))
+        return prefix + "channels.json" in names and any(prefix + users in names for users in USERS_FILES)
     except Exception:  # sniffing must never raise, whatever the bytes
         return False
 
 
-def records(archive: SlackArchive, name: str, what: str,
-            label: str | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+def records(
+    archive: SlackArchive, name: str, what: str, label: str | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """The objects of the JSON array in file ``name``, with their 1-based record numbers."""
     data = archive.load(name, label)
     if not isinstance(data, list):
-        raise InputFormatError(archive.where(name, label), "is not a JSON array", expected=what,
-                               hint=_REEXPORT)
+        raise InputFormatError(
+            archive.where(name, label), "is not a JSON array", expected=what, hint=_REEXPORT
+        )
     for number, record in enumerate(data, 1):
         if not isinstance(record, dict):
-            raise InputFormatError(archive.where(name, label), f"record {number} is not a JSON object",
-                                   expected=what, hint=_REEXPORT)
+            raise InputFormatError(
+                archive.where(name, label),
+                f"record {number} is not a JSON object",
+                expected=what,
+                hint=_REEXPORT,
+            )
         yield number, record

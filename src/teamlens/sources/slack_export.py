@@ -125,8 +125,13 @@ class _Read:
             person = self._person(reactor)
             if person is not None:
                 self.tally.add("reactions_given", person, self.tally.local(person, instant).date())
-        if (subtype not in PERSON_SUBTYPES or message.get("bot_id") or user is None or user == SLACKBOT
-                or (user in self.people.identity and self.people.identity[user] is None)):
+        if (
+            subtype not in PERSON_SUBTYPES
+            or message.get("bot_id")
+            or user is None
+            or user == SLACKBOT
+            or (user in self.people.identity and self.people.identity[user] is None)
+        ):
             self.system_messages += 1
             return
         person = self._person(user)
@@ -161,14 +166,20 @@ class _Read:
     def _notes(self, canvases: int, others: int) -> None:
         note = self.report.note
         if self.people.no_email:
-            note(f"{self.people.no_email} users have no email in the users file: their facts are keyed on "
-                 "their Slack id and will not join the HR directory")
+            note(
+                f"{self.people.no_email} users have no email in the users file: their facts are keyed on "
+                "their Slack id and will not join the HR directory"
+            )
         if self._unknown:
-            note(f"{len(self._unknown)} user ids in messages are missing from the users file: their facts "
-                 "are keyed on their Slack id and will not join the HR directory")
+            note(
+                f"{len(self._unknown)} user ids in messages are missing from the users file: their facts "
+                "are keyed on their Slack id and will not join the HR directory"
+            )
         if self.system_messages:
-            note(f"{self.system_messages} bot or system messages (joins, topic changes, bot posts…) "
-                 "were not counted as anyone's messages")
+            note(
+                f"{self.system_messages} bot or system messages (joins, topic changes, bot posts…) "
+                "were not counted as anyone's messages"
+            )
         if canvases:
             note(f"skipped {canvases} canvas files in conversation folders (they are not days of messages)")
         if others:
@@ -185,8 +196,12 @@ class _Where:
     record: int
 
     def __call__(self, field: str, problem: str) -> InputFormatError:
-        return InputFormatError(self.archive.where(self.name, self.label), f"record {self.record} {problem}",
-                                field=field, expected=_MESSAGES)
+        return InputFormatError(
+            self.archive.where(self.name, self.label),
+            f"record {self.record} {problem}",
+            field=field,
+            expected=_MESSAGES,
+        )
 
 
 def _text(message: dict[str, Any], key: str, fail: _Where) -> str | None:
@@ -219,8 +234,12 @@ def _load_people(archive: SlackArchive, excluded: AddressExclusions) -> _People:
         for number, user in records(archive, file, _USERS):
             user_id, team = user.get("id"), user.get("team_id", "")
             if not isinstance(user_id, str) or not user_id or not isinstance(team, str):
-                raise InputFormatError(archive.where(file), f"record {number} has no user 'id' and 'team_id'",
-                                       field="id", expected=_USERS)
+                raise InputFormatError(
+                    archive.where(file),
+                    f"record {number} has no user 'id' and 'team_id'",
+                    field="id",
+                    expected=_USERS,
+                )
             teams[team] += 1
             profile = user.get("profile")
             email = profile.get("email") if isinstance(profile, dict) else None
@@ -234,9 +253,12 @@ def _load_people(archive: SlackArchive, excluded: AddressExclusions) -> _People:
                 no_email += 1
                 identity[user_id] = f"slack:{team}:{user_id}"
     if not identity:
-        raise InputFormatError(archive.path, "has no users.json or org_users.json with any user",
-                               expected="a Slack export with its users file",
-                               hint="Export again with Slack's standard export, which includes users.json.")
+        raise InputFormatError(
+            archive.path,
+            "has no users.json or org_users.json with any user",
+            expected="a Slack export with its users file",
+            hint="Export again with Slack's standard export, which includes users.json.",
+        )
     # Ids missing from the users file (people from other workspaces) are keyed on the export's team.
     return _People(identity, teams.most_common(1)[0][0], frozenset(excluded_ids), no_email)
 
@@ -251,8 +273,12 @@ def _private_with(archive: SlackArchive, excluded_ids: frozenset[str]) -> set[st
         for number, conversation in records(archive, file, "a JSON array of conversations"):
             folder, members = conversation.get(key), conversation.get("members", [])
             if not isinstance(folder, str) or not isinstance(members, list):
-                raise InputFormatError(archive.where(file), f"record {number} lacks '{key}' or 'members'",
-                                       field=key, expected="Slack's conversation listing")
+                raise InputFormatError(
+                    archive.where(file),
+                    f"record {number} lacks '{key}' or 'members'",
+                    field=key,
+                    expected="Slack's conversation listing",
+                )
             if excluded_ids.intersection(member for member in members if isinstance(member, str)):
                 folders.add(folder)
     return folders

@@ -75,7 +75,7 @@ class Tally:
         items = list(self._counts.items())
         self._counts.clear()
         for start in range(0, len(items), batch_rows):
-            chunk = items[start:start + batch_rows]
+            chunk = items[start : start + batch_rows]
             days = pa.array([key[2] - _EPOCH_ORDINAL for key, _ in chunk], pa.int32())
             arrays = [
                 pa.array([key[1] for key, _ in chunk], pa.string()),

@@ -116,13 +116,22 @@ class _Weeks:
             weekday = (ordinal + 3) % 7  # day 0 of date32 (1970-01-01) was a Thursday; Monday = 0
             if self.weekday is None:
                 if weekday not in (0, 6):
-                    raise batch.fail(row, METRIC_DATE, "this date does not start a week",
-                                     expected="a Sunday (Viva's week start) or a Monday", hint=_HINT)
+                    raise batch.fail(
+                        row,
+                        METRIC_DATE,
+                        "this date does not start a week",
+                        expected="a Sunday (Viva's week start) or a Monday",
+                        hint=_HINT,
+                    )
                 self.weekday = weekday
             elif weekday != self.weekday:
-                raise batch.fail(row, METRIC_DATE, "the weeks of this file start on different weekdays",
-                                 expected="every MetricDate on the same weekday, as in a weekly query",
-                                 hint=_HINT)
+                raise batch.fail(
+                    row,
+                    METRIC_DATE,
+                    "the weeks of this file start on different weekdays",
+                    expected="every MetricDate on the same weekday, as in a weekly query",
+                    hint=_HINT,
+                )
             days.append(ordinal + (1 if weekday == 6 else 0))
         return pa.array(days, pa.int32()).cast(pa.date32())
 
@@ -154,8 +163,9 @@ def _numbers(batch: CsvBatch, column: str, hours: bool) -> pa.Array:
     bad = pc.invert(pc.fill_null(good, False))
     if pc.any(bad).as_py():
         kind = "hours" if hours else "a count"
-        raise batch.fail(first_true(bad), column, f"this is not {kind}",
-                         expected="a non-negative number such as 12.5")
+        raise batch.fail(
+            first_true(bad), column, f"this is not {kind}", expected="a non-negative number such as 12.5"
+        )
     scaled = pc.multiply(values, 60.0) if hours else values
     return pc.cast(pc.floor(pc.add(scaled, 0.5)), pa.int64())
 
@@ -203,8 +213,9 @@ class VivaPersonQueryReader:
             if column is not None:
                 rules.append((rule, column))
         if not rules:
-            report.note("the person query has none of the columns of the metrics the policy allows; "
-                        "nothing was kept")
+            report.note(
+                "the person query has none of the columns of the metrics the policy allows; nothing was kept"
+            )
         weeks = _Weeks()
         excluded = pa.array(sorted(ctx.excluded_persons), pa.string())
         seen: set[str] = set()
@@ -222,11 +233,19 @@ class VivaPersonQueryReader:
                 values = _numbers(batch, column, rule.hours)
                 mask = pc.and_(keep, pc.not_equal(values, 0))
                 size = pc.sum(mask).as_py() or 0
-                pieces.append(pa.RecordBatch.from_arrays([
-                    person.filter(mask), monday.filter(mask), pa.nulls(size, pa.int8()).fill_null(7),
-                    pa.nulls(size, pa.string()).fill_null(rule.metric), values.filter(mask),
-                    pa.nulls(size, pa.string()).fill_null(self.name),
-                ], schema=FACT_SCHEMA))
+                pieces.append(
+                    pa.RecordBatch.from_arrays(
+                        [
+                            person.filter(mask),
+                            monday.filter(mask),
+                            pa.nulls(size, pa.int8()).fill_null(7),
+                            pa.nulls(size, pa.string()).fill_null(rule.metric),
+                            values.filter(mask),
+                            pa.nulls(size, pa.string()).fill_null(self.name),
+                        ],
+                        schema=FACT_SCHEMA,
+                    )
+                )
             facts = pa.Table.from_batches(pieces, schema=FACT_SCHEMA).combine_chunks().to_batches()
             for piece in facts:
                 if piece.num_rows:
@@ -280,8 +299,16 @@ class VivaDirectoryReader:
         yield from self._runs(table, ctx, list(people), list(groups), person_of, week_of, group_of, row_of)
 
     @staticmethod
-    def _runs(table: CsvTable, ctx: ReadContext, people: list[str], groups: list[str], person_of: array[int],
-              week_of: array[int], group_of: array[int], row_of: array[int]) -> Iterator[pa.RecordBatch]:
+    def _runs(
+        table: CsvTable,
+        ctx: ReadContext,
+        people: list[str],
+        groups: list[str],
+        person_of: array[int],
+        week_of: array[int],
+        group_of: array[int],
+        row_of: array[int],
+    ) -> Iterator[pa.RecordBatch]:
         """Collapse each person's weeks into runs of one Organization; gaps inside a run are bridged."""
         runs: list[list[int]] = []  # [person, group, first Monday, Monday after the last week]
         previous = -1
@@ -291,10 +318,14 @@ class VivaDirectoryReader:
                 if group_of[previous] != group:
                     lines = table.lines_of((row_of[previous], row_of[index]))
                     raise InputFormatError(
-                        table.path, f"this row repeats the week of line {lines.get(row_of[previous])} "
+                        table.path,
+                        f"this row repeats the week of line {lines.get(row_of[previous])} "
                         "for the same PersonId with another Organization",
-                        line=lines.get(row_of[index]), field=ORGANIZATION,
-                        expected="one row per PersonId and MetricDate", hint=_HINT)
+                        line=lines.get(row_of[index]),
+                        field=ORGANIZATION,
+                        expected="one row per PersonId and MetricDate",
+                        hint=_HINT,
+                    )
                 continue
             if runs and runs[-1][:2] == [who, group]:
                 runs[-1][3] = week + 7
@@ -302,14 +333,19 @@ class VivaDirectoryReader:
                 runs.append([who, group, week, week + 7])
             previous = index
         for start in range(0, len(runs), ctx.batch_rows):
-            chunk = runs[start:start + ctx.batch_rows]
+            chunk = runs[start : start + ctx.batch_rows]
             teams = pa.array([groups[run[1]] or None for run in chunk], pa.string())
-            yield pa.RecordBatch.from_arrays([
-                pa.array([people[run[0]] for run in chunk], pa.string()),
-                pa.array([run[2] for run in chunk], pa.int32()).cast(pa.date32()),
-                pa.array([run[3] for run in chunk], pa.int32()).cast(pa.date32()),
-                teams, teams, *(pa.nulls(len(chunk), pa.string()) for _ in range(6)),
-            ], schema=DIRECTORY_SCHEMA)
+            yield pa.RecordBatch.from_arrays(
+                [
+                    pa.array([people[run[0]] for run in chunk], pa.string()),
+                    pa.array([run[2] for run in chunk], pa.int32()).cast(pa.date32()),
+                    pa.array([run[3] for run in chunk], pa.int32()).cast(pa.date32()),
+                    teams,
+                    teams,
+                    *(pa.nulls(len(chunk), pa.string()) for _ in range(6)),
+                ],
+                schema=DIRECTORY_SCHEMA,
+            )
 
 
 VIVA_PERSON_QUERY = VivaPersonQueryReader()

@@ -24,6 +24,8 @@ from teamlens.store._manifest import SPILL_DIR
 
 #: Peak memory stays under 1 GiB on the 10-million-row benchmark; larger work spills to disk.
 MEMORY_LIMIT = "1GB"
+#: A commit also holds the reader's Arrow batches in Python, so DuckDB gets less room there.
+COMMIT_MEMORY_LIMIT = "600MB"
 THREADS = 2
 _BATCH_ROWS = 262_144
 #: Rows per Parquet row group of the store's files: large enough for fast scans, small enough
@@ -32,7 +34,7 @@ ROW_GROUP_ROWS = 1_048_576
 
 
 @contextmanager
-def connect(root: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(root: Path, memory_limit: str = MEMORY_LIMIT) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open an in-memory DuckDB that spills into the store's own folder and is closed on exit."""
     # Spilled rows are personal data too, so they stay inside the protected data folder, in a
     # folder of their own so that concurrent queries never share spill files.
@@ -40,7 +42,7 @@ def connect(root: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     make_dir(spill.parent)
     con = duckdb.connect(
         config={
-            "memory_limit": MEMORY_LIMIT,
+            "memory_limit": memory_limit,
             "threads": THREADS,
             "temp_directory": str(spill),
             "preserve_insertion_order": False,

@@ -87,7 +87,9 @@ def month_keys(days: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
     # format only the distinct months, and map each fact to its label.
     number = pc.add(pc.multiply(pc.year(monday), 100), pc.month(monday))
     distinct = pc.unique(number)
-    labels = pa.array([f"{value // 100:04d}-{value % 100:02d}" for value in distinct.to_pylist()], pa.string())
+    labels = pa.array(
+        [f"{value // 100:04d}-{value % 100:02d}" for value in distinct.to_pylist()], pa.string()
+    )
     return pc.take(labels, pc.index_in(number, value_set=distinct))
 
 

@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 from teamlens.domain import DIRECTORY_SCHEMA, FACT_SCHEMA, GroupLevel, Window
 from teamlens.store import _aggregate, _merge
-from teamlens.store._duck import connect, stream, view_parquet, write_parquet
+from teamlens.store._duck import COMMIT_MEMORY_LIMIT, connect, stream, view_parquet, write_parquet
 from teamlens.store._files import make_dir, reported_as_store_errors
 from teamlens.store._ingest import checked_directory, stage_facts
 from teamlens.store._locks import shared_read, try_writer_lock
@@ -244,7 +244,7 @@ class FactStore:
         try:
             staged = stage_facts(facts, staging)
             merges: dict[str, _merge.MonthMerge] = {}
-            with connect(self.root) as con:
+            with connect(self.root, COMMIT_MEMORY_LIMIT) as con:
                 for month, staged_file in sorted(staged.months.items()):
                     current = tx.base.month_file(self.root, month)
                     out = tx.new_month_file(month)

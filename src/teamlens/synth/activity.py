@@ -93,7 +93,10 @@ def simulate_week(
     read = rng.binomial(received, org.read_rate[people]).astype(np.int64)
 
     meeting_mean = (
-        11.0 * level * org.meeting_propensity[people] * org.department_meeting_factor[dept]
+        11.0
+        * level
+        * org.meeting_propensity[people]
+        * org.department_meeting_factor[dept]
         * np.where(manager, 1.6, 1.0)
     )
     # Sixty meetings (some 45 hours) is the most anyone attends in a week.

@@ -20,8 +20,19 @@ from teamlens.synth.organisation import Organisation
 from teamlens.synth.workforce import Timeline
 
 DIRECTORY_HEADER = (
-    "Employee ID", "Email", "Display Name", "Team", "Department", "Division", "Location",
-    "Manager Email", "Valid From", "Valid To", "Working Hours Start", "Working Hours End", "Time Zone",
+    "Employee ID",
+    "Email",
+    "Display Name",
+    "Team",
+    "Department",
+    "Division",
+    "Location",
+    "Manager Email",
+    "Valid From",
+    "Valid To",
+    "Working Hours Start",
+    "Working Hours End",
+    "Time Zone",
 )
 
 
@@ -84,18 +95,25 @@ def write_directory(
         writer.writerow(DIRECTORY_HEADER)
         for row in rows:
             person = row.person
-            boss = (
-                lines.of_manager[person] if org.is_manager[person] else lines.of_team[row.team]
-            )
+            boss = lines.of_manager[person] if org.is_manager[person] else lines.of_team[row.team]
             dept = int(org.team_department[row.team])
             city, zone, _ = _words.LOCATIONS[int(timeline.location[person])]
             begin, end = working_hours(org, ids, person)
-            writer.writerow((
-                ids.employee_id[person], ids.email[person], ids.display_name[person],
-                org.team_names[row.team], org.department_names[dept],
-                org.division_names[int(org.department_division[dept])], city,
-                "" if boss is None else ids.email[boss],
-                row.valid_from.isoformat(), "" if row.valid_to is None else row.valid_to.isoformat(),
-                begin, end, zone,
-            ))
+            writer.writerow(
+                (
+                    ids.employee_id[person],
+                    ids.email[person],
+                    ids.display_name[person],
+                    org.team_names[row.team],
+                    org.department_names[dept],
+                    org.division_names[int(org.department_division[dept])],
+                    city,
+                    "" if boss is None else ids.email[boss],
+                    row.valid_from.isoformat(),
+                    "" if row.valid_to is None else row.valid_to.isoformat(),
+                    begin,
+                    end,
+                    zone,
+                )
+            )
     return len(rows)

@@ -140,4 +140,3 @@ team/department culture; some departments are meeting-heavy), lower for part-tim
 weeks with company holidays (Easter, May, summer shutdown, year end), zero in a person's
 leave weeks. Meeting durations are built from meetings of 15-120 minutes.
 """
-

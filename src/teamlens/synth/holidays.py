@@ -81,9 +81,7 @@ class WeekCalendar:
 def week_calendar(monday: date) -> WeekCalendar:
     """The holidays and leave share of the ISO week starting ``monday``."""
     days = [monday + timedelta(days=i) for i in range(7)]
-    holidays = tuple(
-        i for i, day in enumerate(days[:5]) if day in public_holidays(day.year)
-    )
+    holidays = tuple(i for i, day in enumerate(days[:5]) if day in public_holidays(day.year))
     week = monday.isocalendar().week
     leave = BASE_LEAVE
     if 27 <= week <= 35:

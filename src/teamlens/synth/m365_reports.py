@@ -127,27 +127,68 @@ def write_week(
     no = _constant("False", n)
     period = _constant(7, n)
     email_path = folder / f"{EMAIL_PREFIX}_{sunday.isoformat()}.csv"
-    _write(email_path, EMAIL_HEADER, EMAIL_HEADER.split(","), [
-        refreshed, upn, pa.array(who.display_name[people], type=pa.string()), no, empty,
-        _dates(last.email[people]), _ints(activity.sent), _ints(activity.received), _ints(activity.read),
-        _ints(activity.meetings_created), _ints(activity.meetings_interacted), products, period,
-    ])
+    _write(
+        email_path,
+        EMAIL_HEADER,
+        EMAIL_HEADER.split(","),
+        [
+            refreshed,
+            upn,
+            pa.array(who.display_name[people], type=pa.string()),
+            no,
+            empty,
+            _dates(last.email[people]),
+            _ints(activity.sent),
+            _ints(activity.received),
+            _ints(activity.read),
+            _ints(activity.meetings_created),
+            _ints(activity.meetings_interacted),
+            products,
+            period,
+        ],
+    )
     yes_no = np.array(["No", "Yes"], dtype=object)
     teams_path = folder / f"{TEAMS_PREFIX}_{sunday.isoformat()}.csv"
-    _write(teams_path, TEAMS_HEADER, TEAMS_HEADER.split(","), [
-        refreshed, _constant(who.tenant_name, n), empty, pa.array(who.user_id[people], type=pa.string()),
-        upn, _dates(last.teams[people]), no, empty, products,
-        _ints(activity.team_chat), _ints(activity.private_chat), _ints(activity.calls),
-        _ints(activity.attended), _ints(activity.posts), _ints(activity.team_chat - activity.posts),
-        _ints(activity.urgent), _ints(activity.organized), _ints(activity.attended),
-        _ints(activity.organized_kinds[:, 0]), _ints(activity.attended_kinds[:, 0]),
-        _ints(activity.organized_kinds[:, 1]), _ints(activity.attended_kinds[:, 1]),
-        _ints(activity.organized_kinds[:, 2]), _ints(activity.attended_kinds[:, 2]),
-        _iso_duration(activity.audio_seconds), _iso_duration(activity.video_seconds),
-        _iso_duration(activity.screen_seconds), _ints(activity.audio_seconds),
-        _ints(activity.video_seconds), _ints(activity.screen_seconds),
-        pa.array(yes_no[activity.other_action], type=pa.string()), _constant("Yes", n), period,
-    ])
+    _write(
+        teams_path,
+        TEAMS_HEADER,
+        TEAMS_HEADER.split(","),
+        [
+            refreshed,
+            _constant(who.tenant_name, n),
+            empty,
+            pa.array(who.user_id[people], type=pa.string()),
+            upn,
+            _dates(last.teams[people]),
+            no,
+            empty,
+            products,
+            _ints(activity.team_chat),
+            _ints(activity.private_chat),
+            _ints(activity.calls),
+            _ints(activity.attended),
+            _ints(activity.posts),
+            _ints(activity.team_chat - activity.posts),
+            _ints(activity.urgent),
+            _ints(activity.organized),
+            _ints(activity.attended),
+            _ints(activity.organized_kinds[:, 0]),
+            _ints(activity.attended_kinds[:, 0]),
+            _ints(activity.organized_kinds[:, 1]),
+            _ints(activity.attended_kinds[:, 1]),
+            _ints(activity.organized_kinds[:, 2]),
+            _ints(activity.attended_kinds[:, 2]),
+            _iso_duration(activity.audio_seconds),
+            _iso_duration(activity.video_seconds),
+            _iso_duration(activity.screen_seconds),
+            _ints(activity.audio_seconds),
+            _ints(activity.video_seconds),
+            _ints(activity.screen_seconds),
+            pa.array(yes_no[activity.other_action], type=pa.string()),
+            _constant("Yes", n),
+            period,
+        ],
+    )
     return email_path, teams_path
 
 

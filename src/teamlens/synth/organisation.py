@@ -175,17 +175,19 @@ def _person_traits(seed: int, count: int) -> dict[str, FloatArray]:
         # A shared "engagement" term makes heavy e-mailers somewhat heavier in meetings and chat too.
         engagement = np.exp(draw.normal(0.0, 0.35, CHUNK))
         email = engagement * _lognormal(draw, 0.7, CHUNK)
-        blocks.append({
-            "part_time": draw.random(CHUNK),
-            "fte": draw.choice([0.5, 0.6, 0.8], size=CHUNK, p=[0.3, 0.3, 0.4]),
-            "email": email,
-            "receive": email**0.6 * _lognormal(draw, 0.3, CHUNK),
-            "meeting": engagement * _lognormal(draw, 0.6, CHUNK),
-            "chat": engagement * _lognormal(draw, 0.9, CHUNK),
-            "call": _lognormal(draw, 0.8, CHUNK),
-            "camera": draw.beta(2.0, 3.0, CHUNK),
-            "read": draw.beta(8.0, 3.0, CHUNK),
-        })
+        blocks.append(
+            {
+                "part_time": draw.random(CHUNK),
+                "fte": draw.choice([0.5, 0.6, 0.8], size=CHUNK, p=[0.3, 0.3, 0.4]),
+                "email": email,
+                "receive": email**0.6 * _lognormal(draw, 0.3, CHUNK),
+                "meeting": engagement * _lognormal(draw, 0.6, CHUNK),
+                "chat": engagement * _lognormal(draw, 0.9, CHUNK),
+                "call": _lognormal(draw, 0.8, CHUNK),
+                "camera": draw.beta(2.0, 3.0, CHUNK),
+                "read": draw.beta(8.0, 3.0, CHUNK),
+            }
+        )
     return {key: np.concatenate([block[key] for block in blocks])[:count] for key in blocks[0]}
 
 

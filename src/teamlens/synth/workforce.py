@@ -62,7 +62,8 @@ class Timeline:
         """The directory rows, by person and then by date."""
         rows: list[Segment] = []
         open_rows: dict[int, tuple[int, date]] = {
-            p: (int(org.start_team[p]), self.hire_date[p]) for p in range(self.people)
+            p: (int(org.start_team[p]), self.hire_date[p])
+            for p in range(self.people)
             if org.start_team[p] >= 0
         }
         for week, changes in enumerate(self.changes):

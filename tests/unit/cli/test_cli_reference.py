@@ -16,7 +16,13 @@ from teamlens.cli import app
 from teamlens.cli import commands as _commands  # noqa: F401  (registers every command)
 
 # A fixed width and no colour, so the reference reads the same on every machine.
-_PLAIN = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb", "TEAMLENS_DATA_DIR": "", "TEAMLENS_KEY_FILE": ""}
+_PLAIN = {
+    "COLUMNS": "100",
+    "NO_COLOR": "1",
+    "TERM": "dumb",
+    "TEAMLENS_DATA_DIR": "",
+    "TEAMLENS_KEY_FILE": "",
+}
 DOC = Path(__file__).resolve().parents[3] / "docs" / "cli.md"
 
 
@@ -33,7 +39,8 @@ def render_reference() -> str:
     root = typer.main.get_command(app)
     parts = [
         "# Command-line reference\n",
-        "Generated from `teamlens … --help` by `tests/unit/cli/test_cli_reference.py`; do not edit by hand.\n",
+        "Generated from `teamlens … --help` by `tests/unit/cli/test_cli_reference.py`; "
+        "do not edit by hand.\n",
     ]
     runner = CliRunner()
     for path, _command in _walk(root, ["teamlens"]):

@@ -28,14 +28,18 @@ def template() -> str:
     text = policy_template()
     for tuned, tested in (
         ("retention_days = 400                 #", "retention_days = 35                  #"),
-        ('rho = "1.5"                          # zCDP budget per person for the period (about epsilon 10)',
-         'rho = "2.0"                          # zCDP budget per person for the period, as exact text'),
+        (
+            'rho = "1.5"                          # zCDP budget per person for the period (about epsilon 10)',
+            'rho = "2.0"                          # zCDP budget per person for the period, as exact text',
+        ),
         ('name = "emails_sent"\nper_week = 100', 'name = "emails_sent"\nper_week = 400'),
         ('name = "emails_received"\nper_week = 300', 'name = "emails_received"\nper_week = 1500'),
         ('name = "chat_messages"\nper_week = 200', 'name = "chat_messages"\nper_week = 1500'),
         ('name = "meetings_attended"\nper_week = 25', 'name = "meetings_attended"\nper_week = 40'),
-        ("per_week = 20                        # hours per week (stored as 1,200 minutes)",
-         "per_week = 40                        # hours per week (stored as 2,400 minutes)"),
+        (
+            "per_week = 20                        # hours per week (stored as 1,200 minutes)",
+            "per_week = 40                        # hours per week (stored as 2,400 minutes)",
+        ),
         ('budget_share = "0.7"', 'budget_share = "0.6"'),
         ('budget_share = "0.3"', 'budget_share = "0.4"'),
     ):

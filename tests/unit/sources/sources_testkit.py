@@ -15,8 +15,16 @@ from teamlens.sources.reader import DirectoryReader, SourceReader
 FORMATS = Path("/work/shared/data/formats")
 ALL_METRICS = frozenset(
     {
-        "emails_sent", "emails_received", "emails_read", "meetings_created", "meetings_interacted",
-        "chat_messages", "calls", "meetings_attended", "meetings_organized", "meeting_minutes",
+        "emails_sent",
+        "emails_received",
+        "emails_read",
+        "meetings_created",
+        "meetings_interacted",
+        "chat_messages",
+        "calls",
+        "meetings_attended",
+        "meetings_organized",
+        "meeting_minutes",
     }
 )
 
@@ -36,8 +44,14 @@ def quote(value: str) -> str:
     return value
 
 
-def write_rows(path: Path, header: Sequence[str], rows: Iterable[dict[str, str]], *, bom: bool = True,
-               newline: str = "\r\n") -> Path:
+def write_rows(
+    path: Path,
+    header: Sequence[str],
+    rows: Iterable[dict[str, str]],
+    *,
+    bom: bool = True,
+    newline: str = "\r\n",
+) -> Path:
     """Write ``rows`` (dicts by column name; missing columns empty) under ``header``."""
     lines = [",".join(quote(name) for name in header)]
     lines += [",".join(quote(row.get(name, "")) for name in header) for row in rows]
@@ -50,16 +64,25 @@ def pseudonymiser() -> Pseudonymiser:
     return Pseudonymiser(b"k" * 32)
 
 
-def context(metrics: frozenset[str] = ALL_METRICS, excluded: Iterable[str] = (), batch_rows: int = 65_536,
-            pseudonymise: Callable[[str], str] | None = None) -> ReadContext:
+def context(
+    metrics: frozenset[str] = ALL_METRICS,
+    excluded: Iterable[str] = (),
+    batch_rows: int = 65_536,
+    pseudonymise: Callable[[str], str] | None = None,
+) -> ReadContext:
     """A read context allowing ``metrics`` and excluding the pseudonyms of ``excluded``."""
     pseud = pseudonymise or pseudonymiser()
-    return ReadContext(pseudonymise=pseud, metrics=metrics,
-                       excluded_persons=frozenset(pseud(name) for name in excluded), batch_rows=batch_rows)
+    return ReadContext(
+        pseudonymise=pseud,
+        metrics=metrics,
+        excluded_persons=frozenset(pseud(name) for name in excluded),
+        batch_rows=batch_rows,
+    )
 
 
-def read_all(reader: SourceReader | DirectoryReader, path: Path,
-             ctx: ReadContext | None = None) -> tuple[pa.Table, ReadReport, int]:
+def read_all(
+    reader: SourceReader | DirectoryReader, path: Path, ctx: ReadContext | None = None
+) -> tuple[pa.Table, ReadReport, int]:
     """Everything ``reader`` yields for ``path`` as one table, the report, and the batch count."""
     report = ReadReport()
     batches = list(reader.read(path, ctx or context(), report))

@@ -13,15 +13,39 @@ from teamlens.sources.hr_directory import HR_DIRECTORY
 
 from .sources_testkit import context, pseudonymiser, read_all, write_rows
 
-HEADER = ["Employee ID", "Display Name", "Email", "Team", "Department", "Division", "Location",
-          "Manager Email", "Valid From", "Valid To", "Time Zone", "Working Hours Start", "Working Hours End"]
+HEADER = [
+    "Employee ID",
+    "Display Name",
+    "Email",
+    "Team",
+    "Department",
+    "Division",
+    "Location",
+    "Manager Email",
+    "Valid From",
+    "Valid To",
+    "Time Zone",
+    "Working Hours Start",
+    "Working Hours End",
+]
 
 
 def person(i: int, **changes: str) -> dict[str, str]:
-    row = {"Employee ID": f"E{i:04d}", "Display Name": f"Worker {i}", "Email": f"worker{i}@contoso.com",
-           "Team": f"Team {i % 3}", "Department": "Sales", "Division": "", "Location": "Leeds",
-           "Manager Email": "boss@contoso.com" if i else "", "Valid From": "2024-01-01", "Valid To": "",
-           "Time Zone": "Europe/London", "Working Hours Start": "09:00", "Working Hours End": "17:00"}
+    row = {
+        "Employee ID": f"E{i:04d}",
+        "Display Name": f"Worker {i}",
+        "Email": f"worker{i}@contoso.com",
+        "Team": f"Team {i % 3}",
+        "Department": "Sales",
+        "Division": "",
+        "Location": "Leeds",
+        "Manager Email": "boss@contoso.com" if i else "",
+        "Valid From": "2024-01-01",
+        "Valid To": "",
+        "Time Zone": "Europe/London",
+        "Working Hours Start": "09:00",
+        "Working Hours End": "17:00",
+    }
     row.update(changes)
     return row
 

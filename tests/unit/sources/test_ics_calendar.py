@@ -19,8 +19,15 @@ pseud = pseudonymiser()
 LONDON = WorkingHours()  # 09:00–17:30, Monday to Friday, Europe/London
 
 
-def event(uid: str, start: str, end: str | None = None, *, attendees: Sequence[tuple[str, str]] = (),
-          organizer: str | None = None, extra: Iterable[str] = ()) -> str:
+def event(
+    uid: str,
+    start: str,
+    end: str | None = None,
+    *,
+    attendees: Sequence[tuple[str, str]] = (),
+    organizer: str | None = None,
+    extra: Iterable[str] = (),
+) -> str:
     """One VEVENT; ``start``/``end`` are whole property tails such as ``:20240108T100000Z``."""
     lines = ["BEGIN:VEVENT", f"UID:{uid}", "DTSTAMP:20240301T000000Z", f"DTSTART{start}"]
     if end:
@@ -34,20 +41,39 @@ def event(uid: str, start: str, end: str | None = None, *, attendees: Sequence[t
 
 
 def calendar(*events: str, preamble: Iterable[str] = ()) -> str:
-    return "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//teamlens tests//EN", *preamble,
-                        *events, "END:VCALENDAR"]) + "\r\n"
+    return (
+        "\r\n".join(
+            [
+                "BEGIN:VCALENDAR",
+                "VERSION:2.0",
+                "PRODID:-//teamlens tests//EN",
+                *preamble,
+                *events,
+                "END:VCALENDAR",
+            ]
+        )
+        + "\r\n"
+    )
 
 
 def accepted(*addresses: str) -> list[tuple[str, str]]:
     return [(address, "PARTSTAT=ACCEPTED") for address in addresses]
 
 
-def ctx(metrics: frozenset[str] = CALENDAR_METRICS, *, excluded: Iterable[str] = (),
-        exclusions: Exclusions | None = None, hours: dict[str, WorkingHours] | None = None,
-        batch_rows: int = 65_536) -> ReadContext:
+def ctx(
+    metrics: frozenset[str] = CALENDAR_METRICS,
+    *,
+    excluded: Iterable[str] = (),
+    exclusions: Exclusions | None = None,
+    hours: dict[str, WorkingHours] | None = None,
+    batch_rows: int = 65_536,
+) -> ReadContext:
     return ReadContext(
-        pseudonymise=pseud, metrics=metrics, excluded_persons=frozenset(pseud(a) for a in excluded),
-        exclusions=exclusions or Exclusions(), batch_rows=batch_rows,
+        pseudonymise=pseud,
+        metrics=metrics,
+        excluded_persons=frozenset(pseud(a) for a in excluded),
+        exclusions=exclusions or Exclusions(),
+        batch_rows=batch_rows,
         person_working_hours={pseud(address): pattern for address, pattern in (hours or {}).items()},
     )
 
@@ -69,8 +95,9 @@ def read(tmp_path: Path, text: str, context: ReadContext | None = None) -> tuple
 
 
 def of(facts: Facts, address: str, day: dt.date) -> dict[str, int]:
-    return {metric: value for (who, when, metric), value in facts.items()
-            if who == pseud(address) and when == day}
+    return {
+        metric: value for (who, when, metric), value in facts.items() if who == pseud(address) and when == day
+    }
 
 
 MONDAY = dt.date(2024, 1, 8)
@@ -82,15 +109,34 @@ def test_attendance_replies_sizes_and_lengths(tmp_path: Path) -> None:
     eight = [f"p{i}@contoso.com" for i in range(7)]
     text = calendar(
         # 61 minutes, organiser plus 7 attendees = 8 people (not large); a room does not count.
-        event("a", ":20240108T100000Z", ":20240108T110100Z", organizer="org@contoso.com",
-              attendees=[*accepted(*eight), ("room1@contoso.com", "CUTYPE=ROOM;PARTSTAT=ACCEPTED")]),
+        event(
+            "a",
+            ":20240108T100000Z",
+            ":20240108T110100Z",
+            organizer="org@contoso.com",
+            attendees=[*accepted(*eight), ("room1@contoso.com", "CUTYPE=ROOM;PARTSTAT=ACCEPTED")],
+        ),
         # 60 minutes with 9 people: large, not long; the organiser's own reply is declined.
-        event("b", ":20240108T130000Z", ":20240108T140000Z", organizer="org@contoso.com",
-              attendees=[*accepted(*eight, "p7@contoso.com"), ("org@contoso.com", "PARTSTAT=DECLINED")]),
+        event(
+            "b",
+            ":20240108T130000Z",
+            ":20240108T140000Z",
+            organizer="org@contoso.com",
+            attendees=[*accepted(*eight, "p7@contoso.com"), ("org@contoso.com", "PARTSTAT=DECLINED")],
+        ),
         # Replies that are not attendance.
-        event("c", ":20240108T150000Z", ":20240108T153000Z", organizer="p0@contoso.com",
-              attendees=[("t@contoso.com", "PARTSTAT=TENTATIVE"), ("d@contoso.com", "PARTSTAT=DECLINED"),
-                         ("n@contoso.com", ""), ("x@contoso.com", "PARTSTAT=ACCEPTED;ROLE=NON-PARTICIPANT")]),
+        event(
+            "c",
+            ":20240108T150000Z",
+            ":20240108T153000Z",
+            organizer="p0@contoso.com",
+            attendees=[
+                ("t@contoso.com", "PARTSTAT=TENTATIVE"),
+                ("d@contoso.com", "PARTSTAT=DECLINED"),
+                ("n@contoso.com", ""),
+                ("x@contoso.com", "PARTSTAT=ACCEPTED;ROLE=NON-PARTICIPANT"),
+            ],
+        ),
         # Not meetings: alone, all-day, free, cancelled.
         event("d", ":20240108T160000Z", ":20240108T170000Z", organizer="solo@contoso.com"),
         event("e", ";VALUE=DATE:20240108", ";VALUE=DATE:20240109", attendees=P0_P1),
@@ -98,14 +144,28 @@ def test_attendance_replies_sizes_and_lengths(tmp_path: Path) -> None:
         event("g", ":20240108T070000Z", ":20240108T073000Z", attendees=P0_P1, extra=["STATUS:CANCELLED"]),
     )
     facts, report = read(tmp_path, text)
-    assert of(facts, "org@contoso.com", MONDAY) == {"meetings_attended": 1, "meeting_minutes": 61,
-                                                     "long_meetings": 1}
-    assert of(facts, "p1@contoso.com", MONDAY) == {"meetings_attended": 2, "meeting_minutes": 121,
-                                                    "long_meetings": 1, "large_meetings": 1}
-    assert of(facts, "p0@contoso.com", MONDAY) == {"meetings_attended": 3, "meeting_minutes": 151,
-                                                    "long_meetings": 1, "large_meetings": 1}
-    assert of(facts, "p7@contoso.com", MONDAY) == {"meetings_attended": 1, "meeting_minutes": 60,
-                                                    "large_meetings": 1}
+    assert of(facts, "org@contoso.com", MONDAY) == {
+        "meetings_attended": 1,
+        "meeting_minutes": 61,
+        "long_meetings": 1,
+    }
+    assert of(facts, "p1@contoso.com", MONDAY) == {
+        "meetings_attended": 2,
+        "meeting_minutes": 121,
+        "long_meetings": 1,
+        "large_meetings": 1,
+    }
+    assert of(facts, "p0@contoso.com", MONDAY) == {
+        "meetings_attended": 3,
+        "meeting_minutes": 151,
+        "long_meetings": 1,
+        "large_meetings": 1,
+    }
+    assert of(facts, "p7@contoso.com", MONDAY) == {
+        "meetings_attended": 1,
+        "meeting_minutes": 60,
+        "large_meetings": 1,
+    }
     for nobody in ("t", "d", "n", "x", "solo", "room1"):
         assert of(facts, f"{nobody}@contoso.com", MONDAY) == {}
     assert (report.rows_read, report.people_seen) == (7, 9)
@@ -125,8 +185,14 @@ def test_random_meetings_match_an_independent_count(tmp_path: Path) -> None:
         written.append(start.date())
         invited = rng.sample(people, rng.randint(1, 11))
         replies = {p: rng.choice(["ACCEPTED", "ACCEPTED", "TENTATIVE", "DECLINED"]) for p in invited}
-        events.append(event(f"m{i}", f":{start:%Y%m%dT%H%M%SZ}", f":{start + length:%Y%m%dT%H%M%SZ}",
-                            attendees=[(p, f"PARTSTAT={r}") for p, r in replies.items()]))
+        events.append(
+            event(
+                f"m{i}",
+                f":{start:%Y%m%dT%H%M%SZ}",
+                f":{start + length:%Y%m%dT%H%M%SZ}",
+                attendees=[(p, f"PARTSTAT={r}") for p, r in replies.items()],
+            )
+        )
         if len(invited) < 2:
             continue
         for person in (p for p, reply in replies.items() if reply == "ACCEPTED"):
@@ -144,22 +210,40 @@ def test_random_meetings_match_an_independent_count(tmp_path: Path) -> None:
 
 
 def test_local_days_follow_each_persons_zone_and_floating_times_stay_local(tmp_path: Path) -> None:
-    vtimezone = ["BEGIN:VTIMEZONE", "TZID:Office Time", "BEGIN:STANDARD", "DTSTART:19700101T000000",
-                 "TZOFFSETFROM:+0500", "TZOFFSETTO:+0500", "END:STANDARD", "END:VTIMEZONE"]
+    vtimezone = [
+        "BEGIN:VTIMEZONE",
+        "TZID:Office Time",
+        "BEGIN:STANDARD",
+        "DTSTART:19700101T000000",
+        "TZOFFSETFROM:+0500",
+        "TZOFFSETTO:+0500",
+        "END:STANDARD",
+        "END:VTIMEZONE",
+    ]
     pair = accepted("ldn@contoso.com", "tyo@contoso.com")
     text = calendar(
         event("utc", ":20240108T233000Z", ":20240109T000000Z", attendees=pair),
-        event("custom", ";TZID=Office Time:20240110T033000", ";TZID=Office Time:20240110T040000",
-              attendees=pair),
-        event("windows", ";TZID=Pacific Standard Time:20240111T170000",
-              ";TZID=Pacific Standard Time:20240111T173000", attendees=pair),
+        event(
+            "custom", ";TZID=Office Time:20240110T033000", ";TZID=Office Time:20240110T040000", attendees=pair
+        ),
+        event(
+            "windows",
+            ";TZID=Pacific Standard Time:20240111T170000",
+            ";TZID=Pacific Standard Time:20240111T173000",
+            attendees=pair,
+        ),
         event("floating", ":20240112T233000", ":20240112T235900", attendees=pair),
         preamble=vtimezone,
     )
-    facts, _ = read(tmp_path, text, ctx(frozenset({"meetings_attended"}),
-                                        hours={"tyo@contoso.com": WorkingHours(timezone="Asia/Tokyo")}))
-    days = {who: sorted(d for (p, d, _), _v in facts.items() if p == pseud(who))
-            for who in ("ldn@contoso.com", "tyo@contoso.com")}
+    facts, _ = read(
+        tmp_path,
+        text,
+        ctx(frozenset({"meetings_attended"}), hours={"tyo@contoso.com": WorkingHours(timezone="Asia/Tokyo")}),
+    )
+    days = {
+        who: sorted(d for (p, d, _), _v in facts.items() if p == pseud(who))
+        for who in ("ldn@contoso.com", "tyo@contoso.com")
+    }
     # 23:30 UTC; 03:30 at +05:00 = 22:30 UTC the day before; 17:00 Pacific = 01:00 UTC next day; floating.
     assert days["ldn@contoso.com"] == [dt.date(2024, 1, 8), dt.date(2024, 1, 9), dt.date(2024, 1, 12)]
     assert days["tyo@contoso.com"] == [dt.date(2024, 1, 9), dt.date(2024, 1, 10), dt.date(2024, 1, 12)]
@@ -171,15 +255,34 @@ def test_local_days_follow_each_persons_zone_and_floating_times_stay_local(tmp_p
 def test_events_with_an_excluded_address_or_domain_leave_no_trace(tmp_path: Path) -> None:
     base = [event("ok", ":20240108T100000Z", ":20240108T110000Z", attendees=AB)]
     union = [
-        event("u1", ":20240108T120000Z", ":20240108T130000Z",
-              attendees=accepted("a@contoso.com", "rep@branch.union.example")),
-        event("u2", ":20240109T120000Z", ":20240109T130000Z", organizer="steward@contoso.com",
-              attendees=accepted("a@contoso.com", "b@contoso.com")),
+        event(
+            "u1",
+            ":20240108T120000Z",
+            ":20240108T130000Z",
+            attendees=accepted("a@contoso.com", "rep@branch.union.example"),
+        ),
+        event(
+            "u2",
+            ":20240109T120000Z",
+            ":20240109T130000Z",
+            organizer="steward@contoso.com",
+            attendees=accepted("a@contoso.com", "b@contoso.com"),
+        ),
         # A later edge than any kept event: the window must not move because of it.
-        event("u3", ":20240120T120000Z", ":20240120T130000Z",
-              attendees=accepted("a@contoso.com", "x@union.example"), extra=["RRULE:FREQ=DAILY;COUNT=3"]),
-        event("u3", ":20240121T150000Z", ":20240121T160000Z", attendees=AB,
-              extra=["RECURRENCE-ID:20240121T120000Z"]),
+        event(
+            "u3",
+            ":20240120T120000Z",
+            ":20240120T130000Z",
+            attendees=accepted("a@contoso.com", "x@union.example"),
+            extra=["RRULE:FREQ=DAILY;COUNT=3"],
+        ),
+        event(
+            "u3",
+            ":20240121T150000Z",
+            ":20240121T160000Z",
+            attendees=AB,
+            extra=["RECURRENCE-ID:20240121T120000Z"],
+        ),
     ]
     exclusions = Exclusions(addresses=("steward@contoso.com",), domains=("union.example",))
     without, report_without = read(tmp_path, calendar(*base), ctx(exclusions=exclusions))
@@ -221,13 +324,25 @@ def test_focus_blocks_are_two_hour_free_stretches_in_working_hours(tmp_path: Pat
     assert focus_f == {MONDAY: 2, dt.date(2024, 1, 9): 1, dt.date(2024, 1, 11): 1, dt.date(2024, 1, 12): 1}
     focus_g = {d: v for (p, d, _), v in facts.items() if p == pseud("g@contoso.com")}
     # 07–15: Monday 07–09 and 10–13 (two), Wednesday 07–10:30 (one), Saturday 07–10 and 11–15 (two).
-    assert focus_g == {MONDAY: 2, dt.date(2024, 1, 9): 1, dt.date(2024, 1, 10): 1, dt.date(2024, 1, 11): 1,
-                       dt.date(2024, 1, 12): 1, dt.date(2024, 1, 13): 2}
+    assert focus_g == {
+        MONDAY: 2,
+        dt.date(2024, 1, 9): 1,
+        dt.date(2024, 1, 10): 1,
+        dt.date(2024, 1, 11): 1,
+        dt.date(2024, 1, 12): 1,
+        dt.date(2024, 1, 13): 2,
+    }
 
 
 def test_occurrences_over_a_day_are_not_meetings(tmp_path: Path) -> None:
-    text = calendar(event("offsite", ":20240108T090000Z", ":20240110T170000Z",
-                          attendees=accepted("a@contoso.com", "b@contoso.com")))
+    text = calendar(
+        event(
+            "offsite",
+            ":20240108T090000Z",
+            ":20240110T170000Z",
+            attendees=accepted("a@contoso.com", "b@contoso.com"),
+        )
+    )
     facts, report = read(tmp_path, text)
     assert facts == {}
     assert any("over 24 hours" in note for note in report.notes)

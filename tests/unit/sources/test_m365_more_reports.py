@@ -30,8 +30,9 @@ from teamlens.sources.m365_reports import EMAIL_ACTIVITY, SPREAD_NOTE, UsageRepo
 
 from .sources_testkit import context, pseudonymiser, read_all, write_rows
 
-FILE_METRICS = frozenset({"files_edited", "files_shared_internally", "files_shared_externally",
-                          "apps_active"})
+FILE_METRICS = frozenset(
+    {"files_edited", "files_shared_internally", "files_shared_externally", "apps_active"}
+)
 FILE_COLUMNS = {
     "files_edited": "Viewed Or Edited File Count",
     "files_shared_internally": "Shared Internally File Count",
@@ -48,9 +49,16 @@ def file_rows(n: int, refresh: str = "2024-01-07", period: str = "7", seed: int 
     rng = random.Random(seed)
     rows = []
     for i in range(n):
-        row = {"Report Refresh Date": refresh, "User Principal Name": f"drive.user{i}@contoso.com",
-               "Is Deleted": "False", "Last Activity Date": "2024-01-05", "Synced File Count": "4",
-               "Visited Page Count": "7", "Assigned Products": "E5", "Report Period": period}
+        row = {
+            "Report Refresh Date": refresh,
+            "User Principal Name": f"drive.user{i}@contoso.com",
+            "Is Deleted": "False",
+            "Last Activity Date": "2024-01-05",
+            "Synced File Count": "4",
+            "Visited Page Count": "7",
+            "Assigned Products": "E5",
+            "Report Period": period,
+        }
         for column in FILE_COLUMNS.values():
             row[column] = rng.choice(["", "0", str(rng.randint(1, 400))])
         rows.append(row)
@@ -82,19 +90,24 @@ def documented_header(api: str) -> list[str]:
     return match.group(1).split(",")
 
 
-@pytest.mark.parametrize(("api", "header"), [
-    ("getOneDriveActivityUserDetail", ONEDRIVE_HEADER),
-    ("getSharePointActivityUserDetail", SHAREPOINT_HEADER),
-    ("getOffice365ActiveUserDetail", OFFICE365_HEADER),
-])
+@pytest.mark.parametrize(
+    ("api", "header"),
+    [
+        ("getOneDriveActivityUserDetail", ONEDRIVE_HEADER),
+        ("getSharePointActivityUserDetail", SHAREPOINT_HEADER),
+        ("getOffice365ActiveUserDetail", OFFICE365_HEADER),
+    ],
+)
 def test_headers_match_the_documented_ones(api: str, header: str) -> None:
     assert header.split(",") == documented_header(api)
 
 
-@pytest.mark.parametrize(("reader", "header"), [(ONEDRIVE_ACTIVITY, ONEDRIVE_HEADER),
-                                                (SHAREPOINT_ACTIVITY, SHAREPOINT_HEADER)])
-def test_weekly_file_activity_equals_the_counts(tmp_path: Path, reader: UsageReportReader,
-                                                header: str) -> None:
+@pytest.mark.parametrize(
+    ("reader", "header"), [(ONEDRIVE_ACTIVITY, ONEDRIVE_HEADER), (SHAREPOINT_ACTIVITY, SHAREPOINT_HEADER)]
+)
+def test_weekly_file_activity_equals_the_counts(
+    tmp_path: Path, reader: UsageReportReader, header: str
+) -> None:
     rows = file_rows(150)
     path = write_rows(tmp_path / "r.csv", header.split(","), rows)
     table, report, batches = read_all(reader, path, ctx(batch_rows=40))
@@ -110,10 +123,12 @@ def test_weekly_file_activity_equals_the_counts(tmp_path: Path, reader: UsageRep
 
 def test_onedrive_and_sharepoint_facts_never_share_a_key(tmp_path: Path) -> None:
     rows = file_rows(20)
-    one, _, _ = read_all(ONEDRIVE_ACTIVITY, write_rows(tmp_path / "o.csv", ONEDRIVE_HEADER.split(","), rows),
-                         ctx())
-    two, _, _ = read_all(SHAREPOINT_ACTIVITY, write_rows(tmp_path / "s.csv", SHAREPOINT_HEADER.split(","),
-                                                         rows), ctx())
+    one, _, _ = read_all(
+        ONEDRIVE_ACTIVITY, write_rows(tmp_path / "o.csv", ONEDRIVE_HEADER.split(","), rows), ctx()
+    )
+    two, _, _ = read_all(
+        SHAREPOINT_ACTIVITY, write_rows(tmp_path / "s.csv", SHAREPOINT_HEADER.split(","), rows), ctx()
+    )
     key = ("person", "source", "metric", "day", "days")
     keys_one = {tuple(r[k] for k in key) for r in one.to_pylist()}
     keys_two = {tuple(r[k] for k in key) for r in two.to_pylist()}
@@ -163,8 +178,13 @@ def test_a_30_day_report_is_spread_over_its_days_in_whole_units(tmp_path: Path) 
 
 def test_extra_units_are_spaced_through_the_period_not_bunched(tmp_path: Path) -> None:
     rows = file_rows(1, refresh="2024-01-30", period="30")
-    rows[0].update({"Viewed Or Edited File Count": "3", "Shared Internally File Count": "",
-                    "Shared Externally File Count": ""})
+    rows[0].update(
+        {
+            "Viewed Or Edited File Count": "3",
+            "Shared Internally File Count": "",
+            "Shared Externally File Count": "",
+        }
+    )
     path = write_rows(tmp_path / "r.csv", ONEDRIVE_HEADER.split(","), rows)
     table, _, _ = read_all(ONEDRIVE_ACTIVITY, path, ctx())
     days = sorted(table.column("day").to_pylist())
@@ -183,8 +203,9 @@ def test_a_180_day_report_gives_daily_facts_without_overflow(tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize(("refresh", "period", "days"), [("2024-01-10", "1", 1), ("2024-01-07", "7", 7)])
-def test_a_day_or_a_sunday_week_is_one_fact_and_no_note(tmp_path: Path, refresh: str, period: str,
-                                                        days: int) -> None:
+def test_a_day_or_a_sunday_week_is_one_fact_and_no_note(
+    tmp_path: Path, refresh: str, period: str, days: int
+) -> None:
     rows = file_rows(10, refresh=refresh, period=period)
     path = write_rows(tmp_path / "r.csv", ONEDRIVE_HEADER.split(","), rows)
     table, report, _ = read_all(ONEDRIVE_ACTIVITY, path, ctx())
@@ -218,9 +239,15 @@ def active_rows(refresh: str, seed: int = 4) -> list[dict[str, str]]:
     day = dt.date.fromisoformat(refresh)
     rows = []
     for i in range(80):
-        row = {"Report Refresh Date": refresh, "User Principal Name": f"app.user{i}@contoso.com",
-               "Display Name": f"App User {i}", "Is Deleted": "False", "Has Teams License": "True",
-               "Teams License Assign Date": "2023-01-01", "Assigned Products": "E3"}
+        row = {
+            "Report Refresh Date": refresh,
+            "User Principal Name": f"app.user{i}@contoso.com",
+            "Display Name": f"App User {i}",
+            "Is Deleted": "False",
+            "Has Teams License": "True",
+            "Teams License Assign Date": "2023-01-01",
+            "Assigned Products": "E3",
+        }
         for column in APP_ACTIVITY_COLUMNS:
             offset = rng.choice([None, -20, -8, -7, -6, -3, -1, 0, 1])
             row[column] = "" if offset is None else (day + dt.timedelta(days=offset)).isoformat()
@@ -234,16 +261,18 @@ def expected_apps(rows: list[dict[str, str]]) -> Counter[tuple[str, str]]:
     for row in rows:
         refresh = dt.date.fromisoformat(row["Report Refresh Date"])
         monday = refresh - dt.timedelta(days=refresh.weekday())
-        used = sum(1 for c in APP_ACTIVITY_COLUMNS
-                   if row[c] and monday <= dt.date.fromisoformat(row[c]) <= refresh)
+        used = sum(
+            1 for c in APP_ACTIVITY_COLUMNS if row[c] and monday <= dt.date.fromisoformat(row[c]) <= refresh
+        )
         if used:
             out[(pseud(row["User Principal Name"]), "apps_active")] = used
     return out
 
 
 @pytest.mark.parametrize(("refresh", "partial"), [("2024-01-07", False), ("2024-01-10", True)])
-def test_apps_active_counts_apps_used_in_the_refresh_week(tmp_path: Path, refresh: str,
-                                                          partial: bool) -> None:
+def test_apps_active_counts_apps_used_in_the_refresh_week(
+    tmp_path: Path, refresh: str, partial: bool
+) -> None:
     rows = active_rows(refresh)
     path = write_rows(tmp_path / "a.csv", OFFICE365_HEADER.split(","), rows)
     table, report, _ = read_all(OFFICE365_ACTIVE, path, ctx())
@@ -283,8 +312,11 @@ def test_canary_identifiers_never_leave_the_readers(tmp_path: Path) -> None:
 
 
 def test_every_metric_of_the_connectors_is_in_the_catalogue() -> None:
-    produced = {rule.metric for reader in (ONEDRIVE_ACTIVITY, SHAREPOINT_ACTIVITY, OFFICE365_ACTIVE)
-                for rule in reader.rules}
+    produced = {
+        rule.metric
+        for reader in (ONEDRIVE_ACTIVITY, SHAREPOINT_ACTIVITY, OFFICE365_ACTIVE)
+        for rule in reader.rules
+    }
     assert produced == FILE_METRICS
     assert produced <= METRICS.keys()
 
@@ -310,15 +342,17 @@ def test_the_fuzz_seeds_read_cleanly(tmp_path: Path, name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(SEEDS))
 @settings(max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(edits=st.lists(st.tuples(st.integers(0, 400), st.integers(0, 3), SPICE), max_size=5),
-       noise=st.binary(max_size=60))
+@given(
+    edits=st.lists(st.tuples(st.integers(0, 400), st.integers(0, 3), SPICE), max_size=5),
+    noise=st.binary(max_size=60),
+)
 def test_garbled_reports_raise_only_input_format_errors(
     tmp_path: Path, name: str, edits: list[tuple[int, int, str]], noise: bytes
 ) -> None:
     text = SEEDS[name]
     for at, removed, inserted in edits:
         at %= len(text) + 1
-        text = text[:at] + inserted + text[at + removed:]
+        text = text[:at] + inserted + text[at + removed :]
     path = tmp_path / f"f{next(counter)}.csv"
     path.write_bytes(text.encode() + noise)
     message = ""

@@ -35,9 +35,15 @@ def email_rows(n: int, seed: int = 1, refresh: str = SUNDAY, period: str = "7") 
     rng = random.Random(seed)
     rows = []
     for i in range(n):
-        row = {"Report Refresh Date": refresh, "User Principal Name": f"Person.{i}@Contoso.com",
-               "Display Name": f"Person Number {i}", "Is Deleted": "False", "Assigned Products": "E3",
-               "Last Activity Date": "2024-01-05", "Report Period": period}
+        row = {
+            "Report Refresh Date": refresh,
+            "User Principal Name": f"Person.{i}@Contoso.com",
+            "Display Name": f"Person Number {i}",
+            "Is Deleted": "False",
+            "Assigned Products": "E3",
+            "Last Activity Date": "2024-01-05",
+            "Report Period": period,
+        }
         for column in EMAIL_COLUMNS.values():
             row[column] = rng.choice(["", "0", str(rng.randint(1, 300))])
         rows.append(row)
@@ -62,8 +68,9 @@ def expected_totals(rows: list[dict[str, str]], columns: dict[str, str]) -> Coun
     return totals
 
 
-def test_documented_headers_match_the_real_header_lines(email_header: list[str],
-                                                        teams_header: list[str]) -> None:
+def test_documented_headers_match_the_real_header_lines(
+    email_header: list[str], teams_header: list[str]
+) -> None:
     assert EMAIL_HEADER.split(",") == email_header
     assert TEAMS_HEADER.split(",") == teams_header
 
@@ -86,8 +93,9 @@ def test_weekly_email_facts_equal_the_counts_in_the_file(tmp_path: Path, email_h
     assert not plain & set(table.column("person").to_pylist())
 
 
-def test_columns_in_another_order_with_unknown_extras_read_the_same(tmp_path: Path,
-                                                                      email_header: list[str]) -> None:
+def test_columns_in_another_order_with_unknown_extras_read_the_same(
+    tmp_path: Path, email_header: list[str]
+) -> None:
     rows = email_rows(50, seed=2)
     for row in rows:
         row["Copilot Chat Count"] = "9"
@@ -134,8 +142,9 @@ def test_periods_that_are_not_a_day_or_an_iso_week_are_refused(
     assert "@" not in str(caught.value)
 
 
-def test_metrics_outside_the_policy_are_never_emitted_nor_required(tmp_path: Path,
-                                                                   email_header: list[str]) -> None:
+def test_metrics_outside_the_policy_are_never_emitted_nor_required(
+    tmp_path: Path, email_header: list[str]
+) -> None:
     rows = email_rows(30)
     header = [name for name in email_header if name != "Read Count"]
     path = write_rows(tmp_path / "email.csv", header, rows)
@@ -144,8 +153,9 @@ def test_metrics_outside_the_policy_are_never_emitted_nor_required(tmp_path: Pat
     assert fact_totals(table) == expected_totals(rows, {"emails_sent": "Send Count"})
 
 
-def test_policy_without_any_of_the_reports_metrics_keeps_nothing(tmp_path: Path,
-                                                                 email_header: list[str]) -> None:
+def test_policy_without_any_of_the_reports_metrics_keeps_nothing(
+    tmp_path: Path, email_header: list[str]
+) -> None:
     path = write_rows(tmp_path / "email.csv", email_header, email_rows(10))
     _, report, batches = read_all(EMAIL_ACTIVITY, path, context(metrics=frozenset({"calls"})))
     assert batches == 0
@@ -191,16 +201,22 @@ def test_teams_metrics_sum_chats_and_round_audio_to_minutes(tmp_path: Path, team
     rng = random.Random(5)
     rows = []
     for i in range(60):
-        rows.append({
-            "Report Refresh Date": SUNDAY, "User Principal Name": f"t{i}@contoso.com", "User Id": f"id-{i}",
-            "Tenant Display Name": "Contoso", "Report Period": "7",
-            "Team Chat Message Count": str(rng.randint(0, 50)),
-            "Private Chat Message Count": str(rng.randint(0, 50)),
-            "Call Count": str(rng.randint(0, 5)), "Meetings Attended Count": str(rng.randint(0, 9)),
-            "Meetings Organized Count": rng.choice(["", "2"]),
-            "Audio Duration In Seconds": str(rng.choice([0, 29, 30, 89, 90, rng.randint(0, 90_000)])),
-            "Audio Duration": "PT1H",
-        })
+        rows.append(
+            {
+                "Report Refresh Date": SUNDAY,
+                "User Principal Name": f"t{i}@contoso.com",
+                "User Id": f"id-{i}",
+                "Tenant Display Name": "Contoso",
+                "Report Period": "7",
+                "Team Chat Message Count": str(rng.randint(0, 50)),
+                "Private Chat Message Count": str(rng.randint(0, 50)),
+                "Call Count": str(rng.randint(0, 5)),
+                "Meetings Attended Count": str(rng.randint(0, 9)),
+                "Meetings Organized Count": rng.choice(["", "2"]),
+                "Audio Duration In Seconds": str(rng.choice([0, 29, 30, 89, 90, rng.randint(0, 90_000)])),
+                "Audio Duration": "PT1H",
+            }
+        )
     path = write_rows(tmp_path / "teams.csv", teams_header, rows)
     table, _, _ = read_all(TEAMS_ACTIVITY, path)
     pseud = pseudonymiser()
@@ -222,8 +238,9 @@ def test_teams_metrics_sum_chats_and_round_audio_to_minutes(tmp_path: Path, team
     assert set(table.column("source").to_pylist()) == {"m365_teams_activity"}
 
 
-def test_sniff_tells_the_two_reports_apart(tmp_path: Path, email_header: list[str],
-                                           teams_header: list[str]) -> None:
+def test_sniff_tells_the_two_reports_apart(
+    tmp_path: Path, email_header: list[str], teams_header: list[str]
+) -> None:
     email = write_rows(tmp_path / "email.csv", email_header, email_rows(1))
     teams = write_rows(tmp_path / "teams.csv", teams_header, [])
     assert EMAIL_ACTIVITY.sniff(email)

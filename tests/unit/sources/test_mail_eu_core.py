@@ -67,8 +67,11 @@ def mailbox_file(events: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory)
 def context(events: pd.DataFrame) -> ReadContext:
     pseud = pseudonymiser()
     nodes = set(events.src) | set(events.dst)
-    return ReadContext(pseudonymise=pseud, metrics=METRICS, person_working_hours={
-        pseud(address(node)): WorkingHours(timezone=zone_of(node)) for node in nodes})
+    return ReadContext(
+        pseudonymise=pseud,
+        metrics=METRICS,
+        person_working_hours={pseud(address(node)): WorkingHours(timezone=zone_of(node)) for node in nodes},
+    )
 
 
 def local(events: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -77,9 +80,13 @@ def local(events: pd.DataFrame, column: str) -> pd.DataFrame:
     instants = pd.to_datetime(events.t, unit="s", origin=origin).dt.tz_localize("UTC")
     nodes = events[column]
     times = [instant.tz_convert(zone_of(node)) for instant, node in zip(instants, nodes, strict=True)]
-    return pd.DataFrame({"node": events[column], "date": [t.date() for t in times],
-                         "after": [t.weekday() >= 5 or not dt.time(9) <= t.time() < dt.time(17, 30)
-                                   for t in times]})
+    return pd.DataFrame(
+        {
+            "node": events[column],
+            "date": [t.date() for t in times],
+            "after": [t.weekday() >= 5 or not dt.time(9) <= t.time() < dt.time(17, 30) for t in times],
+        }
+    )
 
 
 def expected(events: pd.DataFrame) -> Counter[tuple[str, str, dt.date]]:
@@ -90,12 +97,18 @@ def expected(events: pd.DataFrame) -> Counter[tuple[str, str, dt.date]]:
         "emails_received": received.groupby(["node", "date"]).size(),
         "after_hours_emails": sent[sent.after].groupby(["node", "date"]).size(),
     }
-    return Counter({(metric, pseud(address(node)), day): int(value)
-                    for metric, series in counts.items() for (node, day), value in series.items()})
+    return Counter(
+        {
+            (metric, pseud(address(node)), day): int(value)
+            for metric, series in counts.items()
+            for (node, day), value in series.items()
+        }
+    )
 
 
-def test_real_traffic_counts_equal_an_independent_computation(events: pd.DataFrame,
-                                                              mailbox_file: Path) -> None:
+def test_real_traffic_counts_equal_an_independent_computation(
+    events: pd.DataFrame, mailbox_file: Path
+) -> None:
     table, report, _ = read_all(MAIL_HEADERS, mailbox_file, context(events))
     got = Counter({(r["metric"], r["person"], r["day"]): r["value"] for r in table.to_pylist()})
     assert len(got) == table.num_rows
@@ -105,8 +118,9 @@ def test_real_traffic_counts_equal_an_independent_computation(events: pd.DataFra
     assert "eu-core" not in str(table.to_pylist())
 
 
-def test_concatenated_mailboxes_count_each_message_once(events: pd.DataFrame, mailbox_file: Path,
-                                                         tmp_path: Path) -> None:
+def test_concatenated_mailboxes_count_each_message_once(
+    events: pd.DataFrame, mailbox_file: Path, tmp_path: Path
+) -> None:
     """The sender's copy and the recipient's copy of a message, in one input, count once."""
     twice = tmp_path / "both.mbox"
     twice.write_bytes(mailbox_file.read_bytes() * 2)

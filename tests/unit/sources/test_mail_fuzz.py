@@ -16,11 +16,38 @@ from .sources_testkit import read_all
 from .test_mail_headers import ctx, maildir, message
 
 FUZZ = settings(max_examples=300, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture])
-SPICE = st.sampled_from(["\n", "\r\n", "From ", ":", " ", "\t", ",", "<", ">", "@", '"', "(", ";", "\x00",
-                         "é", "\udcff", "Date: ", "To: ", "=?utf-8?b?", "Mon, 32 Foo 99999 25:61:61 +9999"])
-VALID = (message("Alice <alice@corp.example>", "bob@corp.example, c@union.example", message_id="<1@x>")
-         + message("bob@corp.example", "alice@corp.example", cc="Carol <carol@corp.example>",
-                   date="Sat, 06 Jan 2024 23:10:00 -0800"))
+SPICE = st.sampled_from(
+    [
+        "\n",
+        "\r\n",
+        "From ",
+        ":",
+        " ",
+        "\t",
+        ",",
+        "<",
+        ">",
+        "@",
+        '"',
+        "(",
+        ";",
+        "\x00",
+        "é",
+        "\udcff",
+        "Date: ",
+        "To: ",
+        "=?utf-8?b?",
+        "Mon, 32 Foo 99999 25:61:61 +9999",
+    ]
+)
+VALID = message(
+    "Alice <alice@corp.example>", "bob@corp.example, c@union.example", message_id="<1@x>"
+) + message(
+    "bob@corp.example",
+    "alice@corp.example",
+    cc="Carol <carol@corp.example>",
+    date="Sat, 06 Jan 2024 23:10:00 -0800",
+)
 counter = itertools.count()
 
 
@@ -38,7 +65,7 @@ def survives(path: Path) -> None:
 def garble(text: str, edits: list[tuple[int, int, str]], cut: int | None) -> bytes:
     for position, removed, inserted in edits:
         at = position % (len(text) + 1)
-        text = text[:at] + inserted + text[at + removed:]
+        text = text[:at] + inserted + text[at + removed :]
     text = text if cut is None else text[: cut % (len(text) + 1)]
     return text.encode("utf-8", "surrogateescape")
 

@@ -24,11 +24,22 @@ MAIL_METRICS = frozenset({"emails_sent", "emails_received", "after_hours_emails"
 WED = dt.date(2024, 1, 3)
 
 
-def message(sender: str, to: str, date: str = "Wed, 03 Jan 2024 10:00:00 +0000", *, cc: str = "",
-            bcc: str = "", message_id: str | None = None, body: str = "Hello\nFrom here on, fine.\n",
-            extra: str = "") -> str:
-    lines = [f"From {sender.split('<')[-1].strip('>')} Wed Jan  3 10:00:00 2024",
-             "Received: from a.example by b.example;", "\tWed, 03 Jan 2024 10:00:00 +0000"]
+def message(
+    sender: str,
+    to: str,
+    date: str = "Wed, 03 Jan 2024 10:00:00 +0000",
+    *,
+    cc: str = "",
+    bcc: str = "",
+    message_id: str | None = None,
+    body: str = "Hello\nFrom here on, fine.\n",
+    extra: str = "",
+) -> str:
+    lines = [
+        f"From {sender.split('<')[-1].strip('>')} Wed Jan  3 10:00:00 2024",
+        "Received: from a.example by b.example;",
+        "\tWed, 03 Jan 2024 10:00:00 +0000",
+    ]
     if message_id is not None:
         lines.append(f"Message-ID: {message_id}")
     if date:
@@ -48,11 +59,18 @@ def mbox(path: Path, *messages: str) -> Path:
     return path
 
 
-def ctx(metrics: frozenset[str] = MAIL_METRICS, *, zones: dict[str, str] | None = None,
-        excluded: tuple[str, ...] = (), exclusions: Exclusions | None = None) -> ReadContext:
+def ctx(
+    metrics: frozenset[str] = MAIL_METRICS,
+    *,
+    zones: dict[str, str] | None = None,
+    excluded: tuple[str, ...] = (),
+    exclusions: Exclusions | None = None,
+) -> ReadContext:
     pseud = pseudonymiser()
     return ReadContext(
-        pseudonymise=pseud, metrics=metrics, excluded_persons=frozenset(pseud(a) for a in excluded),
+        pseudonymise=pseud,
+        metrics=metrics,
+        excluded_persons=frozenset(pseud(a) for a in excluded),
         exclusions=exclusions or Exclusions(),
         person_working_hours={pseud(a): WorkingHours(timezone=zone) for a, zone in (zones or {}).items()},
     )
@@ -73,18 +91,27 @@ def p(address: str) -> str:
 
 
 def test_senders_and_each_distinct_recipient_are_counted(tmp_path: Path) -> None:
-    path = mbox(tmp_path / "box.mbox",
-                message("Alice A <Alice@Corp.example>", "bob@corp.example, Carol <carol@corp.example>",
-                        cc="bob@corp.example", bcc="dan@corp.example", message_id="<1@x>"),
-                message("bob@corp.example", "alice@corp.example", message_id="<2@x>"),
-                message("bob@corp.example", "alice@corp.example", message_id="<2@x>"),  # the same again
-                message("bob@corp.example", "alice@corp.example"))  # no Message-ID: never merged
+    path = mbox(
+        tmp_path / "box.mbox",
+        message(
+            "Alice A <Alice@Corp.example>",
+            "bob@corp.example, Carol <carol@corp.example>",
+            cc="bob@corp.example",
+            bcc="dan@corp.example",
+            message_id="<1@x>",
+        ),
+        message("bob@corp.example", "alice@corp.example", message_id="<2@x>"),
+        message("bob@corp.example", "alice@corp.example", message_id="<2@x>"),  # the same again
+        message("bob@corp.example", "alice@corp.example"),
+    )  # no Message-ID: never merged
     table, report, _ = read_all(MAIL_HEADERS, path, ctx())
     assert table.schema == FACT_SCHEMA
     alice, bob = p("alice@corp.example"), p("bob@corp.example")
     assert facts(table) == {
-        ("emails_sent", alice, WED): 1, ("emails_sent", bob, WED): 2,
-        ("emails_received", alice, WED): 2, ("emails_received", bob, WED): 1,
+        ("emails_sent", alice, WED): 1,
+        ("emails_sent", bob, WED): 2,
+        ("emails_received", alice, WED): 2,
+        ("emails_received", bob, WED): 1,
         ("emails_received", p("carol@corp.example"), WED): 1,
         ("emails_received", p("dan@corp.example"), WED): 1,
     }
@@ -95,15 +122,17 @@ def test_senders_and_each_distinct_recipient_are_counted(tmp_path: Path) -> None
 
 def test_days_and_after_hours_follow_each_persons_zone(tmp_path: Path) -> None:
     zones = {"ny@corp.example": "America/New_York", "tokyo@corp.example": "Asia/Tokyo"}
-    path = mbox(tmp_path / "box.mbox",
-                # 02:00 UTC on Thursday: 21:00 Wednesday in New York (after hours), 11:00 Thursday in Tokyo.
-                message("ny@corp.example", "tokyo@corp.example", "Thu, 04 Jan 2024 02:00:00 +0000"),
-                message("tokyo@corp.example", "ny@corp.example", "Thu, 04 Jan 2024 11:00:00 +0900"),
-                # 09:00 in London on a Saturday, and 17:29 / 17:30 on a Friday.
-                message("london@corp.example", "ny@corp.example", "Sat, 06 Jan 2024 09:00:00 +0000"),
-                message("london@corp.example", "ny@corp.example", "Fri, 05 Jan 2024 17:29:59 +0000"),
-                message("london@corp.example", "ny@corp.example", "Fri, 05 Jan 2024 18:30:00 +0100"),
-                message("london@corp.example", "ny@corp.example", "Fri, 05 Jan 2024 08:59:00 -0000"))
+    path = mbox(
+        tmp_path / "box.mbox",
+        # 02:00 UTC on Thursday: 21:00 Wednesday in New York (after hours), 11:00 Thursday in Tokyo.
+        message("ny@corp.example", "tokyo@corp.example", "Thu, 04 Jan 2024 02:00:00 +0000"),
+        message("tokyo@corp.example", "ny@corp.example", "Thu, 04 Jan 2024 11:00:00 +0900"),
+        # 09:00 in London on a Saturday, and 17:29 / 17:30 on a Friday.
+        message("london@corp.example", "ny@corp.example", "Sat, 06 Jan 2024 09:00:00 +0000"),
+        message("london@corp.example", "ny@corp.example", "Fri, 05 Jan 2024 17:29:59 +0000"),
+        message("london@corp.example", "ny@corp.example", "Fri, 05 Jan 2024 18:30:00 +0100"),
+        message("london@corp.example", "ny@corp.example", "Fri, 05 Jan 2024 08:59:00 -0000"),
+    )
     table, _, _ = read_all(MAIL_HEADERS, path, ctx(zones=zones))
     got = facts(table)
     ny, tokyo, london = p("ny@corp.example"), p("tokyo@corp.example"), p("london@corp.example")
@@ -129,20 +158,28 @@ def test_working_hours_that_cross_midnight() -> None:
 
 def test_union_mail_is_dropped_before_counting_and_leaves_no_trace(tmp_path: Path) -> None:
     """A21: counts equal those with union messages removed; no union string anywhere."""
-    ordinary = [message("alice@corp.example", "bob@corp.example", message_id="<1@x>"),
-                message("bob@corp.example", "alice@corp.example, carol@corp.example")]
-    union = [message("alice@corp.example", "Rep <rep@union.example.org>", message_id="<1@x>"),
-             message("bob@corp.example", "alice@corp.example", cc="news@lists.union.example.org"),
-             message("steward@corp.example", "alice@corp.example"),
-             message("carol@corp.example", "alice@corp.example", bcc="STEWARD@corp.example"),
-             message("rep@union.example.org", "bob@corp.example", date="")]
+    ordinary = [
+        message("alice@corp.example", "bob@corp.example", message_id="<1@x>"),
+        message("bob@corp.example", "alice@corp.example, carol@corp.example"),
+    ]
+    union = [
+        message("alice@corp.example", "Rep <rep@union.example.org>", message_id="<1@x>"),
+        message("bob@corp.example", "alice@corp.example", cc="news@lists.union.example.org"),
+        message("steward@corp.example", "alice@corp.example"),
+        message("carol@corp.example", "alice@corp.example", bcc="STEWARD@corp.example"),
+        message("rep@union.example.org", "bob@corp.example", date=""),
+    ]
     policy = ctx(exclusions=Exclusions(addresses=("steward@corp.example",), domains=("union.example.org",)))
     mixed = mbox(tmp_path / "mixed.mbox", union[0], ordinary[0], union[1], union[2], ordinary[1], *union[3:])
     table, report, _ = read_all(MAIL_HEADERS, mixed, policy)
     clean, clean_report, _ = read_all(MAIL_HEADERS, mbox(tmp_path / "clean.mbox", *ordinary), policy)
     assert facts(table) == facts(clean)
     assert (report.rows_read, report.rows_kept, report.people_seen, report.notes) == (
-        clean_report.rows_read, clean_report.rows_kept, clean_report.people_seen, clean_report.notes)
+        clean_report.rows_read,
+        clean_report.rows_kept,
+        clean_report.people_seen,
+        clean_report.notes,
+    )
     assert p("steward@corp.example") not in table.column("person").to_pylist()
     stored = str(table.to_pylist()) + str(report)
     for needle in ("union", "steward", p("rep@union.example.org")):
@@ -152,14 +189,18 @@ def test_union_mail_is_dropped_before_counting_and_leaves_no_trace(tmp_path: Pat
 def test_objectors_get_no_facts_but_their_correspondents_do(tmp_path: Path) -> None:
     path = mbox(tmp_path / "box.mbox", message("alice@corp.example", "bob@corp.example, carol@corp.example"))
     table, report, _ = read_all(MAIL_HEADERS, path, ctx(excluded=("BOB@corp.example",)))
-    assert facts(table) == {("emails_sent", p("alice@corp.example"), WED): 1,
-                            ("emails_received", p("carol@corp.example"), WED): 1}
+    assert facts(table) == {
+        ("emails_sent", p("alice@corp.example"), WED): 1,
+        ("emails_received", p("carol@corp.example"), WED): 1,
+    }
     assert report.people_seen == 2
 
 
 def test_only_the_policys_metrics_are_computed(tmp_path: Path) -> None:
-    path = mbox(tmp_path / "box.mbox", message("alice@corp.example", "bob@corp.example",
-                                               "Sun, 07 Jan 2024 10:00:00 +0000"))
+    path = mbox(
+        tmp_path / "box.mbox",
+        message("alice@corp.example", "bob@corp.example", "Sun, 07 Jan 2024 10:00:00 +0000"),
+    )
     table, _, _ = read_all(MAIL_HEADERS, path, ctx(frozenset({"after_hours_emails", "chat_messages"})))
     assert facts(table) == {("after_hours_emails", p("alice@corp.example"), dt.date(2024, 1, 7)): 1}
     _, report, batches = read_all(MAIL_HEADERS, path, ctx(frozenset({"chat_messages"})))
@@ -168,12 +209,14 @@ def test_only_the_policys_metrics_are_computed(tmp_path: Path) -> None:
 
 
 def test_undated_messages_are_skipped_and_senderless_ones_count_as_received(tmp_path: Path) -> None:
-    path = mbox(tmp_path / "box.mbox",
-                message("alice@corp.example", "bob@corp.example", date=""),
-                message("alice@corp.example", "bob@corp.example", date="the day after tomorrow"),
-                message("alice@corp.example", "bob@corp.example", date="Fri, 31 Dec 9999 23:30:00 -0500"),
-                message("MAILER-DAEMON", "bob@corp.example"),
-                message("undisclosed-recipients:;", "bob@corp.example"))
+    path = mbox(
+        tmp_path / "box.mbox",
+        message("alice@corp.example", "bob@corp.example", date=""),
+        message("alice@corp.example", "bob@corp.example", date="the day after tomorrow"),
+        message("alice@corp.example", "bob@corp.example", date="Fri, 31 Dec 9999 23:30:00 -0500"),
+        message("MAILER-DAEMON", "bob@corp.example"),
+        message("undisclosed-recipients:;", "bob@corp.example"),
+    )
     table, report, _ = read_all(MAIL_HEADERS, path, ctx())
     assert facts(table) == {("emails_received", p("bob@corp.example"), WED): 2}
     assert "skipped 3 messages without a readable Date header" in report.notes
@@ -183,8 +226,11 @@ def test_undated_messages_are_skipped_and_senderless_ones_count_as_received(tmp_
 
 def test_body_lines_are_not_separators_unless_after_an_empty_line(tmp_path: Path) -> None:
     body = "Hi\nFrom the notes: nothing.\n>From quoted\n\n>From again\n"
-    path = mbox(tmp_path / "box.mbox", message("alice@corp.example", "bob@corp.example", body=body),
-                message("bob@corp.example", "alice@corp.example", body="\x00\xff not decoded\n"))
+    path = mbox(
+        tmp_path / "box.mbox",
+        message("alice@corp.example", "bob@corp.example", body=body),
+        message("bob@corp.example", "alice@corp.example", body="\x00\xff not decoded\n"),
+    )
     table, report, _ = read_all(MAIL_HEADERS, path, ctx())
     assert report.rows_read == 2
     assert sum(table.column("value").to_pylist()) == 4
@@ -205,14 +251,20 @@ def test_a_folder_of_maildirs_is_one_input_with_duplicates_merged(tmp_path: Path
     sent = message("alice@corp.example", "bob@corp.example", message_id="<m1@corp>")
     maildir(tmp_path / "mail" / "alice" / ".Sent", sent)
     maildir(tmp_path / "mail" / "bob", sent, sub="new")
-    maildir(tmp_path / "mail" / "bob", message("bob@corp.example", "alice@corp.example",
-                                              body="no header: here\n" * 3))
+    maildir(
+        tmp_path / "mail" / "bob",
+        message("bob@corp.example", "alice@corp.example", body="no header: here\n" * 3),
+    )
     (tmp_path / "mail" / "bob" / "tmp" / "partial").write_bytes(b"garbage without headers")
     assert MAIL_HEADERS.sniff(tmp_path / "mail")
     table, report, _ = read_all(MAIL_HEADERS, tmp_path / "mail", ctx())
     alice, bob = p("alice@corp.example"), p("bob@corp.example")
-    assert facts(table) == {("emails_sent", alice, WED): 1, ("emails_received", bob, WED): 1,
-                            ("emails_sent", bob, WED): 1, ("emails_received", alice, WED): 1}
+    assert facts(table) == {
+        ("emails_sent", alice, WED): 1,
+        ("emails_received", bob, WED): 1,
+        ("emails_sent", bob, WED): 1,
+        ("emails_received", alice, WED): 1,
+    }
     assert (report.rows_read, report.rows_kept) == (3, 2)
 
 
@@ -231,16 +283,28 @@ def fails(path: Path) -> InputFormatError:
     return caught.value
 
 
-@pytest.mark.parametrize(("text", "line", "needle"), [
-    ("Not an mbox\n", 1, "is not an mbox file"),
-    ("", 1, "is not an mbox file"),
-    ("From x\nFrom: alice@corp.example\nthis is not a header\n\nbody\n", 3, "message 1 has a line that is"),
-    ("From x\n\tindented first\n\n", 2, "message 1 starts with an indented line"),
-    ("From x\n\nbody\n", 2, "message 1 has no header lines"),
-    ("From x\nTo: bob@corp.example\n\nb\n\nFrom y\nX-Bad Name: v\n\n", 7, "message 2 has a line that is not"),
-])
-def test_a_malformed_header_block_names_message_and_line(tmp_path: Path, text: str, line: int,
-                                                         needle: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "line", "needle"),
+    [
+        ("Not an mbox\n", 1, "is not an mbox file"),
+        ("", 1, "is not an mbox file"),
+        (
+            "From x\nFrom: alice@corp.example\nthis is not a header\n\nbody\n",
+            3,
+            "message 1 has a line that is",
+        ),
+        ("From x\n\tindented first\n\n", 2, "message 1 starts with an indented line"),
+        ("From x\n\nbody\n", 2, "message 1 has no header lines"),
+        (
+            "From x\nTo: bob@corp.example\n\nb\n\nFrom y\nX-Bad Name: v\n\n",
+            7,
+            "message 2 has a line that is not",
+        ),
+    ],
+)
+def test_a_malformed_header_block_names_message_and_line(
+    tmp_path: Path, text: str, line: int, needle: str
+) -> None:
     error = fails(mbox(tmp_path / "box.mbox", text))
     assert error.line == line
     assert needle in str(error)

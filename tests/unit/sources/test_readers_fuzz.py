@@ -19,12 +19,16 @@ from .sources_testkit import context, read_all
 READERS: list[SourceReader | DirectoryReader] = [EMAIL_ACTIVITY, TEAMS_ACTIVITY, HR_DIRECTORY]
 HR_HEADER = "Email,Team,Department,Manager Email,Valid From,Valid To"
 VALID = {
-    "m365_email_activity": EMAIL_HEADER + "\r\n"
+    "m365_email_activity": EMAIL_HEADER
+    + "\r\n"
     + "2024-01-07,a@x.org,A,False,,2024-01-05,3,4,5,0,1,E3,7\r\n"
-    + "2024-01-07,b@x.org,\"B, b\",False,,,,,9,,,E3,7\r\n",
-    "m365_teams_activity": TEAMS_HEADER + "\r\n"
-    + ",".join(["2024-01-07", "T", "", "id", "a@x.org", *["1"] * 27, "7"]) + "\r\n",
-    "hr_directory_csv": HR_HEADER + "\n"
+    + '2024-01-07,b@x.org,"B, b",False,,,,,9,,,E3,7\r\n',
+    "m365_teams_activity": TEAMS_HEADER
+    + "\r\n"
+    + ",".join(["2024-01-07", "T", "", "id", "a@x.org", *["1"] * 27, "7"])
+    + "\r\n",
+    "hr_directory_csv": HR_HEADER
+    + "\n"
     + "a@x.org,Sales,S,b@x.org,2024-01-01,\n"
     + "b@x.org,Sales,S,,2023-01-01,2024-02-01\n",
 }
@@ -60,14 +64,17 @@ def test_random_bytes(reader: SourceReader | DirectoryReader, folder: Path, data
 
 @pytest.mark.parametrize("reader", READERS, ids=lambda reader: reader.name)
 @FUZZ
-@given(edits=st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 3), SPICE), max_size=6),
-       cut=st.none() | st.integers(0, 10_000))
-def test_garbled_valid_files(reader: SourceReader | DirectoryReader, folder: Path,
-                             edits: list[tuple[int, int, str]], cut: int | None) -> None:
+@given(
+    edits=st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 3), SPICE), max_size=6),
+    cut=st.none() | st.integers(0, 10_000),
+)
+def test_garbled_valid_files(
+    reader: SourceReader | DirectoryReader, folder: Path, edits: list[tuple[int, int, str]], cut: int | None
+) -> None:
     text = VALID[reader.name]
     for position, removed, inserted in edits:
         at = position % (len(text) + 1)
-        text = text[:at] + inserted + text[at + removed:]
+        text = text[:at] + inserted + text[at + removed :]
     if cut is not None:
         text = text[: cut % (len(text) + 1)]
     survives(reader, folder, text.encode("utf-8", "surrogatepass"))

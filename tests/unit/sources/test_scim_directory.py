@@ -27,14 +27,24 @@ def user(i: int, **changes: Any) -> dict[str, Any]:
         "id": f"scim-id-{i}",
         "userName": f"login{i}@contoso.com",
         "name": {"givenName": f"Given{i}", "familyName": "Family"},
-        "emails": [{"value": f"other{i}@home.example", "type": "home"},
-                   {"value": f"worker{i}@contoso.com", "type": "work", "primary": True}],
+        "emails": [
+            {"value": f"other{i}@home.example", "type": "home"},
+            {"value": f"worker{i}@contoso.com", "type": "work", "primary": True},
+        ],
         "active": True,
         "addresses": [{"type": "work", "locality": "Leeds", "streetAddress": "1 Secret Road"}],
-        "meta": {"resourceType": "User", "created": "2023-02-03T09:00:00Z",
-                 "lastModified": "2024-05-06T10:00:00Z"},
-        ENTERPRISE: {"department": f"Dept {i % 3}", "division": "Ops", "costCenter": f"CC{i % 5}",
-                     "employeeNumber": f"E{i}", "manager": {"value": "scim-id-0", "displayName": "Boss"}},
+        "meta": {
+            "resourceType": "User",
+            "created": "2023-02-03T09:00:00Z",
+            "lastModified": "2024-05-06T10:00:00Z",
+        },
+        ENTERPRISE: {
+            "department": f"Dept {i % 3}",
+            "division": "Ops",
+            "costCenter": f"CC{i % 5}",
+            "employeeNumber": f"E{i}",
+            "manager": {"value": "scim-id-0", "displayName": "Boss"},
+        },
     }
     if i == 0:
         del record[ENTERPRISE]["manager"]
@@ -49,8 +59,14 @@ def users(n: int = 12) -> list[dict[str, Any]]:
 
 def write(path: Path, shape: str, records: list[dict[str, Any]]) -> Path:
     if shape == "list":
-        text = json.dumps({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
-                           "totalResults": len(records), "Resources": records}, indent=2)
+        text = json.dumps(
+            {
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+                "totalResults": len(records),
+                "Resources": records,
+            },
+            indent=2,
+        )
     elif shape == "array":
         text = json.dumps(records)
     else:
@@ -68,8 +84,9 @@ def rows(table: object) -> dict[str, dict[str, Any]]:
 @pytest.mark.parametrize("shape", ["list", "array", "lines"])
 def test_users_become_directory_rows_in_every_shape(tmp_path: Path, shape: str) -> None:
     records = users()
-    table, report, _ = read_all(SCIM_DIRECTORY, write(tmp_path / "u.json", shape, records),
-                                context(batch_rows=5))
+    table, report, _ = read_all(
+        SCIM_DIRECTORY, write(tmp_path / "u.json", shape, records), context(batch_rows=5)
+    )
     assert table.schema == DIRECTORY_SCHEMA
     got = rows(table)
     assert set(got) == {pseud(f"worker{i}@contoso.com") for i in range(12)}
@@ -89,8 +106,13 @@ def test_users_become_directory_rows_in_every_shape(tmp_path: Path, shape: str) 
 
 def test_identity_falls_back_to_work_email_then_first_then_username(tmp_path: Path) -> None:
     records = [
-        user(1, emails=[{"value": "home1@x.example", "type": "home"},
-                        {"value": "work1@x.example", "type": "work"}]),
+        user(
+            1,
+            emails=[
+                {"value": "home1@x.example", "type": "home"},
+                {"value": "work1@x.example", "type": "work"},
+            ],
+        ),
         user(2, emails=[{"value": "only2@x.example"}]),
         user(3, emails=[]),
     ]
@@ -104,8 +126,9 @@ def test_validity_of_leavers_and_users_without_dates(tmp_path: Path) -> None:
         user(1, active=False),
         user(2, active="False", meta={"created": "2023-01-01T00:00:00+02:00"}),
         user(3, meta={}),
-        user(4, active=False,
-             meta={"created": "2024-05-06T08:00:00Z", "lastModified": "2024-05-06T09:00:00Z"}),
+        user(
+            4, active=False, meta={"created": "2024-05-06T08:00:00Z", "lastModified": "2024-05-06T09:00:00Z"}
+        ),
     ]
     table, report, _ = read_all(SCIM_DIRECTORY, write(tmp_path / "u.json", "list", records))
     got = rows(table)
@@ -140,8 +163,12 @@ def test_managers_outside_the_file_and_managers_by_address(tmp_path: Path) -> No
 
 
 def test_groups_are_skipped_and_objectors_dropped(tmp_path: Path) -> None:
-    group = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "id": "g1", "displayName": "Union",
-             "members": [{"value": "scim-id-1"}]}
+    group = {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "id": "g1",
+        "displayName": "Union",
+        "members": [{"value": "scim-id-1"}],
+    }
     records = [*users(6), group]
     path = write(tmp_path / "u.json", "list", records)
     table, report, _ = read_all(SCIM_DIRECTORY, path, context(excluded=["worker3@contoso.com"]))
@@ -151,20 +178,33 @@ def test_groups_are_skipped_and_objectors_dropped(tmp_path: Path) -> None:
     assert "Union" not in str(report)
 
 
-@pytest.mark.parametrize(("text", "line", "field", "needle"), [
-    ('{"Resources": [\n{"userName": "a@x.org"},\n{"userName": }]}', 3, None, "not valid JSON"),
-    ('{"userName": "a@x.org"}\n{"userName": "b@x.org"\n', 2, None, "not valid JSON"),
-    ('[{"userName": "a@x.org"}, {"emails": [{"type": "work"}]}]', None, "userName", "user 2 of the array"),
-    ('[{"userName": "a@x.org", "active": "yes"}]', None, "active", "not true or false"),
-    ('{"Resources": [{"userName": "a@x.org", "meta": {"created": "last tuesday"}}]}', 1, "meta.created",
-     "Resources[0]"),
-    ('{"userName": "a@x.org", "emails": "a@x.org"}', 1, "emails", "not a list"),
-    ('{"Resources": {"userName": "a@x.org"}}', 1, "Resources", "not a list"),
-    ('[{"userName": "a@x.org"}, {"userName": "A@x.org "}]', None, "emails", "user 2 of the array"),
-    ('[1]', None, None, "not a JSON object"),
-])
-def test_bad_records_name_their_position_and_field(tmp_path: Path, text: str, line: int | None,
-                                                   field: str | None, needle: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "line", "field", "needle"),
+    [
+        ('{"Resources": [\n{"userName": "a@x.org"},\n{"userName": }]}', 3, None, "not valid JSON"),
+        ('{"userName": "a@x.org"}\n{"userName": "b@x.org"\n', 2, None, "not valid JSON"),
+        (
+            '[{"userName": "a@x.org"}, {"emails": [{"type": "work"}]}]',
+            None,
+            "userName",
+            "user 2 of the array",
+        ),
+        ('[{"userName": "a@x.org", "active": "yes"}]', None, "active", "not true or false"),
+        (
+            '{"Resources": [{"userName": "a@x.org", "meta": {"created": "last tuesday"}}]}',
+            1,
+            "meta.created",
+            "Resources[0]",
+        ),
+        ('{"userName": "a@x.org", "emails": "a@x.org"}', 1, "emails", "not a list"),
+        ('{"Resources": {"userName": "a@x.org"}}', 1, "Resources", "not a list"),
+        ('[{"userName": "a@x.org"}, {"userName": "A@x.org "}]', None, "emails", "user 2 of the array"),
+        ("[1]", None, None, "not a JSON object"),
+    ],
+)
+def test_bad_records_name_their_position_and_field(
+    tmp_path: Path, text: str, line: int | None, field: str | None, needle: str
+) -> None:
     path = tmp_path / "u.json"
     path.write_text(text)
     with pytest.raises(InputFormatError) as caught:
@@ -227,10 +267,11 @@ def test_random_bytes_raise_only_input_format_errors(tmp_path: Path, data: bytes
 
 @settings(max_examples=300, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(edits=st.lists(st.tuples(st.integers(0, 3000), st.integers(0, 4), SPICE), max_size=5))
-def test_garbled_exports_raise_only_input_format_errors(tmp_path: Path,
-                                                        edits: list[tuple[int, int, str]]) -> None:
+def test_garbled_exports_raise_only_input_format_errors(
+    tmp_path: Path, edits: list[tuple[int, int, str]]
+) -> None:
     text = SEED
     for at, removed, inserted in edits:
         at %= len(text) + 1
-        text = text[:at] + inserted + text[at + removed:]
+        text = text[:at] + inserted + text[at + removed :]
     survives(tmp_path, text.encode())

@@ -35,34 +35,60 @@ def user(uid: str, email: str | None = None, **extra: Any) -> dict[str, Any]:
     profile = {"real_name": f"Name of {uid}", "display_name": uid.lower()}
     if email is not None:
         profile["email"] = email
-    return {"id": uid, "team_id": TEAM, "name": uid.lower(), "real_name": f"Name of {uid}",
-            "is_bot": False, "deleted": False, "profile": profile, **extra}
+    return {
+        "id": uid,
+        "team_id": TEAM,
+        "name": uid.lower(),
+        "real_name": f"Name of {uid}",
+        "is_bot": False,
+        "deleted": False,
+        "profile": profile,
+        **extra,
+    }
 
 
-USERS = [user("UALICE", "alice@corp.example"), user("UBOB", "bob@corp.example"),
-         user("UCAROL", "carol@corp.example"), user("BBOTUSER", None, is_bot=True),
-         user("USLACKBOT", None)]
+USERS = [
+    user("UALICE", "alice@corp.example"),
+    user("UBOB", "bob@corp.example"),
+    user("UCAROL", "carol@corp.example"),
+    user("BBOTUSER", None, is_bot=True),
+    user("USLACKBOT", None),
+]
 
 
 def msg(uid: str | None, seconds: int, micro: int = 100, **extra: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": "message", "ts": ts(seconds, micro), "text": "secret words",
-                           "blocks": [{"type": "rich_text", "elements": [{"text": "secret words"}]}]}
+    out: dict[str, Any] = {
+        "type": "message",
+        "ts": ts(seconds, micro),
+        "text": "secret words",
+        "blocks": [{"type": "rich_text", "elements": [{"text": "secret words"}]}],
+    }
     if uid is not None:
         out["user"] = uid
     out.update(extra)
     return out
 
 
-def write_export(root: Path, conversations: dict[str, dict[str, list[dict[str, Any]]]], *,
-                 users: list[dict[str, Any]] | None = None, users_file: str = "users.json",
-                 listings: dict[str, list[dict[str, Any]]] | None = None) -> Path:
+def write_export(
+    root: Path,
+    conversations: dict[str, dict[str, list[dict[str, Any]]]],
+    *,
+    users: list[dict[str, Any]] | None = None,
+    users_file: str = "users.json",
+    listings: dict[str, list[dict[str, Any]]] | None = None,
+) -> Path:
     """An unzipped export under ``root``: users file, listings, one JSON file per conversation day."""
     root.mkdir(parents=True, exist_ok=True)
     (root / users_file).write_text(json.dumps(users if users is not None else USERS))
     listings = listings or {}
-    listings.setdefault("channels.json", [{"id": f"C{i}", "name": name, "members": []}
-                                          for i, name in enumerate(conversations)
-                                          if not name.startswith(("D", "mpdm-"))])
+    listings.setdefault(
+        "channels.json",
+        [
+            {"id": f"C{i}", "name": name, "members": []}
+            for i, name in enumerate(conversations)
+            if not name.startswith(("D", "mpdm-"))
+        ],
+    )
     for file, entries in listings.items():
         (root / file).write_text(json.dumps(entries))
     (root / "integration_logs.json").write_text("[]")
@@ -81,12 +107,19 @@ def zip_folder(folder: Path, target: Path, prefix: str = "") -> Path:
     return target
 
 
-def ctx(metrics: frozenset[str] = SLACK_METRICS, *, zones: dict[str, str] | None = None,
-        excluded: tuple[str, ...] = (), exclusions: Exclusions | None = None, batch_rows: int = 65_536,
-        ) -> ReadContext:
+def ctx(
+    metrics: frozenset[str] = SLACK_METRICS,
+    *,
+    zones: dict[str, str] | None = None,
+    excluded: tuple[str, ...] = (),
+    exclusions: Exclusions | None = None,
+    batch_rows: int = 65_536,
+) -> ReadContext:
     pseud = pseudonymiser()
     return ReadContext(
-        pseudonymise=pseud, metrics=metrics, batch_rows=batch_rows,
+        pseudonymise=pseud,
+        metrics=metrics,
+        batch_rows=batch_rows,
         excluded_persons=frozenset(pseud(name) for name in excluded),
         exclusions=exclusions or Exclusions(),
         person_working_hours={pseud(a): WorkingHours(timezone=zone) for a, zone in (zones or {}).items()},
@@ -110,20 +143,28 @@ WED = dt.date(2024, 1, 3)
 MONDAY = dt.date(2024, 1, 1)
 
 BASIC = {
-    "general": {"2024-01-03": [
-        msg("UALICE", NOON, 1, reactions=[{"name": "tada", "users": ["UBOB", "UCAROL", "BBOTUSER"]}]),
-        msg("UALICE", NOON, 2, thread_ts=ts(NOON, 1)),                          # a thread reply
-        msg("UBOB", NOON, 3, thread_ts=ts(NOON, 3), reply_count=1),            # a thread parent
-        msg("UBOB", NOON, 4, subtype="thread_broadcast", thread_ts=ts(NOON, 3)),
-        msg("UCAROL", NOON, 5, subtype="channel_join"),
-        msg("UCAROL", NOON, 6, subtype="channel_topic"),
-        msg(None, NOON, 7, subtype="bot_message", bot_id="B1",
-            reactions=[{"name": "eyes", "users": ["UCAROL"], "count": 1}]),
-        msg("UALICE", NOON, 8, bot_id="B2"),                                   # posted through an app
-        msg("BBOTUSER", NOON, 9),
-        msg("USLACKBOT", NOON, 10),
-        msg("UCAROL", NOON, 11, subtype="me_message"),
-    ]},
+    "general": {
+        "2024-01-03": [
+            msg("UALICE", NOON, 1, reactions=[{"name": "tada", "users": ["UBOB", "UCAROL", "BBOTUSER"]}]),
+            msg("UALICE", NOON, 2, thread_ts=ts(NOON, 1)),  # a thread reply
+            msg("UBOB", NOON, 3, thread_ts=ts(NOON, 3), reply_count=1),  # a thread parent
+            msg("UBOB", NOON, 4, subtype="thread_broadcast", thread_ts=ts(NOON, 3)),
+            msg("UCAROL", NOON, 5, subtype="channel_join"),
+            msg("UCAROL", NOON, 6, subtype="channel_topic"),
+            msg(
+                None,
+                NOON,
+                7,
+                subtype="bot_message",
+                bot_id="B1",
+                reactions=[{"name": "eyes", "users": ["UCAROL"], "count": 1}],
+            ),
+            msg("UALICE", NOON, 8, bot_id="B2"),  # posted through an app
+            msg("BBOTUSER", NOON, 9),
+            msg("USLACKBOT", NOON, 10),
+            msg("UCAROL", NOON, 11, subtype="me_message"),
+        ]
+    },
     "random": {"2024-01-03": [msg("UALICE", NOON, 20)], "2024-01-05": [msg("UALICE", NOON + 2 * 86_400)]},
 }
 
@@ -152,12 +193,14 @@ def test_messages_replies_reactions_and_weekly_channels_are_counted(tmp_path: Pa
 
 
 def test_days_are_local_to_each_person(tmp_path: Path) -> None:
-    export = write_export(tmp_path / "export", {"general": {"2024-01-04": [
-        msg("UALICE", NIGHT), msg("UBOB", NIGHT, 2), msg("UCAROL", NIGHT, 3)]}})
+    export = write_export(
+        tmp_path / "export",
+        {"general": {"2024-01-04": [msg("UALICE", NIGHT), msg("UBOB", NIGHT, 2), msg("UCAROL", NIGHT, 3)]}},
+    )
     zones = {"alice@corp.example": "America/New_York", "bob@corp.example": "Asia/Tokyo"}
     table, _, _ = read_all(SLACK_EXPORT, export, ctx(frozenset({"chat_messages"}), zones=zones))
     assert facts(table) == {
-        ("chat_messages", p("alice@corp.example"), WED, 1): 1,              # 22:00 on the 3rd
+        ("chat_messages", p("alice@corp.example"), WED, 1): 1,  # 22:00 on the 3rd
         ("chat_messages", p("bob@corp.example"), dt.date(2024, 1, 4), 1): 1,  # 12:00 on the 4th
         ("chat_messages", p("carol@corp.example"), dt.date(2024, 1, 4), 1): 1,  # London: 03:00
     }
@@ -165,15 +208,22 @@ def test_days_are_local_to_each_person(tmp_path: Path) -> None:
 
 def test_channels_active_counts_distinct_conversations_per_iso_week(tmp_path: Path) -> None:
     sunday, next_monday = NOON + 4 * 86_400, NOON + 5 * 86_400
-    export = write_export(tmp_path / "export", {
-        "a": {"2024-01-03": [msg("UALICE", NOON), msg("UALICE", NOON, 2)],
-              "2024-01-07": [msg("UALICE", sunday)]},
-        "b": {"2024-01-07": [msg("UALICE", sunday)], "2024-01-08": [msg("UALICE", next_monday)]},
-    })
+    export = write_export(
+        tmp_path / "export",
+        {
+            "a": {
+                "2024-01-03": [msg("UALICE", NOON), msg("UALICE", NOON, 2)],
+                "2024-01-07": [msg("UALICE", sunday)],
+            },
+            "b": {"2024-01-07": [msg("UALICE", sunday)], "2024-01-08": [msg("UALICE", next_monday)]},
+        },
+    )
     table, _, _ = read_all(SLACK_EXPORT, export, ctx(frozenset({"channels_active"})))
     alice = p("alice@corp.example")
-    assert facts(table) == {("channels_active", alice, MONDAY, 7): 2,
-                            ("channels_active", alice, dt.date(2024, 1, 8), 7): 1}
+    assert facts(table) == {
+        ("channels_active", alice, MONDAY, 7): 2,
+        ("channels_active", alice, dt.date(2024, 1, 8), 7): 1,
+    }
 
 
 def test_zip_and_folder_forms_read_the_same(tmp_path: Path) -> None:
@@ -190,14 +240,20 @@ def test_enterprise_grid_org_users_and_private_conversations(tmp_path: Path) -> 
     listings = {
         "groups.json": [{"id": "G1", "name": "secret-project", "members": ["UALICE", "UBOB"]}],
         "dms.json": [{"id": "D1", "members": ["UALICE", "UCAROL"]}],
-        "mpims.json": [{"id": "G2", "name": "mpdm-alice--bob--carol-1",
-                        "members": ["UALICE", "UBOB", "UCAROL"]}],
+        "mpims.json": [
+            {"id": "G2", "name": "mpdm-alice--bob--carol-1", "members": ["UALICE", "UBOB", "UCAROL"]}
+        ],
     }
-    export = write_export(tmp_path / "export", {
-        "secret-project": {"2024-01-03": [msg("UBOB", NOON)]},
-        "D1": {"2024-01-03": [msg("UCAROL", NOON), msg("UALICE", NOON, 2)]},
-        "mpdm-alice--bob--carol-1": {"2024-01-03": [msg("UCAROL", NOON, 3)]},
-    }, users_file="org_users.json", listings=listings)
+    export = write_export(
+        tmp_path / "export",
+        {
+            "secret-project": {"2024-01-03": [msg("UBOB", NOON)]},
+            "D1": {"2024-01-03": [msg("UCAROL", NOON), msg("UALICE", NOON, 2)]},
+            "mpdm-alice--bob--carol-1": {"2024-01-03": [msg("UCAROL", NOON, 3)]},
+        },
+        users_file="org_users.json",
+        listings=listings,
+    )
     assert SLACK_EXPORT.sniff(export)
     table, _, _ = read_all(SLACK_EXPORT, export, ctx(frozenset({"chat_messages", "channels_active"})))
     carol = p("carol@corp.example")
@@ -209,11 +265,17 @@ def test_enterprise_grid_org_users_and_private_conversations(tmp_path: Path) -> 
 
 def test_users_without_email_and_unknown_users_are_keyed_on_their_slack_id(tmp_path: Path) -> None:
     users = [*USERS, user("UNOMAIL", None), user("UEMPTY", "  ")]
-    export = write_export(tmp_path / "export", {"general": {"2024-01-03": [
-        msg("UNOMAIL", NOON), msg("UEMPTY", NOON, 2), msg("UGUEST", NOON, 3)]}}, users=users)
+    export = write_export(
+        tmp_path / "export",
+        {"general": {"2024-01-03": [msg("UNOMAIL", NOON), msg("UEMPTY", NOON, 2), msg("UGUEST", NOON, 3)]}},
+        users=users,
+    )
     table, report, _ = read_all(SLACK_EXPORT, export, ctx(frozenset({"chat_messages"})))
     assert set(table.column("person").to_pylist()) == {
-        p(f"slack:{TEAM}:UNOMAIL"), p(f"slack:{TEAM}:UEMPTY"), p(f"slack:{TEAM}:UGUEST")}
+        p(f"slack:{TEAM}:UNOMAIL"),
+        p(f"slack:{TEAM}:UEMPTY"),
+        p(f"slack:{TEAM}:UGUEST"),
+    }
     assert any(note.startswith("2 users have no email") for note in report.notes)
     assert any(note.startswith("1 user ids in messages are missing") for note in report.notes)
     assert "UNOMAIL" not in " ".join(report.notes)
@@ -221,11 +283,17 @@ def test_users_without_email_and_unknown_users_are_keyed_on_their_slack_id(tmp_p
 
 def test_objectors_and_union_people_leave_no_trace(tmp_path: Path) -> None:
     users = [*USERS, user("UREP", "rep@union.example.org")]
-    listings = {"dms.json": [{"id": "D9", "members": ["UBOB", "UREP"]},
-                             {"id": "D8", "members": ["UBOB", "UALICE"]}]}
+    listings = {
+        "dms.json": [{"id": "D9", "members": ["UBOB", "UREP"]}, {"id": "D8", "members": ["UBOB", "UALICE"]}]
+    }
     conversations = {
-        "general": {"2024-01-03": [msg("UREP", NOON, reactions=[{"name": "x", "users": ["UREP", "UCAROL"]}]),
-                                   msg("UALICE", NOON, 2), msg("UCAROL", NOON, 3)]},
+        "general": {
+            "2024-01-03": [
+                msg("UREP", NOON, reactions=[{"name": "x", "users": ["UREP", "UCAROL"]}]),
+                msg("UALICE", NOON, 2),
+                msg("UCAROL", NOON, 3),
+            ]
+        },
         "D9": {"2024-01-03": [msg("UBOB", NOON, 4), msg("UREP", NOON, 5)]},
         "D8": {"2024-01-03": [msg("UBOB", NOON, 6)]},
     }
@@ -268,8 +336,14 @@ def test_message_text_is_dropped_while_parsing(tmp_path: Path) -> None:
         loaded = archive.load("general/2024-01-03.json")
         users = archive.load("users.json")
     assert "secret words" not in json.dumps(loaded)
-    assert {key for record in loaded for key in record} <= {"ts", "user", "thread_ts", "subtype", "bot_id",
-                                                           "reactions"}
+    assert {key for record in loaded for key in record} <= {
+        "ts",
+        "user",
+        "thread_ts",
+        "subtype",
+        "bot_id",
+        "reactions",
+    }
     assert "Name of" not in json.dumps(users)
 
 
@@ -288,9 +362,15 @@ def test_the_real_redacted_day_file_reads(tmp_path: Path) -> None:
     sample = FORMATS / "slack_export_day_sample_redacted.json"
     if not sample.exists():
         pytest.skip(f"{sample} is not available in this checkout")
-    export = write_export(tmp_path / "export", {}, users=[
-        user("U01DZUA88S1", "author@r.example"), user("U01F4PHUT0R", "r1@r.example"),
-        user("U01KXU8UNRX", "r2@r.example")])
+    export = write_export(
+        tmp_path / "export",
+        {},
+        users=[
+            user("U01DZUA88S1", "author@r.example"),
+            user("U01F4PHUT0R", "r1@r.example"),
+            user("U01KXU8UNRX", "r2@r.example"),
+        ],
+    )
     (export / "general").mkdir()
     (export / "general" / "2021-02-03.json").write_bytes(sample.read_bytes())
     table, report, _ = read_all(SLACK_EXPORT, export, ctx(zones={"author@r.example": "UTC"}))
@@ -340,15 +420,25 @@ def test_a_day_file_not_named_after_a_date_is_refused(tmp_path: Path) -> None:
     assert "YYYY-MM-DD.json" in str(error)
 
 
-@pytest.mark.parametrize(("message", "field"), [
-    ({"type": "message", "user": "UALICE"}, "ts"),
-    ({"type": "message", "user": "UALICE", "ts": "yesterday"}, "ts"),
-    ({"type": "message", "user": 7, "ts": "1704283200.000100"}, "user"),
-    ({"type": "message", "user": "UALICE", "ts": "1704283200.1", "reactions": {"users": []}}, "reactions"),
-    ({"type": "message", "user": "UALICE", "ts": "1704283200.1", "reactions": [{"users": "U"}]}, "reactions"),
-])
-def test_a_bad_message_names_file_record_and_field(tmp_path: Path, message: dict[str, Any],
-                                                   field: str) -> None:
+@pytest.mark.parametrize(
+    ("message", "field"),
+    [
+        ({"type": "message", "user": "UALICE"}, "ts"),
+        ({"type": "message", "user": "UALICE", "ts": "yesterday"}, "ts"),
+        ({"type": "message", "user": 7, "ts": "1704283200.000100"}, "user"),
+        (
+            {"type": "message", "user": "UALICE", "ts": "1704283200.1", "reactions": {"users": []}},
+            "reactions",
+        ),
+        (
+            {"type": "message", "user": "UALICE", "ts": "1704283200.1", "reactions": [{"users": "U"}]},
+            "reactions",
+        ),
+    ],
+)
+def test_a_bad_message_names_file_record_and_field(
+    tmp_path: Path, message: dict[str, Any], field: str
+) -> None:
     export = write_export(tmp_path / "export", {"general": {"2024-01-03": [msg("UBOB", NOON), message]}})
     error = fails(export)
     assert error.file.endswith("general/2024-01-03.json")
@@ -357,8 +447,9 @@ def test_a_bad_message_names_file_record_and_field(tmp_path: Path, message: dict
 
 
 def test_group_dm_folder_names_never_appear_in_errors(tmp_path: Path) -> None:
-    export = write_export(tmp_path / "export",
-                          {"mpdm-alice--bob--carol-1": {"2024-01-03": [{"user": "UBOB"}]}})
+    export = write_export(
+        tmp_path / "export", {"mpdm-alice--bob--carol-1": {"2024-01-03": [{"user": "UBOB"}]}}
+    )
     error = fails(export)
     assert "group-DM folder 1/2024-01-03.json" in error.file
     (export / "mpdm-alice--bob--carol-1" / "2024-01-03.json").write_text("[{")
@@ -389,8 +480,14 @@ def test_the_connector_is_registered() -> None:
 def test_canary_person_never_leaks(tmp_path: Path) -> None:
     canary_id, canary_mail, canary_name = "UCANARY5d1f0e", "canary-5d1f0e@corp.example", "Canary Zq5d1f0e"
     users = [*USERS, {**user(canary_id, canary_mail), "real_name": canary_name, "name": canary_name}]
-    conversations = {"general": {"2024-01-03": [msg(canary_id, NOON, text=canary_name),
-                                               msg("UALICE", NOON, 2, reactions=[{"users": [canary_id]}])]}}
+    conversations = {
+        "general": {
+            "2024-01-03": [
+                msg(canary_id, NOON, text=canary_name),
+                msg("UALICE", NOON, 2, reactions=[{"users": [canary_id]}]),
+            ]
+        }
+    }
     export = write_export(tmp_path / "export", conversations, users=users)
     outputs = [repr(read_all(SLACK_EXPORT, export, ctx()))]
     # A failure right after the canary's message, and one in the users file.

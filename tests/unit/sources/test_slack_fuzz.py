@@ -20,8 +20,31 @@ from .sources_testkit import read_all
 from .test_slack_export import BASIC, USERS, ctx, write_export
 
 FUZZ = settings(max_examples=200, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture])
-SPICE = st.sampled_from(['"', ",", "[", "]", "{", "}", ":", "\x00", "null", "1e999", "-", "\\u", "é", " ",
-                         "\n", '"ts"', '"user"', '"reactions"', "[]", "{}", "2024-13-01"])
+SPICE = st.sampled_from(
+    [
+        '"',
+        ",",
+        "[",
+        "]",
+        "{",
+        "}",
+        ":",
+        "\x00",
+        "null",
+        "1e999",
+        "-",
+        "\\u",
+        "é",
+        " ",
+        "\n",
+        '"ts"',
+        '"user"',
+        '"reactions"',
+        "[]",
+        "{}",
+        "2024-13-01",
+    ]
+)
 counter = itertools.count()
 SECRETS = ("alice@corp.example", "UALICE", "secret words")
 
@@ -41,7 +64,7 @@ def survives(path: Path) -> None:
 def garble(text: str, edits: list[tuple[int, int, str]], cut: int | None) -> str:
     for position, removed, inserted in edits:
         at = position % (len(text) + 1)
-        text = text[:at] + inserted + text[at + removed:]
+        text = text[:at] + inserted + text[at + removed :]
     return text if cut is None else text[: cut % (len(text) + 1)]
 
 
@@ -65,10 +88,13 @@ def test_random_bytes_as_a_zip(tmp_path: Path, data: bytes) -> None:
 
 
 @FUZZ
-@given(flips=st.lists(st.tuples(st.integers(0, 100_000), st.integers(0, 255)), min_size=1, max_size=8),
-       cut=st.none() | st.integers(0, 100_000))
-def test_damaged_zips(tmp_path: Path, valid_zip: bytes, flips: list[tuple[int, int]],
-                      cut: int | None) -> None:
+@given(
+    flips=st.lists(st.tuples(st.integers(0, 100_000), st.integers(0, 255)), min_size=1, max_size=8),
+    cut=st.none() | st.integers(0, 100_000),
+)
+def test_damaged_zips(
+    tmp_path: Path, valid_zip: bytes, flips: list[tuple[int, int]], cut: int | None
+) -> None:
     data = bytearray(valid_zip)
     for position, value in flips:
         data[position % len(data)] = value
@@ -80,14 +106,21 @@ def test_damaged_zips(tmp_path: Path, valid_zip: bytes, flips: list[tuple[int, i
 
 
 @FUZZ
-@given(target=st.sampled_from(["general/2024-01-03.json", "users.json", "dms.json"]),
-       edits=st.lists(st.tuples(st.integers(0, 3_000), st.integers(0, 3), SPICE), max_size=6),
-       cut=st.none() | st.integers(0, 3_000))
-def test_garbled_json_files(tmp_path: Path, target: str, edits: list[tuple[int, int, str]],
-                            cut: int | None) -> None:
+@given(
+    target=st.sampled_from(["general/2024-01-03.json", "users.json", "dms.json"]),
+    edits=st.lists(st.tuples(st.integers(0, 3_000), st.integers(0, 3), SPICE), max_size=6),
+    cut=st.none() | st.integers(0, 3_000),
+)
+def test_garbled_json_files(
+    tmp_path: Path, target: str, edits: list[tuple[int, int, str]], cut: int | None
+) -> None:
     folder = tmp_path / f"export{next(counter)}"
-    write_export(folder, BASIC, listings={"dms.json": [{"id": "D1", "members": ["UALICE", "UREP"]}]},
-                 users=[*USERS, {"id": "UREP", "team_id": "T", "profile": {"email": "r@union.example"}}])
+    write_export(
+        folder,
+        BASIC,
+        listings={"dms.json": [{"id": "D1", "members": ["UALICE", "UREP"]}]},
+        users=[*USERS, {"id": "UREP", "team_id": "T", "profile": {"email": "r@union.example"}}],
+    )
     text = (folder / target).read_text()
     (folder / target).write_bytes(garble(text, edits, cut).encode("utf-8", "surrogatepass"))
     survives(folder)

@@ -47,14 +47,21 @@ def rebuilt(metadata: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) ->
     channels = pd.read_csv(DATA / "channels.csv", dtype=str)
     members = pd.read_csv(DATA / "channel_members.csv", dtype=str)
     everyone = sorted(set(members.user_id) | set(metadata.user_id) - {"", "USLACKBOT"})
-    users = [{"id": uid, "team_id": "T01DW9DLB2A", "name": "x", "profile": {"email": email(uid)}}
-             for uid in everyone]
+    users = [
+        {"id": uid, "team_id": "T01DW9DLB2A", "name": "x", "profile": {"email": email(uid)}}
+        for uid in everyone
+    ]
     # Slackbot is not in users.json: the connector must know its id.
     (root / "users.json").write_text(json.dumps(users))
     by_channel = members.groupby("channel").user_id.apply(sorted).to_dict()
-    (root / "channels.json").write_text(json.dumps([
-        {"id": row.channel_id, "name": row.channel, "members": by_channel.get(row.channel, [])}
-        for row in channels.itertuples()]))
+    (root / "channels.json").write_text(
+        json.dumps(
+            [
+                {"id": row.channel_id, "name": row.channel, "members": by_channel.get(row.channel, [])}
+                for row in channels.itertuples()
+            ]
+        )
+    )
     rng = random.Random(11)
     reactions: list[dict[str, Any]] = []
     for (channel, day), rows in metadata.groupby(["channel", "day"], sort=True):
@@ -88,28 +95,41 @@ def context() -> ReadContext:
     members = pd.read_csv(DATA / "channel_members.csv", dtype=str)
     messages = pd.read_csv(DATA / "slack_message_metadata.csv", dtype=str)
     people = set(members.user_id) | set(messages.user_id.dropna())
-    return ReadContext(pseudonymise=pseud, metrics=SLACK_METRICS, person_working_hours={
-        pseud(email(uid)): WorkingHours(timezone=zone_of(uid)) for uid in people})
+    return ReadContext(
+        pseudonymise=pseud,
+        metrics=SLACK_METRICS,
+        person_working_hours={pseud(email(uid)): WorkingHours(timezone=zone_of(uid)) for uid in people},
+    )
 
 
 def local_dates(frame: pd.DataFrame) -> pd.Series:
     """Each row's local date in its user's zone, computed with pandas."""
     instants = pd.to_datetime(frame.ts.str.split(".").str[0].astype("int64"), unit="s", utc=True)
-    return pd.Series([instant.tz_convert(zone_of(uid)).date() for instant, uid
-                      in zip(instants, frame.user_id, strict=True)], index=frame.index)
+    return pd.Series(
+        [
+            instant.tz_convert(zone_of(uid)).date()
+            for instant, uid in zip(instants, frame.user_id, strict=True)
+        ],
+        index=frame.index,
+    )
 
 
 def expected_facts(metadata: pd.DataFrame, reactions: pd.DataFrame) -> Counter[tuple[str, str, dt.date, int]]:
     pseud = pseudonymiser()
-    human = metadata[(metadata.type == "message") & metadata.subtype.isin(HUMAN_SUBTYPES)
-                     & (metadata.user_id != "") & (metadata.user_id != "USLACKBOT")].copy()
+    human = metadata[
+        (metadata.type == "message")
+        & metadata.subtype.isin(HUMAN_SUBTYPES)
+        & (metadata.user_id != "")
+        & (metadata.user_id != "USLACKBOT")
+    ].copy()
     human["date"] = local_dates(human)
     human["monday"] = [day - dt.timedelta(days=day.weekday()) for day in human.date]
     expected: Counter[tuple[str, str, dt.date, int]] = Counter()
     counts = {
         "chat_messages": human.groupby(["user_id", "date"]).size(),
         "thread_replies": human[(human.thread_ts != "") & (human.thread_ts != human.ts)]
-        .groupby(["user_id", "date"]).size(),
+        .groupby(["user_id", "date"])
+        .size(),
     }
     reactions = reactions.assign(date=local_dates(reactions))
     counts["reactions_given"] = reactions.groupby(["user_id", "date"]).size()
@@ -121,8 +141,9 @@ def expected_facts(metadata: pd.DataFrame, reactions: pd.DataFrame) -> Counter[t
     return expected
 
 
-def test_real_export_facts_equal_independent_counts(metadata: pd.DataFrame,
-                                                    rebuilt: tuple[Path, pd.DataFrame]) -> None:
+def test_real_export_facts_equal_independent_counts(
+    metadata: pd.DataFrame, rebuilt: tuple[Path, pd.DataFrame]
+) -> None:
     root, reactions = rebuilt
     table, report, _ = read_all(SLACK_EXPORT, root, context())
     got = Counter({(r["metric"], r["person"], r["day"], r["days"]): r["value"] for r in table.to_pylist()})
@@ -142,4 +163,5 @@ def test_real_export_zipped_reads_the_same(rebuilt: tuple[Path, pd.DataFrame], t
     folder, _, _ = read_all(SLACK_EXPORT, root, context())
     zipped, _, _ = read_all(SLACK_EXPORT, zip_folder(root, tmp_path / "export.zip"), context())
     assert folder.sort_by([(name, "ascending") for name in ("metric", "person", "day")]).equals(
-        zipped.sort_by([(name, "ascending") for name in ("metric", "person", "day")]))
+        zipped.sort_by([(name, "ascending") for name in ("metric", "person", "day")])
+    )

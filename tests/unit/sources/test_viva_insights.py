@@ -33,10 +33,14 @@ EXPECTED_COLUMNS = {
 VIVA_METRIC_NAMES = frozenset(EXPECTED_COLUMNS) | {"chat_messages"}
 
 
-def ctx(metrics: frozenset[str] = VIVA_METRIC_NAMES, excluded: frozenset[str] = frozenset(),
-        batch_rows: int = 4096) -> ReadContext:
-    return ReadContext(pseudonymise=pseudonymiser(), metrics=metrics, excluded_persons=excluded,
-                       batch_rows=batch_rows)
+def ctx(
+    metrics: frozenset[str] = VIVA_METRIC_NAMES,
+    excluded: frozenset[str] = frozenset(),
+    batch_rows: int = 4096,
+) -> ReadContext:
+    return ReadContext(
+        pseudonymise=pseudonymiser(), metrics=metrics, excluded_persons=excluded, batch_rows=batch_rows
+    )
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +75,9 @@ def as_dict(table: object) -> Facts:
     return {(r["person"], r["day"], r["metric"]): r["value"] for r in table.to_pylist()}  # type: ignore[attr-defined]
 
 
-def test_the_real_sample_gives_the_weekly_sums_pandas_computes(sample: pd.DataFrame,
-                                                                sample_csv: Path) -> None:
+def test_the_real_sample_gives_the_weekly_sums_pandas_computes(
+    sample: pd.DataFrame, sample_csv: Path
+) -> None:
     table, report, batches = read_all(VIVA_PERSON_QUERY, sample_csv, ctx(batch_rows=1000))
     assert table.schema == FACT_SCHEMA
     assert as_dict(table) == expected_facts(sample, EXPECTED_COLUMNS)
@@ -103,20 +108,26 @@ def test_weeks_starting_on_monday_map_to_themselves(tmp_path: Path) -> None:
     path.write_text("PersonId,MetricDate,Emails_sent\np1,2024-04-01,3\np2,2024-04-08,4.5\n")
     table, _, _ = read_all(VIVA_PERSON_QUERY, path, ctx())
     assert sorted(zip(table.column("day").to_pylist(), table.column("value").to_pylist(), strict=True)) == [
-        (dt.date(2024, 4, 1), 3), (dt.date(2024, 4, 8), 5)]
+        (dt.date(2024, 4, 1), 3),
+        (dt.date(2024, 4, 8), 5),
+    ]
 
 
-@pytest.mark.parametrize(("body", "line", "field", "needle"), [
-    ("p1,2024-04-02,3\n", 2, "MetricDate", "does not start a week"),
-    ("p1,2024-03-31,3\np2,2024-04-01,3\n", 3, "MetricDate", "different weekdays"),
-    ("p1,2024-03-31,3\np2,31/03/2024,3\n", 3, "MetricDate", "not a date"),
-    ("p1,2024-03-31,3\np2,2024-03-31,-1\n", 3, "Emails_sent", "not a count"),
-    ("p1,2024-03-31,3\np2,2024-03-31,lots\n", 3, "Emails_sent", "not a count"),
-    ("p1,2024-03-31,nan\n", 2, "Emails_sent", "not a count"),
-    (",2024-03-31,3\n", 2, "PersonId", "empty"),
-])
-def test_bad_cells_name_line_and_column(tmp_path: Path, body: str, line: int, field: str,
-                                        needle: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "line", "field", "needle"),
+    [
+        ("p1,2024-04-02,3\n", 2, "MetricDate", "does not start a week"),
+        ("p1,2024-03-31,3\np2,2024-04-01,3\n", 3, "MetricDate", "different weekdays"),
+        ("p1,2024-03-31,3\np2,31/03/2024,3\n", 3, "MetricDate", "not a date"),
+        ("p1,2024-03-31,3\np2,2024-03-31,-1\n", 3, "Emails_sent", "not a count"),
+        ("p1,2024-03-31,3\np2,2024-03-31,lots\n", 3, "Emails_sent", "not a count"),
+        ("p1,2024-03-31,nan\n", 2, "Emails_sent", "not a count"),
+        (",2024-03-31,3\n", 2, "PersonId", "empty"),
+    ],
+)
+def test_bad_cells_name_line_and_column(
+    tmp_path: Path, body: str, line: int, field: str, needle: str
+) -> None:
     path = tmp_path / "q.csv"
     path.write_text("PersonId,MetricDate,Emails_sent\n" + body)
     with pytest.raises(InputFormatError) as caught:
@@ -146,15 +157,19 @@ def test_excluded_pseudonyms_are_dropped(sample: pd.DataFrame, sample_csv: Path)
     assert directory.num_rows == 295
 
 
-def test_directory_rows_equal_each_persons_organisation_and_weeks(sample: pd.DataFrame,
-                                                                  sample_csv: Path) -> None:
+def test_directory_rows_equal_each_persons_organisation_and_weeks(
+    sample: pd.DataFrame, sample_csv: Path
+) -> None:
     table, report, _ = read_all(VIVA_DIRECTORY, sample_csv, ctx(batch_rows=128))
     assert table.schema == DIRECTORY_SCHEMA
     pseud = pseudonymiser()
     weeks = sample.assign(day=pd.to_datetime(sample["MetricDate"]).dt.date).groupby("PersonId")
     expected = {
-        pseud("viva:" + person): (group["day"].min() + dt.timedelta(days=1),
-                                  group["day"].max() + dt.timedelta(days=8), group["Organization"].iloc[0])
+        pseud("viva:" + person): (
+            group["day"].min() + dt.timedelta(days=1),
+            group["day"].max() + dt.timedelta(days=8),
+            group["Organization"].iloc[0],
+        )
         for person, group in weeks
     }
     got = {r["person"]: (r["valid_from"], r["valid_to"], r["team"]) for r in table.to_pylist()}
@@ -167,13 +182,17 @@ def test_directory_rows_equal_each_persons_organisation_and_weeks(sample: pd.Dat
 
 def test_a_change_of_organisation_splits_the_range(tmp_path: Path) -> None:
     path = tmp_path / "q.csv"
-    path.write_text("PersonId,MetricDate,Organization\n"
-                    "p1,2024-03-31,Sales\np1,2024-04-14,Sales\np1,2024-04-07,Sales\n"
-                    "p1,2024-04-28,Legal\np1,2024-04-28,Legal\np2,2024-04-07,\n")
+    path.write_text(
+        "PersonId,MetricDate,Organization\n"
+        "p1,2024-03-31,Sales\np1,2024-04-14,Sales\np1,2024-04-07,Sales\n"
+        "p1,2024-04-28,Legal\np1,2024-04-28,Legal\np2,2024-04-07,\n"
+    )
     table, _, _ = read_all(VIVA_DIRECTORY, path, ctx())
     pseud = pseudonymiser()
-    rows = sorted((r["person"] == pseud("viva:p1"), r["valid_from"], r["valid_to"], r["team"])
-                  for r in table.to_pylist())
+    rows = sorted(
+        (r["person"] == pseud("viva:p1"), r["valid_from"], r["valid_to"], r["team"])
+        for r in table.to_pylist()
+    )
     assert rows == [
         (False, dt.date(2024, 4, 8), dt.date(2024, 4, 15), None),
         (True, dt.date(2024, 4, 1), dt.date(2024, 4, 22), "Sales"),
@@ -183,8 +202,9 @@ def test_a_change_of_organisation_splits_the_range(tmp_path: Path) -> None:
 
 def test_two_organisations_in_one_week_are_refused_naming_both_lines(tmp_path: Path) -> None:
     path = tmp_path / "q.csv"
-    path.write_text("PersonId,MetricDate,Organization\np1,2024-03-31,Sales\np2,2024-03-31,HR\n"
-                    "p1,2024-03-31,Legal\n")
+    path.write_text(
+        "PersonId,MetricDate,Organization\np1,2024-03-31,Sales\np2,2024-03-31,HR\np1,2024-03-31,Legal\n"
+    )
     with pytest.raises(InputFormatError) as caught:
         read_all(VIVA_DIRECTORY, path, ctx())
     assert (caught.value.line, caught.value.field) == (4, "Organization")
@@ -210,7 +230,9 @@ def test_canary_ids_and_values_never_leave_the_readers(tmp_path: Path) -> None:
     directory, directory_report, _ = read_all(VIVA_DIRECTORY, path, ctx())
     visible = str(table.to_pylist()) + str(report) + str(directory.to_pylist()) + str(directory_report)
     assert "51c0ffee" not in visible
-    path.write_text(f"PersonId,MetricDate,Emails_sent\n{canary},2024-03-31,987654321\n{canary},2024-04-01,x\n")
+    path.write_text(
+        f"PersonId,MetricDate,Emails_sent\n{canary},2024-03-31,987654321\n{canary},2024-04-01,x\n"
+    )
     with pytest.raises(InputFormatError) as caught:
         read_all(VIVA_PERSON_QUERY, path, ctx())
     assert "51c0ffee" not in str(caught.value)
@@ -222,8 +244,10 @@ def test_every_metric_mapped_is_in_the_catalogue() -> None:
     assert METRICS.keys() >= VIVA_METRIC_NAMES
 
 
-SEED = ("PersonId,MetricDate,Collaboration_hours,Meetings,Organization\n"
-        "a1,2024-03-31,12.5,3,Sales\n\"a,2\",3/31/2024,0.25,,HR\n")
+SEED = (
+    "PersonId,MetricDate,Collaboration_hours,Meetings,Organization\n"
+    'a1,2024-03-31,12.5,3,Sales\n"a,2",3/31/2024,0.25,,HR\n'
+)
 SPICE = st.sampled_from(['"', ",", "\n", "\x00", "-1", "nan", "1e400", "/", "", "é"])
 counter = itertools.count()
 
@@ -238,15 +262,17 @@ def test_the_fuzz_seed_reads_cleanly(tmp_path: Path, reader: object) -> None:
 
 @pytest.mark.parametrize("reader", [VIVA_PERSON_QUERY, VIVA_DIRECTORY], ids=lambda r: r.name)
 @settings(max_examples=200, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(edits=st.lists(st.tuples(st.integers(0, 200), st.integers(0, 3), SPICE), max_size=6),
-       noise=st.binary(max_size=40))
+@given(
+    edits=st.lists(st.tuples(st.integers(0, 200), st.integers(0, 3), SPICE), max_size=6),
+    noise=st.binary(max_size=40),
+)
 def test_garbled_queries_raise_only_input_format_errors(
     tmp_path: Path, reader: object, edits: list[tuple[int, int, str]], noise: bytes
 ) -> None:
     text = SEED
     for at, removed, inserted in edits:
         at %= len(text) + 1
-        text = text[:at] + inserted + text[at + removed:]
+        text = text[:at] + inserted + text[at + removed :]
     path = tmp_path / f"f{next(counter)}.csv"
     path.write_bytes(text.encode() + noise)
     message = ""

@@ -51,7 +51,10 @@ def big_directory() -> pa.Table:
             "division": pa.array([None] * PEOPLE, pa.string()),
             "location": pa.array([None] * PEOPLE, pa.string()),
             "manager": pa.array([None] * PEOPLE, pa.string()),
-            **{name: pa.array([None] * PEOPLE, pa.string()) for name in ("time_zone", "work_start", "work_end")},
+            **{
+                name: pa.array([None] * PEOPLE, pa.string())
+                for name in ("time_zone", "work_start", "work_end")
+            },
         },
         schema=DIRECTORY_SCHEMA,
     )

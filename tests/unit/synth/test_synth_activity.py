@@ -15,8 +15,13 @@ from teamlens.synth.organisation import build_organisation
 
 from .synth_support import Generated
 
-_EMAIL_ACTIVITY = ["Send Count", "Receive Count", "Read Count", "Meeting Created Count",
-                   "Meeting Interacted Count"]
+_EMAIL_ACTIVITY = [
+    "Send Count",
+    "Receive Count",
+    "Read Count",
+    "Meeting Created Count",
+    "Meeting Interacted Count",
+]
 _EASTER_MONDAYS = (date(2026, 3, 30), date(2026, 4, 6))  # weeks of Good Friday and Easter Monday
 
 
@@ -35,8 +40,10 @@ def test_emails_sent_are_heavy_tailed(org2000: Generated) -> None:
 
 def test_part_timers_are_less_active(org2000: Generated) -> None:
     d = org2000.directory.drop_duplicates("Email")
-    minutes = (pd.to_datetime(d["Working Hours End"], format="%H:%M")
-               - pd.to_datetime(d["Working Hours Start"], format="%H:%M")).dt.total_seconds() / 60
+    minutes = (
+        pd.to_datetime(d["Working Hours End"], format="%H:%M")
+        - pd.to_datetime(d["Working Hours Start"], format="%H:%M")
+    ).dt.total_seconds() / 60
     part_time = set(d.loc[minutes < 500, "Email"])
     assert 0.06 < len(part_time) / len(d) < 0.14
     weeks = pd.concat(org2000.email[m] for m in _ordinary_weeks(org2000))
@@ -58,8 +65,13 @@ def test_some_people_are_on_leave_each_week_with_no_activity(org2000: Generated)
     def idle_share(monday: date) -> float:
         email, teams = org2000.email[monday], org2000.teams[monday]
         idle_email = (email[_EMAIL_ACTIVITY].sum(axis=1) == 0).to_numpy()
-        idle_teams = (teams["Meeting Count"] + teams["Private Chat Message Count"]
-                      + teams["Call Count"] + teams["Team Chat Message Count"] == 0).to_numpy()
+        idle_teams = (
+            teams["Meeting Count"]
+            + teams["Private Chat Message Count"]
+            + teams["Call Count"]
+            + teams["Team Chat Message Count"]
+            == 0
+        ).to_numpy()
         return float((idle_email & idle_teams).mean())
 
     ordinary = [idle_share(m) for m in _ordinary_weeks(org2000)]
@@ -72,8 +84,13 @@ def test_teams_counts_are_coherent(org2000: Generated) -> None:
     assert (t["Meeting Count"] >= t["Meetings Organized Count"]).all()
     assert (t["Meetings Attended Count"] >= t["Meetings Organized Count"]).all()
     for verb in ("Organized", "Attended"):
-        parts = t[[f"Ad Hoc Meetings {verb} Count", f"Scheduled One-time Meetings {verb} Count",
-                   f"Scheduled Recurring Meetings {verb} Count"]].sum(axis=1)
+        parts = t[
+            [
+                f"Ad Hoc Meetings {verb} Count",
+                f"Scheduled One-time Meetings {verb} Count",
+                f"Scheduled Recurring Meetings {verb} Count",
+            ]
+        ].sum(axis=1)
         assert (parts <= t[f"Meetings {verb} Count"]).all()
         assert (parts < t[f"Meetings {verb} Count"]).any()  # unclassified meetings exist
     assert (t["Post Messages"] + t["Reply Messages"] == t["Team Chat Message Count"]).all()
@@ -96,8 +113,9 @@ def test_email_counts_are_coherent(org2000: Generated) -> None:
 def test_meeting_audio_time_follows_the_meetings() -> None:
     org = build_organisation(1, 400, 400)
     people = np.arange(400)
-    week = simulate_week(rng(1, Stream.ACTIVITY, 0), org, people, org.start_team[people],
-                         week_calendar(date(2026, 2, 2)))
+    week = simulate_week(
+        rng(1, Stream.ACTIVITY, 0), org, people, org.start_team[people], week_calendar(date(2026, 2, 2))
+    )
     meetings_only = (week.calls == 0) & (week.attended > 0)
     seconds, meetings = week.audio_seconds[meetings_only], week.attended[meetings_only]
     assert meetings_only.sum() > 50
@@ -118,8 +136,13 @@ def test_meeting_heavy_departments_meet_more() -> None:
 
 @pytest.mark.parametrize(
     ("year", "easter"),
-    [(2024, date(2024, 3, 31)), (2025, date(2025, 4, 20)), (2026, date(2026, 4, 5)),
-     (2027, date(2027, 3, 28)), (2038, date(2038, 4, 25))],
+    [
+        (2024, date(2024, 3, 31)),
+        (2025, date(2025, 4, 20)),
+        (2026, date(2026, 4, 5)),
+        (2027, date(2027, 3, 28)),
+        (2038, date(2038, 4, 25)),
+    ],
 )
 def test_easter_dates(year: int, easter: date) -> None:
     assert easter_sunday(year) == easter
@@ -133,5 +156,7 @@ def test_company_holidays_fall_on_weekdays_and_reduce_working_days() -> None:
     assert week_calendar(date(2026, 3, 30)).working_share == pytest.approx(0.8)
     assert week_calendar(date(2026, 12, 21)).working_share <= 0.6
     assert week_calendar(date(2026, 2, 2)).working_share == 1.0
-    assert week_calendar(date(2026, 2, 2) + timedelta(weeks=26)).leave_share > week_calendar(
-        date(2026, 2, 2)).leave_share
+    assert (
+        week_calendar(date(2026, 2, 2) + timedelta(weeks=26)).leave_share
+        > week_calendar(date(2026, 2, 2)).leave_share
+    )

@@ -36,8 +36,10 @@ def test_teams_header_has_the_33_documented_columns() -> None:
 
 
 def test_reports_start_with_bom_and_the_header_and_use_crlf(org2000: Generated) -> None:
-    for paths, header in ((org2000.result.email_reports, EMAIL_HEADER), (org2000.result.teams_reports,
-                                                                          TEAMS_HEADER)):
+    for paths, header in (
+        (org2000.result.email_reports, EMAIL_HEADER),
+        (org2000.result.teams_reports, TEAMS_HEADER),
+    ):
         raw = paths[0].read_bytes()
         assert raw.startswith(("\ufeff" + header + "\r\n").encode("utf-8"))
         assert raw.count(b"\n") == raw.count(b"\r\n")
@@ -112,7 +114,11 @@ def test_directory_header_and_dates(org2000: Generated) -> None:
     for column in ("Working Hours Start", "Working Hours End"):
         assert d[column].str.fullmatch(r"([01]\d|2[0-3]):[0-5]\d").all()
     assert set(d["Time Zone"]) <= {
-        "Europe/London", "Europe/Berlin", "Europe/Dublin", "America/New_York", "Asia/Singapore",
+        "Europe/London",
+        "Europe/Berlin",
+        "Europe/Dublin",
+        "America/New_York",
+        "Asia/Singapore",
     }
     changes = d.loc[d["Valid From"] >= org2000.config.start.isoformat(), "Valid From"]
     assert {date.fromisoformat(v).weekday() for v in changes} == {0}
