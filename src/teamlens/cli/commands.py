@@ -126,6 +126,7 @@ def demo(
     )
     console.print(f"Policy: {result.policy_file}")
     console.print(f"Report: [bold]{result.report}[/bold]")
+    console.print(f"DPIA, worker notice, explainer and register: {result.out_dir}/*.html")
 
 
 @app.command()

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from teamlens.services import ingest as ingest_service
 from teamlens.services import policy as policy_service
+from teamlens.services.documents import write_document
+from teamlens.services.lifecycle import comment, consult, respond
 from teamlens.services.release import release_standard_reports, released_tables
 from teamlens.services.report_document import write_report
 from teamlens.services.setup import init
@@ -58,6 +60,7 @@ def run_demo(out_dir: Path, *, people: int = 2000, weeks: int = 26, seed: int = 
     policy_file = out_dir / "policy.toml"
     policy_file.write_text(policy_service.template(), encoding="utf-8")
     proposed = policy_service.propose(ws, policy_file, actor="hr-analyst")
+    _consult(ws, proposed.policy_id, proposed.version)
     policy_service.approve(ws, proposed.policy_id, proposed.version, party="employer", approver="HR director")
     policy_service.approve(
         ws, proposed.policy_id, proposed.version, party="representative", approver="Works council chair"
@@ -70,6 +73,8 @@ def run_demo(out_dir: Path, *, people: int = 2000, weeks: int = 26, seed: int = 
     lap("release")
     policy, everything = released_tables(ws)
     report = write_report(policy, everything, out_dir / "report.html")
+    for kind in ("dpia", "notice", "explainer", "register"):
+        write_document(ws, kind, out_dir / f"{kind}.html")
     lap("report")
     return DemoResult(
         out_dir=out_dir,
@@ -81,4 +86,29 @@ def run_demo(out_dir: Path, *, people: int = 2000, weeks: int = 26, seed: int = 
         rows=summary.rows,
         releases=len(tables),
         timings=timings,
+    )
+
+
+def _consult(ws: Workspace, policy_id: str, version: int) -> None:
+    """Publish the proposal to workers, record their views and the employer's answer (R5)."""
+    consult(ws, policy_id, version, party="employer", actor="hr-analyst")
+    comment(
+        ws, policy_id, version, author="Team Falcon", text="Please keep team figures quarterly, not weekly."
+    )
+    comment(
+        ws,
+        policy_id,
+        version,
+        author="A worker",
+        objection=True,
+        text="Meeting hours per team could be read as a judgement on small teams.",
+    )
+    respond(
+        ws,
+        policy_id,
+        version,
+        party="employer",
+        author="HR director",
+        text="Teams are released quarterly with their intervals, groups under 10 are never shown, and the "
+        "policy forbids using any figure about an individual or in performance processes.",
     )
