@@ -1,0 +1,29 @@
+"""`make demo`'s flow on a small organisation: every step runs and every document is written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from teamlens import services
+from teamlens.errors import ConfigError
+
+
+def test_the_demo_runs_the_whole_flow_and_writes_every_document(tmp_path: Path) -> None:
+    result = services.run_demo(tmp_path / "demo", people=150, weeks=26)
+    assert result.releases == 2
+    assert result.rows > 10_000
+    page = result.report.read_text(encoding="utf-8")
+    assert "Departments, month by month" in page and "Teams, quarter by quarter" in page
+    for kind in ("dpia", "notice", "explainer", "register"):
+        assert (result.out_dir / f"{kind}.html").stat().st_size > 1_000
+    dpia = (result.out_dir / "dpia.html").read_text(encoding="utf-8")
+    assert "Please keep team figures quarterly" in dpia  # the consultation record, verbatim (R5)
+    assert not result.settings.key_file.is_relative_to(result.settings.data_dir)
+
+
+def test_the_demo_refuses_to_overwrite_an_installation(tmp_path: Path) -> None:
+    services.run_demo(tmp_path / "demo", people=60, weeks=4)
+    with pytest.raises(ConfigError, match="already holds"):
+        services.run_demo(tmp_path / "demo", people=60, weeks=4)
