@@ -5,11 +5,22 @@
 set -euo pipefail
 
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+apt_updated=""
+apt_install() {
+  [ -n "$apt_updated" ] || { apt-get update -qq >&2; apt_updated=yes; }
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
+}
+
+# Chromium renders the generated documents to PDF (and drives the browser tests).
+if ! command -v chromium >/dev/null 2>&1 && [ "${CI:-}" = "true" ] && [ "$(id -u)" = 0 ]; then
+  echo "installing Chromium from Debian packages" >&2
+  apt_install chromium || echo "Chromium could not be installed: PDF tests will be skipped" >&2
+fi
 
 PGBIN=$(pg_bin)
 if [ -z "$PGBIN" ] && [ "${CI:-}" = "true" ] && [ "$(id -u)" = 0 ]; then
   echo "installing PostgreSQL from Debian packages" >&2
-  apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
+  apt_install postgresql
   PGBIN=$(pg_bin)
 fi
 
