@@ -14,7 +14,7 @@ import duckdb
 import pyarrow.parquet as pq
 
 from teamlens.domain import FACT_SCHEMA
-from teamlens.store._duck import rows, stream, write_parquet
+from teamlens.store._duck import copy_parquet, rows, stream, write_parquet
 
 # Keeps the last row of each key in arrival order (the staging file's row numbers).
 _DEDUPE_SQL = """
@@ -87,11 +87,11 @@ def merge_month(con: duckdb.DuckDBPyConnection, staged: Path, current: Path | No
     con.sql(_DEDUPE_SQL)
     incoming, dropped = rows(con, _INCOMING_COUNTS_SQL)[0]
     if current is None:
-        written = write_parquet(stream(con, _NEW_MONTH_SQL), out, FACT_SCHEMA)
+        written = copy_parquet(con, _NEW_MONTH_SQL, out)
         before = 0
     else:
         con.read_parquet(str(current)).create_view("current_month")
-        written = write_parquet(stream(con, _MERGE_SQL), out, FACT_SCHEMA)
+        written = copy_parquet(con, _MERGE_SQL, out)
         before = parquet_rows(current)
     con.sql("DROP TABLE incoming")
     return MonthMerge(
