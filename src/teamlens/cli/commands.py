@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -53,12 +54,22 @@ def ingest(
 ) -> None:
     """Read exports into the store (refused until a policy is approved); each file is atomic."""
     ws = services.open_workspace(data_dir, key_file)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("files · {task.fields[rows]:,} rows · {task.fields[rate]:,.0f} rows/s"),
+        TimeRemainingColumn(),
+    )
+    began = time.perf_counter()
     with Progress(*columns, console=console, transient=True, disable=json_output) as progress:
-        task = progress.add_task("ingesting", total=None)
+        task = progress.add_task("ingesting", total=None, rows=0, rate=0.0)
 
-        def on_file(path: Path, index: int, total: int) -> None:
-            progress.update(task, description=f"ingesting {path.name}", completed=index, total=total)
+        def on_file(path: Path, index: int, total: int, rows: int) -> None:
+            rate = rows / max(time.perf_counter() - began, 1e-9)
+            progress.update(
+                task, description=f"ingesting {path.name}", completed=index, total=total, rows=rows, rate=rate
+            )
 
         summary = services.ingest(ws, paths, actor=actor, on_file=on_file)
     if json_output:

@@ -105,11 +105,12 @@ def ingest(
     paths: Sequence[Path],
     *,
     actor: str,
-    on_file: Callable[[Path, int, int], None] | None = None,
+    on_file: Callable[[Path, int, int, int], None] | None = None,
 ) -> IngestSummary:
     """Read every file under ``paths`` into the store, refusing all of it without an approved policy.
 
     Directory (HR) files are taken first so that people's groups are known before their facts.
+    ``on_file(path, files done, files in all, rows committed so far)`` is told before each file.
     Each file is one atomic batch: re-ingesting a file already committed changes nothing.
     """
     active = ws.governance.require_active_policy("ingest data")
@@ -133,11 +134,11 @@ def ingest(
         _check_allowed(path, chosen.reader.name, policy)
     pseudonymise = ws.pseudonymiser()
     ordered = sorted(readers, key=lambda p: (0 if readers[p].directory else 1, str(p)))
-    outcomes = []
+    outcomes: list[FileOutcome] = []
     ctx = _context(ws, policy, pseudonymise)
     for index, path in enumerate(ordered):
         if on_file:
-            on_file(path, index, len(ordered))
+            on_file(path, index, len(ordered), sum(outcome.rows for outcome in outcomes))
         if index and readers[ordered[index - 1]].directory and not readers[path].directory:
             ctx = _context(ws, policy, pseudonymise)  # the directory just changed
         outcomes.append(_ingest_one(ws, path, readers[path], ctx, actor))
