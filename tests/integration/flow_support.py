@@ -38,10 +38,33 @@ def policy_text(**replacements: str) -> str:
     return text
 
 
+#: The reasons the test installations record for not consulting workers (R5).
+NOT_CONSULTED = "Synthetic test installation: there are no workers to consult."
+
+
+def sign_off(ws: Workspace, policy_id: str, version: int, residual_risk: str = "low") -> None:
+    """Sign off the DPIA of a version, as the controller would before it is approved (R4)."""
+    services.sign_off_dpia(
+        ws,
+        policy_id,
+        version,
+        measures_by="HR director",
+        residual_risk=residual_risk,
+        dpo_advice="Proceed with the measures in the policy.",
+        consultation_reviewed_by="DPO",
+        actor="controller",
+    )
+
+
 def approve_policy(ws: Workspace, text: str, path: Path) -> None:
     """Propose ``text`` and approve it for both parties."""
     path.write_text(text, encoding="utf-8")
     info = services.propose(ws, path, actor="analyst")
+    if info.state == "draft":  # these tests do not consult: the employer records why (R5)
+        services.not_consulted(
+            ws, info.policy_id, info.version, party="employer", author="HR director", reason=NOT_CONSULTED
+        )
+    sign_off(ws, info.policy_id, info.version)
     info = services.approve(ws, info.policy_id, info.version, party="employer", approver="HR director")
     if info.state != "active":  # a tightening version is active on one party's approval
         services.approve(ws, info.policy_id, info.version, party="representative", approver="Union rep")

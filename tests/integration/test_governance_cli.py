@@ -59,9 +59,33 @@ def test_the_lifecycle_and_rights_commands(
     code, out = run(capsys, "policy", "views", PID, "1")
     assert "No weekly figures, please." in out
     assert "0 unanswered" in out
+    code, out = run(
+        capsys,
+        "docs",
+        "signoff",
+        PID,
+        "1",
+        "--measures-by",
+        "HR director",
+        "--residual-risk",
+        "medium",
+        "--dpo-advice",
+        "Drop the meeting-hours metric.",
+        "--overruled-because",
+        "Meeting load is the stated purpose; kept at department level.",
+        "--consultation-reviewed-by",
+        "DPO",
+    )
+    assert code == 0
+    assert "overruled, with reasons recorded" in out
     for party in ("representative", "employer"):
         code, out = run(capsys, "policy", "approve", PID, "1", "--party", party, "--name", party)
     assert "is now active" in out
+    code, out = run(capsys, "notifications", "list", "--audience", "workers")
+    assert code == 0
+    flat = " ".join(out.split())  # rich wraps long lines at spaces
+    assert "(policy.activated)" in flat
+    assert "(notice.version)" in flat and "[notice sha256 " in flat
     code, out = run(capsys, "policy", "list")
     assert f"{PID} v1: active (missing approvals: none" in out
     assert run(capsys, "ingest", str(org.exports))[0] == 0

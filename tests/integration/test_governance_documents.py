@@ -9,6 +9,7 @@ import csv
 import dataclasses
 import datetime as dt
 import enum
+import hashlib
 import html
 import json
 from fractions import Fraction
@@ -40,6 +41,18 @@ def org(tmp_path_factory: pytest.TempPathFactory) -> Org:
     services.consult(built.ws, PID, 1, party="employer", actor="hr")
     services.comment(built.ws, PID, 1, text=OBJECTION, author="Team Falcon", objection=True)
     services.respond(built.ws, PID, 1, party="employer", author="HR director", text=RESPONSE)
+    signed = services.sign_off_dpia(
+        built.ws,
+        PID,
+        1,
+        measures_by="Emma Employer",
+        residual_risk="medium",
+        dpo_advice="Proceed; review the meeting-hours metric in six months.",
+        consultation_reviewed_by="Dora DPO",
+        actor="hr",
+    )
+    assert signed.signoff.dpia_sha256 == hashlib.sha256(signed.dpia_html.encode("utf-8")).hexdigest()
+    assert "ICO" in signed.dpia_html  # the hash is of the generated DPIA itself
     services.approve(built.ws, PID, 1, party="employer", approver="Emma Employer")
     services.approve(built.ws, PID, 1, party="representative", approver="Rob Representative")
     services.ingest(built.ws, [built.exports], actor="admin")
@@ -189,3 +202,16 @@ def test_the_docs_commands_write_each_document(
     with pytest.raises(SystemExit) as caught:
         main(["docs", "dpia", "--out", str(tmp_path / "x.html"), "--policy", "nope"])
     assert caught.value.code == 3
+
+
+def test_the_dpia_shows_the_reasons_for_not_consulting_instead_of_the_warning(tmp_path: Path) -> None:
+    built = build_org(tmp_path, people=60, weeks=2, approve=False)
+    built.policy_file.write_text(policy_text(), encoding="utf-8")
+    services.propose(built.ws, built.policy_file, actor="hr")
+    unrecorded = services.document_html(built.ws, "dpia", policy_id=PID, version=1)
+    assert "No consultation was recorded" in unrecorded
+    reason = "Pilot on one site; the works council asked to consult on the full roll-out instead."
+    services.not_consulted(built.ws, PID, 1, party="employer", author="HR director", reason=reason)
+    dpia = services.document_html(built.ws, "dpia", policy_id=PID, version=1)
+    assert html.escape(reason) in dpia
+    assert "No consultation was recorded" not in dpia

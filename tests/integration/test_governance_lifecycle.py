@@ -14,7 +14,7 @@ from teamlens.errors import NoApprovedPolicy, PolicyError, PolicyLapsed
 from teamlens.governance import PolicyState
 from teamlens.privacy import expected_half_width
 
-from .flow_support import Org, build_org, policy_text
+from .flow_support import Org, build_org, policy_text, sign_off
 
 PID = "collaboration-2026h1"
 ON = dt.date(2026, 2, 2)
@@ -23,7 +23,8 @@ ON = dt.date(2026, 2, 2)
 def _propose(org: Org, text: str, name: str) -> None:
     path = org.policy_file.with_name(name)
     path.write_text(text, encoding="utf-8")
-    services.propose(org.ws, path, actor="hr")
+    info = services.propose(org.ws, path, actor="hr")
+    sign_off(org.ws, info.policy_id, info.version)
 
 
 @pytest.fixture(scope="module")

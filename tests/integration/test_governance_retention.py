@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from freezegun import freeze_time
 
 from teamlens import services
 from teamlens.cli import main
@@ -76,3 +77,29 @@ def test_the_retention_command(
     main(["retention", "run"])
     assert "Deleted" in capsys.readouterr().out
     assert fact_days(org) == []  # today is long after this synthetic organisation's weeks
+
+
+def test_the_scheduler_tick_lapses_the_policy_runs_retention_and_is_idempotent(org: Org) -> None:
+    review = org.ws.governance.require_active_policy("test").policy.review_date
+    with freeze_time(f"{review + dt.timedelta(days=1)} 08:00"):
+        first = services.tick(org.ws)
+        assert first.lapsed is not None and first.active is None
+        assert (first.lapsed.policy_id, first.lapsed.state.value) == ("collaboration-2026h1", "lapsed")
+        assert first.retention.deleted > 0
+        second = services.tick(org.ws)
+        assert (second.lapsed, second.active, second.retention.deleted) == (None, None, 0)
+    assert fact_days(org) == []
+    for audience in ("employer", "representative"):
+        assert [n.kind for n in org.ws.governance.notifications(audience)].count("policy.lapsed") == 1
+
+
+def test_the_scheduler_command(
+    org: Org, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TEAMLENS_DATA_DIR", str(org.ws.settings.data_dir))
+    monkeypatch.setenv("COLUMNS", "200")
+    main(["scheduler", "tick"])
+    out = capsys.readouterr().out
+    assert "Scheduler tick" in out and "retention deleted" in out
+    main(["scheduler", "tick"])
+    assert "retention deleted 0 facts" in capsys.readouterr().out

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from teamlens import services
 from teamlens.cli.app import app, audit_app, console
@@ -91,10 +92,133 @@ def consultation(
     _write("consultation", out, pdf, data_dir, policy, version)
 
 
+class ResidualRisk(enum.StrEnum):
+    """The residual risk a DPIA sign-off records; "high" blocks activation (UK GDPR Art 36)."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+@docs_app.command("signoff")
+def signoff(
+    policy_id: Annotated[str, typer.Argument(help="Policy id.")],
+    version: Annotated[int, typer.Argument(help="Policy version whose DPIA is signed off.")],
+    measures_by: Annotated[str, typer.Option("--measures-by", help="Who approved the measures.")],
+    residual_risk: Annotated[
+        ResidualRisk, typer.Option("--residual-risk", help="Residual risk after measures.")
+    ],
+    dpo_advice: Annotated[str, typer.Option("--dpo-advice", help="The DPO's advice, as given.")],
+    consultation_reviewed_by: Annotated[
+        str, typer.Option("--consultation-reviewed-by", help="Who reviewed the consultation responses.")
+    ],
+    overruled_because: Annotated[
+        str | None,
+        typer.Option("--overruled-because", help="If the DPO's advice was overruled: the reasons."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Also write the signed-off DPIA HTML here.")
+    ] = None,
+    data_dir: DataDir = None,
+    actor: Actor = "controller",
+) -> None:
+    """Sign off a version's DPIA (ICO step 7): without it the version cannot be approved (R4)."""
+    ws = services.open_workspace(data_dir)
+    result = services.sign_off_dpia(
+        ws,
+        policy_id,
+        version,
+        measures_by=measures_by,
+        residual_risk=residual_risk.value,
+        dpo_advice=dpo_advice,
+        consultation_reviewed_by=consultation_reviewed_by,
+        actor=actor,
+        overruled_because=overruled_because,
+    )
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(result.dpia_html, encoding="utf-8")
+    signed = result.signoff
+    console.print(
+        f"Signed off the DPIA of '{policy_id}' version {version} (sha256 {signed.dpia_sha256}); "
+        f"residual risk {signed.residual_risk}; DPO advice "
+        + ("accepted." if signed.advice_accepted else "overruled, with reasons recorded.")
+    )
+    if signed.residual_risk == "high":
+        console.print(
+            "A high residual risk blocks activation: consult the ICO first "
+            "(prior consultation, UK GDPR Art 36)."
+        )
+
+
 @docs_app.command("register")
 def register(out: Out, pdf: Pdf = False, data_dir: DataDir = None) -> None:
     """Write the public transparency register: what runs, roles, releases and budget spent (R17)."""
     _write("register", out, pdf, data_dir, None, None)
+
+
+scheduler_app = typer.Typer(
+    help="The scheduled job: put `teamlens scheduler tick` in cron or a systemd timer (hourly).",
+    no_args_is_help=True,
+)
+app.add_typer(scheduler_app, name="scheduler")
+
+
+@scheduler_app.command("tick")
+def scheduler_tick(data_dir: DataDir = None, actor: Actor = "scheduler") -> None:
+    """Run the review-date lapse check (R6) and retention (R15) once; safe to run any number of times.
+
+    Cron: `17 * * * *  teamlens scheduler tick --data-dir /var/lib/teamlens`.
+    """
+    ws = services.open_workspace(data_dir)
+    result = services.tick(ws, actor=actor)
+    if result.lapsed is not None:
+        console.print(
+            f"Policy '{result.lapsed.policy_id}' version {result.lapsed.version} passed its review date "
+            "and lapsed; both parties were notified."
+        )
+    state = (
+        "no policy in force"
+        if result.active is None
+        else f"'{result.active[0]}' v{result.active[1]} in force"
+    )
+    console.print(f"Scheduler tick: {state}; retention deleted {result.retention.deleted} facts.")
+
+
+notifications_app = typer.Typer(
+    help="Messages to workers and the parties: lapse, activation (with the notice version), suspension.",
+    no_args_is_help=True,
+)
+app.add_typer(notifications_app, name="notifications")
+
+
+class Audience(enum.StrEnum):
+    """Who a notification is for."""
+
+    WORKERS = "workers"
+    EMPLOYER = "employer"
+    REPRESENTATIVE = "representative"
+
+
+@notifications_app.command("list")
+def notifications_list(
+    audience: Annotated[
+        Audience | None, typer.Option("--audience", help="Only the messages for this audience.")
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """List the notifications, oldest first (R6, R16)."""
+    ws = services.open_workspace(data_dir)
+    found = ws.governance.notifications(None if audience is None else audience.value)
+    if not found:
+        console.print("No notifications.")
+    for n in found:
+        notice = (
+            f" [notice sha256 {n.notice_sha256}, generated {n.notice_generated_at}]"
+            if n.notice_sha256
+            else ""
+        )
+        console.print(escape(f"{n.created_at:%Y-%m-%d %H:%M} to {n.audience} ({n.kind}): {n.text}{notice}"))
 
 
 @audit_app.command("verify")

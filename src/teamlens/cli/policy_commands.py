@@ -184,6 +184,25 @@ def respond(
     console.print(f"Recorded the employer's response on policy {policy_id} version {version}.")
 
 
+@policy_app.command("not-consulted")
+def not_consulted(
+    policy_id: PolicyId,
+    version: Version,
+    because: Annotated[str, typer.Option("--because", help="Why workers were not consulted (R5).")],
+    name: Annotated[
+        str, typer.Option("--name", help="Who records the decision for the employer.")
+    ] = "employer",
+    party: PartyOption = Party.EMPLOYER,
+    data_dir: DataDir = None,
+) -> None:
+    """Record why a draft was not put to consultation (employer only); the DPIA shows the reasons."""
+    ws = services.open_workspace(data_dir)
+    services.not_consulted(ws, policy_id, version, party=party.value, author=name, reason=because)
+    console.print(
+        f"Recorded that policy {policy_id} version {version} was not consulted on, with the reasons."
+    )
+
+
 @policy_app.command("views")
 def views(policy_id: PolicyId, version: Version, data_dir: DataDir = None, json_output: Json = False) -> None:
     """Show the consultation record of a version: publication, views and responses."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from teamlens.errors import NoApprovedPolicy, PolicyError, PolicyLapsed
-from teamlens.governance import consultation, policy_integrity
+from teamlens.governance import consultation, dpia_signoff, notifications, policy_integrity
 from teamlens.governance import policy_versions as lifecycle
 from teamlens.governance import version_rows as rows
 from teamlens.governance._engine import SYSTEM_ACTOR, _Core
@@ -13,7 +13,10 @@ from teamlens.governance.records import (
     ActivePolicy,
     ConsultationEntry,
     ConsultationRecord,
+    DpiaSignOff,
     EntryKind,
+    NotConsulted,
+    Notification,
     Party,
     PolicyState,
     PolicyVersionInfo,
@@ -95,10 +98,81 @@ class _PolicyAPI(_Core):
         with self._write() as conn:
             return consultation.respond(conn, policy_id, version, party_of(party), author, text, self._now())
 
+    def record_not_consulted(
+        self, policy_id: str, version: int, party: Party | str, author: str, reason: str
+    ) -> NotConsulted:
+        """Record the employer's reasons for not consulting on a draft (R5); joins the signed record."""
+        with self._write() as conn:
+            return consultation.record_not_consulted(
+                conn, policy_id, version, party_of(party), author, reason, self._now()
+            )
+
     def consultation(self, policy_id: str, version: int) -> ConsultationRecord:
         """The consultation record of one version, as the approvals signed it."""
         with self._read() as conn:
             return consultation.record(conn, policy_id, version)
+
+    # -- DPIA sign-off (R4) -----------------------------------------------------------------
+
+    def sign_off_dpia(
+        self,
+        policy_id: str,
+        version: int,
+        *,
+        dpia_sha256: str,
+        measures_by: str,
+        residual_risk: str,
+        dpo_advice: str,
+        consultation_reviewed_by: str,
+        actor: str,
+        overruled_because: str | None = None,
+    ) -> DpiaSignOff:
+        """Record the DPIA sign-off of a version (ICO step 7); without one it cannot be approved.
+
+        ``dpia_sha256`` is the hash of the DPIA the signatories read (``services.sign_off_dpia``
+        renders and hashes it). ``overruled_because`` given means the DPO's advice was overruled,
+        for those reasons. Signing again before approval replaces the sign-off.
+        """
+        with self._write() as conn:
+            return dpia_signoff.sign_off(
+                conn,
+                policy_id,
+                version,
+                dpia_sha256=dpia_sha256,
+                measures_by=measures_by,
+                residual_risk=residual_risk,
+                dpo_advice=dpo_advice,
+                overruled_because=overruled_because,
+                consultation_reviewed_by=consultation_reviewed_by,
+                actor=actor,
+                now=self._now(),
+            )
+
+    def dpia_signoff(self, policy_id: str, version: int) -> DpiaSignOff | None:
+        """The DPIA sign-off of one version, if it has one."""
+        with self._read() as conn:
+            return dpia_signoff.get(conn, policy_id, version)
+
+    # -- notifications (R6, R16) -----------------------------------------------------------
+
+    def notify(self, audience: str, kind: str, policy_id: str, version: int, text: str) -> Notification:
+        """Store a message for "workers", "employer" or "representative" about a policy version."""
+        with self._write() as conn:
+            return notifications.notify(conn, audience, kind, policy_id, version, text, self._now())
+
+    def record_notice_version(
+        self, policy_id: str, version: int, notice_sha256: str, generated_at: str, actor: str
+    ) -> Notification:
+        """Tell workers which notice (its HTML's sha256, when generated) applies from activation on."""
+        with self._write() as conn:
+            return notifications.record_notice_version(
+                conn, policy_id, version, notice_sha256, generated_at, actor, self._now()
+            )
+
+    def notifications(self, audience: str | None = None) -> list[Notification]:
+        """Every notification (for ``audience`` if given), oldest first."""
+        with self._read() as conn:
+            return notifications.listed(conn, audience)
 
     # -- reading ----------------------------------------------------------------------------
 

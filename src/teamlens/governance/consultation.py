@@ -22,11 +22,12 @@ from teamlens.governance.records import (
     ConsultationEntry,
     ConsultationRecord,
     EntryKind,
+    NotConsulted,
     Party,
     PolicyState,
     PolicyVersionInfo,
 )
-from teamlens.governance.tables import as_utc, consultation_entries
+from teamlens.governance.tables import as_utc, consultation_entries, not_consulted
 
 #: The longest view or response kept, in characters: a long letter, not an attachment.
 MAX_TEXT = 20_000
@@ -45,12 +46,23 @@ def record(conn: sa.Connection, policy_id: str, version: int) -> ConsultationRec
         )
     )
     closed = PolicyState(found.state) is not PolicyState.CONSULTATION
-    return ConsultationRecord(policy_id, version, entries, record_sha256(policy_id, version, entries), closed)
+    skipped = _not_consulted(conn, policy_id, version)
+    digest = record_sha256(policy_id, version, entries, skipped)
+    return ConsultationRecord(policy_id, version, entries, digest, closed, skipped)
 
 
-def record_sha256(policy_id: str, version: int, entries: tuple[ConsultationEntry, ...]) -> str:
-    """Hash a record's entries in order; entry ids are left out so a restored copy hashes the same."""
-    payload = {
+def record_sha256(
+    policy_id: str,
+    version: int,
+    entries: tuple[ConsultationEntry, ...],
+    skipped: NotConsulted | None = None,
+) -> str:
+    """Hash a record's entries in order; entry ids are left out so a restored copy hashes the same.
+
+    A not-consulted record joins the hash only when there is one, so records signed before it
+    existed keep their hash.
+    """
+    payload: dict[str, object] = {
         "policy_id": policy_id,
         "version": version,
         "entries": [
@@ -63,6 +75,12 @@ def record_sha256(policy_id: str, version: int, entries: tuple[ConsultationEntry
             for e in entries
         ],
     }
+    if skipped is not None:
+        payload["not_consulted"] = {
+            "reason": skipped.reason,
+            "by": skipped.recorded_by,
+            "at": skipped.recorded_at.isoformat(timespec="microseconds"),
+        }
     return hashlib.sha256(audit_log.canonical_json(payload).encode("utf-8")).hexdigest()
 
 
@@ -140,6 +158,88 @@ def respond(
     entry = _insert(conn, policy_id, version, EntryKind.RESPONSE, author, text, now)
     audit_log.append(conn, now, author, "consultation.response", {"policy_id": policy_id, "version": version})
     return entry
+
+
+def record_not_consulted(
+    conn: sa.Connection,
+    policy_id: str,
+    version: int,
+    party: Party,
+    author: str,
+    reason: str,
+    now: dt.datetime,
+) -> NotConsulted:
+    """Record the employer's reasons for not consulting on a draft (the alternative R5 allows).
+
+    Only while the version is a draft (a published one was consulted on; a signed one's record
+    is fixed); recording the same reasons again is a no-op, different ones a conflict.
+    """
+    if party is not Party.EMPLOYER:
+        raise AccessDenied(
+            "Only the employer records that it did not consult: the decision and its reasons are the "
+            "controller's (R5).",
+            "Representatives can ask for a consultation; the employer then runs `teamlens policy consult`.",
+        )
+    found = rows.require_row(conn, policy_id, version)
+    state = PolicyState(found.state)
+    reason = reason.strip()
+    author = author.strip()
+    existing = _not_consulted(conn, policy_id, version)
+    if existing is not None:
+        if existing.reason == reason:
+            return existing
+        raise PolicyError(
+            f"The reasons for not consulting on policy '{policy_id}' version {version} are already recorded.",
+            "They are part of the record the parties sign; propose a new version to change them.",
+        )
+    if state is not PolicyState.DRAFT:
+        raise PolicyError(
+            f"Policy '{policy_id}' version {version} is {state.value}; a decision not to consult can only "
+            "be recorded on a draft.",
+            "Record the consultation's outcome instead, or propose a new version.",
+        )
+    if not reason or len(reason) > MAX_TEXT:
+        raise PolicyError(
+            f"Give the reasons for not consulting (1–{MAX_TEXT:,} characters).",
+            "The ICO expects the decision not to seek workers' views to be documented with reasons.",
+        )
+    if not author or len(author) > _MAX_AUTHOR:
+        raise PolicyError("Name who records the decision (1–200 characters).", "Pass --name.")
+    conn.execute(
+        not_consulted.insert().values(
+            policy_id=policy_id, version=version, reason=reason, recorded_by=author, recorded_at=now
+        )
+    )
+    audit_log.append(
+        conn, now, author, "consultation.not_consulted", {"policy_id": policy_id, "version": version}
+    )
+    recorded = _not_consulted(conn, policy_id, version)
+    assert recorded is not None
+    return recorded
+
+
+def require_consulted_or_reasons(conn: sa.Connection, policy_id: str, version: int) -> None:
+    """Refuse an approval of a version with neither a consultation nor recorded reasons (R5)."""
+    found = record(conn, policy_id, version)
+    if found.published_at is not None or found.not_consulted is not None:
+        return
+    raise PolicyError(
+        f"Policy '{policy_id}' version {version} was neither put to consultation nor has reasons "
+        "recorded for not consulting (R5). Nothing was approved.",
+        f"Consult workers (`teamlens policy consult {policy_id} {version}`), or the employer records why "
+        f'not: `teamlens policy not-consulted {policy_id} {version} --because "…"`.',
+    )
+
+
+def _not_consulted(conn: sa.Connection, policy_id: str, version: int) -> NotConsulted | None:
+    found = conn.execute(
+        sa.select(not_consulted).where(
+            not_consulted.c.policy_id == policy_id, not_consulted.c.version == version
+        )
+    ).one_or_none()
+    if found is None:
+        return None
+    return NotConsulted(found.reason, found.recorded_by, as_utc(found.recorded_at))
 
 
 def _require_open(conn: sa.Connection, policy_id: str, version: int) -> None:

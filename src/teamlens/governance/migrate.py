@@ -8,9 +8,15 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 
 #: The revision that ``metadata.create_all`` builds (see ``migrations/versions``).
-CREATE_ALL_REVISION = "0002_consultation"
+CREATE_ALL_REVISION = "0005_notifications"
 #: The first revision; a database ``create_all`` built before 0002 existed is at this one.
 INITIAL_REVISION = "0001_initial"
+#: What ``create_all`` built between 0002 and 0003 (consultation record, no DPIA sign-offs).
+CONSULTATION_REVISION = "0002_consultation"
+#: What ``create_all`` built between 0003 and 0004 (DPIA sign-offs, no not-consulted records).
+SIGNOFF_REVISION = "0003_dpia_signoff"
+#: What ``create_all`` built between 0004 and 0005 (not-consulted records, no notifications).
+NOT_CONSULTED_REVISION = "0004_not_consulted"
 
 
 def _config(connection: sa.Connection) -> Config:
@@ -36,7 +42,16 @@ def upgrade(url: str, revision: str = "head") -> None:
             if unversioned:
                 # create_all of an older teamlens built the tables without the consultation record.
                 columns = {column["name"] for column in inspector.get_columns("approvals")}
-                built = CREATE_ALL_REVISION if "record_sha256" in columns else INITIAL_REVISION
+                if inspector.has_table("notifications"):
+                    built = CREATE_ALL_REVISION
+                elif inspector.has_table("not_consulted"):
+                    built = NOT_CONSULTED_REVISION
+                elif inspector.has_table("dpia_signoffs"):
+                    built = SIGNOFF_REVISION
+                elif "record_sha256" in columns:
+                    built = CONSULTATION_REVISION
+                else:
+                    built = INITIAL_REVISION
                 command.stamp(_config(connection), built)
             command.upgrade(_config(connection), revision)
     finally:

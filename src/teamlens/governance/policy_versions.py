@@ -16,11 +16,11 @@ import datetime as dt
 import sqlalchemy as sa
 
 from teamlens.errors import InternalError, PolicyError
-from teamlens.governance import audit_log, consultation
+from teamlens.governance import audit_log, consultation, dpia_signoff, notifications
 from teamlens.governance import version_rows as rows
 from teamlens.governance.policy_file import ParsedPolicy, policy_sha256
 from teamlens.governance.policy_integrity import IntegrityFailure
-from teamlens.governance.records import FINAL_STATES, Party, PolicyState, PolicyVersionInfo
+from teamlens.governance.records import AUDIENCES, FINAL_STATES, Party, PolicyState, PolicyVersionInfo
 from teamlens.governance.tables import approvals, policy_versions
 from teamlens.governance.tightening import widenings
 
@@ -110,6 +110,15 @@ def approve(
             "cannot replace it, so it was not approved.",
             "Propose the change as a new version above the active one.",
         )
+    both = {approval.party for approval in signed} | {party} == set(Party)
+    narrows = same_policy and current is not None and not widenings(rows.parsed(current).policy, policy)
+    if not narrows:
+        # A version that only narrows the one in force runs on one word (R3); any other needs a
+        # consultation, or the employer's recorded reasons for not consulting (R5).
+        consultation.require_consulted_or_reasons(conn, policy_id, version)
+    if both or narrows:
+        # Every version that becomes approved (and so may run) needs its own DPIA sign-off (R4).
+        dpia_signoff.require_for_activation(conn, policy_id, version)
     _insert_approval(conn, row, party, approver, record.sha256, now)
     audit_log.append(
         conn,
@@ -124,8 +133,6 @@ def approve(
             "record_sha256": record.sha256,
         },
     )
-    both = {approval.party for approval in signed} | {party} == set(Party)
-    narrows = same_policy and current is not None and not widenings(rows.parsed(current).policy, policy)
     if both or narrows:
         if not both and current is not None:
             conn.execute(
@@ -200,6 +207,7 @@ def activate(
             "`teamlens policy list` shows each version's state and missing approvals.",
         )
     _refuse_if_past_review(policy_id, version, rows.parsed(row).policy.review_date, now)
+    dpia_signoff.require_for_activation(conn, policy_id, version)
     if not _activate_if_free(conn, row, actor, now, party):
         current = rows.active_row(conn)
         if current is None:
@@ -237,6 +245,16 @@ def _activate_if_free(
     if party is not None:
         details["party"] = party.value
     audit_log.append(conn, now, actor, "policy.activate", details)
+    notifications.notify(
+        conn,
+        "workers",
+        "policy.activated",
+        row.policy_id,
+        row.version,
+        f"Policy '{row.policy_id}' version {row.version} is now in force; the privacy notice for it "
+        "says what is collected and what may be published (R16).",
+        now,
+    )
     return True
 
 
@@ -266,6 +284,17 @@ def suspend(
         "policy.suspend",
         {"policy_id": policy_id, "version": active[0].version, "party": party.value},
     )
+    for audience in AUDIENCES:
+        notifications.notify(
+            conn,
+            audience,
+            "policy.suspended",
+            policy_id,
+            active[0].version,
+            f"Processing under policy '{policy_id}' version {active[0].version} was suspended by the "
+            f"{party.value}: nothing is ingested or published until a version is approved again.",
+            now,
+        )
     return rows.refreshed(conn, active[0])
 
 
@@ -310,6 +339,17 @@ def lapse_if_due(conn: sa.Connection, actor: str, now: dt.datetime) -> PolicyVer
         "policy.lapse",
         {"policy_id": row.policy_id, "version": row.version, "review_date": review_date.isoformat()},
     )
+    for audience in AUDIENCES:  # both parties must act, and workers see that processing stopped (R6)
+        notifications.notify(
+            conn,
+            audience,
+            "policy.lapsed",
+            row.policy_id,
+            row.version,
+            f"Policy '{row.policy_id}' version {row.version} passed its review date ({review_date}) without "
+            "renewal, so processing is suspended until both parties approve a new version (R6).",
+            now,
+        )
     return rows.refreshed(conn, row)
 
 

@@ -200,6 +200,15 @@ class ConsultationEntry:
 
 
 @dataclass(frozen=True)
+class NotConsulted:
+    """The employer's explicit record that a version was not put to consultation, and why (R5)."""
+
+    reason: str
+    recorded_by: str
+    recorded_at: dt.datetime
+
+
+@dataclass(frozen=True)
 class ConsultationRecord:
     """The consultation of one policy version: when it was published, the views and the response.
 
@@ -211,6 +220,8 @@ class ConsultationRecord:
     entries: tuple[ConsultationEntry, ...]
     sha256: str
     closed: bool
+    #: The employer's recorded reasons for not consulting (R5), if it chose not to.
+    not_consulted: NotConsulted | None = None
 
     @property
     def published_at(self) -> dt.datetime | None:
@@ -252,3 +263,51 @@ class Checkpoint:
     signed_at: str
     public_key: str  # hex of the raw Ed25519 public key
     signature: str  # hex of the signature over ``checkpoint_message(seq, head_hash, signed_at)``
+
+
+#: Who a notification is for (R6, R16).
+AUDIENCES = ("workers", "employer", "representative")
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One message to workers or a party about the policy (lapse, activation, suspension, notice).
+
+    ``notice_sha256`` and ``notice_generated_at`` are set on the workers' notice-version message:
+    the worker notice that applied from that version's activation on.
+    """
+
+    notification_id: int
+    audience: str
+    kind: str
+    policy_id: str
+    version: int
+    text: str
+    created_at: dt.datetime
+    notice_sha256: str | None = None
+    notice_generated_at: str | None = None
+
+
+#: The residual-risk levels a DPIA sign-off may record (ICO DPIA step 7); "high" blocks activation.
+RESIDUAL_RISKS = ("low", "medium", "high")
+
+
+@dataclass(frozen=True)
+class DpiaSignOff:
+    """The DPIA sign-off of one policy version (R4 step 7), bound to the DPIA's sha256.
+
+    ``advice_accepted`` is False exactly when ``overruled_because`` gives the reasons the DPO's
+    advice was overruled. Holds staff names and their advice, never a worker's data.
+    """
+
+    policy_id: str
+    version: int
+    dpia_sha256: str
+    measures_by: str
+    residual_risk: str
+    dpo_advice: str
+    advice_accepted: bool
+    overruled_because: str | None
+    consultation_reviewed_by: str
+    signed_by: str
+    signed_at: dt.datetime

@@ -12,7 +12,7 @@ import datetime as dt
 import sqlalchemy as sa
 
 from teamlens.domain import MIN_GROUP_SIZE_FLOOR
-from teamlens.governance.records import EntryKind, Party, PolicyState
+from teamlens.governance.records import AUDIENCES, RESIDUAL_RISKS, EntryKind, Party, PolicyState
 
 # Named constraints, so that migrations can refer to them on every database.
 metadata = sa.MetaData(
@@ -100,6 +100,63 @@ consultation_entries = sa.Table(
     ),
     sa.CheckConstraint(_in("kind", [kind.value for kind in EntryKind]), name="kind_known"),
     sa.Index(None, "policy_id", "version"),
+)
+
+# Messages to workers and the parties (R6, R16); delivery reads from here.
+notifications = sa.Table(
+    "notifications",
+    metadata,
+    sa.Column("notification_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("audience", sa.String(20), nullable=False, index=True),
+    sa.Column("kind", sa.String(_ID), nullable=False),
+    sa.Column("policy_id", sa.String(_ID), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("notice_sha256", sa.String(_HASH), nullable=True),
+    sa.Column("notice_generated_at", sa.String(40), nullable=True),
+    sa.CheckConstraint(_in("audience", list(AUDIENCES)), name="audience_known"),
+)
+
+# The employer's reasons for not consulting on a version (R5): the alternative to a consultation.
+not_consulted = sa.Table(
+    "not_consulted",
+    metadata,
+    sa.Column("policy_id", sa.String(_ID), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("recorded_by", sa.String(_NAME), nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(
+        ["policy_id", "version"], ["policy_versions.policy_id", "policy_versions.version"]
+    ),
+)
+
+# The DPIA sign-off of each version (R4 step 7): without one no version becomes approved/active.
+dpia_signoffs = sa.Table(
+    "dpia_signoffs",
+    metadata,
+    sa.Column("policy_id", sa.String(_ID), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("dpia_sha256", sa.String(_HASH), nullable=False),
+    sa.Column("measures_by", sa.String(_NAME), nullable=False),
+    sa.Column("residual_risk", sa.String(10), nullable=False),
+    sa.Column("dpo_advice", sa.Text, nullable=False),
+    sa.Column("advice_accepted", sa.Boolean, nullable=False),
+    sa.Column("overruled_because", sa.Text, nullable=True),
+    sa.Column("consultation_reviewed_by", sa.String(_NAME), nullable=False),
+    sa.Column("signed_by", sa.String(_NAME), nullable=False),
+    sa.Column("signed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(
+        ["policy_id", "version"], ["policy_versions.policy_id", "policy_versions.version"]
+    ),
+    sa.CheckConstraint(_in("residual_risk", list(RESIDUAL_RISKS)), name="residual_risk_known"),
+    # Advice is either accepted, or overruled with reasons (ICO DPIA step 7).
+    sa.CheckConstraint(
+        "(advice_accepted AND overruled_because IS NULL) OR "
+        "(NOT advice_accepted AND overruled_because IS NOT NULL)",
+        name="overruled_has_reasons",
+    ),
 )
 
 releases = sa.Table(

@@ -15,7 +15,14 @@ erasure, objection: R20–R22) with ``exclusions.py`` (objections apply from the
 from teamlens.services import audit_checkpoints
 from teamlens.services.audit import audit_entries, verify_audit, verify_store
 from teamlens.services.demo import DemoResult, run_demo
-from teamlens.services.documents import build_document, document_html, html_to_pdf, write_document
+from teamlens.services.documents import (
+    SignOffResult,
+    build_document,
+    document_html,
+    html_to_pdf,
+    sign_off_dpia,
+    write_document,
+)
 from teamlens.services.ingest import FileOutcome, IngestSummary, ingest
 from teamlens.services.lifecycle import (
     ConsultResult,
@@ -23,6 +30,7 @@ from teamlens.services.lifecycle import (
     comment,
     consult,
     consultation,
+    not_consulted,
     respond,
     retire,
     versions,
@@ -41,6 +49,7 @@ from teamlens.services.rights import (
     exclusion_list,
     object_to_processing,
 )
+from teamlens.services.scheduler import TickResult, tick
 from teamlens.services.setup import InitResult, init
 from teamlens.services.synthetic import synthesise
 from teamlens.services.transparency import RegisterContext, build_register
@@ -58,6 +67,8 @@ __all__ = [
     "RegisterContext",
     "RetentionResult",
     "Role",
+    "SignOffResult",
+    "TickResult",
     "Workspace",
     "access_export",
     "activate",
@@ -77,6 +88,7 @@ __all__ = [
     "html_to_pdf",
     "ingest",
     "init",
+    "not_consulted",
     "object_to_processing",
     "open_workspace",
     "planner_figures",
@@ -89,10 +101,12 @@ __all__ = [
     "retire",
     "run_demo",
     "run_retention",
+    "sign_off_dpia",
     "suspend",
     "synthesise",
     "tables_as_json",
     "template",
+    "tick",
     "verify_audit",
     "verify_store",
     "versions",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from teamlens.services import ingest as ingest_service
 from teamlens.services import policy as policy_service
-from teamlens.services.documents import write_document
+from teamlens.services.documents import sign_off_dpia, write_document
 from teamlens.services.lifecycle import comment, consult, respond
 from teamlens.services.release import release_standard_reports, released_tables
 from teamlens.services.report_document import write_report
@@ -62,6 +62,16 @@ def run_demo(out_dir: Path, *, people: int = 2000, weeks: int = 26, seed: int = 
     proposed = policy_service.propose(ws, policy_file, actor="hr-analyst")
     _consult(ws, proposed.policy_id, proposed.version)
     policy_service.approve(ws, proposed.policy_id, proposed.version, party="employer", approver="HR director")
+    sign_off_dpia(
+        ws,
+        proposed.policy_id,
+        proposed.version,
+        measures_by="HR director",
+        residual_risk="low",
+        dpo_advice="Proceed: aggregates only, with the group size and budget in the policy.",
+        consultation_reviewed_by="Data protection officer",
+        actor="hr-director",
+    )
     policy_service.approve(
         ws, proposed.policy_id, proposed.version, party="representative", approver="Works council chair"
     )

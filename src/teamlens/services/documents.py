@@ -11,6 +11,7 @@ The public transparency register is in ``transparency.py``; it is written the sa
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import shutil
 import subprocess
@@ -22,7 +23,7 @@ import jinja2
 
 from teamlens.domain import Policy
 from teamlens.errors import ConfigError, PolicyError
-from teamlens.governance import ConsultationRecord, Party, StoredPolicy
+from teamlens.governance import ConsultationRecord, DpiaSignOff, Notification, Party, StoredPolicy
 from teamlens.privacy import rho_to_epsilon
 from teamlens.services.dpia_content import RISKS, Risk, SuiteResults, suite_results
 from teamlens.services.planner_figures import PlannerFigures, planner_figures
@@ -252,3 +253,47 @@ def _atomic_write(path: Path, data: bytes) -> None:
     temporary = path.with_name(path.name + ".tmp")
     temporary.write_bytes(data)
     temporary.replace(path)
+
+
+@dataclass(frozen=True)
+class SignOffResult:
+    """A recorded DPIA sign-off and the exact DPIA HTML whose sha256 it holds."""
+
+    signoff: DpiaSignOff
+    dpia_html: str
+
+
+def sign_off_dpia(
+    ws: Workspace,
+    policy_id: str,
+    version: int,
+    *,
+    measures_by: str,
+    residual_risk: str,
+    dpo_advice: str,
+    consultation_reviewed_by: str,
+    actor: str,
+    overruled_because: str | None = None,
+) -> SignOffResult:
+    """Render the DPIA of one version, hash it, and record the sign-off of that DPIA (R4 step 7)."""
+    html = document_html(ws, "dpia", policy_id=policy_id, version=version)
+    digest = hashlib.sha256(html.encode("utf-8")).hexdigest()
+    signed = ws.governance.sign_off_dpia(
+        policy_id,
+        version,
+        dpia_sha256=digest,
+        measures_by=measures_by,
+        residual_risk=residual_risk,
+        dpo_advice=dpo_advice,
+        consultation_reviewed_by=consultation_reviewed_by,
+        actor=actor,
+        overruled_because=overruled_because,
+    )
+    return SignOffResult(signed, html)
+
+
+def record_notice_version(ws: Workspace, policy_id: str, version: int, *, actor: str) -> Notification:
+    """Render the worker notice of a version now in force and tell workers which one applies (R16)."""
+    context = build_document(ws, "notice", policy_id=policy_id, version=version)
+    digest = hashlib.sha256(render("notice", context).encode("utf-8")).hexdigest()
+    return ws.governance.record_notice_version(policy_id, version, digest, context.generated_at, actor)

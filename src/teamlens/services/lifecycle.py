@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from teamlens.governance import (
     ConsultationEntry,
     ConsultationRecord,
+    NotConsulted,
     PolicyVersionInfo,
 )
 from teamlens.services.planner_figures import PlannerFigures, planner_figures
@@ -53,6 +54,13 @@ def respond(
     return ws.governance.respond(policy_id, version, party, author, text)
 
 
+def not_consulted(
+    ws: Workspace, policy_id: str, version: int, *, party: str, author: str, reason: str
+) -> NotConsulted:
+    """Record why the employer did not consult on a draft (R5); the DPIA then shows the reasons."""
+    return ws.governance.record_not_consulted(policy_id, version, party, author, reason)
+
+
 def consultation(ws: Workspace, policy_id: str, version: int) -> ConsultationRecord:
     """The consultation record of one version: publication, views and responses."""
     return ws.governance.consultation(policy_id, version)
@@ -60,7 +68,11 @@ def consultation(ws: Workspace, policy_id: str, version: int) -> ConsultationRec
 
 def activate(ws: Workspace, policy_id: str, version: int, *, party: str, actor: str) -> PolicyVersionInfo:
     """Start a version both parties approved that waited while another policy was in force."""
-    return ws.governance.activate(policy_id, version, party, actor)
+    info = ws.governance.activate(policy_id, version, party, actor)
+    from teamlens.services.documents import record_notice_version
+
+    record_notice_version(ws, policy_id, version, actor=actor)
+    return info
 
 
 def retire(ws: Workspace, policy_id: str, version: int, *, party: str, actor: str) -> PolicyVersionInfo:

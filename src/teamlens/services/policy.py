@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from teamlens.errors import InputFormatError
-from teamlens.governance import ActivePolicy, PolicyVersionInfo, policy_template
+from teamlens.governance import ActivePolicy, PolicyState, PolicyVersionInfo, policy_template
 from teamlens.services.workspace import Workspace
 
 
@@ -24,8 +24,16 @@ def propose(ws: Workspace, path: Path, *, actor: str) -> PolicyVersionInfo:
 
 
 def approve(ws: Workspace, policy_id: str, version: int, *, party: str, approver: str) -> PolicyVersionInfo:
-    """Record one party's approval; the version becomes active once employer and representative agree."""
-    return ws.governance.approve(policy_id, version, party=party, approver=approver, actor=approver)
+    """Record one party's approval; the version becomes active once employer and representative agree.
+
+    When it becomes active, workers are told which version of the privacy notice applies (R16).
+    """
+    info = ws.governance.approve(policy_id, version, party=party, approver=approver, actor=approver)
+    if info.state is PolicyState.ACTIVE:
+        from teamlens.services.documents import record_notice_version
+
+        record_notice_version(ws, policy_id, version, actor=approver)
+    return info
 
 
 def suspend(ws: Workspace, policy_id: str, *, party: str, actor: str) -> PolicyVersionInfo:

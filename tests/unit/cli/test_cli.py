@@ -52,8 +52,45 @@ def test_the_whole_flow_through_the_cli(env: Path, capsys: pytest.CaptureFixture
     assert code == 0
     assert "version 1" in out
     policy_id = tomllib.loads(policy.read_text())["policy"]["id"]
+    code, _, err = run(capsys, "policy", "approve", policy_id, "1", "--party", "employer", "--name", "HR")
+    assert code != 0
+    assert "teamlens policy not-consulted" in err
+    code, out, _ = run(
+        capsys,
+        "policy",
+        "not-consulted",
+        policy_id,
+        "1",
+        "--because",
+        "A trial on synthetic data.",
+        "--name",
+        "HR",
+    )
+    assert code == 0
     code, out, _ = run(capsys, "policy", "approve", policy_id, "1", "--party", "employer", "--name", "HR")
     assert "proposed" in out or "approved" in out
+    code, _, err = run(
+        capsys, "policy", "approve", policy_id, "1", "--party", "representative", "--name", "Rep"
+    )
+    assert code != 0
+    assert "teamlens docs signoff" in err
+    code, out, _ = run(
+        capsys,
+        "docs",
+        "signoff",
+        policy_id,
+        "1",
+        "--measures-by",
+        "HR director",
+        "--residual-risk",
+        "low",
+        "--dpo-advice",
+        "Proceed.",
+        "--consultation-reviewed-by",
+        "DPO",
+    )
+    assert code == 0
+    assert "Signed off the DPIA" in out
     code, out, _ = run(
         capsys, "policy", "approve", policy_id, "1", "--party", "representative", "--name", "Rep"
     )

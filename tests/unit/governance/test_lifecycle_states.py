@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from teamlens.errors import AccessDenied, NoApprovedPolicy, PolicyError
 from teamlens.governance import EntryKind, GovernanceDB, Party, PolicyState
 
-from .helpers import activate, edit
+from .helpers import activate, edit, propose_signed
 
 PID = "collaboration-2026h1"
 
@@ -29,7 +29,7 @@ def version(template: str, number: int, *changes: tuple[str, str]) -> str:
 
 @pytest.mark.parametrize("party", list(Party))
 def test_either_party_can_put_a_draft_to_consultation(db: GovernanceDB, template: str, party: Party) -> None:
-    db.propose(template, "policy.toml", "analyst:ann")
+    propose_signed(db, template, "policy.toml", "analyst:ann", consulted=True)
     info = db.consult(PID, 1, party, f"{party.value}:x", '{"figures": 1}')
     assert info.state is PolicyState.CONSULTATION
     record = db.consultation(PID, 1)
@@ -42,7 +42,7 @@ def test_either_party_can_put_a_draft_to_consultation(db: GovernanceDB, template
 def test_views_are_refused_before_publication_and_after_the_first_signature(
     db: GovernanceDB, template: str
 ) -> None:
-    db.propose(template, "policy.toml", "analyst:ann")
+    propose_signed(db, template, "policy.toml", "analyst:ann", consulted=True)
     with pytest.raises(PolicyError, match="has not been put to consultation"):
         db.add_view(PID, 1, "comment", "worker", "too early")
     db.consult(PID, 1, Party.EMPLOYER, "hr:emma", "{}")
@@ -59,7 +59,7 @@ def test_views_are_refused_before_publication_and_after_the_first_signature(
 
 
 def test_only_the_employer_responds(db: GovernanceDB, template: str) -> None:
-    db.propose(template, "policy.toml", "analyst:ann")
+    propose_signed(db, template, "policy.toml", "analyst:ann", consulted=True)
     db.consult(PID, 1, Party.EMPLOYER, "hr:emma", "{}")
     with pytest.raises(AccessDenied, match="Only the employer responds"):
         db.respond(PID, 1, Party.REPRESENTATIVE, "rep:rob", "We answer for them")
@@ -69,7 +69,7 @@ def test_only_the_employer_responds(db: GovernanceDB, template: str) -> None:
 
 @pytest.mark.parametrize("party", list(Party))
 def test_unanswered_views_block_every_signature(db: GovernanceDB, template: str, party: Party) -> None:
-    db.propose(template, "policy.toml", "analyst:ann")
+    propose_signed(db, template, "policy.toml", "analyst:ann", consulted=True)
     db.consult(PID, 1, Party.EMPLOYER, "hr:emma", "{}")
     db.add_view(PID, 1, "objection", "Team A", "Meeting hours are nobody's business.")
     with pytest.raises(PolicyError, match=r"1 view\(s\) .* have no response"):
@@ -83,7 +83,7 @@ def test_unanswered_views_block_every_signature(db: GovernanceDB, template: str,
 
 
 def test_both_approvals_sign_the_consultation_record(db: GovernanceDB, template: str) -> None:
-    db.propose(template, "policy.toml", "analyst:ann")
+    propose_signed(db, template, "policy.toml", "analyst:ann", consulted=True)
     db.consult(PID, 1, Party.EMPLOYER, "hr:emma", "{}")
     db.add_view(PID, 1, "comment", "Team A", "Fine by us.")
     db.respond(PID, 1, Party.EMPLOYER, "hr:emma", "Thank you.")
@@ -99,7 +99,7 @@ def test_both_approvals_sign_the_consultation_record(db: GovernanceDB, template:
 def test_an_edited_consultation_record_stops_everything(
     db: GovernanceDB, raw: sa.Engine, template: str
 ) -> None:
-    db.propose(template, "policy.toml", "analyst:ann")
+    propose_signed(db, template, "policy.toml", "analyst:ann", consulted=True)
     db.consult(PID, 1, Party.EMPLOYER, "hr:emma", "{}")
     db.add_view(PID, 1, "objection", "Team A", "We object to meeting hours.")
     db.respond(PID, 1, Party.EMPLOYER, "hr:emma", "Noted.")
@@ -110,8 +110,15 @@ def test_an_edited_consultation_record_stops_everything(
         db.require_active_policy("release")
 
 
-def test_a_draft_may_be_approved_without_consultation(db: GovernanceDB, template: str) -> None:
-    db.propose(template, "policy.toml", "analyst:ann")
+def test_a_draft_may_be_approved_without_consultation_once_the_reasons_are_recorded(
+    db: GovernanceDB, template: str
+) -> None:
+    propose_signed(db, template, "policy.toml", "analyst:ann", consulted=True)  # records nothing
+    for party in Party:
+        with pytest.raises(PolicyError, match="neither put to consultation nor has reasons") as refused:
+            db.approve(PID, 1, party, "Emma", "hr:emma")
+        assert f"teamlens policy not-consulted {PID} 1" in refused.value.hint
+    db.record_not_consulted(PID, 1, Party.EMPLOYER, "Emma", "Only the retention was shortened.")
     assert db.approve(PID, 1, Party.EMPLOYER, "Emma", "hr:emma").state is PolicyState.PROPOSED
     assert db.approve(PID, 1, Party.REPRESENTATIVE, "Rob", "rep:rob").state is PolicyState.ACTIVE
     assert db.consultation(PID, 1).published_at is None
@@ -121,7 +128,7 @@ def test_a_draft_may_be_approved_without_consultation(db: GovernanceDB, template
 def test_a_proposed_version_cannot_go_back_to_consultation(
     db: GovernanceDB, template: str, party: Party
 ) -> None:
-    db.propose(template, "policy.toml", "analyst:ann")
+    propose_signed(db, template, "policy.toml", "analyst:ann")
     db.approve(PID, 1, Party.EMPLOYER, "Emma", "hr:emma")
     with pytest.raises(PolicyError, match="only a draft can be put to consultation"):
         db.consult(PID, 1, party, "x", "{}")
@@ -166,7 +173,7 @@ def test_one_party_alone_activates_a_narrowing(
     db: GovernanceDB, template: str, change: str, party: Party
 ) -> None:
     activate(db, template)
-    db.propose(version(template, 2, *NARROWINGS[change]), "policy.toml", "someone")
+    propose_signed(db, version(template, 2, *NARROWINGS[change]), "policy.toml", "someone")
     info = db.approve(PID, 2, party, "Someone", "someone")
     assert info.state is PolicyState.ACTIVE
     assert info.tightens_version == 1
@@ -179,7 +186,7 @@ def test_one_party_alone_activates_a_narrowing(
 @pytest.mark.parametrize("change", WIDENINGS)
 def test_widening_needs_both_parties(db: GovernanceDB, template: str, change: str, party: Party) -> None:
     activate(db, template)
-    db.propose(version(template, 2, *WIDENINGS[change]), "policy.toml", "someone")
+    propose_signed(db, version(template, 2, *WIDENINGS[change]), "policy.toml", "someone")
     assert db.approve(PID, 2, party, "Someone", "someone").state is PolicyState.PROPOSED
     assert db.require_active_policy("release").version == 1
     other = next(p for p in Party if p is not party)
@@ -190,7 +197,7 @@ def test_widening_needs_both_parties(db: GovernanceDB, template: str, change: st
 def test_a_narrowing_of_a_suspended_policy_does_not_restart_it_alone(db: GovernanceDB, template: str) -> None:
     activate(db, template)
     db.suspend(PID, Party.REPRESENTATIVE, "rep:rob")
-    db.propose(version(template, 2, *NARROWINGS["higher k"]), "policy.toml", "hr:emma")
+    propose_signed(db, version(template, 2, *NARROWINGS["higher k"]), "policy.toml", "hr:emma")
     assert db.approve(PID, 2, Party.EMPLOYER, "Emma", "hr:emma").state is PolicyState.PROPOSED
     with pytest.raises(NoApprovedPolicy):
         db.require_active_policy("release")
@@ -200,7 +207,7 @@ def test_a_forged_one_party_activation_of_a_widening_is_caught(
     db: GovernanceDB, raw: sa.Engine, template: str
 ) -> None:
     activate(db, template)
-    db.propose(version(template, 2, *WIDENINGS["lower k"]), "policy.toml", "hr:emma")
+    propose_signed(db, version(template, 2, *WIDENINGS["lower k"]), "policy.toml", "hr:emma")
     db.approve(PID, 2, Party.EMPLOYER, "Emma", "hr:emma")
     with raw.begin() as conn:
         conn.execute(sa.text("UPDATE policy_versions SET state = 'superseded' WHERE version = 1"))
@@ -219,7 +226,7 @@ def test_a_forged_one_party_activation_of_a_widening_is_caught(
 def test_either_party_can_retire_a_version_that_has_not_ended(
     db: GovernanceDB, template: str, party: Party, start: str
 ) -> None:
-    db.propose(template, "policy.toml", "analyst:ann")
+    propose_signed(db, template, "policy.toml", "analyst:ann", consulted=start == "consultation")
     if start == "consultation":
         db.consult(PID, 1, Party.EMPLOYER, "hr:emma", "{}")
     if start == "proposed":
@@ -240,7 +247,7 @@ def test_either_party_can_retire_a_version_that_has_not_ended(
 
 def test_the_other_party_may_countersign_a_narrowing_in_force(db: GovernanceDB, template: str) -> None:
     activate(db, template)
-    db.propose(version(template, 2, *NARROWINGS["higher k"]), "policy.toml", "rep:rob")
+    propose_signed(db, version(template, 2, *NARROWINGS["higher k"]), "policy.toml", "rep:rob")
     assert db.approve(PID, 2, Party.REPRESENTATIVE, "Rob", "rep:rob").state is PolicyState.ACTIVE
     info = db.approve(PID, 2, Party.EMPLOYER, "Emma", "hr:emma")
     assert (info.state, info.missing_parties) == (PolicyState.ACTIVE, ())
@@ -260,7 +267,7 @@ def test_a_superseded_version_cannot_be_retired_or_activated(db: GovernanceDB, t
 def test_a_version_not_yet_approved_by_both_cannot_be_activated(
     db: GovernanceDB, template: str, start: str
 ) -> None:
-    db.propose(template, "policy.toml", "analyst:ann")
+    propose_signed(db, template, "policy.toml", "analyst:ann")
     if start == "proposed":
         db.approve(PID, 1, Party.EMPLOYER, "Emma", "hr:emma")
     for party in Party:

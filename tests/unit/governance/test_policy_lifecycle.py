@@ -15,7 +15,7 @@ from teamlens.governance import (
     policy_sha256,
 )
 
-from .helpers import activate, edit
+from .helpers import activate, edit, not_consulted, propose_signed
 
 
 def actions(db: GovernanceDB) -> list[str]:
@@ -54,15 +54,15 @@ def test_proposing_the_same_text_again_is_a_no_op_and_other_text_a_conflict(
 
 def test_an_invalid_policy_is_not_stored(db: GovernanceDB, template: str) -> None:
     with pytest.raises(PolicyError):
-        db.propose(
-            edit(template, "min_group_size = 10 ", "min_group_size = 3 "), "policy.toml", "analyst:ann"
+        propose_signed(
+            db, edit(template, "min_group_size = 10 ", "min_group_size = 3 "), "policy.toml", "analyst:ann"
         )
     assert db.policy_versions() == []
 
 
 @pytest.mark.parametrize("party", list(Party))
 def test_one_party_alone_cannot_activate(db: GovernanceDB, template: str, party: Party) -> None:
-    info = db.propose(template, "policy.toml", "analyst:ann")
+    info = propose_signed(db, template, "policy.toml", "analyst:ann")
     after = db.approve(info.policy_id, 1, party, "Someone", "user:someone")
     assert after.state is PolicyState.PROPOSED
     assert after.missing_parties == tuple(other for other in Party if other is not party)
@@ -83,6 +83,8 @@ def test_both_approvals_activate_exactly_the_proposed_text(db: GovernanceDB, tem
     }
     assert actions(db) == [
         "policy.propose",
+        "consultation.not_consulted",
+        "dpia.signoff",
         "policy.approve",
         "policy.approve",
         "policy.approved",
@@ -92,15 +94,16 @@ def test_both_approvals_activate_exactly_the_proposed_text(db: GovernanceDB, tem
 
 def test_approving_twice_is_a_no_op(db: GovernanceDB, template: str) -> None:
     info = db.propose(template, "policy.toml", "analyst:ann")
+    not_consulted(db, info.policy_id, 1)
     db.approve(info.policy_id, 1, "employer", "Emma Employer", "hr:emma")
     again = db.approve(info.policy_id, 1, "employer", "Emma Employer", "hr:emma")
     assert again.state is PolicyState.PROPOSED
     assert len(again.approvals) == 1
-    assert actions(db) == ["policy.propose", "policy.approve"]
+    assert actions(db) == ["policy.propose", "consultation.not_consulted", "policy.approve"]
 
 
 def test_approving_an_unknown_version_or_party_is_refused(db: GovernanceDB, template: str) -> None:
-    db.propose(template, "policy.toml", "analyst:ann")
+    propose_signed(db, template, "policy.toml", "analyst:ann")
     with pytest.raises(PolicyError, match="There is no policy 'collaboration-2026h1' version 2"):
         db.approve("collaboration-2026h1", 2, "employer", "Emma", "hr:emma")
     with pytest.raises(PolicyError, match="'manager' is not a party"):
@@ -108,7 +111,7 @@ def test_approving_an_unknown_version_or_party_is_refused(db: GovernanceDB, temp
 
 
 def test_approving_a_text_other_than_the_one_reviewed_is_refused(db: GovernanceDB, template: str) -> None:
-    info = db.propose(template, "policy.toml", "analyst:ann")
+    info = propose_signed(db, template, "policy.toml", "analyst:ann")
     with pytest.raises(PolicyError, match="is not the stored text"):
         db.approve(info.policy_id, 1, "employer", "Emma", "hr:emma", sha256=policy_sha256(template + " "))
     assert db.approve(info.policy_id, 1, "employer", "Emma", "hr:emma", sha256=info.sha256).approvals
@@ -120,7 +123,7 @@ def test_a_widening_version_supersedes_the_active_one_only_when_both_approve(
     activate(db, template)
     v2 = edit(template, "version = 1 ", "version = 2 ")
     v2 = edit(v2, "min_group_size = 10 ", "min_group_size = 8 ")
-    db.propose(v2, "policy.toml", "analyst:ann")
+    propose_signed(db, v2, "policy.toml", "analyst:ann")
     db.approve("collaboration-2026h1", 2, "employer", "Emma", "hr:emma")
     still = db.require_active_policy("release")
     assert (still.version, still.policy.min_group_size) == (1, 10)
@@ -134,7 +137,7 @@ def test_a_widening_version_supersedes_the_active_one_only_when_both_approve(
 
 def test_an_older_version_cannot_replace_the_active_one(db: GovernanceDB, template: str) -> None:
     activate(db, edit(template, "version = 1 ", "version = 3 "))
-    db.propose(template, "policy.toml", "analyst:ann")
+    propose_signed(db, template, "policy.toml", "analyst:ann")
     for party in Party:
         with pytest.raises(PolicyError, match="older version 1 cannot replace it"):
             db.approve("collaboration-2026h1", 1, party, "Someone", "someone")
@@ -145,7 +148,7 @@ def test_an_older_version_cannot_replace_the_active_one(db: GovernanceDB, templa
 def test_only_one_policy_is_active_at_a_time(db: GovernanceDB, template: str) -> None:
     activate(db, template)
     other = edit(template, 'id = "collaboration-2026h1"', 'id = "after-hours-2026"')
-    db.propose(other, "other.toml", "analyst:ann")
+    propose_signed(db, other, "other.toml", "analyst:ann")
     db.approve("after-hours-2026", 1, "employer", "Emma", "hr:emma")
     waiting = db.approve("after-hours-2026", 1, "representative", "Rob", "rep:rob")
     assert waiting.state is PolicyState.APPROVED  # signed by both, waiting for the other to end
@@ -188,7 +191,7 @@ def test_the_database_refuses_a_group_size_under_5(db: GovernanceDB, raw: sa.Eng
         conn.execute(insert, {"k": 4})
     with raw.begin() as conn:
         conn.execute(insert, {"k": 5})
-    db.propose(template, "policy.toml", "analyst:ann")
+    propose_signed(db, template, "policy.toml", "analyst:ann")
     with pytest.raises(sa.exc.IntegrityError), raw.begin() as conn:
         conn.execute(
             sa.text("UPDATE policy_versions SET min_group_size = 2 WHERE policy_id = 'collaboration-2026h1'")
@@ -197,7 +200,7 @@ def test_the_database_refuses_a_group_size_under_5(db: GovernanceDB, raw: sa.Eng
 
 def test_the_database_refuses_two_active_versions(db: GovernanceDB, raw: sa.Engine, template: str) -> None:
     activate(db, template)
-    db.propose(edit(template, "version = 1 ", "version = 2 "), "policy.toml", "analyst:ann")
+    propose_signed(db, edit(template, "version = 1 ", "version = 2 "), "policy.toml", "analyst:ann")
     with pytest.raises(sa.exc.IntegrityError), raw.begin() as conn:
         conn.execute(sa.text("UPDATE policy_versions SET state = 'active' WHERE version = 2"))
 
@@ -241,7 +244,7 @@ def test_an_altered_policy_record_stops_everything(
 def test_a_proposed_version_marked_active_by_hand_is_refused(
     db: GovernanceDB, raw: sa.Engine, template: str
 ) -> None:
-    db.propose(template, "policy.toml", "analyst:ann")
+    propose_signed(db, template, "policy.toml", "analyst:ann")
     with raw.begin() as conn:
         conn.execute(sa.text("UPDATE policy_versions SET state = 'active'"))
     with pytest.raises(PolicyError, match="marked active without the employer's approval"):
