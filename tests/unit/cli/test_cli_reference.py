@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
-import click
 import typer.main
 from typer.testing import CliRunner
 
@@ -26,9 +26,9 @@ _PLAIN = {
 DOC = Path(__file__).resolve().parents[3] / "docs" / "cli.md"
 
 
-def _walk(command: click.Command, path: list[str]) -> list[tuple[list[str], click.Command]]:
+def _walk(command: Any, path: list[str]) -> list[tuple[list[str], Any]]:
     found = [(path, command)]
-    if isinstance(command, click.Group):
+    if hasattr(command, "commands"):  # typer's groups are not click.Group subclasses
         for name in sorted(command.commands):
             found.extend(_walk(command.commands[name], [*path, name]))
     return found
