@@ -46,7 +46,7 @@ def render_reference() -> str:
     for path, _command in _walk(root, ["teamlens"]):
         result = runner.invoke(app, [*path[1:], "--help"], prog_name="teamlens", env=_PLAIN)
         text = "\n".join(line.rstrip() for line in result.output.splitlines()).strip("\n")
-        parts.append(f"\n## `{' '.join(path)}`\n\n```text\n{click.unstyle(text).rstrip()}\n```\n")
+        parts.append(f"\n## `{' '.join(path)}`\n\n```text\n{text.rstrip()}\n```\n")
     return "".join(parts)
 
 
