@@ -19,6 +19,7 @@ install: $(STAMP)
 
 ## Build the demo organisation, run the whole flow, write $(DEMO_DIR)/report.html, then serve it.
 demo: $(STAMP)
+	rm -rf $(DEMO_DIR)  # the demo is rebuilt from scratch every time
 	$(BIN)/teamlens demo --out $(DEMO_DIR)
 	$(BIN)/teamlens serve --data-dir $(DEMO_DIR)/data --host $(HOST) --port $(PORT)
 
