@@ -50,10 +50,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pyarrow as pa
 
-from teamlens.domain import FACT_SCHEMA, Exclusions
+from teamlens.domain import FACT_SCHEMA
 from teamlens.errors import ConfigError
 from teamlens.sources.calendar_ics_events import MAX_SPAN_DAYS, Instance, Parsed, parse
 from teamlens.sources.context import ReadContext, ReadReport
+from teamlens.sources.exclusions import AddressExclusions
 
 CALENDAR_METRICS = frozenset(
     {
@@ -71,18 +72,6 @@ LONGEST_MEETING = dt.timedelta(hours=24)
 FOCUS_MINUTES = 120
 _DAY_MINUTES = 24 * 60
 _SNIFF_BYTES = 4096
-
-
-class _Excluded:
-    """Whether an address is excluded by the policy: listed, or in a listed domain or its subdomains."""
-
-    def __init__(self, exclusions: Exclusions) -> None:
-        self.addresses = frozenset(a.strip().lower() for a in exclusions.addresses)
-        self.domains = tuple(d.strip().lower().lstrip("@") for d in exclusions.domains)
-
-    def __call__(self, address: str) -> bool:
-        domain = address.rpartition("@")[2]
-        return address in self.addresses or any(domain == d or domain.endswith("." + d) for d in self.domains)
 
 
 @dataclass
@@ -132,7 +121,7 @@ class IcsCalendarReader:
     def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[pa.RecordBatch]:
         """Yield the policy's calendar metrics from ``path`` as daily facts."""
         metrics = CALENDAR_METRICS & ctx.metrics
-        parsed = parse(path, _Excluded(ctx.exclusions))
+        parsed = parse(path, AddressExclusions(ctx.exclusions))
         # Excluded events are counted as read and kept, so the report cannot show they were there.
         report.rows_read += parsed.events
         report.rows_kept += parsed.events

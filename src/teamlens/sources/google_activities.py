@@ -36,9 +36,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pyarrow as pa
 
-from teamlens.domain import FACT_SCHEMA, Exclusions, WorkingHours
+from teamlens.domain import FACT_SCHEMA, WorkingHours
 from teamlens.errors import ConfigError, InputFormatError
 from teamlens.sources.context import ReadContext, ReadReport
+from teamlens.sources.exclusions import AddressExclusions
 
 ACTIVITY_KIND = "admin#reports#activity"
 PAGE_KIND = "admin#reports#activities"
@@ -51,25 +52,6 @@ _LARGEST = 10**12  # far above any real count or duration, far below int64 overf
 
 def _is_address_field(name: object) -> bool:
     return isinstance(name, str) and (name == "address" or name.endswith("_address"))
-
-
-class ExclusionMatcher:
-    """Say whether an address is one the policy never counts (excluded itself, or in an excluded domain)."""
-
-    def __init__(self, exclusions: Exclusions) -> None:
-        self.addresses = frozenset(a.strip().lower() for a in exclusions.addresses)
-        self.domains = tuple(d.strip().lower().lstrip("@") for d in exclusions.domains)
-
-    def __bool__(self) -> bool:
-        return bool(self.addresses or self.domains)
-
-    def __call__(self, address: str) -> bool:
-        """True when ``address`` must not be counted."""
-        canonical = address.strip().lower()
-        if canonical in self.addresses:
-            return True
-        domain = canonical.rpartition("@")[2]
-        return any(domain == d or domain.endswith("." + d) for d in self.domains)
 
 
 class Clock:
@@ -272,7 +254,7 @@ class ActivityReducer:
     def __init__(self, ctx: ReadContext, report: ReadReport, tally: DailyTally) -> None:
         self.ctx, self.report, self.tally = ctx, report, tally
         self.clock = Clock(ctx)
-        self.excluded = ExclusionMatcher(ctx.exclusions)
+        self.excluded = AddressExclusions(ctx.exclusions)
         self.people: set[str] = set()
         self.calls: set[tuple[str, dt.date, str]] = set()
         self.skipped = Counter[str]()

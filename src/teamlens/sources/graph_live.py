@@ -52,7 +52,8 @@ import pyarrow as pa
 
 from teamlens.errors import ConfigError, InputFormatError
 from teamlens.sources.context import ReadContext, ReadReport
-from teamlens.sources.google_activities import Clock, DailyTally, ExclusionMatcher, Where
+from teamlens.sources.exclusions import AddressExclusions
+from teamlens.sources.google_activities import Clock, DailyTally, Where
 from teamlens.sources.graph_metadata import (
     CALENDAR_METRICS,
     CALENDAR_SELECT,
@@ -309,7 +310,7 @@ class GraphLiveReader:
     def _metadata(
         self, http: HttpClient, conn: GraphConnection, ctx: ReadContext, report: ReadReport, tally: DailyTally
     ) -> set[str]:
-        clock, excluded = Clock(ctx), ExclusionMatcher(ctx.exclusions)
+        clock, excluded = Clock(ctx), AddressExclusions(ctx.exclusions)
         counter = MetadataCounter(tally, clock, excluded)
         begin = dt.datetime.combine(conn.start, dt.time(), dt.UTC) - _MARGIN
         stop = dt.datetime.combine(conn.end + dt.timedelta(days=1), dt.time(), dt.UTC) + _MARGIN

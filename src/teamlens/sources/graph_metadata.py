@@ -24,10 +24,10 @@ import datetime as dt
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from teamlens.sources.exclusions import AddressExclusions
 from teamlens.sources.google_activities import (
     Clock,
     DailyTally,
-    ExclusionMatcher,
     Where,
     parse_time,
     plausible,
@@ -91,7 +91,7 @@ def _graph_time(value: object, where: Where, field: str) -> dt.datetime:
 class MetadataCounter:
     """Count one mailbox's events and sent messages into a :class:`DailyTally`."""
 
-    def __init__(self, tally: DailyTally, clock: Clock, excluded: ExclusionMatcher) -> None:
+    def __init__(self, tally: DailyTally, clock: Clock, excluded: AddressExclusions) -> None:
         self.tally, self.clock, self.excluded = tally, clock, excluded
         self.dropped = 0
 

@@ -43,8 +43,9 @@ from pathlib import Path
 import pyarrow as pa
 
 from teamlens.sources.context import ReadContext, ReadReport
+from teamlens.sources.exclusions import AddressExclusions
 from teamlens.sources.mail_scan import HeaderBlock, is_maildir, is_mbox, maildir_blocks, mbox_blocks
-from teamlens.sources.slack_mail_tally import AddressExclusions, Tally, is_after_hours
+from teamlens.sources.slack_mail_tally import Tally, is_after_hours
 
 METRICS = ("emails_sent", "emails_received", "after_hours_emails")
 _RECIPIENT_FIELDS = ("to", "cc", "bcc")

@@ -40,8 +40,9 @@ import pyarrow as pa
 
 from teamlens.errors import InputFormatError
 from teamlens.sources.context import ReadContext, ReadReport
+from teamlens.sources.exclusions import AddressExclusions
 from teamlens.sources.slack_archive import LISTING_FILES, USERS_FILES, SlackArchive, is_slack_export, records
-from teamlens.sources.slack_mail_tally import AddressExclusions, Tally
+from teamlens.sources.slack_mail_tally import Tally
 
 #: Message subtypes a person posts; every other subtype is a system event or a bot.
 PERSON_SUBTYPES = frozenset({None, "thread_broadcast", "me_message", "file_share"})

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
-from teamlens.domain import FACT_SCHEMA, Exclusions, WorkingHours
+from teamlens.domain import FACT_SCHEMA, WorkingHours
 from teamlens.sources.context import ReadContext
 
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
@@ -86,22 +86,3 @@ class Tally:
                 pa.nulls(len(chunk), pa.string()).fill_null(self.source),
             ]
             yield pa.RecordBatch.from_arrays(arrays, schema=FACT_SCHEMA)
-
-
-class AddressExclusions:
-    """Tell whether an address is excluded by the policy (R18): listed, or in a listed domain or subdomain."""
-
-    def __init__(self, exclusions: Exclusions) -> None:
-        self.addresses = frozenset(address.strip().lower() for address in exclusions.addresses)
-        self.domains = frozenset(name.strip().lower().lstrip("@").strip(".") for name in exclusions.domains)
-        self.active = bool(self.addresses or self.domains)
-
-    def __call__(self, address: str) -> bool:
-        """True when messages to or from ``address`` (an addr-spec) must never be counted."""
-        if not self.active:
-            return False
-        address = address.strip().lower()
-        if address in self.addresses:
-            return True
-        labels = address.rpartition("@")[2].split(".")
-        return any(".".join(labels[i:]) in self.domains for i in range(len(labels)))
