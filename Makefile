@@ -41,7 +41,7 @@ bench: $(STAMP)
 
 ## The large statistical privacy runs (results go to docs/privacy-audit.md).
 audit: $(STAMP)
-	$(BIN)/python -m pytest tests/attacks -q --audit-large
+	TEAMLENS_RECORD_SUITE=1 $(BIN)/python -m pytest tests/attacks -q --audit-large
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

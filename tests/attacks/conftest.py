@@ -2,7 +2,8 @@
 
 ``--audit-large`` (``make audit``) runs the statistical attacks with many more trials and writes
 ``docs/privacy-audit.md``; without it the suite keeps to modest trial counts for ``make test``.
-Every run merges its outcomes into ``docs/privacy-suite-results.json`` (see ``suite.py``).
+Every run merges its outcomes into a results file (see ``suite.py``): ``docs/privacy-suite-results.json``
+when TEAMLENS_RECORD_SUITE is set, as `make audit` does, else one in the pytest cache.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import json
+import os
 import shutil
 import tempfile
 import uuid
@@ -31,7 +33,14 @@ from teamlens.synth import SynthResult
 from ..integration.flow_support import START, Org, approve_policy, build_org, make_workspace, policy_text
 from .suite import ATTACKS, merge_results, plain
 
-RESULTS = Path(__file__).resolve().parents[2] / "docs" / "privacy-suite-results.json"
+_ROOT = Path(__file__).resolve().parents[2]
+# `make audit` records the results the DPIA embeds (TEAMLENS_RECORD_SUITE=1); an ordinary test run
+# exercises the same writer into the pytest cache, so `make test` leaves the work tree untouched.
+RESULTS = (
+    _ROOT / "docs" / "privacy-suite-results.json"
+    if os.environ.get("TEAMLENS_RECORD_SUITE")
+    else _ROOT / ".pytest_cache" / "privacy-suite-results.json"
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
