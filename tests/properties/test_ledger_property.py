@@ -7,7 +7,6 @@ cells' ρ, asking again costs nothing, and a refusal changes nothing.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -18,18 +17,16 @@ from hypothesis import strategies as st
 from teamlens.domain import (
     Cadence,
     GroupLevel,
-    LawfulBasis,
     MetricBound,
     Policy,
-    Purpose,
     ReportDef,
     Rho,
 )
 from teamlens.errors import BudgetExceeded
 from teamlens.privacy import ReleaseSpec, check_budget, plan_release
 
-PERIOD_START = dt.date(2025, 12, 29)  # ISO week 2026-W01
-PERIOD_END = dt.date(2026, 3, 30)  # 13 weeks, 3 months, 1 quarter
+from ..unit.privacy.support import build_policy
+
 BOUNDS = (
     MetricBound("meeting_minutes", 2400),
     MetricBound("emails_sent", 500),
@@ -65,23 +62,11 @@ def policies(draw: st.DrawFn) -> Policy:
 
 
 def _policy(reports: tuple[ReportDef, ...], rho: Rho) -> Policy:
-    return Policy(
+    return build_policy(
         policy_id="property-policy",
-        version=1,
-        title="Property policy",
-        purpose=Purpose.TEAM_WORKLOAD,
-        lawful_basis=LawfulBasis.COLLECTIVE_AGREEMENT,
-        controller="Example Ltd",
-        period_start=PERIOD_START,
-        period_end=PERIOD_END,
-        review_date=dt.date(2026, 6, 1),
-        retention_days=180,
-        sources=("m365_usage",),
         metrics=BOUNDS,
         grouping_levels=tuple(GroupLevel),
-        min_group_size=10,
         rho=rho,
-        delta=1e-6,
         reports=reports,
     )
 
