@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -27,15 +28,6 @@ PolicyOption = Annotated[
 VersionOption = Annotated[int | None, typer.Option("--version", help="Policy version (default: newest).")]
 
 
-class Document(enum.StrEnum):
-    """The documents generated from a policy version."""
-
-    DPIA = "dpia"
-    NOTICE = "notice"
-    EXPLAINER = "explainer"
-    CONSULTATION = "consultation"
-
-
 def _write(
     kind: str, out: Path, pdf: bool, data_dir: Path | None, policy: str | None, version: int | None
 ) -> None:
@@ -44,52 +36,35 @@ def _write(
     console.print(f"Wrote {written}")
 
 
-@docs_app.command("dpia")
-def dpia(
-    out: Out,
-    pdf: Pdf = False,
-    data_dir: DataDir = None,
-    policy: PolicyOption = None,
-    version: VersionOption = None,
-) -> None:
-    """Write the data protection impact assessment (the ICO's seven steps) for a policy version."""
-    _write("dpia", out, pdf, data_dir, policy, version)
+#: One `teamlens docs KIND` command per document of a policy version, with its one-line help.
+_DOCUMENTS = {
+    "dpia": "Write the data protection impact assessment (the ICO's seven steps) for a policy version.",
+    "notice": "Write the plain-language privacy notice for workers (R16).",
+    "explainer": (
+        'Write "what your manager can and cannot learn", with worked numbers from the planner (R38).'
+    ),
+    "consultation": (
+        "Write the consultation page: the proposal, its planner figures and the views so far (R5)."
+    ),
+}
 
 
-@docs_app.command("notice")
-def notice(
-    out: Out,
-    pdf: Pdf = False,
-    data_dir: DataDir = None,
-    policy: PolicyOption = None,
-    version: VersionOption = None,
-) -> None:
-    """Write the plain-language privacy notice for workers (R16)."""
-    _write("notice", out, pdf, data_dir, policy, version)
+def _document_command(kind: str) -> Callable[..., None]:
+    def command(
+        out: Out,
+        pdf: Pdf = False,
+        data_dir: DataDir = None,
+        policy: PolicyOption = None,
+        version: VersionOption = None,
+    ) -> None:
+        _write(kind, out, pdf, data_dir, policy, version)
+
+    command.__doc__ = _DOCUMENTS[kind]
+    return command
 
 
-@docs_app.command("explainer")
-def explainer(
-    out: Out,
-    pdf: Pdf = False,
-    data_dir: DataDir = None,
-    policy: PolicyOption = None,
-    version: VersionOption = None,
-) -> None:
-    """Write "what your manager can and cannot learn", with worked numbers from the planner (R38)."""
-    _write("explainer", out, pdf, data_dir, policy, version)
-
-
-@docs_app.command("consultation")
-def consultation(
-    out: Out,
-    pdf: Pdf = False,
-    data_dir: DataDir = None,
-    policy: PolicyOption = None,
-    version: VersionOption = None,
-) -> None:
-    """Write the consultation page: the proposal, its planner figures and the views so far (R5)."""
-    _write("consultation", out, pdf, data_dir, policy, version)
+for _kind in _DOCUMENTS:
+    docs_app.command(_kind)(_document_command(_kind))
 
 
 class ResidualRisk(enum.StrEnum):
