@@ -25,6 +25,7 @@ from teamlens.domain import FACT_SCHEMA
 from teamlens.sources.columns import counts, dates, first_true, required_text
 from teamlens.sources.context import ReadContext, ReadReport
 from teamlens.sources.csv_table import CsvBatch, CsvLayout, CsvTable, normalise_header, sniff_header
+from teamlens.sources.pseudonym_column import PseudonymColumn
 
 REFRESH = "Report Refresh Date"
 UPN = "User Principal Name"
@@ -193,7 +194,7 @@ class UsageReportReader:
         if not rules:
             report.note(f"the policy allows none of the metrics of {self.api}; nothing was kept")
         excluded = pa.array(sorted(ctx.excluded_persons), pa.string())
-        seen: set[str] = set()
+        pseudonyms = PseudonymColumn(ctx.pseudonymise)
         for batch in table.batches(ctx.batch_rows):
             report.rows_read += batch.num_rows
             day, days = self.period(batch, report)
@@ -201,20 +202,12 @@ class UsageReportReader:
             if not report.concealed and pc.any(pc.match_substring_regex(names, _CONCEALED)).as_py():
                 report.concealed = True
                 report.note(CONCEALED_NOTE)
-            # Each name appears many times in a long export: hash the distinct ones, then spread.
-            encoded = pc.dictionary_encode(names)
-            hashed = pa.array(
-                [ctx.pseudonymise(name) for name in encoded.dictionary.to_pylist()], pa.string()
-            )
-            person = pc.take(hashed, encoded.indices)
-            del names, encoded  # nothing below may touch a plain identifier
-            pseudonyms = person.to_pylist()
+            person = pseudonyms(names)
+            del names  # nothing below may touch a plain identifier
             keep = pc.invert(pc.is_in(person, value_set=excluded))
-            if ctx.excluded_persons:
-                pseudonyms = [who for who in pseudonyms if who not in ctx.excluded_persons]
-            report.rows_kept += len(pseudonyms)
-            seen.update(pseudonyms)
-            report.people_seen = len(seen)
+            report.rows_kept += int(pc.sum(keep).as_py() or 0)
+            # Intersecting walks the smaller set: the few objectors, not everyone seen.
+            report.people_seen = len(pseudonyms.seen) - len(ctx.excluded_persons & pseudonyms.seen)
             facts = self._facts(batch, rules, keep, person, day, days)
             if facts.num_rows:
                 report.facts += facts.num_rows

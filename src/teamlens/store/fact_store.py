@@ -243,6 +243,8 @@ class FactStore:
         make_dir(staging)
         try:
             staged = stage_facts(facts, staging)
+            # Hand the reader's freed Arrow buffers back before DuckDB takes its share of memory.
+            pa.default_memory_pool().release_unused()
             merges: dict[str, _merge.MonthMerge] = {}
             with connect(self.root, COMMIT_MEMORY_LIMIT) as con:
                 for month, staged_file in sorted(staged.months.items()):
