@@ -47,6 +47,26 @@ def sniff_header(path: Path) -> frozenset[str] | None:
     return frozenset(normalise_header(field) for field in fields)
 
 
+#: A header cell that looks like a value rather than a column name: an address, a number, a
+#: date, a long hexadecimal id, or anything with digits and an @ or a dot in it.
+_DATA_LIKE = re.compile(r"@|^[\d\s.,:/+-]+$|\d{4}-\d{2}-\d{2}|[0-9A-Fa-f]{16,}")
+
+
+def _unknown_columns_note(unknown: list[str]) -> str:
+    """The note for columns the layout does not know, naming them only when none looks like data.
+
+    When the line break after the header is lost, the first row's values become extra header
+    cells; echoing them would print one person's data in an admin's summary.
+    """
+    plural = "s" if len(unknown) > 1 else ""
+    if any(_DATA_LIKE.search(name) for name in unknown):
+        return (
+            f"ignored {len(unknown)} unknown column{plural}; their names are not shown because some "
+            "look like data (is the line break after the header missing?)"
+        )
+    return f"ignored {len(unknown)} unknown column{plural}: " + ", ".join(unknown)
+
+
 @dataclass(frozen=True)
 class CsvLayout:
     """Describe one CSV format: the columns read, and those known but deliberately not read.
@@ -100,10 +120,7 @@ class CsvTable:
         known = set(wanted) | {normalise_header(name) for name in layout.ignored}
         unknown = [raw.strip() for raw in header if normalise_header(raw) not in known]
         if unknown:
-            report.note(
-                f"ignored {len(unknown)} unknown column{'s' if len(unknown) > 1 else ''}: "
-                + ", ".join(unknown)
-            )
+            report.note(_unknown_columns_note(unknown))
 
     def has(self, name: str) -> bool:
         """True when the file carries column ``name`` (as the layout spells it)."""

@@ -253,3 +253,18 @@ def test_sniff_tells_the_two_reports_apart(
 def test_every_metric_of_the_connectors_is_in_the_catalogue() -> None:
     produced = {rule.metric for reader in (EMAIL_ACTIVITY, TEAMS_ACTIVITY) for rule in reader.rules}
     assert produced == ALL_METRICS
+
+
+def test_a_header_that_runs_into_the_first_row_is_noted_without_echoing_the_row(
+    tmp_path: Path, email_header: list[str]
+) -> None:
+    # The line break after the header is lost: the only row's values become extra header cells.
+    first = email_rows(1, seed=4)[0]
+    values = ",".join(first.get(column, "") for column in email_header)
+    path = tmp_path / "email.csv"
+    path.write_text(",".join(email_header) + "," + values + "\n", encoding="utf-8")
+    _, report, _ = read_all(EMAIL_ACTIVITY, path)
+    assert len(report.notes) == 1
+    assert "names are not shown" in report.notes[0]
+    for value in (first["User Principal Name"], first["Display Name"]):
+        assert value.casefold() not in report.notes[0].casefold()
