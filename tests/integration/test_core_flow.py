@@ -171,3 +171,19 @@ def test_a_malformed_report_names_file_line_column_and_leaves_the_store_as_befor
     if column:
         assert failure.value.field == column
     assert {p: p.read_bytes() for p in files_under(org.ws.store.root)} == before
+
+
+def test_a_directory_export_without_people_is_refused_and_the_stored_directory_kept(tmp_path: Path) -> None:
+    # A directory ingest replaces the stored directory, so an empty one would silently wipe it.
+    org = build_org(tmp_path, people=40, weeks=2)
+    services.ingest(org.ws, [org.synth.directory_csv], actor="admin")
+    before = {p: p.read_bytes() for p in files_under(org.ws.store.root)}
+    header_only = tmp_path / "directory_header_only.csv"
+    header_only.write_text(
+        org.synth.directory_csv.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8"
+    )
+    with pytest.raises(InputFormatError) as failure:
+        services.ingest(org.ws, [header_only], actor="admin")
+    assert failure.value.file == str(header_only)
+    assert "no people" in failure.value.message
+    assert {p: p.read_bytes() for p in files_under(org.ws.store.root)} == before

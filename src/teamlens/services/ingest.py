@@ -195,6 +195,14 @@ def _ingest_one(
     if chosen.directory:
         batches = list(reader.read(path, ctx, report))
         table = pa.Table.from_batches(batches, schema=DIRECTORY_SCHEMA)
+        if table.num_rows == 0:
+            # A directory export replaces the stored one whole: an empty file would wipe it.
+            raise InputFormatError(
+                path,
+                "holds no people, and a directory export replaces the whole stored directory",
+                hint="Check that the export has its data rows (a header alone is not a directory); "
+                "nothing was changed.",
+            )
         summary = ws.store.commit(content_hash=digest, source=reader.name, label=label, directory=table)
         rows = table.num_rows
     else:
