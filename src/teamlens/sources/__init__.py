@@ -20,7 +20,8 @@ The connectors: Microsoft 365 usage reports, ``m365_reports.py`` (email, Teams) 
 ``viva_insights.py``; iCalendar, ``calendar_ics.py`` with ``calendar_ics_events.py``; Slack
 exports, ``slack_export.py`` with ``slack_archive.py``; mbox and Maildir headers,
 ``mail_headers.py`` with ``mail_scan.py`` (``slack_mail_tally.py`` is their shared tally; every
-connector that sees correspondents applies the R18 exclusions of ``exclusions.py``);
+connector that sees correspondents applies the R18 exclusions of ``exclusions.py``; whether a
+mailbox or calendar is one person's own export, counted for its owner only, is ``export_owner.py``);
 Google Workspace Reports, ``google_reports.py`` (saved) and ``google_live.py`` (Admin SDK pull)
 with ``google_activities.py``; Microsoft Graph live pull, ``graph_live.py`` with
 ``graph_metadata.py`` and ``http_client.py`` (tokens, paging, throttling). Directories: the HR

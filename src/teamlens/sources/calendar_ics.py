@@ -33,10 +33,17 @@ excludes is dropped, with its overrides, before anything is counted; it moves no
 of the report and not the window. Objectors get no facts, but still count towards the size of
 the meetings they were invited to.
 
-**Whose calendar.** Every attendee named in the file is counted, so read files that hold all the
-meetings of the people in them (an organisation-wide export); a file with one person's calendar
-would give the other attendees partial counts. The whole file is parsed at once (overrides and
-time zones may appear anywhere in it).
+**Whose calendar.** A file named after one address (``alice@example.org.ics``), or whose every
+calendar has an ``X-WR-CALNAME`` that is one and the same address (Google Calendar's export), is
+that person's calendar, a personal export: it gives facts for its owner only, where the rules
+above count them (accepted, or organised without a reply of their own); the other people still
+count towards each meeting's size (``export_owner.py`` has the rule). A name and an
+``X-WR-CALNAME`` naming two different addresses are refused. Any other file is organisation-wide
+and every attendee named in it is counted, so it must hold all the meetings of the people in it:
+the store keeps the last value ingested per person-day, so one person's calendar read that way
+would give the other attendees partial counts that replace the ones from their own calendars. A
+personal calendar of an address the policy excludes is not read. The whole file is parsed at once
+(overrides and time zones may appear anywhere in it).
 """
 
 from __future__ import annotations
@@ -51,10 +58,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pyarrow as pa
 
 from teamlens.domain import FACT_SCHEMA
-from teamlens.errors import ConfigError
+from teamlens.errors import ConfigError, InputFormatError
 from teamlens.sources.calendar_ics_events import MAX_SPAN_DAYS, Instance, Parsed, parse
 from teamlens.sources.context import ReadContext, ReadReport
 from teamlens.sources.exclusions import AddressExclusions
+from teamlens.sources.export_owner import (
+    CALENDAR_EXTENSIONS,
+    EXCLUDED,
+    PERSONAL_BY_CALNAME,
+    PERSONAL_BY_NAME,
+    RENAME,
+    absent,
+    address,
+    owner_from_name,
+)
 
 CALENDAR_METRICS = frozenset(
     {
@@ -105,8 +122,8 @@ class IcsCalendarReader:
 
     name: str = "calendar_ics"
     description: str = (
-        "iCalendar (.ics) export holding the meetings of everyone it names: meetings, meeting "
-        "hours, large, long and recurring meetings, focus blocks per person and day"
+        "iCalendar (.ics) export, of everyone's meetings or of one person's calendar named after "
+        "their address: meetings, meeting hours, large, long and recurring meetings, focus blocks"
     )
 
     def sniff(self, path: Path) -> bool:
@@ -121,7 +138,16 @@ class IcsCalendarReader:
     def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[pa.RecordBatch]:
         """Yield the policy's calendar metrics from ``path`` as daily facts."""
         metrics = CALENDAR_METRICS & ctx.metrics
-        parsed = parse(path, AddressExclusions(ctx.exclusions))
+        excluded = AddressExclusions(ctx.exclusions)
+        named = owner_from_name(path, CALENDAR_EXTENSIONS)
+        if named is not None and excluded(named):
+            report.note(EXCLUDED)  # the owner is on every event in it: nothing may be counted
+            return
+        parsed = parse(path, excluded)
+        owner, personal = _owner(path, named, parsed)
+        if owner is not None and excluded(owner):
+            report.note(EXCLUDED)
+            return
         # Excluded events are counted as read and kept, so the report cannot show they were there.
         report.rows_read += parsed.events
         report.rows_kept += parsed.events
@@ -129,6 +155,9 @@ class IcsCalendarReader:
         if not metrics:
             report.note("the policy allows none of the calendar metrics; nothing was kept")
             return
+        if owner is not None:
+            on_it = any(person.address == owner for each in parsed.instances for person in each.people)
+            report.note(personal if on_it or not parsed.instances else absent("meetings"))
         if parsed.first_day is None or parsed.last_day is None:
             return
         tally = _Tally(metrics, Counter(), Counter(), {})
@@ -146,6 +175,8 @@ class IcsCalendarReader:
             for person in instance.people:
                 if not person.attends or person.address is None:
                     continue
+                if owner is not None and person.address != owner:
+                    continue  # a personal calendar tells only about its owner
                 who = ctx.pseudonymise(person.address)
                 if who in ctx.excluded_persons:
                     continue
@@ -181,6 +212,28 @@ class IcsCalendarReader:
                 ],
                 schema=FACT_SCHEMA,
             )
+
+
+def _owner(path: Path, named: str | None, parsed: Parsed) -> tuple[str | None, str]:
+    """The owner of a personal calendar (None when organisation-wide), and the note that says so.
+
+    ``named`` is the address the file is named after; else every calendar's X-WR-CALNAME must be
+    the same address.
+    """
+    declared = {address(name) for name in parsed.names}
+    if named is not None:
+        if declared - {None, named}:
+            raise InputFormatError(
+                path,
+                "is named after one address but its X-WR-CALNAME is another",
+                field="X-WR-CALNAME",
+                expected="a personal calendar named after its owner's own address",
+                hint=f"Rename the file: {RENAME}. Nothing from it was stored.",
+            )
+        return named, PERSONAL_BY_NAME
+    if len(declared) == 1 and None not in declared:
+        return declared.pop(), PERSONAL_BY_CALNAME
+    return None, ""
 
 
 def _notes(parsed: Parsed, report: ReadReport) -> None:

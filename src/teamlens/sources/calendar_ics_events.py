@@ -81,6 +81,7 @@ class Parsed:
     duplicates: int = 0
     unknown_zones: int = 0
     out_of_range: int = 0
+    names: tuple[str, ...] = ()  # each calendar's X-WR-CALNAME ("" when it has none)
 
 
 class _Locator:
@@ -130,6 +131,7 @@ def parse(path: Path, is_excluded: Callable[[str], bool]) -> Parsed:
         )
     where = _Locator(path, data)
     parsed = Parsed([], None, None, events=len(components))
+    parsed.names = tuple(str(calendar.get("X-WR-CALNAME", "")) for calendar in calendars)
     chosen: dict[tuple[str, dt.datetime | None], _Event] = {}
     for index, component in enumerate(components):
         event = _event(where, index, component, parsed, is_excluded)

@@ -5,27 +5,44 @@ such Maildirs, read as one input). Only From, To, Cc, Bcc, Date and Message-ID a
 (``mail_scan.py``); subjects and bodies never are. Every address is a person, identified by
 its lower-cased addr-spec (``email.utils.getaddresses``), pseudonymised.
 
+**Whose mail.** An input named after one address (``alice@example.org.mbox``, a Maildir folder
+``alice@example.org/``) is that person's own mailbox, a personal export: it gives facts for its
+owner only (``export_owner.py`` has the rule). A folder of Maildirs each under a folder named
+after an address (``mail/alice@example.org/``, ``mail/bob@example.org/.Sent/``) is a set of
+personal exports, each counted for its owner only — the outermost folder named after an
+address gives the owner. Any other input is organisation-wide (a journal mailbox, one
+mbox of all mailboxes, a folder of Maildirs not all named after addresses): everyone on its
+messages is counted. The store keeps the last value ingested per person-day, so a personal
+mailbox read as organisation-wide would give each correspondent a partial count that replaces
+the one from their own mailbox.
+
 What counts, for the metrics the policy allows, on each person's local day
-(``ctx.working_hours_of(person).timezone``):
+(``ctx.working_hours_of(person).timezone``), in an organisation-wide input:
 
 - ``emails_sent``: the first From address gets one per message;
 - ``emails_received``: every distinct To, Cc and Bcc address gets one per message;
 - ``after_hours_emails``: messages sent outside the sender's working hours or days.
 
+In a personal mailbox, only for its owner: ``emails_sent`` and ``after_hours_emails`` for each
+message whose first From address is the owner's; ``emails_received`` for every other message in
+it, and for the owner's messages to themselves. A message in someone's mailbox that they did not
+send was delivered to them, even when their address is not in To or Cc — they were Bcc'd, or
+reached through a mailing list or an alias — so it counts, as a mail server's own report would
+count it. A mailbox whose owner's address is on none of its messages is not that person's:
+nothing is counted and a note says so. An owner who objected gets no facts.
+
 One input is one count of each message. A message seen twice in the input (the same
-Message-ID in Sent and in Inbox, or in two people's Maildirs under one folder) counts once;
-messages without a Message-ID are never merged. The store keeps the last value ingested per
-person-day, so give each period's mail as ONE input — a journal mailbox, one mbox of all
-mailboxes, or a folder holding every Maildir: reading people's mailboxes as separate inputs
-would let each replace the others' counts for the people they share. Mail from and to people
-outside the organisation is counted under their pseudonyms too, and falls away when releases
-join the HR directory.
+Message-ID in Sent and in Inbox, or in two people's Maildirs under one organisation-wide folder)
+counts once — in two personal mailboxes, once for each owner; messages without a Message-ID are
+never merged. Mail from and to people outside the organisation is counted under their
+pseudonyms too, and falls away when releases join the HR directory.
 
 Exclusions (R18/A21): a message from or to any address in ``ctx.exclusions.addresses``, or in
 a domain of ``ctx.exclusions.domains`` or its subdomains, is dropped before anything is
 counted, for everyone on it, and leaves no trace: no fact, no note, not even in the report's
-counts (a count per mailbox would tell who wrote to the union). Objectors
-(``ctx.excluded_persons``) get no facts; the others on their messages still do.
+counts (a count per mailbox would tell who wrote to the union). A personal mailbox of an
+excluded address is not read at all. Objectors (``ctx.excluded_persons``) get no facts; the
+others on their messages still do.
 
 A malformed header block raises ``InputFormatError`` (the file is damaged); a message without
 a parseable Date is skipped and counted in a note (a client's omission, not damage); one
@@ -44,7 +61,23 @@ import pyarrow as pa
 
 from teamlens.sources.context import ReadContext, ReadReport
 from teamlens.sources.exclusions import AddressExclusions
-from teamlens.sources.mail_scan import HeaderBlock, is_maildir, is_mbox, maildir_blocks, mbox_blocks
+from teamlens.sources.export_owner import (
+    EXCLUDED,
+    MAIL_EXTENSIONS,
+    PERSONAL_BY_NAME,
+    PERSONAL_MAILDIRS,
+    absent,
+    owner_from_folders,
+    owner_from_name,
+)
+from teamlens.sources.mail_scan import (
+    HeaderBlock,
+    is_maildir,
+    is_mbox,
+    maildir_blocks,
+    maildir_folders,
+    mbox_blocks,
+)
 from teamlens.sources.slack_mail_tally import Tally, is_after_hours
 
 METRICS = ("emails_sent", "emails_received", "after_hours_emails")
@@ -60,7 +93,10 @@ class MailHeadersReader:
     """Read mbox or Maildir headers into email facts (a ``SourceReader``)."""
 
     name = "mail_headers"
-    description = "mail headers from an mbox file or a Maildir folder (From, To, Cc, Bcc, Date, Message-ID)"
+    description = (
+        "mail headers from an mbox file or a Maildir folder (From, To, Cc, Bcc, Date, Message-ID): "
+        "everyone's mail, or one person's mailbox named after their address"
+    )
 
     def sniff(self, path: Path) -> bool:
         """True when ``path`` is an mbox file (first line 'From ') or a Maildir folder."""
@@ -71,8 +107,40 @@ class MailHeadersReader:
         if not any(metric in ctx.metrics for metric in METRICS):
             report.note("the policy allows none of the mail metrics; nothing was read")
             return
-        blocks = maildir_blocks(path) if path.is_dir() else mbox_blocks(path)
-        yield from _Count(ctx, report).run(blocks)
+        count = _Count(ctx, report)
+        owners = _owners(path, report)
+        kept = {box: owner for box, owner in owners.items() if owner is None or not count.excluded(owner)}
+        if len(kept) < len(owners):
+            report.note(EXCLUDED)  # their owner is on every message in them: nothing may be counted
+        if not kept:
+            return
+        if None not in kept.values():
+            report.note(PERSONAL_MAILDIRS if len(set(kept.values())) > 1 else PERSONAL_BY_NAME)
+        if path.is_dir():
+            # A Maildir message file is its_folder/cur/name (or new/name).
+            blocks = ((kept[b.file.parent.parent], b) for b in maildir_blocks(path, list(kept)))
+        else:
+            blocks = ((kept[path], block) for block in mbox_blocks(path))
+        yield from count.run(blocks)
+
+
+def _owners(path: Path, report: ReadReport) -> dict[Path, str | None]:
+    """Each mailbox in the input (the mbox, or each Maildir) and its owner: None when organisation-wide.
+
+    A folder of Maildirs is personal only when every Maildir in it lies under a folder named
+    after an address (each person's own); otherwise it is read as one organisation-wide input.
+    """
+    if not path.is_dir():
+        return {path: owner_from_name(path, MAIL_EXTENSIONS)}
+    owners = {box: owner_from_folders(path, box, MAIL_EXTENSIONS) for box in maildir_folders(path)}
+    if None in owners.values() and any(owners.values()):
+        report.note(
+            "some Maildirs in this folder are under a folder named after an address and some are "
+            "not: read as one organisation-wide export; put each person's Maildir under a folder "
+            "named after their address to read each as that person's"
+        )
+        return dict.fromkeys(owners)
+    return owners
 
 
 class _Count:
@@ -88,11 +156,21 @@ class _Count:
         self._persons: dict[str, str | None] = {}
         self._seen_ids: set[int] = set()
         self.duplicates = self.undated = self.senderless = 0
+        # Owners of personal mailboxes with messages counted, and those named on one of them.
+        self.owners_counted: set[str] = set()
+        self.owners_named: set[str] = set()
 
-    def run(self, blocks: Iterable[HeaderBlock]) -> Iterator[pa.RecordBatch]:
-        for block in blocks:
-            self._count(block.fields)
+    def run(self, blocks: Iterable[tuple[str | None, HeaderBlock]]) -> Iterator[pa.RecordBatch]:
+        for owner, block in blocks:
+            self._count(owner, block.fields)
         note = self.report.note
+        unnamed = self.owners_counted - self.owners_named
+        for owner in unnamed:  # a mailbox its owner is on none of is not theirs: count nothing
+            person = self._person(owner)
+            if person is not None:
+                self.tally.drop(person)
+        if unnamed:
+            note(absent("messages"))
         if self.duplicates:
             note(f"{self.duplicates} messages appeared again (same Message-ID) and were counted once")
         if self.undated:
@@ -103,7 +181,7 @@ class _Count:
         self.report.facts += len(self.tally)
         yield from self.tally.batches(self.ctx.batch_rows)
 
-    def _count(self, fields: dict[str, str]) -> None:
+    def _count(self, owner: str | None, fields: dict[str, str]) -> None:
         senders = self._parse(fields.get("from", ""))
         recipients = tuple(
             dict.fromkeys(
@@ -115,7 +193,9 @@ class _Count:
         self.report.rows_read += 1
         message_id = fields.get("message-id", "")
         if message_id:
-            key = hash(message_id)  # 64 bits per message kept, never the id itself
+            # 64 bits per message kept, never the id itself; in two people's own mailboxes the
+            # same message counts once for each of them.
+            key = hash((owner, message_id))
             if key in self._seen_ids:
                 self.duplicates += 1
                 return
@@ -125,6 +205,11 @@ class _Count:
             self.undated += 1
             return
         self.report.rows_kept += 1
+        if not senders:
+            self.senderless += 1
+        if owner is not None:
+            self._count_owner(owner, senders, recipients, sent)
+            return
         if senders:
             sender = self._person(senders[0])
             if sender is not None:
@@ -132,12 +217,30 @@ class _Count:
                 self.tally.add("emails_sent", sender, local.date())
                 if self.after_hours and is_after_hours(local, self.ctx.working_hours_of(sender)):
                     self.tally.add("after_hours_emails", sender, local.date())
-        else:
-            self.senderless += 1
         for address in recipients:
             recipient = self._person(address)
             if recipient is not None:
                 self.tally.add("emails_received", recipient, self.tally.local(recipient, sent).date())
+
+    def _count_owner(
+        self, owner: str, senders: tuple[str, ...], recipients: tuple[str, ...], sent: dt.datetime
+    ) -> None:
+        """A personal mailbox: its owner sent what is from them and received the rest of it."""
+        by_owner = bool(senders) and senders[0] == owner
+        to_owner = owner in recipients
+        self.owners_counted.add(owner)
+        if by_owner or to_owner or owner in senders:
+            self.owners_named.add(owner)
+        person = self._person(owner)
+        if person is None:
+            return  # the owner objected
+        local = self.tally.local(person, sent)
+        if by_owner:
+            self.tally.add("emails_sent", person, local.date())
+            if self.after_hours and is_after_hours(local, self.ctx.working_hours_of(person)):
+                self.tally.add("after_hours_emails", person, local.date())
+        if to_owner or not by_owner:
+            self.tally.add("emails_received", person, local.date())
 
     def _parse(self, value: str) -> tuple[str, ...]:
         """The addr-specs in one address header, lower-cased; display names are dropped here."""

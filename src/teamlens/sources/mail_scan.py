@@ -47,9 +47,25 @@ def is_mbox(path: Path) -> bool:
 
 
 def is_maildir(path: Path) -> bool:
-    """True when ``path`` is a Maildir (it has ``cur`` and ``new``) or a folder of Maildirs."""
+    """True when ``path`` is a Maildir (it has ``cur`` and ``new``) or a folder of Maildirs only.
+
+    A folder that also holds other files (an HR export, an mbox, a calendar) is not one mail
+    input: it is opened, and each Maildir in it is an input of its own, so nothing beside the
+    mail is passed over.
+    """
     try:
-        return path.is_dir() and next(_maildir_folders(path), None) is not None
+        if not path.is_dir():
+            return False
+        found = False
+        for _folder, subfolders, files in os.walk(path):
+            if "cur" in subfolders and "new" in subfolders:
+                found = True
+                subfolders.clear()  # what is inside a Maildir is its own
+            elif any(not name.startswith(".") for name in files):
+                return False
+            else:
+                subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+        return found
     except OSError:
         return False
 
@@ -84,10 +100,14 @@ def mbox_blocks(path: Path) -> Iterator[HeaderBlock]:
                 return
 
 
-def maildir_blocks(root: Path) -> Iterator[HeaderBlock]:
-    """Every message's header block in the Maildir (or folder of Maildirs) ``root``, in name order."""
+def maildir_blocks(root: Path, folders: Iterable[Path] | None = None) -> Iterator[HeaderBlock]:
+    """Every message's header block in the Maildir (or folder of Maildirs) ``root``, in name order.
+
+    ``folders`` (some of :func:`maildir_folders`) reads only those Maildirs; each block's file is
+    ``folder / "cur" or "new" / name``.
+    """
     number = 0
-    for folder in _maildir_folders(root):
+    for folder in maildir_folders(root) if folders is None else folders:
         for sub in ("cur", "new"):  # tmp/ holds deliveries still being written
             try:
                 names = sorted(name for name in os.listdir(folder / sub) if not name.startswith("."))
@@ -119,7 +139,7 @@ def _prepend(first: tuple[int, bytes], rest: Iterator[tuple[int, bytes]]) -> Ite
     yield from rest
 
 
-def _maildir_folders(root: Path) -> Iterator[Path]:
+def maildir_folders(root: Path) -> Iterator[Path]:
     """``root`` and every folder below it that has both ``cur`` and ``new``, in name order."""
     for folder, subfolders, _ in os.walk(root):
         subfolders.sort()

@@ -62,6 +62,11 @@ class Tally:
             key = (metric, person, day.toordinal(), days)
             self._counts[key] = self._counts.get(key, 0) + value
 
+    def drop(self, person: str) -> None:
+        """Forget every count of ``person`` (a mailbox found not to be theirs after all)."""
+        for key in [key for key in self._counts if key[1] == person]:
+            del self._counts[key]
+
     @property
     def people(self) -> int:
         """How many distinct people have a fact."""
