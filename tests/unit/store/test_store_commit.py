@@ -143,6 +143,26 @@ def test_duplicate_keys_inside_one_commit_keep_the_last_and_are_counted(tmp_path
     assert stored_facts(tmp_path) == [fact("ann", D(2026, 1, 6), 3), fact("bob", D(2026, 1, 6), 7)]
 
 
+@pytest.mark.parametrize("hashes_agree", [True, False], ids=["no repeats seen", "repeat or collision"])
+def test_the_shortcut_for_batches_without_repeated_keys_stores_what_the_exact_way_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hashes_agree: bool
+) -> None:
+    # Distinct key hashes let a commit skip deduplication; when they look repeated (a real
+    # repeat, or a hash collision) the exact way must run. Force each way on the same commits.
+    if not hashes_agree:
+        monkeypatch.setattr(
+            teamlens.store._merge, "_KEY_HASHES_SQL", "SELECT count(*), count(*) - 1 FROM staged"
+        )
+    store = FactStore(tmp_path)
+    commit(store, "h1", [fact("ann", D(2026, 1, 6), 1), fact("bob", D(2026, 1, 6), 7)])
+    summary = commit(store, "h2", [fact("ann", D(2026, 1, 6), 5), fact("cat", D(2026, 1, 8), 2)])
+    assert (summary.rows_received, summary.duplicate_keys) == (2, 0)
+    assert (summary.rows_replaced, summary.rows_added) == (1, 1)
+    assert stored_facts(tmp_path) == sorted(
+        [fact("ann", D(2026, 1, 6), 5), fact("bob", D(2026, 1, 6), 7), fact("cat", D(2026, 1, 8), 2)]
+    )
+
+
 def test_a_stream_of_many_small_batches_is_committed_whole(tmp_path: Path) -> None:
     facts = [
         fact(f"p{index % 50}", D(2026, 1, 1) + dt.timedelta(days=index % 90), index) for index in range(3000)
