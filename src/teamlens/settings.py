@@ -6,9 +6,21 @@
 | key_file | TEAMLENS_KEY_FILE | ``~/.config/teamlens/pseudonym.key`` (must lie outside data_dir) |
 | database_url | TEAMLENS_DATABASE_URL | ``sqlite:///<data_dir>/governance.sqlite`` |
 | log_level | TEAMLENS_LOG_LEVEL | ``INFO`` |
+| oidc_issuer | TEAMLENS_OIDC_ISSUER | unset: worker sign-in is off |
+| oidc_client_id | TEAMLENS_OIDC_CLIENT_ID | unset |
+| oidc_client_secret | TEAMLENS_OIDC_CLIENT_SECRET | unset (or use the file below) |
+| oidc_client_secret_file | TEAMLENS_OIDC_CLIENT_SECRET_FILE | unset |
+| oidc_email_claim | TEAMLENS_OIDC_EMAIL_CLAIM | ``email`` (then ``preferred_username``, ``upn``) |
+| oidc_allowed_domains | TEAMLENS_OIDC_ALLOWED_DOMAINS | unset: any domain (comma-separated list) |
+| web_base_url | TEAMLENS_WEB_BASE_URL | unset; e.g. ``https://teamlens.example.org`` |
+| session_key_file | TEAMLENS_SESSION_KEY_FILE | ``<data_dir>/web-session.key`` |
 
 The pseudonymisation key may instead be given directly as 64 hex digits in ``TEAMLENS_KEY``
 (for containers and CI secrets); it is never written to the data folder or to a log.
+
+Worker sign-in (OpenID Connect, for the worker's own page at ``/me``) is on when the issuer,
+client id, a client secret and the web base URL are all set; the identity provider redirects
+back to ``<web_base_url>/auth/callback``. The session-signing key is created on first use.
 """
 
 from __future__ import annotations
@@ -35,6 +47,16 @@ class Settings(BaseSettings):
     key: SecretStr | None = Field(default=None, description="the key as 64 hex digits, instead of key_file")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL of the governance database")
     log_level: str = Field(default="INFO", description="logging level")
+    oidc_issuer: str | None = Field(default=None, description="OpenID Connect issuer URL for worker sign-in")
+    oidc_client_id: str | None = Field(default=None, description="client id registered at the issuer")
+    oidc_client_secret: SecretStr | None = Field(default=None, description="client secret")
+    oidc_client_secret_file: Path | None = Field(default=None, description="file holding the client secret")
+    oidc_email_claim: str = Field(default="email", description="ID-token claim holding the work address")
+    oidc_allowed_domains: str | None = Field(
+        default=None, description="comma-separated e-mail domains allowed to sign in (default: any)"
+    )
+    web_base_url: str | None = Field(default=None, description="the web app's public URL")
+    session_key_file: Path | None = Field(default=None, description="key signing web sessions")
 
     @property
     def governance_url(self) -> str:
@@ -45,6 +67,11 @@ class Settings(BaseSettings):
     def facts_dir(self) -> Path:
         """Where the Parquet fact store lives."""
         return self.data_dir / "facts"
+
+    @property
+    def session_key_path(self) -> Path:
+        """The file holding the key that signs web sessions (in the data folder by default)."""
+        return self.session_key_file or self.data_dir / "web-session.key"
 
     def check_key_location(self) -> None:
         """Refuse a key file inside the data folder: whoever copies the data must not get the key."""

@@ -91,10 +91,17 @@ def test_the_lifecycle_and_rights_commands(
     assert run(capsys, "ingest", str(org.exports))[0] == 0
     with open(org.synth.directory_csv, encoding="utf-8") as handle:
         email = next(csv.DictReader(handle))["Email"]
-    code, out = run(capsys, "rights", "access", email, "--out", str(tmp_path / "me"))
+    on_request = ("--name", "Dana Okafor", "--request", "SAR-2026-007")
+    code, out = run(
+        capsys, "rights", "access", email, "--out", str(tmp_path / "me"), "--role", "worker", *on_request
+    )
+    assert code == 7  # nobody becomes the worker by saying so: workers use the web app's /me
+    assert "/me" in out and not (tmp_path / "me").exists()
+    code, out = run(capsys, "rights", "access", email, "--out", str(tmp_path / "me"), *on_request)
     assert code == 0
+    assert "/me" in " ".join(out.split())
     assert (tmp_path / "me" / "summary.txt").exists()
-    code, out = run(capsys, "rights", "object", email)
+    code, out = run(capsys, "rights", "object", email, *on_request)
     assert code == 0
     assert "left out of every window starting" in out
     code, out = run(capsys, "rights", "exclusions", "--role", "analyst")
@@ -103,7 +110,7 @@ def test_the_lifecycle_and_rights_commands(
     code, out = run(capsys, "rights", "exclusions", "--role", "dpo")
     assert code == 0
     assert "1 entries" in out
-    code, out = run(capsys, "rights", "erase", email)
+    code, out = run(capsys, "rights", "erase", email, *on_request)
     assert code == 0
     assert "Erased" in out
     code, out = run(capsys, "policy", "retire", PID, "1", "--party", "representative")

@@ -58,7 +58,9 @@ def cast(org: Org, people: dict[str, list[dict[str, str]]]) -> dict[str, str]:
         "joiner": pick(people, lambda rows: len(rows) == 1 and jan < rows[0]["Valid From"] <= feb),
     }
     with freeze_time(OBJECTED_ON):
-        services.object_to_processing(org.ws, chosen["objector"], actor="worker")
+        services.object_to_processing(
+            org.ws, chosen["objector"], actor="Dana (DPO)", role="dpo", request="OBJ-2026-001"
+        )
     for report, window in (
         ("department-monthly", "2026-01"),
         ("department-monthly", "2026-02"),
@@ -98,7 +100,9 @@ def test_the_access_export_lists_exactly_the_releases_their_data_entered(
     org: Org, people: dict[str, list[dict[str, str]]], cast: dict[str, str], tmp_path: Path, who: str
 ) -> None:
     email = cast[who]
-    export = services.access_export(org.ws, email, tmp_path / who, actor="worker")
+    export = services.access_export(
+        org.ws, email, tmp_path / who, actor="Dana (DPO)", role="dpo", request="SAR-2026-001"
+    )
     got = {(entry.release_id, entry.window, entry.group) for entry in export.releases}
     objected = dt.date(2026, 1, 20) if who == "objector" else None
     assert got == expected_entries(org, people[email], objected)
@@ -109,7 +113,7 @@ def test_the_access_export_lists_exactly_the_releases_their_data_entered(
         assert export.facts > 0
     data = json.loads((tmp_path / who / "my-data.json").read_text(encoding="utf-8"))
     assert len(data["facts"]) == export.facts
-    assert data["about"]["email"] == email
+    assert data["about"] == {"pseudonym": org.ws.pseudonymiser()(email)}  # the address is not stored
     assert (data["objection"] is not None) == (who == "objector")
     for name in ("my-facts.csv", "my-releases.csv", "summary.txt"):
         assert (tmp_path / who / name).stat().st_size > 0
@@ -118,7 +122,9 @@ def test_the_access_export_lists_exactly_the_releases_their_data_entered(
 def test_the_access_export_says_nothing_about_anyone_else(
     org: Org, people: dict[str, list[dict[str, str]]], cast: dict[str, str], tmp_path: Path
 ) -> None:
-    services.access_export(org.ws, cast["stayer"], tmp_path, actor="worker")
+    services.access_export(
+        org.ws, cast["stayer"], tmp_path, actor="Dana (DPO)", role="representative", request="SAR-2026-002"
+    )
     written = "".join(path.read_text(encoding="utf-8") for path in tmp_path.iterdir())
     pseudonymise = org.ws.pseudonymiser()
     for email, rows in people.items():
@@ -129,6 +135,9 @@ def test_the_access_export_says_nothing_about_anyone_else(
         assert pseudonymise(email) not in written
     entry = org.ws.governance.audit_entries(limit=1)[0]
     assert entry.action == "rights.access"
+    assert entry.actor == "Dana (DPO)"
+    assert entry.details["request"] == "SAR-2026-002"
+    assert entry.details["requested_by"] == "representative"
     assert cast["stayer"] not in json.dumps(entry.details)
     assert pseudonymise(cast["stayer"]) not in json.dumps(entry.details)
 
@@ -152,14 +161,29 @@ def test_an_objection_applies_from_the_next_window_not_retroactively(org: Org, c
     assert headcount(after, "2026-02") == headcount(everyone, "2026-02") - 1
 
 
-@pytest.mark.parametrize("role", ["analyst", "controller", "admin", "nobody"])
-def test_the_exclusion_list_is_refused_to_everyone_but_the_dpo_the_representative_and_the_worker(
+@pytest.mark.parametrize("role", ["worker", "analyst", "controller", "admin", "nobody"])
+def test_the_exclusion_list_and_exports_by_address_are_refused_to_everyone_but_the_dpo_and_representative(
     org: Org, cast: dict[str, str], role: str
 ) -> None:
+    """A role given as text is never the worker's: a worker's own data needs their signed-in session."""
     with pytest.raises(AccessDenied):
         services.exclusion_list(org.ws, role=role)
     with pytest.raises(AccessDenied):
-        services.access_export(org.ws, cast["stayer"], Path("/nonexistent"), actor=role, role=role)
+        services.access_export(
+            org.ws, cast["stayer"], Path("/nonexistent"), actor=role, role=role, request="SAR-1"
+        )
+    with pytest.raises(AccessDenied):
+        services.object_to_processing(org.ws, cast["stayer"], actor=role, role=role, request="SAR-1")
+
+
+@pytest.mark.parametrize("reference", ["", "   ", "stayer@example.org", "x" * 121])
+def test_acting_for_a_worker_needs_a_request_reference_that_is_not_an_address(
+    org: Org, cast: dict[str, str], reference: str
+) -> None:
+    with pytest.raises(AccessDenied, match="reference of their verified request"):
+        services.access_export(
+            org.ws, cast["stayer"], Path("/nonexistent"), actor="Dana", role="dpo", request=reference
+        )
 
 
 def test_the_dpo_the_representative_and_the_worker_see_what_they_may(org: Org, cast: dict[str, str]) -> None:
@@ -167,11 +191,11 @@ def test_the_dpo_the_representative_and_the_worker_see_what_they_may(org: Org, c
     for role in ("dpo", "representative"):
         [entry] = services.exclusion_list(org.ws, role=role)
         assert (entry.pseudonym, entry.effective_from) == (person, dt.date(2026, 1, 26))
-    assert [e.pseudonym for e in services.exclusion_list(org.ws, role="worker", email=cast["objector"])] == [
-        person
-    ]
-    assert services.exclusion_list(org.ws, role="worker", email=cast["stayer"]) == []
-    with pytest.raises(AccessDenied, match="only their own entry"):
+    objector = services.own_data(org.ws, services.SignedInWorker(person)).objection
+    assert objector is not None and objector.effective_from == dt.date(2026, 1, 26)
+    stayer = services.SignedInWorker(org.ws.pseudonymiser()(cast["stayer"]))
+    assert services.own_data(org.ws, stayer).objection is None
+    with pytest.raises(AccessDenied, match="/me"):
         services.exclusion_list(org.ws, role="worker")
 
 
@@ -180,7 +204,7 @@ def test_erasure_removes_the_worker_and_is_logged_with_counts_only(
 ) -> None:
     removed = services.erase(org.ws, cast["leaver"], actor="dpo", role="dpo")
     assert removed > 0
-    export = services.access_export(org.ws, cast["leaver"], tmp_path, actor="worker")
+    export = services.access_export(org.ws, cast["leaver"], tmp_path, actor="Dana", role="dpo", request="E-1")
     assert (export.facts, export.directory_rows, export.releases) == (0, 0, ())
     erased = [e for e in org.ws.governance.audit_entries(limit=5) if e.action == "rights.erase"]
     assert erased[0].details == {"rows_removed": removed, "requested_by": "dpo"}

@@ -44,6 +44,7 @@ HEAVY: dict[str, set[str]] = {
     "sqlalchemy": {"governance"},
     "alembic": {"governance"},
     "fastapi": {"web"},
+    "jwt": {"web/oidc.py"},
     "typer": {"cli"},
     "pyspark": {"store"},
     "altair": {"services/report_document.py"},

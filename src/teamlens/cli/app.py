@@ -49,11 +49,16 @@ def main(argv: list[str] | None = None) -> None:
                 Text.assemble(("Hint: ", "yellow"), error.hint), highlight=False, soft_wrap=True
             )
         raise SystemExit(error.exit_code) from None
-    except click.exceptions.Exit as done:
+    # Typer 0.2x carries its own copy of click: its exceptions are not click's, so catch both.
+    except (click.exceptions.Exit, typer.Exit) as done:
         raise SystemExit(done.exit_code) from None
-    except click.ClickException as usage:
-        usage.show()
+    except (click.ClickException, typer.TyperException) as usage:
+        show = getattr(usage, "show", None)
+        if callable(show):
+            show()
+        else:
+            err_console.print(str(usage), highlight=False)
         raise SystemExit(usage.exit_code) from None
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, typer.Abort):
         err_console.print("Aborted.")
         raise SystemExit(1) from None

@@ -143,16 +143,22 @@ def demo(
 @app.command()
 def serve(
     data_dir: DataDir = None,
+    key_file: KeyFile = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
-    """Serve the web app (released reports only) on HOST:PORT."""
+    """Serve the web app on HOST:PORT: the released reports, and each worker's own data at /me.
+
+    Workers sign in at /me through the organisation's identity provider once TEAMLENS_OIDC_* and
+    TEAMLENS_WEB_BASE_URL are set (see docs/worker-sign-in.md); until then /me answers 503.
+    """
     import uvicorn
 
     from teamlens.web import create_app
 
+    app = create_app(services.open_workspace(data_dir, key_file))
     console.print(f"Serving teamlens on http://{host}:{port}/ (Ctrl-C to stop)")
-    uvicorn.run(create_app(services.open_workspace(data_dir)), host=host, port=port, log_level="warning")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 @audit_app.command("show")

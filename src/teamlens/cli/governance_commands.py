@@ -264,14 +264,26 @@ def retention_run(data_dir: DataDir = None, actor: Actor = "scheduler") -> None:
 
 
 rights_app = typer.Typer(
-    help="Workers' rights: access export, erasure, rectification, objection (run by or for the worker).",
+    help="Workers' rights on their verified request, for the DPO or a representative (workers use /me).",
     no_args_is_help=True,
 )
 app.add_typer(rights_app, name="rights")
 
+
 Email = Annotated[str, typer.Argument(help="The worker's e-mail address (turned into their pseudonym).")]
 RoleOption = Annotated[
-    str, typer.Option("--role", help="Who runs this: worker, dpo or representative (acting for the worker).")
+    str,
+    typer.Option(
+        "--role",
+        help="Who runs this on the worker's verified request: dpo or representative (admin may erase).",
+    ),
+]
+Name = Annotated[str, typer.Option("--name", help="Your name, as the audit log should record it.")]
+RequestRef = Annotated[
+    str,
+    typer.Option(
+        "--request", help="The reference of the worker's verified request (recorded in the audit log)."
+    ),
 ]
 
 
@@ -279,50 +291,68 @@ RoleOption = Annotated[
 def rights_access(
     email: Email,
     out: Annotated[Path, typer.Option("--out", help="Folder for the export (it holds personal data).")],
-    role: RoleOption = "worker",
+    name: Name,
+    request: RequestRef,
+    role: RoleOption = "dpo",
     data_dir: DataDir = None,
     key_file: KeyFile = None,
 ) -> None:
-    """Export everything held about a worker, and every release their data entered (R20)."""
+    """Export everything held about a worker, for the DPO or representative acting on their request (R20).
+
+    Workers get their own export themselves by signing in to the web app at /me.
+    """
     ws = services.open_workspace(data_dir, key_file)
-    export = services.access_export(ws, email, out, actor=role, role=role)
+    export = services.access_export(ws, email, out, actor=name, role=role, request=request)
     console.print(
         f"Wrote {export.folder}: {export.facts} weekly counts, {export.directory_rows} directory entries, "
-        f"{len(export.releases)} release windows. Read summary.txt first."
+        f"{len(export.releases)} release windows. Read summary.txt first. Hand it to the worker only; "
+        "workers can also get it themselves by signing in to the web app at /me."
     )
 
 
 @rights_app.command("erase")
 def rights_erase(
-    email: Email, role: RoleOption = "worker", data_dir: DataDir = None, key_file: KeyFile = None
+    email: Email,
+    name: Name,
+    request: RequestRef,
+    role: RoleOption = "dpo",
+    data_dir: DataDir = None,
+    key_file: KeyFile = None,
 ) -> None:
-    """Erase a worker's counts and directory entries (R21); published figures stay as they are."""
-    removed = services.erase(services.open_workspace(data_dir, key_file), email, actor=role, role=role)
+    """Erase a worker's counts and directory entries on their request (R21); published figures stay."""
+    ws = services.open_workspace(data_dir, key_file)
+    removed = services.erase(ws, email, actor=name, role=role, request=request)
     console.print(f"Erased {removed} rows. Correct a wrong team by re-ingesting the corrected HR directory.")
 
 
 @rights_app.command("object")
 def rights_object(
-    email: Email, role: RoleOption = "worker", data_dir: DataDir = None, key_file: KeyFile = None
+    email: Email,
+    name: Name,
+    request: RequestRef,
+    role: RoleOption = "dpo",
+    data_dir: DataDir = None,
+    key_file: KeyFile = None,
 ) -> None:
-    """Object (Art 21): the worker is left out of every window from the next one on (R22)."""
-    entry = services.object_to_processing(
-        services.open_workspace(data_dir, key_file), email, actor=role, role=role
-    )
+    """Record a worker's objection on their request: left out from the next window on (R22).
+
+    Workers can also object themselves on their page in the web app (/me).
+    """
+    ws = services.open_workspace(data_dir, key_file)
+    entry = services.object_to_processing(ws, email, actor=name, role=role, request=request)
     console.print(
-        f"Objection recorded; you are left out of every window starting {entry.effective_from} or later."
+        "Objection recorded; the worker is left out of every window starting "
+        f"{entry.effective_from} or later."
     )
 
 
 @rights_app.command("exclusions")
 def rights_exclusions(
-    role: RoleOption,
-    email: Annotated[str | None, typer.Option(help="A worker's own address, to see their own entry.")] = None,
+    role: Annotated[str, typer.Option("--role", help="Who asks: dpo or representative (R22).")],
     data_dir: DataDir = None,
-    key_file: KeyFile = None,
 ) -> None:
-    """Show the exclusion list: to the DPO and the auditing representative, or a worker's own entry."""
-    entries = services.exclusion_list(services.open_workspace(data_dir, key_file), role=role, email=email)
+    """Show the exclusion list to the DPO and the auditing representative; a worker sees theirs at /me."""
+    entries = services.exclusion_list(services.open_workspace(data_dir), role=role)
     for entry in entries:
         console.print(
             f"{entry.pseudonym}  objected {entry.recorded_at:%Y-%m-%d}, excluded from {entry.effective_from}"

@@ -9,10 +9,13 @@ governance use cases: ``lifecycle.py`` (consultation, activation, retirement) wi
 ``documents.py`` (DPIA, worker notice, explainer, consultation page; HTML and PDF) with
 ``policy_sheet.py`` and ``dpia_content.py``; ``transparency.py`` (the public register);
 ``audit_checkpoints.py`` (signed checkpoints); ``retention.py`` (R15); ``rights.py`` (access,
-erasure, objection: R20–R22) with ``exclusions.py`` (objections apply from the next window on).
+erasure, objection: R20–R22) with ``access_export.py`` (what is held about one worker, as files)
+and ``exclusions.py`` (objections apply from the next window on); ``sign_in.py`` (what the web
+app's worker sign-in needs: the identity-provider settings, the session key, the pseudonym).
 """
 
 from teamlens.services import audit_checkpoints
+from teamlens.services.access_export import HeldData, ReleaseEntered
 from teamlens.services.audit import audit_entries, verify_audit, verify_store
 from teamlens.services.demo import DemoResult, run_demo
 from teamlens.services.documents import (
@@ -23,6 +26,7 @@ from teamlens.services.documents import (
     sign_off_dpia,
     write_document,
 )
+from teamlens.services.exclusions import Exclusion
 from teamlens.services.ingest import FileOutcome, IngestSummary, ingest
 from teamlens.services.lifecycle import (
     ConsultResult,
@@ -41,33 +45,42 @@ from teamlens.services.release import release, release_standard_reports, release
 from teamlens.services.report_document import build_context, render_report, write_report
 from teamlens.services.retention import RetentionResult, run_retention
 from teamlens.services.rights import (
+    WORKER_ACTOR,
     AccessExport,
-    Exclusion,
     Role,
+    SignedInWorker,
     access_export,
     erase,
     exclusion_list,
     object_to_processing,
+    own_data,
+    own_export,
 )
 from teamlens.services.scheduler import TickResult, tick
 from teamlens.services.setup import InitResult, init
+from teamlens.services.sign_in import SignInConfig, session_key, sign_in, sign_in_config
 from teamlens.services.synthetic import synthesise
 from teamlens.services.transparency import RegisterContext, build_register
 from teamlens.services.workspace import Workspace, open_workspace
 
 __all__ = [
+    "WORKER_ACTOR",
     "AccessExport",
     "ConsultResult",
     "DemoResult",
     "Exclusion",
     "FileOutcome",
+    "HeldData",
     "IngestSummary",
     "InitResult",
     "PlannerFigures",
     "RegisterContext",
+    "ReleaseEntered",
     "RetentionResult",
     "Role",
+    "SignInConfig",
     "SignOffResult",
+    "SignedInWorker",
     "TickResult",
     "Workspace",
     "access_export",
@@ -91,6 +104,8 @@ __all__ = [
     "not_consulted",
     "object_to_processing",
     "open_workspace",
+    "own_data",
+    "own_export",
     "planner_figures",
     "propose",
     "release",
@@ -101,6 +116,9 @@ __all__ = [
     "retire",
     "run_demo",
     "run_retention",
+    "session_key",
+    "sign_in",
+    "sign_in_config",
     "sign_off_dpia",
     "suspend",
     "synthesise",

@@ -10,12 +10,36 @@ Group sizes, and so suppression under k, are counted after these exclusions (R12
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import pyarrow as pa
 
-from teamlens.domain import AGGREGATE_SCHEMA, Window
+from teamlens.domain import AGGREGATE_SCHEMA, Window, monday_of
 from teamlens.services.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """One entry of the exclusion list: a pseudonym, and from which window start it applies."""
+
+    pseudonym: str
+    recorded_at: dt.datetime
+    effective_from: dt.date
+
+
+def effective_from(recorded_at: dt.datetime) -> dt.date:
+    """The first window start an objection applies to: the Monday after the day it was recorded."""
+    return monday_of(recorded_at.astimezone(dt.UTC).date()) + dt.timedelta(days=7)
+
+
+def own_exclusion(ws: Workspace, person: str) -> Exclusion | None:
+    """The pseudonym ``person``'s own entry on the exclusion list, if they objected."""
+    for pseudonym, at in ws.governance.objections():
+        if pseudonym == person:
+            return Exclusion(pseudonym, at, effective_from(at))
+    return None
 
 
 def aggregate_after_objections(

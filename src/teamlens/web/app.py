@@ -1,14 +1,27 @@
-"""The web app: released team-level reports and the policy, nothing per person."""
+"""The web app: released team-level reports for everyone, and each worker's own data for them alone.
+
+The reports (``/``, ``/api/releases``) show nothing per person. A worker who signs in through the
+organisation's identity provider (``auth.py``) sees their own data at ``/me`` (``me.py``); with
+sign-in not configured those pages answer 503 and nothing else changes.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import logging
 
-from fastapi import Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from teamlens import services
-from teamlens.errors import NoApprovedPolicy
+from teamlens.errors import AccessDenied, ConfigError, NoApprovedPolicy
+from teamlens.web import auth, me
+from teamlens.web.deps import CurrentWorkspace, NotSignedIn, SignIn, SignInOff
+from teamlens.web.oidc import IdentityProvider
+from teamlens.web.pages import NOT_SIGNED_IN, SIGN_IN_OFF, MessagePage, render_message
+from teamlens.web.session import Cookies, Signer
+
+log = logging.getLogger(__name__)
 
 _SECURITY_HEADERS = {
     # The report is inline SVG and CSS: no script runs, nothing loads from elsewhere.
@@ -26,19 +39,26 @@ _OFF_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 so nothing is collected and nothing is released.</p></body></html>"""
 
 
-def _workspace(request: Request) -> services.Workspace:
-    workspace: services.Workspace = request.app.state.workspace
-    return workspace
+def _sign_in(ws: services.Workspace, transport: httpx.BaseTransport | None) -> SignIn | None:
+    """Worker sign-in as configured (None when it is not); a bad configuration stops the app here."""
+    config = services.sign_in_config(ws)
+    if config is None:
+        return None
+    cookies = Cookies(Signer(services.session_key(ws)), secure=config.secure_cookies)
+    return SignIn(config, IdentityProvider(config, transport), cookies)
 
 
-#: The installation this app serves, as a typed dependency.
-CurrentWorkspace = Annotated[services.Workspace, Depends(_workspace)]
+def _message(page: MessagePage, status_code: int) -> HTMLResponse:
+    return HTMLResponse(render_message(page), status_code=status_code)
 
 
-def create_app(ws: services.Workspace) -> FastAPI:
-    """The FastAPI application serving one installation."""
+def create_app(ws: services.Workspace, *, idp_transport: httpx.BaseTransport | None = None) -> FastAPI:
+    """The FastAPI application serving one installation (``idp_transport`` lets tests replay a provider)."""
     app = FastAPI(title="teamlens", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
     app.state.workspace = ws
+    app.state.sign_in = _sign_in(ws, idp_transport)
+    app.include_router(auth.router)
+    app.include_router(me.router)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
@@ -51,6 +71,35 @@ def create_app(ws: services.Workspace) -> FastAPI:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": "no approved policy", "detail": error.message}, status_code=409)
         return HTMLResponse(_OFF_PAGE, status_code=409)
+
+    @app.exception_handler(SignInOff)
+    async def sign_in_off(request: Request, error: SignInOff) -> Response:
+        return _message(SIGN_IN_OFF, 503)
+
+    @app.exception_handler(NotSignedIn)
+    async def not_signed_in(request: Request, error: NotSignedIn) -> Response:
+        if request.method == "GET":
+            return RedirectResponse("/auth/login", status_code=303)
+        return _message(NOT_SIGNED_IN, 401)
+
+    @app.exception_handler(AccessDenied)
+    async def refused(request: Request, error: AccessDenied) -> Response:
+        log.warning("refused: %s", error.message)  # messages name the check, never a person
+        response = _message(
+            MessagePage("Not allowed", error.message, error.hint, "/auth/login", "Sign in again"), 403
+        )
+        if app.state.sign_in is not None:
+            app.state.sign_in.cookies.forget_attempt(response)
+        return response
+
+    @app.exception_handler(ConfigError)
+    async def unavailable(request: Request, error: ConfigError) -> Response:
+        log.error("%s %s", error.message, error.hint)
+        page = MessagePage(
+            "Temporarily unavailable",
+            "teamlens cannot complete this request right now; the administrator has the details in the log.",
+        )
+        return _message(page, 503)
 
     @app.get("/", response_class=HTMLResponse)
     def report_page(current: CurrentWorkspace) -> str:

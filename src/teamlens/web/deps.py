@@ -1,0 +1,80 @@
+"""The typed dependencies handlers declare: the installation, sign-in, and the signed-in worker.
+
+``CurrentWorkspace`` is the installation the app serves. ``SignInService`` is worker sign-in
+(answers 503 while it is not configured). ``CurrentWorker`` is the worker whose valid session
+cookie came with the request (a missing, forged, altered or expired one raises ``NotSignedIn``);
+``FormWorker`` is the same for a form post, which must also carry the session's CSRF token.
+There is no other way for a handler to learn who is asking, and no route takes an identity as a
+parameter.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Form, Request
+
+from teamlens import services
+from teamlens.web.oidc import IdentityProvider
+from teamlens.web.session import Cookies, WorkerSession
+
+
+class SignInOff(Exception):
+    """Worker sign-in is not configured on this installation."""
+
+
+class NotSignedIn(Exception):
+    """The request carries no valid session (or a form without its session's CSRF token)."""
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """Worker sign-in as configured: the provider settings, the provider's client, the cookies."""
+
+    config: services.SignInConfig
+    provider: IdentityProvider
+    cookies: Cookies
+
+
+def _workspace(request: Request) -> services.Workspace:
+    workspace: services.Workspace = request.app.state.workspace
+    return workspace
+
+
+def _sign_in(request: Request) -> SignIn:
+    configured: SignIn | None = request.app.state.sign_in
+    if configured is None:
+        raise SignInOff
+    return configured
+
+
+#: The installation this app serves.
+CurrentWorkspace = Annotated[services.Workspace, Depends(_workspace)]
+#: Worker sign-in; a 503 page while it is not configured.
+SignInService = Annotated[SignIn, Depends(_sign_in)]
+
+
+def _current_worker(request: Request, sign_in: SignInService) -> WorkerSession:
+    session = sign_in.cookies.session(request)
+    if session is None:
+        raise NotSignedIn
+    return session
+
+
+#: The signed-in worker, from their session cookie only.
+CurrentWorker = Annotated[WorkerSession, Depends(_current_worker)]
+
+
+def _form_worker(
+    worker: CurrentWorker, sign_in: SignInService, csrf: Annotated[str, Form(max_length=200)] = ""
+) -> WorkerSession:
+    expected = sign_in.cookies.signer.csrf_token(worker)
+    if not hmac.compare_digest(csrf.encode("utf-8"), expected.encode("ascii")):
+        raise NotSignedIn
+    return worker
+
+
+#: The signed-in worker posting one of their own page's forms (CSRF token checked).
+FormWorker = Annotated[WorkerSession, Depends(_form_worker)]

@@ -1,0 +1,65 @@
+"""Shared set-up for the web tests: one released organisation, and apps with worker sign-in."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from teamlens import services
+from teamlens.services import Workspace
+from teamlens.web import create_app
+
+from ..integration.flow_support import Org, build_org
+from .replayed_idp import BASE_URL, CLIENT_ID, CLIENT_SECRET, ISSUER, ReplayedProvider
+
+
+@pytest.fixture(scope="package")
+def released_org(tmp_path_factory: pytest.TempPathFactory) -> Org:
+    """200 synthetic workers, ingested, with monthly department and quarterly team releases."""
+    built = build_org(tmp_path_factory.mktemp("web"), people=200, weeks=10)
+    services.ingest(built.ws, [built.exports], actor="admin")
+    services.release(built.ws, "department-monthly", ["2026-01", "2026-02"], actor="analyst")
+    services.release(built.ws, "team-quarterly", ["2026-Q1"], actor="analyst")
+    return built
+
+
+@pytest.fixture(scope="package")
+def emails(released_org: Org) -> list[str]:
+    """Every worker's address in the HR directory, in file order, once each."""
+    with open(released_org.synth.directory_csv, encoding="utf-8") as handle:
+        return list(dict.fromkeys(row["Email"] for row in csv.DictReader(handle)))
+
+
+def sign_in_workspace(org: Org, **settings: Any) -> Workspace:
+    """The organisation's installation with worker sign-in configured against the replayed provider."""
+    configured = {
+        "oidc_issuer": ISSUER,
+        "oidc_client_id": CLIENT_ID,
+        "oidc_client_secret": SecretStr(CLIENT_SECRET),
+        "web_base_url": BASE_URL,
+        **settings,
+    }
+    return Workspace(org.ws.settings.model_copy(update=configured))
+
+
+@pytest.fixture
+def idp() -> ReplayedProvider:
+    """A fresh replayed identity provider."""
+    return ReplayedProvider()
+
+
+@pytest.fixture
+def make_client(released_org: Org, idp: ReplayedProvider) -> Callable[..., TestClient]:
+    """A browser on the app with sign-in configured (settings overrides as keyword arguments)."""
+
+    def make(**settings: Any) -> TestClient:
+        app: FastAPI = create_app(sign_in_workspace(released_org, **settings), idp_transport=idp.transport())
+        return TestClient(app, base_url=settings.get("web_base_url", BASE_URL))
+
+    return make
