@@ -9,6 +9,7 @@ open file, so two ``FactStore`` objects in one process exclude each other like t
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import time
@@ -52,9 +53,9 @@ def writer_lock(root: Path, timeout: float) -> Iterator[None]:
 
 
 @contextmanager
-def try_writer_lock(root: Path) -> Iterator[bool]:
-    """Take the writer lock if it is free right now; yields whether it was taken."""
-    fd = _open(root / WRITER_LOCK)
+def _try_exclusive(path: Path) -> Iterator[bool]:
+    """Take the lock file ``path`` exclusively if it is free right now; yields whether it was taken."""
+    fd = _open(path)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -64,6 +65,11 @@ def try_writer_lock(root: Path) -> Iterator[bool]:
         yield True
     finally:
         os.close(fd)
+
+
+def try_writer_lock(root: Path) -> contextlib.AbstractContextManager[bool]:
+    """Take the writer lock if it is free right now; yields whether it was taken."""
+    return _try_exclusive(root / WRITER_LOCK)
 
 
 @contextmanager
@@ -77,16 +83,6 @@ def shared_read(root: Path) -> Iterator[None]:
         os.close(fd)
 
 
-@contextmanager
-def no_readers(root: Path) -> Iterator[bool]:
+def no_readers(root: Path) -> contextlib.AbstractContextManager[bool]:
     """Take the readers lock exclusively if nobody is reading; yields whether it was taken."""
-    fd = _open(root / READERS_LOCK)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        yield True
-    finally:
-        os.close(fd)
+    return _try_exclusive(root / READERS_LOCK)
