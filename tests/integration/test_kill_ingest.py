@@ -44,6 +44,15 @@ def _facts(store_root: Path) -> pa.Table:
     return table.sort_by([(name, "ascending") for name in (*FACT_KEY, "value")])
 
 
+def _wait_for_first_commit(store_root: Path, process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Return once the store's manifest exists (a batch was committed) or the process has ended."""
+    deadline = time.perf_counter() + timeout
+    while not (store_root / "manifest.json").exists() and process.poll() is None:
+        if time.perf_counter() > deadline:
+            return
+        time.sleep(0.005)
+
+
 def _ingest_command(org: Org) -> tuple[list[str], dict[str, str]]:
     env = dict(os.environ)
     env["TEAMLENS_DATA_DIR"] = str(org.ws.settings.data_dir)
@@ -75,10 +84,16 @@ def test_a_killed_ingestion_leaves_the_store_whole_and_a_rerun_matches_a_clean_r
     killed_org = Org(ws, org.exports, org.synth, root / "policy.toml")
     command, env = _ingest_command(killed_org)
     seen_partial = 0
-    for _ in range(KILLS):
+    for round_number in range(KILLS):
         shutil.rmtree(ws.settings.facts_dir, ignore_errors=True)  # each round starts from empty
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.2 * duration, duration))
+        if round_number % 2:
+            # Every other kill waits for the first commit, so that however long the interpreter
+            # takes to start on a busy machine, some kills land among the files.
+            _wait_for_first_commit(ws.settings.facts_dir, process, timeout=10 * duration)
+            time.sleep(rng.uniform(0.0, 0.6 * duration))
+        else:
+            time.sleep(rng.uniform(0.2 * duration, duration))
         process.send_signal(signal.SIGKILL)
         process.wait()
         store = FactStore(ws.settings.facts_dir)  # reopening cleans what a killed commit left
