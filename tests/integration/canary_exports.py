@@ -149,6 +149,8 @@ def teams_report_rows(canary: Canary) -> list[dict[str, str]]:
             "Meetings Attended Count": "4",
             "Audio Duration": "PT1H30M",
             "Audio Duration In Seconds": "5400",
+            "Video Duration In Seconds": "1200",
+            "Scheduled Recurring Meetings Attended Count": "2",
             "Is Licensed": "Yes",
             "Report Period": "7",
         }
@@ -192,7 +194,7 @@ def _m365(folder: Path, canary: Canary) -> None:
 
 VIVA_HEADER = (
     "PersonId,MetricDate,Collaboration_hours,Meeting_and_call_hours,After_hours_collaboration_hours,"
-    "Meetings,Emails_sent,Emails_read,Calls,Chats_sent,LevelDesignation"
+    "Meetings,Emails_sent,Emails_read,Calls,Chats_sent,Email_hours,Internal_network_size,LevelDesignation"
 )
 
 
@@ -210,6 +212,8 @@ def viva_rows(canary: Canary) -> list[dict[str, str]]:
             "Emails_read": "80",
             "Calls": "3",
             "Chats_sent": "44",
+            "Email_hours": "6.5",
+            "Internal_network_size": "37",
             "LevelDesignation": "Senior",
         }
     ]

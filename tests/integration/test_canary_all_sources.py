@@ -64,11 +64,21 @@ _CATALOGUE = "# The closed report catalogue"
 #: ZIP, and the mbox and Maildir, hold different days, so each input is seen to have counted.
 EXPECTED: dict[str, set[tuple[dt.date, int, str]]] = {
     "m365_email_activity": {(MONDAY, 7, "emails_sent"), (MONDAY, 7, "emails_read")},
-    "m365_teams_activity": {(MONDAY, 7, "chat_messages"), (MONDAY, 7, "meeting_minutes")},
+    "m365_teams_activity": {
+        (MONDAY, 7, "chat_messages"),
+        (MONDAY, 7, "meeting_minutes"),
+        (MONDAY, 7, "video_minutes"),
+        (MONDAY, 7, "recurring_meetings"),
+    },
     "m365_onedrive_activity": {(MONDAY, 7, "files_edited")},
     "m365_sharepoint_activity": {(MONDAY, 7, "files_shared_externally")},
     "m365_active_users": {(MONDAY, 7, "apps_active")},
-    "viva_insights_person_query": {(MONDAY, 7, "collaboration_minutes"), (MONDAY, 7, "chat_messages")},
+    "viva_insights_person_query": {
+        (MONDAY, 7, "collaboration_minutes"),
+        (MONDAY, 7, "chat_messages"),
+        (MONDAY, 7, "email_minutes"),
+        (MONDAY, 7, "network_size"),
+    },
     "google_reports": {
         (TUESDAY, 1, "emails_sent"),
         (TUESDAY, 1, "emails_received"),
@@ -85,6 +95,7 @@ EXPECTED: dict[str, set[tuple[dt.date, int, str]]] = {
     },
     "mail_headers": {
         (TUESDAY, 1, "emails_sent"),
+        (TUESDAY, 1, "email_recipients"),
         (THURSDAY, 1, "emails_sent"),
         (THURSDAY, 1, "emails_received"),
     },
@@ -97,6 +108,7 @@ EXPECTED: dict[str, set[tuple[dt.date, int, str]]] = {
     "graph_live": {
         (FRIDAY, 1, "meetings_attended"),
         (FRIDAY, 1, "emails_sent"),
+        (FRIDAY, 1, "email_recipients"),
         (MONDAY, 7, "emails_received"),
         (MONDAY, 7, "chat_messages"),
     },

@@ -33,6 +33,7 @@ POLICY = policy_text(
         ),
         'name = "emails_sent"\nper_week = 100': 'name = "emails_sent"\nper_week = 100\n\n'
         '[[metrics]]\nname = "after_hours_emails"\nper_week = 50\n\n'
+        '[[metrics]]\nname = "email_recipients"\nper_week = 500\n\n'
         '[[metrics]]\nname = "long_meetings"\nper_week = 20',
     }
 )

@@ -48,6 +48,13 @@ _ALL = [
     _m("emails_received", "Emails received", Unit.COUNT, "messages delivered to the person"),
     _m("emails_read", "Emails read", Unit.COUNT, "messages the person opened"),
     _m(
+        "email_recipients",
+        "Email recipients",
+        Unit.COUNT,
+        "distinct To, Cc and Bcc addresses on each message the person sent, added up over the "
+        "messages (divided by emails sent, the recipients per email)",
+    ),
+    _m(
         "after_hours_emails",
         "After-hours emails sent",
         Unit.COUNT,
@@ -62,6 +69,38 @@ _ALL = [
     ),
     _m("meetings_organized", "Meetings organised", Unit.COUNT, "online meetings the person organised"),
     _m("meetings_attended", "Meetings attended", Unit.COUNT, "meetings the person attended"),
+    # Teams splits online meetings by how they were set up; a meeting of no known type is in
+    # the totals above but in none of these (Microsoft does not export "unclassified").
+    _m(
+        "adhoc_meetings_organized",
+        "Ad hoc meetings organised",
+        Unit.COUNT,
+        "unscheduled online meetings the person started (such as Teams 'Meet now')",
+    ),
+    _m(
+        "adhoc_meetings_attended",
+        "Ad hoc meetings attended",
+        Unit.COUNT,
+        "unscheduled online meetings the person joined",
+    ),
+    _m(
+        "one_time_meetings_organized",
+        "One-time meetings organised",
+        Unit.COUNT,
+        "scheduled online meetings that do not repeat, organised by the person",
+    ),
+    _m(
+        "one_time_meetings_attended",
+        "One-time meetings attended",
+        Unit.COUNT,
+        "scheduled online meetings that do not repeat, joined by the person",
+    ),
+    _m(
+        "recurring_meetings_organized",
+        "Recurring meetings organised",
+        Unit.COUNT,
+        "occurrences of repeating scheduled online meetings organised by the person",
+    ),
     _m(
         "meeting_minutes",
         "Meeting hours",
@@ -70,7 +109,25 @@ _ALL = [
     ),
     _m("large_meetings", "Large meetings", Unit.COUNT, "meetings attended with more than 8 attendees"),
     _m("long_meetings", "Long meetings", Unit.COUNT, "meetings attended lasting over one hour"),
-    _m("recurring_meetings", "Recurring meetings", Unit.COUNT, "attended meetings that repeat"),
+    _m(
+        "recurring_meetings",
+        "Recurring meetings",
+        Unit.COUNT,
+        "attended meetings that repeat, each occurrence once (calendar series, or Teams scheduled "
+        "recurring meetings joined)",
+    ),
+    _m(
+        "video_minutes",
+        "Video hours",
+        Unit.MINUTES,
+        "time with video in the person's Teams meetings and calls (Teams video time)",
+    ),
+    _m(
+        "screen_share_minutes",
+        "Screen-sharing hours",
+        Unit.MINUTES,
+        "time with a shared screen in the person's Teams meetings and calls (Teams screen-share time)",
+    ),
     _m(
         "focus_blocks",
         "Focus blocks",
@@ -106,6 +163,27 @@ _ALL = [
         "Collaboration hours",
         Unit.MINUTES,
         "meeting, email and chat time as estimated by the source",
+    ),
+    _m(
+        "email_minutes",
+        "Email hours",
+        Unit.MINUTES,
+        "time writing and reading email as estimated by the source (Viva Insights email hours)",
+    ),
+    _m(
+        "chat_minutes",
+        "Chat hours",
+        Unit.MINUTES,
+        "time sending and reading chat messages as estimated by the source (Viva Insights chat "
+        "hours; channel posts are not included)",
+    ),
+    _m(
+        "network_size",
+        "Internal network size",
+        Unit.COUNT,
+        "people inside the organisation the person collaborated with in the week, as counted by "
+        "the source (Viva Insights internal network size); a weekly figure, so releases show its "
+        "weekly average",
     ),
     _m("apps_active", "Apps active", Unit.COUNT, "Microsoft 365 apps the person used in the period"),
 ]

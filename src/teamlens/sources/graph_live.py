@@ -23,9 +23,9 @@ download URL, fetched without the Authorization header; the CSV is written to a 
 temporary folder (mode 0700, removed as soon as it is parsed) and read by the usage-report
 connector (``m365_reports.py``) unchanged, its facts labelled with this connector's name.
 Where a metric comes from both a report and the per-day calendar or mail pull
-(``emails_sent``, ``meetings_attended``, ``meeting_minutes``), the per-day pull wins and the
-report's column is not read, so nothing is counted twice. Usage reports are totals: the
-policy's exclusions cannot be applied to them, and a note says so.
+(``emails_sent``, ``meetings_attended``, ``meeting_minutes``, ``recurring_meetings``), the
+per-day pull wins and the report's column is not read, so nothing is counted twice. Usage
+reports are totals: the policy's exclusions cannot be applied to them, and a note says so.
 
 Calendar and mail requests carry ``$select`` (``graph_metadata.py``), so content is never
 fetched; a next-page link that drops ``$select`` or leaves the Graph host is refused. People
@@ -257,7 +257,8 @@ class GraphLiveReader:
         with HttpClient(path, self.tokens(conn), retry=self.retry, sleep=self.sleep) as http:
             if conn.reports:
                 report_ctx = dataclasses.replace(ctx, metrics=ctx.metrics - per_day)
-                if ctx.metrics & per_day & {"emails_sent", "meetings_attended", "meeting_minutes"}:
+                from_reports = {rule.metric for name in conn.reports for rule in REPORTS[name].rules}
+                if ctx.metrics & per_day & from_reports:
                     report.note(
                         "metrics counted per day from calendars or Sent Items were not read from "
                         "the usage reports, so they are not counted twice"

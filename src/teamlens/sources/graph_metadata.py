@@ -9,8 +9,11 @@ so subjects, bodies, locations and attachments are never fetched. What counts:
   ``meeting_minutes`` (end − start), plus ``long_meetings`` (over 60 minutes),
   ``large_meetings`` (more than 8 distinct non-resource people, organiser included) and
   ``recurring_meetings`` (an occurrence or exception of a series), on the local day it starts;
-- a **sent message** gives ``emails_sent`` +1, and ``after_hours_emails`` +1 when sent outside
-  the owner's working days and hours, on the local day it was sent.
+- a **sent message** gives ``emails_sent`` +1, ``email_recipients`` + the number of distinct
+  addresses in its ``toRecipients``, ``ccRecipients`` and ``bccRecipients``, and
+  ``after_hours_emails`` +1 when sent outside the owner's working days and hours, on the local
+  day it was sent. Sent Items holds only the mailbox owner's own messages, so only the owner
+  is counted.
 
 An event or message with any attendee, organiser, sender or recipient whose address or domain
 the policy excludes is dropped before counting (R18). Addresses are compared and forgotten;
@@ -40,7 +43,8 @@ MAIL_SELECT = "sentDateTime,toRecipients,ccRecipients,bccRecipients,from"
 CALENDAR_METRICS = frozenset(
     {"meetings_attended", "meeting_minutes", "long_meetings", "large_meetings", "recurring_meetings"}
 )
-MAIL_METRICS = frozenset({"emails_sent", "after_hours_emails"})
+MAIL_METRICS = frozenset({"emails_sent", "after_hours_emails", "email_recipients"})
+_RECIPIENT_FIELDS = ("toRecipients", "ccRecipients", "bccRecipients")
 _LARGE = 8
 _LONG = dt.timedelta(hours=1)
 
@@ -137,11 +141,16 @@ class MetadataCounter:
         if not isinstance(message, dict):
             raise where.fail("", "is not a message", expected="a JSON object")
         sent = parse_time(message.get("sentDateTime"), where, "sentDateTime")
-        people = list(_recipients(message, ("toRecipients", "ccRecipients", "bccRecipients", "from"), where))
+        recipients = list(_recipients(message, _RECIPIENT_FIELDS, where))
+        people = [*recipients, *_recipients(message, ("from",), where)]
         if self._involves_excluded(_address(entry) for entry in people):
             self.dropped += 1
             return
         local = self.clock.local(person, sent)
         self.tally.add(person, local.date(), "emails_sent")
+        # Distinct addresses, as the mail-header connector counts them; an entry without an
+        # address cannot be told apart from the others, so it is not counted.
+        addresses = {a.strip().lower() for a in (_address(entry) for entry in recipients) if a and a.strip()}
+        self.tally.add(person, local.date(), "email_recipients", len(addresses))
         if self.clock.after_hours(person, local):
             self.tally.add(person, local.date(), "after_hours_emails")

@@ -9,6 +9,11 @@ period as daily facts, saying so in a note, and one built with the default ``Rep
 refuses them. ``User Principal Name`` is pseudonymised as it is read; names, ids, licences and
 dates of last activity are never read. Zero counts are not emitted: facts are summed, and a
 missing fact already counts as zero.
+
+Only the columns of the metrics the policy allows are required: an older Teams export without
+the meeting-type columns (``Ad Hoc …``, ``Scheduled One-time …``, ``Scheduled Recurring …``) or
+the video and screen-share seconds still reads under a policy that does not ask for those
+metrics, and is refused, naming the missing columns, under one that does.
 """
 
 from __future__ import annotations
@@ -175,22 +180,40 @@ class UsageReportReader:
             and not {normalise_header(column) for column in self.absent} & names
         )
 
-    def layout(self, rules: tuple[MetricRule, ...]) -> CsvLayout:
-        """The columns to read for ``rules``; every other documented column is never read."""
+    def layout(self, rules: tuple[MetricRule, ...], header: frozenset[str] | None = None) -> CsvLayout:
+        """The columns to read for ``rules``; every other documented column is never read.
+
+        Only the columns of ``rules`` (the policy's metrics) are required, so an export made before
+        Microsoft added a column still reads under a policy that does not need it. Given the
+        file's normalised ``header``, the hint names the policy's metrics whose columns it lacks.
+        """
         metric_columns = (column for rule in rules for column in rule.columns)
         required = (REFRESH, UPN, *self.period.columns, *metric_columns)
+        hint = f"Export {self.api} again as CSV, without removing or renaming columns."
+        lacking = [
+            rule.metric
+            for rule in rules
+            if header is not None and any(normalise_header(column) not in header for column in rule.columns)
+        ]
+        if lacking:
+            plural = "s" if len(lacking) > 1 else ""
+            hint += (
+                f" This file lacks the columns of the policy's metric{plural} {', '.join(lacking)}, "
+                "as an export made before Microsoft added them does: export the report again, "
+                f"or read this file under a policy without {'those metrics' if plural else 'that metric'}."
+            )
         return CsvLayout(
             describe=f"the header of {self.api}",
             documented=self.header,
             required=tuple(dict.fromkeys(required)),
             ignored=tuple(column for column in self.header.split(",") if column not in required),
-            hint=f"Export {self.api} again as CSV, without removing or renaming columns.",
+            hint=hint,
         )
 
     def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[pa.RecordBatch]:
         """Yield the policy's metrics from ``path`` as facts, one batch per block of rows."""
         rules = tuple(rule for rule in self.rules if rule.metric in ctx.metrics)
-        table = CsvTable(path, self.layout(rules), report)
+        table = CsvTable(path, self.layout(rules, sniff_header(path)), report)
         if not rules:
             report.note(f"the policy allows none of the metrics of {self.api}; nothing was kept")
         excluded = pa.array(sorted(ctx.excluded_persons), pa.string())
@@ -351,6 +374,15 @@ TEAMS_ACTIVITY = UsageReportReader(
         MetricRule("meetings_attended", ("Meetings Attended Count",)),
         MetricRule("meetings_organized", ("Meetings Organized Count",)),
         MetricRule("meeting_minutes", ("Audio Duration In Seconds",), seconds_to_minutes=True),
+        MetricRule("video_minutes", ("Video Duration In Seconds",), seconds_to_minutes=True),
+        MetricRule("screen_share_minutes", ("Screen Share Duration In Seconds",), seconds_to_minutes=True),
+        # Meetings by type; "Meetings … Count" may exceed their sum (unclassified meetings).
+        MetricRule("adhoc_meetings_organized", ("Ad Hoc Meetings Organized Count",)),
+        MetricRule("adhoc_meetings_attended", ("Ad Hoc Meetings Attended Count",)),
+        MetricRule("one_time_meetings_organized", ("Scheduled One-time Meetings Organized Count",)),
+        MetricRule("one_time_meetings_attended", ("Scheduled One-time Meetings Attended Count",)),
+        MetricRule("recurring_meetings_organized", ("Scheduled Recurring Meetings Organized Count",)),
+        MetricRule("recurring_meetings", ("Scheduled Recurring Meetings Attended Count",)),
     ),
     signature=(REFRESH, UPN, "Team Chat Message Count", "Private Chat Message Count", PERIOD),
 )

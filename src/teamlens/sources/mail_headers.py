@@ -20,16 +20,20 @@ What counts, for the metrics the policy allows, on each person's local day
 (``ctx.working_hours_of(person).timezone``), in an organisation-wide input:
 
 - ``emails_sent``: the first From address gets one per message;
+- ``email_recipients``: the first From address gets, per message, the number of distinct To,
+  Cc and Bcc addresses on it (a list address is one recipient), so ``email_recipients`` /
+  ``emails_sent`` is the recipients per email;
 - ``emails_received``: every distinct To, Cc and Bcc address gets one per message;
 - ``after_hours_emails``: messages sent outside the sender's working hours or days.
 
-In a personal mailbox, only for its owner: ``emails_sent`` and ``after_hours_emails`` for each
-message whose first From address is the owner's; ``emails_received`` for every other message in
-it, and for the owner's messages to themselves. A message in someone's mailbox that they did not
-send was delivered to them, even when their address is not in To or Cc — they were Bcc'd, or
-reached through a mailing list or an alias — so it counts, as a mail server's own report would
-count it. A mailbox whose owner's address is on none of its messages is not that person's:
-nothing is counted and a note says so. An owner who objected gets no facts.
+In a personal mailbox, only for its owner: ``emails_sent``, ``email_recipients`` and
+``after_hours_emails`` for each message whose first From address is the owner's;
+``emails_received`` for every other message in it, and for the owner's messages to themselves.
+A message in someone's mailbox that they did not send was delivered to them, even when their
+address is not in To or Cc — they were Bcc'd, or reached through a mailing list or an alias —
+so it counts, as a mail server's own report would count it. A mailbox whose owner's address is
+on none of its messages is not that person's: nothing is counted and a note says so. An owner
+who objected gets no facts.
 
 One input is one count of each message. A message seen twice in the input (the same
 Message-ID in Sent and in Inbox, or in two people's Maildirs under one organisation-wide folder)
@@ -41,8 +45,9 @@ Exclusions (R18/A21): a message from or to any address in ``ctx.exclusions.addre
 a domain of ``ctx.exclusions.domains`` or its subdomains, is dropped before anything is
 counted, for everyone on it, and leaves no trace: no fact, no note, not even in the report's
 counts (a count per mailbox would tell who wrote to the union). A personal mailbox of an
-excluded address is not read at all. Objectors (``ctx.excluded_persons``) get no facts; the
-others on their messages still do.
+excluded address is not read at all, so an excluded recipient never appears in
+``email_recipients`` either. Objectors (``ctx.excluded_persons``) get no facts; the others on
+their messages still do (an objector among the recipients still counts as one).
 
 A malformed header block raises ``InputFormatError`` (the file is damaged); a message without
 a parseable Date is skipped and counted in a note (a client's omission, not damage); one
@@ -80,7 +85,7 @@ from teamlens.sources.mail_scan import (
 )
 from teamlens.sources.slack_mail_tally import Tally, is_after_hours
 
-METRICS = ("emails_sent", "emails_received", "after_hours_emails")
+METRICS = ("emails_sent", "emails_received", "after_hours_emails", "email_recipients")
 _RECIPIENT_FIELDS = ("to", "cc", "bcc")
 #: Characters that make an address header need the full RFC 5322 parser (quotes, comments, groups).
 _COMPLEX = re.compile(r'["()\\:;\[\]]')
@@ -214,7 +219,7 @@ class _Count:
             sender = self._person(senders[0])
             if sender is not None:
                 local = self.tally.local(sender, sent)
-                self.tally.add("emails_sent", sender, local.date())
+                self._count_sent(sender, local, recipients)
                 if self.after_hours and is_after_hours(local, self.ctx.working_hours_of(sender)):
                     self.tally.add("after_hours_emails", sender, local.date())
         for address in recipients:
@@ -236,11 +241,17 @@ class _Count:
             return  # the owner objected
         local = self.tally.local(person, sent)
         if by_owner:
-            self.tally.add("emails_sent", person, local.date())
+            self._count_sent(person, local, recipients)
             if self.after_hours and is_after_hours(local, self.ctx.working_hours_of(person)):
                 self.tally.add("after_hours_emails", person, local.date())
         if to_owner or not by_owner:
             self.tally.add("emails_received", person, local.date())
+
+    def _count_sent(self, person: str, local: dt.datetime, recipients: tuple[str, ...]) -> None:
+        """One message ``person`` sent, and its distinct recipients (already de-duplicated)."""
+        self.tally.add("emails_sent", person, local.date())
+        if recipients:  # a zero would be stored as a fact
+            self.tally.add("email_recipients", person, local.date(), value=len(recipients))
 
     def _parse(self, value: str) -> tuple[str, ...]:
         """The addr-specs in one address header, lower-cased; display names are dropped here."""

@@ -4,7 +4,9 @@ A person query has one row per person and week: ``PersonId`` (a Microsoft-side p
 ``MetricDate`` (the week's first day, a Sunday in Viva, written ``M/D/YYYY`` by Viva and
 ``YYYY-MM-DD`` by pandas), one column per metric and the HR attributes the analyst added
 (``Organization``, ``LevelDesignation``, …). Columns are matched by name; the metric columns
-teamlens has no metric for are never read.
+teamlens has no metric for are never read. An analyst picks the metrics of a query, so a
+column the policy's metrics would need may be absent: that metric is not counted from the
+file, and a note names it and the columns it is read from.
 
 **Weeks.** Viva's week runs Sunday to Saturday; releases use ISO weeks (Monday to Sunday). A Viva
 week shares six days with the ISO week starting the next day, so each row becomes one weekly fact
@@ -14,7 +16,10 @@ A query whose weeks start on Monday maps directly. Every row of a file must star
 same weekday, which also refuses monthly queries (their dates are firsts of months).
 
 **Values.** Hours become whole minutes and counts whole numbers, rounded half up (Viva writes
-averages and fractions). An empty cell counts as zero; zeros are not emitted.
+averages and fractions). An empty cell counts as zero; zeros are not emitted. Email and chat
+time come from ``Email_hours`` and ``Chat_hours`` (``Instant_message_hours`` in Workplace
+Analytics queries); ``network_size`` is ``Internal_network_size``, a count of people per week,
+which releases show as a weekly average like every metric.
 
 **Identity.** ``PersonId`` cannot be joined to the HR directory or to an address, so it is
 pseudonymised as ``viva:<PersonId>``: these facts can be grouped only by the HR attributes in
@@ -68,17 +73,32 @@ class VivaMetric:
     hours: bool = False
 
 
-#: Viva's names for meeting time differ by query template; the first present column is read.
+#: Viva's names for meeting and chat time differ by query template and product version
+#: (Workplace Analytics wrote ``Instant_Message_hours``); the first present column is read.
 VIVA_METRICS = (
     VivaMetric("collaboration_minutes", ("Collaboration_hours",), hours=True),
     VivaMetric("meeting_minutes", ("Meeting_and_call_hours", "Meeting_hours"), hours=True),
     VivaMetric("after_hours_minutes", ("After_hours_collaboration_hours",), hours=True),
+    VivaMetric("email_minutes", ("Email_hours",), hours=True),
+    VivaMetric("chat_minutes", ("Chat_hours", "Instant_message_hours"), hours=True),
     VivaMetric("meetings_attended", ("Meetings",)),
     VivaMetric("emails_sent", ("Emails_sent",)),
     VivaMetric("emails_read", ("Emails_read",)),
     VivaMetric("calls", ("Calls",)),
     VivaMetric("chat_messages", ("Chats_sent",)),
+    # A weekly figure of distinct people: each row is one ISO week, so it is never summed
+    # across weeks within a fact; releases divide window totals by weeks, giving its average.
+    VivaMetric("network_size", ("Internal_network_size",)),
 )
+
+
+def _lacking_note(lacking: list[VivaMetric]) -> str:
+    """The note for policy metrics the query has no column for (named by metric and column only)."""
+    listed = "; ".join(f"{rule.metric} ({' or '.join(rule.columns)})" for rule in lacking)
+    return (
+        f"the person query has no column for {listed}: these metrics were not counted from it; "
+        "add the metric to the person query in Viva Insights to count it"
+    )
 
 
 def _layout(path: Path, required: tuple[str, ...], optional: tuple[str, ...]) -> CsvLayout:
@@ -216,6 +236,9 @@ class VivaPersonQueryReader:
             report.note(
                 "the person query has none of the columns of the metrics the policy allows; nothing was kept"
             )
+        elif len(rules) < len(wanted):
+            found = {rule for rule, _ in rules}
+            report.note(_lacking_note([rule for rule in wanted if rule not in found]))
         weeks = _Weeks()
         excluded = pa.array(sorted(ctx.excluded_persons), pa.string())
         seen: set[str] = set()

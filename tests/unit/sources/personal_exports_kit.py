@@ -118,6 +118,8 @@ def expected_mail(person: str, excluded: str = "") -> Counts:
         day = mail.when.date()
         if mail.sender == person:
             counts[("emails_sent", day)] += 1
+            # Every distinct address the sender put on it; a list address is one recipient.
+            counts[("email_recipients", day)] += len({*mail.to, *mail.cc, *mail.bcc})
             if _after_hours(mail.when):
                 counts[("after_hours_emails", day)] += 1
         if person in mail.delivered_to():

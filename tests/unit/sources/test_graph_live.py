@@ -339,6 +339,45 @@ def test_exclusions_and_objectors_apply_before_counting_and_before_fetching(
     assert "3 meetings and messages involving excluded addresses or domains were not counted" in report.notes
 
 
+def test_recipients_are_the_distinct_to_cc_and_bcc_addresses_of_each_sent_message(
+    tmp_path: Path, graph: tuple[FakeGraph, ReplayServer]
+) -> None:
+    fake, server = graph
+
+    def addressed(*addresses: str | None) -> list[dict[str, object]]:
+        return [{"emailAddress": {"name": "N", **({"address": a} if a else {})}} for a in addresses]
+
+    fake.sent = {
+        ANA: [
+            # Bob in To and in Cc (other letters), Carol in Cc, Dan in Bcc: three recipients.
+            sent("2024-01-08T10:00:00Z", to=("bob@example.org",))
+            | {
+                "ccRecipients": addressed("Bob@Example.org", "carol@example.org"),
+                "bccRecipients": addressed("dan@example.org"),
+            },
+            # A recipient Graph gives without an address cannot be counted.
+            sent("2024-01-08T11:00:00Z", to=("bob@example.org",)) | {"ccRecipients": addressed(None)},
+            # Union mail in Bcc is dropped whole (R18).
+            sent("2024-01-09T11:00:00Z", to=("bob@example.org", "eve@example.org"))
+            | {"bccRecipients": addressed("rep@union.example")},
+        ],
+        BEN: [sent("2024-01-09T10:00:00Z", to=(), sender=BEN)],
+    }
+    ctx = context(metrics=frozenset({"emails_sent", "email_recipients"}), domains=["union.example"])
+    facts, _ = pull(connection(tmp_path, server, metadata=["mail"]), ctx)
+    assert daily(facts) == expect(
+        (ANA, "2024-01-08", "emails_sent", 2),
+        (ANA, "2024-01-08", "email_recipients", 3 + 1),
+        (BEN, "2024-01-09", "emails_sent", 1),
+    )
+    mail = [seen for seen in server.seen if seen.path.endswith("/mailFolders('SentItems')/messages")]
+    assert mail
+    for seen in mail:
+        fields = set(seen.arg("$select").split(","))
+        assert {"toRecipients", "ccRecipients", "bccRecipients"} <= fields
+        assert not {"subject", "body", "bodyPreview", "internetMessageHeaders"} & fields
+
+
 def test_the_canary_never_leaves_the_reader(
     tmp_path: Path,
     graph: tuple[FakeGraph, ReplayServer],

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 from collections import Counter
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
 
-from teamlens.domain import FACT_SCHEMA
+from teamlens.domain import FACT_SCHEMA, METRICS, Unit
 from teamlens.errors import InputFormatError
 from teamlens.sources.m365_reports import (
     CONCEALED_NOTE,
@@ -22,6 +24,21 @@ from teamlens.sources.m365_reports import (
 from .sources_testkit import ALL_METRICS, context, pseudonymiser, read_all, write_rows
 
 SUNDAY = "2024-01-07"
+#: The Teams meeting-type counts by metric, written out from the documented header.
+TEAMS_BY_TYPE = {
+    "adhoc_meetings_organized": "Ad Hoc Meetings Organized Count",
+    "adhoc_meetings_attended": "Ad Hoc Meetings Attended Count",
+    "one_time_meetings_organized": "Scheduled One-time Meetings Organized Count",
+    "one_time_meetings_attended": "Scheduled One-time Meetings Attended Count",
+    "recurring_meetings_organized": "Scheduled Recurring Meetings Organized Count",
+    "recurring_meetings": "Scheduled Recurring Meetings Attended Count",
+}
+#: The Teams durations in seconds that become minutes.
+TEAMS_SECONDS = {
+    "meeting_minutes": "Audio Duration In Seconds",
+    "video_minutes": "Video Duration In Seconds",
+    "screen_share_minutes": "Screen Share Duration In Seconds",
+}
 EMAIL_COLUMNS = {
     "emails_sent": "Send Count",
     "emails_received": "Receive Count",
@@ -252,7 +269,95 @@ def test_sniff_tells_the_two_reports_apart(
 
 def test_every_metric_of_the_connectors_is_in_the_catalogue() -> None:
     produced = {rule.metric for reader in (EMAIL_ACTIVITY, TEAMS_ACTIVITY) for rule in reader.rules}
-    assert produced == ALL_METRICS
+    assert produced == ALL_METRICS | TEAMS_BY_TYPE.keys() | TEAMS_SECONDS.keys()
+    assert produced <= METRICS.keys()
+    assert all(METRICS[name].unit is Unit.MINUTES for name in TEAMS_SECONDS)
+    assert all(METRICS[name].unit is Unit.COUNT for name in TEAMS_BY_TYPE)
+
+
+def teams_rows(n: int, seed: int) -> list[dict[str, str]]:
+    """Weekly Teams rows with every count and duration column filled at random (some empty)."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        row = {
+            "Report Refresh Date": SUNDAY,
+            "User Principal Name": f"t{i}@contoso.com",
+            "User Id": f"id-{i}",
+            "Report Period": "7",
+            "Team Chat Message Count": str(rng.randint(0, 50)),
+            "Private Chat Message Count": str(rng.randint(0, 50)),
+            "Audio Duration": "PT1H",
+            "Video Duration": "PT20M",
+        }
+        for column in TEAMS_BY_TYPE.values():
+            row[column] = rng.choice(["", "0", "1", str(rng.randint(2, 40))])
+        for column in TEAMS_SECONDS.values():
+            row[column] = rng.choice(["", "0", "29", "30", "89", "90", str(rng.randint(0, 90_000))])
+        rows.append(row)
+    return rows
+
+
+def test_teams_meetings_by_type_and_video_and_screen_share_minutes(
+    tmp_path: Path, teams_header: list[str]
+) -> None:
+    rows = teams_rows(80, seed=9)
+    path = write_rows(tmp_path / "teams.csv", teams_header, rows)
+    wanted = frozenset(TEAMS_BY_TYPE) | frozenset(TEAMS_SECONDS)
+    table, report, _ = read_all(TEAMS_ACTIVITY, path, context(metrics=wanted, batch_rows=32))
+    pseud = pseudonymiser()
+    expected: Counter[tuple[str, str]] = Counter()
+    for row in rows:
+        person = pseud(row["User Principal Name"])
+        values = {metric: int(row[column] or 0) for metric, column in TEAMS_BY_TYPE.items()}
+        for metric, column in TEAMS_SECONDS.items():
+            # Whole minutes, half a minute rounding up: Fraction keeps the arithmetic exact.
+            minutes = Fraction(int(row[column] or 0), 60)
+            values[metric] = math.floor(minutes + Fraction(1, 2))
+        for metric, value in values.items():
+            if value:
+                expected[(person, metric)] += value
+    assert fact_totals(table) == expected
+    assert set(table.column("metric").to_pylist()) == wanted
+    assert set(table.column("days").to_pylist()) == {7}
+    assert report.notes == []
+
+
+#: The metrics an older Teams export cannot give: the meeting types, video and screen-share time.
+NEWER_TEAMS_METRICS = {
+    **TEAMS_BY_TYPE,
+    "video_minutes": "Video Duration In Seconds",
+    "screen_share_minutes": "Screen Share Duration In Seconds",
+}
+NEWER_TEAMS_COLUMNS = (*NEWER_TEAMS_METRICS.values(), "Video Duration", "Screen Share Duration")
+
+
+def test_an_older_teams_export_reads_unless_the_policy_asks_for_its_missing_columns(
+    tmp_path: Path, teams_header: list[str]
+) -> None:
+    rows = teams_rows(20, seed=11)
+    for i, row in enumerate(rows):
+        row["Call Count"] = str(i % 3)
+    older = [column for column in teams_header if column not in NEWER_TEAMS_COLUMNS]
+    path = write_rows(tmp_path / "teams.csv", older, rows)
+    table, report, _ = read_all(TEAMS_ACTIVITY, path, context(metrics=ALL_METRICS))
+    expected = expected_totals(rows, {"calls": "Call Count"})
+    assert {k: v for k, v in fact_totals(table).items() if k[1] == "calls"} == expected
+    assert "meeting_minutes" in set(table.column("metric").to_pylist())
+    assert report.notes == []
+    for metric, column in NEWER_TEAMS_METRICS.items():
+        with pytest.raises(InputFormatError) as caught:
+            read_all(TEAMS_ACTIVITY, path, context(metrics=ALL_METRICS | {metric}))
+        assert f"missing column '{column}'" in str(caught.value)
+        assert caught.value.line == 1
+        assert f"the policy's metric {metric}," in caught.value.hint
+        assert "t0@contoso.com" not in str(caught.value) + caught.value.hint
+    both = frozenset({"calls", "video_minutes", "recurring_meetings"})
+    with pytest.raises(InputFormatError) as caught:
+        read_all(TEAMS_ACTIVITY, path, context(metrics=both))
+    missing = "missing columns 'Video Duration In Seconds', 'Scheduled Recurring Meetings Attended Count'"
+    assert missing in str(caught.value)
+    assert "metrics video_minutes, recurring_meetings," in caught.value.hint
 
 
 def test_a_header_that_runs_into_the_first_row_is_noted_without_echoing_the_row(

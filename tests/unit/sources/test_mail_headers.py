@@ -196,6 +196,43 @@ def test_objectors_get_no_facts_but_their_correspondents_do(tmp_path: Path) -> N
     assert report.people_seen == 2
 
 
+def test_recipients_are_each_sent_messages_distinct_addresses_after_exclusions(tmp_path: Path) -> None:
+    path = mbox(
+        tmp_path / "box.mbox",
+        # Bob is in To and again in Cc (in other letters), Dan in Bcc: three recipients.
+        message(
+            "Alice <alice@corp.example>",
+            "Bob <bob@corp.example>, carol@corp.example",
+            cc="BOB@Corp.Example",
+            bcc="dan@corp.example",
+            message_id="<1@x>",
+        ),
+        # The same message again (same Message-ID, from the Inbox copy): counted once.
+        message("alice@corp.example", "bob@corp.example, carol@corp.example", message_id="<1@x>"),
+        # A list address is one recipient; an objector among the recipients still counts.
+        message("alice@corp.example", "team@corp.example", cc="objector@corp.example"),
+        # Union mail is dropped whole (R18): neither the message nor any recipient counts.
+        message("alice@corp.example", "bob@corp.example, x@corp.example", cc="rep@union.example.org"),
+        # No recipient address at all: a message sent, no recipients.
+        message("bob@corp.example", "undisclosed-recipients:;"),
+    )
+    policy = ctx(
+        frozenset({"emails_sent", "email_recipients"}),
+        excluded=("objector@corp.example",),
+        exclusions=Exclusions(domains=("union.example.org",)),
+    )
+    table, _, _ = read_all(MAIL_HEADERS, path, policy)
+    alice, bob = p("alice@corp.example"), p("bob@corp.example")
+    assert facts(table) == {
+        ("emails_sent", alice, WED): 2,
+        ("email_recipients", alice, WED): 3 + 2,
+        ("emails_sent", bob, WED): 1,
+    }
+    # Without the exclusions the union message counts, with its three recipients.
+    table, _, _ = read_all(MAIL_HEADERS, path, ctx(frozenset({"email_recipients"})))
+    assert facts(table) == {("email_recipients", alice, WED): 3 + 2 + 3}
+
+
 def test_only_the_policys_metrics_are_computed(tmp_path: Path) -> None:
     path = mbox(
         tmp_path / "box.mbox",

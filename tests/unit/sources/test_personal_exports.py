@@ -41,7 +41,7 @@ from .personal_exports_kit import (
 from .sources_testkit import pseudonymiser, read_all
 
 pseud = pseudonymiser()
-MAIL_METRICS = frozenset({"emails_sent", "emails_received", "after_hours_emails"})
+MAIL_METRICS = frozenset({"emails_sent", "emails_received", "after_hours_emails", "email_recipients"})
 MEETING_METRICS = frozenset({"meetings_attended", "meeting_minutes", "long_meetings"})
 PERSONAL = "personal export (named after its owner's address): counted its owner only"
 EXCLUDED = "personal export of an address the policy excludes (R18): nothing was read"
@@ -97,6 +97,17 @@ def test_bcc_list_and_self_addressed_mail_count_as_received_by_the_owner(tmp_pat
     thursday = dt.date(2026, 1, 8)
     assert (bob[("emails_sent", thursday)], bob[("emails_received", thursday)]) == (1, 2)
     assert bob[("after_hours_emails", thursday)] == 1
+
+
+def test_recipients_count_for_the_owners_own_sent_mail_only(tmp_path: Path) -> None:
+    found, _ = read(MAIL_HEADERS, write_mailbox(tmp_path, BOB), ctx(MAIL_METRICS))
+    assert set(found) == {BOB}
+    # Bob sent m2 (to Alice), m6 (to himself) and m7 (to Alice, Cc Carol): 1 + 1 + 2 recipients.
+    recipients = {day: value for (metric, day), value in found[BOB].items() if metric == "email_recipients"}
+    assert recipients == {TUESDAY: 1, dt.date(2026, 1, 8): 1, dt.date(2026, 1, 10): 2}
+    # Teeth: read as organisation-wide, the partner's mail in Bob's mailbox counts for the partner.
+    everyone, _ = read(MAIL_HEADERS, write_mailbox(tmp_path, BOB, "mailbox.mbox"), ctx(MAIL_METRICS))
+    assert sum(v for (metric, _), v in everyone[EXT].items() if metric == "email_recipients") == 3
 
 
 def test_teeth_the_same_mailbox_read_as_organisation_wide_gives_others_partial_counts(

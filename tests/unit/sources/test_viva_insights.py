@@ -25,10 +25,19 @@ EXPECTED_COLUMNS = {
     "collaboration_minutes": ("Collaboration_hours", True),
     "meeting_minutes": ("Meeting_and_call_hours", True),
     "after_hours_minutes": ("After_hours_collaboration_hours", True),
+    "email_minutes": ("Email_hours", True),
+    "chat_minutes": ("Chat_hours", True),
     "meetings_attended": ("Meetings", False),
     "emails_sent": ("Emails_sent", False),
     "emails_read": ("Emails_read", False),
     "calls": ("Calls", False),
+    "network_size": ("Internal_network_size", False),
+}
+#: The columns an older or narrower query lacks, by the metric they would give.
+NEWER_COLUMNS = {
+    "email_minutes": "Email_hours",
+    "chat_minutes": "Chat_hours",
+    "network_size": "Internal_network_size",
 }
 VIVA_METRIC_NAMES = frozenset(EXPECTED_COLUMNS) | {"chat_messages"}
 
@@ -88,7 +97,65 @@ def test_the_real_sample_gives_the_weekly_sums_pandas_computes(
     assert batches >= 11
     assert IDENTITY_NOTE in report.notes
     assert not any("ignored" in note for note in report.notes)
+    # The sample has no Chats_sent: the policy's chat_messages is named as not counted.
+    lacking = [note for note in report.notes if "no column for" in note]
+    assert lacking == [
+        "the person query has no column for chat_messages (Chats_sent): these metrics were not "
+        "counted from it; add the metric to the person query in Viva Insights to count it"
+    ]
     assert not set(sample["PersonId"]) & set(table.column("person").to_pylist())
+
+
+def test_email_chat_and_network_size_round_half_up_per_week(tmp_path: Path) -> None:
+    path = tmp_path / "q.csv"
+    path.write_text(
+        "PersonId,MetricDate,Email_hours,Chat_hours,Internal_network_size,Organization\n"
+        "p1,2024-03-31,1.25,0.0125,41.5,Sales\n"  # 75 min; 0.75 min rounds up to 1; 42 people
+        "p1,2024-04-07,,0.008,12,Sales\n"  # empty is zero; 0.48 min rounds down to nothing
+        "p2,2024-03-31,10,2.5,0,HR\n"
+    )
+    table, report, _ = read_all(VIVA_PERSON_QUERY, path, ctx())
+    pseud = pseudonymiser()
+    p1, p2 = pseud("viva:p1"), pseud("viva:p2")
+    first, second = dt.date(2024, 4, 1), dt.date(2024, 4, 8)
+    assert as_dict(table) == {
+        (p1, first, "email_minutes"): 75,
+        (p1, first, "chat_minutes"): 1,
+        (p1, first, "network_size"): 42,
+        (p1, second, "network_size"): 12,
+        (p2, first, "email_minutes"): 600,
+        (p2, first, "chat_minutes"): 150,
+    }
+    assert set(table.column("days").to_pylist()) == {7}
+    assert not any("email_minutes" in note or "network_size" in note for note in report.notes)
+
+
+def test_workplace_analytics_instant_message_hours_give_chat_minutes(
+    sample: pd.DataFrame, tmp_path: Path
+) -> None:
+    frame = sample.head(350).rename(columns={"Chat_hours": "Instant_Message_hours"})
+    path = tmp_path / "wpa.csv"
+    frame.to_csv(path, index=False)
+    table, report, _ = read_all(VIVA_PERSON_QUERY, path, ctx(metrics=frozenset({"chat_minutes"})))
+    assert as_dict(table) == expected_facts(frame, {"chat_minutes": ("Instant_Message_hours", True)})
+    assert table.num_rows > 300
+    assert not any("no column for" in note for note in report.notes)
+
+
+def test_a_query_without_the_newer_columns_reads_and_names_what_the_policy_misses(
+    sample: pd.DataFrame, tmp_path: Path
+) -> None:
+    frame = sample.head(700).drop(columns=list(NEWER_COLUMNS.values()))
+    path = tmp_path / "older.csv"
+    frame.to_csv(path, index=False)
+    older = {k: v for k, v in EXPECTED_COLUMNS.items() if k not in NEWER_COLUMNS}
+    table, report, _ = read_all(VIVA_PERSON_QUERY, path, ctx(metrics=frozenset(older)))
+    assert as_dict(table) == expected_facts(frame, older)
+    assert not any("no column for" in note for note in report.notes)
+    for metric, column in NEWER_COLUMNS.items():
+        table, report, _ = read_all(VIVA_PERSON_QUERY, path, ctx(metrics=frozenset(older) | {metric}))
+        assert as_dict(table) == expected_facts(frame, older)
+        assert any(f"no column for {metric} ({column}" in note for note in report.notes)
 
 
 def test_us_dates_and_meeting_hours_alone_read_the_same(sample: pd.DataFrame, tmp_path: Path) -> None:
