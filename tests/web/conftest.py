@@ -15,7 +15,7 @@ from teamlens import services
 from teamlens.services import Workspace
 from teamlens.web import create_app
 
-from ..integration.flow_support import Org, build_org
+from ..integration.flow_support import Org, build_org, policy_text
 from .replayed_idp import BASE_URL, CLIENT_ID, CLIENT_SECRET, ISSUER, ReplayedProvider
 
 
@@ -61,5 +61,43 @@ def make_client(released_org: Org, idp: ReplayedProvider) -> Callable[..., TestC
     def make(**settings: Any) -> TestClient:
         app: FastAPI = create_app(sign_in_workspace(released_org, **settings), idp_transport=idp.transport())
         return TestClient(app, base_url=settings.get("web_base_url", BASE_URL))
+
+    return make
+
+
+#: The policy of the organisations here, and the version put to consultation beside it.
+PID = "collaboration-2026h1"
+PROPOSED = 2
+
+
+@pytest.fixture(scope="package")
+def consulting_org(tmp_path_factory: pytest.TempPathFactory) -> Org:
+    """120 synthetic workers under policy version 1 with releases made, and version 2 in consultation."""
+    root = tmp_path_factory.mktemp("consulting")
+    built = build_org(root, people=120, weeks=6)
+    services.ingest(built.ws, [built.exports], actor="admin")
+    services.release(built.ws, "department-monthly", ["2026-01"], actor="analyst")
+    services.release(built.ws, "team-quarterly", ["2026-Q1"], actor="analyst")
+    proposal = root / "v2.toml"
+    proposal.write_text(policy_text(**{"version = 1": f"version = {PROPOSED}"}), encoding="utf-8")
+    services.propose(built.ws, proposal, actor="HR analyst")
+    services.consult(built.ws, PID, PROPOSED, party="employer", actor="HR director")
+    return built
+
+
+@pytest.fixture(scope="package")
+def consulting_emails(consulting_org: Org) -> list[str]:
+    """Every worker's address in that organisation's HR directory, once each."""
+    with open(consulting_org.synth.directory_csv, encoding="utf-8") as handle:
+        return list(dict.fromkeys(row["Email"] for row in csv.DictReader(handle)))
+
+
+@pytest.fixture
+def consulting_client(consulting_org: Org, idp: ReplayedProvider) -> Callable[[], TestClient]:
+    """A browser on that organisation's app, with worker sign-in configured."""
+
+    def make() -> TestClient:
+        app = create_app(sign_in_workspace(consulting_org), idp_transport=idp.transport())
+        return TestClient(app, base_url=BASE_URL)
 
     return make

@@ -275,7 +275,16 @@ def test_no_route_takes_an_identity_as_a_parameter(released_org: Org) -> None:
         for operation in operations.values()
     }
     assert {"/me", "/me/export.zip", "/me/object", "/auth/login", "/auth/callback"} <= set(taken)
-    assert set().union(*taken.values()) == {"code", "state", "objected", "csrf"}
+    assert {"/policy", "/register", "/audit", "/consultation/{policy_id}/{version}/comment"} <= set(taken)
+    # A proposal is named by policy id and version; a view's signature is what its author chose to
+    # type (empty by default), never looked up; nothing else a route reads could name anyone.
+    assert set().union(*taken.values()) == {"code", "state", "objected", "csrf", "before", "recorded"} | {
+        "policy_id",
+        "version",
+        "text",
+        "signature",
+        "objection",
+    }
 
 
 def test_without_sign_in_configured_me_answers_503_and_the_reports_still_work(released_org: Org) -> None:

@@ -147,10 +147,13 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
-    """Serve the web app on HOST:PORT: the released reports, and each worker's own data at /me.
+    """Serve the web app on HOST:PORT: reports, policy, register, audit log, consultation, own data.
 
-    Workers sign in at /me through the organisation's identity provider once TEAMLENS_OIDC_* and
-    TEAMLENS_WEB_BASE_URL are set (see docs/worker-sign-in.md); until then /me answers 503.
+    Anyone reaching it reads the released reports (/), the policy in force with its notice and
+    explainer (/policy), the transparency register (/register), the audit log (/audit) and the
+    proposals open for views (/consultation). Workers sign in through the organisation's identity
+    provider once TEAMLENS_OIDC_* and TEAMLENS_WEB_BASE_URL are set (see docs/worker-sign-in.md)
+    to see their own data at /me and give their views on proposals; until then /me answers 503.
     """
     import uvicorn
 

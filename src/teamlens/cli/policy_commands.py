@@ -150,7 +150,10 @@ def consult(
     if out is not None:
         services.write_document(ws, "consultation", out, policy_id=policy_id, version=version)
         console.print(f"Wrote {out}")
-    console.print(f"Workers comment with `teamlens policy comment {policy_id} {version} --text …`.")
+    console.print(
+        f"Workers give their views in the web app (/consultation/{policy_id}/{version}, signed in) or with "
+        f"`teamlens policy comment {policy_id} {version} --text …`."
+    )
 
 
 @policy_app.command("comment")

@@ -104,10 +104,15 @@ def lock_head(conn: sa.Connection) -> tuple[int, str]:
     return int(row.seq), str(row.hash)
 
 
-def entries(conn: sa.Connection, limit: int, offset: int, *, newest_first: bool) -> list[AuditEntry]:
-    """Read ``limit`` entries after skipping ``offset``, newest or oldest first."""
+def entries(
+    conn: sa.Connection, limit: int, offset: int, *, newest_first: bool, before: int | None = None
+) -> list[AuditEntry]:
+    """Read ``limit`` entries after skipping ``offset``, newest or oldest first (only seq < ``before``)."""
     order = audit_log.c.seq.desc() if newest_first else audit_log.c.seq
-    rows = conn.execute(sa.select(audit_log).order_by(order).limit(limit).offset(offset))
+    query = sa.select(audit_log).order_by(order).limit(limit).offset(offset)
+    if before is not None:
+        query = query.where(audit_log.c.seq < before)
+    rows = conn.execute(query)
     return [
         AuditEntry(
             row.seq,

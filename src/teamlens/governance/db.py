@@ -169,11 +169,14 @@ class GovernanceDB(_PolicyAPI):
             return audit_log.verify(conn)
 
     def audit_entries(
-        self, limit: int = 50, offset: int = 0, *, newest_first: bool = True
+        self, limit: int = 50, offset: int = 0, *, newest_first: bool = True, before: int | None = None
     ) -> list[AuditEntry]:
-        """Read ``limit`` audit entries after skipping ``offset``; newest first unless told otherwise."""
+        """Read ``limit`` audit entries after skipping ``offset``; newest first unless told otherwise.
+
+        ``before`` keeps only entries numbered below it (the next page of a newest-first listing).
+        """
         with self._read() as conn:
-            return audit_log.entries(conn, limit, offset, newest_first=newest_first)
+            return audit_log.entries(conn, limit, offset, newest_first=newest_first, before=before)
 
     def audit_counts(self) -> dict[str, int]:
         """How many audit entries there are of each action (for the transparency register)."""

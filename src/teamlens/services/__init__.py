@@ -4,43 +4,61 @@ A typical run: :func:`init` an installation, :func:`propose` and :func:`approve`
 :func:`ingest` exports and :func:`release` catalogue reports; :func:`write_report` renders what
 was released. For the parts, see ``workspace.py`` (opening an installation), ``ingest.py``,
 ``release.py``, ``policy.py``, ``report_document.py``, ``synthetic.py`` and ``demo.py``. The
-governance use cases: ``lifecycle.py`` (consultation, activation, retirement) with
-``planner_figures.py`` (the expected error bars representatives see before signing);
-``documents.py`` (DPIA, worker notice, explainer, consultation page; HTML and PDF) with
-``policy_sheet.py`` and ``dpia_content.py``; ``transparency.py`` (the public register);
-``audit_checkpoints.py`` (signed checkpoints); ``retention.py`` (R15); ``rights.py`` (access,
-erasure, objection: R20–R22) with ``access_export.py`` (what is held about one worker, as files)
-and ``exclusions.py`` (objections apply from the next window on); ``sign_in.py`` (what the web
-app's worker sign-in needs: the identity-provider settings, the session key, the pseudonym).
+governance use cases: ``lifecycle.py`` (consultation, workers' views from the web app,
+activation, retirement) with ``planner_figures.py`` (the expected error bars representatives see
+before signing); ``documents.py`` (DPIA, worker notice, explainer, consultation page; HTML and
+PDF) with ``policy_sheet.py`` and ``dpia_content.py``; ``transparency.py`` (the public
+register); ``audit.py`` (the audit log, and its public page) with ``audit_checkpoints.py``
+(signed checkpoints); ``retention.py`` (R15); ``rights.py`` (access, erasure, objection:
+R20–R22) with ``access_export.py`` (what is held about one worker, as files) and
+``exclusions.py`` (objections apply from the next window on); ``sign_in.py`` (what the web app's
+worker sign-in needs: the identity-provider settings, the session key, the pseudonym).
 """
 
+from teamlens.governance import StoredPolicy
 from teamlens.services import audit_checkpoints
 from teamlens.services.access_export import HeldData, ReleaseEntered
-from teamlens.services.audit import audit_entries, verify_audit, verify_store
+from teamlens.services.audit import (
+    AUDIT_PAGE_SIZE,
+    AuditPage,
+    PublicEntry,
+    audit_entries,
+    audit_page,
+    verify_audit,
+    verify_store,
+)
 from teamlens.services.demo import DemoResult, run_demo
 from teamlens.services.documents import (
     SignOffResult,
     build_document,
     document_html,
     html_to_pdf,
+    in_force_document,
     sign_off_dpia,
     write_document,
 )
 from teamlens.services.exclusions import Exclusion
 from teamlens.services.ingest import FileOutcome, IngestSummary, ingest
 from teamlens.services.lifecycle import (
+    ANONYMOUS_WORKER,
+    WEB_VIEW_MAX,
     ConsultResult,
+    OpenConsultation,
     activate,
     comment,
     consult,
     consultation,
+    consultation_document,
     not_consulted,
+    open_consultation,
+    open_consultations,
     respond,
     retire,
     versions,
+    worker_view,
 )
 from teamlens.services.planner_figures import PlannerFigures, planner_figures
-from teamlens.services.policy import active, approve, propose, suspend, template
+from teamlens.services.policy import active, approve, in_force, propose, suspend, template
 from teamlens.services.release import release, release_standard_reports, released_tables, tables_as_json
 from teamlens.services.report_document import build_context, render_report, write_report
 from teamlens.services.retention import RetentionResult, run_retention
@@ -64,8 +82,12 @@ from teamlens.services.transparency import RegisterContext, build_register
 from teamlens.services.workspace import Workspace, open_workspace
 
 __all__ = [
+    "ANONYMOUS_WORKER",
+    "AUDIT_PAGE_SIZE",
+    "WEB_VIEW_MAX",
     "WORKER_ACTOR",
     "AccessExport",
+    "AuditPage",
     "ConsultResult",
     "DemoResult",
     "Exclusion",
@@ -73,7 +95,9 @@ __all__ = [
     "HeldData",
     "IngestSummary",
     "InitResult",
+    "OpenConsultation",
     "PlannerFigures",
+    "PublicEntry",
     "RegisterContext",
     "ReleaseEntered",
     "RetentionResult",
@@ -81,6 +105,7 @@ __all__ = [
     "SignInConfig",
     "SignOffResult",
     "SignedInWorker",
+    "StoredPolicy",
     "TickResult",
     "Workspace",
     "access_export",
@@ -89,20 +114,26 @@ __all__ = [
     "approve",
     "audit_checkpoints",
     "audit_entries",
+    "audit_page",
     "build_context",
     "build_document",
     "build_register",
     "comment",
     "consult",
     "consultation",
+    "consultation_document",
     "document_html",
     "erase",
     "exclusion_list",
     "html_to_pdf",
+    "in_force",
+    "in_force_document",
     "ingest",
     "init",
     "not_consulted",
     "object_to_processing",
+    "open_consultation",
+    "open_consultations",
     "open_workspace",
     "own_data",
     "own_export",
@@ -128,6 +159,7 @@ __all__ = [
     "verify_audit",
     "verify_store",
     "versions",
+    "worker_view",
     "write_document",
     "write_report",
 ]

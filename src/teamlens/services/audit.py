@@ -1,9 +1,101 @@
-"""Reading and verifying the audit log, for everyone who may see it."""
+"""Reading and verifying the audit log, for everyone who may see it.
+
+``audit_entries`` gives entries exactly as stored (``teamlens audit show``, for the auditing
+representative of R24). ``audit_page`` is the web app's public page (``/audit``, which every
+worker, and so every manager, can open): every entry, newest first, ``AUDIT_PAGE_SIZE`` at a
+time, with the result of re-walking the whole chain. Entries hold no worker identifier by design
+(a signed-in worker's actions are logged as "worker (signed in)", views on a proposal as
+"worker"); on top of that the public page shows an entry about one worker's rights or views (an
+access export, an erasure, an objection, a comment) by day only and without its per-worker
+details (how many counts were exported or erased, the request's reference), so that nobody can
+read the moment or the size of one worker's request off a page anyone may open.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 from teamlens.governance import AuditEntry, AuditVerification
 from teamlens.services.workspace import Workspace
+
+#: How many entries one page of the public audit log shows.
+AUDIT_PAGE_SIZE = 50
+
+#: Entries about one worker's rights or views: the details the public page may show for each.
+_ABOUT_ONE_WORKER: Mapping[str, frozenset[str]] = {
+    "rights.access": frozenset({"requested_by", "channel"}),
+    "rights.erase": frozenset({"requested_by"}),
+    "rights.object": frozenset({"requested_by"}),
+    "objection.record": frozenset({"objections"}),
+    "objection.withdraw": frozenset({"objections"}),
+    "consultation.comment": frozenset({"policy_id", "version", "comments"}),
+    "consultation.objection": frozenset({"policy_id", "version", "objections"}),
+}
+#: Any future action under these prefixes is treated as about one worker too (nothing shown).
+_ONE_WORKER_PREFIXES = ("rights.", "objection.")
+
+#: What each kind of entry means, in words a worker reads.
+MEANINGS: Mapping[str, str] = {
+    "installation.initialised": "teamlens was installed",
+    "policy.propose": "a policy version was proposed",
+    "policy.consult": "a proposal was published to workers for their views",
+    "consultation.comment": "a view was given on a proposal",
+    "consultation.objection": "an objection to a proposal was given",
+    "consultation.response": "the employer responded to the views",
+    "consultation.not_consulted": "the employer recorded why workers were not consulted",
+    "dpia.signoff": "the data protection impact assessment was signed off",
+    "policy.approve": "a party approved a policy version",
+    "policy.activate": "a policy version came into force",
+    "policy.supersede": "a newer approved version replaced the policy in force",
+    "policy.suspend": "processing was suspended",
+    "policy.retire": "a policy version was retired",
+    "policy.lapse": "a policy stopped at its review date",
+    "policy.integrity_failure": "a stored policy no longer matched what was approved; everything stopped",
+    "notice.version": "workers were told which privacy notice applies",
+    "ingest.record": "a collaboration-tool export was read",
+    "release.record": "team-level statistics were released",
+    "retention.run": "counts older than the retention period were deleted",
+    "rights.access": "a worker's own data was exported to them",
+    "rights.erase": "a worker's counts were erased on their request",
+    "rights.object": "an objection was recorded on a worker's request",
+    "objection.record": "a worker objected to the processing",
+    "objection.withdraw": "a worker withdrew their objection",
+    "audit.checkpoint": "the audit log's head was signed for the representatives",
+}
+
+
+@dataclass(frozen=True)
+class PublicEntry:
+    """One audit entry as the public page shows it.
+
+    ``when`` is the UTC time to the second, or the day alone for an entry about one worker;
+    ``details`` are (name, value as text) pairs; ``withheld`` says per-worker details were left out.
+    """
+
+    seq: int
+    when: str
+    actor: str
+    action: str
+    meaning: str
+    details: tuple[tuple[str, str], ...]
+    withheld: bool
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """One page of the public audit log, newest first, and the verification of the whole chain.
+
+    ``before`` is the entry number this page starts below (None for the newest page); ``older``
+    is the ``before`` of the next, older page (None when this page reaches the first entry).
+    """
+
+    entries: tuple[PublicEntry, ...]
+    verification: AuditVerification
+    before: int | None
+    older: int | None
+    page_size: int
 
 
 def verify_audit(ws: Workspace) -> AuditVerification:
@@ -14,6 +106,40 @@ def verify_audit(ws: Workspace) -> AuditVerification:
 def audit_entries(ws: Workspace, *, limit: int = 50) -> list[AuditEntry]:
     """The newest ``limit`` audit entries, newest first."""
     return ws.governance.audit_entries(limit=limit)
+
+
+def audit_page(ws: Workspace, *, before: int | None = None) -> AuditPage:
+    """The public audit log's page of entries numbered below ``before`` (the newest page if None)."""
+    found = ws.governance.audit_entries(limit=AUDIT_PAGE_SIZE + 1, before=before)
+    shown = found[:AUDIT_PAGE_SIZE]
+    older = shown[-1].seq if len(found) > AUDIT_PAGE_SIZE else None
+    return AuditPage(
+        tuple(public_entry(entry) for entry in shown),
+        ws.governance.verify_audit(),
+        before,
+        older,
+        AUDIT_PAGE_SIZE,
+    )
+
+
+def public_entry(entry: AuditEntry) -> PublicEntry:
+    """An entry as anyone may see it: one about a single worker by day, without its per-worker details."""
+    shown = _ABOUT_ONE_WORKER.get(entry.action)
+    if shown is None and entry.action.startswith(_ONE_WORKER_PREFIXES):
+        shown = frozenset()
+    details = tuple((name, _text(value)) for name, value in sorted(entry.details.items()))
+    kept = details if shown is None else tuple(item for item in details if item[0] in shown)
+    when = f"{entry.at:%Y-%m-%d %H:%M:%S} UTC" if shown is None else f"{entry.at:%Y-%m-%d}"
+    meaning = MEANINGS.get(entry.action, "")
+    return PublicEntry(entry.seq, when, entry.actor, entry.action, meaning, kept, len(kept) < len(details))
+
+
+def _text(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return ", ".join(value)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 def verify_store(ws: Workspace) -> list[str]:

@@ -2,9 +2,11 @@
 
 None of these is written by hand (R4, R16, R38): each renders a typed context built from one
 stored policy version, its consultation record, its approvals and the planner's figures, so the
-documents say exactly what the software enforces. ``write_document(ws, kind, out, pdf=...)``
-writes HTML, and PDF through headless Chromium (``html_to_pdf``). Which version: the one named,
-else the active one, else the newest proposed (a DPIA is needed before anything is approved).
+documents say exactly what the software enforces. ``document_html`` renders one to a string (the
+web app serves it as it is), ``in_force_document`` that of the policy in force, and
+``write_document(ws, kind, out, pdf=...)`` writes HTML, and PDF through headless Chromium
+(``html_to_pdf``). Which version: the one named, else the active one, else the newest proposed
+(a DPIA is needed before anything is approved).
 The public transparency register is in ``transparency.py``; it is written the same way.
 """
 
@@ -27,6 +29,7 @@ from teamlens.governance import ConsultationRecord, DpiaSignOff, Notification, P
 from teamlens.privacy import rho_to_epsilon
 from teamlens.services.dpia_content import RISKS, Risk, SuiteResults, suite_results
 from teamlens.services.planner_figures import PlannerFigures, planner_figures
+from teamlens.services.policy import in_force
 from teamlens.services.policy_sheet import CLAUSE, LAWFUL_BASES, PURPOSES, PolicyRow, policy_sheet
 from teamlens.services.report_document import guarantee_sentence
 from teamlens.services.transparency import build_register
@@ -181,6 +184,12 @@ def document_html(
     if kind == "register":
         return render(kind, build_register(ws))  # about the installation, not one policy version
     return render(kind, build_document(ws, kind, policy_id=policy_id, version=version))
+
+
+def in_force_document(ws: Workspace, kind: str) -> str:
+    """The notice or explainer of the policy in force, as HTML; ``NoApprovedPolicy`` while teamlens is off."""
+    stored = in_force(ws)
+    return document_html(ws, kind, policy_id=stored.policy.policy_id, version=stored.policy.version)
 
 
 def write_document(

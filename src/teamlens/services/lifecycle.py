@@ -4,6 +4,10 @@ Proposing, approving and suspending are in ``policy.py``. A draft goes to consul
 ``consult``, which computes the planner figures (``planner_figures``) and stores them in the
 consultation record; workers ``comment`` (or object), the employer ``respond``s, and both
 parties then approve the version together with that record (R5).
+
+In the web app, workers find the proposals open for views with ``open_consultations``, read one
+with ``consultation_document`` and give their view with ``worker_view``, which takes no worker:
+who sent a view never reaches it, so an unsigned view is recorded as "a worker" and nothing else.
 """
 
 from __future__ import annotations
@@ -11,14 +15,25 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from teamlens.errors import PolicyError
 from teamlens.governance import (
     ConsultationEntry,
     ConsultationRecord,
     NotConsulted,
+    PolicyState,
     PolicyVersionInfo,
 )
 from teamlens.services.planner_figures import PlannerFigures, planner_figures
 from teamlens.services.workspace import Workspace
+
+#: How a view from the web form is signed when the worker leaves the signature empty.
+ANONYMOUS_WORKER = "a worker"
+#: The longest view the web form takes, in characters (a page of text; the record keeps up to 20,000).
+WEB_VIEW_MAX = 4_000
+_MAX_SIGNATURE = 200
+_WHERE_TO_LOOK = (
+    "The proposals open for views are listed on the consultation page of the web app (/consultation)."
+)
 
 
 @dataclass(frozen=True)
@@ -45,6 +60,75 @@ def comment(
     """Record a worker's comment (or objection to the proposal) on a version in consultation."""
     kind = "objection" if objection else "comment"
     return ws.governance.add_view(policy_id, version, kind, author, text)
+
+
+@dataclass(frozen=True)
+class OpenConsultation:
+    """A proposal open for workers' views: its version record and its consultation record so far."""
+
+    info: PolicyVersionInfo
+    record: ConsultationRecord
+
+
+def open_consultations(ws: Workspace) -> list[OpenConsultation]:
+    """Every policy version now in consultation, by policy id and version."""
+    return [
+        OpenConsultation(info, ws.governance.consultation(info.policy_id, info.version))
+        for info in ws.governance.policy_versions()
+        if info.state is PolicyState.CONSULTATION
+    ]
+
+
+def open_consultation(ws: Workspace, policy_id: str, version: int) -> OpenConsultation:
+    """One proposal open for views; a ``PolicyError`` saying so when the version is not in consultation."""
+    found = [info for info in ws.governance.policy_versions(policy_id) if info.version == version]
+    if not found:
+        raise PolicyError(f"There is no policy '{policy_id}' version {version}.", _WHERE_TO_LOOK)
+    info = found[0]
+    if info.state is not PolicyState.CONSULTATION:
+        raise PolicyError(
+            f"Policy '{policy_id}' version {version} is not in consultation (it is {info.state.value}), "
+            "so views are not taken on it.",
+            f"{_WHERE_TO_LOOK} Raise anything else with your representatives.",
+        )
+    return OpenConsultation(info, ws.governance.consultation(policy_id, version))
+
+
+def consultation_document(ws: Workspace, policy_id: str, version: int) -> str:
+    """The consultation page (proposal, planner figures, views so far) of a version open for views."""
+    open_consultation(ws, policy_id, version)
+    from teamlens.services.documents import document_html  # renders charts: loaded when needed
+
+    return document_html(ws, "consultation", policy_id=policy_id, version=version)
+
+
+def worker_view(
+    ws: Workspace, policy_id: str, version: int, *, text: str, signature: str = "", objection: bool = False
+) -> ConsultationEntry:
+    """Record a view a signed-in worker gave in the web app, signed as they typed it or as "a worker".
+
+    Nothing about who sent it is passed here, so nothing about them can be recorded with it; the
+    audit entry only counts the views (``governance.consultation``).
+    """
+    open_consultation(ws, policy_id, version)
+    text = text.replace("\r\n", "\n")  # browsers send a text area's line breaks as CRLF
+    if not text.strip():
+        raise PolicyError("Your view is empty: nothing was recorded.", "Write it in the box, then send it.")
+    if len(text) > WEB_VIEW_MAX:
+        raise PolicyError(
+            f"Your view is {len(text):,} characters long; this form takes at most {WEB_VIEW_MAX:,}. "
+            "Nothing was recorded.",
+            "Shorten it, or send it in two parts.",
+        )
+    signature = " ".join(signature.split())
+    if len(signature) > _MAX_SIGNATURE:
+        raise PolicyError(
+            f"Your signature is {len(signature)} characters long; at most {_MAX_SIGNATURE} are kept. "
+            "Nothing was recorded.",
+            f'Shorten it, or leave it empty to send your view as "{ANONYMOUS_WORKER}".',
+        )
+    author = signature or ANONYMOUS_WORKER
+    return comment(ws, policy_id, version, text=text, author=author, objection=objection)
 
 
 def respond(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from teamlens.errors import InputFormatError
-from teamlens.governance import ActivePolicy, PolicyState, PolicyVersionInfo, policy_template
+from teamlens.governance import ActivePolicy, PolicyState, PolicyVersionInfo, StoredPolicy, policy_template
 from teamlens.services.workspace import Workspace
 
 
@@ -44,3 +44,9 @@ def suspend(ws: Workspace, policy_id: str, *, party: str, actor: str) -> PolicyV
 def active(ws: Workspace) -> ActivePolicy | None:
     """The active, verified policy, or None when teamlens is off."""
     return ws.governance.active_policy()
+
+
+def in_force(ws: Workspace) -> StoredPolicy:
+    """The policy in force as stored (its version record and exact text); NoApprovedPolicy while off."""
+    active = ws.governance.require_active_policy("show the policy in force")
+    return ws.governance.stored_policy(active.policy_id, active.version)

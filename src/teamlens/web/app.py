@@ -1,8 +1,11 @@
 """The web app: released team-level reports for everyone, and each worker's own data for them alone.
 
-The reports (``/``, ``/api/releases``) show nothing per person. A worker who signs in through the
-organisation's identity provider (``auth.py``) sees their own data at ``/me`` (``me.py``); with
-sign-in not configured those pages answer 503 and nothing else changes.
+The reports (``/``, ``/api/releases``) show nothing per person. Every worker reads, without
+signing in, the policy in force with its notice and explainer, the transparency register and the
+audit log (``public.py``), and the proposals open for views (``consultation.py``). A worker who
+signs in through the organisation's identity provider (``auth.py``) sees their own data at
+``/me`` (``me.py``) and gives views on proposals; with sign-in not configured those answer 503
+(or say so) and nothing else changes.
 """
 
 from __future__ import annotations
@@ -14,11 +17,19 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from teamlens import services
-from teamlens.errors import AccessDenied, ConfigError, NoApprovedPolicy
-from teamlens.web import auth, me
+from teamlens.errors import AccessDenied, ConfigError, NoApprovedPolicy, PolicyError
+from teamlens.web import auth, consultation, me, public
 from teamlens.web.deps import CurrentWorkspace, NotSignedIn, SignIn, SignInOff
 from teamlens.web.oidc import IdentityProvider
-from teamlens.web.pages import NOT_SIGNED_IN, SIGN_IN_OFF, MessagePage, render_message
+from teamlens.web.pages import (
+    NOT_SIGNED_IN,
+    SIGN_IN_OFF,
+    TEAMLENS_OFF,
+    MessagePage,
+    Nav,
+    framed,
+    render_message,
+)
 from teamlens.web.session import Cookies, Signer
 
 log = logging.getLogger(__name__)
@@ -32,12 +43,6 @@ _SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 
-_OFF_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>teamlens is off</title></head>
-<body style="font-family:system-ui;max-width:720px;margin:40px auto"><h1>teamlens is off</h1>
-<p>No processing policy has been approved by both the employer and workers' representatives,
-so nothing is collected and nothing is released.</p></body></html>"""
-
 
 def _sign_in(ws: services.Workspace, transport: httpx.BaseTransport | None) -> SignIn | None:
     """Worker sign-in as configured (None when it is not); a bad configuration stops the app here."""
@@ -48,8 +53,8 @@ def _sign_in(ws: services.Workspace, transport: httpx.BaseTransport | None) -> S
     return SignIn(config, IdentityProvider(config, transport), cookies)
 
 
-def _message(page: MessagePage, status_code: int) -> HTMLResponse:
-    return HTMLResponse(render_message(page), status_code=status_code)
+def _message(request: Request, page: MessagePage, status_code: int) -> HTMLResponse:
+    return HTMLResponse(render_message(page, Nav.section_of(request.url.path)), status_code=status_code)
 
 
 def create_app(ws: services.Workspace, *, idp_transport: httpx.BaseTransport | None = None) -> FastAPI:
@@ -59,6 +64,8 @@ def create_app(ws: services.Workspace, *, idp_transport: httpx.BaseTransport | N
     app.state.sign_in = _sign_in(ws, idp_transport)
     app.include_router(auth.router)
     app.include_router(me.router)
+    app.include_router(public.router)
+    app.include_router(consultation.router)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
@@ -70,23 +77,32 @@ def create_app(ws: services.Workspace, *, idp_transport: httpx.BaseTransport | N
     async def teamlens_off(request: Request, error: NoApprovedPolicy) -> Response:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": "no approved policy", "detail": error.message}, status_code=409)
-        return HTMLResponse(_OFF_PAGE, status_code=409)
+        return _message(request, TEAMLENS_OFF, 409)
+
+    @app.exception_handler(PolicyError)
+    async def not_possible(request: Request, error: PolicyError) -> Response:
+        # Policy errors name policies, versions and states, never a person (see errors.py).
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": "policy", "detail": error.message}, status_code=409)
+        return _message(request, MessagePage("Not possible", error.message, error.hint), 409)
 
     @app.exception_handler(SignInOff)
     async def sign_in_off(request: Request, error: SignInOff) -> Response:
-        return _message(SIGN_IN_OFF, 503)
+        return _message(request, SIGN_IN_OFF, 503)
 
     @app.exception_handler(NotSignedIn)
     async def not_signed_in(request: Request, error: NotSignedIn) -> Response:
         if request.method == "GET":
             return RedirectResponse("/auth/login", status_code=303)
-        return _message(NOT_SIGNED_IN, 401)
+        return _message(request, NOT_SIGNED_IN, 401)
 
     @app.exception_handler(AccessDenied)
     async def refused(request: Request, error: AccessDenied) -> Response:
         log.warning("refused: %s", error.message)  # messages name the check, never a person
         response = _message(
-            MessagePage("Not allowed", error.message, error.hint, "/auth/login", "Sign in again"), 403
+            request,
+            MessagePage("Not allowed", error.message, error.hint, "/auth/login", "Sign in again"),
+            403,
         )
         if app.state.sign_in is not None:
             app.state.sign_in.cookies.forget_attempt(response)
@@ -99,13 +115,13 @@ def create_app(ws: services.Workspace, *, idp_transport: httpx.BaseTransport | N
             "Temporarily unavailable",
             "teamlens cannot complete this request right now; the administrator has the details in the log.",
         )
-        return _message(page, 503)
+        return _message(request, page, 503)
 
     @app.get("/", response_class=HTMLResponse)
     def report_page(current: CurrentWorkspace) -> str:
         """The released reports as one page."""
         policy, tables = services.released_tables(current)
-        return services.render_report(services.build_context(policy, tables))
+        return framed(services.render_report(services.build_context(policy, tables)), "/")
 
     @app.get("/api/releases")
     def releases(current: CurrentWorkspace) -> JSONResponse:

@@ -4,8 +4,9 @@
 (answers 503 while it is not configured). ``CurrentWorker`` is the worker whose valid session
 cookie came with the request (a missing, forged, altered or expired one raises ``NotSignedIn``);
 ``FormWorker`` is the same for a form post, which must also carry the session's CSRF token.
-There is no other way for a handler to learn who is asking, and no route takes an identity as a
-parameter.
+``CurrentVisitor`` is for public pages: only whether the reader is signed in (and their forms'
+CSRF token), never who they are. There is no other way for a handler to learn who is asking,
+and no route takes an identity as a parameter.
 """
 
 from __future__ import annotations
@@ -78,3 +79,32 @@ def _form_worker(
 
 #: The signed-in worker posting one of their own page's forms (CSRF token checked).
 FormWorker = Annotated[WorkerSession, Depends(_form_worker)]
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """Whoever reads a public page: whether they may post its forms, never who they are.
+
+    ``signed_in`` is True with a valid session, and ``csrf_token`` is then what its forms send
+    back (empty otherwise); ``sign_in_configured`` is False on an installation without sign-in.
+    """
+
+    signed_in: bool
+    csrf_token: str
+    sign_in_configured: bool
+
+
+def _visitor(request: Request) -> Visitor:
+    configured: SignIn | None = request.app.state.sign_in
+    if configured is None:
+        return Visitor(signed_in=False, csrf_token="", sign_in_configured=False)
+    session = configured.cookies.session(request)
+    if session is None:
+        return Visitor(signed_in=False, csrf_token="", sign_in_configured=True)
+    return Visitor(
+        signed_in=True, csrf_token=configured.cookies.signer.csrf_token(session), sign_in_configured=True
+    )
+
+
+#: The reader of a public page (anyone; a signed-in worker gets the page's forms).
+CurrentVisitor = Annotated[Visitor, Depends(_visitor)]
