@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from teamlens.sources.m365_reports import EMAIL_HEADER
+from teamlens.domain.vendor_formats import EMAIL_HEADER
 
 #: Change when the generator changes, so that stale cached files are not reused.
 VERSION = 1

@@ -21,8 +21,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from teamlens.sources.m365_more_reports import OFFICE365_HEADER, ONEDRIVE_HEADER, SHAREPOINT_HEADER
-from teamlens.sources.m365_reports import EMAIL_HEADER, TEAMS_HEADER
+from teamlens.domain.vendor_formats import (
+    EMAIL_HEADER,
+    OFFICE365_HEADER,
+    ONEDRIVE_HEADER,
+    SHAREPOINT_HEADER,
+    TEAMS_HEADER,
+)
 from teamlens.sources.scim_directory import ENTERPRISE, USER_SCHEMA
 
 MONDAY = dt.date(2026, 1, 5)

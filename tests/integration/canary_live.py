@@ -19,7 +19,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from teamlens.sources.m365_reports import EMAIL_HEADER, TEAMS_HEADER
+from teamlens.domain.vendor_formats import EMAIL_HEADER, TEAMS_HEADER
 
 from ..unit.sources.replay_server import ReplayServer, Reply, Seen
 from .canary_exports import (

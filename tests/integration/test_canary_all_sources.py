@@ -39,11 +39,11 @@ from teamlens.cli import commands as _commands  # noqa: F401  (registers the com
 from teamlens.cli import main
 from teamlens.cli.app import app
 from teamlens.domain.metrics import METRICS, Unit
+from teamlens.domain.vendor_formats import EMAIL_HEADER
 from teamlens.errors import TeamlensError
 from teamlens.services import Workspace
 from teamlens.services.documents import KINDS
 from teamlens.sources import directory_names, source_names
-from teamlens.sources.m365_reports import EMAIL_HEADER
 from teamlens.sources.viva_insights import ID_PREFIX
 from teamlens.store import FactStore
 from teamlens.store.summaries import CommitSummary

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from teamlens.domain.vendor_formats import OFFICE365_HEADER, ONEDRIVE_HEADER, SHAREPOINT_HEADER
 from teamlens.sources.columns import dates
 from teamlens.sources.context import ReadReport
 from teamlens.sources.csv_table import CsvBatch
@@ -37,25 +38,6 @@ from teamlens.sources.m365_reports import (
     UsageReportReader,
 )
 
-ONEDRIVE_HEADER = (
-    "Report Refresh Date,User Principal Name,Is Deleted,Deleted Date,Last Activity Date,"
-    "Viewed Or Edited File Count,Synced File Count,Shared Internally File Count,"
-    "Shared Externally File Count,Assigned Products,Report Period"
-)
-SHAREPOINT_HEADER = (
-    "Report Refresh Date,User Principal Name,Is Deleted,Deleted Date,Last Activity Date,"
-    "Viewed Or Edited File Count,Synced File Count,Shared Internally File Count,"
-    "Shared Externally File Count,Visited Page Count,Assigned Products,Report Period"
-)
-OFFICE365_HEADER = (
-    "Report Refresh Date,User Principal Name,Display Name,Is Deleted,Deleted Date,Has Exchange License,"
-    "Has OneDrive License,Has SharePoint License,Has Skype For Business License,Has Yammer License,"
-    "Has Teams License,Exchange Last Activity Date,OneDrive Last Activity Date,"
-    "SharePoint Last Activity Date,Skype For Business Last Activity Date,Yammer Last Activity Date,"
-    "Teams Last Activity Date,Exchange License Assign Date,OneDrive License Assign Date,"
-    "SharePoint License Assign Date,Skype For Business License Assign Date,Yammer License Assign Date,"
-    "Teams License Assign Date,Assigned Products"
-)
 #: The per-app columns of getOffice365ActiveUserDetail that ``apps_active`` counts.
 APP_ACTIVITY_COLUMNS = (
     "Exchange Last Activity Date",

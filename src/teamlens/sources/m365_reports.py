@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from teamlens.domain import FACT_SCHEMA
+from teamlens.domain.vendor_formats import EMAIL_HEADER, TEAMS_HEADER
 from teamlens.sources.columns import counts, dates, first_true, required_text
 from teamlens.sources.context import ReadContext, ReadReport
 from teamlens.sources.csv_table import CsvBatch, CsvLayout, CsvTable, normalise_header, sniff_header
@@ -55,24 +56,6 @@ SPREAD_NOTE = (
     "counts from reports whose period is not one day or one ISO week ending on a Sunday were "
     "spread evenly over the days of their period, so daily and weekly figures from them are "
     "approximate; export weekly reports ending on a Sunday (or daily reports) for exact windows"
-)
-
-EMAIL_HEADER = (
-    "Report Refresh Date,User Principal Name,Display Name,Is Deleted,Deleted Date,Last Activity Date,"
-    "Send Count,Receive Count,Read Count,Meeting Created Count,Meeting Interacted Count,"
-    "Assigned Products,Report Period"
-)
-TEAMS_HEADER = (
-    "Report Refresh Date,Tenant Display Name,Shared Channel Tenant Display Names,User Id,"
-    "User Principal Name,Last Activity Date,Is Deleted,Deleted Date,Assigned Products,"
-    "Team Chat Message Count,Private Chat Message Count,Call Count,Meeting Count,Post Messages,"
-    "Reply Messages,Urgent Messages,Meetings Organized Count,Meetings Attended Count,"
-    "Ad Hoc Meetings Organized Count,Ad Hoc Meetings Attended Count,"
-    "Scheduled One-time Meetings Organized Count,Scheduled One-time Meetings Attended Count,"
-    "Scheduled Recurring Meetings Organized Count,Scheduled Recurring Meetings Attended Count,"
-    "Audio Duration,Video Duration,Screen Share Duration,Audio Duration In Seconds,"
-    "Video Duration In Seconds,Screen Share Duration In Seconds,Has Other Action,Is Licensed,"
-    "Report Period"
 )
 
 

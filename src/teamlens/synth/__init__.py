@@ -12,9 +12,9 @@ For the hierarchy and people's traits, see ``organisation``; joiners, leavers an
 identifiers, ``identity``; the file formats, ``m365_reports`` and ``directory``.
 """
 
+from teamlens.domain.vendor_formats import EMAIL_HEADER, TEAMS_HEADER
 from teamlens.synth.config import SynthConfig, SynthResult
 from teamlens.synth.directory import DIRECTORY_HEADER
 from teamlens.synth.generator import generate
-from teamlens.synth.m365_reports import EMAIL_HEADER, TEAMS_HEADER
 
 __all__ = ["DIRECTORY_HEADER", "EMAIL_HEADER", "TEAMS_HEADER", "SynthConfig", "SynthResult", "generate"]

@@ -21,25 +21,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from teamlens.domain.vendor_formats import EMAIL_HEADER, TEAMS_HEADER
 from teamlens.synth.activity import WeekActivity
 from teamlens.synth.organisation import IntArray, TextArray
 
-EMAIL_HEADER = (
-    "Report Refresh Date,User Principal Name,Display Name,Is Deleted,Deleted Date,Last Activity Date,"
-    "Send Count,Receive Count,Read Count,Meeting Created Count,Meeting Interacted Count,"
-    "Assigned Products,Report Period"
-)
-TEAMS_HEADER = (
-    "Report Refresh Date,Tenant Display Name,Shared Channel Tenant Display Names,User Id,"
-    "User Principal Name,Last Activity Date,Is Deleted,Deleted Date,Assigned Products,"
-    "Team Chat Message Count,Private Chat Message Count,Call Count,Meeting Count,Post Messages,"
-    "Reply Messages,Urgent Messages,Meetings Organized Count,Meetings Attended Count,"
-    "Ad Hoc Meetings Organized Count,Ad Hoc Meetings Attended Count,"
-    "Scheduled One-time Meetings Organized Count,Scheduled One-time Meetings Attended Count,"
-    "Scheduled Recurring Meetings Organized Count,Scheduled Recurring Meetings Attended Count,"
-    "Audio Duration,Video Duration,Screen Share Duration,Audio Duration In Seconds,"
-    "Video Duration In Seconds,Screen Share Duration In Seconds,Has Other Action,Is Licensed,Report Period"
-)
 EMAIL_PREFIX = "EmailActivityUserDetail"
 TEAMS_PREFIX = "TeamsUserActivityUserDetail"
 _BOM = "\ufeff"

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from teamlens.domain.vendor_formats import EMAIL_HEADER
 from teamlens.errors import InputFormatError
 from teamlens.sources import ReadReport
 from teamlens.sources.csv_table import CsvLayout, CsvTable
-from teamlens.sources.m365_reports import EMAIL_ACTIVITY, EMAIL_HEADER
+from teamlens.sources.m365_reports import EMAIL_ACTIVITY
 
 from .sources_testkit import context, read_all
 

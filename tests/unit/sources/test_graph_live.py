@@ -15,12 +15,12 @@ from urllib.parse import urlencode
 import pyarrow as pa
 import pytest
 
+from teamlens.domain.vendor_formats import EMAIL_HEADER
 from teamlens.errors import InputFormatError
 from teamlens.sources import ReadContext, ReadReport
 from teamlens.sources.graph_live import GraphLiveReader
 from teamlens.sources.graph_metadata import CALENDAR_SELECT, MAIL_SELECT
 from teamlens.sources.http_client import StaticTokenProvider
-from teamlens.sources.m365_reports import EMAIL_HEADER
 
 from .replay_server import ReplayServer, Reply, Seen
 from .sources_testkit import quote

@@ -9,9 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from teamlens.domain.vendor_formats import EMAIL_HEADER, TEAMS_HEADER
 from teamlens.errors import InputFormatError
 from teamlens.sources.hr_directory import HR_DIRECTORY
-from teamlens.sources.m365_reports import EMAIL_ACTIVITY, EMAIL_HEADER, TEAMS_ACTIVITY, TEAMS_HEADER
+from teamlens.sources.m365_reports import EMAIL_ACTIVITY, TEAMS_ACTIVITY
 from teamlens.sources.reader import DirectoryReader, SourceReader
 
 from .sources_testkit import context, read_all
