@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from teamlens.sources.export_owner import CALENDAR_EXTENSIONS, MAIL_EXTENSIONS, address, owner_from_name
 
-_NAME_CHARS = st.characters(blacklist_categories=("Cs",), blacklist_characters="/\x00")
+_NAME_CHARS = st.characters(codec="utf-8", exclude_characters="/\x00")
 
 
 @settings(max_examples=300, deadline=200)
