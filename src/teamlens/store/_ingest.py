@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 
 from teamlens.domain import DIRECTORY_SCHEMA, FACT_SCHEMA
 from teamlens.errors import StoreError
+from teamlens.store._read_ahead import read_ahead
 
 _STAGING_ROWS = 262_144
 _FIX_HINT = "This is a bug in the source connector that produced the facts; nothing was stored."
@@ -77,7 +78,7 @@ def _batches(facts: Iterable[pa.RecordBatch] | pa.Table) -> Iterator[pa.RecordBa
     if isinstance(facts, pa.Table):
         yield from facts.to_batches(max_chunksize=_STAGING_ROWS)
     else:
-        yield from facts
+        yield from read_ahead(facts)
 
 
 def month_keys(days: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
