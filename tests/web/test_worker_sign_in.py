@@ -258,8 +258,8 @@ def test_over_plain_http_on_localhost_cookies_are_not_secure(
 def test_signing_out_ends_the_session(make_client: Client, idp: ReplayedProvider, emails: list[str]) -> None:
     client = make_client()
     sign_in(client, idp, emails[8])
-    assert client.get("/me").status_code == 200
-    out = client.post("/auth/logout")
+    token = csrf_of(client.get("/me").text)
+    out = client.post("/auth/logout", data={"csrf": token})
     assert out.status_code == 200 and "signed out" in out.text
     after = client.get("/me", follow_redirects=False)
     assert (after.status_code, after.headers["location"]) == (303, "/auth/login")

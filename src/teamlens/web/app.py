@@ -15,6 +15,8 @@ import logging
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from teamlens import services
 from teamlens.errors import AccessDenied, ConfigError, NoApprovedPolicy, PolicyError
@@ -44,6 +46,59 @@ _SECURITY_HEADERS = {
 }
 
 
+#: The largest request body taken: every form here is far smaller (the longest view, 4,000
+#: characters of four UTF-8 bytes each, form-encoded, is 48,000 bytes).
+MAX_BODY_BYTES = 64 * 1024
+TOO_LARGE = MessagePage(
+    "Too large", "This request is larger than any form of teamlens sends; nothing was recorded."
+)
+SERVER_ERROR = MessagePage(
+    "Something went wrong",
+    "teamlens could not complete this request; nothing about it is shown here. Please try again later.",
+)
+
+
+class _BodyLimit:
+    """Refuses (413) a request body over ``MAX_BODY_BYTES`` before the app reads any of it.
+
+    FastAPI reads a form before checking who sends it, and Starlette takes up to 1,000 fields of
+    1 MB each and spools file parts of any size to disk: without this, anyone could make the
+    server hold a gigabyte or fill its temp folder.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "0")
+        chunks: list[bytes] = []
+        size = 0 if declared.isdigit() and int(declared) <= MAX_BODY_BYTES else MAX_BODY_BYTES + 1
+        more = size <= MAX_BODY_BYTES
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            more = message.get("more_body", False) and size <= MAX_BODY_BYTES
+        if size > MAX_BODY_BYTES:
+            await HTMLResponse(render_message(TOO_LARGE), status_code=413)(scope, receive, send)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
 def _sign_in(ws: services.Workspace, transport: httpx.BaseTransport | None) -> SignIn | None:
     """Worker sign-in as configured (None when it is not); a bad configuration stops the app here."""
     config = services.sign_in_config(ws)
@@ -66,10 +121,18 @@ def create_app(ws: services.Workspace, *, idp_transport: httpx.BaseTransport | N
     app.include_router(me.router)
     app.include_router(public.router)
     app.include_router(consultation.router)
+    app.add_middleware(_BodyLimit)  # added first, so inside the security headers below
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
         response: Response = await call_next(request)
+        response.headers.update(_SECURITY_HEADERS)
+        return response
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, error: Exception) -> Response:
+        # Starlette answers an unexpected error outside the middleware above: the headers go on here.
+        response = _message(request, SERVER_ERROR, 500)
         response.headers.update(_SECURITY_HEADERS)
         return response
 

@@ -4,20 +4,22 @@ Login sends the browser to the identity provider with a fresh ``state``, ``nonce
 challenge, remembered in a signed ten-minute cookie. The callback checks ``state`` against that
 cookie, has the provider's client exchange the code and verify the ID token (``oidc.py``), turns
 the verified address into the worker's pseudonym and starts a one-hour session. A refusal answers
-403 with the check that failed, and never an address or a claim.
+403 with the check that failed, and never an address or a claim. Signing out posts the
+session's CSRF token, as every form does.
 """
 
 from __future__ import annotations
 
 import hmac
 import logging
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from teamlens import services
 from teamlens.errors import AccessDenied
-from teamlens.web.deps import CurrentWorkspace, SignInService
+from teamlens.web.deps import CurrentWorkspace, NotSignedIn, SignInService
 from teamlens.web.oidc import LoginAttempt
 from teamlens.web.pages import SIGNED_OUT, render_message
 
@@ -56,8 +58,15 @@ def callback(
 
 
 @router.post("/auth/logout", response_class=HTMLResponse)
-def logout(sign_in: SignInService) -> Response:
-    """Sign out on this browser (the session cookie is removed)."""
+def logout(
+    request: Request, sign_in: SignInService, csrf: Annotated[str, Form(max_length=200)] = ""
+) -> Response:
+    """Sign out on this browser (the session cookie is removed); a session's form sends its CSRF token."""
+    session = sign_in.cookies.session(request)
+    if session is not None and not hmac.compare_digest(
+        csrf.encode("utf-8"), sign_in.cookies.signer.csrf_token(session).encode("ascii")
+    ):
+        raise NotSignedIn  # another site cannot sign a worker out behind their back
     response = HTMLResponse(render_message(SIGNED_OUT))
     sign_in.cookies.end_session(response)
     return response

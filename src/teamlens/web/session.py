@@ -66,10 +66,10 @@ class Signer:
 
     def open(self, purpose: str, value: str | None) -> dict[str, Any] | None:
         """The data sealed in ``value`` for ``purpose``; None if forged, altered, malformed or expired."""
-        if not value or value.count(".") != 1:
-            return None
+        if not value or not value.isascii() or value.count(".") != 1:
+            return None  # a cookie header is read as Latin-1: bytes outside ASCII are no cookie of ours
         body, mac = value.split(".")
-        if not hmac.compare_digest(mac.encode("ascii", "replace"), self._mac(purpose, body).encode("ascii")):
+        if not hmac.compare_digest(mac.encode("ascii"), self._mac(purpose, body).encode("ascii")):
             return None
         try:
             data = json.loads(_unb64(body))
