@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from freezegun import freeze_time
 from pydantic import SecretStr
 
 from teamlens import services
@@ -17,6 +20,11 @@ from teamlens.web import create_app
 
 from ..integration.flow_support import Org, build_org, policy_text
 from .replayed_idp import BASE_URL, CLIENT_ID, CLIENT_SECRET, ISSUER, ReplayedProvider
+
+
+def next_day(days: int = 1) -> AbstractContextManager[Any]:
+    """The clock moved to a later UTC day, when the public pages show what was recorded before it."""
+    return freeze_time(dt.datetime.now(dt.UTC) + dt.timedelta(days=days), tick=True)
 
 
 @pytest.fixture(scope="package")

@@ -15,7 +15,7 @@ from teamlens.governance import ConsultationEntry
 from teamlens.web import create_app
 
 from ..integration.flow_support import Org
-from .conftest import PID, PROPOSED
+from .conftest import PID, PROPOSED, next_day
 from .replayed_idp import ReplayedProvider, sign_in
 from .test_worker_sign_in import csrf_of, table_rows
 
@@ -116,7 +116,9 @@ def test_an_unsigned_view_is_recorded_as_a_worker_and_nothing_anywhere_says_who_
         assert b"league table" in raw
         assert me.encode() not in raw.lower() and pseudonym.encode() not in raw
     page = browser.get(f"{PAGE}?recorded=1").text
-    assert "Your view is recorded" in page
+    assert "Your view is recorded. It will appear above" in page
+    with next_day():  # views appear on the public page the day after they are given
+        page = browser.get(PAGE).text
     assert f'Comment from {services.ANONYMOUS_WORKER} <span class="meta">({view.at:%Y-%m-%d})</span>' in page
     assert me not in page.lower() and pseudonym not in page
 
@@ -139,7 +141,8 @@ def test_a_signed_view_records_the_name_typed_and_an_objection_is_recorded_as_on
         "We object to counting chat.",
     )
     assert consulting_org.ws.governance.audit_entries(limit=1)[0].action == "consultation.objection"
-    assert "Objection from Priya, Payroll" in browser.get(PAGE).text
+    with next_day():
+        assert "Objection from Priya, Payroll" in browser.get(PAGE).text
 
 
 def test_a_view_is_refused_without_the_session_s_csrf_token_or_without_a_session(
@@ -205,6 +208,7 @@ def test_a_view_is_shown_as_text_never_as_markup(
     hostile = '<script>alert(1)</script><img src="https://evil.example/x">'
     form = {"csrf": token, "text": hostile, "signature": '"><b>bold</b>'}
     assert browser.post(POST, data=form, follow_redirects=False).status_code == 303
-    page = consulting_client().get(PAGE).text
+    with next_day():
+        page = consulting_client().get(PAGE).text
     assert hostile not in page and "<script" not in page and "<b>bold" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page

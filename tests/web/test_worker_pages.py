@@ -22,7 +22,7 @@ from teamlens.web import create_app
 from teamlens.web.pages import Nav
 
 from ..integration.flow_support import Org, build_org, policy_text
-from .conftest import PID, PROPOSED
+from .conftest import PID, PROPOSED, next_day
 from .replayed_idp import ReplayedProvider, sign_in
 from .test_worker_sign_in import csrf_of, table_rows
 
@@ -96,7 +96,8 @@ def test_the_register_counts_the_releases_made_and_shows_the_budget_spent(consul
 
 
 def test_the_audit_page_lists_the_newest_entries_and_says_the_chain_verifies(consulting_org: Org) -> None:
-    page = TestClient(create_app(consulting_org.ws)).get("/audit")
+    with next_day():  # entries appear on the public page the day after they are recorded
+        page = TestClient(create_app(consulting_org.ws)).get("/audit")
     assert page.status_code == 200
     newest = consulting_org.ws.governance.audit_entries(limit=1)[0]
     total = consulting_org.ws.governance.verify_audit().entries
@@ -116,7 +117,8 @@ def test_the_audit_log_pages_back_to_its_first_entry(
     seen: list[int] = []
     path: str | None = "/audit"
     while path is not None:
-        page = client.get(path)
+        with next_day():
+            page = client.get(path)
         assert page.status_code == 200
         rows = table_rows(page.text, "audit")
         assert 0 < len(rows) <= 7
@@ -139,7 +141,8 @@ def test_the_audit_page_shows_the_first_broken_entry_when_one_was_edited(tmp_pat
     with engine.begin() as conn:  # someone with database access rewrites an entry's details
         conn.execute(sa.text("UPDATE audit_log SET details = :d WHERE seq = 3"), {"d": '{"edited":true}'})
     engine.dispose()
-    page = client.get("/audit")
+    with next_day():
+        page = client.get("/audit")
     assert page.status_code == 200
     assert "The log does not verify" in page.text and "The log verifies" not in page.text
     assert "The first broken entry is\n  <strong>3</strong>: entry 3 was altered" in page.text
@@ -164,7 +167,8 @@ def test_no_page_shows_a_worker_s_address_or_pseudonym_even_after_they_used_thei
         shown = public.get(path).text.lower()
         assert me.lower() not in shown and pseudonym not in shown, path
         assert me.lower() not in browser.get(path).text.lower()
-    rows = {row[0]: row for row in table_rows(public.get("/audit").text, "audit")}
+    with next_day():
+        rows = {row[0]: row for row in table_rows(public.get("/audit").text, "audit")}
     export = rows[str(entries[1].seq)]
     # The export shows its day, who asked and through which channel, but not how much was held.
     assert export[1] == f"{entries[1].at:%Y-%m-%d}"
@@ -215,7 +219,8 @@ def test_with_no_policy_the_policy_pages_say_teamlens_is_off_and_the_others_say_
     register = client.get("/register")
     assert register.status_code == 200
     assert "Nothing is collected or released: no policy has been approved by both parties." in register.text
-    audit = client.get("/audit")
+    with next_day():
+        audit = client.get("/audit")
     assert audit.status_code == 200 and "installation.initialised" in audit.text
     assert "No proposal is open for views right now" in client.get("/consultation").text
 

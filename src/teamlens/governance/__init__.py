@@ -26,6 +26,7 @@ and state names in ``records``.
 
 from teamlens.governance import checkpoints
 from teamlens.governance.audit_log import GENESIS_HASH, canonical_json, entry_hash
+from teamlens.governance.consultation import record_sha256
 from teamlens.governance.db import SYSTEM_ACTOR, GovernanceDB
 from teamlens.governance.migrate import current_revision, upgrade
 from teamlens.governance.policy_file import (
@@ -88,6 +89,7 @@ __all__ = [
     "parse_policy",
     "policy_sha256",
     "policy_template",
+    "record_sha256",
     "upgrade",
     "widenings",
 ]

@@ -62,6 +62,10 @@ class _Core:
         """Release every database connection."""
         self._engine.dispose()
 
+    def now(self) -> dt.datetime:
+        """The current time in UTC by this database's clock (the one its records are stamped with)."""
+        return self._now()
+
     def _now(self) -> dt.datetime:
         return self._clock().astimezone(dt.UTC)
 

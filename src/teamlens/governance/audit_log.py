@@ -127,6 +127,14 @@ def entries(
     ]
 
 
+def last_seq_before(conn: sa.Connection, at: dt.datetime) -> int:
+    """The number of the last entry recorded before ``at`` (0 when there is none)."""
+    # Stored times all have one spelling (UTC, microseconds), so text order is time order.
+    cutoff = at.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    found = conn.execute(sa.select(sa.func.max(audit_log.c.seq)).where(audit_log.c.at < cutoff)).scalar()
+    return int(found or 0)
+
+
 def action_counts(conn: sa.Connection) -> dict[str, int]:
     """Count the entries of each action."""
     rows = conn.execute(sa.select(audit_log.c.action, sa.func.count()).group_by(audit_log.c.action))

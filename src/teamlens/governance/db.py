@@ -168,6 +168,11 @@ class GovernanceDB(_PolicyAPI):
         with self._read() as conn:
             return audit_log.verify(conn)
 
+    def audit_seq_before(self, at: dt.datetime) -> int:
+        """The number of the last audit entry recorded before ``at`` (0 when there is none)."""
+        with self._read() as conn:
+            return audit_log.last_seq_before(conn, at)
+
     def audit_entries(
         self, limit: int = 50, offset: int = 0, *, newest_first: bool = True, before: int | None = None
     ) -> list[AuditEntry]:

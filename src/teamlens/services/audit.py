@@ -8,16 +8,21 @@ time, with the result of re-walking the whole chain. Entries hold no worker iden
 "worker"); on top of that the public page shows an entry about one worker's rights or views (an
 access export, an erasure, an objection, a comment) by day only and without its per-worker
 details (how many counts were exported or erased, the request's reference), so that nobody can
-read the moment or the size of one worker's request off a page anyone may open.
+read the moment or the size of one worker's request off a page anyone may open. Nor can the
+moment be read off when the page changes: it lists only entries recorded before today's UTC
+midnight (``public_delay``), every kind alike, since entry numbers run on without gaps and a
+later entry shown would give away one held back. The chain is still verified to its end.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from teamlens.governance import AuditEntry, AuditVerification
+from teamlens.services.public_delay import day_start
 from teamlens.services.workspace import Workspace
 
 #: How many entries one page of the public audit log shows.
@@ -89,6 +94,8 @@ class AuditPage:
 
     ``before`` is the entry number this page starts below (None for the newest page); ``older``
     is the ``before`` of the next, older page (None when this page reaches the first entry).
+    ``shown_through`` is the last entry recorded before ``held_from`` (today's UTC midnight): no
+    page shows a later one until the day has closed.
     """
 
     entries: tuple[PublicEntry, ...]
@@ -96,6 +103,8 @@ class AuditPage:
     before: int | None
     older: int | None
     page_size: int
+    shown_through: int
+    held_from: dt.datetime
 
 
 def verify_audit(ws: Workspace) -> AuditVerification:
@@ -109,8 +118,14 @@ def audit_entries(ws: Workspace, *, limit: int = 50) -> list[AuditEntry]:
 
 
 def audit_page(ws: Workspace, *, before: int | None = None) -> AuditPage:
-    """The public audit log's page of entries numbered below ``before`` (the newest page if None)."""
-    found = ws.governance.audit_entries(limit=AUDIT_PAGE_SIZE + 1, before=before)
+    """The public audit log's page of entries numbered below ``before`` (the newest page if None).
+
+    Only entries recorded before today's UTC midnight are listed; the verification covers them all.
+    """
+    held_from = day_start(ws)
+    shown_through = ws.governance.audit_seq_before(held_from)
+    below = shown_through + 1 if before is None else min(before, shown_through + 1)
+    found = ws.governance.audit_entries(limit=AUDIT_PAGE_SIZE + 1, before=below)
     shown = found[:AUDIT_PAGE_SIZE]
     older = shown[-1].seq if len(found) > AUDIT_PAGE_SIZE else None
     return AuditPage(
@@ -119,6 +134,8 @@ def audit_page(ws: Workspace, *, before: int | None = None) -> AuditPage:
         before,
         older,
         AUDIT_PAGE_SIZE,
+        shown_through,
+        held_from,
     )
 
 

@@ -13,7 +13,7 @@ who sent a view never reaches it, so an unsigned view is recorded as "a worker" 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from teamlens.errors import PolicyError
 from teamlens.governance import (
@@ -24,6 +24,7 @@ from teamlens.governance import (
     PolicyVersionInfo,
 )
 from teamlens.services.planner_figures import PlannerFigures, planner_figures
+from teamlens.services.public_delay import day_start, shown_record
 from teamlens.services.workspace import Workspace
 
 #: How a view from the web form is signed when the worker leaves the signature empty.
@@ -71,9 +72,10 @@ class OpenConsultation:
 
 
 def open_consultations(ws: Workspace) -> list[OpenConsultation]:
-    """Every policy version now in consultation, by policy id and version."""
+    """Every policy version now in consultation, without the views given today (``public_delay``)."""
+    since = day_start(ws)
     return [
-        OpenConsultation(info, ws.governance.consultation(info.policy_id, info.version))
+        OpenConsultation(info, shown_record(ws.governance.consultation(info.policy_id, info.version), since))
         for info in ws.governance.policy_versions()
         if info.state is PolicyState.CONSULTATION
     ]
@@ -95,11 +97,16 @@ def open_consultation(ws: Workspace, policy_id: str, version: int) -> OpenConsul
 
 
 def consultation_document(ws: Workspace, policy_id: str, version: int) -> str:
-    """The consultation page (proposal, planner figures, views so far) of a version open for views."""
-    open_consultation(ws, policy_id, version)
-    from teamlens.services.documents import document_html  # renders charts: loaded when needed
+    """The consultation page (proposal, planner figures, views so far) of a version open for views.
 
-    return document_html(ws, "consultation", policy_id=policy_id, version=version)
+    Views given today (UTC) are left out, with their count and their share of the record's hash,
+    until the day has closed (``public_delay``); ``teamlens docs consultation`` shows them all.
+    """
+    open_consultation(ws, policy_id, version)
+    from teamlens.services.documents import build_document, render  # renders charts: loaded when needed
+
+    context = build_document(ws, "consultation", policy_id=policy_id, version=version)
+    return render("consultation", replace(context, record=shown_record(context.record, day_start(ws))))
 
 
 def worker_view(
