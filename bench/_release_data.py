@@ -39,8 +39,9 @@ from teamlens.domain import (
 )
 from teamlens.store import FactStore
 
-#: Change when the generator changes, so that stale cached stores are not reused.
-VERSION = 1
+#: Change when the generator or the store's file layout changes, so that stale cached stores are not reused
+#: (2: the directory carries working hours).
+VERSION = 2
 OUT = Path(__file__).resolve().parent / ".out"
 FIRST_DAY = dt.date(2024, 1, 1)  # a Monday: ISO week 2024-W01
 REPORT_ID = "team_monthly"
@@ -118,6 +119,10 @@ def directory(size: Size) -> pa.Table:
             "division": pa.array([f"div-{division_of_department[t]:03d}" for t in team], pa.string()),
             "location": pa.array(locations[rng.integers(0, len(locations), size.people)], pa.string()),
             "manager": pa.nulls(size.people, pa.string()),
+            # Everyone keeps the organisation's working hours (the release does not use them).
+            "time_zone": pa.nulls(size.people, pa.string()),
+            "work_start": pa.nulls(size.people, pa.string()),
+            "work_end": pa.nulls(size.people, pa.string()),
         },
         schema=DIRECTORY_SCHEMA,
     )
