@@ -6,7 +6,10 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from teamlens import services
+from teamlens.cli import main
 from teamlens.services import Workspace
 from teamlens.settings import Settings
 from teamlens.synth import SynthResult
@@ -85,3 +88,14 @@ def build_org(root: Path, *, people: int = 300, weeks: int = 10, seed: int = 3, 
 def files_under(folder: Path) -> list[Path]:
     """Every file below ``folder``."""
     return sorted(path for path in folder.rglob("*") if path.is_file())
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    """Run ``teamlens ARGS`` as the console script does; its exit code and everything it printed."""
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err

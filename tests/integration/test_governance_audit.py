@@ -8,21 +8,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from teamlens.cli import main
 from teamlens.errors import ConfigError
 from teamlens.services import audit_checkpoints
 
 from .flow_support import Org, build_org
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
+from .flow_support import run_cli as run
 
 
 @pytest.fixture

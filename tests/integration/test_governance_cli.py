@@ -7,21 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from teamlens.cli import main
-
 from .flow_support import Org, build_org, policy_text
+from .flow_support import run_cli as run
 
 PID = "collaboration-2026h1"
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
 
 
 @pytest.fixture
