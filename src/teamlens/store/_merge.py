@@ -52,8 +52,9 @@ SELECT person, day, days, metric, value, source FROM (
 ORDER BY person, metric, day, days, source
 """
 
-# Month files are sorted by person: sorting costs about a third of a large ingest, but halves
-# the files and keeps a release's memory under 400 MiB instead of 850 MiB on the benchmark.
+# Month files are sorted by person: sorting costs about a third of a large ingest, but on the
+# release benchmark's store (measured once, 2026-11-27) unsorted files were twice the size and a
+# release peaked at about 850 MiB instead of 350 MiB.
 _NEW_MONTH_SQL = """
 SELECT person, day, days, metric, value, source FROM incoming
 ORDER BY person, metric, day, days, source

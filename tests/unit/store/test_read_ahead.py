@@ -57,6 +57,10 @@ def test_a_consumer_that_stops_early_stops_the_reader_thread() -> None:
     before = {thread.ident for thread in threading.enumerate()}
     stream = read_ahead(endless(), depth=2)
     assert [next(stream) for _ in range(5)] == [1, 2, 3, 4, 5]
-    stream.close()  # the consumer gives up (as a failed commit does)
+    # The consumer gives up (as a failed commit does); closing must not wait on the endless reader.
+    closer = threading.Thread(target=stream.close, daemon=True)
+    closer.start()
+    closer.join(timeout=10)
+    assert not closer.is_alive(), "closing the stream waited for a reader that never ends"
     left = [t for t in threading.enumerate() if t.ident not in before and t.name == "teamlens-read-ahead"]
     assert left == []
