@@ -11,7 +11,8 @@
     ├── InputFormatError         an input file is not what it claims (names file, line, field)
     ├── StoreError               the fact store cannot be read or written
     ├── ReleaseError             a release spec is not in the approved catalogue
-    │   └── BudgetExceeded       the release would exceed the period's privacy budget
+    │   ├── BudgetExceeded       the release would exceed the period's privacy budget
+    │   └── BooksMismatch        the ledger or kept measurements disagree with the audit log
     ├── AccessDenied             this role may not see or do this
     └── InternalError            a broken invariant: a bug in teamlens
 
@@ -146,6 +147,20 @@ class BudgetExceeded(ReleaseError):
         self.requested = requested
         self.remaining = remaining
         self.difference = difference
+
+
+class BooksMismatch(ReleaseError):
+    """The budget ledger or the kept measurements no longer agree with the hash-chained audit log."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(
+            f"Refused: {problem}. Nothing was released and nothing was charged; the mismatch is "
+            "recorded in the audit log.",
+            "Someone changed the governance database outside teamlens. Restore it from a backup "
+            "taken before the change, then check it with `teamlens audit verify`; do not release "
+            "until both agree.",
+        )
+        self.problem = problem
 
 
 class AccessDenied(TeamlensError):

@@ -8,12 +8,14 @@ that cross package boundaries are in ``facts.py``; what a release returns is in 
 
 from teamlens.domain.budget import Rho
 from teamlens.domain.facts import (
-    AGGREGATE_SCHEMA,
+    BLOCK_AGGREGATE_SCHEMA,
     DIRECTORY_SCHEMA,
     FACT_KEY,
     FACT_SCHEMA,
     HEADCOUNT,
-    NOISY_SCHEMA,
+    HIDDEN_PREFIX,
+    MEASUREMENT_SCHEMA,
+    STRUCTURE_SCHEMA,
 )
 from teamlens.domain.metrics import METRICS, MetricDef, Unit, metric
 from teamlens.domain.policy import (
@@ -21,35 +23,40 @@ from teamlens.domain.policy import (
     MIN_GROUP_SIZE_FLOOR,
     Exclusions,
     GroupLevel,
+    HeadcountSpan,
     LawfulBasis,
     MetricBound,
     Policy,
     Purpose,
+    ReleaseDesign,
     ReportDef,
     WorkingHours,
 )
-from teamlens.domain.release import MetricNoise, ReleasedCell, ReleasedTable
+from teamlens.domain.release import ReleasedCell, ReleasedTable
 from teamlens.domain.windows import Cadence, Window, monday_of, windows_between
 
 __all__ = [
-    "AGGREGATE_SCHEMA",
+    "BLOCK_AGGREGATE_SCHEMA",
     "DEFAULT_MIN_GROUP_SIZE",
     "DIRECTORY_SCHEMA",
     "FACT_KEY",
     "FACT_SCHEMA",
     "HEADCOUNT",
+    "HIDDEN_PREFIX",
+    "MEASUREMENT_SCHEMA",
     "METRICS",
     "MIN_GROUP_SIZE_FLOOR",
-    "NOISY_SCHEMA",
+    "STRUCTURE_SCHEMA",
     "Cadence",
     "Exclusions",
     "GroupLevel",
+    "HeadcountSpan",
     "LawfulBasis",
     "MetricBound",
     "MetricDef",
-    "MetricNoise",
     "Policy",
     "Purpose",
+    "ReleaseDesign",
     "ReleasedCell",
     "ReleasedTable",
     "ReportDef",

@@ -1,8 +1,9 @@
 """The Arrow shapes that cross package boundaries.
 
 Sources produce ``FACT_SCHEMA`` and ``DIRECTORY_SCHEMA`` tables (already pseudonymised), the
-store keeps them, and the store's aggregation hands ``AGGREGATE_SCHEMA`` tables (clipped sums
-per group and window, never a row per person) to the privacy engine.
+store keeps them, and the store's aggregation hands ``BLOCK_AGGREGATE_SCHEMA`` tables (clipped
+sums per level, group and week, never a row per person) and the organisation chart
+(``STRUCTURE_SCHEMA``) to the privacy engine, which returns ``MEASUREMENT_SCHEMA`` rows.
 """
 
 from __future__ import annotations
@@ -46,24 +47,46 @@ DIRECTORY_SCHEMA = pa.schema(
 #: The metric name under which aggregation reports each group's headcount.
 HEADCOUNT = "headcount"
 
-#: Clipped totals per group, window and metric — what the privacy engine adds noise to.
-AGGREGATE_SCHEMA = pa.schema(
+#: The group key of people a level cannot place (not in the directory, or without a value at
+#: that level), followed by the nearest coarser group they do have. Such groups are measured so
+#: that every level partitions the same people, and are never shown.
+HIDDEN_PREFIX = "\x1f"
+
+#: Clipped fixed-point totals per level, group, week and metric for one clipping block — what
+#: the privacy engine adds noise to. Headcount rows (``metric`` = ``HEADCOUNT``) hold the
+#: person-weeks of the block, dated on its first week.
+BLOCK_AGGREGATE_SCHEMA = pa.schema(
     [
+        pa.field("level", pa.string(), nullable=False),
         pa.field("group", pa.string(), nullable=False),
-        pa.field("window", pa.string(), nullable=False),
+        pa.field("week", pa.date32(), nullable=False),
         pa.field("metric", pa.string(), nullable=False),
         pa.field("total", pa.int64(), nullable=False),
     ]
 )
 
-#: Noisy totals as released (and cached): the only per-group numbers that leave the engine.
-#: ``sigma`` is the standard deviation of the discrete Gaussian noise added to ``noisy_total``.
-NOISY_SCHEMA = pa.schema(
+#: Which group of a coarser level holds each group, from the directory rows valid in a block
+#: (the organisation chart, declared like the group lists; never derived from activity).
+STRUCTURE_SCHEMA = pa.schema(
     [
+        pa.field("level", pa.string(), nullable=False),
         pa.field("group", pa.string(), nullable=False),
-        pa.field("window", pa.string(), nullable=False),
+        pa.field("parent_level", pa.string(), nullable=False),
+        pa.field("parent_group", pa.string(), nullable=False),
+    ]
+)
+
+#: Noisy base measurements as released (and kept by the ledger): the only per-group numbers
+#: that leave the engine. ``sigma`` is the standard deviation of the discrete Gaussian noise
+#: added to ``noisy``, in the measurement's units (fixed-point units: ``scale`` per stored unit).
+MEASUREMENT_SCHEMA = pa.schema(
+    [
+        pa.field("level", pa.string(), nullable=False),
+        pa.field("group", pa.string(), nullable=False),
+        pa.field("week", pa.date32(), nullable=False),
         pa.field("metric", pa.string(), nullable=False),
-        pa.field("noisy_total", pa.int64(), nullable=False),
+        pa.field("noisy", pa.int64(), nullable=False),
         pa.field("sigma", pa.float64(), nullable=False),
+        pa.field("scale", pa.int64(), nullable=False),
     ]
 )

@@ -79,6 +79,31 @@ class ReportDef:
     budget_share: Fraction
 
 
+class HeadcountSpan(enum.StrEnum):
+    """How long one measured headcount serves: its noise is paid once per span (see ``ReleaseDesign``)."""
+
+    AUTO = "auto"
+    MONTH = "month"
+    QUARTER = "quarter"
+    PERIOD = "period"
+
+
+@dataclass(frozen=True)
+class ReleaseDesign:
+    """How the release engine spends the budget: the ``[privacy]`` table's engine settings.
+
+    ``clipping_block``: the weeks over which each person's weekly values of a metric are clipped
+    together in L2 (a week, a month or a quarter of the period); a week's figures can be
+    released once its block has ended. ``headcount_span``: how long one noisy headcount serves
+    as the group's size ("auto" picks the shortest span whose noise keeps suppression right).
+    ``headcount_share``: the part of the catalogue's budget spent on headcounts.
+    """
+
+    clipping_block: Cadence = Cadence.MONTH
+    headcount_span: HeadcountSpan = HeadcountSpan.AUTO
+    headcount_share: Fraction = Fraction(1, 10)
+
+
 @dataclass(frozen=True)
 class WorkingHours:
     """The organisation's default working pattern, used for after-hours metrics."""
@@ -120,6 +145,7 @@ class Policy:
     reports: tuple[ReportDef, ...]
     exclusions: Exclusions = field(default_factory=Exclusions)
     working_hours: WorkingHours = field(default_factory=WorkingHours)
+    design: ReleaseDesign = field(default_factory=ReleaseDesign)
     recipients: tuple[str, ...] = ("analyst", "representative")
     not_for_individual_decisions: bool = True
     consent_justification: str = ""

@@ -10,8 +10,14 @@ from dataclasses import dataclass
 class ReleasedCell:
     """One released number: a group's mean per person per week in one window, or a suppression.
 
-    A suppressed cell carries no value and no interval: the only thing it says is "fewer than k
-    people", whatever the reason (attack A9).
+    A suppressed cell carries nothing but its group, window and metric: the only thing it says
+    is "fewer than k people", whatever the reason (attack A9). A shown cell carries its value
+    and 95% interval in display units (hours for time), the consistent noisy total and
+    person-weeks it was computed from (children add up to their parent and weeks to their
+    window), and their standard deviations, so that anyone can recompute the interval.
+    ``uncertain`` marks a value too uncertain at this budget to act on (its interval is wider
+    than half the typical value of the metric in that window); ``clamped`` one whose raw
+    estimate fell outside [0, bound] and is shown at the edge with a one-sided interval.
     """
 
     group: str
@@ -20,21 +26,17 @@ class ReleasedCell:
     value: float | None
     lower: float | None
     upper: float | None
+    total: float | None = None
+    person_weeks: float | None = None
+    sd_total: float | None = None
+    sd_person_weeks: float | None = None
+    clamped: bool = False
+    uncertain: bool = False
 
     @property
     def suppressed(self) -> bool:
         """True when the group's noisy headcount was under the policy's minimum group size."""
         return self.value is None
-
-
-@dataclass(frozen=True)
-class MetricNoise:
-    """The noise added to one metric's totals, so anyone can recompute the intervals."""
-
-    metric: str
-    window: str
-    sigma_total: float
-    bound: int
 
 
 @dataclass(frozen=True)
@@ -49,8 +51,10 @@ class ReleasedTable:
     windows: tuple[str, ...]
     metrics: tuple[str, ...]
     cells: tuple[ReleasedCell, ...]
-    noise: tuple[MetricNoise, ...]
     rho_charged: float
     min_group_size: int
     released_at: dt.datetime
-    mechanism: str = "discrete Gaussian (OpenDP), zero-concentrated DP, user-level"
+    mechanism: str = (
+        "discrete Gaussian (OpenDP) on weekly totals clipped in L2 per block, zero-concentrated DP, "
+        "user-level; consistent across levels by least squares"
+    )

@@ -10,8 +10,9 @@ active one: see ``tightening``); either party can ``suspend(...)`` or ``retire(.
 and it lapses by itself after its review date. Every ingest and release path starts with
 ``require_active_policy(action)``, which re-verifies the stored text, approvals and consultation
 record and stops everything if the record was altered. A release is charged
-with ``record_release(...)``: the budget check, the ledger charge, the cached noisy cells and the
-audit entry commit in one transaction. ``verify_audit()`` re-walks the hash-chained log.
+with ``record_release(...)``: the budget check, the ledger charge, the measured blocks' noisy
+values, the published cells and the audit entry commit in one transaction; ``check_books(...)``
+recomputes the charges and measured blocks from the audit log before every release. ``verify_audit()`` re-walks the hash-chained log.
 
 For the policy file layout and its rules, see ``policy_file``; the example policy is in
 ``policy_template``. For the database, see ``db`` (the one API), ``tables`` (the schema) and
@@ -19,7 +20,8 @@ For the policy file layout and its rules, see ``policy_file``; the example polic
 (with ``version_rows``), its proof against tampering in ``policy_integrity``, the consultation
 record in ``consultation``, narrowing versus widening in ``tightening``, signed checkpoints of
 the audit log in ``checkpoints``,
-the budget ledger and release cache in ``ledger``, the hash chain in ``audit_log``, ingested
+the budget ledger in ``ledger``, the kept measurements and published cells in
+``measurement_cache``, the hash chain in ``audit_log``, ingested
 inputs in ``ingestions``, workers' objections (R22) in ``objections``, and the returned values
 and state names in ``records``.
 """
@@ -28,6 +30,7 @@ from teamlens.governance import checkpoints
 from teamlens.governance.audit_log import GENESIS_HASH, canonical_json, entry_hash
 from teamlens.governance.consultation import record_sha256
 from teamlens.governance.db import SYSTEM_ACTOR, GovernanceDB
+from teamlens.governance.measurement_cache import BlockMeasurement, MeasuredBlock
 from teamlens.governance.migrate import current_revision, upgrade
 from teamlens.governance.policy_file import (
     PRIVACY_UNIT,
@@ -67,6 +70,7 @@ __all__ = [
     "Approval",
     "AuditEntry",
     "AuditVerification",
+    "BlockMeasurement",
     "Checkpoint",
     "ConsultationEntry",
     "ConsultationRecord",
@@ -74,6 +78,7 @@ __all__ = [
     "EntryKind",
     "GovernanceDB",
     "IngestionInfo",
+    "MeasuredBlock",
     "NotConsulted",
     "Notification",
     "ParsedPolicy",

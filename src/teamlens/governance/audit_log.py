@@ -15,7 +15,8 @@ import datetime as dt
 import hashlib
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -125,6 +126,15 @@ def entries(
         )
         for row in rows
     ]
+
+
+def details_of(conn: sa.Connection, action: str) -> Iterator[Mapping[str, Any]]:
+    """The details of every entry of ``action``, oldest first."""
+    rows = conn.execute(
+        sa.select(audit_log.c.details).where(audit_log.c.action == action).order_by(audit_log.c.seq)
+    )
+    for row in rows:
+        yield _details_or_raw(row.details)
 
 
 def last_seq_before(conn: sa.Connection, at: dt.datetime) -> int:

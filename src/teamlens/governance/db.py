@@ -8,17 +8,19 @@ upgraded between teamlens versions runs ``teamlens.governance.upgrade(url)`` fir
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import pyarrow as pa
 import sqlalchemy as sa
 
-from teamlens.domain import Rho
-from teamlens.governance import audit_log, checkpoints, ledger
+from teamlens.domain import ReleasedCell, Rho
+from teamlens.errors import BooksMismatch
+from teamlens.governance import audit_log, checkpoints, ledger, measurement_cache
 from teamlens.governance import ingestions as ingestion_log
 from teamlens.governance import objections as objection_list
 from teamlens.governance._engine import SYSTEM_ACTOR
 from teamlens.governance._policy_api import _PolicyAPI
+from teamlens.governance.measurement_cache import BlockMeasurement, MeasuredBlock
 from teamlens.governance.records import (
     ActivePolicy,
     AuditEntry,
@@ -56,17 +58,42 @@ class GovernanceDB(_PolicyAPI):
         with self._read() as conn:
             return ledger.spent(conn, policy_id, period_start, period_end)
 
-    def released_cells(
-        self, policy_id: str, period_start: dt.date, report_id: str, windows: Sequence[str]
-    ) -> pa.Table:
-        """Read the cached noisy totals of a report's ``windows`` (``domain.NOISY_SCHEMA``)."""
+    def measured_blocks(self, policy_id: str, period_start: dt.date) -> dict[str, MeasuredBlock]:
+        """Every clipping block already measured in one policy period, by key."""
         with self._read() as conn:
-            return ledger.cached_cells(conn, policy_id, period_start, report_id, windows)
+            return measurement_cache.measured(conn, policy_id, period_start)
 
-    def released_keys(self, policy_id: str, period_start: dt.date, report_id: str) -> set[tuple[str, str]]:
-        """Return the (window, metric) pairs of a report already released: free to show again."""
+    def measurements(self, policy_id: str, period_start: dt.date, block_keys: Iterable[str]) -> pa.Table:
+        """The kept noisy values of ``block_keys`` (``domain.MEASUREMENT_SCHEMA``)."""
         with self._read() as conn:
-            return ledger.released_keys(conn, policy_id, period_start, report_id)
+            return measurement_cache.read_rows(conn, policy_id, period_start, block_keys)
+
+    def published_keys(self, policy_id: str, period_start: dt.date, report_id: str) -> set[tuple[str, str]]:
+        """Return the (window, metric) pairs a report has already published: free to show again."""
+        with self._read() as conn:
+            return measurement_cache.published_keys(conn, policy_id, period_start, report_id)
+
+    def published_cells(
+        self, policy_id: str, period_start: dt.date, report_id: str, windows: Sequence[str]
+    ) -> list[tuple[ReleasedCell, str]]:
+        """A report's published cells of ``windows``, each with the release that published it."""
+        with self._read() as conn:
+            return measurement_cache.published(conn, policy_id, period_start, report_id, windows)
+
+    def check_books(self, policy_id: str, period_start: dt.date, using: Iterable[str] = ()) -> None:
+        """Refuse (and record why) when the ledger or kept measurements disagree with the audit log.
+
+        ``using``: the blocks a release is about to read, whose noisy values are re-hashed too.
+        """
+        with self._read() as conn:
+            problem = ledger.check_books(conn, policy_id, period_start, using)
+        if not problem:
+            return
+        with self._write() as conn:
+            audit_log.append(
+                conn, self._now(), SYSTEM_ACTOR, "ledger.mismatch", {"policy_id": policy_id, "problem": problem}
+            )
+        raise BooksMismatch(problem)
 
     def record_release(
         self,
@@ -78,11 +105,12 @@ class GovernanceDB(_PolicyAPI):
         windows: Sequence[str],
         metrics: Sequence[str],
         rho: Rho,
-        cells: pa.Table,
+        blocks: Sequence[BlockMeasurement],
+        cells: Sequence[ReleasedCell],
         actor: str,
         total_budget: Rho,
     ) -> ReleaseInfo:
-        """Charge the ledger, cache ``cells`` and audit the release in one transaction.
+        """Charge the ledger, keep the measured ``blocks`` and published ``cells``, and audit it, atomically.
 
         Re-checks inside the transaction that ``active`` is still the active version and that
         spent + ``rho`` ≤ ``total_budget``; raises ``BudgetExceeded`` (nothing written) if not.
@@ -97,6 +125,7 @@ class GovernanceDB(_PolicyAPI):
                 windows=windows,
                 metrics=metrics,
                 rho=rho,
+                blocks=blocks,
                 cells=cells,
                 actor=actor,
                 total_budget=total_budget,
@@ -104,9 +133,9 @@ class GovernanceDB(_PolicyAPI):
             )
 
     def released_windows(self) -> dict[str, frozenset[str]]:
-        """The windows each release actually computed (cached windows belong to earlier releases)."""
+        """The windows whose cells each release published (repeats belong to the first release)."""
         with self._read() as conn:
-            return ledger.windows_by_release(conn)
+            return measurement_cache.windows_by_release(conn)
 
     def releases(self, policy_id: str | None = None) -> list[ReleaseInfo]:
         """List every recorded release (of ``policy_id`` if given), oldest first."""

@@ -1,25 +1,29 @@
-"""Charge the privacy budget and cache released cells, all-or-nothing, inside one transaction.
+"""Charge the privacy budget and keep what a release measured and published, all-or-nothing.
 
 The ledger holds one charge per release, per policy and period (``policy_id``, ``period_start``);
-zCDP composes by addition, so what a period has spent is the exact sum of its charges. Released
-noisy totals are cached so that asking again costs nothing and returns the same numbers.
+zCDP composes by addition, so what a period has spent is the exact sum of its charges. A release
+that measures new clipping blocks keeps their noisy values (``measurement_cache``) and pays for
+them; the report cells it publishes are kept too, so asking again costs nothing and returns the
+same numbers. Before every release, ``check_books`` recomputes the spent budget and the measured
+blocks from the hash-chained audit log and refuses when the ledger or the kept measurements
+disagree with it: deleting a release's rows cannot buy fresh noise or fresh budget (attack A25).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from fractions import Fraction
 
-import pyarrow as pa
 import sqlalchemy as sa
 
-from teamlens.domain import HEADCOUNT, NOISY_SCHEMA, Rho, Window
+from teamlens.domain import HEADCOUNT, ReleasedCell, Rho, Window
 from teamlens.errors import BudgetExceeded, InternalError, PolicyError, ReleaseError
-from teamlens.governance import audit_log
+from teamlens.governance import audit_log, measurement_cache
+from teamlens.governance.measurement_cache import BlockMeasurement
 from teamlens.governance.records import ActivePolicy, PolicyState, ReleaseInfo
-from teamlens.governance.tables import as_utc, ledger, policy_versions, released_cells, releases
+from teamlens.governance.tables import as_utc, ledger, measured_blocks, policy_versions, releases
 
 
 def spent(
@@ -27,8 +31,8 @@ def spent(
 ) -> Rho:
     """Sum, exactly, the budget charged so far in one policy period.
 
-    With ``period_end``, charges made under *other* policies whose released windows overlap
-    [period_start, period_end) count too: the privacy unit is a person over those weeks, so a
+    With ``period_end``, charges made under *other* policies whose released windows or measured
+    blocks overlap [period_start, period_end) count too: the privacy unit is a person over those weeks, so a
     new policy id over weeks already released must not start with a fresh budget (attack A13).
     """
     rows = conn.execute(
@@ -39,12 +43,16 @@ def spent(
     total = sum((Fraction(int(row.rho_numerator), int(row.rho_denominator)) for row in rows), Fraction(0))
     if period_end is not None:
         others = conn.execute(
-            sa.select(releases.c.windows, releases.c.rho_numerator, releases.c.rho_denominator).where(
-                sa.or_(releases.c.policy_id != policy_id, releases.c.period_start != period_start)
-            )
-        )
+            sa.select(
+                releases.c.release_id, releases.c.windows, releases.c.rho_numerator, releases.c.rho_denominator
+            ).where(sa.or_(releases.c.policy_id != policy_id, releases.c.period_start != period_start))
+        ).all()
+        blocks: dict[str, list[str]] = {}
+        for row in conn.execute(sa.select(measured_blocks.c.release_id, measured_blocks.c.block_key)):
+            blocks.setdefault(row.release_id, []).append(row.block_key)
         for row in others:
-            if any(_overlaps(key, period_start, period_end) for key in json.loads(row.windows)):
+            keys = [*json.loads(row.windows), *blocks.get(row.release_id, [])]
+            if any(_overlaps(key, period_start, period_end) for key in keys):
                 total += Fraction(int(row.rho_numerator), int(row.rho_denominator))
     return Rho(total)
 
@@ -52,59 +60,6 @@ def spent(
 def _overlaps(window_key: str, start: dt.date, end: dt.date) -> bool:
     window = Window.parse(window_key)
     return window.start < end and window.end > start
-
-
-def released_keys(
-    conn: sa.Connection, policy_id: str, period_start: dt.date, report_id: str
-) -> set[tuple[str, str]]:
-    """Return the (window, metric) pairs of a report already released in this period."""
-    rows = conn.execute(
-        sa.select(released_cells.c.window_key, released_cells.c.metric)
-        .distinct()
-        .where(*_cell_filter(policy_id, period_start, report_id))
-    )
-    return {(row.window_key, row.metric) for row in rows}
-
-
-def cached_cells(
-    conn: sa.Connection, policy_id: str, period_start: dt.date, report_id: str, windows: Sequence[str]
-) -> pa.Table:
-    """Read the cached noisy totals of a report's ``windows`` as a ``NOISY_SCHEMA`` table."""
-    rows = conn.execute(
-        sa.select(
-            released_cells.c.group_key,
-            released_cells.c.window_key,
-            released_cells.c.metric,
-            released_cells.c.noisy_total,
-            released_cells.c.sigma,
-        )
-        .where(
-            *_cell_filter(policy_id, period_start, report_id), released_cells.c.window_key.in_(list(windows))
-        )
-        .order_by(released_cells.c.window_key, released_cells.c.metric, released_cells.c.group_key)
-    ).all()
-    # The select lists its columns in NOISY_SCHEMA's order: group, window, metric, noisy_total, sigma.
-    arrays = [
-        pa.array([row[index] for row in rows], type=field.type) for index, field in enumerate(NOISY_SCHEMA)
-    ]
-    return pa.Table.from_arrays(arrays, schema=NOISY_SCHEMA)
-
-
-def windows_by_release(conn: sa.Connection) -> dict[str, frozenset[str]]:
-    """Map each release id to the windows whose cells it computed."""
-    found: dict[str, set[str]] = {}
-    query = sa.select(released_cells.c.release_id, released_cells.c.window_key).distinct()
-    for row in conn.execute(query):
-        found.setdefault(row.release_id, set()).add(row.window_key)
-    return {release: frozenset(windows) for release, windows in found.items()}
-
-
-def _cell_filter(policy_id: str, period_start: dt.date, report_id: str) -> tuple[sa.ColumnElement[bool], ...]:
-    return (
-        released_cells.c.policy_id == policy_id,
-        released_cells.c.period_start == period_start,
-        released_cells.c.report_id == report_id,
-    )
 
 
 def record_release(
@@ -117,12 +72,13 @@ def record_release(
     windows: Sequence[str],
     metrics: Sequence[str],
     rho: Rho,
-    cells: pa.Table,
+    blocks: Sequence[BlockMeasurement],
+    cells: Sequence[ReleasedCell],
     actor: str,
     total_budget: Rho,
     now: dt.datetime,
 ) -> ReleaseInfo:
-    """Charge ``rho`` and cache ``cells`` if the period's budget allows; otherwise write nothing.
+    """Charge ``rho``, keep ``blocks`` and ``cells``, and audit it, if the budget allows; else write nothing.
 
     The caller's transaction must have locked the audit head first (``audit_log.lock_head``), so
     that no other release can charge between the budget check and the insert.
@@ -135,12 +91,18 @@ def record_release(
             f"but policy '{policy.policy_id}' allows only {policy.rho}"
         )
     _check_catalogue(active, report_id, windows, metrics)
-    _check_cells(cells, windows, metrics)
-    already = released_keys(conn, policy.policy_id, policy.period_start, report_id)
-    offered = zip(cells.column("window").to_pylist(), cells.column("metric").to_pylist(), strict=True)
-    repeated = sorted(already & set(offered))
+    if rho.value != sum((block.rho.value for block in blocks), Fraction(0)):
+        raise InternalError("a release's charge is not the sum of the blocks it measured")
+    already = measurement_cache.measured(conn, policy.policy_id, policy.period_start)
+    repeated = sorted({block.block_key for block in blocks} & set(already))
     if repeated:
-        raise InternalError(f"cell {repeated[0]} of report '{report_id}' was already released; use the cache")
+        raise InternalError(f"block '{repeated[0]}' was already measured in this period; use its measurements")
+    published = measurement_cache.published_keys(conn, policy.policy_id, policy.period_start, report_id)
+    offered = {(cell.window, cell.metric) for cell in cells}
+    if offered & published:
+        raise InternalError(f"report '{report_id}' already published {sorted(offered & published)[0]}")
+    if not offered <= {(window, name) for window in windows for name in metrics}:
+        raise InternalError("a release publishes cells of windows or metrics it does not declare")
     if conn.execute(sa.select(releases.c.release_id).where(releases.c.release_id == release_id)).first():
         raise InternalError(f"release id '{release_id}' is already used")
     used = spent(conn, policy.policy_id, policy.period_start, policy.period_end)
@@ -159,7 +121,7 @@ def record_release(
             metrics=json.dumps(list(metrics)),
             rho_numerator=str(rho.value.numerator),
             rho_denominator=str(rho.value.denominator),
-            cells=cells.num_rows,
+            cells=len(cells),
             released_by=actor,
             released_at=now,
         )
@@ -174,24 +136,8 @@ def record_release(
             charged_at=now,
         )
     )
-    if cells.num_rows:
-        conn.execute(
-            released_cells.insert(),
-            [
-                {
-                    "policy_id": policy.policy_id,
-                    "period_start": policy.period_start,
-                    "report_id": report_id,
-                    "window_key": cell["window"],
-                    "metric": cell["metric"],
-                    "group_key": cell["group"],
-                    "noisy_total": cell["noisy_total"],
-                    "sigma": cell["sigma"],
-                    "release_id": release_id,
-                }
-                for cell in cells.to_pylist()
-            ],
-        )
+    measurement_cache.write_blocks(conn, policy.policy_id, policy.period_start, release_id, blocks)
+    measurement_cache.write_cells(conn, policy.policy_id, policy.period_start, report_id, release_id, cells)
     audit_log.append(
         conn,
         now,
@@ -201,14 +147,74 @@ def record_release(
             "release_id": release_id,
             "policy_id": policy.policy_id,
             "version": policy.version,
+            "period_start": policy.period_start.isoformat(),
             "report_id": report_id,
             "windows": list(windows),
             "metrics": list(metrics),
             "rho": f"{rho.value.numerator}/{rho.value.denominator}",
-            "cells": cells.num_rows,
+            "cells": len(cells),
+            "blocks": [
+                {
+                    "block": block.block_key,
+                    "span": block.span_key,
+                    "rho": f"{block.rho.value.numerator}/{block.rho.value.denominator}",
+                    "rows_sha256": block.rows_sha256,
+                }
+                for block in blocks
+            ],
         },
     )
     return _info(conn.execute(sa.select(releases).where(releases.c.release_id == release_id)).one())
+
+
+def check_books(conn: sa.Connection, policy_id: str, period_start: dt.date, using: Iterable[str] = ()) -> str:
+    """Compare the ledger and the kept measurements with the audit log; return the first disagreement.
+
+    The audit log is hash-chained (and signed at checkpoints), so it is the record: the period's
+    charges and measured blocks are recomputed from its ``release.record`` entries, and the
+    ledger's sum, the set of measured blocks, their charges and — for the blocks in ``using`` —
+    the digest of their kept noisy values must all agree. An empty string means they do.
+    """
+    verification = audit_log.verify(conn)
+    if not verification.ok:
+        return f"the audit log does not verify: {verification.problem}"
+    charged = Fraction(0)
+    blocks: dict[str, tuple[str, str]] = {}
+    for details in audit_log.details_of(conn, "release.record"):
+        if details.get("policy_id") != policy_id or details.get("period_start", period_start.isoformat()) != (
+            period_start.isoformat()
+        ):
+            continue
+        charged += Fraction(str(details.get("rho", "0")))
+        for block in details.get("blocks", []) or []:
+            blocks[str(block["block"])] = (str(block["rho"]), str(block["rows_sha256"]))
+    ledger_sum = sum(
+        (
+            Fraction(int(row.rho_numerator), int(row.rho_denominator))
+            for row in conn.execute(
+                sa.select(ledger.c.rho_numerator, ledger.c.rho_denominator).where(
+                    ledger.c.policy_id == policy_id, ledger.c.period_start == period_start
+                )
+            )
+        ),
+        Fraction(0),
+    )
+    if ledger_sum != charged:
+        return (
+            f"the ledger holds ρ = {float(ledger_sum):.6g} for this period but the audit log records "
+            f"ρ = {float(charged):.6g} of releases"
+        )
+    kept = measurement_cache.measured(conn, policy_id, period_start)
+    if set(kept) != set(blocks):
+        lost = sorted(set(blocks) - set(kept)) or sorted(set(kept) - set(blocks))
+        return f"the measured blocks kept differ from those the audit log records (first: '{lost[0]}')"
+    for key, (rho, digest) in blocks.items():
+        if Fraction(rho) != kept[key].rho.value or digest != kept[key].rows_sha256:
+            return f"block '{key}' was altered after it was measured"
+    for key in sorted(set(using) & set(kept)):
+        if measurement_cache.block_digest(conn, policy_id, period_start, key) != kept[key].rows_sha256:
+            return f"the noisy values of block '{key}' were altered after they were measured"
+    return ""
 
 
 def _check_still_active(conn: sa.Connection, active: ActivePolicy) -> None:
@@ -248,18 +254,6 @@ def _check_catalogue(
     for name in metrics:
         if name != HEADCOUNT and name not in report.metrics:
             raise ReleaseError(f"Metric '{name}' is not part of report '{report_id}'.")
-
-
-def _check_cells(cells: pa.Table, windows: Sequence[str], metrics: Sequence[str]) -> None:
-    if not cells.schema.equals(NOISY_SCHEMA):
-        raise InternalError(f"released cells must have NOISY_SCHEMA, got {cells.schema}")
-    stray_windows = set(cells.column("window").to_pylist()) - set(windows)
-    stray_metrics = set(cells.column("metric").to_pylist()) - set(metrics) - {HEADCOUNT}
-    if stray_windows or stray_metrics:
-        raise InternalError(
-            f"released cells hold windows {sorted(stray_windows)} or metrics {sorted(stray_metrics)} "
-            "that the release does not declare"
-        )
 
 
 def all_releases(conn: sa.Connection, policy_id: str | None) -> list[ReleaseInfo]:

@@ -5,7 +5,7 @@ The layout (``policy_template()`` prints a complete, commented example)::
     [policy]          id, version, title, purpose, lawful_basis, consent_justification, controller,
                       period_start, period_end, review_date, retention_days, sources,
                       grouping_levels, min_group_size, recipients, not_for_individual_decisions, notes
-    [privacy]         unit, rho, delta
+    [privacy]         unit, rho, delta, clipping_block, headcount_span, headcount_share
     [[metrics]]       name, per_week            (one table per metric)
     [[reports]]       id, title, level, cadence, metrics, budget_share   (one per report)
     [exclusions]      addresses, domains
@@ -31,10 +31,12 @@ from teamlens.domain import (
     MIN_GROUP_SIZE_FLOOR,
     Cadence,
     GroupLevel,
+    HeadcountSpan,
     LawfulBasis,
     MetricBound,
     Policy,
     Purpose,
+    ReleaseDesign,
     ReportDef,
     Rho,
     Unit,
@@ -70,7 +72,7 @@ _POLICY = (
     "not_for_individual_decisions",
     "notes",
 )
-_PRIVACY = ("unit", "rho", "delta")
+_PRIVACY = ("unit", "rho", "delta", "clipping_block", "headcount_span", "headcount_share")
 _METRIC = ("name", "per_week")
 _REPORT = ("id", "title", "level", "cadence", "metrics", "budget_share")
 _ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
@@ -128,7 +130,8 @@ def parse_policy(text: str, source: str) -> ParsedPolicy:
             "not_for_individual_decisions",
             "must be true: released statistics may never be used for decisions about a person (R23, R26)",
         )
-    rho, delta = _privacy(root.table("privacy", _PRIVACY))
+    privacy = root.table("privacy", _PRIVACY)
+    rho, delta = _privacy(privacy)
     policy = Policy(
         policy_id=policy_id,
         version=version,
@@ -151,6 +154,7 @@ def parse_policy(text: str, source: str) -> ParsedPolicy:
         working_hours=working_hours(
             root.table("working_hours", ("start", "end", "days", "timezone"), required=False)
         ),
+        design=_design(privacy),
         recipients=_recipients(head),
         not_for_individual_decisions=True,
         consent_justification=consent_justification,
@@ -287,6 +291,30 @@ def _privacy(table: TomlTable) -> tuple[Rho, float]:
     if not 0 < delta < 1:
         raise table.error("delta", f"must be between 0 and 1, exclusive (got {delta})")
     return Rho(rho), delta
+
+
+def _design(table: TomlTable) -> ReleaseDesign:
+    default = ReleaseDesign()
+    block = table.text("clipping_block", default.clipping_block.value)
+    if block not in {cadence.value for cadence in Cadence}:
+        raise table.error(
+            "clipping_block", f"unknown block '{block}'", "Blocks are: week, month, quarter (month is usual)."
+        )
+    span = table.text("headcount_span", default.headcount_span.value)
+    if span not in {choice.value for choice in HeadcountSpan}:
+        known = ", ".join(choice.value for choice in HeadcountSpan)
+        raise table.error("headcount_span", f"unknown span '{span}'", f"Spans are: {known}.")
+    order = [Cadence.WEEK.value, Cadence.MONTH.value, Cadence.QUARTER.value, HeadcountSpan.PERIOD.value]
+    if span != HeadcountSpan.AUTO.value and order.index(span) < order.index(block):
+        raise table.error(
+            "headcount_span",
+            f"a headcount span ('{span}') cannot be shorter than the clipping block ('{block}')",
+            "Use a span at least as long as the block, or 'auto'.",
+        )
+    share = table.exact("headcount_share") if "headcount_share" in table.data else default.headcount_share
+    if not 0 < share < 1:
+        raise table.error("headcount_share", f"must be greater than 0 and less than 1 (got {float(share):g})")
+    return ReleaseDesign(Cadence(block), HeadcountSpan(span), share)
 
 
 def _metrics(tables: tuple[TomlTable, ...]) -> tuple[MetricBound, ...]:

@@ -212,6 +212,62 @@ released_cells = sa.Table(
     sa.Column("release_id", sa.String(_ID), sa.ForeignKey("releases.release_id"), nullable=False, index=True),
 )
 
+# The release engine's base measurements (see ``privacy.strategy``): one row per clipping block
+# measured, and its noisy values. A block is measured once per period: the key forbids a second.
+measured_blocks = sa.Table(
+    "measured_blocks",
+    metadata,
+    sa.Column("policy_id", sa.String(_ID), primary_key=True),
+    sa.Column("period_start", sa.Date, primary_key=True),
+    sa.Column("block_key", sa.String(16), primary_key=True),
+    # The headcount span whose headcounts were measured with this block (its first), if any.
+    sa.Column("span_key", sa.String(16), nullable=True),
+    # The organisation chart the block's estimates are reconciled with (JSON), as measured.
+    sa.Column("structure", sa.Text, nullable=False),
+    sa.Column("rows_sha256", sa.String(_HASH), nullable=False),
+    sa.Column("rho_numerator", sa.String(_EXACT), nullable=False),
+    sa.Column("rho_denominator", sa.String(_EXACT), nullable=False),
+    sa.Column("release_id", sa.String(_ID), sa.ForeignKey("releases.release_id"), nullable=False, index=True),
+)
+
+measurements = sa.Table(
+    "measurements",
+    metadata,
+    sa.Column("policy_id", sa.String(_ID), primary_key=True),
+    sa.Column("period_start", sa.Date, primary_key=True),
+    sa.Column("level", sa.String(16), primary_key=True),
+    sa.Column("metric", sa.String(_ID), primary_key=True),
+    sa.Column("group_key", sa.String(_NAME), primary_key=True),
+    sa.Column("week", sa.Date, primary_key=True),
+    sa.Column("block_key", sa.String(16), nullable=False),
+    sa.Column("noisy", sa.BigInteger, nullable=False),
+    sa.Column("sigma", sa.Double, nullable=False),
+    sa.Column("scale", sa.Integer, nullable=False),
+    sa.Index(None, "policy_id", "period_start", "block_key"),
+)
+
+# What each report published, exactly as published: asking again returns these numbers.
+report_cells = sa.Table(
+    "report_cells",
+    metadata,
+    sa.Column("policy_id", sa.String(_ID), primary_key=True),
+    sa.Column("period_start", sa.Date, primary_key=True),
+    sa.Column("report_id", sa.String(_ID), primary_key=True),
+    sa.Column("window_key", sa.String(16), primary_key=True),
+    sa.Column("metric", sa.String(_ID), primary_key=True),
+    sa.Column("group_key", sa.String(_NAME), primary_key=True),
+    sa.Column("value", sa.Double, nullable=True),  # NULL: suppressed
+    sa.Column("lower", sa.Double, nullable=True),
+    sa.Column("upper", sa.Double, nullable=True),
+    sa.Column("total", sa.Double, nullable=True),
+    sa.Column("person_weeks", sa.Double, nullable=True),
+    sa.Column("sd_total", sa.Double, nullable=True),
+    sa.Column("sd_person_weeks", sa.Double, nullable=True),
+    sa.Column("clamped", sa.Boolean, nullable=False),
+    sa.Column("uncertain", sa.Boolean, nullable=False),
+    sa.Column("release_id", sa.String(_ID), sa.ForeignKey("releases.release_id"), nullable=False, index=True),
+)
+
 ingestions = sa.Table(
     "ingestions",
     metadata,

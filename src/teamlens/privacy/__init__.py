@@ -1,39 +1,51 @@
-"""The differentially private release engine: plan, check the budget, add noise, assemble.
+"""The differentially private release engine: plan the catalogue, measure blocks, derive numbers.
 
-A release runs in four steps that ``teamlens.services`` strings together with the store and
-the ledger. ``ReleaseSpec.build(policy, report_id, windows, metrics)`` checks a request
-against the approved catalogue without touching data. ``plan_release(policy, spec,
-already_released)`` lists the cells not yet cached, each with its clipping bound, exact ρ
-and OpenDP-calibrated σ, and the plan's exact ``cost``; ``check_budget(total, spent, cost)``
-refuses what the ledger cannot pay. The store aggregates clipped totals with ``plan.bounds``;
-``add_noise(plan, aggregates, groups)`` adds OpenDP discrete Gaussian noise to every group of
-the level (missing groups count as 0); ``assemble(...)`` turns noisy totals, cached and new,
-into weekly means per person with 95% intervals, suppressing groups under k.
+A release runs in four steps that ``teamlens.services`` strings together with the store and the
+ledger. ``Strategy.for_policy(policy)`` plans, from the policy alone, the base measurements the
+whole catalogue needs — weekly totals per level and metric, clipped in L2 per clipping block,
+and headcounts per span — with their OpenDP-calibrated noise and exact cost per block;
+``check_budget(total, spent, cost)`` refuses what the ledger cannot pay. ``ReleaseSpec.build``
+checks a request against the catalogue. The store aggregates a block's clipped fixed-point
+totals; ``measure_block(strategy, block, aggregates, groups)`` adds OpenDP's discrete Gaussian
+noise to every base vector (missing groups count as 0). Everything after is post-processing:
+``reconcile_block``/``reconcile_span`` make the measurements consistent across nested levels by
+least squares, and ``assemble`` turns them into weekly means per person with 95% intervals
+(one-sided at the edges), suppressing groups under k.
 
-- For the canonical release request and its key, see ``spec``.
-- For the budget split, budget checks and (ε, δ) equivalents, see ``budget``.
-- For planning cells, bounds and noise scales, see ``plan``.
-- For noise on group totals, see ``noise`` (the only OpenDP calls are in ``_opendp``).
-- For means, intervals and suppression, see ``assemble``.
+- For the base measurements, their noise and budget, see ``strategy``.
+- For noise on a block's vectors, see ``noise`` (the only OpenDP calls are in ``_opendp``).
+- For consistency across levels, see ``hierarchy`` (least squares) and ``estimate``.
+- For means, intervals and suppression, see ``assemble`` and ``intervals``.
+- For the canonical release request, see ``spec``; for budget checks and (ε, δ), ``budget``.
 - For the planner's expected error bars, see ``accuracy``.
 - For noise-free answers in tests only, see ``testing.exact_mode``.
 """
 
 from teamlens.privacy.accuracy import expected_half_width
-from teamlens.privacy.assemble import assemble
+from teamlens.privacy.assemble import assemble, per_week_ceiling
 from teamlens.privacy.budget import check_budget, rho_to_epsilon
-from teamlens.privacy.noise import add_noise
-from teamlens.privacy.plan import CellPlan, ReleasePlan, plan_release
+from teamlens.privacy.estimate import Series, reconcile_block, reconcile_span
+from teamlens.privacy.intervals import Intervals, ratio_intervals
+from teamlens.privacy.noise import measure_block
 from teamlens.privacy.spec import ReleaseSpec
+from teamlens.privacy.strategy import Block, HeadcountPlan, MetricPlan, Span, Strategy
 
 __all__ = [
-    "CellPlan",
-    "ReleasePlan",
+    "Block",
+    "HeadcountPlan",
+    "Intervals",
+    "MetricPlan",
     "ReleaseSpec",
-    "add_noise",
+    "Series",
+    "Span",
+    "Strategy",
     "assemble",
     "check_budget",
     "expected_half_width",
-    "plan_release",
+    "measure_block",
+    "per_week_ceiling",
+    "ratio_intervals",
+    "reconcile_block",
+    "reconcile_span",
     "rho_to_epsilon",
 ]

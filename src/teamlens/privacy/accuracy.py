@@ -1,10 +1,14 @@
-"""The error bars of a released mean, and the planner's forecast of them before any release.
+"""The planner's forecast of released error bars, computed the way releases compute them.
 
-A released value is a ratio of two noisy numbers: the noisy total T (noise σ_T) over the
-noisy headcount C (noise σ_C). By the delta method its variance is about
-(σ_T² + μ² σ_C²) / C², with μ the mean total per person. The same formula serves the 95%
-intervals of ``assemble`` and the planner's ``expected_half_width``, so representatives are
-shown in advance exactly the error bars that releases will carry.
+A released mean for a group of n people over a window W is T / D: T the group's consistent total
+over W's weeks (variance: the weekly estimates' variances added up), D its person-weeks from the
+span headcount (variance: |W|² times the headcount's). The forecast takes the expected T and D for
+a typical weekly value, and averages the half-width of the interval ``intervals`` would publish
+over a fixed grid of noise draws (stratified normal quantiles, the same every time), so that the
+edges — one-sided intervals where values are shown at 0 — are forecast as they will be shown.
+
+Variances come from the strategy; ``variance_factor`` (at most 1) carries the gain of reconciling
+a level with the levels it nests in, which the planner computes from the organisation chart.
 """
 
 from __future__ import annotations
@@ -12,30 +16,38 @@ from __future__ import annotations
 import math
 from statistics import NormalDist
 
-from teamlens.domain import METRICS, Policy
+import numpy as np
+
+from teamlens.domain import METRICS, Policy, Window
 from teamlens.errors import ReleaseError
-from teamlens.privacy._opendp import calibrate_sigma
-from teamlens.privacy.budget import cell_rho
+from teamlens.privacy.assemble import per_week_ceiling
+from teamlens.privacy.intervals import Z95, ratio_intervals
 from teamlens.privacy.spec import report_of
+from teamlens.privacy.strategy import Strategy
 
-#: Two-sided 95% normal quantile (1.95996…).
-Z95 = NormalDist().inv_cdf(0.975)
+__all__ = ["Z95", "expected_half_width"]
 
-
-def ratio_sd(mean_total: float, count: float, sigma_total: float, sigma_count: float) -> float:
-    """Return the delta-method standard deviation of T/C, in the units of T per person."""
-    return math.sqrt(sigma_total**2 + (mean_total * sigma_count) ** 2) / count
+#: Noise draws per forecast: a 16 × 16 grid of stratified standard normal quantiles.
+_GRID = 16
+_QUANTILES = np.array([NormalDist().inv_cdf((index + 0.5) / _GRID) for index in range(_GRID)])
 
 
 def expected_half_width(
-    policy: Policy, report_id: str, group_size: int, typical_weekly_value: float, metric: str
+    policy: Policy,
+    report_id: str,
+    group_size: int,
+    typical_weekly_value: float,
+    metric: str,
+    *,
+    strategy: Strategy | None = None,
+    variance_factor: float = 1.0,
+    window: Window | None = None,
 ) -> float:
-    """Forecast the 95% half-width of a released weekly mean, in display units (hours, counts).
+    """Forecast the mean 95% half-width of a released weekly mean, in display units (hours, counts).
 
     For a group of ``group_size`` people whose typical value is ``typical_weekly_value`` per
-    person per week (display units), under the policy's budget split. The window length
-    cancels out (bound and total both scale with weeks), so one number holds for every window
-    of the report. Groups under the policy's minimum size are usually suppressed instead.
+    person per week (display units), in ``window`` (the report's first window by default).
+    Groups under the policy's minimum size are usually suppressed instead.
     """
     report = report_of(policy, report_id)
     if metric not in report.metrics:
@@ -52,14 +64,34 @@ def expected_half_width(
             f"a typical weekly value must be zero or more (got {typical_weekly_value})",
             "Give the value one person typically has in a week, in display units (hours for time).",
         )
-    rho = cell_rho(policy, report)
-    window = policy.windows(report.cadence)[0]
-    per_window = window.n_weeks * METRICS[metric].display_divisor
-    bound = policy.metric_bound(metric).bound_for(window)
-    sd = ratio_sd(
-        typical_weekly_value * per_window,
-        group_size,
-        calibrate_sigma(bound, rho),
-        calibrate_sigma(1, rho),
+    strategy = strategy or Strategy.for_policy(policy)
+    window = window or policy.windows(report.cadence)[0]
+    plan = strategy.metric_plan(report.level, metric)
+    divisor = METRICS[metric].display_divisor
+    var_total = window.n_weeks * variance_factor * (plan.sigma / plan.scale) ** 2
+    spans: dict[str, int] = {}
+    for week in window.weeks:
+        key = strategy.span_of(strategy.block_of(week)).key
+        spans[key] = spans.get(key, 0) + 1
+    headcount = strategy.headcount_plan(report.level)
+    var_count = sum(
+        weeks**2 * headcount.sd_people(next(span for span in strategy.spans if span.key == key)) ** 2
+        for key, weeks in spans.items()
     )
-    return Z95 * sd / per_window
+    count = group_size * window.n_weeks
+    total = typical_weekly_value * divisor * count
+    ceiling = per_week_ceiling(strategy, window, plan.per_week)
+    noise_total = np.repeat(_QUANTILES, _GRID) * math.sqrt(var_total)
+    noise_count = np.tile(_QUANTILES, _GRID) * math.sqrt(var_count)
+    # Draws that would be suppressed (count under k) are not shown, so they have no width.
+    shown = count + noise_count >= policy.min_group_size * window.n_weeks
+    if not shown.any():
+        return ceiling / 2 / divisor  # never shown: nothing narrower than [0, bound] to forecast
+    found = ratio_intervals(
+        (total + noise_total)[shown],
+        np.full(int(shown.sum()), var_total),
+        (count + noise_count)[shown],
+        np.full(int(shown.sum()), var_count),
+        np.full(int(shown.sum()), ceiling),
+    )
+    return float(np.mean(found.upper - found.lower)) / 2 / divisor

@@ -1,24 +1,33 @@
-"""Turn noisy totals into what people read: weekly means per person, 95% intervals, suppression.
+"""Turn consistent estimates into what people read: means per person per week, intervals, suppression.
 
-Everything here is post-processing of already-noised numbers, so it costs no budget. A group
-whose noisy headcount is under the policy's minimum size is suppressed with no value and no
-interval, the same whatever the reason (attacks A7, A9); the decision uses the noisy count,
-never the true one.
+Everything here is post-processing of already-noised numbers, so it costs no budget. For a
+window W and a group, the total is the sum of the group's consistent weekly totals over W's
+weeks, and the person-weeks are the group's span headcount times the weeks of W in each span.
+The released value is total / person-weeks per person per week, in display units, with the 95%
+interval of ``intervals`` (one-sided where the value is shown at 0 or at its bound).
+
+A group whose average noisy headcount over W is under the policy's minimum size is suppressed
+with no value and no interval, the same whatever the reason (attacks A7, A9); the decision uses
+the noisy count, never the true one. A shown value whose interval is wider than half the
+typical value of the metric in the window (the median of the shown values) is marked
+``uncertain``: reports say "too uncertain at this budget" instead of printing it. Hidden keys
+(people the directory does not place at a level) are measured but never shown.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import statistics
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-import pyarrow as pa
+import numpy as np
 
 from teamlens.domain import (
-    HEADCOUNT,
+    HIDDEN_PREFIX,
     MIN_GROUP_SIZE_FLOOR,
-    NOISY_SCHEMA,
-    MetricNoise,
+    GroupLevel,
     Policy,
     ReleasedCell,
     ReleasedTable,
@@ -27,141 +36,172 @@ from teamlens.domain import (
     metric,
 )
 from teamlens.errors import InternalError
-from teamlens.privacy.accuracy import Z95, ratio_sd
+from teamlens.privacy.estimate import Series
+from teamlens.privacy.intervals import ratio_intervals
 from teamlens.privacy.spec import ReleaseSpec
+from teamlens.privacy.strategy import Strategy
 
-_Key = tuple[str, str, str]  # (group, window, metric)
+#: A value is too uncertain to act on when its interval is wider than this part of the typical value.
+UNCERTAIN_WIDTH = 0.5
+
+Weekly = Mapping[tuple[GroupLevel, str], Sequence[Series]]
+Headcounts = Mapping[str, Mapping[GroupLevel, Series]]
 
 
 @dataclass(frozen=True)
-class _Scale:
-    """How one metric in one window maps a per-person total to a displayed weekly value."""
+class _Raw:
+    """One group's window figures before display: stored units, fixed point removed."""
 
-    bound: int  # per-person clipping bound for the window, stored units
-    per_window: int  # n_weeks × display divisor: stored total per person → display per week
-    ceiling: float  # per-week bound in display units
-
-    def clamp(self, value: float) -> float:
-        return min(max(value, 0.0), self.ceiling)
+    group: str
+    total: float
+    var_total: float
+    person_weeks: float
+    var_person_weeks: float
 
 
 def assemble(
-    policy: Policy,
+    strategy: Strategy,
     spec: ReleaseSpec,
-    noisy: pa.Table,
+    weekly: Weekly,
+    headcounts: Headcounts,
     *,
     release_id: str,
     released_at: dt.datetime,
     rho_charged: Rho,
 ) -> ReleasedTable:
-    """Build the released table of ``spec`` from noisy totals (cached and new alike).
+    """Build the released table of ``spec`` from consistent estimates (see the module docstring).
 
-    ``noisy`` (``NOISY_SCHEMA``) must hold, for every group, each of the spec's (window,
-    metric) cells and each window's ``HEADCOUNT``; rows for other cells are ignored. Raises
-    ``InternalError`` when a needed row is missing or the σ of one cell differs between groups.
+    ``weekly`` holds, per (level, metric), the reconciled series of every block the spec's
+    windows touch; ``headcounts``, per span key, the reconciled person-weeks of every span they
+    touch. Raises ``InternalError`` when one is missing.
     """
+    policy = strategy.policy
     if policy.min_group_size < MIN_GROUP_SIZE_FLOOR:
         raise InternalError("the approved policy's minimum group size is below the floor of 5")
-    totals, sigmas = _read(spec, noisy)
-    windows = {window.key: window for window in spec.windows}
     cells: list[ReleasedCell] = []
     for window in spec.windows:
-        scales = {name: _scale(policy, name, window) for name in spec.metrics}
-        # A group that joined the directory after this window's headcount was released has no
-        # noisy headcount: it is shown as suppressed, like any group too small to show.
-        groups = sorted({group for group, key, _ in totals if key == window.key})
-        for group in groups:
-            count = totals.get((group, window.key, HEADCOUNT), 0)
-            for name in spec.metrics:
-                total = totals.get((group, window.key, name))
-                if total is None:
-                    raise InternalError(
-                        f"a group lacks a noisy total in window '{window.key}', metric '{name}'"
-                    )
-                if count < policy.min_group_size:
-                    cells.append(ReleasedCell(group, window.key, name, None, None, None))
-                    continue
-                sigma_t = sigmas[(window.key, name)]
-                sigma_c = sigmas[(window.key, HEADCOUNT)]
-                cells.append(_mean_cell(group, window, name, total, count, sigma_t, sigma_c, scales[name]))
-    noise = tuple(
-        MetricNoise(name, key, sigmas[(key, name)], _bound(policy, name, windows[key]))
-        for key in windows
-        for name in (*spec.metrics, HEADCOUNT)
-    )
+        for name in spec.metrics:
+            raws = _window_figures(strategy, spec.level, window, name, weekly, headcounts)
+            cells.extend(_cells(policy, strategy, window, name, raws))
     return ReleasedTable(
         release_id=release_id,
         report_id=spec.report_id,
         policy_id=policy.policy_id,
         policy_version=policy.version,
         level=spec.level.value,
-        windows=tuple(windows),
+        windows=tuple(window.key for window in spec.windows),
         metrics=spec.metrics,
         cells=tuple(cells),
-        noise=noise,
         rho_charged=float(rho_charged),
         min_group_size=policy.min_group_size,
         released_at=released_at,
     )
 
 
-def _mean_cell(
-    group: str,
+def _window_figures(
+    strategy: Strategy, level: GroupLevel, window: Window, name: str, weekly: Weekly, headcounts: Headcounts
+) -> list[_Raw | str]:
+    """Per group: its window total and person-weeks with variances, or just its name if it lacks one."""
+    blocks = weekly.get((level, name))
+    if not blocks:
+        raise InternalError(f"no estimates of '{name}' at level '{level.value}' were given")
+    column: dict[dt.date, tuple[Series, int]] = {}
+    for series in blocks:
+        for index, week in enumerate(series.weeks):
+            column[week] = (series, index)
+    spans: dict[str, int] = {}
+    for week in window.weeks:
+        if week not in column:
+            raise InternalError(f"no estimate of '{name}' for the week of {week}")
+        key = strategy.span_of(strategy.block_of(week)).key
+        spans[key] = spans.get(key, 0) + 1
+    groups = sorted({group for series in blocks for group in series.groups if not group.startswith(HIDDEN_PREFIX)})
+    figures: list[_Raw | str] = []
+    for group in groups:
+        figures.append(_figure(strategy, level, window, group, column, spans, headcounts) or group)
+    return figures
+
+
+def _figure(
+    strategy: Strategy,
+    level: GroupLevel,
     window: Window,
-    name: str,
-    total: int,
-    count: int,
-    sigma_t: float,
-    sigma_c: float,
-    scale: _Scale,
-) -> ReleasedCell:
-    raw = total / (count * scale.per_window)
-    # The interval's μ is the noisy mean clamped to what one person can contribute: a wild
-    # noisy ratio must not inflate or shrink the error bar beyond what is possible.
-    mean_total = min(max(total / count, 0.0), float(scale.bound))
-    half = Z95 * ratio_sd(mean_total, count, sigma_t, sigma_c) / scale.per_window
-    return ReleasedCell(
-        group, window.key, name, scale.clamp(raw), scale.clamp(raw - half), scale.clamp(raw + half)
-    )
+    group: str,
+    column: Mapping[dt.date, tuple[Series, int]],
+    spans: Mapping[str, int],
+    headcounts: Headcounts,
+) -> _Raw | None:
+    total = var_total = 0.0
+    for week in window.weeks:
+        series, index = column[week]
+        row = series.rows.get(group)
+        if row is None:
+            return None  # the group joined the directory after this block was measured
+        total += series.values[row, index] / series.scale
+        var_total += series.variances[row] / series.scale**2
+    person_weeks = var_person_weeks = 0.0
+    for key, weeks in spans.items():
+        span = next(span for span in strategy.spans if span.key == key)
+        measured = headcounts.get(key, {}).get(level)
+        if measured is None:
+            raise InternalError(f"no headcount of span '{key}' at level '{level.value}' was given")
+        row = measured.rows.get(group)
+        if row is None:
+            return None
+        factor = weeks / span.first.n_weeks
+        person_weeks += factor * measured.values[row, 0]
+        var_person_weeks += factor**2 * measured.variances[row]
+    return _Raw(group, total, var_total, person_weeks, var_person_weeks)
 
 
-def _read(spec: ReleaseSpec, noisy: pa.Table) -> tuple[dict[_Key, int], dict[tuple[str, str], float]]:
-    """Index the noisy rows the spec needs; check that σ is one number per cell."""
-    missing = set(NOISY_SCHEMA.names) - set(noisy.column_names)
-    if missing:
-        raise InternalError(f"the noisy table lacks the column(s) {', '.join(sorted(missing))}")
-    wanted_windows = {window.key for window in spec.windows}
-    wanted_metrics = {*spec.metrics, HEADCOUNT}
-    totals: dict[_Key, int] = {}
-    sigmas: dict[tuple[str, str], float] = {}
-    for row in noisy.select(NOISY_SCHEMA.names).to_pylist():
-        window, name = row["window"], row["metric"]
-        if window not in wanted_windows or name not in wanted_metrics:
-            continue
-        key = (row["group"], window, name)
-        if key in totals:
-            raise InternalError(f"two noisy totals for one group in window '{window}', metric '{name}'")
-        totals[key] = int(row["noisy_total"])
-        sigma = float(row["sigma"])
-        if not math.isfinite(sigma) or sigma < 0 or sigmas.setdefault((window, name), sigma) != sigma:
-            raise InternalError(f"the noise scale of window '{window}', metric '{name}' is not one number")
-    for window in wanted_windows:
-        for name in wanted_metrics:
-            if (window, name) not in sigmas:
-                raise InternalError(f"no noisy totals were given for window '{window}', metric '{name}'")
-    return totals, sigmas
+def per_week_ceiling(strategy: Strategy, window: Window, per_week: int) -> float:
+    """The most one person can add per week to ``window``'s mean, stored units.
+
+    Within a block of n weeks a person's weekly values have L2 norm at most c·√n, so over the
+    m weeks of the window that fall in it they sum to at most c·√(m·n).
+    """
+    by_block: dict[str, int] = {}
+    for week in window.weeks:
+        key = strategy.block_of(week).key
+        by_block[key] = by_block.get(key, 0) + 1
+    reach = sum(math.sqrt(weeks * strategy.block(key).n_weeks) for key, weeks in by_block.items())
+    return per_week * reach / window.n_weeks
 
 
-def _bound(policy: Policy, name: str, window: Window) -> int:
-    if name == HEADCOUNT:
-        return 1
-    try:
-        return policy.metric_bound(name).bound_for(window)
-    except KeyError:
-        raise InternalError(f"released metric '{name}' has no bound in the approved policy") from None
-
-
-def _scale(policy: Policy, name: str, window: Window) -> _Scale:
+def _cells(
+    policy: Policy, strategy: Strategy, window: Window, name: str, raws: list[_Raw | str]
+) -> list[ReleasedCell]:
+    shown = [raw for raw in raws if isinstance(raw, _Raw) and raw.person_weeks >= policy.min_group_size * window.n_weeks]
     divisor = metric(name).display_divisor
-    bound = _bound(policy, name, window)
-    return _Scale(bound, window.n_weeks * divisor, bound / window.n_weeks / divisor)
+    ceiling = per_week_ceiling(strategy, window, policy.metric_bound(name).per_week)
+    figures: dict[str, ReleasedCell] = {}
+    if shown:
+        found = ratio_intervals(
+            np.array([raw.total for raw in shown]),
+            np.array([raw.var_total for raw in shown]),
+            np.array([raw.person_weeks for raw in shown]),
+            np.array([raw.var_person_weeks for raw in shown]),
+            np.full(len(shown), ceiling),
+        )
+        typical = statistics.median(found.value.tolist())
+        for position, raw in enumerate(shown):
+            lower, upper = float(found.lower[position]), float(found.upper[position])
+            figures[raw.group] = ReleasedCell(
+                raw.group,
+                window.key,
+                name,
+                float(found.value[position]) / divisor,
+                lower / divisor,
+                upper / divisor,
+                total=raw.total / divisor,
+                person_weeks=raw.person_weeks,
+                sd_total=math.sqrt(raw.var_total) / divisor,
+                sd_person_weeks=math.sqrt(raw.var_person_weeks),
+                clamped=bool(found.clamped[position]),
+                uncertain=upper - lower > UNCERTAIN_WIDTH * typical,
+            )
+    cells = []
+    for raw in raws:
+        group = raw.group if isinstance(raw, _Raw) else raw
+        cells.append(figures.get(group) or ReleasedCell(group, window.key, name, None, None, None))
+    return cells

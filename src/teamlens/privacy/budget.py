@@ -1,32 +1,14 @@
-"""How the policy's ρ is split over cells, how a charge is checked, and what ρ means as (ε, δ).
+"""How a charge is checked against the budget, and what ρ means as (ε, δ).
 
-The split is fixed (docs/architecture.md, "Budget allocation"): a report with share s, n
-windows of its cadence in the period and m metrics gives each (window, metric) cell and each
-window's headcount ρ · s / (n · (m + 1)). zCDP composes by addition and the shares sum to at
-most 1, so the whole catalogue, released once, costs at most ρ. All sums are exact Fractions.
+How the catalogue's ρ is split over base measurements is the strategy's business
+(``strategy``); here a release's exact cost is compared with what the period has left.
 """
 
 from __future__ import annotations
 
-from fractions import Fraction
-
-from teamlens.domain import Policy, ReportDef, Rho
-from teamlens.errors import BudgetExceeded, InternalError, ReleaseError
+from teamlens.domain import Rho
+from teamlens.errors import BudgetExceeded, ReleaseError
 from teamlens.privacy._opendp import zcdp_to_epsilon
-
-
-def cell_rho(policy: Policy, report: ReportDef) -> Fraction:
-    """Return the exact ρ of one cell (one metric or the headcount, in one window) of ``report``."""
-    n_windows = len(policy.windows(report.cadence))
-    if n_windows == 0:
-        raise ReleaseError(
-            f"report '{report.report_id}' has no whole {report.cadence.value} window in the policy period",
-            "Choose a report whose cadence fits inside the policy period.",
-        )
-    if not report.metrics:
-        raise InternalError(f"report '{report.report_id}' of the approved catalogue has no metrics")
-    cells_per_window = len(set(report.metrics)) + 1
-    return policy.rho.value * report.budget_share / (n_windows * cells_per_window)
 
 
 def check_budget(total: Rho, spent: Rho, cost: Rho) -> None:

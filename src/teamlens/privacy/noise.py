@@ -1,118 +1,126 @@
-"""Add OpenDP's discrete Gaussian noise to clipped group totals, one vector per planned cell.
+"""Measure one clipping block: OpenDP's discrete Gaussian noise on every base vector of the strategy.
 
-Every group of the level gets a noisy total in every cell, whether or not anyone in it had
-data: a missing aggregate is a true total of 0. So an empty group, a group of one and a group
-of k−1 leave the engine in exactly the same shape (attacks A7, A9), and the noise on the
-vector of all groups' totals is calibrated to one person's contribution (the cell's bound).
+For each (level, metric) the strategy measures, the vector of every group's clipped weekly total
+in every week of the block gets noise of the plan's σ; when the block opens a headcount span,
+each level's vector of person-weeks gets the headcount plan's noise too. Every group of a level
+is in the vector whether or not anyone in it had data (a missing aggregate is a true 0), and
+groups come from the directory, never from the data: an empty group, a group of one and a group
+of k−1 leave the engine in exactly the same shape (attacks A7, A9). Before any noise is drawn,
+each vector's cost for its L2 sensitivity is taken from OpenDP's own privacy map and checked
+against the strategy's share for the block.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pyarrow as pa
 
-from teamlens.domain import AGGREGATE_SCHEMA, HEADCOUNT, NOISY_SCHEMA
+from teamlens.domain import BLOCK_AGGREGATE_SCHEMA, HEADCOUNT, MEASUREMENT_SCHEMA, GroupLevel
 from teamlens.errors import InternalError
 from teamlens.privacy._opendp import add_discrete_gaussian, zcdp_cost
-from teamlens.privacy.plan import CellPlan, ReleasePlan
+from teamlens.privacy.strategy import Block, Strategy
 from teamlens.privacy.testing import exact_mode_active
 
-_Cell = tuple[str, str]
+_Key = tuple[str, str, object, str]  # level, group, week, metric
 
 
-def add_noise(plan: ReleasePlan, aggregates: pa.Table, groups: Sequence[str]) -> pa.Table:
-    """Return ``NOISY_SCHEMA`` rows for every group × planned cell, noised by OpenDP.
+def measure_block(
+    strategy: Strategy, block: Block, aggregates: pa.Table, groups: Mapping[GroupLevel, Sequence[str]]
+) -> pa.Table:
+    """Return ``MEASUREMENT_SCHEMA`` rows for every base vector of ``block``, noised by OpenDP.
 
-    ``aggregates`` holds the store's clipped true totals (``AGGREGATE_SCHEMA``, headcount rows
-    included) for the plan's cells only; ``groups`` is every group of the level, taken from the
-    directory and never from the data. Raises ``InternalError`` when a row names a group or
-    cell outside these, when a total breaks its clipping bound, or when the plan's noise does
-    not fit its budget.
+    ``aggregates`` (``BLOCK_AGGREGATE_SCHEMA``) holds the store's clipped fixed-point totals for
+    this block, headcount rows included when the block opens a span; ``groups`` lists every group
+    of every measured level, from the directory. Raises ``InternalError`` when a row names a
+    group, week or metric outside these, or when a vector's noise does not fit its budget.
     """
-    _check_groups(groups)
     exact = exact_mode_active()
-    for cell in plan.cells:
-        _check_cell_noise(cell, exact)
-    totals = _true_totals(plan, aggregates, groups)
-
-    columns: dict[str, list[object]] = {name: [] for name in NOISY_SCHEMA.names}
-    for cell in plan.cells:
-        key = (cell.window.key, cell.metric)
-        vector = [totals.get((group, *key), 0) for group in groups]
-        noisy = vector if exact else add_discrete_gaussian(vector, cell.sigma)
-        columns["group"].extend(groups)
-        columns["window"].extend([cell.window.key] * len(groups))
-        columns["metric"].extend([cell.metric] * len(groups))
-        columns["noisy_total"].extend(noisy)
-        columns["sigma"].extend([cell.sigma] * len(groups))
-    return pa.Table.from_pydict(columns, schema=NOISY_SCHEMA)
-
-
-def _check_groups(groups: Sequence[str]) -> None:
-    if isinstance(groups, str):
-        raise InternalError("add_noise was given one string instead of a list of groups")
-    if len(set(groups)) != len(groups):
-        # A group listed twice would get two independent noisy answers: twice the privacy loss.
-        raise InternalError("the group list given to add_noise names a group more than once")
+    _check_groups(strategy, groups)
+    totals = _totals(strategy, block, aggregates, groups)
+    opens_span = strategy.span_of(block).first == block
+    columns: dict[str, list[object]] = {name: [] for name in MEASUREMENT_SCHEMA.names}
+    for plan in strategy.metric_plans:
+        rho = strategy.block_rho(plan, block)
+        _check_noise(plan.sigma, plan.sensitivity(block), rho, exact)
+        keys = [(plan.level.value, group, week, plan.metric) for group in groups[plan.level] for week in block.weeks]
+        _extend(columns, keys, totals, plan.sigma, plan.scale, exact)
+    if opens_span:
+        span = strategy.span_of(block)
+        for headcount in strategy.headcount_plans:
+            sigma = headcount.sigma(span)
+            _check_noise(sigma, block.n_weeks, headcount.rho_per_span, exact)
+            keys = [(headcount.level.value, group, block.start, HEADCOUNT) for group in groups[headcount.level]]
+            _extend(columns, keys, totals, sigma, 1, exact)
+    return pa.Table.from_pydict(columns, schema=MEASUREMENT_SCHEMA)
 
 
-def _check_cell_noise(cell: CellPlan, exact: bool) -> None:
+def _extend(
+    columns: dict[str, list[object]],
+    keys: list[_Key],
+    totals: Mapping[_Key, int],
+    sigma: float,
+    scale: int,
+    exact: bool,
+) -> None:
+    vector = [totals.get(key, 0) for key in keys]
+    noisy = vector if exact else add_discrete_gaussian(vector, sigma)
+    columns["level"].extend(key[0] for key in keys)
+    columns["group"].extend(key[1] for key in keys)
+    columns["week"].extend(key[2] for key in keys)
+    columns["metric"].extend(key[3] for key in keys)
+    columns["noisy"].extend(noisy)
+    columns["sigma"].extend([sigma] * len(keys))
+    columns["scale"].extend([scale] * len(keys))
+
+
+def _check_groups(strategy: Strategy, groups: Mapping[GroupLevel, Sequence[str]]) -> None:
+    for level in strategy.levels:
+        listed = groups.get(level)
+        if listed is None or isinstance(listed, str):
+            raise InternalError(f"measure_block was given no group list for level '{level.value}'")
+        if len(set(listed)) != len(listed):
+            # A group listed twice would get two independent noisy answers: twice the privacy loss.
+            raise InternalError(f"the group list of level '{level.value}' names a group more than once")
+
+
+def _check_noise(sigma: float, sensitivity: int, rho: object, exact: bool) -> None:
     if exact:
-        if cell.sigma != 0.0 or cell.rho != 0:
-            raise InternalError("a noisy plan was passed to add_noise inside exact mode; plan inside it too")
+        if sigma != 0.0 or rho != 0:
+            raise InternalError("a noisy strategy was measured inside exact mode; plan inside it too")
         return
-    if not cell.sigma > 0.0:
+    if not sigma > 0.0:
         # A noise-free plan must never reach real data: it would publish true totals.
-        raise InternalError("a plan without noise was passed to add_noise outside exact mode")
-    if zcdp_cost(cell.sigma, cell.bound) > cell.rho:
-        raise InternalError(
-            f"the noise planned for window '{cell.window.key}', metric '{cell.metric}' "
-            "costs more than the cell's budget"
-        )
+        raise InternalError("a strategy without noise was measured outside exact mode")
+    if zcdp_cost(sigma, sensitivity) > rho:  # type: ignore[operator]
+        raise InternalError("a measurement's noise costs more than its share of the budget")
 
 
-def _true_totals(
-    plan: ReleasePlan, aggregates: pa.Table, groups: Sequence[str]
-) -> dict[tuple[str, str, str], int]:
-    """Read the aggregate table into {(group, window, metric): total}, checking every row."""
-    missing = set(AGGREGATE_SCHEMA.names) - set(aggregates.column_names)
+def _totals(
+    strategy: Strategy, block: Block, aggregates: pa.Table, groups: Mapping[GroupLevel, Sequence[str]]
+) -> dict[_Key, int]:
+    missing = set(BLOCK_AGGREGATE_SCHEMA.names) - set(aggregates.column_names)
     if missing:
-        raise InternalError(f"the aggregate table lacks the column(s) {', '.join(sorted(missing))}")
-    try:
-        table = aggregates.select(AGGREGATE_SCHEMA.names).cast(AGGREGATE_SCHEMA)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError):
-        raise InternalError("the aggregate table does not have the aggregate schema") from None
-    known_groups = set(groups)
-    planned: dict[_Cell, CellPlan] = {(cell.window.key, cell.metric): cell for cell in plan.cells}
-    totals: dict[tuple[str, str, str], int] = {}
+        raise InternalError(f"the aggregates lack the column(s) {', '.join(sorted(missing))}")
+    known = {level.value: set(groups[level]) for level in strategy.levels}
+    measured = {(plan.level.value, plan.metric) for plan in strategy.metric_plans}
+    weeks = set(block.weeks)
+    totals: dict[_Key, int] = {}
+    table = aggregates.select(BLOCK_AGGREGATE_SCHEMA.names).cast(BLOCK_AGGREGATE_SCHEMA)
     for row in table.to_pylist():
-        group, window, metric, total = row["group"], row["window"], row["metric"], row["total"]
-        # Messages name windows and metrics (policy settings) but never a group.
-        if group not in known_groups:
-            raise InternalError("an aggregate row names a group that is not in the level's group list")
-        cell = planned.get((window, metric))
-        if cell is None:
-            raise InternalError(
-                f"an aggregate row names window '{window}', metric '{metric}', not in the plan"
-            )
-        if (group, window, metric) in totals:
-            raise InternalError(f"two aggregate rows for one group in window '{window}', metric '{metric}'")
+        level, group, week, name, total = row["level"], row["group"], row["week"], row["metric"], row["total"]
+        if group not in known.get(level, ()):
+            # Only directory groups are measured: a group taken from the data would reveal itself.
+            raise InternalError(f"an aggregate names a group outside the directory's list for '{level}'")
+        if name == HEADCOUNT:
+            if week != block.start:
+                raise InternalError("a headcount aggregate is not dated on its block's first week")
+        elif (level, name) not in measured or week not in weeks:
+            raise InternalError(f"an aggregate of metric '{name}' at '{level}' is outside the strategy")
         if total < 0:
-            raise InternalError(f"a negative clipped total in window '{window}', metric '{metric}'")
-        totals[(group, window, metric)] = total
-    _check_clipping(planned, totals)
+            raise InternalError("a clipped total is negative")
+        key = (level, group, week, name)
+        if key in totals:
+            raise InternalError("two aggregates for one group, week and metric")
+        totals[key] = int(total)
     return totals
-
-
-def _check_clipping(planned: dict[_Cell, CellPlan], totals: dict[tuple[str, str, str], int]) -> None:
-    """Refuse totals larger than bound × true headcount: the store did not clip (attack A13c)."""
-    for (group, window, metric), total in totals.items():
-        if metric == HEADCOUNT:
-            continue
-        headcount = totals.get((group, window, HEADCOUNT))
-        cell = planned.get((window, metric))
-        if headcount is not None and cell is not None and total > cell.bound * headcount:
-            raise InternalError(
-                f"a total in window '{window}', metric '{metric}' exceeds its clipping bound × headcount"
-            )

@@ -3,14 +3,17 @@
 Representatives decide the privacy/accuracy trade-off knowingly only if they see, before they
 sign, how wide the error bars will be for their own organisation (DESIGN.md, "What accuracy to
 expect"). Group sizes come from the HR directory as it stands at the start of the current week,
-after objections (R12, R22), rounded to the nearest 5; groups under the policy's minimum size
-are shown only as "fewer than k" and get no figure. Each figure is computed at the rounded size,
-so the published numbers cannot be inverted to an exact headcount. Before any directory has
-been ingested (a first policy), figures are given for illustrative group sizes instead.
+after objections (R12, R22); groups under the policy's minimum size are shown only as "fewer
+than k" and get no figure. Each figure is computed at the group's own size, the way releases
+will compute it (rounding sizes first made forecasts 13% too narrow or 20% too wide); sizes are
+shown rounded to the nearest 5. The organisation chart is public in the same way (a manager
+knows how many people report to them): a reader who knows the forecast's formula can work a
+group's size back out of its figure, which says no more than the chart does. Before any
+directory has been ingested (a first policy), figures are given for illustrative group sizes.
 
 The typical weekly value the forecast needs is taken as half of each metric's per-week bound:
-the half-width barely depends on it (the headcount's noise term is at most the total's), and
-taking it from the data would itself be an unprotected release.
+the half-width barely depends on it away from the edges, and taking it from the data would
+itself be an unprotected release.
 """
 
 from __future__ import annotations
@@ -19,10 +22,8 @@ import datetime as dt
 import json
 from dataclasses import asdict, dataclass
 
-import pyarrow.compute as pc
-
-from teamlens.domain import HEADCOUNT, METRICS, Cadence, Policy, Window
-from teamlens.privacy import expected_half_width
+from teamlens.domain import METRICS, Cadence, Policy, Window
+from teamlens.privacy import Strategy, expected_half_width
 from teamlens.services.workspace import Workspace
 
 #: Group sizes are published rounded to a multiple of this.
@@ -92,6 +93,7 @@ def planner_figures(ws: Workspace, policy: Policy, *, today: dt.date | None = No
     sizes = {level.value: _group_sizes(ws, level.value, week) for level in policy.grouping_levels}
     basis = "directory" if any(sizes.values()) else "illustrative"
     everyone = sum(_group_sizes(ws, "organisation", week).values())
+    strategy = Strategy.for_policy(policy)
     reports = []
     for report in policy.reports:
         metrics = tuple(report.metrics)
@@ -100,7 +102,7 @@ def planner_figures(ws: Workspace, policy: Policy, *, today: dt.date | None = No
         )
         level_sizes = sizes[report.level.value] if basis == "directory" else _illustrative(policy)
         groups = tuple(
-            _figure(policy, report.report_id, metrics, typical, group, size)
+            _figure(policy, strategy, report.report_id, metrics, typical, group, size)
             for group, size in sorted(level_sizes.items())
         )
         reports.append(
@@ -129,6 +131,7 @@ def planner_figures(ws: Workspace, policy: Policy, *, today: dt.date | None = No
 
 def _figure(
     policy: Policy,
+    strategy: Strategy,
     report_id: str,
     metrics: tuple[str, ...],
     typical: tuple[float, ...],
@@ -137,21 +140,16 @@ def _figure(
 ) -> GroupFigure:
     if size < policy.min_group_size:
         return GroupFigure(group, None, ())
-    shown = round_size(size)
     widths = tuple(
-        round(expected_half_width(policy, report_id, shown, value, name), 2)
+        round(expected_half_width(policy, report_id, size, value, name, strategy=strategy), 2)
         for name, value in zip(metrics, typical, strict=True)
     )
-    return GroupFigure(group, shown, widths)
+    return GroupFigure(group, round_size(size), widths)
 
 
 def _group_sizes(ws: Workspace, level: str, week: Window) -> dict[str, int]:
-    # Exact sizes stay inside this function: only rounded sizes and suppression leave it.
-    table = ws.store.aggregate(
-        level=level, windows=[week], bounds={}, headcount=True, exclude=ws.governance.excluded_persons()
-    )
-    rows = table.filter(pc.equal(table.column("metric"), HEADCOUNT))
-    return dict(zip(rows.column("group").to_pylist(), rows.column("total").to_pylist(), strict=True))
+    # Exact sizes stay inside this module: only rounded sizes and forecasts leave it.
+    return ws.store.group_sizes(level, week.start, exclude=ws.governance.excluded_persons())
 
 
 def _illustrative(policy: Policy) -> dict[str, int]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from teamlens.domain import METRICS, Policy
 from teamlens.errors import InternalError
-from teamlens.privacy import rho_to_epsilon
+from teamlens.privacy import Strategy, rho_to_epsilon
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -70,6 +70,18 @@ def _working_hours(policy: Policy) -> str:
     return f"{hours.start:%H:%M}–{hours.end:%H:%M} ({days}), time zone {hours.timezone}"
 
 
+def _design(policy: Policy) -> str:
+    design = policy.design
+    span = Strategy.for_policy(policy).span_cadence
+    chosen = f"{span} (chosen automatically)" if design.headcount_span.value == "auto" else span
+    return (
+        f"each person's weekly values are clipped together over each {design.clipping_block.value} "
+        f"(a week is released once its {design.clipping_block.value} has ended); group sizes are "
+        f"measured once per {chosen}, with {float(design.headcount_share):.0%} of the budget; every "
+        "published number is derived from these weekly measurements, consistent across levels"
+    )
+
+
 def _exclusions(policy: Policy) -> str:
     listed = [*policy.exclusions.addresses, *(f"anything @{d}" for d in policy.exclusions.domains)]
     return "messages to or from " + ", ".join(listed) + " are never counted" if listed else "none"
@@ -107,6 +119,7 @@ _FIELDS: dict[str, tuple[str, Callable[[Policy], str]]] = {
     "reports": ("Report catalogue (nothing else can be released)", _reports),
     "exclusions": ("Exclusions", _exclusions),
     "working_hours": ("Working hours (for after-hours metrics)", _working_hours),
+    "design": ("How the budget is spent", _design),
     "recipients": ("Who receives the released figures", lambda p: ", ".join(p.recipients)),
     "not_for_individual_decisions": (
         "Not for decisions about individuals",

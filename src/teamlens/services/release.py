@@ -1,4 +1,12 @@
-"""Run releases from the approved catalogue: plan, check the budget, aggregate, add noise, record."""
+"""Run releases from the approved catalogue: measure what is missing, derive, publish, record.
+
+A release of report windows needs the clipping blocks that hold their weeks (and the first
+block of each headcount span they touch). Blocks not yet measured in this period are measured
+now — clipped totals from the store, OpenDP noise from ``teamlens.privacy``, charged to the
+ledger — and every published number is then derived from the kept measurements by
+post-processing. A report's cells are kept as published: asking again returns them at no cost,
+and a later release of another report never changes them.
+"""
 
 from __future__ import annotations
 
@@ -9,22 +17,25 @@ from collections.abc import Sequence
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from teamlens.domain import HEADCOUNT, Policy, ReleasedTable, Rho
-from teamlens.privacy import ReleasePlan, ReleaseSpec, add_noise, assemble, check_budget, plan_release
-from teamlens.services.exclusions import aggregate_after_objections
+from teamlens.domain import HEADCOUNT, Policy, ReleasedTable, Rho, Window
+from teamlens.errors import ReleaseError
+from teamlens.governance import BlockMeasurement
+from teamlens.privacy import (
+    Block,
+    ReleaseSpec,
+    Strategy,
+    assemble,
+    check_budget,
+    measure_block,
+    reconcile_block,
+    reconcile_span,
+)
 from teamlens.services.workspace import Workspace
+from teamlens.store import MetricClip
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
-
-
-def _plan_aggregates(plan: ReleasePlan, aggregates: pa.Table) -> pa.Table:
-    """Keep only the aggregate rows of cells the plan computes (the rest are cached already)."""
-    wanted = {(cell.window.key, cell.metric) for cell in plan.cells}
-    keys = [f"{w}\x1f{m}" for w, m in wanted]
-    joined = pc.binary_join_element_wise(aggregates["window"], aggregates["metric"], "\x1f")
-    return aggregates.filter(pc.is_in(joined, value_set=pa.array(keys, pa.string())))
 
 
 def release(
@@ -37,87 +48,195 @@ def release(
 ) -> ReleasedTable:
     """Release ``report_id`` for ``windows``: noisy team-level means, charged to the period's ledger.
 
-    Cells released before come from the cache at no cost and with the same numbers; a release that
-    would overspend the budget is refused whole, before any data is read.
+    What the report published before comes back unchanged at no cost; a release that would
+    overspend the budget is refused whole, before any data is read; a window whose clipping
+    block has not ended yet is refused with the day it can be released.
     """
     active = ws.governance.require_active_policy("release statistics")
     policy = active.policy
     spec = ReleaseSpec.build(policy, report_id, windows, metrics)
-    done = ws.governance.released_keys(policy.policy_id, policy.period_start, report_id)
-    plan = plan_release(policy, spec, done)
-    release_id = "cached"
-    charged = Rho.zero()
-    if plan.cells:
-        check_budget(
-            policy.rho,
-            ws.governance.spent(policy.policy_id, policy.period_start, policy.period_end),
-            plan.cost,
-        )
-        computed = sorted({cell.window for cell in plan.cells})
-        aggregates = aggregate_after_objections(
-            ws, level=spec.level.value, windows=computed, bounds=plan.bounds
-        )
-        # Groups already released for this report stay in the list even if the directory has
-        # since lost them, so every cached headcount gets its metrics (groups only ever grow).
-        cached = ws.governance.released_cells(
-            policy.policy_id, policy.period_start, report_id, [w.key for w in spec.windows]
-        )
-        groups = sorted(set(ws.store.groups(spec.level.value)) | set(cached["group"].to_pylist()))
-        noisy = add_noise(plan, _plan_aggregates(plan, aggregates), groups)
-        release_id = f"r-{_now():%Y%m%d%H%M%S}-{secrets.token_hex(4)}"
-        ws.governance.record_release(
-            release_id=release_id,
-            active=active,
-            report_id=report_id,
-            spec_key=spec.key,
-            windows=[w.key for w in spec.windows],
-            metrics=list(spec.metrics),
-            rho=plan.cost,
-            cells=noisy,
-            actor=actor,
-            total_budget=policy.rho,
-        )
-        charged = plan.cost
-    cells = ws.governance.released_cells(
-        policy.policy_id, policy.period_start, report_id, [w.key for w in spec.windows]
+    published = ws.governance.published_keys(policy.policy_id, policy.period_start, report_id)
+    if {(window.key, name) for window in spec.windows for name in spec.metrics} <= published:
+        return _published(ws, policy, spec, charged=Rho.zero())
+    strategy = Strategy.for_policy(policy)
+    blocks = strategy.blocks_for(spec.windows)
+    _require_ended(spec, blocks)
+    measured = ws.governance.measured_blocks(policy.policy_id, policy.period_start)
+    ws.governance.check_books(
+        policy.policy_id, policy.period_start, using=[block.key for block in blocks if block.key in measured]
     )
-    return assemble(policy, spec, cells, release_id=release_id, released_at=_now(), rho_charged=charged)
+    missing = [block for block in blocks if block.key not in measured]
+    cost = Rho(sum((strategy.block_cost(block).value for block in missing), Rho.zero().value))
+    if missing:
+        spent = ws.governance.spent(policy.policy_id, policy.period_start, policy.period_end)
+        check_budget(policy.rho, spent, cost)
+    fresh = [_measure(ws, strategy, block) for block in missing]
+    rows = pa.concat_tables(
+        [
+            ws.governance.measurements(
+                policy.policy_id, policy.period_start, [block.key for block in blocks if block.key in measured]
+            ),
+            *(block.rows for block in fresh),
+        ]
+    )
+    structures = {key: block.structure for key, block in measured.items()}
+    structures.update({block.block_key: block.structure for block in fresh})
+    release_id = f"r-{_now():%Y%m%d%H%M%S}-{secrets.token_hex(4)}"
+    derived = derive(strategy, spec, rows, structures, release_id=release_id, rho_charged=cost)
+    new_cells = [cell for cell in derived.cells if (cell.window, cell.metric) not in published]
+    ws.governance.record_release(
+        release_id=release_id,
+        active=active,
+        report_id=report_id,
+        spec_key=spec.key,
+        windows=sorted({window.key for window in spec.windows}),
+        metrics=list(spec.metrics),
+        rho=cost,
+        blocks=fresh,
+        cells=new_cells,
+        actor=actor,
+        total_budget=policy.rho,
+    )
+    return _published(ws, policy, spec, charged=cost, release_id=release_id)
+
+
+def derive(
+    strategy: Strategy,
+    spec: ReleaseSpec,
+    rows: pa.Table,
+    structures: dict[str, pa.Table],
+    *,
+    release_id: str,
+    rho_charged: Rho,
+) -> ReleasedTable:
+    """The released table of ``spec`` from kept measurements: reconcile, then assemble (no cost)."""
+    weekly: dict[tuple[object, str], list[object]] = {}
+    inside = sorted({strategy.block_of(week) for window in spec.windows for week in window.weeks}, key=_start)
+    for block in inside:
+        for key, series in reconcile_block(strategy, block, rows, structures[block.key]).items():
+            weekly.setdefault(key, []).append(series)
+    headcounts = {}
+    for span in {strategy.span_of(block) for block in inside}:
+        headcounts[span.key] = reconcile_span(strategy, span, rows, structures[span.first.key])
+    return assemble(
+        strategy,
+        spec,
+        weekly,  # type: ignore[arg-type]
+        headcounts,
+        release_id=release_id,
+        released_at=_now(),
+        rho_charged=rho_charged,
+    )
+
+
+def _start(block: Block) -> dt.date:
+    return block.start
+
+
+def _require_ended(spec: ReleaseSpec, blocks: Sequence[Block]) -> None:
+    today = dt.datetime.now(dt.UTC).date()
+    open_blocks = [block for block in blocks if block.end > today]
+    if open_blocks:
+        block = open_blocks[-1]
+        raise ReleaseError(
+            f"report '{spec.report_id}': its windows are measured with clipping block '{block.key}' "
+            f"(weeks of {block.start.isoformat()} to {block.end.isoformat()}), which has not ended yet",
+            f"Release these windows from {block.end.isoformat()}: each person's weeks in a block are "
+            "clipped together, so a block is measured once, when it is complete.",
+        )
+
+
+def _measure(ws: Workspace, strategy: Strategy, block: Block) -> BlockMeasurement:
+    """Aggregate one block in the store and add OpenDP noise to every base vector."""
+    levels = [level.value for level in strategy.levels]
+    clips = {
+        plan.metric: MetricClip(plan.per_week * block.n_weeks**0.5, plan.scale) for plan in strategy.metric_plans
+    }
+    span = strategy.span_of(block)
+    opens = span.first == block
+    aggregates = ws.store.aggregate_block(
+        levels=levels,
+        weeks=block.weeks,
+        clips=clips,
+        headcount=opens,
+        exclude=ws.governance.excluded_persons(block.start),
+    )
+    wanted = {f"{plan.level.value}\x1e{plan.metric}" for plan in strategy.metric_plans}
+    keys = pc.binary_join_element_wise(aggregates["level"], aggregates["metric"], "\x1e")
+    keep = pc.or_(pc.is_in(keys, value_set=pa.array(sorted(wanted))), pc.equal(aggregates["metric"], HEADCOUNT))
+    groups = {level: ws.store.groups(level.value) for level in strategy.levels}
+    rows = measure_block(strategy, block, aggregates.filter(keep), groups)
+    chart = ws.store.structure(levels=levels, first_day=block.start, end_day=block.end)
+    return BlockMeasurement(block.key, span.key if opens else None, chart, rows, strategy.block_cost(block))
+
+
+def _published(
+    ws: Workspace, policy: Policy, spec: ReleaseSpec, *, charged: Rho, release_id: str | None = None
+) -> ReleasedTable:
+    """The spec's cells exactly as the report published them."""
+    kept = ws.governance.published_cells(
+        policy.policy_id, policy.period_start, spec.report_id, [window.key for window in spec.windows]
+    )
+    cells = [(cell, by) for cell, by in kept if cell.metric in spec.metrics]
+    return ReleasedTable(
+        release_id=release_id or max((by for _, by in cells), default="none"),
+        report_id=spec.report_id,
+        policy_id=policy.policy_id,
+        policy_version=policy.version,
+        level=spec.level.value,
+        windows=tuple(window.key for window in spec.windows),
+        metrics=spec.metrics,
+        cells=tuple(cell for cell, _ in cells),
+        rho_charged=float(charged),
+        min_group_size=policy.min_group_size,
+        released_at=_now(),
+    )
+
+
+def releasable_windows(policy: Policy, through: dt.date) -> dict[str, list[str]]:
+    """Per report, the windows whose clipping blocks (and span openers) have all ended by ``through``."""
+    strategy = Strategy.for_policy(policy)
+    found: dict[str, list[str]] = {}
+    for report in policy.reports:
+        ready = [
+            window.key
+            for window in policy.windows(report.cadence)
+            if all(block.end <= through for block in strategy.blocks_for([window]))
+        ]
+        if ready:
+            found[report.report_id] = ready
+    return found
 
 
 def release_standard_reports(
     ws: Workspace, *, actor: str, through: dt.date | None = None
 ) -> list[ReleasedTable]:
-    """Release every catalogue report for every window of the period that has ended by ``through``."""
+    """Release every catalogue report for every window whose blocks have ended by ``through``."""
     policy = ws.governance.require_active_policy("release statistics").policy
-    cutoff = through or dt.date.today()
-    tables = []
-    for report in policy.reports:
-        windows = [w.key for w in policy.windows(report.cadence) if w.end <= cutoff]
-        if windows:
-            tables.append(release(ws, report.report_id, windows, actor=actor))
-    return tables
+    cutoff = min(through or dt.date.today(), dt.datetime.now(dt.UTC).date())
+    return [
+        release(ws, report_id, windows, actor=actor)
+        for report_id, windows in releasable_windows(policy, cutoff).items()
+    ]
 
 
 def released_tables(ws: Workspace) -> tuple[Policy, list[ReleasedTable]]:
-    """Everything released so far under the active policy, rebuilt from the cache at no cost."""
+    """Everything published so far under the active policy, from what was kept, at no cost."""
     policy = ws.governance.require_active_policy("show released statistics").policy
     tables = []
     for report in policy.reports:
-        keys = ws.governance.released_keys(policy.policy_id, policy.period_start, report.report_id)
-        windows = sorted({window for window, metric in keys if metric != HEADCOUNT})
-        metrics = sorted({metric for _, metric in keys if metric != HEADCOUNT})
+        keys = ws.governance.published_keys(policy.policy_id, policy.period_start, report.report_id)
+        windows = sorted({window for window, _ in keys})
+        metrics = sorted({name for _, name in keys})
         if not windows:
             continue
-        spec = ReleaseSpec.build(policy, report.report_id, windows, metrics)
-        cells = ws.governance.released_cells(policy.policy_id, policy.period_start, report.report_id, windows)
-        tables.append(
-            assemble(policy, spec, cells, release_id="cached", released_at=_now(), rho_charged=Rho.zero())
-        )
+        spec = ReleaseSpec.build(policy, report.report_id, [Window.parse(key) for key in windows], metrics)
+        tables.append(_published(ws, policy, spec, charged=Rho.zero()))
     return policy, tables
 
 
 def tables_as_json(policy: Policy, tables: list[ReleasedTable]) -> dict[str, object]:
-    """Released tables as plain JSON-ready data: cells with intervals, never a headcount."""
+    """Released tables as plain JSON-ready data: cells with intervals, never a true headcount."""
     return {
         "policy": {
             "id": policy.policy_id,
@@ -127,6 +246,7 @@ def tables_as_json(policy: Policy, tables: list[ReleasedTable]) -> dict[str, obj
         "reports": [
             {
                 "report_id": table.report_id,
+                "release_id": table.release_id,
                 "level": table.level,
                 "windows": list(table.windows),
                 "metrics": list(table.metrics),
@@ -140,6 +260,12 @@ def tables_as_json(policy: Policy, tables: list[ReleasedTable]) -> dict[str, obj
                         "lower": cell.lower,
                         "upper": cell.upper,
                         "suppressed": cell.suppressed,
+                        "uncertain": cell.uncertain,
+                        "clamped": cell.clamped,
+                        "total": cell.total,
+                        "person_weeks": cell.person_weeks,
+                        "sd_total": cell.sd_total,
+                        "sd_person_weeks": cell.sd_person_weeks,
                     }
                     for cell in table.cells
                 ],

@@ -3,11 +3,12 @@
 Typical use: ``store = FactStore(data_dir / "facts")``; ingestion calls ``store.commit(
 content_hash=..., source=..., label=..., facts=..., directory=...)`` once per export (a batch
 already committed is skipped, overlapping facts replace older values); a release calls
-``store.aggregate(level=..., windows=..., bounds=...)`` for clipped totals per group and
+``store.aggregate_block(levels=..., weeks=..., clips=...)`` for one clipping block's clipped
+weekly totals per level and group, ``store.structure(...)`` for the organisation chart and
 ``store.groups(level)`` for every group to add noise to; retention calls
 ``store.delete_older_than(day)``; a worker's access and erasure requests call
 ``person_facts``, ``person_directory`` and ``erase_person``; health pages use ``stats`` and
-``verify``. Nothing here adds noise: ``aggregate`` output goes to ``teamlens.privacy`` only.
+``verify``. Nothing here adds noise: ``aggregate_block`` output goes to ``teamlens.privacy`` only.
 
 For the class and its guarantees, see ``fact_store``; for the result types, ``summaries``.
 For the on-disk layout and crash safety, see ``_manifest`` and ``_transaction``; for the
@@ -15,7 +16,8 @@ aggregation query, ``_aggregate``; for input checks, ``_ingest``; for locking, `
 DuckDB is imported in this package and nowhere else in teamlens.
 """
 
+from teamlens.store._aggregate import ORGANISATION_GROUP, MetricClip
 from teamlens.store.fact_store import FactStore
 from teamlens.store.summaries import BatchInfo, CommitSummary, StoreStats
 
-__all__ = ["BatchInfo", "CommitSummary", "FactStore", "StoreStats"]
+__all__ = ["ORGANISATION_GROUP", "BatchInfo", "CommitSummary", "FactStore", "MetricClip", "StoreStats"]

@@ -1,77 +1,165 @@
-"""Clipped per-group totals in one DuckDB query: the only way facts leave the store in bulk.
+"""Clipped weekly totals per level and group, in one DuckDB query: the only way facts leave the store.
 
-The query follows the privacy model literally. Per window, the population is the people the
-directory places at the window start (one row each: their group then), minus objectors; at
-organisation level, also everyone with a fact in the window. A person's value of a metric is
-the sum of their facts in the window's ISO weeks, clipped to ``[0, bound]``; a group's total
-is the sum over its members, so one person moves it by at most ``bound`` (1 for headcount).
+The query follows the privacy model literally, for one clipping block (consecutive ISO weeks):
 
-Windows, weeks, bounds, objectors and the directory reach DuckDB as registered Arrow tables,
-and the remaining values as parameters: nothing from the caller is ever spliced into SQL.
+- **Population.** In each week, everyone the directory places on that week's Monday, plus
+  everyone with a fact that week whom it does not place; objectors are removed. Each person
+  has one key per level that week: their group, or a hidden key (``HIDDEN_PREFIX`` and the
+  nearest coarser group they do have) when the directory gives them none at that level, so
+  that every level partitions the same people and teams add up to their departments.
+- **Clipping.** A person's weekly value of a metric is the sum of their facts in the week
+  (negatives count as 0). Their vector of weekly values over the block is scaled down, whole,
+  when its L2 norm exceeds ``per_week × √weeks``; values are then scaled to fixed-point units
+  and rounded down, so the vector's norm never exceeds the bound the noise is calibrated to.
+- **Totals.** Per level, group, week and metric, the sum of members' clipped values; with
+  ``headcount``, each group's person-weeks in the block too.
+
+The organisation chart the engine needs to add children up to parents comes from directory
+rows valid during the block (``STRUCTURE_SCHEMA``): declared, like the group lists, never from
+activity. Bounds, weeks, objectors and the directory reach DuckDB as registered Arrow tables,
+and the remaining values as parameters: nothing from the caller is spliced into SQL except the
+fixed level names of ``GroupLevel``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from teamlens.domain import AGGREGATE_SCHEMA, DIRECTORY_SCHEMA, FACT_SCHEMA, HEADCOUNT, GroupLevel, Window
+from teamlens.domain import (
+    BLOCK_AGGREGATE_SCHEMA,
+    DIRECTORY_SCHEMA,
+    FACT_SCHEMA,
+    HEADCOUNT,
+    HIDDEN_PREFIX,
+    STRUCTURE_SCHEMA,
+    GroupLevel,
+)
 from teamlens.errors import InternalError, StoreError
 from teamlens.store._duck import relation, view_parquet
-
-#: How many month files one query may read (see ``chunks``).
-_MONTHS_PER_QUERY = 2
 
 #: The group every person belongs to at organisation level.
 ORGANISATION_GROUP = "Organisation"
 
-_AGGREGATE_SQL = """
-WITH
-sums AS (
-    SELECT w.win, f.person, f.metric, sum(f.value) AS v
+#: Levels coarse to fine; a key at one level falls back to the nearest coarser group of this chain.
+_CHAIN = ("division", "department", "team")
+
+#: Clipping stays a hair inside the bound so that float rounding can never push a norm past it.
+_CLIP_MARGIN = 1e-12
+
+
+@dataclass(frozen=True)
+class MetricClip:
+    """How one metric is clipped in a block: the L2 bound (stored units) and fixed-point scale."""
+
+    norm_bound: float
+    scale: int
+
+
+def _key_sql(level: str, table: str = "") -> str:
+    """The SQL expression of a person's key at ``level`` (a level name from ``GroupLevel``)."""
+    prefix = f"{table}." if table else ""
+    hidden = f"'{HIDDEN_PREFIX}'"
+    if level == GroupLevel.ORGANISATION.value:
+        return f"'{ORGANISATION_GROUP}'"
+    if level == GroupLevel.LOCATION.value:
+        return f"coalesce({prefix}location, {hidden})"
+    coarser = _CHAIN[: _CHAIN.index(level)]
+    fallbacks = [f"'{name}=' || {prefix}{name}" for name in reversed(coarser)]
+    empty = "''"
+    nearest = f"coalesce({', '.join([*fallbacks, empty])})" if fallbacks else empty
+    return f"coalesce({prefix}{level}, {hidden} || {nearest})"
+
+
+def _keys(levels: Sequence[GroupLevel], table: str = "") -> str:
+    return ", ".join(f"{_key_sql(level.value, table)} AS k_{level.value}" for level in levels)
+
+
+_POPULATION_SQL = """
+weekly AS (
+    SELECT f.person, f.day - CAST(isodow(f.day) - 1 AS INTEGER) AS week, f.metric,
+           greatest(sum(f.value), 0) AS v
     FROM facts AS f
-    JOIN win_weeks AS w ON w.monday = f.day - CAST(isodow(f.day) - 1 AS INTEGER)
-    WHERE f.day >= $first_day AND f.day < $end_day
-      AND ($organisation OR f.metric IN (SELECT metric FROM win_bounds))
-    GROUP BY w.win, f.person, f.metric
+    WHERE f.day >= $first_day AND f.day < $end_day AND f.metric IN (SELECT metric FROM clip)
+    GROUP BY ALL
 ),
 placed AS (
-    SELECT s.win, d.person, d.grp,
-           row_number() OVER (PARTITION BY s.win, d.person ORDER BY d.valid_from DESC) AS pick
-    FROM win_starts AS s
-    JOIN dir AS d ON d.valid_from <= s.start AND (d.valid_to IS NULL OR s.start < d.valid_to)
+    SELECT wk.week, d.person, d.division, d.department, d.team, d.location,
+           row_number() OVER (PARTITION BY wk.week, d.person ORDER BY d.valid_from DESC) AS pick
+    FROM block_weeks AS wk
+    JOIN dir AS d ON d.valid_from <= wk.week AND (d.valid_to IS NULL OR wk.week < d.valid_to)
 ),
-members AS (
-    SELECT win, person, grp FROM placed WHERE pick = 1 AND grp IS NOT NULL
-    UNION
-    SELECT DISTINCT win, person, $organisation_group FROM sums WHERE $organisation
+present AS (
+    SELECT week, person, division, department, team, location FROM placed WHERE pick = 1
+    UNION ALL
+    SELECT DISTINCT w.week, w.person, NULL, NULL, NULL, NULL
+    FROM weekly AS w
+    WHERE NOT EXISTS (SELECT 1 FROM placed AS p WHERE p.pick = 1 AND p.week = w.week AND p.person = w.person)
 ),
-population AS (
-    SELECT win, person, grp FROM members
+keyed AS (
+    SELECT week, person, {keys}
+    FROM present
     WHERE person NOT IN (SELECT person FROM excluded)
 ),
-totals AS (
-    SELECT p.win, p.grp, s.metric,
-           sum(CAST(least(greatest(s.v, 0), b.bound) AS BIGINT)) AS total
-    FROM sums AS s
-    JOIN population AS p ON p.win = s.win AND p.person = s.person
-    JOIN win_bounds AS b ON b.win = s.win AND b.metric = s.metric
-    GROUP BY p.win, p.grp, s.metric
+members AS (
+    UNPIVOT keyed ON {key_columns} INTO NAME level VALUE grp
+)"""
+
+_TOTALS_SQL = (
+    "WITH"
+    + _POPULATION_SQL
+    + """,
+norms AS (
+    SELECT person, metric, sqrt(sum(CAST(v AS DOUBLE) * v)) AS norm FROM weekly GROUP BY ALL
 ),
-cells AS (
-    SELECT DISTINCT p.win, p.grp, b.metric
-    FROM population AS p JOIN win_bounds AS b ON b.win = p.win
+clipped AS (
+    SELECT w.person, w.week, w.metric,
+           CAST(floor(
+               CASE WHEN n.norm <= c.norm_bound THEN CAST(w.v AS DOUBLE) * c.scale
+                    ELSE w.v * c.scale * (c.norm_bound / n.norm) * (1 - $margin) END
+           ) AS BIGINT) AS x
+    FROM weekly AS w
+    JOIN norms AS n ON n.person = w.person AND n.metric = w.metric
+    JOIN clip AS c ON c.metric = w.metric
+    WHERE w.v > 0
 )
-SELECT c.grp AS "group", c.win AS "window", c.metric, CAST(coalesce(t.total, 0) AS BIGINT) AS total
-FROM cells AS c
-LEFT JOIN totals AS t ON t.win = c.win AND t.grp = c.grp AND t.metric = c.metric
+SELECT replace(m.level, 'k_', '') AS level, m.grp AS "group", c.week, c.metric, sum(c.x) AS total
+FROM clipped AS c
+JOIN members AS m ON m.person = c.person AND m.week = c.week
+GROUP BY ALL
 UNION ALL
-SELECT grp, win, $headcount_metric, count(*) FROM population WHERE $headcount GROUP BY grp, win
+SELECT replace(level, 'k_', ''), grp, $first_day, $headcount_metric, count(*)
+FROM members WHERE $headcount
+GROUP BY ALL
+"""
+)
+
+_STRUCTURE_SQL = """
+WITH
+rows_all AS (
+    SELECT person, valid_from, valid_to, division, department, team, location FROM dir
+    UNION ALL
+    SELECT NULL, DATE '0001-01-01', NULL, NULL, NULL, NULL, NULL
+),
+keyed AS (
+    SELECT valid_from < $end_day AND (valid_to IS NULL OR valid_to > $first_day) AS in_block, {keys}
+    FROM rows_all
+)
+{pairs}
+"""
+
+_GROUPS_SQL = """
+SELECT DISTINCT {key} AS grp FROM (
+    SELECT division, department, team, location FROM dir
+    UNION ALL SELECT NULL, NULL, NULL, NULL
+) AS d ORDER BY grp
 """
 
 
@@ -92,109 +180,118 @@ def store_month(day: dt.date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
-def months_of(window: Window) -> set[str]:
-    """Every store month that can hold a fact of one of ``window``'s weeks."""
-    return {store_month(monday) for monday in window.weeks}
+def months_between(first_day: dt.date, end_day: dt.date) -> set[str]:
+    """Every store month that can hold a fact of a week starting in [first_day, end_day)."""
+    months = set()
+    monday = first_day
+    while monday < end_day:
+        months.add(store_month(monday))
+        monday += dt.timedelta(days=7)
+    return months
 
 
-def chunks(windows: Sequence[Window]) -> list[list[Window]]:
-    """``windows`` in groups that each read at most a couple of month files.
-
-    One query per group keeps the per-person intermediate (people × windows × metrics) small
-    enough for the memory limit however many windows are asked for, while windows that share
-    month files (the weeks of one month) are still answered from a single scan.
-    """
-    groups: list[list[Window]] = []
-    months: set[str] = set()
-    for window in sorted(set(windows), key=lambda item: (item.start, item.end, item.key)):
-        needed = months_of(window)
-        if groups and len(months | needed) <= _MONTHS_PER_QUERY:
-            groups[-1].append(window)
-            months |= needed
-        else:
-            groups.append([window])
-            months = set(needed)
-    return groups
-
-
-def _window_tables(windows: Sequence[Window], bounds: Mapping[tuple[str, str], int]) -> dict[str, pa.Table]:
-    keys = [window.key for window in windows]
-    wanted = set(keys)
-    bound_rows = [(key, metric, value) for (key, metric), value in bounds.items() if key in wanted]
-    for _, _, value in bound_rows:
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise InternalError("aggregate() was given a bound that is not a whole number ≥ 0")
-    return {
-        "win_starts": pa.table(
-            {"win": keys, "start": pa.array([window.start for window in windows], pa.date32())}
-        ),
-        "win_weeks": pa.table(
-            {
-                "win": [window.key for window in windows for _ in window.weeks],
-                "monday": pa.array([monday for window in windows for monday in window.weeks], pa.date32()),
-            }
-        ),
-        "win_bounds": pa.table(
-            {
-                "win": pa.array([row[0] for row in bound_rows], pa.string()),
-                "metric": pa.array([row[1] for row in bound_rows], pa.string()),
-                "bound": pa.array([row[2] for row in bound_rows], pa.int64()),
-            }
-        ),
-    }
-
-
-def _directory_table(directory: Path | None, level: GroupLevel) -> pa.Table:
-    """The directory reduced to what placement needs, its group column named ``grp``."""
+def _directory_table(directory: Path | None) -> pa.Table:
+    """The directory reduced to what placement needs."""
+    columns = ["person", "valid_from", "valid_to", *_CHAIN, "location"]
     if directory is None:
-        table = DIRECTORY_SCHEMA.empty_table()
-    else:
-        columns = ["person", "valid_from", "valid_to"]
-        if level is not GroupLevel.ORGANISATION:
-            columns.append(level.value)
-        table = pq.read_table(directory, columns=columns)
-    if level is GroupLevel.ORGANISATION:
-        grp = pa.array([ORGANISATION_GROUP] * table.num_rows, pa.string())
-    else:
-        grp = table.column(level.value)
-    return table.select(["person", "valid_from", "valid_to"]).append_column("grp", grp)
+        return DIRECTORY_SCHEMA.empty_table().select(columns)
+    return pq.read_table(directory, columns=columns)
 
 
-def aggregate(
+def _check_levels(levels: Sequence[GroupLevel]) -> None:
+    if not levels or len(set(levels)) != len(levels):
+        raise InternalError("aggregate_block() needs a non-empty list of distinct levels")
+
+
+def aggregate_block(
     con: duckdb.DuckDBPyConnection,
     *,
     month_files: Mapping[str, Path],
     directory: Path | None,
-    level: GroupLevel,
-    windows: Sequence[Window],
-    bounds: Mapping[tuple[str, str], int],
+    levels: Sequence[GroupLevel],
+    weeks: Sequence[dt.date],
+    clips: Mapping[str, MetricClip],
     headcount: bool,
     exclude: Collection[str],
 ) -> pa.Table:
-    """Clipped totals per group, window and metric as an ``AGGREGATE_SCHEMA`` table.
+    """Clipped fixed-point totals per level, group, week and metric as ``BLOCK_AGGREGATE_SCHEMA``.
 
-    ``month_files`` maps store months to their current files; only those the windows need
-    are read.
+    ``weeks`` are the block's Mondays (consecutive); ``clips`` the metrics to total, each with
+    its L2 bound and scale. Groups without members have no rows.
     """
-    con.register("dir", _directory_table(directory, level))
+    _check_levels(levels)
+    if not weeks or any(week.weekday() != 0 for week in weeks):
+        raise InternalError("aggregate_block() needs the Mondays of a block")
+    for clip in clips.values():
+        if not (math.isfinite(clip.norm_bound) and clip.norm_bound > 0 and clip.scale >= 1):
+            raise InternalError("aggregate_block() was given a clipping bound that is not positive")
+    first_day, end_day = min(weeks), max(weeks) + dt.timedelta(days=7)
+    con.register("dir", _directory_table(directory))
     con.register("excluded", pa.table({"person": pa.array(sorted(set(exclude)), pa.string())}))
-    parts = [AGGREGATE_SCHEMA.empty_table()]
-    for group in chunks(windows):
-        for name, table in _window_tables(group, bounds).items():
-            con.register(name, table)
-        needed = set().union(*(months_of(window) for window in group))
-        files = [path for month, path in sorted(month_files.items()) if month in needed]
-        view_parquet(con, "facts", files, FACT_SCHEMA)
-        params = {
-            "first_day": min(window.start for window in group),
-            "end_day": max(window.end for window in group),
-            "organisation": level is GroupLevel.ORGANISATION,
-            "organisation_group": ORGANISATION_GROUP,
-            "headcount": headcount,
-            "headcount_metric": HEADCOUNT,
-        }
-        result = relation(con, _AGGREGATE_SQL, params).to_arrow_table()
-        parts.append(result.rename_columns(AGGREGATE_SCHEMA.names).cast(AGGREGATE_SCHEMA))
-    return pa.concat_tables(parts).sort_by(
-        [("window", "ascending"), ("group", "ascending"), ("metric", "ascending")]
+    con.register("block_weeks", pa.table({"week": pa.array(sorted(weeks), pa.date32())}))
+    con.register(
+        "clip",
+        pa.table(
+            {
+                "metric": pa.array(list(clips), pa.string()),
+                "norm_bound": pa.array([clip.norm_bound for clip in clips.values()], pa.float64()),
+                "scale": pa.array([clip.scale for clip in clips.values()], pa.int64()),
+            }
+        ),
     )
+    files = [path for month, path in sorted(month_files.items()) if month in months_between(first_day, end_day)]
+    view_parquet(con, "facts", files, FACT_SCHEMA)
+    sql = _TOTALS_SQL.format(
+        keys=_keys(levels), key_columns=", ".join(f"k_{level.value}" for level in levels)
+    )
+    params = {
+        "first_day": first_day,
+        "end_day": end_day,
+        "margin": _CLIP_MARGIN,
+        "headcount": headcount,
+        "headcount_metric": HEADCOUNT,
+    }
+    result = relation(con, sql, params).to_arrow_table()
+    table = result.rename_columns(BLOCK_AGGREGATE_SCHEMA.names).cast(BLOCK_AGGREGATE_SCHEMA)
+    return table.sort_by([("level", "ascending"), ("metric", "ascending"), ("group", "ascending"), ("week", "ascending")])
+
+
+def structure(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    directory: Path | None,
+    levels: Sequence[GroupLevel],
+    first_day: dt.date,
+    end_day: dt.date,
+) -> pa.Table:
+    """Which coarser group holds each group, for every pair of ``levels`` that can nest.
+
+    Pairs come from directory rows valid in [first_day, end_day); a group with no such row takes
+    the pairs of its rows at any time (its members then add nothing, so any parent is exact).
+    """
+    _check_levels(levels)
+    con.register("dir", _directory_table(directory))
+    chain = [level for level in levels if level.value in _CHAIN]
+    pairs: list[tuple[GroupLevel, GroupLevel]] = []
+    if GroupLevel.ORGANISATION in levels:
+        pairs += [(level, GroupLevel.ORGANISATION) for level in levels if level is not GroupLevel.ORGANISATION]
+    pairs += [(child, parent) for position, child in enumerate(chain) for parent in chain[:position]]
+    if not pairs:
+        return STRUCTURE_SCHEMA.empty_table()
+    selects = [
+        f"""SELECT DISTINCT '{child.value}' AS level, k_{child.value} AS grp,
+                   '{parent.value}' AS parent_level, k_{parent.value} AS parent_grp
+            FROM keyed WHERE in_block OR k_{child.value} NOT IN (
+                SELECT k_{child.value} FROM keyed WHERE in_block)"""
+        for child, parent in pairs
+    ]
+    sql = _STRUCTURE_SQL.format(keys=_keys(levels), pairs="\nUNION ALL\n".join(selects))
+    result = relation(con, sql, {"first_day": first_day, "end_day": end_day}).to_arrow_table()
+    table = result.rename_columns(STRUCTURE_SCHEMA.names).cast(STRUCTURE_SCHEMA)
+    return table.sort_by([(name, "ascending") for name in STRUCTURE_SCHEMA.names])
+
+
+def groups(con: duckdb.DuckDBPyConnection, *, directory: Path | None, level: GroupLevel) -> list[str]:
+    """Every key of ``level`` the directory can give (its groups and hidden keys), sorted."""
+    con.register("dir", _directory_table(directory))
+    return [row[0] for row in relation(con, _GROUPS_SQL.format(key=_key_sql(level.value))).fetchall()]

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from teamlens.domain import DIRECTORY_SCHEMA, FACT_SCHEMA
+from teamlens.domain import DIRECTORY_SCHEMA, FACT_SCHEMA, HIDDEN_PREFIX
 from teamlens.errors import StoreError
 from teamlens.store._read_ahead import read_ahead
 
@@ -173,6 +173,13 @@ def checked_directory(directory: pa.Table) -> pa.Table:
             "Each row covers [valid_from, valid_to); leave valid_to empty for the current row. "
             "Fix the HR directory export; nothing was stored.",
         )
+    for level in ("team", "department", "division", "location"):
+        reserved = _count_true(pc.fill_null(pc.starts_with(table.column(level), HIDDEN_PREFIX), False))
+        if reserved:
+            raise StoreError(
+                f"{what}: {reserved} '{level}' value(s) start with a control character (U+001F).",
+                "Group names must be printable text; fix the HR directory export. Nothing was stored.",
+            )
     table = table.sort_by([("person", "ascending"), ("valid_from", "ascending")])
     overlaps = overlapping_rows(table)
     if overlaps:

@@ -1,7 +1,8 @@
 """The fact store: person-period facts and the HR directory, as month-partitioned Parquet files.
 
 Open one with ``FactStore(data_dir / "facts")``. Ingestion commits a batch (``commit``); the
-release engine asks for clipped totals per group (``aggregate``, ``groups``); retention and a
+release engine asks for clipped weekly totals per level and group (``aggregate_block``,
+``structure``, ``groups``); retention and a
 worker's rights are served by ``delete_older_than``, ``person_facts``, ``person_directory`` and
 ``erase_person``. Every change is atomic: a crash at any instant leaves the store as before or
 as after, never between (see ``_transaction``).
@@ -20,8 +21,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from teamlens.domain import DIRECTORY_SCHEMA, FACT_SCHEMA, GroupLevel, Window
+from teamlens.domain import DIRECTORY_SCHEMA, FACT_SCHEMA, HIDDEN_PREFIX, GroupLevel
 from teamlens.store import _aggregate, _merge
+from teamlens.store._aggregate import MetricClip
 from teamlens.store._duck import COMMIT_MEMORY_LIMIT, connect, stream, view_parquet, write_parquet
 from teamlens.store._files import make_dir, reported_as_store_errors
 from teamlens.store._ingest import checked_directory, stage_facts
@@ -78,55 +80,72 @@ class FactStore:
         """Check whether a batch with this content hash is committed (ingesting it again is a no-op)."""
         return content_hash in load(self.root).batches
 
-    def aggregate(
+    def aggregate_block(
         self,
         *,
-        level: str,
-        windows: Sequence[Window],
-        bounds: Mapping[tuple[str, str], int],
-        headcount: bool = True,
+        levels: Sequence[str],
+        weeks: Sequence[dt.date],
+        clips: Mapping[str, MetricClip],
+        headcount: bool,
         exclude: Collection[str] = (),
     ) -> pa.Table:
-        """Compute clipped totals per group, window and metric (``AGGREGATE_SCHEMA``) for the noise step.
+        """Compute one clipping block's fixed-point totals per level, group and week (``BLOCK_AGGREGATE_SCHEMA``).
 
-        For each window, each person is counted in the group the directory gives them at the
-        window start (at ``level`` "organisation": everyone in the directory then, plus everyone
-        with a fact in the window, in one group). Their value of a metric is the sum of their
-        facts in the window's ISO weeks clipped to ``[0, bounds[(window.key, metric)]]``;
-        metrics without a bound for a window are left out. With ``headcount``, each group also
-        gets a ``HEADCOUNT`` row with its number of members. People in ``exclude`` (objectors)
-        are removed before anything is counted. Groups without members have no rows.
+        Each week, each person counts in the group the directory gives them that Monday (or a
+        hidden key when it gives none at a level; everyone with a fact counts at organisation
+        level). Their weekly values of a metric are clipped together over the block to the
+        L2 bound in ``clips`` and scaled to fixed point. With ``headcount``, each group also
+        gets its person-weeks in the block. People in ``exclude`` (objectors) are removed
+        before anything is counted. Groups without members have no rows.
         """
-        group_level = _aggregate.level_column(level)
+        group_levels = [_aggregate.level_column(level) for level in levels]
         with self._reading() as manifest:
             files = {month: self.root / path for month, path in manifest.months.items()}
             with connect(self.root) as con:
-                return _aggregate.aggregate(
+                return _aggregate.aggregate_block(
                     con,
                     month_files=files,
                     directory=manifest.directory_file(self.root),
-                    level=group_level,
-                    windows=windows,
-                    bounds=bounds,
+                    levels=group_levels,
+                    weeks=weeks,
+                    clips=clips,
                     headcount=headcount,
                     exclude=exclude,
                 )
 
-    def groups(self, level: str) -> list[str]:
-        """List every group label at ``level`` in the directory's whole history, sorted.
+    def structure(self, *, levels: Sequence[str], first_day: dt.date, end_day: dt.date) -> pa.Table:
+        """The organisation chart for [first_day, end_day): which coarser group holds each group."""
+        group_levels = [_aggregate.level_column(level) for level in levels]
+        with self._reading() as manifest, connect(self.root) as con:
+            return _aggregate.structure(
+                con,
+                directory=manifest.directory_file(self.root),
+                levels=group_levels,
+                first_day=first_day,
+                end_day=end_day,
+            )
 
-        The release engine adds noise to every one of these groups, present or not in a
-        window, so that a group's absence never reveals anything.
+    def groups(self, level: str) -> list[str]:
+        """List every key of ``level`` in the directory's whole history, hidden keys included, sorted.
+
+        The release engine adds noise to every one of these groups, present or not in a block,
+        so that a group's absence never reveals anything. Hidden keys (people the directory
+        does not place at this level) start with ``HIDDEN_PREFIX`` and are never shown.
         """
         group_level = _aggregate.level_column(level)
         if group_level is GroupLevel.ORGANISATION:
             return [_aggregate.ORGANISATION_GROUP]
-        with self._reading() as manifest:
-            directory = manifest.directory_file(self.root)
-            if directory is None:
-                return []
-            column = pq.read_table(directory, columns=[group_level.value]).column(0)
-        return sorted(pc.unique(column.drop_null()).to_pylist())
+        with self._reading() as manifest, connect(self.root) as con:
+            return _aggregate.groups(con, directory=manifest.directory_file(self.root), level=group_level)
+
+    def group_sizes(self, level: str, week: dt.date, exclude: Collection[str] = ()) -> dict[str, int]:
+        """Exact sizes of every shown group of ``level`` in the week starting ``week``.
+
+        For the planner's forecast only: callers must not publish these numbers as they are.
+        """
+        table = self.aggregate_block(levels=[level], weeks=[week], clips={}, headcount=True, exclude=exclude)
+        sizes = zip(table.column("group").to_pylist(), table.column("total").to_pylist(), strict=True)
+        return {group: int(total) for group, total in sizes if not group.startswith(HIDDEN_PREFIX)}
 
     def person_facts(self, person: str) -> pa.Table:
         """Export every fact stored about one pseudonym (``FACT_SCHEMA``), for that worker's own request."""

@@ -1,0 +1,326 @@
+"""Accuracy: the release engine against the even-split baseline, on real data and the demo, ≥ 40 releases each.
+
+Both engines release the whole catalogue (every window of every report) from the same store, 40
+times with fresh OpenDP noise. The new engine runs the product's own path — ``Strategy``, the
+store's block aggregation, ``measure_block``, least-squares reconciliation and ``assemble`` —
+without the ledger (each run would otherwise need a fresh budget). Errors are measured against
+the exact *unclipped* mean per person per week; coverage against each engine's own estimand
+(the value it would publish with infinite budget), and also against the unclipped mean.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from bench._accuracy_data import Dataset, email_eu_core, pq_data
+from bench._baseline_even_split import baseline_truth, release_baseline
+from bench._measure import quick
+from teamlens.domain import HEADCOUNT, MEASUREMENT_SCHEMA, METRICS, Cadence, HeadcountSpan, Policy, Rho
+from teamlens.privacy import ReleaseSpec, Strategy, measure_block
+from teamlens.services.release import derive
+from teamlens.store import MetricClip
+
+SEEDS = 40
+BANDS = ((10, 19), (20, 49), (50, 199), (200, 10**9))
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One released cell of one run, with what it is judged against."""
+
+    cadence: str
+    window: str
+    metric: str
+    group: str
+    size: float  # true average headcount over the window
+    value: float | None
+    lower: float | None
+    upper: float | None
+    ceiling: float
+    clamped: bool
+    truth: float  # exact unclipped mean per person per week, display units
+    estimand: float  # what the engine would publish with infinite budget
+
+
+# -- truth ---------------------------------------------------------------------------------
+
+
+def _placement(ds: Dataset) -> pd.DataFrame:
+    weeks = [week for block in Strategy.for_policy(ds.policy).blocks for week in block.weeks]
+    frame = ds.directory.merge(pd.DataFrame({"week": weeks}), how="cross")
+    return frame
+
+
+def _truth(ds: Dataset, placement: pd.DataFrame) -> tuple[dict[tuple[str, str, str, str], float], dict[tuple[str, str, str], float]]:
+    """Exact unclipped means per (report, window, metric, group) and true average sizes."""
+    means: dict[tuple[str, str, str, str], float] = {}
+    sizes: dict[tuple[str, str, str], float] = {}
+    policy = ds.policy
+    for report in policy.reports:
+        level = report.level.value
+        for window in policy.windows(report.cadence):
+            members = placement[placement["week"].isin(window.weeks)]
+            person_weeks = members.groupby(level).size()
+            for group, count in person_weeks.items():
+                sizes[(report.report_id, window.key, str(group))] = count / window.n_weeks
+            inside = ds.facts[ds.facts["week"].isin(window.weeks)].merge(members, on=["person", "week"])
+            for name in report.metrics:
+                divisor = METRICS[name].display_divisor
+                totals = inside[inside["metric"] == name].groupby(level)["value"].sum()
+                for group, count in person_weeks.items():
+                    means[(report.report_id, window.key, name, str(group))] = (
+                        float(totals.get(group, 0)) / count / divisor
+                    )
+    return means, sizes
+
+
+# -- the engine ------------------------------------------------------------------------------
+
+
+def _aggregates(ds: Dataset, strategy: Strategy) -> tuple[dict[str, pa.Table], dict[str, pa.Table], dict[object, list[str]]]:
+    levels = [level.value for level in strategy.levels]
+    groups = {level: ds.store.groups(level.value) for level in strategy.levels}
+    wanted = {f"{plan.level.value}\x1e{plan.metric}" for plan in strategy.metric_plans}
+    aggregates, structures = {}, {}
+    for block in strategy.blocks:
+        clips = {plan.metric: MetricClip(plan.per_week * block.n_weeks**0.5, plan.scale) for plan in strategy.metric_plans}
+        opens = strategy.span_of(block).first == block
+        table = ds.store.aggregate_block(levels=levels, weeks=block.weeks, clips=clips, headcount=opens)
+        keys = pc.binary_join_element_wise(table["level"], table["metric"], "\x1e")
+        keep = pc.or_(pc.is_in(keys, value_set=pa.array(sorted(wanted))), pc.equal(table["metric"], HEADCOUNT))
+        aggregates[block.key] = table.filter(keep)
+        structures[block.key] = ds.store.structure(levels=levels, first_day=block.start, end_day=block.end)
+    return aggregates, structures, groups  # type: ignore[return-value]
+
+
+def _exact_rows(strategy: Strategy, aggregates: dict[str, pa.Table], groups: dict[object, list[str]]) -> pa.Table:
+    """The measurements with no noise at all: the engine's estimand (bench only, never in the product)."""
+    parts = []
+    for block in strategy.blocks:
+        table = aggregates[block.key]
+        found = {
+            (row["level"], row["group"], row["week"], row["metric"]): row["total"] for row in table.to_pylist()
+        }
+        columns: dict[str, list[object]] = {name: [] for name in MEASUREMENT_SCHEMA.names}
+        keys = [
+            (plan.level.value, group, week, plan.metric, plan.scale)
+            for plan in strategy.metric_plans
+            for group in groups[plan.level]
+            for week in block.weeks
+        ]
+        if strategy.span_of(block).first == block:
+            keys += [(level.value, group, block.start, HEADCOUNT, 1) for level in strategy.levels for group in groups[level]]
+        for level, group, week, name, scale in keys:
+            columns["level"].append(level)
+            columns["group"].append(group)
+            columns["week"].append(week)
+            columns["metric"].append(name)
+            columns["noisy"].append(found.get((level, group, week, name), 0))
+            columns["sigma"].append(0.0)
+            columns["scale"].append(scale)
+        parts.append(pa.Table.from_pydict(columns, schema=MEASUREMENT_SCHEMA))
+    return pa.concat_tables(parts)
+
+
+def _without_noise(strategy: Strategy) -> Strategy:
+    plans = tuple(replace(plan, sigma=0.0, rho=0) for plan in strategy.metric_plans)  # type: ignore[arg-type]
+    counts = tuple(replace(plan, rho_per_span=0) for plan in strategy.headcount_plans)  # type: ignore[arg-type]
+    return replace(strategy, metric_plans=plans, headcount_plans=counts)
+
+
+def _engine_cells(strategy: Strategy, rows: pa.Table, structures: dict[str, pa.Table]) -> dict[tuple[str, str, str, str], tuple[object, ...]]:
+    found = {}
+    policy = strategy.policy
+    for report in policy.reports:
+        spec = ReleaseSpec.build(policy, report.report_id, list(policy.windows(report.cadence)))
+        table = derive(strategy, spec, rows, structures, release_id="bench", rho_charged=Rho.zero())
+        for cell in table.cells:
+            found[(report.report_id, cell.window, cell.metric, cell.group)] = (
+                cell.value, cell.lower, cell.upper, cell.clamped,
+            )
+    return found
+
+
+def run_engine(ds: Dataset, policy: Policy, seeds: int) -> list[list[Cell]]:
+    """``seeds`` independent releases of the whole catalogue by the product's engine."""
+    strategy = Strategy.for_policy(policy)
+    aggregates, structures, groups = _aggregates(ds, strategy)
+    exact = _engine_cells(_without_noise(strategy), _exact_rows(strategy, aggregates, groups), structures)
+    means, sizes = _truth(replace(ds, policy=policy), _placement(replace(ds, policy=policy)))
+    ceilings = _ceilings(strategy)
+    runs = []
+    for _ in range(seeds):
+        rows = pa.concat_tables(
+            [measure_block(strategy, block, aggregates[block.key], groups) for block in strategy.blocks]  # type: ignore[arg-type]
+        )
+        noisy = _engine_cells(strategy, rows, structures)
+        runs.append(_judged(policy, noisy, exact, means, sizes, ceilings))
+    return runs
+
+
+def _ceilings(strategy: Strategy) -> dict[tuple[str, str], float]:
+    from teamlens.privacy import per_week_ceiling
+
+    policy = strategy.policy
+    found = {}
+    for report in policy.reports:
+        for window in policy.windows(report.cadence):
+            for name in report.metrics:
+                bound = per_week_ceiling(strategy, window, policy.metric_bound(name).per_week)
+                found[(window.key, name)] = bound / METRICS[name].display_divisor
+    return found
+
+
+def _judged(policy: Policy, noisy: dict, exact: dict, means: dict, sizes: dict, ceilings: dict) -> list[Cell]:
+    cadence = {report.report_id: report.cadence.value for report in policy.reports}
+    cells = []
+    for key, (value, lower, upper, clamped) in noisy.items():
+        report, window, name, group = key
+        estimand = exact.get(key, (None,))[0]
+        cells.append(
+            Cell(
+                cadence[report], window, name, group, sizes.get((report, window, group), 0.0),
+                value, lower, upper, ceilings[(window, name)], bool(clamped),
+                means.get(key, float("nan")), float("nan") if estimand is None else float(estimand),
+            )
+        )
+    return cells
+
+
+def run_baseline(ds: Dataset, seeds: int) -> list[list[Cell]]:
+    """``seeds`` releases of the catalogue by the even-split baseline."""
+    policy = ds.policy
+    placement = _placement(ds)
+    truth = baseline_truth(policy, ds.facts, placement)
+    means, sizes = _truth(ds, placement)
+    groups = {level.value: sorted(ds.directory[level.value].astype(str).unique()) for level in {r.level for r in policy.reports}}
+    cadence = {report.report_id: report.cadence.value for report in policy.reports}
+    runs = []
+    for _ in range(seeds):
+        cells = []
+        for cell in release_baseline(policy, truth, groups):
+            window = next(w for r in policy.reports if r.report_id == cell.report for w in policy.windows(r.cadence) if w.key == cell.window)
+            ceiling = policy.metric_bound(cell.metric).per_week / METRICS[cell.metric].display_divisor
+            cells.append(
+                Cell(
+                    cadence[cell.report], cell.window, cell.metric, cell.group,
+                    sizes.get((cell.report, cell.window, cell.group), 0.0), cell.value, cell.lower, cell.upper,
+                    ceiling, cell.value is not None and (cell.value <= 0 or cell.value >= ceiling),
+                    means.get((cell.report, cell.window, cell.metric, cell.group), float("nan")), cell.estimand,
+                )
+            )
+            del window
+        runs.append(cells)
+    return runs
+
+
+# -- statistics ------------------------------------------------------------------------------
+
+
+def _errors(cells: Iterable[Cell]) -> list[float]:
+    return [abs(c.value - c.truth) / c.truth for c in cells if c.value is not None and c.truth > 0]
+
+
+def _summary(errors: Sequence[float]) -> str:
+    if not errors:
+        return "–"
+    return f"{statistics.median(errors):.2f} / {float(np.percentile(errors, 90)):.2f}"
+
+
+def _covered(cells: Iterable[Cell], target: Callable[[Cell], float]) -> str:
+    shown = [c for c in cells if c.value is not None and math.isfinite(target(c))]
+    if not shown:
+        return "–"
+    hits = sum(c.lower - 1e-9 <= target(c) <= c.upper + 1e-9 for c in shown)  # type: ignore[operator]
+    return f"{hits / len(shown):.1%} ({len(shown)})"
+
+
+def _band(size: float) -> str:
+    for low, high in BANDS:
+        if low <= size <= high:
+            return f"{low}–{high}" if high < 10**9 else f"{low}+"
+    return "<10"
+
+
+def _suppression(cells: Iterable[Cell], k: int) -> tuple[str, str]:
+    big = [c for c in cells if c.size >= 2 * k]
+    small = [c for c in cells if c.size < k / 2]
+    shown = lambda group: f"{sum(c.value is not None for c in group) / len(group):.1%} ({len(group)})" if group else "–"  # noqa: E731
+    return shown(big), shown(small)
+
+
+def _section(name: str, policy: Policy, engines: dict[str, list[list[Cell]]]) -> list[str]:
+    lines = [f"### {name} (ρ = {float(policy.rho.value):g}, k = {policy.min_group_size})", ""]
+    lines += ["| engine | weekly | monthly | quarterly | shown ≥ 2k | shown < k/2 |", "|---|---|---|---|---|---|"]
+    for label, runs in engines.items():
+        cells = [cell for run in runs for cell in run]
+        per = {c: _errors(cell for cell in cells if cell.cadence == c) for c in ("week", "month", "quarter")}
+        big, small = _suppression(cells, policy.min_group_size)
+        lines.append(f"| {label} | {_summary(per['week'])} | {_summary(per['month'])} | {_summary(per['quarter'])} | {big} | {small} |")
+    lines += ["", "Coverage of the 95% intervals (against each engine's estimand; against the unclipped mean in brackets):", ""]
+    lines += ["| engine | stratum | coverage | vs unclipped |", "|---|---|---|---|"]
+    for label, runs in engines.items():
+        cells = [cell for run in runs for cell in run if cell.value is not None]
+        strata: dict[str, list[Cell]] = defaultdict(list)
+        for cell in cells:
+            strata[f"cadence {cell.cadence}"].append(cell)
+            strata[f"size {_band(cell.size)}"].append(cell)
+            if cell.upper - cell.lower < cell.ceiling - 1e-9:  # type: ignore[operator]
+                strata["narrower than [0, bound]"].append(cell)
+            if cell.clamped:
+                strata["shown at 0 or the bound"].append(cell)
+            if cell.upper - cell.lower <= 1e-12:  # type: ignore[operator]
+                strata["zero width"].append(cell)
+        for stratum in sorted(strata):
+            group = strata[stratum]
+            lines.append(f"| {label} | {stratum} | {_covered(group, lambda c: c.estimand)} | {_covered(group, lambda c: c.truth)} |")
+    return [*lines, ""]
+
+
+def _variants(policy: Policy) -> dict[str, Policy]:
+    design = policy.design
+    return {
+        "weekly base, headcount per month": replace(policy, design=replace(design, clipping_block=Cadence.WEEK, headcount_span=HeadcountSpan.MONTH)),
+        "+ headcount per span (auto)": replace(policy, design=replace(design, clipping_block=Cadence.WEEK)),
+        "+ L2 clipping per month (default)": policy,
+        "+ L2 clipping per quarter": replace(policy, design=replace(design, clipping_block=Cadence.QUARTER)),
+    }
+
+
+def run() -> str:
+    """Measure every dataset and return the Markdown section."""
+    seeds = 4 if quick() else SEEDS
+    lines = ["## Accuracy: the catalogue strategy against the even split", ""]
+    lines.append(
+        f"{seeds} independent releases of every window of every report per engine; relative error = "
+        "|released − exact unclipped mean| / exact mean over shown cells, as median / 90th percentile. "
+        "Suppression: the share of (group, window) cells shown, by true group size."
+    )
+    lines.append("")
+    datasets = [pq_data()]
+    eu = email_eu_core()
+    if eu is not None:
+        datasets.append(eu)
+    for ds in datasets:
+        began = time.perf_counter()
+        engines = {"even split (baseline)": run_baseline(ds, seeds)}
+        for label, variant in _variants(ds.policy).items():
+            engines[label] = run_engine(ds, variant, seeds)
+        lines += _section(ds.name, ds.policy, engines)
+        lines.append(f"({time.perf_counter() - began:.0f} s)")
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(run())
