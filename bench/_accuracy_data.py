@@ -49,7 +49,14 @@ class Dataset:
 
 
 def _policy_text(
-    *, policy_id: str, start: dt.date, end: dt.date, level: str, rho: str, bounds: dict[str, float], hours: set[str]
+    *,
+    policy_id: str,
+    start: dt.date,
+    end: dt.date,
+    level: str,
+    rho: str,
+    bounds: dict[str, float],
+    hours: set[str],
 ) -> str:
     metrics = "\n".join(
         f'[[metrics]]\nname = "{name}"\nper_week = {value:g}\n' for name, value in bounds.items()
@@ -137,11 +144,15 @@ def pq_data(rho: str = "0.5") -> Dataset:
     parts = []
     for column, (metric, factor) in columns.items():
         values = (frame[column].astype(float) * factor + 0.5).astype("int64")
-        parts.append(pd.DataFrame({"person": frame["PersonId"], "week": weeks, "metric": metric, "value": values}))
+        parts.append(
+            pd.DataFrame({"person": frame["PersonId"], "week": weeks, "metric": metric, "value": values})
+        )
     facts = pd.concat(parts, ignore_index=True)
     facts = facts[facts["value"] > 0]
-    directory = frame[["PersonId", "Organization"]].drop_duplicates().rename(
-        columns={"PersonId": "person", "Organization": "department"}
+    directory = (
+        frame[["PersonId", "Organization"]]
+        .drop_duplicates()
+        .rename(columns={"PersonId": "person", "Organization": "department"})
     )
     text = _policy_text(
         policy_id="pq-data",
@@ -149,12 +160,19 @@ def pq_data(rho: str = "0.5") -> Dataset:
         end=dt.date(2024, 12, 2),
         level="department",
         rho=rho,
-        bounds={"collaboration_minutes": 32, "meeting_minutes": 25, "emails_sent": 66, "after_hours_minutes": 19},
+        bounds={
+            "collaboration_minutes": 32,
+            "meeting_minutes": 25,
+            "emails_sent": 66,
+            "after_hours_minutes": 19,
+        },
         hours={"collaboration_minutes", "meeting_minutes", "after_hours_minutes"},
     )
     policy = parse_policy(text, "pq_data").policy
     root = Path(tempfile.mkdtemp(prefix="bench-accuracy-pq-"))
-    return Dataset("pq_data", _store(facts, directory, root / "facts"), policy, facts, directory, "department")
+    return Dataset(
+        "pq_data", _store(facts, directory, root / "facts"), policy, facts, directory, "department"
+    )
 
 
 def email_eu_core(rho: str = "0.5", weeks: int = 52) -> Dataset | None:
@@ -169,15 +187,21 @@ def email_eu_core(rho: str = "0.5", weeks: int = 52) -> Dataset | None:
     events["week"] = events["t"] // (7 * 86400)
     events = events[events["week"] < weeks]
     mondays = {index: start + dt.timedelta(weeks=index) for index in range(weeks)}
-    sent = events.groupby(["src", "week"]).size().rename("value").reset_index().rename(columns={"src": "person"})
-    received = events.groupby(["dst", "week"]).size().rename("value").reset_index().rename(columns={"dst": "person"})
+    sent = (
+        events.groupby(["src", "week"]).size().rename("value").reset_index().rename(columns={"src": "person"})
+    )
+    received = (
+        events.groupby(["dst", "week"]).size().rename("value").reset_index().rename(columns={"dst": "person"})
+    )
     sent["metric"], received["metric"] = "emails_sent", "emails_received"
     facts = pd.concat([sent, received], ignore_index=True)
     facts["week"] = facts["week"].map(mondays)
     people = sorted(set(events["src"]) | set(events["dst"]))
     departments = [line.split()[1] for line in labels.read_text().splitlines() if line.strip()]
     random.Random(2007).shuffle(departments)
-    directory = pd.DataFrame({"person": people, "department": [f"dept-{d}" for d in departments[: len(people)]]})
+    directory = pd.DataFrame(
+        {"person": people, "department": [f"dept-{d}" for d in departments[: len(people)]]}
+    )
     grid = pd.MultiIndex.from_product([people, list(mondays.values())], names=["person", "week"])
     bounds = {}
     for metric in ("emails_sent", "emails_received"):
@@ -197,7 +221,9 @@ def email_eu_core(rho: str = "0.5", weeks: int = 52) -> Dataset | None:
     facts["person"] = facts["person"].astype(str)
     directory["person"] = directory["person"].astype(str)
     root = Path(tempfile.mkdtemp(prefix="bench-accuracy-eu-"))
-    return Dataset("email-eu-core", _store(facts, directory, root / "facts"), policy, facts, directory, "department")
+    return Dataset(
+        "email-eu-core", _store(facts, directory, root / "facts"), policy, facts, directory, "department"
+    )
 
 
 def demo(people: int = 2000) -> Dataset:

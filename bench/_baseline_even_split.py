@@ -67,10 +67,16 @@ def baseline_truth(policy: Policy, facts: pd.DataFrame, placement: pd.DataFrame)
 
 
 def _cell_rho(policy: Policy, report: ReportDef) -> Fraction:
-    return policy.rho.value * report.budget_share / (len(policy.windows(report.cadence)) * (len(set(report.metrics)) + 1))
+    return (
+        policy.rho.value
+        * report.budget_share
+        / (len(policy.windows(report.cadence)) * (len(set(report.metrics)) + 1))
+    )
 
 
-def release_baseline(policy: Policy, truth: BaselineTruth, groups: Mapping[str, list[str]]) -> list[BaselineCell]:
+def release_baseline(
+    policy: Policy, truth: BaselineTruth, groups: Mapping[str, list[str]]
+) -> list[BaselineCell]:
     """One noisy release of every report window under the even split."""
     cells: list[BaselineCell] = []
     for report in policy.reports:
@@ -81,7 +87,9 @@ def release_baseline(policy: Policy, truth: BaselineTruth, groups: Mapping[str, 
             true_counts = [truth.counts.get((report.report_id, window.key, group), 0) for group in names]
             noisy_counts = add_discrete_gaussian(true_counts, sigma_c)
             for name in report.metrics:
-                cells.extend(_metric_cells(policy, report, window, name, names, truth, noisy_counts, sigma_c, rho))
+                cells.extend(
+                    _metric_cells(policy, report, window, name, names, truth, noisy_counts, sigma_c, rho)
+                )
     return cells
 
 
@@ -115,7 +123,14 @@ def _metric_cells(
         clamp = lambda value: float(np.clip(value, 0.0, ceiling))  # noqa: E731
         cells.append(
             BaselineCell(
-                report.report_id, window.key, name, group, clamp(raw), clamp(raw - half), clamp(raw + half), estimand
+                report.report_id,
+                window.key,
+                name,
+                group,
+                clamp(raw),
+                clamp(raw - half),
+                clamp(raw + half),
+                estimand,
             )
         )
     return cells

@@ -1,4 +1,4 @@
-"""Accuracy: the release engine against the even-split baseline, on real data and the demo, ≥ 40 releases each.
+"""Accuracy: the release engine against the even-split baseline, on real data, ≥ 40 releases each.
 
 Both engines release the whole catalogue (every window of every report) from the same store, 40
 times with fresh OpenDP noise. The new engine runs the product's own path — ``Strategy``, the
@@ -61,7 +61,9 @@ def _placement(ds: Dataset) -> pd.DataFrame:
     return frame
 
 
-def _truth(ds: Dataset, placement: pd.DataFrame) -> tuple[dict[tuple[str, str, str, str], float], dict[tuple[str, str, str], float]]:
+def _truth(
+    ds: Dataset, placement: pd.DataFrame
+) -> tuple[dict[tuple[str, str, str, str], float], dict[tuple[str, str, str], float]]:
     """Exact unclipped means per (report, window, metric, group) and true average sizes."""
     means: dict[tuple[str, str, str, str], float] = {}
     sizes: dict[tuple[str, str, str], float] = {}
@@ -87,29 +89,39 @@ def _truth(ds: Dataset, placement: pd.DataFrame) -> tuple[dict[tuple[str, str, s
 # -- the engine ------------------------------------------------------------------------------
 
 
-def _aggregates(ds: Dataset, strategy: Strategy) -> tuple[dict[str, pa.Table], dict[str, pa.Table], dict[object, list[str]]]:
+def _aggregates(
+    ds: Dataset, strategy: Strategy
+) -> tuple[dict[str, pa.Table], dict[str, pa.Table], dict[object, list[str]]]:
     levels = [level.value for level in strategy.levels]
     groups = {level: ds.store.groups(level.value) for level in strategy.levels}
     wanted = {f"{plan.level.value}\x1e{plan.metric}" for plan in strategy.metric_plans}
     aggregates, structures = {}, {}
     for block in strategy.blocks:
-        clips = {plan.metric: MetricClip(plan.per_week * block.n_weeks**0.5, plan.scale) for plan in strategy.metric_plans}
+        clips = {
+            plan.metric: MetricClip(plan.per_week * block.n_weeks**0.5, plan.scale)
+            for plan in strategy.metric_plans
+        }
         opens = strategy.span_of(block).first == block
         table = ds.store.aggregate_block(levels=levels, weeks=block.weeks, clips=clips, headcount=opens)
         keys = pc.binary_join_element_wise(table["level"], table["metric"], "\x1e")
-        keep = pc.or_(pc.is_in(keys, value_set=pa.array(sorted(wanted))), pc.equal(table["metric"], HEADCOUNT))
+        keep = pc.or_(
+            pc.is_in(keys, value_set=pa.array(sorted(wanted))), pc.equal(table["metric"], HEADCOUNT)
+        )
         aggregates[block.key] = table.filter(keep)
         structures[block.key] = ds.store.structure(levels=levels, first_day=block.start, end_day=block.end)
     return aggregates, structures, groups  # type: ignore[return-value]
 
 
-def _exact_rows(strategy: Strategy, aggregates: dict[str, pa.Table], groups: dict[object, list[str]]) -> pa.Table:
+def _exact_rows(
+    strategy: Strategy, aggregates: dict[str, pa.Table], groups: dict[object, list[str]]
+) -> pa.Table:
     """The measurements with no noise at all: the engine's estimand (bench only, never in the product)."""
     parts = []
     for block in strategy.blocks:
         table = aggregates[block.key]
         found = {
-            (row["level"], row["group"], row["week"], row["metric"]): row["total"] for row in table.to_pylist()
+            (row["level"], row["group"], row["week"], row["metric"]): row["total"]
+            for row in table.to_pylist()
         }
         columns: dict[str, list[object]] = {name: [] for name in MEASUREMENT_SCHEMA.names}
         keys = [
@@ -119,7 +131,11 @@ def _exact_rows(strategy: Strategy, aggregates: dict[str, pa.Table], groups: dic
             for week in block.weeks
         ]
         if strategy.span_of(block).first == block:
-            keys += [(level.value, group, block.start, HEADCOUNT, 1) for level in strategy.levels for group in groups[level]]
+            keys += [
+                (level.value, group, block.start, HEADCOUNT, 1)
+                for level in strategy.levels
+                for group in groups[level]
+            ]
         for level, group, week, name, scale in keys:
             columns["level"].append(level)
             columns["group"].append(group)
@@ -138,7 +154,9 @@ def _without_noise(strategy: Strategy) -> Strategy:
     return replace(strategy, metric_plans=plans, headcount_plans=counts)
 
 
-def _engine_cells(strategy: Strategy, rows: pa.Table, structures: dict[str, pa.Table]) -> dict[tuple[str, str, str, str], tuple[object, ...]]:
+def _engine_cells(
+    strategy: Strategy, rows: pa.Table, structures: dict[str, pa.Table]
+) -> dict[tuple[str, str, str, str], tuple[object, ...]]:
     found = {}
     policy = strategy.policy
     for report in policy.reports:
@@ -146,7 +164,10 @@ def _engine_cells(strategy: Strategy, rows: pa.Table, structures: dict[str, pa.T
         table = derive(strategy, spec, rows, structures, release_id="bench", rho_charged=Rho.zero())
         for cell in table.cells:
             found[(report.report_id, cell.window, cell.metric, cell.group)] = (
-                cell.value, cell.lower, cell.upper, cell.clamped,
+                cell.value,
+                cell.lower,
+                cell.upper,
+                cell.clamped,
             )
     return found
 
@@ -189,9 +210,18 @@ def _judged(policy: Policy, noisy: dict, exact: dict, means: dict, sizes: dict, 
         estimand = exact.get(key, (None,))[0]
         cells.append(
             Cell(
-                cadence[report], window, name, group, sizes.get((report, window, group), 0.0),
-                value, lower, upper, ceilings[(window, name)], bool(clamped),
-                means.get(key, float("nan")), float("nan") if estimand is None else float(estimand),
+                cadence[report],
+                window,
+                name,
+                group,
+                sizes.get((report, window, group), 0.0),
+                value,
+                lower,
+                upper,
+                ceilings[(window, name)],
+                bool(clamped),
+                means.get(key, float("nan")),
+                float("nan") if estimand is None else float(estimand),
             )
         )
     return cells
@@ -203,20 +233,37 @@ def run_baseline(ds: Dataset, seeds: int) -> list[list[Cell]]:
     placement = _placement(ds)
     truth = baseline_truth(policy, ds.facts, placement)
     means, sizes = _truth(ds, placement)
-    groups = {level.value: sorted(ds.directory[level.value].astype(str).unique()) for level in {r.level for r in policy.reports}}
+    groups = {
+        level.value: sorted(ds.directory[level.value].astype(str).unique())
+        for level in {r.level for r in policy.reports}
+    }
     cadence = {report.report_id: report.cadence.value for report in policy.reports}
     runs = []
     for _ in range(seeds):
         cells = []
         for cell in release_baseline(policy, truth, groups):
-            window = next(w for r in policy.reports if r.report_id == cell.report for w in policy.windows(r.cadence) if w.key == cell.window)
+            window = next(
+                w
+                for r in policy.reports
+                if r.report_id == cell.report
+                for w in policy.windows(r.cadence)
+                if w.key == cell.window
+            )
             ceiling = policy.metric_bound(cell.metric).per_week / METRICS[cell.metric].display_divisor
             cells.append(
                 Cell(
-                    cadence[cell.report], cell.window, cell.metric, cell.group,
-                    sizes.get((cell.report, cell.window, cell.group), 0.0), cell.value, cell.lower, cell.upper,
-                    ceiling, cell.value is not None and (cell.value <= 0 or cell.value >= ceiling),
-                    means.get((cell.report, cell.window, cell.metric, cell.group), float("nan")), cell.estimand,
+                    cadence[cell.report],
+                    cell.window,
+                    cell.metric,
+                    cell.group,
+                    sizes.get((cell.report, cell.window, cell.group), 0.0),
+                    cell.value,
+                    cell.lower,
+                    cell.upper,
+                    ceiling,
+                    cell.value is not None and (cell.value <= 0 or cell.value >= ceiling),
+                    means.get((cell.report, cell.window, cell.metric, cell.group), float("nan")),
+                    cell.estimand,
                 )
             )
             del window
@@ -255,19 +302,32 @@ def _band(size: float) -> str:
 def _suppression(cells: Iterable[Cell], k: int) -> tuple[str, str]:
     big = [c for c in cells if c.size >= 2 * k]
     small = [c for c in cells if c.size < k / 2]
-    shown = lambda group: f"{sum(c.value is not None for c in group) / len(group):.1%} ({len(group)})" if group else "–"  # noqa: E731
-    return shown(big), shown(small)
+    return _shown(big), _shown(small)
+
+
+def _shown(group: Sequence[Cell]) -> str:
+    if not group:
+        return "–"
+    return f"{sum(c.value is not None for c in group) / len(group):.1%} ({len(group)})"
 
 
 def _section(name: str, policy: Policy, engines: dict[str, list[list[Cell]]]) -> list[str]:
     lines = [f"### {name} (ρ = {float(policy.rho.value):g}, k = {policy.min_group_size})", ""]
-    lines += ["| engine | weekly | monthly | quarterly | shown ≥ 2k | shown < k/2 |", "|---|---|---|---|---|---|"]
+    lines += [
+        "| engine | weekly | monthly | quarterly | shown ≥ 2k | shown < k/2 |",
+        "|---|---|---|---|---|---|",
+    ]
     for label, runs in engines.items():
         cells = [cell for run in runs for cell in run]
         per = {c: _errors(cell for cell in cells if cell.cadence == c) for c in ("week", "month", "quarter")}
         big, small = _suppression(cells, policy.min_group_size)
-        lines.append(f"| {label} | {_summary(per['week'])} | {_summary(per['month'])} | {_summary(per['quarter'])} | {big} | {small} |")
-    lines += ["", "Coverage of the 95% intervals (against each engine's estimand; against the unclipped mean in brackets):", ""]
+        errors = " | ".join(_summary(per[cadence]) for cadence in ("week", "month", "quarter"))
+        lines.append(f"| {label} | {errors} | {big} | {small} |")
+    lines += [
+        "",
+        "Coverage of the 95% intervals, against each engine's estimand and against the unclipped mean:",
+        "",
+    ]
     lines += ["| engine | stratum | coverage | vs unclipped |", "|---|---|---|---|"]
     for label, runs in engines.items():
         cells = [cell for run in runs for cell in run if cell.value is not None]
@@ -283,14 +343,17 @@ def _section(name: str, policy: Policy, engines: dict[str, list[list[Cell]]]) ->
                 strata["zero width"].append(cell)
         for stratum in sorted(strata):
             group = strata[stratum]
-            lines.append(f"| {label} | {stratum} | {_covered(group, lambda c: c.estimand)} | {_covered(group, lambda c: c.truth)} |")
+            estimand, truth = _covered(group, lambda c: c.estimand), _covered(group, lambda c: c.truth)
+            lines.append(f"| {label} | {stratum} | {estimand} | {truth} |")
     return [*lines, ""]
 
 
 def _variants(policy: Policy) -> dict[str, Policy]:
     design = policy.design
     return {
-        "weekly base, headcount per month": replace(policy, design=replace(design, clipping_block=Cadence.WEEK, headcount_span=HeadcountSpan.MONTH)),
+        "weekly base, headcount per month": replace(
+            policy, design=replace(design, clipping_block=Cadence.WEEK, headcount_span=HeadcountSpan.MONTH)
+        ),
         "+ headcount per span (auto)": replace(policy, design=replace(design, clipping_block=Cadence.WEEK)),
         "+ L2 clipping per month (default)": policy,
         "+ L2 clipping per quarter": replace(policy, design=replace(design, clipping_block=Cadence.QUARTER)),

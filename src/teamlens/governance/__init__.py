@@ -12,7 +12,8 @@ and it lapses by itself after its review date. Every ingest and release path sta
 record and stops everything if the record was altered. A release is charged
 with ``record_release(...)``: the budget check, the ledger charge, the measured blocks' noisy
 values, the published cells and the audit entry commit in one transaction; ``check_books(...)``
-recomputes the charges and measured blocks from the audit log before every release. ``verify_audit()`` re-walks the hash-chained log.
+recomputes the charges and measured blocks from the audit log before every release.
+``verify_audit()`` re-walks the hash-chained log.
 
 For the policy file layout and its rules, see ``policy_file``; the example policy is in
 ``policy_template``. For the database, see ``db`` (the one API), ``tables`` (the schema) and

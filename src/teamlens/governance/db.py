@@ -90,9 +90,8 @@ class GovernanceDB(_PolicyAPI):
         if not problem:
             return
         with self._write() as conn:
-            audit_log.append(
-                conn, self._now(), SYSTEM_ACTOR, "ledger.mismatch", {"policy_id": policy_id, "problem": problem}
-            )
+            details = {"policy_id": policy_id, "problem": problem}
+            audit_log.append(conn, self._now(), SYSTEM_ACTOR, "ledger.mismatch", details)
         raise BooksMismatch(problem)
 
     def record_release(

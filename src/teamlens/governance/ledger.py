@@ -44,12 +44,15 @@ def spent(
     if period_end is not None:
         others = conn.execute(
             sa.select(
-                releases.c.release_id, releases.c.windows, releases.c.rho_numerator, releases.c.rho_denominator
+                releases.c.release_id,
+                releases.c.windows,
+                releases.c.rho_numerator,
+                releases.c.rho_denominator,
             ).where(sa.or_(releases.c.policy_id != policy_id, releases.c.period_start != period_start))
         ).all()
         blocks: dict[str, list[str]] = {}
-        for row in conn.execute(sa.select(measured_blocks.c.release_id, measured_blocks.c.block_key)):
-            blocks.setdefault(row.release_id, []).append(row.block_key)
+        for kept in conn.execute(sa.select(measured_blocks.c.release_id, measured_blocks.c.block_key)):
+            blocks.setdefault(kept.release_id, []).append(kept.block_key)
         for row in others:
             keys = [*json.loads(row.windows), *blocks.get(row.release_id, [])]
             if any(_overlaps(key, period_start, period_end) for key in keys):
@@ -96,7 +99,9 @@ def record_release(
     already = measurement_cache.measured(conn, policy.policy_id, policy.period_start)
     repeated = sorted({block.block_key for block in blocks} & set(already))
     if repeated:
-        raise InternalError(f"block '{repeated[0]}' was already measured in this period; use its measurements")
+        raise InternalError(
+            f"block '{repeated[0]}' was already measured in this period; use its measurements"
+        )
     published = measurement_cache.published_keys(conn, policy.policy_id, policy.period_start, report_id)
     offered = {(cell.window, cell.metric) for cell in cells}
     if offered & published:

@@ -73,10 +73,13 @@ def _structure_json(structure: pa.Table) -> str:
 
 
 def _structure_table(text: str) -> pa.Table:
-    rows = json.loads(text)
-    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in STRUCTURE_SCHEMA.names]
+    rows: list[list[str]] = json.loads(text)
+    columns: list[list[str]] = [[row[index] for row in rows] for index in range(len(STRUCTURE_SCHEMA.names))]
     return pa.table(
-        {name: pa.array(list(values), pa.string()) for name, values in zip(STRUCTURE_SCHEMA.names, columns, strict=True)},
+        {
+            name: pa.array(list(values), pa.string())
+            for name, values in zip(STRUCTURE_SCHEMA.names, columns, strict=True)
+        },
         schema=STRUCTURE_SCHEMA,
     )
 
@@ -101,7 +104,9 @@ def measured(conn: sa.Connection, policy_id: str, period_start: dt.date) -> dict
     }
 
 
-def read_rows(conn: sa.Connection, policy_id: str, period_start: dt.date, block_keys: Iterable[str]) -> pa.Table:
+def read_rows(
+    conn: sa.Connection, policy_id: str, period_start: dt.date, block_keys: Iterable[str]
+) -> pa.Table:
     """The noisy rows of ``block_keys`` (``MEASUREMENT_SCHEMA``)."""
     keys = sorted(set(block_keys))
     found = conn.execute(
@@ -120,7 +125,10 @@ def read_rows(conn: sa.Connection, policy_id: str, period_start: dt.date, block_
         )
     ).all()
     # The select lists its columns in MEASUREMENT_SCHEMA's order.
-    arrays = [pa.array([row[index] for row in found], type=field.type) for index, field in enumerate(MEASUREMENT_SCHEMA)]
+    arrays = [
+        pa.array([row[index] for row in found], type=field.type)
+        for index, field in enumerate(MEASUREMENT_SCHEMA)
+    ]
     return pa.Table.from_arrays(arrays, schema=MEASUREMENT_SCHEMA)
 
 
@@ -130,7 +138,11 @@ def block_digest(conn: sa.Connection, policy_id: str, period_start: dt.date, blo
 
 
 def write_blocks(
-    conn: sa.Connection, policy_id: str, period_start: dt.date, release_id: str, blocks: Sequence[BlockMeasurement]
+    conn: sa.Connection,
+    policy_id: str,
+    period_start: dt.date,
+    release_id: str,
+    blocks: Sequence[BlockMeasurement],
 ) -> None:
     """Keep newly measured blocks (the caller has checked none was measured before)."""
     for block in blocks:
@@ -168,7 +180,9 @@ def write_blocks(
             )
 
 
-def published_keys(conn: sa.Connection, policy_id: str, period_start: dt.date, report_id: str) -> set[tuple[str, str]]:
+def published_keys(
+    conn: sa.Connection, policy_id: str, period_start: dt.date, report_id: str
+) -> set[tuple[str, str]]:
     """The (window, metric) pairs a report has published in this period."""
     rows = conn.execute(
         sa.select(report_cells.c.window_key, report_cells.c.metric)
@@ -184,7 +198,9 @@ def published(
     """A report's published cells of ``windows`` with the release that published each, in order."""
     rows = conn.execute(
         sa.select(report_cells)
-        .where(*_cell_filter(policy_id, period_start, report_id), report_cells.c.window_key.in_(list(windows)))
+        .where(
+            *_cell_filter(policy_id, period_start, report_id), report_cells.c.window_key.in_(list(windows))
+        )
         .order_by(report_cells.c.window_key, report_cells.c.metric, report_cells.c.group_key)
     )
     return [

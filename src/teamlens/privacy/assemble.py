@@ -115,7 +115,9 @@ def _window_figures(
             raise InternalError(f"no estimate of '{name}' for the week of {week}")
         key = strategy.span_of(strategy.block_of(week)).key
         spans[key] = spans.get(key, 0) + 1
-    groups = sorted({group for series in blocks for group in series.groups if not group.startswith(HIDDEN_PREFIX)})
+    groups = sorted(
+        {group for series in blocks for group in series.groups if not group.startswith(HIDDEN_PREFIX)}
+    )
     figures: list[_Raw | str] = []
     for group in groups:
         figures.append(_figure(strategy, level, window, group, column, spans, headcounts) or group)
@@ -171,7 +173,11 @@ def per_week_ceiling(strategy: Strategy, window: Window, per_week: int) -> float
 def _cells(
     policy: Policy, strategy: Strategy, window: Window, name: str, raws: list[_Raw | str]
 ) -> list[ReleasedCell]:
-    shown = [raw for raw in raws if isinstance(raw, _Raw) and raw.person_weeks >= policy.min_group_size * window.n_weeks]
+    shown = [
+        raw
+        for raw in raws
+        if isinstance(raw, _Raw) and raw.person_weeks >= policy.min_group_size * window.n_weeks
+    ]
     divisor = metric(name).display_divisor
     ceiling = per_week_ceiling(strategy, window, policy.metric_bound(name).per_week)
     figures: dict[str, ReleasedCell] = {}
@@ -201,7 +207,7 @@ def _cells(
                 uncertain=upper - lower > UNCERTAIN_WIDTH * typical,
             )
     cells = []
-    for raw in raws:
-        group = raw.group if isinstance(raw, _Raw) else raw
+    for figure in raws:
+        group = figure.group if isinstance(figure, _Raw) else figure
         cells.append(figures.get(group) or ReleasedCell(group, window.key, name, None, None, None))
     return cells

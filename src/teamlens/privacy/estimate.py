@@ -44,7 +44,7 @@ class Series:
 
 
 def parent_level(strategy: Strategy, level: GroupLevel) -> GroupLevel | None:
-    """The measured level ``level`` can nest in: the nearest coarser one of the chain (location: organisation)."""
+    """The measured level ``level`` nests in: the nearest coarser one of the chain (location: org)."""
     if level is GroupLevel.LOCATION:
         return GroupLevel.ORGANISATION if GroupLevel.ORGANISATION in strategy.levels else None
     coarser = [candidate for candidate in CHAIN[: CHAIN.index(level)] if candidate in strategy.levels]
@@ -145,9 +145,7 @@ def _parent_index(
     """Each group's parent row, when every group of ``level`` sits in exactly one group of ``parent``."""
     if not structure.schema.equals(STRUCTURE_SCHEMA):
         raise InternalError("the organisation chart does not have STRUCTURE_SCHEMA")
-    pairs = structure.filter(
-        (pc.field("level") == level.value) & (pc.field("parent_level") == parent.value)
-    )
+    pairs = structure.filter((pc.field("level") == level.value) & (pc.field("parent_level") == parent.value))
     owners: dict[str, set[str]] = {}
     for child, owner in zip(
         pairs.column("group").to_pylist(), pairs.column("parent_group").to_pylist(), strict=True

@@ -117,14 +117,12 @@ def _upward(levels: Sequence[Node]) -> tuple[list[FloatArray], list[FloatArray]]
     return z, u
 
 
-def _sums(
-    child: Node, z: FloatArray, u: FloatArray, parents: int
-) -> tuple[FloatArray, FloatArray]:
+def _sums(child: Node, z: FloatArray, u: FloatArray, parents: int) -> tuple[FloatArray, FloatArray]:
     """Per parent group: the sum of its children's subtree estimates and of their variances."""
     assert child.parent_index is not None
     total = np.zeros((parents, z.shape[1]))
     np.add.at(total, child.parent_index, z)
-    variance = np.bincount(child.parent_index, weights=u, minlength=parents)
+    variance: FloatArray = np.bincount(child.parent_index, weights=u, minlength=parents).astype(np.float64)
     return total, variance
 
 

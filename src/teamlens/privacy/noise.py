@@ -12,6 +12,7 @@ against the strategy's share for the block.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 
 import pyarrow as pa
@@ -22,7 +23,7 @@ from teamlens.privacy._opendp import add_discrete_gaussian, zcdp_cost
 from teamlens.privacy.strategy import Block, Strategy
 from teamlens.privacy.testing import exact_mode_active
 
-_Key = tuple[str, str, object, str]  # level, group, week, metric
+_Key = tuple[str, str, dt.date, str]  # level, group, week, metric
 
 
 def measure_block(
@@ -43,14 +44,20 @@ def measure_block(
     for plan in strategy.metric_plans:
         rho = strategy.block_rho(plan, block)
         _check_noise(plan.sigma, plan.sensitivity(block), rho, exact)
-        keys = [(plan.level.value, group, week, plan.metric) for group in groups[plan.level] for week in block.weeks]
+        keys = [
+            (plan.level.value, group, week, plan.metric)
+            for group in groups[plan.level]
+            for week in block.weeks
+        ]
         _extend(columns, keys, totals, plan.sigma, plan.scale, exact)
     if opens_span:
         span = strategy.span_of(block)
         for headcount in strategy.headcount_plans:
             sigma = headcount.sigma(span)
             _check_noise(sigma, block.n_weeks, headcount.rho_per_span, exact)
-            keys = [(headcount.level.value, group, block.start, HEADCOUNT) for group in groups[headcount.level]]
+            keys = [
+                (headcount.level.value, group, block.start, HEADCOUNT) for group in groups[headcount.level]
+            ]
             _extend(columns, keys, totals, sigma, 1, exact)
     return pa.Table.from_pydict(columns, schema=MEASUREMENT_SCHEMA)
 

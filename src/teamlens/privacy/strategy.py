@@ -213,7 +213,7 @@ class Strategy:
         return plan.rho * plan.sensitivity(block) ** 2 / total
 
     def block_cost(self, block: Block) -> Rho:
-        """What measuring ``block`` charges: every (level, metric) in it, and headcounts if it opens a span."""
+        """What measuring ``block`` charges: each (level, metric) in it, and headcounts if it opens a span."""
         cost = sum((self.block_rho(plan, block) for plan in self.metric_plans), Fraction(0))
         if self.span_of(block).first == block:
             cost += sum((plan.rho_per_span for plan in self.headcount_plans), Fraction(0))
@@ -316,9 +316,7 @@ def _plan(policy: Policy, exact: bool) -> Strategy:
     headcount_plans = tuple(
         HeadcountPlan(level, Fraction(0) if exact else rho_headcount_level / len(spans)) for level in levels
     )
-    return Strategy(
-        policy, blocks, spans, levels, tuple(metric_plans), headcount_plans, span_cadence
-    )
+    return Strategy(policy, blocks, spans, levels, tuple(metric_plans), headcount_plans, span_cadence)
 
 
 def _spans(blocks: Sequence[Block], pieces: Sequence[Block]) -> tuple[Span, ...]:

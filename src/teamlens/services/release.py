@@ -74,7 +74,9 @@ def release(
     rows = pa.concat_tables(
         [
             ws.governance.measurements(
-                policy.policy_id, policy.period_start, [block.key for block in blocks if block.key in measured]
+                policy.policy_id,
+                policy.period_start,
+                [block.key for block in blocks if block.key in measured],
             ),
             *(block.rows for block in fresh),
         ]
@@ -150,7 +152,8 @@ def _measure(ws: Workspace, strategy: Strategy, block: Block) -> BlockMeasuremen
     """Aggregate one block in the store and add OpenDP noise to every base vector."""
     levels = [level.value for level in strategy.levels]
     clips = {
-        plan.metric: MetricClip(plan.per_week * block.n_weeks**0.5, plan.scale) for plan in strategy.metric_plans
+        plan.metric: MetricClip(plan.per_week * block.n_weeks**0.5, plan.scale)
+        for plan in strategy.metric_plans
     }
     span = strategy.span_of(block)
     opens = span.first == block
@@ -163,7 +166,9 @@ def _measure(ws: Workspace, strategy: Strategy, block: Block) -> BlockMeasuremen
     )
     wanted = {f"{plan.level.value}\x1e{plan.metric}" for plan in strategy.metric_plans}
     keys = pc.binary_join_element_wise(aggregates["level"], aggregates["metric"], "\x1e")
-    keep = pc.or_(pc.is_in(keys, value_set=pa.array(sorted(wanted))), pc.equal(aggregates["metric"], HEADCOUNT))
+    keep = pc.or_(
+        pc.is_in(keys, value_set=pa.array(sorted(wanted))), pc.equal(aggregates["metric"], HEADCOUNT)
+    )
     groups = {level: ws.store.groups(level.value) for level in strategy.levels}
     rows = measure_block(strategy, block, aggregates.filter(keep), groups)
     chart = ws.store.structure(levels=levels, first_day=block.start, end_day=block.end)

@@ -112,8 +112,9 @@ members AS (
     UNPIVOT keyed ON {key_columns} INTO NAME level VALUE grp
 )"""
 
+# The only text spliced into these queries is ``GroupLevel`` values, checked against that enum.
 _TOTALS_SQL = (
-    "WITH"
+    "WITH"  # noqa: S608
     + _POPULATION_SQL
     + """,
 norms AS (
@@ -239,7 +240,9 @@ def aggregate_block(
             }
         ),
     )
-    files = [path for month, path in sorted(month_files.items()) if month in months_between(first_day, end_day)]
+    files = [
+        path for month, path in sorted(month_files.items()) if month in months_between(first_day, end_day)
+    ]
     view_parquet(con, "facts", files, FACT_SCHEMA)
     sql = _TOTALS_SQL.format(
         keys=_keys(levels), key_columns=", ".join(f"k_{level.value}" for level in levels)
@@ -253,7 +256,9 @@ def aggregate_block(
     }
     result = relation(con, sql, params).to_arrow_table()
     table = result.rename_columns(BLOCK_AGGREGATE_SCHEMA.names).cast(BLOCK_AGGREGATE_SCHEMA)
-    return table.sort_by([("level", "ascending"), ("metric", "ascending"), ("group", "ascending"), ("week", "ascending")])
+    return table.sort_by(
+        [("level", "ascending"), ("metric", "ascending"), ("group", "ascending"), ("week", "ascending")]
+    )
 
 
 def structure(
@@ -274,15 +279,17 @@ def structure(
     chain = [level for level in levels if level.value in _CHAIN]
     pairs: list[tuple[GroupLevel, GroupLevel]] = []
     if GroupLevel.ORGANISATION in levels:
-        pairs += [(level, GroupLevel.ORGANISATION) for level in levels if level is not GroupLevel.ORGANISATION]
+        pairs += [
+            (level, GroupLevel.ORGANISATION) for level in levels if level is not GroupLevel.ORGANISATION
+        ]
     pairs += [(child, parent) for position, child in enumerate(chain) for parent in chain[:position]]
     if not pairs:
         return STRUCTURE_SCHEMA.empty_table()
-    selects = [
+    selects = [  # only GroupLevel values are spliced in
         f"""SELECT DISTINCT '{child.value}' AS level, k_{child.value} AS grp,
                    '{parent.value}' AS parent_level, k_{parent.value} AS parent_grp
             FROM keyed WHERE in_block OR k_{child.value} NOT IN (
-                SELECT k_{child.value} FROM keyed WHERE in_block)"""
+                SELECT k_{child.value} FROM keyed WHERE in_block)"""  # noqa: S608
         for child, parent in pairs
     ]
     sql = _STRUCTURE_SQL.format(keys=_keys(levels), pairs="\nUNION ALL\n".join(selects))

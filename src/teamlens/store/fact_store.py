@@ -89,7 +89,9 @@ class FactStore:
         headcount: bool,
         exclude: Collection[str] = (),
     ) -> pa.Table:
-        """Compute one clipping block's fixed-point totals per level, group and week (``BLOCK_AGGREGATE_SCHEMA``).
+        """Compute one clipping block's fixed-point totals per level, group and week.
+
+        Returns a ``BLOCK_AGGREGATE_SCHEMA`` table.
 
         Each week, each person counts in the group the directory gives them that Monday (or a
         hidden key when it gives none at a level; everyone with a fact counts at organisation

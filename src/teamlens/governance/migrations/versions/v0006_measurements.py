@@ -79,7 +79,13 @@ def upgrade() -> None:
         sa.Column("uncertain", sa.Boolean, nullable=False),
         sa.Column("release_id", sa.String(64), nullable=False),
         sa.PrimaryKeyConstraint(
-            "policy_id", "period_start", "report_id", "window_key", "metric", "group_key", name="pk_report_cells"
+            "policy_id",
+            "period_start",
+            "report_id",
+            "window_key",
+            "metric",
+            "group_key",
+            name="pk_report_cells",
         ),
         sa.ForeignKeyConstraint(
             ["release_id"], ["releases.release_id"], name="fk_report_cells_release_id_releases"
