@@ -15,8 +15,8 @@ from typing import Any
 import pyarrow as pa
 
 from teamlens.domain import (
-    AGGREGATE_SCHEMA,
-    NOISY_SCHEMA,
+    BLOCK_AGGREGATE_SCHEMA,
+    STRUCTURE_SCHEMA,
     Cadence,
     GroupLevel,
     LawfulBasis,
@@ -89,13 +89,16 @@ def build_policy(**changes: Any) -> Policy:
     return replace(policy, **changes)
 
 
-def aggregate_table(rows: list[tuple[str, str, str, int]]) -> pa.Table:
-    """An ``AGGREGATE_SCHEMA`` table from (group, window, metric, total) rows."""
-    columns = [[row[i] for row in rows] for i in range(len(AGGREGATE_SCHEMA))]
-    return pa.Table.from_arrays([pa.array(c) for c in columns], schema=AGGREGATE_SCHEMA)
+def block_table(rows: list[tuple[str, str, dt.date, str, int]]) -> pa.Table:
+    """A ``BLOCK_AGGREGATE_SCHEMA`` table from (level, group, week, metric, total) rows."""
+    columns = [[row[i] for row in rows] for i in range(len(BLOCK_AGGREGATE_SCHEMA))]
+    return pa.Table.from_arrays(
+        [pa.array(column, type=field.type) for column, field in zip(columns, BLOCK_AGGREGATE_SCHEMA, strict=True)],
+        schema=BLOCK_AGGREGATE_SCHEMA,
+    )
 
 
-def noisy_table(rows: list[tuple[str, str, str, int, float]]) -> pa.Table:
-    """A ``NOISY_SCHEMA`` table from (group, window, metric, noisy_total, sigma) rows."""
-    columns = [[row[i] for row in rows] for i in range(len(NOISY_SCHEMA))]
-    return pa.Table.from_arrays([pa.array(c) for c in columns], schema=NOISY_SCHEMA)
+def chart(pairs: list[tuple[str, str, str, str]]) -> pa.Table:
+    """A ``STRUCTURE_SCHEMA`` table from (level, group, parent level, parent group) rows."""
+    columns = [[row[i] for row in pairs] for i in range(len(STRUCTURE_SCHEMA))]
+    return pa.Table.from_arrays([pa.array(column, pa.string()) for column in columns], schema=STRUCTURE_SCHEMA)
