@@ -93,7 +93,10 @@ def block_table(rows: list[tuple[str, str, dt.date, str, int]]) -> pa.Table:
     """A ``BLOCK_AGGREGATE_SCHEMA`` table from (level, group, week, metric, total) rows."""
     columns = [[row[i] for row in rows] for i in range(len(BLOCK_AGGREGATE_SCHEMA))]
     return pa.Table.from_arrays(
-        [pa.array(column, type=field.type) for column, field in zip(columns, BLOCK_AGGREGATE_SCHEMA, strict=True)],
+        [
+            pa.array(column, type=field.type)
+            for column, field in zip(columns, BLOCK_AGGREGATE_SCHEMA, strict=True)
+        ],
         schema=BLOCK_AGGREGATE_SCHEMA,
     )
 
@@ -101,4 +104,6 @@ def block_table(rows: list[tuple[str, str, dt.date, str, int]]) -> pa.Table:
 def chart(pairs: list[tuple[str, str, str, str]]) -> pa.Table:
     """A ``STRUCTURE_SCHEMA`` table from (level, group, parent level, parent group) rows."""
     columns = [[row[i] for row in pairs] for i in range(len(STRUCTURE_SCHEMA))]
-    return pa.Table.from_arrays([pa.array(column, pa.string()) for column in columns], schema=STRUCTURE_SCHEMA)
+    return pa.Table.from_arrays(
+        [pa.array(column, pa.string()) for column in columns], schema=STRUCTURE_SCHEMA
+    )
