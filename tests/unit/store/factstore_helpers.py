@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import math
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -19,7 +20,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from teamlens.domain import DIRECTORY_SCHEMA, FACT_SCHEMA, HEADCOUNT, Window, monday_of
+from teamlens.domain import DIRECTORY_SCHEMA, FACT_SCHEMA, HEADCOUNT, monday_of
 
 
 class Fact(NamedTuple):
@@ -75,47 +76,83 @@ def upserted(*commits: Sequence[Fact]) -> list[Fact]:
     return sorted(latest.values())
 
 
-def reference_aggregate(
+HIDDEN = "\x1f"
+
+
+def reference_keys(row: Placement | None, levels: Sequence[str]) -> dict[str, str]:
+    """A person's key at each level: their group, or the hidden key naming their nearest coarser group."""
+    values = {
+        name: getattr(row, name) if row is not None else None
+        for name in ("division", "department", "team", "location")
+    }
+    keys = {}
+    for level in levels:
+        if level == "organisation":
+            keys[level] = "Organisation"
+        elif level == "location":
+            keys[level] = values["location"] or HIDDEN
+        else:
+            chain = ["division", "department", "team"]
+            coarser = chain[: chain.index(level)]
+            nearest = next((f"{name}={values[name]}" for name in reversed(coarser) if values[name]), "")
+            keys[level] = values[level] or HIDDEN + nearest
+    return keys
+
+
+def reference_block(
     facts: Sequence[Fact],
     directory: Sequence[Placement],
     *,
-    level: str,
-    windows: Sequence[Window],
-    bounds: Mapping[tuple[str, str], int],
+    levels: Sequence[str],
+    weeks: Sequence[dt.date],
+    clips: Mapping[str, tuple[float, int]],
     headcount: bool = True,
     exclude: Collection[str] = (),
 ) -> list[dict[str, Any]]:
-    """The aggregation as the privacy model states it, row by row."""
-    out: dict[tuple[str, str, str], int] = {}
-    for window in set(windows):
-        weeks = set(window.weeks)
-        members: dict[str, str] = {}
-        for row in directory:
-            if row.person in exclude:
+    """One block's aggregation as the privacy model states it, row by row (see ``store._aggregate``)."""
+    inside = set(weeks)
+    weekly: dict[tuple[str, dt.date, str], int] = defaultdict(int)
+    for fact in facts:
+        if monday_of(fact.day) in inside and fact.metric in clips:
+            weekly[(fact.person, monday_of(fact.day), fact.metric)] += fact.value
+    values = {key: max(value, 0) for key, value in weekly.items()}
+    norms: dict[tuple[str, str], float] = defaultdict(float)
+    for (person, _, metric), value in values.items():
+        norms[(person, metric)] += float(value) * value
+    out: dict[tuple[str, str, dt.date, str], int] = defaultdict(int)
+    for week in sorted(inside):
+        placed: dict[str, Placement] = {}
+        for row in sorted(directory, key=lambda item: item.valid_from):
+            if row.valid_from <= week and (row.valid_to is None or week < row.valid_to):
+                placed[row.person] = row
+        present: dict[str, Placement | None] = dict(placed)
+        for person, day, _ in weekly:
+            if day == week and person not in present:
+                present[person] = None
+        for person, row in present.items():
+            if person in exclude:
                 continue
-            if row.valid_from <= window.start and (row.valid_to is None or window.start < row.valid_to):
-                group = "Organisation" if level == "organisation" else getattr(row, level)
-                if group is not None:
-                    members[row.person] = group
-        sums: dict[tuple[str, str], int] = defaultdict(int)
-        for fact in facts:
-            if monday_of(fact.day) in weeks:
-                sums[(fact.person, fact.metric)] += fact.value
-                if level == "organisation" and fact.person not in exclude:
-                    members[fact.person] = "Organisation"
-        for group in set(members.values()):
-            people = [person for person, placed in members.items() if placed == group]
+            keys = reference_keys(row, levels)
             if headcount:
-                out[(group, window.key, HEADCOUNT)] = len(people)
-            for (key, metric), bound in bounds.items():
-                if key == window.key:
-                    out[(group, key, metric)] = sum(
-                        min(max(sums.get((person, metric), 0), 0), bound) for person in people
-                    )
+                for level, key in keys.items():
+                    out[(level, key, min(inside), HEADCOUNT)] += 1
+            for metric, (bound, scale) in clips.items():
+                value = values.get((person, week, metric), 0)
+                if value <= 0:
+                    continue
+                norm = norms[(person, metric)] ** 0.5
+                # The same float operations in the same order as the store's query.
+                clipped = (
+                    value * scale
+                    if norm <= bound
+                    else math.floor(value * scale * (bound / norm) * (1 - 1e-12))
+                )
+                for level, key in keys.items():
+                    out[(level, key, week, metric)] += clipped
     return [
-        {"group": group, "window": key, "metric": metric, "total": total}
-        for (group, key, metric), total in sorted(
-            out.items(), key=lambda item: (item[0][1], item[0][0], item[0][2])
+        {"level": level, "group": group, "week": week, "metric": metric, "total": total}
+        for (level, group, week, metric), total in sorted(
+            out.items(), key=lambda item: (item[0][0], item[0][3], item[0][1], item[0][2])
         )
     ]
 

@@ -55,7 +55,14 @@ def manifest(root: Path) -> dict[str, object]:
 
 
 def test_the_package_exports_its_documented_api() -> None:
-    assert set(teamlens.store.__all__) == {"BatchInfo", "CommitSummary", "FactStore", "StoreStats"}
+    assert set(teamlens.store.__all__) == {
+        "ORGANISATION_GROUP",
+        "BatchInfo",
+        "CommitSummary",
+        "FactStore",
+        "MetricClip",
+        "StoreStats",
+    }
     public = {name for name in vars(teamlens.store) if not name.startswith("_")}
     submodules = {"fact_store", "summaries"}
     assert public - submodules == set(teamlens.store.__all__)
