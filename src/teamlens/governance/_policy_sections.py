@@ -1,4 +1,4 @@
-"""Read the optional ``[exclusions]`` and ``[working_hours]`` tables of a policy."""
+"""Read the optional ``[exclusions]`` and ``[working_hours]`` tables and ``[privacy]``'s engine settings."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import datetime as dt
 import re
 import zoneinfo
 
-from teamlens.domain import Exclusions, WorkingHours
+from teamlens.domain import Cadence, Exclusions, HeadcountSpan, ReleaseDesign, WorkingHours
 from teamlens.governance._toml_reader import TomlTable
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -53,3 +53,28 @@ def _clock_time(table: TomlTable, key: str, default: dt.time) -> dt.time:
     if not match:
         raise table.error(key, f'expected a time such as "09:00" (got {value!r})')
     return dt.time(int(match.group(1)), int(match.group(2)))
+
+
+def release_design(table: TomlTable) -> ReleaseDesign:
+    """Read how the engine spends the budget: clipping block, headcount span and share."""
+    default = ReleaseDesign()
+    block = table.text("clipping_block", default.clipping_block.value)
+    if block not in {cadence.value for cadence in Cadence}:
+        raise table.error(
+            "clipping_block", f"unknown block '{block}'", "Blocks are: week, month, quarter (month is usual)."
+        )
+    span = table.text("headcount_span", default.headcount_span.value)
+    if span not in {choice.value for choice in HeadcountSpan}:
+        known = ", ".join(choice.value for choice in HeadcountSpan)
+        raise table.error("headcount_span", f"unknown span '{span}'", f"Spans are: {known}.")
+    order = [Cadence.WEEK.value, Cadence.MONTH.value, Cadence.QUARTER.value, HeadcountSpan.PERIOD.value]
+    if span != HeadcountSpan.AUTO.value and order.index(span) < order.index(block):
+        raise table.error(
+            "headcount_span",
+            f"a headcount span ('{span}') cannot be shorter than the clipping block ('{block}')",
+            "Use a span at least as long as the block, or 'auto'.",
+        )
+    share = table.exact("headcount_share") if "headcount_share" in table.data else default.headcount_share
+    if not 0 < share < 1:
+        raise table.error("headcount_share", f"must be greater than 0 and less than 1 (got {float(share):g})")
+    return ReleaseDesign(Cadence(block), HeadcountSpan(span), share)

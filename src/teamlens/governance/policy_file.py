@@ -31,18 +31,16 @@ from teamlens.domain import (
     MIN_GROUP_SIZE_FLOOR,
     Cadence,
     GroupLevel,
-    HeadcountSpan,
     LawfulBasis,
     MetricBound,
     Policy,
     Purpose,
-    ReleaseDesign,
     ReportDef,
     Rho,
     Unit,
 )
 from teamlens.errors import PolicyError
-from teamlens.governance._policy_sections import exclusions, working_hours
+from teamlens.governance._policy_sections import exclusions, release_design, working_hours
 from teamlens.governance._toml_reader import TomlTable
 
 #: The roles that may receive released statistics; the representative always does (R24).
@@ -154,7 +152,7 @@ def parse_policy(text: str, source: str) -> ParsedPolicy:
         working_hours=working_hours(
             root.table("working_hours", ("start", "end", "days", "timezone"), required=False)
         ),
-        design=_design(privacy),
+        design=release_design(privacy),
         recipients=_recipients(head),
         not_for_individual_decisions=True,
         consent_justification=consent_justification,
@@ -291,30 +289,6 @@ def _privacy(table: TomlTable) -> tuple[Rho, float]:
     if not 0 < delta < 1:
         raise table.error("delta", f"must be between 0 and 1, exclusive (got {delta})")
     return Rho(rho), delta
-
-
-def _design(table: TomlTable) -> ReleaseDesign:
-    default = ReleaseDesign()
-    block = table.text("clipping_block", default.clipping_block.value)
-    if block not in {cadence.value for cadence in Cadence}:
-        raise table.error(
-            "clipping_block", f"unknown block '{block}'", "Blocks are: week, month, quarter (month is usual)."
-        )
-    span = table.text("headcount_span", default.headcount_span.value)
-    if span not in {choice.value for choice in HeadcountSpan}:
-        known = ", ".join(choice.value for choice in HeadcountSpan)
-        raise table.error("headcount_span", f"unknown span '{span}'", f"Spans are: {known}.")
-    order = [Cadence.WEEK.value, Cadence.MONTH.value, Cadence.QUARTER.value, HeadcountSpan.PERIOD.value]
-    if span != HeadcountSpan.AUTO.value and order.index(span) < order.index(block):
-        raise table.error(
-            "headcount_span",
-            f"a headcount span ('{span}') cannot be shorter than the clipping block ('{block}')",
-            "Use a span at least as long as the block, or 'auto'.",
-        )
-    share = table.exact("headcount_share") if "headcount_share" in table.data else default.headcount_share
-    if not 0 < share < 1:
-        raise table.error("headcount_share", f"must be greater than 0 and less than 1 (got {float(share):g})")
-    return ReleaseDesign(Cadence(block), HeadcountSpan(span), share)
 
 
 def _metrics(tables: tuple[TomlTable, ...]) -> tuple[MetricBound, ...]:
