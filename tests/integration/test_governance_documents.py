@@ -19,7 +19,7 @@ import pytest
 
 from teamlens import services
 from teamlens.cli import main
-from teamlens.domain import Exclusions, MetricBound, Policy, ReportDef, Rho, WorkingHours
+from teamlens.domain import Exclusions, MetricBound, Policy, ReleaseDesign, ReportDef, Rho, WorkingHours
 from teamlens.privacy import expected_half_width
 from teamlens.services.documents import build_document, chromium_path, render, worked_examples
 
@@ -74,6 +74,8 @@ def expected_tokens(value: object) -> list[str]:
         return [value.report_id, value.title]
     if isinstance(value, Exclusions):
         return [*value.addresses, *value.domains]
+    if isinstance(value, ReleaseDesign):
+        return [f"over each {value.clipping_block.value}", f"{float(value.headcount_share):.0%} of the budget"]
     if isinstance(value, WorkingHours):
         return [f"{value.start:%H:%M}", f"{value.end:%H:%M}", value.timezone]
     if isinstance(value, tuple):

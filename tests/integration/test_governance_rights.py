@@ -12,9 +12,8 @@ import pytest
 from freezegun import freeze_time
 
 from teamlens import services
-from teamlens.domain import HEADCOUNT, Window
+from teamlens.domain import HEADCOUNT, Cadence, Window
 from teamlens.errors import AccessDenied
-from teamlens.services.exclusions import aggregate_after_objections
 
 from .flow_support import Org, build_org
 
@@ -73,25 +72,32 @@ def cast(org: Org, people: dict[str, list[dict[str, str]]]) -> dict[str, str]:
 def expected_entries(
     org: Org, rows: list[dict[str, str]], objected: dt.date | None
 ) -> set[tuple[str, str, str]]:
-    """(release id, window, group) worked out from the raw HR CSV, independently of teamlens."""
+    """(release id, window, group) worked out from the raw HR CSV, independently of teamlens.
+
+    Each week of a published window the worker counts in their group that Monday; an objection
+    leaves them out of every month (the clipping block) that starts after it was recorded.
+    """
     found = set()
+    published = org.ws.governance.released_windows()
     for release in org.ws.governance.releases():
         level = (
             org.ws.governance.stored_policy(release.policy_id, release.policy_version)
             .policy.report(release.report_id)
             .level.value
         )
-        for key in release.windows:
-            start = Window.parse(key).start.isoformat()
-            if objected is not None and objected.isoformat() < start:
-                continue
-            valid = [
-                r for r in rows if r["Valid From"] <= start and (not r["Valid To"] or start < r["Valid To"])
-            ]
-            if valid:
-                group = max(valid, key=lambda r: r["Valid From"])[LEVEL_COLUMN[level]]
-                if group:
-                    found.add((release.release_id, key, group))
+        for key in published.get(release.release_id, ()):
+            for monday in Window.parse(key).weeks:
+                month = Window.containing(monday, Cadence.MONTH)
+                if objected is not None and objected < month.start:
+                    continue
+                day = monday.isoformat()
+                valid = [
+                    r for r in rows if r["Valid From"] <= day and (not r["Valid To"] or day < r["Valid To"])
+                ]
+                if valid:
+                    group = max(valid, key=lambda r: r["Valid From"])[LEVEL_COLUMN[level]]
+                    if group:
+                        found.add((release.release_id, key, group))
     return found
 
 
@@ -107,8 +113,11 @@ def test_the_access_export_lists_exactly_the_releases_their_data_entered(
     objected = dt.date(2026, 1, 20) if who == "objector" else None
     assert got == expected_entries(org, people[email], objected)
     windows = {entry.window for entry in export.releases}
+    # A joiner counts from their first Monday: in January too when they started by its last one.
+    joined_in_january = people[email][0]["Valid From"] <= "2026-01-26"
     assert {"stayer": {"2026-01", "2026-02", "2026-Q1"}, "leaver": {"2026-01", "2026-Q1"},
-            "joiner": {"2026-02"}, "objector": {"2026-01", "2026-Q1"}}[who] == windows  # fmt: skip
+            "joiner": {"2026-01", "2026-02", "2026-Q1"} if joined_in_january else {"2026-02", "2026-Q1"},
+            "objector": {"2026-01", "2026-Q1"}}[who] == windows  # fmt: skip
     if who != "joiner":
         assert export.facts > 0
     data = json.loads((tmp_path / who / "my-data.json").read_text(encoding="utf-8"))
@@ -142,23 +151,26 @@ def test_the_access_export_says_nothing_about_anyone_else(
     assert pseudonymise(cast["stayer"]) not in json.dumps(entry.details)
 
 
-def test_an_objection_applies_from_the_next_window_not_retroactively(org: Org, cast: dict[str, str]) -> None:
+def test_an_objection_applies_from_the_next_block_not_retroactively(org: Org, cast: dict[str, str]) -> None:
     person = org.ws.pseudonymiser()(cast["objector"])
     department = org.ws.store.person_directory(person).column("department")[0].as_py()
-    windows = [Window.parse("2026-01"), Window.parse("2026-02")]
-    everyone = org.ws.store.aggregate(level="department", windows=windows, bounds={}, headcount=True)
-    after = aggregate_after_objections(org.ws, level="department", windows=windows, bounds={})
+    january, february = (Window.parse(key).weeks for key in ("2026-01", "2026-02"))
 
-    def headcount(table: object, window: str) -> int:
-        rows = table.to_pylist()  # type: ignore[attr-defined]
+    def person_weeks(weeks: tuple[dt.date, ...], exclude: frozenset[str]) -> int:
+        table = org.ws.store.aggregate_block(
+            levels=["department"], weeks=weeks, clips={}, headcount=True, exclude=exclude
+        )
         return next(
-            r["total"]
-            for r in rows
-            if (r["group"], r["window"], r["metric"]) == (department, window, HEADCOUNT)
+            r["total"] for r in table.to_pylist() if (r["group"], r["metric"]) == (department, HEADCOUNT)
         )
 
-    assert headcount(after, "2026-01") == headcount(everyone, "2026-01")  # the window had started
-    assert headcount(after, "2026-02") == headcount(everyone, "2026-02") - 1
+    # The service measures each block without the objections recorded before the block began.
+    for weeks, change in ((january, 0), (february, len(february))):
+        excluded = org.ws.governance.excluded_persons(weeks[0])
+        assert (person in excluded) == (change > 0)
+        assert person_weeks(weeks, excluded) == person_weeks(weeks, frozenset()) - change
+    objection = services.exclusion_list(org.ws, role="dpo")[0]
+    assert objection.effective_from == dt.date(2026, 2, 2)  # the first month to start after 20 January
 
 
 @pytest.mark.parametrize("role", ["worker", "analyst", "controller", "admin", "nobody"])
@@ -190,9 +202,9 @@ def test_the_dpo_the_representative_and_the_worker_see_what_they_may(org: Org, c
     person = org.ws.pseudonymiser()(cast["objector"])
     for role in ("dpo", "representative"):
         [entry] = services.exclusion_list(org.ws, role=role)
-        assert (entry.pseudonym, entry.effective_from) == (person, dt.date(2026, 1, 26))
+        assert (entry.pseudonym, entry.effective_from) == (person, dt.date(2026, 2, 2))
     objector = services.own_data(org.ws, services.SignedInWorker(person)).objection
-    assert objector is not None and objector.effective_from == dt.date(2026, 1, 26)
+    assert objector is not None and objector.effective_from == dt.date(2026, 2, 2)
     stayer = services.SignedInWorker(org.ws.pseudonymiser()(cast["stayer"]))
     assert services.own_data(org.ws, stayer).objection is None
     with pytest.raises(AccessDenied, match="/me"):
@@ -210,3 +222,4 @@ def test_erasure_removes_the_worker_and_is_logged_with_counts_only(
     assert erased[0].details == {"rows_removed": removed, "requested_by": "dpo"}
     with pytest.raises(AccessDenied):
         services.erase(org.ws, cast["stayer"], actor="analyst", role="analyst")
+

@@ -2,8 +2,8 @@
 
 :func:`gather` reads everything held about one pseudonym — their weekly counts still within
 retention, their HR directory rows (the manager's pseudonym replaced by "recorded"), their
-objection, every release their data entered (the releases whose report level and windows placed
-them in a group's population at a window's start, as the release engine does), and the policy
+objection, every release their data entered (each week of a published window, the group the
+directory placed them in that Monday, as the release engine does), and the policy
 and notice versions that applied — into one :class:`HeldData`. The worker's own page renders it;
 :func:`export_files` turns it into the export's four files (JSON, two CSVs, a readable summary)
 as bytes, which :func:`write_files` writes to a folder (the DPO's CLI) and :func:`zip_files`
@@ -25,9 +25,10 @@ from typing import Any
 
 from teamlens.domain import GroupLevel, Window
 from teamlens.governance import PolicyState
-from teamlens.privacy import rho_to_epsilon
+from teamlens.privacy import Strategy, rho_to_epsilon
 from teamlens.services.exclusions import Exclusion, own_exclusion
 from teamlens.services.workspace import Workspace
+from teamlens.store import ORGANISATION_GROUP
 
 #: The export's files, in the order a reader should open them.
 FILE_NAMES = ("summary.txt", "my-data.json", "my-facts.csv", "my-releases.csv")
@@ -157,24 +158,35 @@ def zip_files(files: Mapping[str, bytes]) -> bytes:
 def _releases_entered(
     ws: Workspace, directory: list[dict[str, Any]], fact_days: set[dt.date], own: Exclusion | None
 ) -> tuple[ReleaseEntered, ...]:
-    computed = ws.governance.released_windows()
-    organisation: str | None = None
+    """Every (release, window, group) the worker counted in, the way the release engine places people.
+
+    Each week of a published window a person counts in their group that Monday (at organisation
+    level also when only their facts place them there), unless they had objected before the start
+    of that week's clipping block. A mover appears once per group they were in.
+    """
+    published = ws.governance.released_windows()
+    strategies: dict[tuple[str, int], Strategy] = {}
     entered = []
     for release in ws.governance.releases():
+        windows = published.get(release.release_id)
+        if not windows:
+            continue
         policy = ws.governance.stored_policy(release.policy_id, release.policy_version).policy
+        strategy = strategies.setdefault((policy.policy_id, policy.version), Strategy.for_policy(policy))
         report = policy.report(release.report_id)
-        for key in sorted(computed.get(release.release_id, ())):
+        for key in sorted(windows):
             window = Window.parse(key)
-            if own is not None and own.recorded_at.date() < window.start:
-                continue  # left out of windows that started after the objection
-            group = _group_at(directory, report.level, window.start)
-            in_facts = any(window.start <= day < window.end for day in fact_days)
-            if group is None and report.level is GroupLevel.ORGANISATION and in_facts:
-                organisation = organisation or ws.store.groups(GroupLevel.ORGANISATION.value)[0]
-                group = organisation
-            if group is None:
-                continue
-            entered.append(
+            groups: dict[str, None] = {}
+            for week in window.weeks:
+                if own is not None and own.recorded_at.date() < strategy.block_of(week).start:
+                    continue  # left out of blocks that started after the objection
+                group = _group_at(directory, report.level, week)
+                active = any(week <= day < week + dt.timedelta(days=7) for day in fact_days)
+                if group is None and report.level is GroupLevel.ORGANISATION and active:
+                    group = ORGANISATION_GROUP
+                if group is not None:
+                    groups[group] = None
+            entered.extend(
                 ReleaseEntered(
                     release_id=release.release_id,
                     policy_id=release.policy_id,
@@ -184,11 +196,12 @@ def _releases_entered(
                     group=group,
                     window=key,
                     metrics=release.metrics,
-                    mechanism="discrete Gaussian (zCDP), OpenDP",
+                    mechanism="discrete Gaussian (zCDP, OpenDP) on weekly totals, made consistent",
                     rho=float(release.rho.value),
                     epsilon=rho_to_epsilon(release.rho, policy.delta),
                     released_at=release.released_at.isoformat(timespec="seconds"),
                 )
+                for group in groups
             )
     return tuple(entered)
 

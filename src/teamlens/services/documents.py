@@ -26,7 +26,7 @@ import jinja2
 from teamlens.domain import Policy
 from teamlens.errors import ConfigError, PolicyError
 from teamlens.governance import ConsultationRecord, DpiaSignOff, Notification, Party, StoredPolicy
-from teamlens.privacy import rho_to_epsilon
+from teamlens.privacy import expected_half_width, rho_to_epsilon
 from teamlens.services.dpia_content import RISKS, Risk, SuiteResults, suite_results
 from teamlens.services.planner_figures import PlannerFigures, planner_figures
 from teamlens.services.policy import in_force
@@ -95,7 +95,11 @@ class WorkedExample:
 
 
 def worked_examples(context: DocumentContext) -> tuple[WorkedExample, ...]:
-    """For each report and metric, the figures at the median group size the planner shows."""
+    """For each report and metric, the forecast at the median group size the planner shows.
+
+    The size is shown rounded, so the worked example is computed at that round size: what a
+    reader sees is then exactly what the forecast gives for a group of that size.
+    """
     examples = []
     for report in context.figures.reports:
         shown = sorted(report.shown, key=lambda group: group.size or 0)
@@ -103,7 +107,9 @@ def worked_examples(context: DocumentContext) -> tuple[WorkedExample, ...]:
             continue
         middle = shown[len(shown) // 2]
         size = middle.size or 0
-        for index in range(len(report.metrics)):
+        for index, name in enumerate(report.metrics):
+            typical = report.typical[index]
+            half_width = expected_half_width(context.policy, report.report_id, size, typical, name)
             examples.append(
                 WorkedExample(
                     report=report.title,
@@ -113,7 +119,7 @@ def worked_examples(context: DocumentContext) -> tuple[WorkedExample, ...]:
                     label=report.labels[index],
                     unit=report.units[index],
                     typical=report.typical[index],
-                    half_width=middle.half_widths[index],
+                    half_width=round(half_width, 2),
                     one_person=report.typical[index] * 2 / size,
                 )
             )

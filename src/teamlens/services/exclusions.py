@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from teamlens.domain import monday_of
+from teamlens.privacy import Strategy
 from teamlens.services.workspace import Workspace
 
 
@@ -25,14 +26,22 @@ class Exclusion:
     effective_from: dt.date
 
 
-def effective_from(recorded_at: dt.datetime) -> dt.date:
-    """The first window start an objection applies to: the Monday after the day it was recorded."""
-    return monday_of(recorded_at.astimezone(dt.UTC).date()) + dt.timedelta(days=7)
+def effective_from(ws: Workspace, recorded_at: dt.datetime) -> dt.date:
+    """The first day an objection applies: the first clipping block to start after the day it was recorded.
+
+    With no policy in force, the Monday after (nothing is measured until a policy applies).
+    """
+    day = recorded_at.astimezone(dt.UTC).date()
+    active = ws.governance.active_policy()
+    if active is None:
+        return monday_of(day) + dt.timedelta(days=7)
+    later = [block.start for block in Strategy.for_policy(active.policy).blocks if block.start > day]
+    return later[0] if later else active.policy.period_end
 
 
 def own_exclusion(ws: Workspace, person: str) -> Exclusion | None:
     """The pseudonym ``person``'s own entry on the exclusion list, if they objected."""
     for pseudonym, at in ws.governance.objections():
         if pseudonym == person:
-            return Exclusion(pseudonym, at, effective_from(at))
+            return Exclusion(pseudonym, at, effective_from(ws, at))
     return None

@@ -3,7 +3,8 @@
 Representatives decide the privacy/accuracy trade-off knowingly only if they see, before they
 sign, how wide the error bars will be for their own organisation (DESIGN.md, "What accuracy to
 expect"). Group sizes come from the HR directory as it stands at the start of the current week,
-after objections (R12, R22); groups under the policy's minimum size are shown only as "fewer
+after the objections recorded before today (R12, R22; today's count from tomorrow, as on every
+public page); groups under the policy's minimum size are shown only as "fewer
 than k" and get no figure. Each figure is computed at the group's own size, the way releases
 will compute it (rounding sizes first made forecasts 13% too narrow or 20% too wide); sizes are
 shown rounded to the nearest 5. The organisation chart is public in the same way (a manager
@@ -90,9 +91,9 @@ def planner_figures(ws: Workspace, policy: Policy, *, today: dt.date | None = No
     """Forecast every report of ``policy`` at the organisation's group sizes (see module docstring)."""
     day = today or dt.date.today()
     week = Window.containing(day, Cadence.WEEK)
-    sizes = {level.value: _group_sizes(ws, level.value, week) for level in policy.grouping_levels}
+    sizes = {level.value: _group_sizes(ws, level.value, week, day) for level in policy.grouping_levels}
     basis = "directory" if any(sizes.values()) else "illustrative"
-    everyone = sum(_group_sizes(ws, "organisation", week).values())
+    everyone = sum(_group_sizes(ws, "organisation", week, day).values())
     strategy = Strategy.for_policy(policy)
     reports = []
     for report in policy.reports:
@@ -147,9 +148,11 @@ def _figure(
     return GroupFigure(group, round_size(size), widths)
 
 
-def _group_sizes(ws: Workspace, level: str, week: Window) -> dict[str, int]:
-    # Exact sizes stay inside this module: only rounded sizes and forecasts leave it.
-    return ws.store.group_sizes(level, week.start, exclude=ws.governance.excluded_persons())
+def _group_sizes(ws: Workspace, level: str, week: Window, day: dt.date) -> dict[str, int]:
+    # Exact sizes stay inside this module: only rounded sizes and forecasts leave it. Objections
+    # count from the day after they were recorded, like everything on the public pages: a
+    # forecast that moved the moment someone objected would time their objection.
+    return ws.store.group_sizes(level, week.start, exclude=ws.governance.excluded_persons(day))
 
 
 def _illustrative(policy: Policy) -> dict[str, int]:

@@ -182,7 +182,7 @@ def object_to_processing(
 def exclusion_list(ws: Workspace, *, role: Role | str) -> list[Exclusion]:
     """The whole exclusion list, for the DPO and the auditing representative only (R22)."""
     _require(role, _SEE_EXCLUSIONS, "see the exclusion list")
-    return [Exclusion(p, at, effective_from(at)) for p, at in ws.governance.objections()]
+    return [Exclusion(p, at, effective_from(ws, at)) for p, at in ws.governance.objections()]
 
 
 def erase(ws: Workspace, email: str, *, actor: str, role: Role | str, request: str | None = None) -> int:
