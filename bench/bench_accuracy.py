@@ -16,6 +16,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -25,8 +26,18 @@ import pyarrow.compute as pc
 from bench._accuracy_data import Dataset, email_eu_core, pq_data
 from bench._baseline_even_split import baseline_truth, release_baseline
 from bench._measure import quick
-from teamlens.domain import HEADCOUNT, MEASUREMENT_SCHEMA, METRICS, Cadence, HeadcountSpan, Policy, Rho
+from teamlens.domain import (
+    HEADCOUNT,
+    MEASUREMENT_SCHEMA,
+    METRICS,
+    Cadence,
+    HeadcountSpan,
+    MetricBound,
+    Policy,
+    Rho,
+)
 from teamlens.privacy import ReleaseSpec, Strategy, measure_block
+from teamlens.privacy.bounds import noisy_histograms, plan_bounds, spread, suggest_bound
 from teamlens.services.release import derive
 from teamlens.store import MetricClip
 
@@ -115,7 +126,7 @@ def _aggregates(
 def _exact_rows(
     strategy: Strategy, aggregates: dict[str, pa.Table], groups: dict[object, list[str]]
 ) -> pa.Table:
-    """The measurements with no noise at all: the engine's estimand (bench only, never in the product)."""
+    """The true measurements (a nominal σ of 10⁻⁶): the engine's estimand (bench only, never in the product)."""
     parts = []
     for block in strategy.blocks:
         table = aggregates[block.key]
@@ -142,7 +153,7 @@ def _exact_rows(
             columns["week"].append(week)
             columns["metric"].append(name)
             columns["noisy"].append(found.get((level, group, week, name), 0))
-            columns["sigma"].append(0.0)
+            columns["sigma"].append(1e-6)  # not 0: noise-free rows are refused outside exact mode
             columns["scale"].append(scale)
         parts.append(pa.Table.from_pydict(columns, schema=MEASUREMENT_SCHEMA))
     return pa.concat_tables(parts)
@@ -174,19 +185,60 @@ def _engine_cells(
 
 def run_engine(ds: Dataset, policy: Policy, seeds: int) -> list[list[Cell]]:
     """``seeds`` independent releases of the whole catalogue by the product's engine."""
+    return [_one_run(ds, policy, prepared) for prepared in [_prepare(ds, policy)] for _ in range(seeds)]
+
+
+def _prepare(ds: Dataset, policy: Policy) -> tuple[object, ...]:
     strategy = Strategy.for_policy(policy)
     aggregates, structures, groups = _aggregates(ds, strategy)
     exact = _engine_cells(_without_noise(strategy), _exact_rows(strategy, aggregates, groups), structures)
     means, sizes = _truth(replace(ds, policy=policy), _placement(replace(ds, policy=policy)))
-    ceilings = _ceilings(strategy)
-    runs = []
+    return strategy, aggregates, structures, groups, exact, means, sizes, _ceilings(strategy)
+
+
+def _one_run(ds: Dataset, policy: Policy, prepared: tuple[object, ...]) -> list[Cell]:
+    strategy, aggregates, structures, groups, exact, means, sizes, ceilings = prepared
+    assert isinstance(strategy, Strategy)
+    rows = pa.concat_tables(
+        [measure_block(strategy, block, aggregates[block.key], groups) for block in strategy.blocks]  # type: ignore[index,arg-type]
+    )
+    noisy = _engine_cells(strategy, rows, structures)  # type: ignore[arg-type]
+    return _judged(policy, noisy, exact, means, sizes, ceilings)  # type: ignore[arg-type]
+
+
+def run_engine_with_bounds(
+    ds: Dataset, policy: Policy, seeds: int, share: Fraction
+) -> tuple[list[list[Cell]], str]:
+    """Releases whose bounds were first suggested from the data, each run paying ``share`` of ρ for it.
+
+    The catalogue keeps 1 − ``share`` of its budget; the bounds come from a noisy histogram of the
+    first clipping block (``teamlens policy suggest-bounds``), drawn afresh for every run.
+    """
+    scaled = tuple(
+        replace(report, budget_share=report.budget_share * (1 - share)) for report in policy.reports
+    )
+    piloted = replace(policy, reports=scaled, design=replace(policy.design, bounds_share=share))
+    strategy = Strategy.for_policy(piloted)
+    plan = plan_bounds(piloted, share)
+    pilot = strategy.blocks[0]
+    counts = ds.store.rms_histogram(weeks=pilot.weeks, edges=plan.edges)
+    sizes = sorted(ds.directory[ds.level].value_counts().tolist())
+    size = int(statistics.median([s for s in sizes if s >= policy.min_group_size] or [20]))
+    runs, chosen = [], []
     for _ in range(seeds):
-        rows = pa.concat_tables(
-            [measure_block(strategy, block, aggregates[block.key], groups) for block in strategy.blocks]  # type: ignore[arg-type]
+        noisy = noisy_histograms(plan, counts)
+        bounds = tuple(
+            MetricBound(name, max(1, round(suggest_bound(strategy, spread(plan, name, noisy[name]), size))))
+            for name in plan.metrics
         )
-        noisy = _engine_cells(strategy, rows, structures)
-        runs.append(_judged(policy, noisy, exact, means, sizes, ceilings))
-    return runs
+        run_policy = replace(piloted, metrics=bounds)
+        runs.append(_one_run(ds, run_policy, _prepare(ds, run_policy)))
+        chosen.append({bound.name: bound.per_week for bound in bounds})
+    summary = ", ".join(
+        f"{name} {statistics.median(run[name] for run in chosen) / METRICS[name].display_divisor:g}"
+        for name in plan.metrics
+    )
+    return runs, f"median bounds chosen: {summary} per week"
 
 
 def _ceilings(strategy: Strategy) -> dict[tuple[str, str], float]:
@@ -379,7 +431,11 @@ def run() -> str:
         engines = {"even split (baseline)": run_baseline(ds, seeds)}
         for label, variant in _variants(ds.policy).items():
             engines[label] = run_engine(ds, variant, seeds)
+        engines["+ bounds from data (5% of ρ)"], chosen = run_engine_with_bounds(
+            ds, ds.policy, seeds, Fraction(1, 20)
+        )
         lines += _section(ds.name, ds.policy, engines)
+        lines.append(f"Bounds from data: {chosen}.")
         lines.append(f"({time.perf_counter() - began:.0f} s)")
         lines.append("")
     return "\n".join(lines)

@@ -247,3 +247,33 @@ def retire(
     ws = services.open_workspace(data_dir)
     info = services.retire(ws, policy_id, version, party=party.value, actor=actor)
     console.print(f"Policy {info.policy_id} version {info.version} is now {info.state}.")
+
+
+@policy_app.command("suggest-bounds")
+def suggest_bounds(
+    block: Annotated[
+        str | None,
+        typer.Option("--block", help="The completed clipping block to measure (default: the latest)."),
+    ] = None,
+    data_dir: DataDir = None,
+    actor: Actor = "analyst",
+    as_json: Json = False,
+) -> None:
+    """Measure how busy people are (paid from the policy's bounds_share) and suggest per-week bounds."""
+    found = services.suggest_bounds(services.open_workspace(data_dir), block=block, actor=actor)
+    if as_json:
+        typer.echo(to_json(found))
+        return
+    console.print(
+        f"Measured over {found.block} at ρ = {found.rho:.4g} (release {found.release_id}); "
+        f"errors are for a monthly mean of a group of {found.group_size}."
+    )
+    for item in found.metrics:
+        console.print(
+            f"{item.label}: bound {item.current:g} → {item.suggested:g} {item.unit}/week "
+            f"(median {item.median:.3g}, 90% under {item.p90:.3g}); clips {item.clipped_now:.0%} → "
+            f"{item.clipped_suggested:.0%} of activity; ±{item.error_now:.0%} → ±{item.error_suggested:.0%}.",
+            highlight=False,
+        )
+    console.print("To adopt them, put these in a new policy version and have both parties approve it:")
+    typer.echo(found.toml())

@@ -97,11 +97,14 @@ class ReleaseDesign:
     released once its block has ended. ``headcount_span``: how long one noisy headcount serves
     as the group's size ("auto" picks the shortest span whose noise keeps suppression right).
     ``headcount_share``: the part of the catalogue's budget spent on headcounts.
+    ``bounds_share``: the part of the policy's ρ that ``teamlens policy suggest-bounds`` may
+    spend on measuring the spread of each metric, so that bounds come from data (0: none).
     """
 
     clipping_block: Cadence = Cadence.MONTH
     headcount_span: HeadcountSpan = HeadcountSpan.AUTO
     headcount_share: Fraction = Fraction(1, 10)
+    bounds_share: Fraction = Fraction(0)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import datetime as dt
 import enum
 import re
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 _ONE_WEEK = dt.timedelta(days=7)
 
@@ -122,6 +122,7 @@ class Window:
         return self.key
 
 
+@lru_cache(maxsize=1024)
 def windows_between(start: dt.date, end: dt.date, cadence: Cadence) -> tuple[Window, ...]:
     """Every window of ``cadence`` lying wholly inside the half-open range [start, end)."""
     found: list[Window] = []

@@ -77,4 +77,7 @@ def release_design(table: TomlTable) -> ReleaseDesign:
     share = table.exact("headcount_share") if "headcount_share" in table.data else default.headcount_share
     if not 0 < share < 1:
         raise table.error("headcount_share", f"must be greater than 0 and less than 1 (got {float(share):g})")
-    return ReleaseDesign(Cadence(block), HeadcountSpan(span), share)
+    bounds = table.exact("bounds_share") if "bounds_share" in table.data else default.bounds_share
+    if not 0 <= bounds < 1:
+        raise table.error("bounds_share", f"must be at least 0 and less than 1 (got {float(bounds):g})")
+    return ReleaseDesign(Cadence(block), HeadcountSpan(span), share, bounds)

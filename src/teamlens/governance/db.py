@@ -131,6 +131,43 @@ class GovernanceDB(_PolicyAPI):
                 now=self._now(),
             )
 
+    def spent_on_bounds(self, policy_id: str, period_start: dt.date) -> Rho:
+        """What suggesting bounds has charged so far in one policy period."""
+        with self._read() as conn:
+            return ledger.spent_on_bounds(conn, policy_id, period_start)
+
+    def record_bounds(
+        self,
+        *,
+        release_id: str,
+        active: ActivePolicy,
+        block_key: str,
+        rho: Rho,
+        details: dict[str, object],
+        actor: str,
+    ) -> ReleaseInfo:
+        """Charge a bounds suggestion and audit its findings (DP outputs only) in one transaction."""
+        with self._write() as conn:
+            return ledger.record_bounds(
+                conn,
+                release_id=release_id,
+                active=active,
+                block_key=block_key,
+                rho=rho,
+                details=details,
+                actor=actor,
+                now=self._now(),
+            )
+
+    def bounds_suggestions(self, policy_id: str) -> list[dict[str, object]]:
+        """The findings of every bounds suggestion for ``policy_id``, oldest first (from the audit log)."""
+        with self._read() as conn:
+            return [
+                dict(details)
+                for details in audit_log.details_of(conn, "bounds.record")
+                if details.get("policy_id") == policy_id
+            ]
+
     def released_windows(self) -> dict[str, frozenset[str]]:
         """The windows whose cells each release published (repeats belong to the first release)."""
         with self._read() as conn:

@@ -172,6 +172,88 @@ def record_release(
     return _info(conn.execute(sa.select(releases).where(releases.c.release_id == release_id)).one())
 
 
+#: The report id under which a bounds suggestion is recorded (it publishes no report cells).
+BOUNDS_REPORT = "(bounds)"
+
+
+def spent_on_bounds(conn: sa.Connection, policy_id: str, period_start: dt.date) -> Rho:
+    """What suggesting bounds has charged so far in one policy period."""
+    rows = conn.execute(
+        sa.select(releases.c.rho_numerator, releases.c.rho_denominator).where(
+            releases.c.policy_id == policy_id,
+            releases.c.period_start == period_start,
+            releases.c.report_id == BOUNDS_REPORT,
+        )
+    )
+    return Rho(sum((Fraction(int(r.rho_numerator), int(r.rho_denominator)) for r in rows), Fraction(0)))
+
+
+def record_bounds(
+    conn: sa.Connection,
+    *,
+    release_id: str,
+    active: ActivePolicy,
+    block_key: str,
+    rho: Rho,
+    details: dict[str, object],
+    actor: str,
+    now: dt.datetime,
+) -> ReleaseInfo:
+    """Charge a bounds suggestion and audit what it found, if the budget allows; else write nothing."""
+    policy = active.policy
+    _check_still_active(conn, active)
+    used = spent(conn, policy.policy_id, policy.period_start, policy.period_end)
+    if used.value + rho.value > policy.rho.value:
+        raise BudgetExceeded(requested=rho.value, remaining=(policy.rho - used).value)
+    bounds_used = spent_on_bounds(conn, policy.policy_id, policy.period_start)
+    if bounds_used.value + rho.value > policy.rho.value * policy.design.bounds_share:
+        raise InternalError("a bounds suggestion asked for more than the policy's bounds_share")
+    conn.execute(
+        releases.insert().values(
+            release_id=release_id,
+            policy_id=policy.policy_id,
+            policy_version=policy.version,
+            policy_sha256=active.sha256,
+            period_start=policy.period_start,
+            report_id=BOUNDS_REPORT,
+            spec_key=f"bounds:{block_key}",
+            windows=json.dumps([block_key]),
+            metrics=json.dumps(sorted(policy.metric_names)),
+            rho_numerator=str(rho.value.numerator),
+            rho_denominator=str(rho.value.denominator),
+            cells=0,
+            released_by=actor,
+            released_at=now,
+        )
+    )
+    conn.execute(
+        ledger.insert().values(
+            policy_id=policy.policy_id,
+            period_start=policy.period_start,
+            release_id=release_id,
+            rho_numerator=str(rho.value.numerator),
+            rho_denominator=str(rho.value.denominator),
+            charged_at=now,
+        )
+    )
+    audit_log.append(
+        conn,
+        now,
+        actor,
+        "bounds.record",
+        {
+            "release_id": release_id,
+            "policy_id": policy.policy_id,
+            "version": policy.version,
+            "period_start": policy.period_start.isoformat(),
+            "block": block_key,
+            "rho": f"{rho.value.numerator}/{rho.value.denominator}",
+            **details,
+        },
+    )
+    return _info(conn.execute(sa.select(releases).where(releases.c.release_id == release_id)).one())
+
+
 def check_books(conn: sa.Connection, policy_id: str, period_start: dt.date, using: Iterable[str] = ()) -> str:
     """Compare the ledger and the kept measurements with the audit log; return the first disagreement.
 
@@ -185,7 +267,8 @@ def check_books(conn: sa.Connection, policy_id: str, period_start: dt.date, usin
         return f"the audit log does not verify: {verification.problem}"
     charged = Fraction(0)
     blocks: dict[str, tuple[str, str]] = {}
-    for details in audit_log.details_of(conn, "release.record"):
+    records = [*audit_log.details_of(conn, "release.record"), *audit_log.details_of(conn, "bounds.record")]
+    for details in records:
         if details.get("policy_id") != policy_id or details.get("period_start", period_start.isoformat()) != (
             period_start.isoformat()
         ):

@@ -5,7 +5,7 @@ The layout (``policy_template()`` prints a complete, commented example)::
     [policy]          id, version, title, purpose, lawful_basis, consent_justification, controller,
                       period_start, period_end, review_date, retention_days, sources,
                       grouping_levels, min_group_size, recipients, not_for_individual_decisions, notes
-    [privacy]         unit, rho, delta, clipping_block, headcount_span, headcount_share
+    [privacy]         unit, rho, delta, clipping_block, headcount_span, headcount_share, bounds_share
     [[metrics]]       name, per_week            (one table per metric)
     [[reports]]       id, title, level, cadence, metrics, budget_share   (one per report)
     [exclusions]      addresses, domains
@@ -70,7 +70,7 @@ _POLICY = (
     "not_for_individual_decisions",
     "notes",
 )
-_PRIVACY = ("unit", "rho", "delta", "clipping_block", "headcount_span", "headcount_share")
+_PRIVACY = ("unit", "rho", "delta", "clipping_block", "headcount_span", "headcount_share", "bounds_share")
 _METRIC = ("name", "per_week")
 _REPORT = ("id", "title", "level", "cadence", "metrics", "budget_share")
 _ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
@@ -353,10 +353,13 @@ def _reports(tables: tuple[TomlTable, ...], policy: Policy, warnings: list[str])
         )
         _warn_uncovered_weeks(reports[-1], policy, warnings)
     total = sum((report.budget_share for report in reports), Fraction(0))
-    if total > 1:
+    bounds = policy.design.bounds_share
+    if total + bounds > 1:
+        with_bounds = f" plus bounds_share {bounds}" if bounds else ""
         raise tables[-1].error(
             "budget_share",
-            f"the reports' budget shares add up to {total} ({float(total):.4g}), more than 1",
+            f"the reports' budget shares add up to {total}{with_bounds} "
+            f"({float(total + bounds):.4g}), more than 1",
             "Lower the shares so that together they spend at most the whole budget.",
         )
     return tuple(reports)

@@ -40,6 +40,15 @@ notes = "Demo organisation of about 2,000 people."
 unit = "person-period"               # the privacy unit: one person over the whole period
 rho = "1.5"                          # zCDP budget per person for the period (about epsilon 10)
 delta = 1e-6                         # only used to show the budget as (epsilon, delta)
+# How the budget is spent (all optional). Each person's weekly values are clipped together over
+# each month (clipping_block), so a week's figures are released once its month has ended.
+# Group sizes are measured once per headcount_span ("auto": the shortest span that keeps
+# suppression right), with headcount_share of the budget. bounds_share lets
+# `teamlens policy suggest-bounds` measure how busy people are and suggest the bounds below.
+clipping_block = "month"
+headcount_span = "auto"
+headcount_share = "0.1"
+bounds_share = "0.05"
 
 # Each metric the policy allows, with the most one person can add per ISO week. Larger
 # values are clipped to this bound; counts are whole numbers, time is in hours. The noise
@@ -65,15 +74,16 @@ per_week = 25
 name = "meeting_minutes"
 per_week = 20                        # hours per week (stored as 1,200 minutes)
 
-# The closed report catalogue: nothing else can be released. The shares of the budget
-# must add up to at most 1.
+# The closed report catalogue: nothing else can be released. The shares of the budget, with
+# bounds_share above, must add up to at most 1. Every report is derived from the same weekly
+# measurements, so a share weighs its level and metrics rather than buying separate numbers.
 [[reports]]
 id = "department-monthly"
 title = "Departments, month by month"
 level = "department"
 cadence = "month"                    # week, month or quarter (whole ISO weeks)
 metrics = ["emails_sent", "emails_received", "chat_messages", "meetings_attended", "meeting_minutes"]
-budget_share = "0.7"
+budget_share = "0.65"
 
 [[reports]]
 id = "team-quarterly"

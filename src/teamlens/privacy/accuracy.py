@@ -14,11 +14,12 @@ a level with the levels it nests in, which the planner computes from the organis
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from statistics import NormalDist
 
 import numpy as np
 
-from teamlens.domain import METRICS, Policy, Window
+from teamlens.domain import METRICS, GroupLevel, Policy, Window
 from teamlens.errors import ReleaseError
 from teamlens.privacy.assemble import per_week_ceiling
 from teamlens.privacy.intervals import Z95, ratio_intervals
@@ -64,16 +65,37 @@ def expected_half_width(
             f"a typical weekly value must be zero or more (got {typical_weekly_value})",
             "Give the value one person typically has in a week, in display units (hours for time).",
         )
-    strategy = strategy or Strategy.for_policy(policy)
-    window = window or policy.windows(report.cadence)[0]
-    plan = strategy.metric_plan(report.level, metric)
+    return _forecast(
+        strategy or Strategy.for_policy(policy),
+        report.level,
+        window or policy.windows(report.cadence)[0],
+        group_size,
+        typical_weekly_value,
+        metric,
+        variance_factor,
+    )
+
+
+@lru_cache(maxsize=16_384)
+def _forecast(
+    strategy: Strategy,
+    level: GroupLevel,
+    window: Window,
+    group_size: int,
+    typical_weekly_value: float,
+    metric: str,
+    variance_factor: float,
+) -> float:
+    """The forecast itself, cached: a planner asks it for many groups of the same size."""
+    policy = strategy.policy
+    plan = strategy.metric_plan(level, metric)
     divisor = METRICS[metric].display_divisor
     var_total = window.n_weeks * variance_factor * (plan.sigma / plan.scale) ** 2
     spans: dict[str, int] = {}
     for week in window.weeks:
         key = strategy.span_of(strategy.block_of(week)).key
         spans[key] = spans.get(key, 0) + 1
-    headcount = strategy.headcount_plan(report.level)
+    headcount = strategy.headcount_plan(level)
     var_count = sum(
         weeks**2 * headcount.sd_people(next(span for span in strategy.spans if span.key == key)) ** 2
         for key, weeks in spans.items()

@@ -216,6 +216,8 @@ def _solve(
     f_lo, f_hi = pivot(lo) - target, pivot(hi) - target
     side = np.zeros_like(lo)
     for _ in range(_STEPS):
+        if np.all(hi - lo <= 1e-12 * np.maximum(high - low, 1e-300)):
+            break
         with np.errstate(divide="ignore", invalid="ignore"):
             guess = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
         guess = np.where(np.isfinite(guess) & (guess > lo) & (guess < hi), guess, (lo + hi) / 2)

@@ -27,6 +27,7 @@ from teamlens.services.audit import (
     verify_audit,
     verify_store,
 )
+from teamlens.services.bounds import BoundsSuggestion, MetricSuggestion, suggest_bounds
 from teamlens.services.demo import DemoResult, run_demo
 from teamlens.services.documents import (
     SignOffResult,
@@ -88,6 +89,7 @@ __all__ = [
     "WORKER_ACTOR",
     "AccessExport",
     "AuditPage",
+    "BoundsSuggestion",
     "ConsultResult",
     "DemoResult",
     "Exclusion",
@@ -95,6 +97,7 @@ __all__ = [
     "HeldData",
     "IngestSummary",
     "InitResult",
+    "MetricSuggestion",
     "OpenConsultation",
     "PlannerFigures",
     "PublicEntry",
@@ -151,6 +154,7 @@ __all__ = [
     "sign_in",
     "sign_in_config",
     "sign_off_dpia",
+    "suggest_bounds",
     "suspend",
     "synthesise",
     "tables_as_json",

@@ -166,7 +166,7 @@ def _releases_entered(
     """
     published = ws.governance.released_windows()
     strategies: dict[tuple[str, int], Strategy] = {}
-    entered = []
+    entered: list[ReleaseEntered] = []
     for release in ws.governance.releases():
         windows = published.get(release.release_id)
         if not windows:

@@ -142,6 +142,24 @@ GROUP BY ALL
 """
 )
 
+_HISTOGRAM_SQL = (
+    "WITH"  # noqa: S608
+    + _POPULATION_SQL
+    + """,
+people AS (SELECT DISTINCT person FROM members),
+rms AS (
+    SELECT p.person, c.metric, sqrt(coalesce(sum(CAST(w.v AS DOUBLE) * w.v), 0) / $weeks) AS r
+    FROM people AS p
+    CROSS JOIN clip AS c
+    LEFT JOIN weekly AS w ON w.person = p.person AND w.metric = c.metric
+    GROUP BY ALL
+)
+SELECT b.metric, b.bin, count(*) AS people
+FROM rms AS r JOIN bins AS b ON b.metric = r.metric AND r.r >= b.lo AND r.r < b.hi
+GROUP BY ALL
+"""
+)
+
 _STRUCTURE_SQL = """
 WITH
 rows_all AS (
@@ -259,6 +277,58 @@ def aggregate_block(
     return table.sort_by(
         [("level", "ascending"), ("metric", "ascending"), ("group", "ascending"), ("week", "ascending")]
     )
+
+
+def rms_histogram(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    month_files: Mapping[str, Path],
+    directory: Path | None,
+    weeks: Sequence[dt.date],
+    edges: Mapping[str, Sequence[float]],
+    exclude: Collection[str],
+) -> dict[str, list[int]]:
+    """Per metric, how many people's weekly root-mean-square over ``weeks`` falls in each bin.
+
+    Bins are [edges[i], edges[i+1]) and a last one from the last edge up; the population is the
+    block's (everyone placed or active in one of its weeks, objectors left out), each person
+    once per metric, with a root-mean-square of 0 when they have no activity of that metric.
+    """
+    if not weeks or any(week.weekday() != 0 for week in weeks):
+        raise InternalError("rms_histogram() needs the Mondays of a block")
+    rows = []
+    for name, bounds in edges.items():
+        if list(bounds) != sorted(bounds) or not bounds or bounds[0] != 0:
+            raise InternalError("histogram edges must start at 0 and increase")
+        tops = [*bounds[1:], math.inf]
+        rows += [(name, index, low, high) for index, (low, high) in enumerate(zip(bounds, tops, strict=True))]
+    first_day, end_day = min(weeks), max(weeks) + dt.timedelta(days=7)
+    con.register("dir", _directory_table(directory))
+    con.register("excluded", pa.table({"person": pa.array(sorted(set(exclude)), pa.string())}))
+    con.register("block_weeks", pa.table({"week": pa.array(sorted(weeks), pa.date32())}))
+    con.register("clip", pa.table({"metric": pa.array(list(edges), pa.string())}))
+    con.register(
+        "bins",
+        pa.table(
+            {
+                "metric": pa.array([row[0] for row in rows], pa.string()),
+                "bin": pa.array([row[1] for row in rows], pa.int64()),
+                "lo": pa.array([row[2] for row in rows], pa.float64()),
+                "hi": pa.array([row[3] for row in rows], pa.float64()),
+            }
+        ),
+    )
+    files = [
+        path for month, path in sorted(month_files.items()) if month in months_between(first_day, end_day)
+    ]
+    view_parquet(con, "facts", files, FACT_SCHEMA)
+    level = [GroupLevel.ORGANISATION]
+    sql = _HISTOGRAM_SQL.format(keys=_keys(level), key_columns="k_organisation")
+    params = {"first_day": first_day, "end_day": end_day, "weeks": float(len(weeks))}
+    counts = {name: [0] * len(bounds) for name, bounds in edges.items()}
+    for name, index, people in relation(con, sql, params).fetchall():
+        counts[name][index] = int(people)
+    return counts
 
 
 def structure(

@@ -127,6 +127,22 @@ class FactStore:
                 end_day=end_day,
             )
 
+    def rms_histogram(
+        self, *, weeks: Sequence[dt.date], edges: Mapping[str, Sequence[float]], exclude: Collection[str] = ()
+    ) -> dict[str, list[int]]:
+        """Per metric, how many people's weekly root-mean-square over ``weeks`` falls in each bin."""
+        with self._reading() as manifest:
+            files = {month: self.root / path for month, path in manifest.months.items()}
+            with connect(self.root) as con:
+                return _aggregate.rms_histogram(
+                    con,
+                    month_files=files,
+                    directory=manifest.directory_file(self.root),
+                    weeks=weeks,
+                    edges=edges,
+                    exclude=exclude,
+                )
+
     def groups(self, level: str) -> list[str]:
         """List every key of ``level`` in the directory's whole history, hidden keys included, sorted.
 
