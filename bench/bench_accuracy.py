@@ -126,7 +126,7 @@ def _aggregates(
 def _exact_rows(
     strategy: Strategy, aggregates: dict[str, pa.Table], groups: dict[object, list[str]]
 ) -> pa.Table:
-    """The true measurements (a nominal σ of 10⁻⁶): the engine's estimand (bench only, never in the product)."""
+    """The true measurements (nominal σ 10⁻⁶): the engine's estimand (bench only, never in the product)."""
     parts = []
     for block in strategy.blocks:
         table = aggregates[block.key]

@@ -75,7 +75,8 @@ def expected_tokens(value: object) -> list[str]:
     if isinstance(value, Exclusions):
         return [*value.addresses, *value.domains]
     if isinstance(value, ReleaseDesign):
-        return [f"over each {value.clipping_block.value}", f"{float(value.headcount_share):.0%} of the budget"]
+        share = f"{float(value.headcount_share):.0%} of the budget"
+        return [f"over each {value.clipping_block.value}", share]
     if isinstance(value, WorkingHours):
         return [f"{value.start:%H:%M}", f"{value.end:%H:%M}", value.timezone]
     if isinstance(value, tuple):

@@ -204,10 +204,11 @@ def suggest_bound(strategy: Strategy, found: Spread, group_size: int) -> float:
     # A fine grid between the histogram's first and last edges: the distribution is interpolated
     # within bins, so the bound need not sit on an edge.
     low, high = found.edges[1], found.edges[-1]
-    candidates = [low * (high / low) ** (step / _CANDIDATES) for step in range(_CANDIDATES + 1)]
-    return min(
+    candidates = [float(low * (high / low) ** (step / _CANDIDATES)) for step in range(_CANDIDATES + 1)]
+    best: float = min(
         candidates,
         key=lambda bound: math.hypot(
             found.clipped_share(bound), relative_noise(strategy, found.metric, bound, group_size, mean)
         ),
     )
+    return best
