@@ -253,7 +253,9 @@ def retire(
 def suggest_bounds(
     block: Annotated[
         str | None,
-        typer.Option("--block", help="The completed clipping block to measure (default: the latest)."),
+        typer.Option(
+            "--block", help="The completed clipping block to measure (default: the period's first with data)."
+        ),
     ] = None,
     data_dir: DataDir = None,
     actor: Actor = "analyst",

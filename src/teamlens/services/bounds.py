@@ -82,7 +82,7 @@ def suggest_bounds(ws: Workspace, *, block: str | None = None, actor: str) -> Bo
     active = ws.governance.require_active_policy("suggest bounds")
     policy = active.policy
     strategy = Strategy.for_policy(policy)
-    pilot = _pilot(strategy, block)
+    pilot = _pilot(strategy, block, set(ws.store.stats().months))
     spent = ws.governance.spent_on_bounds(policy.policy_id, policy.period_start)
     share = policy.design.bounds_share - spent.value / policy.rho.value
     if share <= 0:
@@ -121,7 +121,11 @@ def suggest_bounds(ws: Workspace, *, block: str | None = None, actor: str) -> Bo
     return BoundsSuggestion(release_id, policy.policy_id, pilot.key, size, float(plan.cost), found)
 
 
-def _pilot(strategy: Strategy, key: str | None) -> Block:
+def _pilot(strategy: Strategy, key: str | None, stored_months: set[str]) -> Block:
+    """The block named, or the period's first that has ended and has facts stored for its weeks.
+
+    The first: bounds are best set early, and a later block may still be filling up.
+    """
     today = dt.datetime.now(dt.UTC).date()
     ended = [block for block in strategy.blocks if block.end <= today]
     if key is not None:
@@ -133,12 +137,14 @@ def _pilot(strategy: Strategy, key: str | None) -> Block:
                 f"Name one that has ended: {known}.",
             )
         return chosen[0]
-    if not ended:
+    with_data = [block for block in ended if {f"{week:%Y-%m}" for week in block.weeks} & stored_months]
+    if not with_data:
         raise ReleaseError(
-            "no clipping block of the policy period has ended yet, so there is nothing to measure",
-            f"Suggest bounds once the first block has ended ({strategy.blocks[0].end.isoformat()}).",
+            "no clipping block of the policy period has both ended and had activity ingested, "
+            "so there is nothing to measure",
+            f"Ingest a completed block's exports first (the first ends {strategy.blocks[0].end}).",
         )
-    return ended[-1]
+    return with_data[0]
 
 
 def _typical_size(ws: Workspace, policy: Policy, strategy: Strategy, pilot: Block) -> int:
