@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from fractions import Fraction
 from pathlib import Path
 from typing import Annotated
 
@@ -25,9 +26,37 @@ PartyOption = Annotated[Party, typer.Option("--party", help="Which side you act 
 
 
 @policy_app.command("template")
-def template() -> None:
-    """Print a complete, commented example policy to start from."""
-    typer.echo(services.template(), nl=False)
+def template(
+    from_directory: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-directory", help="An HR directory export: propose the catalogue its group sizes allow."
+        ),
+    ] = None,
+    target: Annotated[
+        float,
+        typer.Option(
+            "--target", help="With --from-directory: the 95% half-width to meet, e.g. 0.25 for ±25%."
+        ),
+    ] = 0.25,
+    rho: Annotated[
+        str | None, typer.Option("--rho", help="With --from-directory: the budget to plan for.")
+    ] = None,
+) -> None:
+    """Print a complete, commented example policy to start from (or one fitted to your directory)."""
+    if from_directory is None:
+        typer.echo(services.template(), nl=False)
+        return
+    plan = services.plan_catalogue(
+        services.group_sizes(from_directory), target=target, rho=None if rho is None else Fraction(rho)
+    )
+    typer.echo(plan.text, nl=False)
+    if not any(choice.cadence for choice in plan.levels):
+        console.print(
+            f"[yellow]No level meets ±{target:.0%} at any cadence:[/yellow] "
+            "raise the budget (--rho) or the target.",
+            highlight=False,
+        )
 
 
 @policy_app.command("propose")

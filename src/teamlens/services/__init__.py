@@ -28,6 +28,7 @@ from teamlens.services.audit import (
     verify_store,
 )
 from teamlens.services.bounds import BoundsSuggestion, MetricSuggestion, suggest_bounds
+from teamlens.services.catalogue_planner import CataloguePlan, LevelChoice, group_sizes, plan_catalogue
 from teamlens.services.demo import DemoResult, run_demo
 from teamlens.services.documents import (
     SignOffResult,
@@ -90,6 +91,7 @@ __all__ = [
     "AccessExport",
     "AuditPage",
     "BoundsSuggestion",
+    "CataloguePlan",
     "ConsultResult",
     "DemoResult",
     "Exclusion",
@@ -97,6 +99,7 @@ __all__ = [
     "HeldData",
     "IngestSummary",
     "InitResult",
+    "LevelChoice",
     "MetricSuggestion",
     "OpenConsultation",
     "PlannerFigures",
@@ -128,6 +131,7 @@ __all__ = [
     "document_html",
     "erase",
     "exclusion_list",
+    "group_sizes",
     "html_to_pdf",
     "in_force",
     "in_force_document",
@@ -140,6 +144,7 @@ __all__ = [
     "open_workspace",
     "own_data",
     "own_export",
+    "plan_catalogue",
     "planner_figures",
     "propose",
     "release",
