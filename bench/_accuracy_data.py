@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import json
 import random
 import tempfile
 from dataclasses import dataclass
@@ -227,12 +228,28 @@ def email_eu_core(rho: str = "0.5", weeks: int = 52) -> Dataset | None:
 
 
 def demo(people: int = 2000) -> Dataset:
-    """The synthetic demo organisation at the demo policy (built by the demo's own flow)."""
+    """The synthetic demo organisation at the demo policy (built by the demo's own flow).
+
+    Its facts and directory are read back from the store's own files (pseudonymised), the
+    directory with its history: the demo has joiners, leavers and movers.
+    """
+    import pyarrow.parquet as pq
+
     from teamlens.services.demo import run_demo
 
     out = Path(tempfile.mkdtemp(prefix="bench-accuracy-demo-"))
     result = run_demo(out, people=people)
-    store = FactStore(result.settings.data_dir / "facts")
+    root = result.settings.data_dir / "facts"
+    store = FactStore(root)
+    manifest = json.loads((root / "manifest.json").read_text())
+    facts = pq.read_table([root / path for path in manifest["months"].values()]).to_pandas()
+    days = pd.to_datetime(facts["day"]).dt.date
+    facts["week"] = days.map(lambda day: day - dt.timedelta(days=day.weekday()))
+    facts = facts.groupby(["person", "week", "metric"], as_index=False)["value"].sum()
+    directory = pq.read_table(root / manifest["directory"]).to_pandas()
+    directory = directory[["person", "valid_from", "valid_to", "team", "department"]]
+    directory["valid_from"] = pd.to_datetime(directory["valid_from"]).dt.date
+    directory["valid_to"] = pd.to_datetime(directory["valid_to"]).dt.date
     with GovernanceDB(f"sqlite:///{result.settings.data_dir / 'governance.sqlite'}") as db:
         policy = db.require_active_policy("benchmark").policy
-    raise NotImplementedError(store, policy)  # replaced below once the demo's truth is wired
+    return Dataset("demo (synthetic)", store, policy, facts, directory, "team")

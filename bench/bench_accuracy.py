@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from bench._accuracy_data import Dataset, email_eu_core, pq_data
+from bench._accuracy_data import Dataset, demo, email_eu_core, pq_data
 from bench._baseline_even_split import baseline_truth, release_baseline
 from bench._measure import quick
 from teamlens.domain import (
@@ -67,9 +67,16 @@ class Cell:
 
 
 def _placement(ds: Dataset) -> pd.DataFrame:
+    """Each person-week of the period with the groups the directory gives that Monday."""
     weeks = [week for block in Strategy.for_policy(ds.policy).blocks for week in block.weeks]
+    if "valid_from" not in ds.directory.columns:
+        return ds.directory.merge(pd.DataFrame({"week": weeks}), how="cross")
     frame = ds.directory.merge(pd.DataFrame({"week": weeks}), how="cross")
-    return frame
+    valid = (frame["valid_from"] <= frame["week"]) & (
+        frame["valid_to"].isna() | (frame["week"] < frame["valid_to"])
+    )
+    frame = frame[valid].sort_values("valid_from")
+    return frame.groupby(["person", "week"]).tail(1).drop(columns=["valid_from", "valid_to"])
 
 
 def _truth(
@@ -222,7 +229,7 @@ def run_engine_with_bounds(
     plan = plan_bounds(piloted, share)
     pilot = strategy.blocks[0]
     counts = ds.store.rms_histogram(weeks=pilot.weeks, edges=plan.edges)
-    sizes = sorted(ds.directory[ds.level].value_counts().tolist())
+    sizes = sorted(ds.directory.drop_duplicates("person")[ds.level].value_counts().tolist())
     size = int(statistics.median([s for s in sizes if s >= policy.min_group_size] or [20]))
     runs, chosen = [], []
     for _ in range(seeds):
@@ -400,9 +407,25 @@ def _section(name: str, policy: Policy, engines: dict[str, list[list[Cell]]]) ->
     return [*lines, ""]
 
 
+def _alone(policy: Policy, report_id: str) -> Policy:
+    """The catalogue cut down to one report with the whole catalogue's budget and a sliver for headcounts."""
+    total = sum((report.budget_share for report in policy.reports), Fraction(0))
+    report = replace(policy.report(report_id), budget_share=total)
+    return replace(policy, reports=(report,), design=replace(policy.design, headcount_share=Fraction(1, 100)))
+
+
 def _variants(policy: Policy) -> dict[str, Policy]:
     design = policy.design
+    floors = {}
+    if len({report.level for report in policy.reports}) > 1:
+        # With one level per cadence there is no budget to pool: show what a report could reach
+        # with the whole budget to itself, the floor any split of this budget stays above.
+        floors = {
+            f"floor: {report.report_id} alone, whole budget": _alone(policy, report.report_id)
+            for report in policy.reports
+        }
     return {
+        **floors,
         "weekly base, headcount per month": replace(
             policy, design=replace(design, clipping_block=Cadence.WEEK, headcount_span=HeadcountSpan.MONTH)
         ),
@@ -426,6 +449,7 @@ def run() -> str:
     eu = email_eu_core()
     if eu is not None:
         datasets.append(eu)
+    datasets.append(demo(people=300 if quick() else 2000))
     for ds in datasets:
         began = time.perf_counter()
         engines = {"even split (baseline)": run_baseline(ds, seeds)}
