@@ -167,3 +167,37 @@ def _parent_index(
             return None
         index.append(row_of[owner])
     return np.asarray(index, dtype=np.int64)
+
+
+def variance_factors(
+    strategy: Strategy, structure: pa.Table, groups: dict[GroupLevel, list[str]]
+) -> dict[tuple[GroupLevel, str], dict[str, float]]:
+    """How much reconciliation shrinks each group's noise variance, per (level, metric) (1: not at all).
+
+    The variances of the least-squares estimates depend only on the noise scales and the
+    organisation chart, not on any data: the planner uses them to forecast what releases will show.
+    """
+    found: dict[tuple[GroupLevel, str], dict[str, float]] = {}
+    for name in sorted({plan.metric for plan in strategy.metric_plans}):
+        levels = [plan.level for plan in strategy.metric_plans if plan.metric == name]
+        series = []
+        for level in levels:
+            sigma = strategy.metric_plan(level, name).sigma
+            listed = tuple(sorted(groups[level]))
+            series.append(
+                Series(
+                    listed, (), np.zeros((len(listed), 1), dtype=np.int64), np.full(len(listed), sigma**2), 1
+                )
+            )
+        if any(plan.sigma == 0 for plan in strategy.metric_plans):
+            for level, measured in zip(levels, series, strict=True):
+                found[(level, name)] = dict.fromkeys(measured.groups, 1.0)
+            continue
+        for level, measured, result in zip(
+            levels, series, _reconciled(strategy, levels, series, structure), strict=True
+        ):
+            found[(level, name)] = {
+                group: float(result.variances[row] / measured.variances[row])
+                for row, group in enumerate(measured.groups)
+            }
+    return found

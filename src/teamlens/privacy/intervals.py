@@ -16,9 +16,10 @@ truth 95% of the time in each region, and so overall too.
 - **Below 0** the value is shown as 0 with a one-sided interval [0, θ₊], θ₊ the θ at which the
   conditional pivot falls to 5%. Above U, the mirror image [θ₋, U].
 - Where even the edge itself makes the observation extreme (at most 2.5–5% of the cells of a
-  region), no θ fits and the interval shown is [0, U/100] (or its mirror at U): never empty,
-  never of zero width, always containing the value shown, and over-covering only truths within
-  a hundredth of U of the edge.
+  region), no θ fits; the interval shown is then [0, 1.96·s(0)] (or its mirror at U): the noise
+  was large, and a sliver at the edge would claim a precision the data does not have. This
+  over-covers truths within about half a spread of the edge (up to 100% at the edge itself,
+  where any honest interval must contain it) and leaves coverage at 95% further in.
 
 Coverage is checked by simulation in the tests and in ``bench/bench_accuracy.py``.
 Everything is vectorised with NumPy and is post-processing: it costs no budget.
@@ -41,8 +42,6 @@ BoolArray = npt.NDArray[np.bool_]
 Z95 = NormalDist().inv_cdf(0.975)
 _ONE_SIDED = 0.05
 _STEPS = 20  # Illinois steps: converged to 1e-13 by 16 in tests (superlinear), far below any digit shown
-#: The width shown when no θ in [0, U] fits an observation beyond an edge: a hundredth of U.
-_EDGE_WIDTH = 0.01
 
 
 @dataclass(frozen=True)
@@ -141,10 +140,12 @@ def _two_sided(
     at_zero, at_bound = pivot(zero), pivot(bound)
     lower = np.where(at_zero <= 0.975, zero, _solve(pivot, 0.975, zero, bound))
     upper = np.where(at_bound >= 0.025, bound, _solve(pivot, 0.025, zero, bound))
-    # Too low (or too high) for every θ in [0, U]: a sliver at the edge, as below 0 (above U).
+    # Too low (or too high) for every θ in [0, U]: the edge's own 95% width, as below 0 (above U).
     too_low, too_high = at_zero < 0.025, at_bound > 0.975
-    lower = np.where(too_high, np.minimum(bound * (1 - _EDGE_WIDTH), lower), np.where(too_low, 0.0, lower))
-    upper = np.where(too_low, np.maximum(bound * _EDGE_WIDTH, upper), np.where(too_high, bound, upper))
+    edge_low = np.minimum(Z95 * _spread(zero, var_total, count, var_count), bound)
+    edge_high = np.maximum(bound - Z95 * _spread(bound, var_total, count, var_count), 0.0)
+    lower = np.where(too_high, np.minimum(edge_high, lower), np.where(too_low, 0.0, lower))
+    upper = np.where(too_low, np.maximum(edge_low, upper), np.where(too_high, bound, upper))
     return lower, upper
 
 
@@ -195,9 +196,9 @@ def _one_sided(
     at_zero = pivot(zero)
     at_bound = pivot(bound)
     solved = _solve(pivot, _ONE_SIDED, zero, bound)
-    # No θ in [0, U] fits: the truth is at the very edge; a sliver keeps the interval non-empty
-    # while covering only θ within a hundredth of U of it (so coverage stays near 95% above that).
-    fallback = bound * _EDGE_WIDTH
+    # No θ in [0, U] fits: the observation is extreme even for the edge itself, which says the
+    # noise was large, not that the truth sits exactly there: show the edge's own 95% width.
+    fallback = np.minimum(Z95 * spread(zero), bound)
     result: FloatArray = np.where(
         at_zero < _ONE_SIDED, fallback, np.where(at_bound >= _ONE_SIDED, bound, solved)
     )

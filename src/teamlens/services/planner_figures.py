@@ -23,8 +23,8 @@ import datetime as dt
 import json
 from dataclasses import asdict, dataclass
 
-from teamlens.domain import METRICS, Cadence, Policy, Window
-from teamlens.privacy import Strategy, expected_half_width
+from teamlens.domain import METRICS, Cadence, GroupLevel, Policy, Window
+from teamlens.privacy import Strategy, expected_half_width, variance_factors
 from teamlens.services.workspace import Workspace
 
 #: Group sizes are published rounded to a multiple of this.
@@ -95,6 +95,7 @@ def planner_figures(ws: Workspace, policy: Policy, *, today: dt.date | None = No
     basis = "directory" if any(sizes.values()) else "illustrative"
     everyone = sum(_group_sizes(ws, "organisation", week, day).values())
     strategy = Strategy.for_policy(policy)
+    factors = _factors(ws, strategy, week) if basis == "directory" else {}
     reports = []
     for report in policy.reports:
         metrics = tuple(report.metrics)
@@ -103,7 +104,16 @@ def planner_figures(ws: Workspace, policy: Policy, *, today: dt.date | None = No
         )
         level_sizes = sizes[report.level.value] if basis == "directory" else _illustrative(policy)
         groups = tuple(
-            _figure(policy, strategy, report.report_id, metrics, typical, group, size)
+            _figure(
+                policy,
+                strategy,
+                report.report_id,
+                metrics,
+                typical,
+                group,
+                size,
+                tuple(factors.get((report.level, name), {}).get(group, 1.0) for name in metrics),
+            )
             for group, size in sorted(level_sizes.items())
         )
         reports.append(
@@ -138,14 +148,31 @@ def _figure(
     typical: tuple[float, ...],
     group: str,
     size: int,
+    variance_factors: tuple[float, ...],
 ) -> GroupFigure:
     if size < policy.min_group_size:
         return GroupFigure(group, None, ())
     widths = tuple(
-        round(expected_half_width(policy, report_id, size, value, name, strategy=strategy), 2)
-        for name, value in zip(metrics, typical, strict=True)
+        round(
+            expected_half_width(
+                policy, report_id, size, value, name, strategy=strategy, variance_factor=factor
+            ),
+            2,
+        )
+        for name, value, factor in zip(metrics, typical, variance_factors, strict=True)
     )
     return GroupFigure(group, round_size(size), widths)
+
+
+def _factors(
+    ws: Workspace, strategy: Strategy, week: Window
+) -> dict[tuple[GroupLevel, str], dict[str, float]]:
+    """How much reconciling nested levels will narrow each group's figures, from this week's chart."""
+    levels = [level.value for level in strategy.levels]
+    chart = ws.store.structure(levels=levels, first_day=week.start, end_day=week.end)
+    return variance_factors(
+        strategy, chart, {level: ws.store.groups(level.value) for level in strategy.levels}
+    )
 
 
 def _group_sizes(ws: Workspace, level: str, week: Window, day: dt.date) -> dict[str, int]:

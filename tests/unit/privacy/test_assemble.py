@@ -10,7 +10,16 @@ import pyarrow as pa
 import pytest
 
 from teamlens.domain import HEADCOUNT, GroupLevel, HeadcountSpan, Policy, ReleasedTable, Rho
-from teamlens.privacy import ReleaseSpec, Strategy, assemble, measure_block, reconcile_block, reconcile_span
+from teamlens.errors import InternalError
+from teamlens.privacy import (
+    ReleaseSpec,
+    Strategy,
+    assemble,
+    measure_block,
+    reconcile_block,
+    reconcile_span,
+    variance_factors,
+)
 from teamlens.privacy.testing import exact_mode
 
 from .support import block_table, chart
@@ -173,3 +182,28 @@ def test_every_shown_interval_has_width_and_contains_its_value(policy: Policy) -
         assert cell.lower < cell.upper  # type: ignore[operator]
         assert cell.lower <= cell.value <= cell.upper  # type: ignore[operator]
         assert cell.lower >= 0
+
+
+def test_the_planner_knows_how_much_reconciliation_narrows_each_group(policy: Policy) -> None:
+    strategy = Strategy.for_policy(policy)
+    factors = variance_factors(strategy, CHART, {level: list(groups) for level, groups in GROUPS.items()})
+    strategy_rows = _measure(policy)[1]
+    reconciled = reconcile_block(strategy, strategy.blocks[0], strategy_rows, CHART)
+    for (level, name), by_group in factors.items():
+        series = reconciled[(level, name)]
+        sigma = strategy.metric_plan(level, name).sigma
+        for group, factor in by_group.items():
+            assert 0 < factor <= 1 + 1e-12
+            assert factor == pytest.approx(series.variances[series.rows[group]] / sigma**2, rel=1e-9)
+    # Departments gain from their teams' measurements (they are two independent looks at one total).
+    assert factors[(GroupLevel.DEPARTMENT, "emails_sent")]["ops"] < 0.9
+    assert factors[(GroupLevel.DEPARTMENT, "after_hours_minutes")]["ops"] == pytest.approx(
+        1.0
+    )  # no team measures it
+
+
+def test_noise_free_measurements_are_refused_outside_exact_mode(policy: Policy) -> None:
+    with exact_mode():
+        strategy, rows = _measure(policy)
+    with pytest.raises(InternalError, match="outside exact mode"):
+        reconcile_block(strategy, strategy.blocks[0], rows, CHART)

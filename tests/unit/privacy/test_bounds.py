@@ -85,7 +85,7 @@ def test_without_noise_the_quantiles_and_the_clipped_share_are_recovered(policy:
 def test_noise_in_empty_bins_does_not_pile_up_as_phantom_activity(policy: Policy) -> None:
     piloted = _policy(policy)
     plan = plan_bounds(piloted, Fraction(1, 20))
-    values = np.full(300, 100.0)  # everyone sends exactly 100 a week: nothing above 500
+    values = np.full(3_000, 100.0)  # everyone sends exactly 100 a week: nothing above 500
     counts = {name: [0] * len(plan.edges[name]) for name in plan.metrics}
     counts["emails_sent"] = _counts(piloted, values, "emails_sent")
     shares = [
