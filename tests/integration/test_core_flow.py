@@ -219,3 +219,19 @@ def test_a_directory_export_without_people_is_refused_and_the_stored_directory_k
     assert failure.value.file == str(header_only)
     assert "no people" in failure.value.message
     assert {p: p.read_bytes() for p in files_under(org.ws.store.root)} == before
+
+
+def test_a_release_never_changes_what_another_report_published(tmp_path: Path) -> None:
+    org = build_org(tmp_path, people=120, weeks=13)
+    services.ingest(org.ws, [org.exports], actor="admin")
+    first = services.release(org.ws, "department-monthly", ["2026-01"], actor="t")
+    quarter = services.release(
+        org.ws, "team-quarterly", ["2026-Q1"], actor="t"
+    )  # measures February and March
+    assert quarter.rho_charged > 0
+    february = services.release(org.ws, "department-monthly", ["2026-02"], actor="t")
+    assert february.rho_charged == 0  # its blocks were measured for the quarter: nothing new to pay
+    again = services.release(org.ws, "department-monthly", ["2026-01"], actor="t")
+    assert again.cells == first.cells
+    assert again.release_id == first.release_id  # a repeat names the release that published it
+    assert again.rho_charged == 0
