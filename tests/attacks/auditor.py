@@ -15,30 +15,27 @@ privacy profile on a grid of δ (the policy's δ included), with ε(ρ, δ) from
 ``teamlens.privacy.rho_to_epsilon``. The Gaussian's ε at δ = 10⁻⁶ lives in tails that ten
 thousand runs cannot see, which is why the larger δ of the grid are what catch a broken mechanism.
 
-Why the auditor drives the privacy engine and not ``services.release``: a release is cached (a
-second run returns the same numbers, attack A4), so thousands of independent runs would need
-thousands of installations. The service is plan → store.aggregate → add_noise → record → assemble;
-the auditor takes the true aggregates from the store once and runs ``plan_release`` /
-``add_noise`` / ``assemble`` — the same functions the service calls — many times. It runs them
-as *replicas* in one call: ``add_noise`` draws independent noise for every group of the level, so
-N copies of the target group's true totals in one vector are N independent runs of the release
-as far as that group's cells are concerned (a group's noisy cells depend on nothing else).
+The runs: a real release measures each block once and keeps it (attack A4), so thousands of
+independent runs would need thousands of installations. ``replicas.py`` runs the engine's own
+functions (``measure_block``, then ``services.release.derive``) on many copies of a few groups in
+one block's vectors, on true totals taken from an installation's store; see there for why that
+is faithful.
 
 The exact binomial tail inversion below uses only ``math.lgamma`` and a continued fraction for
-the regularised incomplete beta function (scipy is not a dependency).
+the regularised incomplete beta function: nothing is shared with the scipy code the engine's
+intervals use, so a bug there cannot hide itself here.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-import pyarrow as pa
 
-from teamlens.domain import AGGREGATE_SCHEMA, Rho
-from teamlens.privacy import ReleasePlan, add_noise, rho_to_epsilon
+from teamlens.domain import Rho
+from teamlens.privacy import rho_to_epsilon
 
 # -- exact binomial confidence bounds ----------------------------------------------------------
 
@@ -219,81 +216,3 @@ def threshold_grid(
     """``count`` thresholds from min(centres) − width·spread to max(centres) + width·spread."""
     low, high = min(centres) - width * spread, max(centres) + width * spread
     return [float(x) for x in np.linspace(low, high, count)]
-
-
-# -- running the release engine as replicas -----------------------------------------------------
-
-Truth = Mapping[tuple[str, str], int]  # (window key, metric) → true clipped total of one group
-
-
-def replicate(plan: ReleasePlan, truth: Truth, runs: int) -> dict[tuple[str, str], np.ndarray]:
-    """Run ``add_noise`` for ``runs`` independent releases of one group's cells.
-
-    Returns, for every planned (window, metric), the ``runs`` noisy totals. Cells the truth
-    does not name have a true total of 0, as in the engine.
-    """
-    groups = [f"run{i:07d}" for i in range(runs)]
-    keys = list(truth)
-    table = pa.Table.from_arrays(
-        [
-            pa.array([group for group in groups for _ in keys], pa.string()),
-            pa.array([key[0] for _ in groups for key in keys], pa.string()),
-            pa.array([key[1] for _ in groups for key in keys], pa.string()),
-            pa.array([int(truth[key]) for _ in groups for key in keys], pa.int64()),
-        ],
-        schema=AGGREGATE_SCHEMA,
-    )
-    noisy = add_noise(plan, table, groups)
-    totals = np.asarray(noisy.column("noisy_total").to_numpy(), dtype=np.int64)
-    # add_noise writes one block of len(groups) rows per planned cell, in the plan's order.
-    blocks = totals.reshape(len(plan.cells), runs)
-    return {(cell.window.key, cell.metric): blocks[i] for i, cell in enumerate(plan.cells)}
-
-
-def noisy_table(
-    plan: ReleasePlan, runs: Mapping[tuple[str, str], np.ndarray], prefix: str = "run"
-) -> pa.Table:
-    """Turn replica runs back into a ``NOISY_SCHEMA`` table (one group per run) for ``assemble``."""
-    from teamlens.domain import NOISY_SCHEMA
-
-    count = len(next(iter(runs.values())))
-    groups = [f"{prefix}{i:07d}" for i in range(count)]
-    columns: dict[str, list[object]] = {name: [] for name in NOISY_SCHEMA.names}
-    for cell in plan.cells:
-        key = (cell.window.key, cell.metric)
-        columns["group"].extend(groups)
-        columns["window"].extend([cell.window.key] * count)
-        columns["metric"].extend([cell.metric] * count)
-        columns["noisy_total"].extend(int(x) for x in runs[key])
-        columns["sigma"].extend([cell.sigma] * count)
-    return pa.Table.from_pydict(columns, schema=NOISY_SCHEMA)
-
-
-def likelihood_statistic(
-    plan: ReleasePlan, runs: Mapping[tuple[str, str], np.ndarray], shift: Truth
-) -> np.ndarray:
-    """The Neyman–Pearson statistic Σ_c X_c·Δ_c/σ_c² of each run, for a worker who shifts cell c by Δ_c.
-
-    For Gaussian noise this is the most powerful test of D against D′, so thresholds on it are
-    the strongest one-dimensional event family; σ is the configured one (a broken mechanism that
-    draws less noise is judged against what it claims).
-    """
-    sigmas = {(cell.window.key, cell.metric): cell.sigma for cell in plan.cells}
-    total = np.zeros(len(next(iter(runs.values()))), dtype=float)
-    for key, delta in shift.items():
-        if delta:
-            total += np.asarray(runs[key], dtype=float) * delta / sigmas[key] ** 2
-    return total
-
-
-def statistic_mean(plan: ReleasePlan, truth: Truth, shift: Truth) -> float:
-    """The noise-free value of ``likelihood_statistic`` on ``truth`` (where its runs centre)."""
-    return float(
-        likelihood_statistic(plan, {key: np.array([value]) for key, value in truth.items()}, shift)[0]
-    )
-
-
-def gaussian_shift(plan: ReleasePlan, shift: Truth) -> float:
-    """μ = √(Σ_c Δ_c²/σ_c²): how far apart the two neighbours' outputs are, in noise units."""
-    sigmas = {(cell.window.key, cell.metric): cell.sigma for cell in plan.cells}
-    return math.sqrt(sum((delta / sigmas[key]) ** 2 for key, delta in shift.items()))

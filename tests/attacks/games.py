@@ -1,8 +1,10 @@
-"""Distinguishing games about one worker, played against the release engine (A1, A3, A6, A14, A15).
+"""Distinguishing games about one worker, played against the release engine (A1, A3, A6, A15).
 
 Each game returns the attacker's success and the bound the mechanism allows, as plain figures, so
 the real test asserts ``success ≤ bound + tolerance`` and its teeth test (noise off, or a budget
-split that forgets composition) asserts the opposite with the same function.
+that forgets composition) asserts the opposite with the same function. The engine runs as
+replicas of one team (``replicas.py``): ``strategy`` is what runs (it may be noise free or
+weakened), ``configured`` the real strategy the bounds are computed from.
 """
 
 from __future__ import annotations
@@ -11,20 +13,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from teamlens.domain import HEADCOUNT, Policy, Window
-from teamlens.privacy import ReleasePlan
+from teamlens.domain import GroupLevel, metric
+from teamlens.privacy import ReleaseSpec, Strategy
 
-from .auditor import Truth, gaussian_shift, likelihood_statistic, replicate
-from .harness import (
-    accuracy_bound,
-    attacker_totals,
-    auc,
-    auc_bound,
-    dp_accuracy_bound,
-    plus,
-    proportion_tolerance,
-    released_cells,
-)
+from .harness import accuracy_bound, auc, auc_bound, dp_accuracy_bound, proportion_tolerance
+from .replicas import Truth, Unit, gaussian_mu, likelihood_statistic, plus, replicate, sigma_of
+
+#: One team "T", measured on its own (the games' sub-strategies keep only the team level).
+TEAM = Unit({GroupLevel.TEAM: ("T",)})
 
 
 @dataclass(frozen=True)
@@ -56,13 +52,24 @@ class GameResult:
         }
 
 
+def _display(strategy: Strategy, name: str) -> float:
+    """Fixed-point units of one display unit of ``name`` at team level."""
+    return strategy.metric_plan(GroupLevel.TEAM, name).scale * metric(name).display_divisor
+
+
+def _window_total(strategy: Strategy, truth: Truth, spec: ReleaseSpec, name: str) -> float:
+    weeks = set(spec.windows[0].weeks)
+    found = sum(total for (level, group, week, key), total in truth.items() if key == name and week in weeks)
+    return found / _display(strategy, name)
+
+
 def differencing_game(
-    policy: Policy,
-    plan: ReleasePlan,
-    configured: ReleasePlan,
+    strategy: Strategy,
+    configured: Strategy,
+    spec: ReleaseSpec,
+    present: Truth,
     others: Truth,
-    window: Window,
-    members_without_target: int,
+    high: Truth,
     trials: int,
     epsilon: float,
     *,
@@ -70,74 +77,66 @@ def differencing_game(
 ) -> GameResult:
     """A1/A15: guess whether the target's value is low (0) or high (every bound) from a difference.
 
-    The attacker reads the released weekly means of the target's team (``others`` plus the
-    target) and subtracts either the same team's release without the target (A1: a neighbouring
-    installation where the target objected, equally noisy) or, with ``background``, the others'
-    exact totals (A15: the manager knows everyone else). ``plan`` is what runs (it may be noise
-    free); ``configured`` is the real plan the bounds are computed from.
+    The attacker reads the released total of the target's team (``others`` plus the target, who
+    is ``present`` either way and adds ``high`` when high) and subtracts either the same team's
+    release without the target (A1: a neighbouring installation where the target objected,
+    equally noisy) or, with ``background``, the others' exact total (A15: the manager knows
+    everyone else). Released totals are what the tables publish (mean × noisy person-weeks).
     """
-    metrics = list(plan.spec.metrics)
-    low = plus(others, {key: (1 if key[1] == HEADCOUNT else 0) for key in others})
-    high = plus(others, {key: (1 if key[1] == HEADCOUNT else cell_bound(plan, key)) for key in others})
-    n_with = members_without_target + 1
-    guesses_right = 0
-    for truth, is_high in ((low, False), (high, True)):
-        table = released_cells(policy, plan, replicate(plan, truth, trials))
+    blocks = strategy.blocks_for(spec.windows)
+    window = spec.windows[0].key
+    low = plus(others, present)
+    without = None if background else replicate(strategy, blocks, TEAM, others, trials).release(spec)
+    guesses_right = 0.0
+    for truth, is_high in ((low, False), (plus(low, high), True)):
+        cells = replicate(strategy, blocks, TEAM, truth, trials).release(spec)
         score = np.zeros(trials)
-        if not background:
-            without = released_cells(policy, plan, replicate(plan, others, trials))
-        for name in metrics:
-            with_target = attacker_totals(table, name, n_with, window)
-            if background:
-                rest = np.full(trials, float(others[(window.key, name)]))
+        for name in spec.metrics:
+            with_target = cells[("T", window, name)].total
+            if without is None:
+                rest = np.full(trials, _window_total(configured, others, spec, name))
             else:
-                rest = attacker_totals(without, name, members_without_target, window)
-            score += (with_target - rest) / cell_bound(plan, (window.key, name))
-        guess_high = score > len(metrics) / 2
+                rest = without[("T", window, name)].total
+            score += (with_target - rest) / _window_total(configured, high, spec, name)
+        guess_high = score > len(spec.metrics) / 2
         # A suppressed release (NaN) leaves the attacker a coin toss: count it as half right.
-        undecided = np.isnan(score)
-        right = np.where(undecided, 0.5, (guess_high == is_high).astype(float))
+        right = np.where(np.isnan(score), 0.5, (guess_high == is_high).astype(float))
         guesses_right += float(right.sum())
-    mu = gaussian_shift(
-        configured, {(window.key, name): cell_bound(configured, (window.key, name)) for name in metrics}
-    )
     return GameResult(
         success=guesses_right / (2 * trials),
-        gaussian_bound=accuracy_bound(mu),
+        gaussian_bound=accuracy_bound(gaussian_mu(configured, high)),
         dp_bound=dp_accuracy_bound(epsilon),
         tolerance=proportion_tolerance(2 * trials),
         trials=2 * trials,
     )
 
 
-def cell_bound(plan: ReleasePlan, key: tuple[str, str]) -> int:
-    """The clipping bound of one planned cell."""
-    for cell in plan.cells:
-        if (cell.window.key, cell.metric) == key:
-            return cell.bound
-    raise KeyError(key)
-
-
 def membership_game(
-    plan: ReleasePlan, configured: ReleasePlan, others: Truth, target: Truth, trials: int, epsilon: float
+    strategy: Strategy,
+    configured: Strategy,
+    spec: ReleaseSpec,
+    others: Truth,
+    target: Truth,
+    trials: int,
+    epsilon: float,
 ) -> GameResult:
     """A6: is the target in the release (included) or out (objected, on leave)?
 
     The attacker knows everyone else's exact totals and scores each run with the most powerful
-    statistic (the Gaussian likelihood ratio along the target's contribution); the AUC of that
-    score over "in" and "out" runs is the attack's success.
+    statistic (the Gaussian likelihood ratio along the target's contribution, on every
+    measurement the target is in); the AUC of that score over "in" and "out" runs is the
+    attack's success.
     """
-    shift = {key: target.get(key, 0) for key in others}
-    runs_in = replicate(plan, plus(others, shift), trials)
-    runs_out = replicate(plan, others, trials)
-    score_in = likelihood_statistic(configured, runs_in, shift)
-    score_out = likelihood_statistic(configured, runs_out, shift)
-    success = auc(score_in, score_out)
-    mu = gaussian_shift(configured, shift)
+    blocks = strategy.blocks_for(spec.windows)
+    runs_in = replicate(strategy, blocks, TEAM, plus(others, target), trials)
+    runs_out = replicate(strategy, blocks, TEAM, others, trials)
+    success = auc(
+        likelihood_statistic(configured, runs_in, target), likelihood_statistic(configured, runs_out, target)
+    )
     ratio = np.exp(epsilon)
     return GameResult(
         success=success,
-        gaussian_bound=auc_bound(mu),
+        gaussian_bound=auc_bound(gaussian_mu(configured, target)),
         # 0.5 + (e^ε−1)/(e^ε+1)·0.5, the requirement's AUC bound, rewritten as e^ε/(1+e^ε).
         dp_bound=float(0.5 + (ratio - 1) / (ratio + 1) * 0.5),
         tolerance=5 * np.sqrt(1 / (6 * trials)),  # ≥ 5 standard errors of an AUC estimate
@@ -146,31 +145,39 @@ def membership_game(
 
 
 def series_game(
-    plan: ReleasePlan,
-    configured: ReleasePlan,
-    others: Truth,
-    windows_present: list[str],
+    strategy: Strategy,
+    configured: Strategy,
+    spec: ReleaseSpec,
+    low: Truth,
+    shift: Truth,
     trials: int,
     epsilon: float,
     period_mu: float,
 ) -> GameResult:
-    """A3: a joiner present in ``windows_present``; guess low (0) or high (bound) from the series.
+    """A3: a joiner present in some weeks; guess low (0) or high (bound) from the weekly series.
 
-    The attacker knows the team's other totals exactly and sums the standardised differences of
-    every window the joiner is in (week t against the known rest, for every t from joining on),
-    which is the most powerful combination of the per-window differences. The Gaussian bound uses
-    the *period's* μ (√(2ρ) of the report's whole-period budget), not a per-window one.
+    The attacker knows the team's other totals exactly and combines every weekly release from the
+    joining week on: Σ_t (released total_t − known rest_t)·Δ_t/σ_t², the most powerful
+    combination. The Gaussian bound uses the *period's* μ (√(2ρ) of these vectors' whole-period
+    budget), not a per-week one.
     """
-    present = set(windows_present)
-    joined = {key: (1 if key[1] == HEADCOUNT and key[0] in present else 0) for key in others}
-    metric_shift = {key: cell_bound(plan, key) for key in others if key[0] in present and key[1] != HEADCOUNT}
-    low, high = plus(others, joined), plus(plus(others, joined), metric_shift)
-    sigmas = {(cell.window.key, cell.metric): cell.sigma for cell in configured.cells}
-    # The statistic's mean is Σ T_c Δ_c/σ_c²; guess "high" above the midpoint of the two means.
-    middle = sum((low[key] + delta / 2) * delta / sigmas[key] ** 2 for key, delta in metric_shift.items())
+    blocks = strategy.blocks_for(spec.windows)
+    name = spec.metrics[0]
+    scale = _display(configured, name)
+    weights = {
+        week: delta / sigma_of(configured, key) ** 2 for key, delta in shift.items() for week in [key[2]]
+    }
+    rest = {week: low.get(("team", "T", week, name), 0) for week in weights}
+    middle = sum(delta * weights[key[2]] / 2 for key, delta in shift.items())
     right = 0.0
-    for truth, is_high in ((low, False), (high, True)):
-        score = likelihood_statistic(configured, replicate(plan, truth, trials), metric_shift)
+    for truth, is_high in ((low, False), (plus(low, shift), True)):
+        cells = replicate(strategy, blocks, TEAM, truth, trials).release(spec)
+        score = np.zeros(trials)
+        for window in spec.windows:
+            week = window.weeks[0]
+            if week in weights:
+                total = np.nan_to_num(cells[("T", window.key, name)].total * scale, nan=rest[week])
+                score += (total - rest[week]) * weights[week]
         right += float(((score > middle) == is_high).sum())
     return GameResult(
         success=right / (2 * trials),

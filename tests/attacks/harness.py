@@ -1,13 +1,15 @@
-"""The shared attack harness (requirements §2.2): neighbours, truths from the store, games, bounds.
+"""The shared attack harness (requirements §2.2): bounds derived from the mechanism, org-chart helpers.
 
-Statistical attacks need thousands of independent releases; a real release is cached, so they run
-the engine the service runs (``plan_release`` → ``add_noise`` → ``assemble``) on the true totals
-the installation's own store computes (see ``auditor.py`` for why this is faithful). Every
-statistical bound here is derived from the mechanism:
+Statistical attacks run the release engine many times on true totals from an installation's
+store (``replicas.py``). Every bound here is derived from the mechanism:
 
-- Gaussian noise whose two neighbours are μ = √(Σ Δ²/σ²) noise units apart allows a balanced
-  low/high guess to be right with probability at most Φ(μ/2), and a membership classifier an AUC
-  of at most Φ(μ/√2); μ² ≤ 2ρ for the ρ the attacker's cells cost.
+- A person's total zCDP loss over the catalogue is at most ρ·Σshares: each clipping block's
+  vectors cost their exact share, headcounts their span's share, and zCDP adds up.
+- Within one measured block a person moves each (level, metric) vector by a vector of L2 norm at
+  most its sensitivity, so two neighbours' measurements are μ = √(Σ Δ²/σ²) noise units apart
+  (μ² ≤ 2ρ for the ρ of the vectors they are in). Against Gaussian neighbours μ apart a balanced
+  low/high guess is right with probability at most Φ(μ/2), and a membership classifier has an
+  AUC of at most Φ(μ/√2), whatever post-processing (consistency, means, intervals) comes after.
 - Pure ε-DP bounds the same guess by e^ε/(1+e^ε) (requirements §2.2): stated too, although at
   the template's ε ≈ 10 it is close to 1 and the Gaussian bound is the one with teeth.
 
@@ -19,87 +21,17 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
 
-from teamlens.domain import HEADCOUNT, Policy, ReleasedTable, Window
-from teamlens.privacy import ReleasePlan, ReleaseSpec, assemble, plan_release
-from teamlens.services import Workspace
-
-from .auditor import Truth, noisy_table
+from teamlens.domain import Window
 
 PHI = NormalDist().cdf
 #: Standard errors a statistical estimate may stray before a check fails (p ≈ 3e-7 one-sided).
 Z = 5.0
-
-
-def plan_for(
-    policy: Policy, report_id: str, windows: Sequence[str], metrics: Sequence[str] | None = None
-) -> ReleasePlan:
-    """The plan of a fresh release (nothing cached) of ``report_id`` for ``windows``."""
-    return plan_release(policy, ReleaseSpec.build(policy, report_id, windows, metrics))
-
-
-def store_truth(
-    ws: Workspace, plan: ReleasePlan, group: str, exclude: Collection[str] = ()
-) -> dict[tuple[str, str], int]:
-    """The true clipped totals of ``group`` for the plan's cells, as the store gives the engine."""
-    table = ws.store.aggregate(
-        level=plan.spec.level.value,
-        windows=sorted({cell.window for cell in plan.cells}),
-        bounds=plan.bounds,
-        headcount=True,
-        exclude=exclude,
-    )
-    rows = [row for row in table.to_pylist() if row["group"] == group]
-    truth = {(cell.window.key, cell.metric): 0 for cell in plan.cells}
-    for row in rows:
-        truth[(row["window"], row["metric"])] = int(row["total"])
-    return truth
-
-
-def extreme_shift(plan: ReleasePlan, *, headcount: int) -> dict[tuple[str, str], int]:
-    """What a worker at every clipping bound adds to each cell (``headcount`` to the count)."""
-    return {
-        (cell.window.key, cell.metric): (headcount if cell.metric == HEADCOUNT else cell.bound)
-        for cell in plan.cells
-    }
-
-
-def plus(truth: Truth, shift: Truth) -> dict[tuple[str, str], int]:
-    """Cell-wise sum of two truths."""
-    return {key: truth[key] + shift.get(key, 0) for key in truth}
-
-
-def released_cells(
-    policy: Policy, plan: ReleasePlan, runs: Mapping[tuple[str, str], np.ndarray]
-) -> ReleasedTable:
-    """``assemble`` the replica runs into one released table (one group per run, ``run0000000``…)."""
-    return assemble(
-        policy,
-        plan.spec,
-        noisy_table(plan, runs),
-        release_id="attack",
-        released_at=dt.datetime(2026, 7, 1, tzinfo=dt.UTC),
-        rho_charged=plan.cost,
-    )
-
-
-def attacker_totals(table: ReleasedTable, metric: str, count: int, window: Window) -> np.ndarray:
-    """Turn each run's released weekly mean back into a group total, knowing the true headcount.
-
-    What an analyst with the org chart does: mean × members × weeks (× 60 for hours). A
-    suppressed run gives NaN.
-    """
-    from teamlens.domain import metric as metric_def
-
-    scale = count * window.n_weeks * metric_def(metric).display_divisor
-    cells = sorted((cell for cell in table.cells if cell.metric == metric), key=lambda cell: cell.group)
-    return np.array([np.nan if cell.value is None else cell.value * scale for cell in cells])
 
 
 def accuracy_bound(mu: float) -> float:

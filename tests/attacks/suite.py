@@ -25,23 +25,27 @@ from typing import Any
 ATTACKS: dict[str, tuple[str, str]] = {
     "A1": (
         "Differencing: team vs team minus one",
-        "attacker accuracy at low/high ≤ e^ε/(1+e^ε) + 0.02 and ≤ Φ(√(2ρ_seen)/2) + 5 SE; "
-        "empirical ε lower bound ≤ configured ε; noise off reaches 100%",
+        "attacker accuracy at low/high ≤ e^ε/(1+e^ε) + 0.02 and ≤ Φ(μ/2) + 5 SE (μ over the measured "
+        "vectors the worker moves); empirical ε lower bound ≤ configured ε on the measurements, the "
+        "released total and mean; noise off reaches 100%; halved noise, consistency from unnoised totals "
+        "and headcounts carried past their span are caught",
     ),
     "A2": (
         "Tracker and overlapping-group attacks",
-        "every expressible query pair isolating < k people leaves the isolated value's mean absolute "
-        "error ≥ 0.9 × the DP noise's; noise off recovers it exactly",
+        "organisation − Σ shown departments isolating an unplaced worker: error SD ≥ 0.9 × the "
+        "least-squares SD of that key, low/high guess ≤ Φ(μ/2) + 5 SE; noise off recovers it exactly",
     ),
     "A3": (
         "Time-window and churn differencing",
         "unaligned or foreign-cadence windows refused (50 random ranges); joiner low/high accuracy "
-        "≤ e^ε/(1+e^ε) + 0.02 and ≤ Φ(√(2ρ_period)/2) + 5 SE with the per-period ρ",
+        "≤ e^ε/(1+e^ε) + 0.02 and ≤ Φ(√(2ρ_period)/2) + 5 SE with the vectors' whole-period ρ; a "
+        "per-bucket budget is refused by the engine and beats the bound without its check",
     ),
     "A4": (
         "Repeated-query averaging",
         "1,000 repeats (250 in CI) and 20 syntactic variants byte-identical, ledger charged once, "
-        "variance of the running average 0",
+        "variance of the running average 0; a block is measured once, another report over it costs "
+        "nothing and never changes published numbers",
     ),
     "A5": (
         "Reconstruction by least squares",
@@ -50,12 +54,13 @@ ATTACKS: dict[str, tuple[str, str]] = {
     ),
     "A6": (
         "Membership inference",
-        "AUC ≤ 0.5 + (e^ε−1)/(e^ε+1)·0.5 + 0.02 and ≤ Φ(μ/√2) + 5 SE; no released field is a headcount",
+        "AUC ≤ 0.5 + (e^ε−1)/(e^ε+1)·0.5 + 0.02 and ≤ Φ(μ/√2) + 5 SE; no field named like a count; the "
+        "published person-weeks spread around the true ones by ≥ 0.9 × the headcount noise",
     ),
     "A7": (
         "Complementary suppression and suppression as a signal",
-        "parent − Σ released siblings recovers a suppressed child with error SD ≥ 0.95 × its noise SD; "
-        "suppression markers byte-identical for 0, 1 and k−1 members",
+        "parent − Σ released siblings recovers suppressed children with standardised error SD ≥ 0.9 "
+        "(against their least-squares SD); suppression markers byte-identical for 0, 1 and k−1 members",
     ),
     "A8": (
         "Re-identification of pseudonyms",
@@ -84,11 +89,13 @@ ATTACKS: dict[str, tuple[str, str]] = {
     "A13": (
         "Privacy-budget accounting pitfalls",
         "colluding analysts share one ledger; Σ release charges = ledger ≤ ρ; over-budget refused; "
-        "one worker moves a true total by ≤ C; one group per person per window; no reset in the period",
+        "one worker moves a block's weekly vector by ≤ the L2 bound and a true total by ≤ per_week × "
+        "weeks; one group per person per window; no reset in the period",
     ),
     "A14": (
         "Outliers and dominance",
-        "a 50× outlier moves the true total by ≤ the clip bound; empirical ε lower bound ≤ configured ε",
+        "a 50× outlier moves the true total by ≤ per_week × weeks and the measurements by μ ≤ the "
+        "worst case; empirical ε lower bound ≤ configured ε; unclipped it is caught",
     ),
     "A15": (
         "Background knowledge of all but one",
@@ -121,6 +128,12 @@ ATTACKS: dict[str, tuple[str, str]] = {
         "Function creep through the catalogue",
         "every report declares level and cadence, k ≥ 5, no ranking or attendance-like report at team "
         "level; a crafted ranking/attendance policy fails the linter",
+    ),
+    "A25": (
+        "Ledger reset: deleting or editing the books to release again",
+        "after deleting a release's ledger, release, measured-block, measurement or published-cell rows "
+        "(any subset) or editing a kept noisy value: never fresh noise or fresh budget; refused with "
+        "BooksMismatch and recorded; `audit verify` fails; the books check off gives fresh noise",
     ),
 }
 

@@ -2,11 +2,15 @@
 
 The catalogue has no query for "team minus v", so the attacker gets it from a neighbouring
 installation where v objected (R22): the same team released with and without v. The game is
-played over fresh noise for the target's real team (true totals from the installation's store);
-the target's value is drawn low (0) or high (every clipping bound), balanced.
+played over fresh noise for the target's real team (true totals from the installation's store):
+the target is in the team for the whole quarter, their weekly e-mails low (0) or high (the
+bound every week, the most a clipping block keeps), balanced; the attacker differences the
+published team totals. The bound is Φ(μ/2), μ over the team's measured weeks of that metric.
 
-A service-level check shows the same difference through ``services.release`` on two real
-installations: exact without noise (teeth), blurred by at least the configured σ with it.
+Service-level checks run the same difference through ``services.release`` on two real
+installations: exact without noise (teeth), and with noise the kept measurements carry exactly
+the σ whose OpenDP cost the ledger charged. The empirical ε auditor (``test_auditor.py``) is
+part of this attack too.
 """
 
 from __future__ import annotations
@@ -14,23 +18,17 @@ from __future__ import annotations
 import pytest
 
 from teamlens import services
-from teamlens.domain import HEADCOUNT, Cadence, Window
-from teamlens.privacy import rho_to_epsilon
+from teamlens.domain import HEADCOUNT, Cadence, GroupLevel, Window, metric
+from teamlens.privacy import ReleaseSpec, Strategy, rho_to_epsilon
+from teamlens.privacy._opendp import zcdp_cost
 from teamlens.privacy.testing import exact_mode
 
-from .auditor import (
-    empirical_epsilon,
-    gaussian_shift,
-    likelihood_statistic,
-    replicate,
-    statistic_mean,
-    threshold_grid,
-)
 from .conftest import Installation, clone, object_from_the_start
 from .games import differencing_game
-from .harness import directory, extreme_shift, members_at, plan_for, plus, store_truth
+from .harness import directory, members_at
+from .replicas import extreme_shift, gaussian_mu, renamed, sigma_of, store_truth, sub_strategy
 
-REPORT, WINDOW = "team-quarterly", "2026-Q1"
+REPORT, WINDOW, METRICS = "team-quarterly", "2026-Q1", ["emails_sent"]
 
 
 def _target(installation: Installation) -> tuple[str, str, int]:
@@ -41,126 +39,103 @@ def _target(installation: Installation) -> tuple[str, str, int]:
     return teams[team][0], team, len(teams[team]) - 1
 
 
+def _game(installation: Installation, policy, strategy: Strategy, configured: Strategy, trials: int):
+    email, team, others_count = _target(installation)
+    spec = ReleaseSpec.build(policy, REPORT, [WINDOW], METRICS)
+    blocks = configured.blocks_for(spec.windows)
+    person = installation.ws.pseudonymiser()(email)
+    others = renamed(
+        store_truth(installation.ws, configured, blocks, exclude=[person]), {("team", team): "T"}
+    )
+    present = extreme_shift(configured, blocks, {GroupLevel.TEAM: "T"}, metrics=False)
+    high = extreme_shift(configured, blocks, {GroupLevel.TEAM: "T"}, headcount=False)
+    epsilon = rho_to_epsilon(policy.rho, policy.delta)
+    result = differencing_game(
+        strategy, configured, spec, present, others, high, trials, epsilon, background=False
+    )
+    return result, others_count
+
+
 @pytest.mark.attack("A1")
 def test_a1_differencing_guess_is_bounded_by_the_noise(
     pristine: Installation, policy, large, measure
 ) -> None:
-    email, team, others_count = _target(pristine)
-    plan = plan_for(policy, REPORT, [WINDOW])
-    pseudonym = pristine.ws.pseudonymiser()(email)
-    others = store_truth(pristine.ws, plan, team, exclude=[pseudonym])
-    epsilon = rho_to_epsilon(policy.rho, policy.delta)
-    window = Window(Cadence.QUARTER, WINDOW)
-    result = differencing_game(
-        policy,
-        plan,
-        plan,
-        others,
-        window,
-        others_count,
-        20_000 if large else 2_000,
-        epsilon,
-        background=False,
-    )
+    strategy = sub_strategy(policy, metrics=METRICS, levels=[GroupLevel.TEAM])
+    result, others_count = _game(pristine, policy, strategy, strategy, 20_000 if large else 2_000)
     measure(**result.as_measure("a1_"), team_size=others_count + 1)
     assert result.within_bounds, result
 
 
-@pytest.mark.attack("A1")
-def test_a1_empirical_epsilon_of_team_with_and_without_v(
-    pristine: Installation, policy, large, measure
-) -> None:
-    email, team, _ = _target(pristine)
-    plan = plan_for(policy, REPORT, [WINDOW])
-    others = store_truth(pristine.ws, plan, team, exclude=[pristine.ws.pseudonymiser()(email)])
-    shift = extreme_shift(plan, headcount=1)
-    runs = 100_000 if large else 10_000
-    on_d = likelihood_statistic(plan, replicate(plan, plus(others, shift), runs), shift)
-    on_d_prime = likelihood_statistic(plan, replicate(plan, others, runs), shift)
-    mu = gaussian_shift(plan, shift)
-    centre = statistic_mean(plan, others, shift)
-    audit = empirical_epsilon(on_d, on_d_prime, threshold_grid([centre, centre + mu * mu], mu), rho=plan.cost)
-    measure(a1_empirical_epsilon=audit.as_dict())
-    assert not audit.exceeded, audit
-
-
 @pytest.mark.attack("A1", teeth=True)
 def test_a1_teeth_without_noise_the_difference_reveals_v(pristine: Installation, policy, measure) -> None:
-    email, team, others_count = _target(pristine)
-    configured = plan_for(policy, REPORT, [WINDOW])
-    others = store_truth(pristine.ws, configured, team, exclude=[pristine.ws.pseudonymiser()(email)])
+    configured = sub_strategy(policy, metrics=METRICS, levels=[GroupLevel.TEAM])
     with exact_mode():
-        plan = plan_for(policy, REPORT, [WINDOW])
-        result = differencing_game(
-            policy,
-            plan,
-            configured,
-            others,
-            Window(Cadence.QUARTER, WINDOW),
-            others_count,
-            200,
-            rho_to_epsilon(policy.rho, policy.delta),
-            background=False,
-        )
+        strategy = sub_strategy(policy, metrics=METRICS, levels=[GroupLevel.TEAM])
+        result, _ = _game(pristine, policy, strategy, configured, 200)
     measure(a1_teeth_success=result.success)
     assert result.success == 1.0
     assert not result.within_bounds
 
 
-def _team_release(installation: Installation, team: str) -> dict[str, float]:
+def _team_totals(installation: Installation, team: str) -> dict[str, float]:
     table = services.release(installation.ws, REPORT, [WINDOW], actor="manager")
-    return {cell.metric: cell.value for cell in table.cells if cell.group == team and cell.value is not None}
+    return {cell.metric: cell.total for cell in table.cells if cell.group == team and cell.total is not None}
 
 
 @pytest.mark.attack("A1", teeth=True)
 def test_a1_teeth_through_the_service_two_exact_installations_give_v_away(
-    pristine: Installation, tmp_path
+    pristine: Installation, policy, tmp_path
 ) -> None:
-    email, team, others_count = _target(pristine)
+    email, team, _ = _target(pristine)
     with_v, without_v = clone(pristine, tmp_path / "with"), clone(pristine, tmp_path / "without")
     object_from_the_start(without_v, email)
-    plan = plan_for(policy_of(with_v), REPORT, [WINDOW])
-    truth_v = {
-        key: total - rest
-        for (key, total), rest in zip(
-            store_truth(with_v.ws, plan, team).items(),
-            store_truth(with_v.ws, plan, team, exclude=[with_v.ws.pseudonymiser()(email)]).values(),
-            strict=True,
-        )
-    }
     with exact_mode():
-        means_with, means_without = _team_release(with_v, team), _team_release(without_v, team)
-    window = Window(Cadence.QUARTER, WINDOW)
-    from teamlens.domain import metric
-
-    for name, mean in means_with.items():
-        recovered = mean * (others_count + 1) - means_without[name] * others_count
-        expected = truth_v[(WINDOW, name)] / window.n_weeks / metric(name).display_divisor
-        assert recovered == pytest.approx(expected, abs=1e-6)
-    assert truth_v[(WINDOW, HEADCOUNT)] == 1
+        strategy = Strategy.for_policy(policy)
+        blocks = strategy.blocks_for([Window(Cadence.QUARTER, WINDOW)])
+        everyone = store_truth(with_v.ws, strategy, blocks)
+        others = store_truth(with_v.ws, strategy, blocks, exclude=[with_v.ws.pseudonymiser()(email)])
+        totals_with, totals_without = _team_totals(with_v, team), _team_totals(without_v, team)
+    weeks = Window(Cadence.QUARTER, WINDOW).weeks
+    assert totals_with
+    for name, total in totals_with.items():
+        plan = strategy.metric_plan(GroupLevel.TEAM, name)
+        share = sum(
+            everyone.get(("team", team, w, name), 0) - others.get(("team", team, w, name), 0) for w in weeks
+        )
+        expected = share / plan.scale / metric(name).display_divisor
+        assert total - totals_without[name] == pytest.approx(expected, abs=1e-6)
+    first = blocks[0].start
+    assert (
+        everyone[("team", team, first, HEADCOUNT)] - others[("team", team, first, HEADCOUNT)]
+        == blocks[0].n_weeks
+    )
 
 
 @pytest.mark.attack("A1")
-def test_a1_through_the_service_the_difference_carries_the_configured_noise(
-    pristine: Installation, tmp_path
+def test_a1_through_the_service_the_difference_carries_the_charged_noise(
+    pristine: Installation, policy, tmp_path, measure
 ) -> None:
-    """One real pair of installations: the released tables say how noisy the difference is."""
+    """Two real installations: what the service measured has the σ whose OpenDP cost it charged."""
     email, _, _ = _target(pristine)
     with_v, without_v = clone(pristine, tmp_path / "with"), clone(pristine, tmp_path / "without")
     object_from_the_start(without_v, email)
-    first = services.release(with_v.ws, REPORT, [WINDOW], actor="manager")
-    second = services.release(without_v.ws, REPORT, [WINDOW], actor="manager")
-    configured = plan_for(policy_of(with_v), REPORT, [WINDOW])
-    for table in (first, second):
-        sigma = {(noise.window, noise.metric): noise.sigma_total for noise in table.noise}
-        for cell in configured.cells:
-            assert sigma[(cell.window.key, cell.metric)] == pytest.approx(cell.sigma)
-            assert cell.sigma >= cell.bound / (2 * float(cell.rho)) ** 0.5 * (1 - 1e-9)
-    assert gaussian_shift(configured, extreme_shift(configured, headcount=1)) ** 2 <= 2 * float(
-        configured.cost
-    ) * (1 + 1e-9)
-
-
-def policy_of(installation: Installation):
-    """The installation's active policy."""
-    return installation.ws.governance.require_active_policy("attack").policy
+    strategy = Strategy.for_policy(policy)
+    blocks = strategy.blocks_for([Window(Cadence.QUARTER, WINDOW)])
+    for installation in (with_v, without_v):
+        table = services.release(installation.ws, REPORT, [WINDOW], actor="manager")
+        charged = sum(strategy.block_cost(block).value for block in blocks)
+        assert table.rho_charged == pytest.approx(float(charged))
+        kept = installation.ws.governance.measurements(
+            policy.policy_id, policy.period_start, [b.key for b in blocks]
+        )
+        for row in kept.to_pylist():
+            key = (row["level"], row["group"], row["week"], row["metric"])
+            assert row["sigma"] == sigma_of(strategy, key)
+        for block in blocks:
+            for plan in strategy.metric_plans:
+                assert zcdp_cost(plan.sigma, plan.sensitivity(block)) <= strategy.block_rho(plan, block)
+    # A worker at every bound, in the largest team and its department, for the whole quarter:
+    placement = {GroupLevel.DEPARTMENT: "d", GroupLevel.TEAM: "t"}
+    mu = gaussian_mu(strategy, extreme_shift(strategy, blocks, placement))
+    measure(a1_service_mu=mu, a1_service_rho=float(charged))
+    assert mu**2 <= 2 * float(charged) * (1 + 1e-9)

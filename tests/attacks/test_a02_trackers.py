@@ -1,40 +1,34 @@
 """A2 — trackers: pairs of allowed queries whose member sets differ by fewer than k people.
 
-Under a catalogue that releases the organisation and its departments for the same months, the
-organisation counts everyone with activity in the month while a department counts the people it
-had at the month's start, so organisation − Σ departments isolates the month's mid-month joiners
-(an individual tracker a k-threshold cannot stop). The search enumerates every query the
-catalogue can express, with member sets from the org chart. Pass: either no pair isolates fewer
-than k people, or the isolated value's mean absolute error is at least 0.9 × what the DP noise
-alone gives. Teeth: noise off (k-threshold only), the tracker returns the joiner's exact value.
+The engine's released totals are consistent: a parent's total is exactly the sum of every one of
+its children's — including the keys that are never shown, such as the hidden key that holds, at
+department level, the people the directory does not place in a department that week. So under a
+catalogue that releases the organisation and its departments for the same months, organisation
+− Σ shown departments isolates exactly those people: an individual tracker that a k-threshold
+cannot stop. The installation's own directory places everyone (its hidden keys hold nobody, and
+that is measured), so the attack is played on the worst case: one worker with activity whom the
+directory does not place, their e-mails low (0) or high (the bound every week), next to the
+installation's real departments.
+
+Pass: the tracker's error has at least 0.9 × the SD that the least squares leaves for that key
+(computed here independently, as the generalised least-squares variance of the measurement
+tree), and a low/high guess from it stays within Φ(μ/2) for the measurements the worker is in.
+Teeth: noise off, the tracker returns the worker's exact value.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import math
-
 import numpy as np
 import pytest
 
-from teamlens import services
-from teamlens.domain import Cadence, Window
+from teamlens.domain import HEADCOUNT, HIDDEN_PREFIX, Cadence, GroupLevel, Window, metric
 from teamlens.governance import parse_policy
-from teamlens.privacy.testing import exact_mode
+from teamlens.privacy import ReleaseSpec, Strategy
 
-from ..integration.flow_support import approve_policy, policy_text
-from .auditor import replicate
+from ..integration.flow_support import policy_text
 from .conftest import Installation
-from .harness import (
-    attacker_totals,
-    directory,
-    employed_during,
-    members_at,
-    plan_for,
-    released_cells,
-    store_truth,
-    with_reports,
-)
+from .harness import accuracy_bound, proportion_tolerance
+from .replicas import Unit, extreme_shift, gaussian_mu, plus, renamed, replicate, store_truth, sub_strategy
 
 ORG_MONTHLY = """
 [[reports]]
@@ -45,113 +39,98 @@ cadence = "month"
 metrics = ["emails_sent"]
 budget_share = "0.2"
 """
-METRIC = "emails_sent"
-DATA_END = dt.date(2026, 3, 30)  # the pristine organisation's 13 weeks of exports
+METRIC, WINDOW = "emails_sent", "2026-01"
+ORG, DEPARTMENT = GroupLevel.ORGANISATION, GroupLevel.DEPARTMENT
 
 
-def tracker_policy_text() -> str:
-    return with_reports(policy_text(), 2, ORG_MONTHLY, {"0.7": "0.5"})
+def tracker_policy():
+    from .harness import with_reports
+
+    return parse_policy(with_reports(policy_text(), 2, ORG_MONTHLY, {"0.7": "0.5"}), "tracker").policy
 
 
-def trackers(installation: Installation, policy) -> list[tuple[str, list[str]]]:
-    """Same-window pairs (organisation, Σ departments) whose member sets differ by 1 … k−1 people."""
-    frame = directory(installation.org.synth.directory_csv)
-    found = []
-    for window in policy.windows(Cadence.MONTH):
-        if window.end > DATA_END:
-            continue  # no exports cover it: the organisation's membership comes from activity
-        everyone = set(employed_during(frame, window))
-        placed = {p for people in members_at(frame, window.start, "Department").values() for p in people}
-        isolated = sorted(everyone ^ placed)
-        if 0 < len(isolated) < policy.min_group_size:
-            found.append((window.key, isolated))
-    return found
-
-
-def _tracker_error(
-    installation: Installation, policy, window_key: str, isolated: list[str], runs: int
-) -> dict[str, float]:
-    window = Window(Cadence.MONTH, window_key)
-    frame = directory(installation.org.synth.directory_csv)
-    departments = members_at(frame, window.start, "Department")
-    org_plan = plan_for(policy, "organisation-monthly", [window_key])
-    dept_plan = plan_for(policy, "department-monthly", [window_key], [METRIC])
-    org_truth = store_truth(installation.ws, org_plan, "Organisation")
-    org_count = len(employed_during(frame, window))
-    estimate = attacker_totals(
-        released_cells(policy, org_plan, replicate(org_plan, org_truth, runs)), METRIC, org_count, window
+def _setup(pristine: Installation, strategy: Strategy):
+    """The unit (the organisation, its real departments and one unplaced key), and its truths."""
+    spec = ReleaseSpec.build(strategy.policy, "organisation-monthly", [WINDOW], [METRIC])
+    blocks = strategy.blocks_for(spec.windows)
+    truth = store_truth(pristine.ws, strategy, blocks)
+    departments = sorted({group for level, group, _, _ in truth if level == "department"} - {HIDDEN_PREFIX})
+    hidden = {key: total for key, total in truth.items() if key[1].startswith(HIDDEN_PREFIX)}
+    names = {("organisation", "Organisation"): "O"} | {("department", name): name for name in departments}
+    others = renamed(truth, names)
+    unit = Unit(
+        {ORG: ("O",), DEPARTMENT: (*departments, HIDDEN_PREFIX)},
+        {(DEPARTMENT, name): (ORG, "O") for name in (*departments, HIDDEN_PREFIX)},
     )
-    true_rest = 0
-    for department, people in departments.items():
-        truth = store_truth(installation.ws, dept_plan, department)
-        true_rest += truth[(window_key, METRIC)]
-        estimate = estimate - attacker_totals(
-            released_cells(policy, dept_plan, replicate(dept_plan, truth, runs)), METRIC, len(people), window
-        )
-    true_value = org_truth[(window_key, METRIC)] - true_rest
-    errors = estimate[~np.isnan(estimate)] - true_value
-    sigma_org = next(c.sigma for c in org_plan.cells if c.metric == METRIC)
-    sigma_dept = next(c.sigma for c in dept_plan.cells if c.metric == METRIC)
-    noise_mae = math.sqrt(2 / math.pi) * math.sqrt(sigma_org**2 + len(departments) * sigma_dept**2)
-    return {
-        "mae": float(np.abs(errors).mean()),
-        "noise_mae": noise_mae,
-        "true_value": true_value,
-        "runs": len(errors),
-    }
+    placement = {ORG: "O", DEPARTMENT: HIDDEN_PREFIX}
+    present = plus(others, extreme_shift(strategy, blocks, placement, metrics=False))
+    high = extreme_shift(strategy, blocks, placement, headcount=False)
+    return spec, blocks, unit, present, high, hidden
+
+
+def _tracker(strategy: Strategy, spec, blocks, unit, truth, runs: int) -> np.ndarray:
+    """Organisation − Σ shown departments, from the released totals of each run."""
+    org = replicate(strategy, blocks, unit, truth, runs)
+    window = spec.windows[0].key
+    released_org = org.release(spec)[("O", window, METRIC)].total
+    departments = ReleaseSpec.build(strategy.policy, "department-monthly", [WINDOW], [METRIC])
+    released = org.release(departments)
+    shown = sum(np.nan_to_num(cells.total) for (group, *_), cells in released.items())
+    return released_org - shown
+
+
+def least_squares_sd(strategy: Strategy, children: int, weeks: int) -> float:
+    """The GLS SD of one child's window total, given the parent's and every child's weekly measurements."""
+    parent = strategy.metric_plan(ORG, METRIC)
+    child = strategy.metric_plan(DEPARTMENT, METRIC)
+    design = np.vstack([np.ones(children), np.eye(children)])
+    weights = np.diag([parent.sigma**-2] + [child.sigma**-2] * children)
+    covariance = np.linalg.inv(design.T @ weights @ design)
+    return float(np.sqrt(weeks * covariance[-1, -1])) / (child.scale * metric(METRIC).display_divisor)
 
 
 @pytest.mark.attack("A2")
-def test_a2_trackers_in_the_catalogue_leave_the_isolated_value_under_noise(
+def test_a2_a_worker_the_directory_does_not_place_stays_under_the_noise(
     pristine: Installation, large, measure
 ) -> None:
-    policy = parse_policy(tracker_policy_text(), "tracker").policy
-    found = trackers(pristine, policy)
-    measure(a2_tracker_pairs=len(found), a2_isolated_sizes=[len(people) for _, people in found])
-    assert found, "the crafted catalogue should contain a tracker (the mid-month joiners)"
-    for window_key, isolated in found:
-        result = _tracker_error(pristine, policy, window_key, isolated, 20_000 if large else 2_000)
-        measure(**{f"a2_{window_key}_{k}": v for k, v in result.items()})
-        assert result["mae"] >= 0.9 * result["noise_mae"], (window_key, result)
-
-
-@pytest.mark.attack("A2")
-def test_a2_the_template_catalogue_expresses_no_same_window_tracker(pristine: Installation, policy) -> None:
-    cadences = {}
-    for report in policy.reports:
-        cadences.setdefault(report.cadence, set()).add(report.level)
-    # Two levels sharing a cadence are what a same-window tracker needs; the template has none.
-    assert all(len(levels) == 1 for levels in cadences.values())
+    strategy = sub_strategy(tracker_policy(), metrics=[METRIC], levels=[ORG, DEPARTMENT])
+    spec, blocks, unit, present, high, hidden = _setup(pristine, strategy)
+    runs = 10_000 if large else 1_500
+    window = Window(Cadence.MONTH, WINDOW)
+    divisor = strategy.metric_plan(DEPARTMENT, METRIC).scale * metric(METRIC).display_divisor
+    value = sum(delta for key, delta in high.items() if key[0] == "department") / divisor
+    low_runs = _tracker(strategy, spec, blocks, unit, present, runs)
+    high_runs = _tracker(strategy, spec, blocks, unit, plus(present, high), runs)
+    sd = least_squares_sd(strategy, len(unit.groups[DEPARTMENT]), window.n_weeks)
+    error_sd = float(np.std(np.concatenate([low_runs, high_runs - value])))
+    right = np.mean(np.concatenate([low_runs < value / 2, high_runs >= value / 2]))
+    bound = accuracy_bound(gaussian_mu(strategy, high))
+    measure(
+        a2_isolated_people_in_the_installation=sorted(
+            {total for key, total in hidden.items() if key[3] == HEADCOUNT}
+        ),
+        a2_error_sd=error_sd,
+        a2_least_squares_sd=sd,
+        a2_guess_success=float(right),
+        a2_guess_bound=bound,
+        a2_runs=2 * runs,
+    )
+    assert all(total == 0 for total in hidden.values())  # the installation's directory places everyone
+    assert error_sd >= 0.9 * sd
+    assert right <= bound + proportion_tolerance(2 * runs)
 
 
 @pytest.mark.attack("A2", teeth=True)
-def test_a2_teeth_without_noise_the_tracker_returns_the_joiners_value(
-    fresh: Installation, tmp_path, measure
+def test_a2_teeth_without_noise_the_tracker_returns_the_workers_value(
+    pristine: Installation, measure
 ) -> None:
-    approve_policy(fresh.ws, tracker_policy_text(), tmp_path / "tracker.toml")
-    policy = fresh.ws.governance.require_active_policy("attack").policy
-    found = trackers(fresh, policy)
-    window_key, isolated = found[0]
-    window = Window(Cadence.MONTH, window_key)
-    frame = directory(fresh.org.synth.directory_csv)
+    from teamlens.privacy.testing import exact_mode
+
     with exact_mode():
-        org = services.release(fresh.ws, "organisation-monthly", [window_key], actor="analyst")
-        dept = services.release(
-            fresh.ws, "department-monthly", [window_key], metrics=[METRIC], actor="analyst"
-        )
-    org_total = (
-        next(c.value for c in org.cells if c.metric == METRIC)
-        * len(employed_during(frame, window))
-        * window.n_weeks
-    )
-    departments = members_at(frame, window.start, "Department")
-    rest = sum(c.value * len(departments[c.group]) * window.n_weeks for c in dept.cells if c.metric == METRIC)
-    org_plan = plan_for(policy, "organisation-monthly", [window_key])
-    truth = store_truth(fresh.ws, org_plan, "Organisation")[(window_key, METRIC)] - sum(
-        store_truth(fresh.ws, plan_for(policy, "department-monthly", [window_key], [METRIC]), d)[
-            (window_key, METRIC)
-        ]
-        for d in departments
-    )
-    measure(a2_teeth_isolated=len(isolated), a2_teeth_recovered=org_total - rest, a2_teeth_truth=truth)
-    assert org_total - rest == pytest.approx(truth, abs=1e-6)
+        strategy = sub_strategy(tracker_policy(), metrics=[METRIC], levels=[ORG, DEPARTMENT])
+        spec, blocks, unit, present, high, _ = _setup(pristine, strategy)
+        recovered = _tracker(strategy, spec, blocks, unit, plus(present, high), 5)
+    divisor = strategy.metric_plan(DEPARTMENT, METRIC).scale * metric(METRIC).display_divisor
+    value = sum(delta for key, delta in high.items() if key[0] == "department") / divisor
+    measure(a2_teeth_recovered=float(recovered[0]), a2_teeth_truth=value)
+    assert recovered == pytest.approx(np.full(5, value))

@@ -4,29 +4,33 @@
 for: 50 random date ranges, single days, shifted and foreign-cadence keys are refused through the
 service and the CLI, and nothing is charged. (b) A joiner: the attacker knows the rest of the
 team exactly and combines every weekly release from the joining week on; the accuracy of the
-low/high guess must stay within the bound of the report's *whole-period* budget. The teeth case
-splits the budget per bucket instead (each week gets the whole report's share, as if the
-per-bucket ε were the user-level budget), and the same check must fail.
+low/high guess must stay within the bound of the *whole-period* budget of the vectors it reads
+(√(2ρ) of that metric's team-level weekly measurements over the period). The teeth case
+calibrates every week as a bucket of its own with that whole budget (as if per-bucket ε were the
+user-level budget, forgetting that weeks and blocks compose): the engine's own check refuses
+such a strategy, and with the check removed the same game beats the bound.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
-from fractions import Fraction
+from dataclasses import replace
 
 import pytest
 
 from teamlens import services
 from teamlens.cli import main
-from teamlens.errors import ReleaseError
-from teamlens.privacy import budget as budget_module
-from teamlens.privacy import plan as plan_module
-from teamlens.privacy import rho_to_epsilon
+from teamlens.domain import GroupLevel
+from teamlens.errors import InternalError, ReleaseError
+from teamlens.privacy import ReleaseSpec, Strategy, rho_to_epsilon
+from teamlens.privacy import noise as noise_module
+from teamlens.privacy._opendp import calibrate_sigma
 
 from .conftest import Installation, template_policy
-from .games import series_game
-from .harness import directory, members_at, plan_for, store_truth
+from .games import TEAM, series_game
+from .harness import directory, members_at
+from .replicas import extreme_shift, plus, renamed, replicate, store_truth, sub_strategy
 
 WEEKLY = {
     'id = "team-quarterly"': 'id = "team-weekly"',
@@ -83,50 +87,55 @@ def test_a3_unaligned_windows_are_refused_and_cost_nothing(fresh: Installation, 
     measure(a3_unaligned_refused=refused, a3_unaligned_tried=len(requests))
 
 
-def _joiner_game(pristine: Installation):
+METRIC = "emails_sent"
+WEEKS = [f"2026-W{week:02d}" for week in range(1, 14)]
+
+
+def _joiner_game(pristine: Installation, strategy: Strategy | None = None, trials: int = 2_000):
     policy = template_policy(**WEEKLY)
-    weeks = [f"2026-W{week:02d}" for week in range(1, 14)]
-    plan = plan_for(policy, "team-weekly", weeks, ["emails_sent", "chat_messages"])
+    configured = sub_strategy(policy, metrics=[METRIC], levels=[GroupLevel.TEAM])
+    spec = ReleaseSpec.build(policy, "team-weekly", WEEKS, [METRIC])
+    blocks = configured.blocks_for(spec.windows)
     teams = members_at(directory(pristine.org.synth.directory_csv), dt.date(2025, 12, 29), "Team")
     team = max(teams, key=lambda name: len(teams[name]))
-    others = store_truth(pristine.ws, plan, team)
-    report = policy.report("team-weekly")
-    # The report's whole-period budget bounds everything a person can lose through it.
-    period_rho = float(policy.rho.value * report.budget_share)
-    period_mu = (2 * period_rho) ** 0.5
-    return policy, plan, others, weeks[4:], period_mu
+    others = renamed(store_truth(pristine.ws, configured, blocks), {("team", team): "T"})
+    present = {window.weeks[0] for window in spec.windows[4:]}  # joins in week 5
+    low = plus(
+        others, extreme_shift(configured, blocks, {GroupLevel.TEAM: "T"}, weeks=present, metrics=False)
+    )
+    shift = extreme_shift(configured, blocks, {GroupLevel.TEAM: "T"}, weeks=present, headcount=False)
+    # Everything a person can lose through these vectors in the whole period.
+    period_mu = (2 * float(configured.metric_plan(GroupLevel.TEAM, METRIC).rho)) ** 0.5
+    epsilon = rho_to_epsilon(policy.rho, policy.delta)
+    return series_game(strategy or configured, configured, spec, low, shift, trials, epsilon, period_mu)
 
 
 @pytest.mark.attack("A3")
 def test_a3_joiner_series_is_bounded_by_the_period_budget(pristine: Installation, large, measure) -> None:
-    policy, plan, others, present, period_mu = _joiner_game(pristine)
-    epsilon = rho_to_epsilon(policy.rho, policy.delta)
-    result = series_game(plan, plan, others, present, 20_000 if large else 2_000, epsilon, period_mu)
+    result = _joiner_game(pristine, trials=20_000 if large else 2_000)
     measure(**result.as_measure("a3_joiner_"))
     assert result.within_bounds, result
 
 
-def _per_bucket_rho(policy, report) -> Fraction:
-    """The pitfall: every window gets the report's whole share, as if buckets did not compose."""
-    return policy.rho.value * report.budget_share / (len(set(report.metrics)) + 1)
+def per_bucket(strategy: Strategy) -> Strategy:
+    """The pitfall: every week calibrated as if it alone had the metric's whole-period budget."""
+    plans = tuple(
+        replace(plan, sigma=calibrate_sigma(plan.scale * plan.per_week, plan.rho))
+        for plan in strategy.metric_plans
+    )
+    return replace(strategy, metric_plans=plans)
 
 
 @pytest.mark.attack("A3", teeth=True)
 def test_a3_teeth_a_per_bucket_budget_lets_the_series_reveal_the_joiner(
     pristine: Installation, monkeypatch: pytest.MonkeyPatch, measure
 ) -> None:
-    policy, configured, others, present, period_mu = _joiner_game(pristine)
-    monkeypatch.setattr(plan_module, "cell_rho", _per_bucket_rho)
-    monkeypatch.setattr(budget_module, "cell_rho", _per_bucket_rho)
-    weakened = plan_for(
-        policy,
-        "team-weekly",
-        [f"2026-W{week:02d}" for week in range(1, 14)],
-        ["emails_sent", "chat_messages"],
-    )
-    assert weakened.cells[0].sigma < configured.cells[0].sigma
-    result = series_game(
-        weakened, configured, others, present, 2_000, rho_to_epsilon(policy.rho, policy.delta), period_mu
-    )
+    policy = template_policy(**WEEKLY)
+    weakened = per_bucket(sub_strategy(policy, metrics=[METRIC], levels=[GroupLevel.TEAM]))
+    block = weakened.blocks[1]
+    with pytest.raises(InternalError, match="costs more than its share"):
+        replicate(weakened, [block], TEAM, {}, 1)  # the engine refuses to measure with it
+    monkeypatch.setattr(noise_module, "_check_noise", lambda *args: None)
+    result = _joiner_game(pristine, weakened)
     measure(a3_teeth_success=result.success, a3_teeth_bound=result.gaussian_bound)
     assert not result.within_bounds, result

@@ -4,30 +4,37 @@ Through the service, one catalogue query is asked 1,000 times (250 in CI, 1,000 
 ``--audit-large``) and in 20 syntactic variants
 (window and metric order, duplicates, ``Window`` objects, the full metric list spelt out, the
 CLI's JSON, the web API): every answer must be byte-identical, the ledger charged once, and the
-running average must not move. Two reports whose groups hold the same people (organisation and
-its only division) are either one cached answer or each charged. The teeth case runs the same
-check on a release path without the cache (fresh noise each time, as "sticky noise" without a
-ledger would give) and must see the answers differ.
+running average must not move. The engine measures each clipping block once per period and
+keeps it: a second report over the same weeks (organisation and its only division, whose groups
+hold the same people) derives from the kept measurements at no further cost — because the first
+charge already paid for every level's vectors in those blocks, each at its own share. The teeth
+case runs the same check on a release path that measures the blocks afresh each time (without
+the kept measurements and published cells) and must see the answers differ.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 from collections.abc import Callable
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
 
 from teamlens import services
 from teamlens.cli import main
-from teamlens.domain import Cadence, ReleasedTable, Window
-from teamlens.privacy import ReleaseSpec, add_noise, assemble, plan_release
+from teamlens.domain import Cadence, GroupLevel, ReleasedTable, Rho, Window
+from teamlens.privacy import ReleaseSpec, Strategy
+from teamlens.services.release import derive
 from teamlens.web import create_app
 
 from ..integration.flow_support import approve_policy, policy_text
 from .conftest import Installation
+
+release_module = importlib.import_module("teamlens.services.release")
 
 REPORT, WINDOW = "department-monthly", "2026-01"
 ALL_METRICS = ["emails_sent", "emails_received", "chat_messages", "meetings_attended", "meeting_minutes"]
@@ -131,10 +138,11 @@ def test_a4_repeats_and_variants_are_identical_and_charged_once(
 
 
 @pytest.mark.attack("A4")
-def test_a4_same_members_under_another_definition_are_charged_each_time(
+def test_a4_same_members_under_another_definition_are_paid_for_once_each(
     fresh: Installation, tmp_path
 ) -> None:
-    """Organisation and its only division hold the same people; two reports, two charges."""
+    """Organisation and its only division hold the same people: the block's one charge pays for both
+    levels' vectors, each at its own share, and the second report costs nothing more."""
     ws = fresh.ws
     policy = ws.governance.require_active_policy("attack").policy
     text = policy_text(**{f"version = {policy.version}": f"version = {policy.version + 1}"})
@@ -152,26 +160,55 @@ def test_a4_same_members_under_another_definition_are_charged_each_time(
     approve_policy(ws, text, tmp_path / "v2.toml")
     first = services.release(ws, "organisation-monthly", [WINDOW], actor="analyst-a")
     second = services.release(ws, "division-monthly", [WINDOW], actor="analyst-b")
-    assert first.rho_charged > 0 and second.rho_charged > 0
-    assert float(ws.governance.spent(policy.policy_id, policy.period_start).value) == pytest.approx(
-        first.rho_charged + second.rho_charged
+    policy = ws.governance.require_active_policy("attack").policy
+    strategy = Strategy.for_policy(policy)
+    blocks = strategy.blocks_for([Window(Cadence.MONTH, WINDOW)])
+    levels = {GroupLevel.ORGANISATION, GroupLevel.DIVISION}
+    for block in blocks:  # both levels' vectors are in the block's charge, each at its own share
+        paid = {plan.level for plan in strategy.metric_plans if strategy.block_rho(plan, block) > 0}
+        assert levels <= paid
+    assert first.rho_charged == pytest.approx(
+        float(sum(strategy.block_cost(block).value for block in blocks))
     )
+    assert second.rho_charged == 0
+    assert float(ws.governance.spent(policy.policy_id, policy.period_start).value) == pytest.approx(
+        first.rho_charged
+    )
+    assert len(ws.governance.measured_blocks(policy.policy_id, policy.period_start)) == len(blocks)
+
+
+@pytest.mark.attack("A4")
+def test_a4_a_block_is_measured_once_and_another_report_never_changes_published_numbers(
+    fresh: Installation,
+) -> None:
+    ws = fresh.ws
+    policy = ws.governance.require_active_policy("attack").policy
+    strategy = Strategy.for_policy(policy)
+    monthly = services.release(ws, REPORT, [WINDOW], actor="analyst-a")
+    quarter = Window(Cadence.QUARTER, "2026-Q1")
+    quarterly = services.release(ws, "team-quarterly", [quarter.key], actor="analyst-b")
+    # The quarter's first month was already measured: only the two other months are charged.
+    later = [block for block in strategy.blocks_for([quarter]) if block.key != WINDOW]
+    assert quarterly.rho_charged == pytest.approx(float(sum(strategy.block_cost(b).value for b in later)))
+    again = services.release(ws, REPORT, [WINDOW], actor="analyst-c")
+    assert _cells(again) == _cells(monthly) and again.rho_charged == 0
+    measured = ws.governance.measured_blocks(policy.policy_id, policy.period_start)
+    assert sorted(measured) == sorted(block.key for block in strategy.blocks_for([quarter]))
 
 
 def _uncached_release(ws) -> Callable[[], ReleasedTable]:
-    """The weakened path: plan without the cache, fresh noise every time, nothing recorded."""
+    """The weakened path: every block measured afresh each time, nothing kept or recorded."""
     policy = ws.governance.require_active_policy("attack").policy
     spec = ReleaseSpec.build(policy, REPORT, [WINDOW])
+    strategy = Strategy.for_policy(policy)
 
     def release() -> ReleasedTable:
-        plan = plan_release(policy, spec)
-        aggregates = ws.store.aggregate(level="department", windows=list(spec.windows), bounds=plan.bounds)
-        noisy = add_noise(plan, aggregates, ws.store.groups("department"))
-        import datetime as dt
-
-        return assemble(
-            policy, spec, noisy, release_id="x", released_at=dt.datetime.now(dt.UTC), rho_charged=plan.cost
-        )
+        measured = [
+            release_module._measure(ws, strategy, block) for block in strategy.blocks_for(spec.windows)
+        ]
+        rows = pa.concat_tables([block.rows for block in measured])
+        structures = {block.block_key: block.structure for block in measured}
+        return derive(strategy, spec, rows, structures, release_id="x", rho_charged=Rho.zero())
 
     return release
 
@@ -179,7 +216,7 @@ def _uncached_release(ws) -> Callable[[], ReleasedTable]:
 @pytest.mark.attack("A4", teeth=True)
 def test_a4_teeth_without_the_cache_averaging_sees_fresh_noise(fresh: Installation) -> None:
     release = _uncached_release(fresh.ws)
-    tables = [release() for _ in range(10)]
+    tables = [release() for _ in range(3)]
     result = repeat_check([_cells(t) for t in tables], [t.rho_charged for t in tables])
     assert result["distinct_answers"] > 1
     assert result["running_average_variance"] > 0

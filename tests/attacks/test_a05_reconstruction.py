@@ -4,9 +4,10 @@
 each week, far more churn than real organisations have, which is what gives a reconstruction
 the varied subsets it needs), each with a binary attribute b_i ("high after-hours": a quarter
 of people) that sets their weekly count to the clipping bound or to 0. The catalogue is a
-weekly team report of that count over a 13-week quarter at the policy's ρ. The attacker knows
-every week's membership (the org chart), reads every released weekly mean, turns it back into a
-total, solves the least-squares system for each person's weekly value and rounds to {0, 1}.
+weekly team report of that count over a 13-week quarter at the policy's ρ, measured and derived by
+the engine (``measure_block``, then ``derive``). The attacker knows every week's membership (the
+org chart), reads every released weekly total (the published noisy total), solves the
+least-squares system for each person's weekly value and rounds to {0, 1}.
 
 Pass: the fraction recovered stays within the majority-class baseline + 0.05 for n ∈ {30, 100,
 300}. Teeth: noise off, k-suppression only — the same attack recovers nearly everyone.
@@ -14,19 +15,18 @@ Pass: the fraction recovered stays within the majority-class baseline + 0.05 for
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 import numpy as np
-import pyarrow as pa
 import pytest
 
-from teamlens.domain import AGGREGATE_SCHEMA, HEADCOUNT, Cadence, GroupLevel, ReportDef, Rho
-from teamlens.privacy import ReleaseSpec, add_noise, assemble, plan_release
+from teamlens.domain import HEADCOUNT, Cadence, GroupLevel, ReportDef, Rho
+from teamlens.privacy import ReleaseSpec, Strategy
 from teamlens.privacy.testing import exact_mode
 
 from .conftest import template_policy
+from .replicas import Unit, replicate
 
 WEEKS = [f"2026-W{week:02d}" for week in range(1, 14)]
 BOUND = 100  # emails_sent per week in the template policy
@@ -55,46 +55,42 @@ def synthorg(n: int, seed: int) -> SynthOrg:
 
 def _policy(rho: str):
     weekly = ReportDef("team-weekly", "Teams", GroupLevel.TEAM, Cadence.WEEK, ("emails_sent",), Fraction(1))
-    policy = template_policy()
-    from dataclasses import replace
-
-    return replace(policy, reports=(weekly,), rho=Rho.of(rho))
+    return replace(template_policy(), reports=(weekly,), rho=Rho.of(rho))
 
 
 def reconstruct(org: SynthOrg, rho: str = "1.5") -> float:
     """Release every week of the catalogue for ``org``, reconstruct, and return the share recovered."""
     policy = _policy(rho)
+    strategy = Strategy.for_policy(policy)
     spec = ReleaseSpec.build(policy, "team-weekly", WEEKS)
-    plan = plan_release(policy, spec)
+    blocks = strategy.blocks_for(spec.windows)
+    plan = strategy.metric_plan(GroupLevel.TEAM, "emails_sent")
     n = org.team_of.shape[1]
     teams = int(org.team_of.max()) + 1
-    groups = [f"t{team:03d}" for team in range(teams)]
-    rows: list[tuple[str, str, str, int]] = []
-    for w, key in enumerate(WEEKS):
+    groups = tuple(f"t{team:03d}" for team in range(teams))
+    truth: dict = {}
+    for w in range(len(WEEKS)):
+        monday = spec.windows[w].start
+        block = strategy.block_of(monday)
         for team in range(teams):
             members = org.team_of[w] == team
-            if members.any():
-                rows.append((groups[team], key, "emails_sent", int(org.attribute[members].sum()) * BOUND))
-                rows.append((groups[team], key, HEADCOUNT, int(members.sum())))
-    table = pa.Table.from_arrays([pa.array(col) for col in zip(*rows, strict=True)], schema=AGGREGATE_SCHEMA)
-    released = assemble(
-        policy,
-        spec,
-        add_noise(plan, table, groups),
-        release_id="a5",
-        released_at=dt.datetime(2026, 7, 1, tzinfo=dt.UTC),
-        rho_charged=plan.cost,
-    )
+            truth[("team", groups[team], monday, "emails_sent")] = (
+                int(org.attribute[members].sum()) * BOUND * plan.scale
+            )
+            if strategy.span_of(block).first == block:  # person-weeks of the span's first block
+                count = ("team", groups[team], block.start, HEADCOUNT)
+                truth[count] = truth.get(count, 0) + int(members.sum())
+    # One run of one organisation: the unit is the whole organisation.
+    released = replicate(strategy, blocks, Unit({GroupLevel.TEAM: groups}), truth, 1).release(spec)
     equations, targets = [], []
-    for cell in released.cells:
-        if cell.value is None:
+    for (group, window, _), cell in released.items():
+        if np.isnan(cell.total[0]):
             continue  # suppressed: the attacker has nothing for this team and week
-        w, team = WEEKS.index(cell.window), groups.index(cell.group)
-        members = org.team_of[w] == team
+        members = org.team_of[WEEKS.index(window)] == groups.index(group)
         row = np.zeros(n)
         row[members] = 1.0
         equations.append(row)
-        targets.append(cell.value * members.sum() / BOUND)  # weekly mean × members, in bound units
+        targets.append(cell.total[0] / BOUND)  # the published total, in bound units
     if not equations:
         return float(np.mean(org.attribute == 0))
     solution, *_ = np.linalg.lstsq(np.array(equations), np.array(targets), rcond=None)

@@ -5,8 +5,9 @@ of the address as written and lower-cased; HMAC with an empty key; MD5) and look
 results among the stored bytes: 0 matches, since pseudonyms are HMACs under a key kept outside
 the data folder. Teeth: with a plain SHA-256 "pseudonymiser" every worker is matched. (b) Every
 group a report can show holds at least k people (R12) — see the xfail: suppression is decided on
-the noisy headcount, so a 5-person team is sometimes shown. (c) No e-mail address in any
-per-person file. Teeth: with no pseudonymisation, the addresses are there.
+the noisy headcount, so a 5-person team is sometimes shown (about 2.6% of releases under the
+template policy, whose period-long headcount span gives team sizes a noise SD of 2.6 people).
+(c) No e-mail address in any per-person file. Teeth: with no pseudonymisation, the addresses are there.
 """
 
 from __future__ import annotations
@@ -17,15 +18,18 @@ import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from teamlens.domain import Cadence, Window
+from teamlens.domain import HEADCOUNT, Cadence, GroupLevel, Window
+from teamlens.privacy import ReleaseSpec
 from teamlens.services import Workspace
 
 from ..integration.flow_support import files_under
-from .auditor import replicate
 from .conftest import Installation, install
-from .harness import directory, members_at, plan_for, released_cells, store_truth
+from .games import TEAM
+from .harness import directory, members_at
+from .replicas import renamed, replicate, store_truth, sub_strategy
 
 EMAIL = re.compile(rb"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
@@ -105,17 +109,19 @@ def test_a8_teeth_without_pseudonymisation_addresses_are_stored(
     strict=True,
     raises=AssertionError,
     reason="R12 conflict: suppression uses the noisy headcount (DESIGN), so a team with fewer than k "
-    "true members is shown whenever its noisy count reaches k (about one release in ten for a 5-person "
+    "true members is shown whenever its noisy size reaches k (about 2.6% of releases for a 5-person "
     "team under the template policy); DP still bounds what it reveals",
 )
 def test_a8_every_group_shown_has_at_least_k_true_members(pristine: Installation, policy, measure) -> None:
     window = Window(Cadence.QUARTER, "2026-Q1")
     teams = members_at(directory(pristine.org.synth.directory_csv), window.start, "Team")
     small = min(teams, key=lambda name: len(teams[name]))
-    plan = plan_for(policy, "team-quarterly", ["2026-Q1"])
-    truth = store_truth(pristine.ws, plan, small)
-    assert truth[("2026-Q1", "headcount")] < policy.min_group_size
-    table = released_cells(policy, plan, replicate(plan, truth, 2_000))
-    shown = len({cell.group for cell in table.cells if cell.value is not None})
+    strategy = sub_strategy(policy, metrics=["emails_sent"], levels=[GroupLevel.TEAM])
+    spec = ReleaseSpec.build(policy, "team-quarterly", ["2026-Q1"], ["emails_sent"])
+    blocks = strategy.blocks_for(spec.windows)
+    truth = renamed(store_truth(pristine.ws, strategy, blocks), {("team", small): "T"})
+    assert truth[("team", "T", blocks[0].start, HEADCOUNT)] < policy.min_group_size * blocks[0].n_weeks
+    cell = replicate(strategy, blocks, TEAM, truth, 2_000).release(spec)[("T", "2026-Q1", "emails_sent")]
+    shown = int((~np.isnan(cell.value)).sum())
     measure(a8_small_team_size=len(teams[small]), a8_small_team_shown_of_2000=shown)
     assert shown == 0

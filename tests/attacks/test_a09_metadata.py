@@ -1,7 +1,11 @@
 """A9 — inference from the metadata of reports rather than their values.
 
 (a) Payloads for a team of k−1, k and k+1 members, and of k+1 after one objection, over 100 noise
-draws: the same JSON schema every time and no field that is, or could be read as, the headcount.
+draws: the same JSON schema every time, and no integer anywhere but the policy's version and its
+public minimum group size. A shown cell does carry the noisy person-weeks its mean is divided by
+(so that anyone can recompute the interval): that is a noisy headcount, post-processing of a DP
+measurement (attack A6 checks it is never the true count); what the schema check rules out is a
+shown or suppressed cell whose shape or integer fields tell one size from another.
 (b) Latency of the web API for an installation whose team is suppressed (everyone objected) and
 one where it is not: Welch's test p > 0.01, or a mean difference under 5 ms. (c) No error message
 template in ``src/`` interpolates a person, pseudonym, address or group. Teeth: the template scan
@@ -11,24 +15,23 @@ catches a message naming a group and its size.
 from __future__ import annotations
 
 import ast
-import datetime as dt
 import math
 import time
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
 
 from teamlens import services
-from teamlens.domain import AGGREGATE_SCHEMA, HEADCOUNT, Cadence, Window
-from teamlens.privacy import add_noise, assemble
+from teamlens.domain import HEADCOUNT, Cadence, GroupLevel, Window
+from teamlens.privacy import ReleaseSpec
 from teamlens.web import create_app
 
 from .auditor import student_t_two_sided_p
 from .conftest import Installation, clone, object_from_the_start
-from .harness import directory, members_at, plan_for
+from .harness import directory, members_at
+from .replicas import Unit, replicate, sub_strategy
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "teamlens"
 SCENARIOS = {"k-1": 9, "k": 10, "k+1": 11, "k+1 with one objection": 10}
@@ -55,30 +58,20 @@ def _ints(value: object, path: str = "") -> list[tuple[str, int]]:
 
 @pytest.mark.attack("A9")
 def test_a9_payloads_look_the_same_at_k_minus_1_k_k_plus_1_and_after_an_objection(policy, measure) -> None:
-    plan = plan_for(policy, "team-quarterly", ["2026-Q1"])
-    schemas, integer_fields = set(), set()
-    for _ in range(100):
-        rows = []
-        for group, size in SCENARIOS.items():
-            rows.append((group, "2026-Q1", HEADCOUNT, size))
-            rows += [
-                (group, "2026-Q1", cell.metric, size * cell.bound // 3)
-                for cell in plan.cells
-                if cell.metric != HEADCOUNT
-            ]
-        table = pa.Table.from_arrays([pa.array(c) for c in zip(*rows, strict=True)], schema=AGGREGATE_SCHEMA)
-        released = assemble(
-            policy,
-            plan.spec,
-            add_noise(plan, table, sorted(SCENARIOS)),
-            release_id="r",
-            released_at=dt.datetime(2026, 7, 1, tzinfo=dt.UTC),
-            rho_charged=plan.cost,
-        )
-        payload = services.tables_as_json(policy, [released])
-        for cell in payload["reports"][0]["cells"]:
-            schemas.add(frozenset(_schema(cell)))
-        integer_fields |= {path for path, _ in _ints(payload)}
+    strategy = sub_strategy(policy, levels=[GroupLevel.TEAM])
+    spec = ReleaseSpec.build(policy, "team-quarterly", ["2026-Q1"])
+    blocks = strategy.blocks_for(spec.windows)
+    truth: dict = {}
+    for group, size in SCENARIOS.items():
+        truth[("team", group, blocks[0].start, HEADCOUNT)] = size * blocks[0].n_weeks
+        for plan in strategy.metric_plans:
+            for block in blocks:
+                for week in block.weeks:
+                    truth[("team", group, week, plan.metric)] = size * plan.scale * plan.per_week // 3
+    table = replicate(strategy, blocks, Unit({GroupLevel.TEAM: tuple(SCENARIOS)}), truth, 100).table(spec)
+    payload = services.tables_as_json(policy, [table])
+    schemas = {frozenset(_schema(cell)) for cell in payload["reports"][0]["cells"]}
+    integer_fields = {path for path, _ in _ints(payload)}
     measure(a9_cell_schemas=len(schemas), a9_integer_fields=sorted(integer_fields))
     assert len(schemas) == 1
     # The only integers anywhere are the policy's version and its public minimum group size.

@@ -1,7 +1,7 @@
 """A10 — floating-point and precision attacks on the noise (Mironov 2012 and successors).
 
 (a) The release path imports no sampler of its own and never takes ``log`` of a uniform draw.
-(b) The production sampler (OpenDP's discrete Gaussian, as ``add_noise`` calls it), at a σ whose
+(b) The production sampler (OpenDP's discrete Gaussian, as ``measure_block`` calls it), at a σ whose
 ε(ρ, 10⁻⁶) is about 1, on true counts 0 and 1: every output is an integer, and no value seen at
 least 100 times for one input is never seen for the other. (c) The same checks catch a textbook
 float Laplace (``x + b·ln(u)``): its outputs are floats, and Mironov's porosity shows as outputs
@@ -120,7 +120,7 @@ def sampler_violations(
 
 
 def _production(true: int, count: int, sigma: float) -> list[int]:
-    # Exactly the call add_noise makes for a cell, on a vector of `count` independent copies.
+    # Exactly the call measure_block makes for a vector, on `count` independent copies of one entry.
     return noise_module.add_discrete_gaussian([true] * count, sigma)
 
 

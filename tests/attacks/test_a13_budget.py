@@ -1,8 +1,10 @@
 """A13 — privacy-budget accounting pitfalls, through the service.
 
 (a) colluding analysts share one ledger, and a release the ledger cannot pay is refused whole;
-(b) at every step Σ release charges == ledger total ≤ ρ; (c) one worker with 10⁶ e-mails moves a
-true (noise-free) released total by at most the clipping bound; (d) a person is in one group per
+(b) at every step Σ release charges == ledger total ≤ ρ; (c) one worker with 10⁶ e-mails a week
+moves their department's weekly totals in a clipping block by a vector of L2 norm at most the
+block's bound (per_week·√weeks, what the noise is calibrated to), and a true (noise-free)
+released total by at most per_week × weeks; (d) a person is in one group per
 window — an HR export placing someone in two teams at once is refused; (e) later windows of the
 same period, and new versions of the policy, do not reset the ledger. Teeth: with the ledger's
 charge not seen (budget not charged), the over-budget release goes through.
@@ -11,6 +13,7 @@ charge not seen (budget not charged), the over-budget release goes through.
 from __future__ import annotations
 
 import contextlib
+import math
 import random
 import re
 import shutil
@@ -19,14 +22,16 @@ from pathlib import Path
 import pytest
 
 from teamlens import services
-from teamlens.domain import Cadence, Rho, Window
+from teamlens.domain import Cadence, GroupLevel, Rho, Window
 from teamlens.errors import BudgetExceeded, InputFormatError
 from teamlens.governance import GovernanceDB
+from teamlens.privacy import Strategy
 from teamlens.privacy.testing import exact_mode
 
 from ..integration.flow_support import approve_policy, policy_text
 from .conftest import Installation, install
 from .harness import directory, edit_export, members_at
+from .replicas import store_truth, sub_strategy
 
 
 def _policy(ws):
@@ -110,18 +115,22 @@ def test_a13_ledger_equals_the_sum_of_charges_and_never_exceeds_rho(
     measure(a13_ledger_steps=steps, a13_final_spent=float(_spent(ws).value))
 
 
-def _team_total(installation: Installation, email: str) -> tuple[float, int]:
+def _department_total(installation: Installation, email: str) -> tuple[str, float, dict]:
+    """The worker's department, its released true total of emails_sent in 2026-01, and its weekly totals."""
     window = Window(Cadence.MONTH, "2026-01")
-    frame = directory(installation.org.synth.directory_csv)
-    departments = members_at(frame, window.start, "Department")
+    departments = members_at(directory(installation.org.synth.directory_csv), window.start, "Department")
     department = next(name for name, people in departments.items() if email.lower() in people)
     with exact_mode():
         table = services.release(
             installation.ws, "department-monthly", ["2026-01"], metrics=["emails_sent"], actor="t"
         )
+        strategy = sub_strategy(
+            _policy(installation.ws), metrics=["emails_sent"], levels=[GroupLevel.DEPARTMENT]
+        )
+        weekly = store_truth(installation.ws, strategy, strategy.blocks_for([window]))
     cell = next(c for c in table.cells if c.group == department and c.metric == "emails_sent")
-    assert cell.value is not None
-    return cell.value * len(departments[department]) * window.n_weeks, len(departments[department])
+    assert cell.total is not None
+    return department, cell.total, weekly
 
 
 @pytest.mark.attack("A13")
@@ -135,13 +144,23 @@ def test_a13_one_worker_with_a_million_emails_moves_a_true_total_by_at_most_the_
         directory(base.org.synth.directory_csv), Window(Cadence.MONTH, "2026-01").start, "Department"
     )
     worker = sorted(email.values(), key=len)[-1][0]
-    before, _ = _team_total(base, worker)
-    edit_export(base.org.synth.email_reports[0], worker, "Send Count", "1000000")
+    department, before, weekly_before = _department_total(base, worker)
+    for report in base.org.synth.email_reports:
+        edit_export(report, worker, "Send Count", "1000000")
     heavy = install(tmp_path / "heavy", exports)
-    after, _ = _team_total(heavy, worker)
-    bound = policy.metric_bound("emails_sent").bound_for(Window(Cadence.MONTH, "2026-01"))
-    measure(a13_clip_change=after - before, a13_clip_bound=bound)
-    assert 0 < after - before <= bound + 1e-6
+    _, after, weekly_after = _department_total(heavy, worker)
+    window = Window(Cadence.MONTH, "2026-01")
+    per_week = policy.metric_bound("emails_sent").per_week
+    scale = Strategy.for_policy(policy).metric_plan(GroupLevel.DEPARTMENT, "emails_sent").scale
+    moved = [
+        weekly_after.get(key, 0) - weekly_before.get(key, 0)
+        for key in {*weekly_after, *weekly_before}
+        if key[1] == department and key[3] == "emails_sent"
+    ]
+    norm = math.sqrt(sum(delta * delta for delta in moved)) / scale
+    measure(a13_clip_change=after - before, a13_clip_bound=per_week * window.n_weeks, a13_l2_moved=norm)
+    assert norm <= per_week * math.sqrt(window.n_weeks) + 1e-9
+    assert 0 < after - before <= per_week * window.n_weeks + 1e-6
 
 
 @pytest.mark.attack("A13")

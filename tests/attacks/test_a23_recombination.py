@@ -5,9 +5,9 @@ everything is downloaded again through every channel (released tables, the web A
 report, the CLI). Pass: the ledger equals Σ release charges and stays ≤ the period's ρ; the
 re-downloads charge nothing and return identical numbers; a second scheduled run charges
 nothing. Over a year of two half-year policies the loss is at most 2ρ, and the A5 reconstruction
-at that annual ρ stays within its bound (documented in the measure). Teeth: with each window
-given the report's whole share (no composition) and the ledger not charged, the period's
-releases add up to several times ρ and the check fails.
+at that annual ρ stays within its bound (documented in the measure). Teeth: with each clipping
+block given its vectors' whole-period ρ (blocks that do not compose) and the ledger not
+charged, the period's releases add up to several times ρ and the check fails.
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ from fastapi.testclient import TestClient
 from teamlens import services
 from teamlens.domain import Rho
 from teamlens.governance import GovernanceDB, ledger
-from teamlens.privacy import budget as budget_module
-from teamlens.privacy import plan as plan_module
+from teamlens.privacy import Strategy
 from teamlens.web import create_app
 
 from .conftest import Installation
@@ -77,11 +76,7 @@ def test_a23_a_whole_period_of_releases_and_downloads_stays_within_rho(
 def test_a23_teeth_without_composition_or_charging_the_period_overspends(
     fresh: Installation, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def per_bucket(policy, report):
-        return policy.rho.value * report.budget_share / (len(set(report.metrics)) + 1)
-
-    monkeypatch.setattr(plan_module, "cell_rho", per_bucket)
-    monkeypatch.setattr(budget_module, "cell_rho", per_bucket)
+    monkeypatch.setattr(Strategy, "block_rho", lambda self, plan, block: plan.rho)
     monkeypatch.setattr(
         GovernanceDB, "spent", lambda self, policy_id, period_start, period_end=None: Rho.zero()
     )

@@ -206,18 +206,36 @@ def audit_verify(
         Path | None, typer.Option("--public-key", help="The public key you hold, to pin the signer.")
     ] = None,
 ) -> None:
-    """Check the audit log's hash chain (and against a held checkpoint); names the first broken entry."""
+    """Check the audit log's chain (and a held checkpoint), then every period's budget books against it."""
     ws = services.open_workspace(data_dir)
     result = services.audit_checkpoints.verify(ws, checkpoint_file=checkpoint, public_key_file=public_key)
     if result.ok:
         against = f" and match the checkpoint {checkpoint}" if checkpoint else ""
         console.print(f"Audit log intact: {result.entries} entries verified{against}.")
-        return
-    where = f" at entry {result.first_bad_seq}" if result.first_bad_seq else ""
-    console.print(f"[bold red]Audit log broken[/bold red]{where}: {result.problem}", highlight=False)
-    # SystemExit, not typer.Exit: main() runs click with standalone_mode=False, which turns
-    # typer.Exit into a return value that main() drops, so the shell would see success.
-    raise SystemExit(8)
+    else:
+        where = f" at entry {result.first_bad_seq}" if result.first_bad_seq else ""
+        console.print(
+            f"[bold red]Audit log broken[/bold red]{where}: {escape(result.problem)}", highlight=False
+        )
+    books = services.verify_books(ws)
+    for check in books:
+        if not check.ok:
+            console.print(
+                f"[bold red]Budget books do not match the audit log[/bold red] for policy "
+                f"{escape(check.policy_id)}, period from {check.period_start.isoformat()}: "
+                f"{escape(check.problem)}. "
+                "Releases for this period are refused until the governance database is restored "
+                "from a backup taken before the change (the mismatch is recorded in the audit log).",
+                highlight=False,
+            )
+    if books and all(check.ok for check in books):
+        console.print(
+            f"Budget books agree with the audit log's release records for {len(books)} policy period(s)."
+        )
+    if not result.ok or not all(check.ok for check in books):
+        # SystemExit, not typer.Exit: main() runs click with standalone_mode=False, which turns
+        # typer.Exit into a return value that main() drops, so the shell would see success.
+        raise SystemExit(8)
 
 
 @audit_app.command("keygen")

@@ -21,10 +21,12 @@ from teamlens.services.access_export import HeldData, ReleaseEntered
 from teamlens.services.audit import (
     AUDIT_PAGE_SIZE,
     AuditPage,
+    BooksCheck,
     PublicEntry,
     audit_entries,
     audit_page,
     verify_audit,
+    verify_books,
     verify_store,
 )
 from teamlens.services.bounds import BoundsSuggestion, MetricSuggestion, suggest_bounds
@@ -90,6 +92,7 @@ __all__ = [
     "WORKER_ACTOR",
     "AccessExport",
     "AuditPage",
+    "BooksCheck",
     "BoundsSuggestion",
     "CataloguePlan",
     "ConsultResult",
@@ -166,6 +169,7 @@ __all__ = [
     "template",
     "tick",
     "verify_audit",
+    "verify_books",
     "verify_store",
     "versions",
     "worker_view",

@@ -12,6 +12,11 @@ read the moment or the size of one worker's request off a page anyone may open. 
 moment be read off when the page changes: it lists only entries recorded before today's UTC
 midnight (``public_delay``), every kind alike, since entry numbers run on without gaps and a
 later entry shown would give away one held back. The chain is still verified to its end.
+
+``verify_books`` runs, for every policy period the database knows of, the check every release
+runs first (``GovernanceDB.check_books``, attack A25): the budget charged and the blocks measured,
+recomputed from the hash-chained release records, must agree with the ledger and the kept noisy
+values. A disagreement is recorded in the audit log, as a refused release records it.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from teamlens.errors import BooksMismatch
 from teamlens.governance import AuditEntry, AuditVerification
 from teamlens.services.public_delay import day_start
 from teamlens.services.workspace import Workspace
@@ -68,6 +74,7 @@ MEANINGS: Mapping[str, str] = {
     "objection.record": "a worker objected to the processing",
     "objection.withdraw": "a worker withdrew their objection",
     "audit.checkpoint": "the audit log's head was signed for the representatives",
+    "ledger.mismatch": "the budget ledger disagreed with the release records; releases were refused",
 }
 
 
@@ -157,6 +164,51 @@ def _text(value: object) -> str:
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
         return ", ".join(value)
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class BooksCheck:
+    """The books check of one policy period: ``problem`` is empty when they agree."""
+
+    policy_id: str
+    period_start: dt.date
+    problem: str
+
+    @property
+    def ok(self) -> bool:
+        """True when the ledger and the kept measurements agree with the audit log."""
+        return not self.problem
+
+
+def verify_books(ws: Workspace) -> list[BooksCheck]:
+    """Check every policy period's ledger and kept measurements against the audit log, oldest first.
+
+    The periods are those of every stored policy version, every recorded release and every
+    release the audit log records (so deleting a period's rows everywhere else still leaves it
+    checked). Every kept block's noisy values are re-hashed. A mismatch is recorded in the audit
+    log by ``check_books``.
+    """
+    governance = ws.governance
+    periods = {
+        (info.policy_id, governance.stored_policy(info.policy_id, info.version).policy.period_start)
+        for info in governance.policy_versions()
+    }
+    periods |= {(info.policy_id, info.period_start) for info in governance.releases()}
+    total = sum(governance.audit_counts().values())
+    for entry in governance.audit_entries(limit=max(total, 1), newest_first=False):
+        details = entry.details
+        if entry.action == "release.record" and "policy_id" in details and "period_start" in details:
+            periods.add((str(details["policy_id"]), dt.date.fromisoformat(str(details["period_start"]))))
+    found = []
+    for policy_id, period_start in sorted(periods):
+        measured = governance.measured_blocks(policy_id, period_start)
+        try:
+            governance.check_books(policy_id, period_start, using=sorted(measured))
+        except BooksMismatch as mismatch:
+            found.append(BooksCheck(policy_id, period_start, mismatch.problem))
+        else:
+            found.append(BooksCheck(policy_id, period_start, ""))
+    return found
 
 
 def verify_store(ws: Workspace) -> list[str]:
