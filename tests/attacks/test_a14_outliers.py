@@ -115,7 +115,7 @@ def _audit(installation: Installation, policy, email: str, department: str, runs
 @pytest.mark.attack("A14")
 def test_a14_empirical_epsilon_with_and_without_the_outlier(outlier, policy, large, measure) -> None:
     installation, email, department = outlier
-    audit, _, mu, worst = _audit(installation, policy, email, department, 50_000 if large else 5_000)
+    audit, _, mu, worst = _audit(installation, policy, email, department, 50_000 if large else 3_000)
     measure(a14_mu=mu, a14_worst_case_mu=worst, a14_audit=audit.as_dict())
     assert mu <= worst + 1e-9
     assert not audit.exceeded, audit
