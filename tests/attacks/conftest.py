@@ -3,7 +3,8 @@
 ``--audit-large`` (``make audit``) runs the statistical attacks with many more trials and writes
 ``docs/privacy-audit.md``; without it the suite keeps to modest trial counts for ``make test``.
 Every run merges its outcomes into a results file (see ``suite.py``): ``docs/privacy-suite-results.json``
-when TEAMLENS_RECORD_SUITE is set, as `make audit` does, else one in the pytest cache.
+when TEAMLENS_RECORD_SUITE is set, as `make audit` does (which also rewrites the attack table at
+the end of ``docs/privacy-audit.md``), else one in the pytest cache.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from teamlens.settings import Settings
 from teamlens.synth import SynthResult
 
 from ..integration.flow_support import START, Org, approve_policy, build_org, make_workspace, policy_text
-from .suite import ATTACKS, merge_results, plain
+from .suite import ATTACKS, merge_results, plain, write_suite_section
 
 _ROOT = Path(__file__).resolve().parents[2]
 # `make audit` records the results the DPIA embeds (TEAMLENS_RECORD_SUITE=1); an ordinary test run
@@ -143,6 +144,8 @@ def _write(tests: dict[str, dict[str, Any]]) -> None:
     ran = {key: value for key, value in outcomes.items() if value["ran"]}
     if ran or auditor:
         merge_results(RESULTS, ran, budget_figures(), auditor or None)
+        if os.environ.get("TEAMLENS_RECORD_SUITE"):
+            write_suite_section(_ROOT / "docs" / "privacy-audit.md", RESULTS)
 
 
 def budget_figures() -> dict[str, float]:

@@ -69,7 +69,8 @@ ATTACKS: dict[str, tuple[str, str]] = {
     ),
     "A9": (
         "Inference from report metadata",
-        "payload schemas identical at k−1, k, k+1 and with an objection; no headcount field; web "
+        "payload schemas identical at k−1, k, k+1 and with an objection; no integer field but the "
+        "policy's version and k (the noisy person-weeks are published on purpose, see A6); web "
         "latency Welch p > 0.01 or |Δ| < 5 ms; no error template names a person or group",
     ),
     "A10": (
@@ -187,6 +188,41 @@ def merge_results(
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+#: Where the attack suite's table starts in docs/privacy-audit.md (everything after it is rewritten).
+SUITE_SECTION = "<!-- The attack suite: written by tests/attacks/suite.py from the results file. -->"
+
+
+def write_suite_section(doc: Path, results: Path) -> None:
+    """Rewrite the attack suite's table at the end of ``doc`` from the results file."""
+    data = json.loads(results.read_text(encoding="utf-8"))
+    lines = [
+        SUITE_SECTION,
+        "",
+        "## The attack suite",
+        "",
+        f"Every attack of `tests/attacks` as last recorded in `docs/privacy-suite-results.json` "
+        f"({data.get('generated_at', '?')}), stated against the template policy (ρ = {data.get('rho')}, "
+        f"δ = {data.get('delta')}, ε = {data.get('epsilon')}). *Passed*: every test of the attack passed "
+        "against the real configuration (a known issue, marked as an expected failure, counts as not "
+        "passed). *Teeth*: every teeth test caught the deliberately weakened configuration.",
+        "",
+        "| attack | name | passed | teeth | criterion |",
+        "|---|---|---|---|---|",
+    ]
+    issues = []
+    for entry in data.get("attacks", []):
+        passed = "yes" if entry.get("passed") else "**no**"
+        teeth = "caught" if entry.get("teeth_detected") else "**not caught**"
+        criterion = str(entry["criterion"]).replace("|", "\\|")
+        lines.append(f"| {entry['id']} | {entry['name']} | {passed} | {teeth} | {criterion} |")
+        issues += [f"- {entry['id']}: {issue}" for issue in entry.get("measure", {}).get("known_issues", [])]
+    if issues:
+        lines += ["", "Known issues (tests marked as expected failures until they are fixed):", "", *issues]
+    text = doc.read_text(encoding="utf-8") if doc.exists() else "# Empirical privacy audit\n"
+    head = text.split(SUITE_SECTION)[0].rstrip()
+    doc.write_text(head + "\n\n" + "\n".join(lines) + "\n", encoding="utf-8")
 
 
 def _ordered(ids: Iterable[str]) -> list[str]:
