@@ -23,14 +23,14 @@ import pytest
 
 from teamlens import services
 from teamlens.domain import Cadence, GroupLevel, Rho, Window
-from teamlens.errors import BudgetExceeded, InputFormatError
+from teamlens.errors import BudgetExceeded, InputFormatError, InternalError, ReleaseError
 from teamlens.governance import GovernanceDB
 from teamlens.privacy import Strategy
 from teamlens.privacy.testing import exact_mode
 
 from ..integration.flow_support import approve_policy, policy_text
 from .conftest import Installation, install
-from .harness import directory, edit_export, members_at
+from .harness import directory, edit_export, members_at, with_reports
 from .replicas import store_truth, sub_strategy
 
 
@@ -204,3 +204,41 @@ def test_a13_a_new_policy_over_the_same_weeks_does_not_get_a_fresh_budget(
     # The same people's same weeks: either the cached numbers come back, or the earlier charge counts.
     assert again.cells == first.cells or float(_spent(ws).value) >= first.rho_charged + again.rho_charged
     assert float(_spent(ws).value) >= first.rho_charged
+
+
+ORG_MONTHLY = """
+[[reports]]
+id = "organisation-monthly"
+title = "The organisation, month by month"
+level = "organisation"
+cadence = "month"
+metrics = ["emails_sent"]
+budget_share = "0.2"
+"""
+
+
+@pytest.mark.attack("A13")
+@pytest.mark.xfail(
+    strict=True,
+    raises=InternalError,
+    reason="services/release.py: blocks are kept per (policy, period), whatever version measured them, and "
+    "derive() assumes the kept rows hold every vector of the active version's strategy; a new version "
+    "that adds a level crashes on a block the old version measured ('no measurement of ... at level "
+    "organisation was recorded') instead of measuring (and charging) the missing vectors or refusing "
+    "with a ReleaseError",
+)
+def test_a13_a_new_version_with_another_level_is_charged_for_it_on_blocks_already_measured(
+    fresh: Installation, tmp_path
+) -> None:
+    ws = fresh.ws
+    first = services.release(ws, "department-monthly", ["2026-01"], actor="a")
+    version = _policy(ws).version
+    approve_policy(
+        ws, with_reports(policy_text(), version + 1, ORG_MONTHLY, {"0.7": "0.5"}), tmp_path / "v2.toml"
+    )
+    try:
+        again = services.release(ws, "organisation-monthly", ["2026-01"], actor="a")
+    except ReleaseError:
+        return  # refusing clearly is acceptable too
+    assert again.rho_charged > 0  # the organisation's vectors were never measured or paid for
+    assert float(_spent(ws).value) == pytest.approx(first.rho_charged + again.rho_charged)
