@@ -27,8 +27,6 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from teamlens.domain import Window
-
 PHI = NormalDist().cdf
 #: Standard errors a statistical estimate may stray before a check fails (p ≈ 3e-7 one-sided).
 Z = 5.0
@@ -72,13 +70,6 @@ def members_at(frame: pd.DataFrame, day: dt.date, column: str) -> dict[str, list
     iso = day.isoformat()
     valid = frame[(frame["Valid From"] <= iso) & ((frame["Valid To"] == "") | (frame["Valid To"] > iso))]
     return {str(group): sorted(rows["Email"].str.lower()) for group, rows in valid.groupby(column)}
-
-
-def employed_during(frame: pd.DataFrame, window: Window) -> list[str]:
-    """Everyone with a directory row overlapping ``window`` (they have activity in it)."""
-    start, end = window.start.isoformat(), window.end.isoformat()
-    rows = frame[(frame["Valid From"] < end) & ((frame["Valid To"] == "") | (frame["Valid To"] > start))]
-    return sorted(set(rows["Email"].str.lower()))
 
 
 def edit_export(path: object, email: str, column: str, value: str) -> None:

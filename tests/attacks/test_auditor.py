@@ -11,12 +11,11 @@ Clopper–Pearson lower bound on ε, over thresholds fixed in advance on (1) the
 statistic of the measurements, (2) the released department total and (3) the released mean,
 must stay at or below the configured ε(ρ, δ) of the vectors the worker moves, at every δ.
 
-Teeth, each caught by the same auditor: the noise scale halved; consistency computed from the
-unnoised totals (the coarsest level's totals taken from the aggregates, the children shifted to
-add up to them); and a second headcount span's counts carried over from the first span's noisy
-ones plus the exact joiners and leavers, without fresh noise or charge (a plain reuse of the
-first span's noisy count would be post-processing and leak nothing; the update with the true
-membership change is what leaks, and only jointly with the first span's release).
+Teeth, each caught by the same auditor (the broken engines are in ``broken.py``): the noise scale
+halved; consistency computed from the unnoised totals; and a second headcount span's counts
+carried over from the first span's noisy ones plus the exact joiners and leavers, without fresh
+noise or charge — caught on the change in the department's released size from one month to the
+next, under a policy with monthly headcount spans, where a worker joins in the second month.
 
 The CI run uses 4,000 runs per dataset for the honest audit and for the halved noise (which it
 then catches with a margin of at least 0.17 in ε, over 30 simulated seeds), 1,000 for the two
@@ -30,22 +29,21 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
 import pytest
 
 from teamlens import services
 from teamlens.domain import HEADCOUNT, Cadence, GroupLevel, Policy, Window, metric
-from teamlens.privacy import Block, ReleaseSpec, Strategy, estimate
+from teamlens.privacy import Block, ReleaseSpec, Strategy
 from teamlens.privacy import noise as noise_module
-from teamlens.privacy._opendp import add_discrete_gaussian
 from teamlens.privacy.testing import exact_mode
 
 from .auditor import DELTAS, Audit, empirical_epsilon, threshold_grid
+from .broken import CarriedHeadcounts, half_sigma, leaky_consistency
 from .conftest import Installation, clone, template_policy
 from .harness import directory, members_at
 from .replicas import (
@@ -204,103 +202,6 @@ def audits(pristine: Installation, policy: Policy, runs: int, *, large: bool) ->
     return found
 
 
-# -- the broken engines --------------------------------------------------------------------------
-
-
-def _half_sigma(totals: Sequence[int], sigma: float) -> list[int]:
-    return add_discrete_gaussian(totals, sigma / 2)
-
-
-def leaky_consistency(runs: Runs) -> Callable[..., dict]:
-    """Teeth (a): consistency forced onto the *unnoised* totals of the coarsest level.
-
-    The coarsest level's totals are taken from the aggregates (as if large totals needed no
-    noise) and each parent's children are shifted equally to add up to them.
-    """
-    exact: dict[Key, int] = {}
-    for table in runs.aggregates.values():
-        for row in table.to_pylist():
-            exact[(row["level"], row["group"], row["week"], row["metric"])] = row["total"]
-
-    def reconcile(strategy: Strategy, block: Block, measurements: pa.Table, structure: pa.Table) -> dict:
-        found = estimate.reconcile_block(strategy, block, measurements, structure)
-        top = strategy.levels[0]
-        parents = {
-            row["group"]: row["parent_group"]
-            for row in structure.to_pylist()
-            if row["parent_level"] == top.value
-        }
-        for (level, name), series in list(found.items()):
-            if level is not top:
-                continue
-            values = np.array(
-                [
-                    [exact.get((level.value, group, week, name), 0) for week in series.weeks]
-                    for group in series.groups
-                ]
-            )
-            found[(level, name)] = replace(series, values=values)
-            for (child_level, child_name), child in list(found.items()):
-                if child_level is level or child_name != name:
-                    continue
-                rows = [parents.get(group) for group in child.groups]
-                gap = {
-                    parent: values[series.rows[parent]].copy()
-                    for parent in set(rows)
-                    if parent in series.rows
-                }
-                for index, parent in enumerate(rows):
-                    if parent in gap:
-                        gap[parent] = gap[parent] - child.values[index]
-                counts = {parent: rows.count(parent) for parent in gap}
-                moved = child.values.copy()
-                for index, parent in enumerate(rows):
-                    if parent in gap:
-                        moved[index] = moved[index] + gap[parent] // counts[parent]
-                found[(child_level, child_name)] = replace(child, values=moved)
-        return found
-
-    return reconcile
-
-
-class CarriedHeadcounts:
-    """Teeth (b): a later span's headcounts are the first span's noisy ones, rescaled to the span's
-    first block, plus the exact joiners and leavers — no fresh noise and no charge.
-
-    Called like ``measure_block``: the first span is measured honestly and remembered; every later
-    span's person-weeks become its true count plus the first span's noise, rescaled.
-    """
-
-    def __init__(self) -> None:
-        self.first: dict[tuple[str, str], tuple[int, int, int, float]] = {}
-
-    def __call__(self, strategy: Strategy, block: Block, aggregates: pa.Table, groups: Mapping) -> pa.Table:
-        rows = noise_module.measure_block(strategy, block, aggregates, groups)
-        true = {
-            (row["level"], row["group"]): row["total"]
-            for row in aggregates.to_pylist()
-            if row["metric"] == HEADCOUNT
-        }
-        frame = rows.to_pandas()
-        counts = frame["metric"] == HEADCOUNT
-        if not counts.any():
-            return rows
-        if not self.first:
-            for row in frame[counts].itertuples():
-                key = (row.level, row.group)
-                self.first[key] = (row.noisy, true.get(key, 0), block.n_weeks, row.sigma)
-            return rows
-        carried, sigmas = [], []
-        for row in frame[counts].itertuples():
-            noisy, truth, weeks, sigma = self.first[(row.level, row.group)]
-            ratio = block.n_weeks / weeks
-            carried.append(true.get((row.level, row.group), 0) + round((noisy - truth) * ratio))
-            sigmas.append(sigma * ratio)
-        frame.loc[counts, "noisy"] = carried
-        frame.loc[counts, "sigma"] = sigmas
-        return pa.Table.from_pandas(frame, schema=rows.schema, preserve_index=False)
-
-
 def joiner_pair(pristine: Installation) -> Pair:
     """Monthly headcount spans; a worker joins team T (with no activity) in the second month, or not."""
     policy = template_policy(**MONTHLY_SPANS)
@@ -368,7 +269,7 @@ def _teeth_audits(pristine: Installation, policy: Policy, runs: int) -> dict[str
     pair = removal_pair(pristine, policy)
     found = {}
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(noise_module, "add_discrete_gaussian", _half_sigma)
+        patch.setattr(noise_module, "add_discrete_gaussian", half_sigma)
         on_d, on_d_prime = pair.solo().runs(runs)
         found["noise scale halved: every measurement the worker is in"] = measurement_audit(
             pair, on_d, on_d_prime
@@ -406,10 +307,10 @@ class _Frozen:
 def test_auditor_teeth_a_mechanism_with_half_the_noise_is_caught(
     pristine: Installation, policy, monkeypatch: pytest.MonkeyPatch, request
 ) -> None:
-    monkeypatch.setattr(noise_module, "add_discrete_gaussian", _half_sigma)
+    monkeypatch.setattr(noise_module, "add_discrete_gaussian", half_sigma)
     pair = removal_pair(pristine, policy).solo()
     audit = measurement_audit(pair, *pair.runs(4_000))
-    request.node.user_properties.append(("auditor", plain({"teeth_half_sigma": audit.as_dict()})))
+    request.node.user_properties.append(("auditor", plain({"teethhalf_sigma": audit.as_dict()})))
     assert audit.exceeded, audit
 
 
