@@ -184,9 +184,9 @@ def verify_books(ws: Workspace) -> list[BooksCheck]:
     """Check every policy period's ledger and kept measurements against the audit log, oldest first.
 
     The periods are those of every stored policy version, every recorded release and every
-    release the audit log records (so deleting a period's rows everywhere else still leaves it
-    checked). Every kept block's noisy values are re-hashed. A mismatch is recorded in the audit
-    log by ``check_books``.
+    charge the audit log records (a release or a bounds suggestion: so deleting a period's rows
+    everywhere else still leaves it checked). Every kept block's noisy values are re-hashed. A
+    mismatch is recorded in the audit log by ``check_books``.
     """
     governance = ws.governance
     periods = {
@@ -197,7 +197,8 @@ def verify_books(ws: Workspace) -> list[BooksCheck]:
     total = sum(governance.audit_counts().values())
     for entry in governance.audit_entries(limit=max(total, 1), newest_first=False):
         details = entry.details
-        if entry.action == "release.record" and "policy_id" in details and "period_start" in details:
+        charged = entry.action in ("release.record", "bounds.record")
+        if charged and "policy_id" in details and "period_start" in details:
             periods.add((str(details["policy_id"]), dt.date.fromisoformat(str(details["period_start"]))))
     found = []
     for policy_id, period_start in sorted(periods):
