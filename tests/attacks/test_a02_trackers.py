@@ -46,7 +46,7 @@ ORG, DEPARTMENT = GroupLevel.ORGANISATION, GroupLevel.DEPARTMENT
 def tracker_policy():
     from .harness import with_reports
 
-    return parse_policy(with_reports(policy_text(), 2, ORG_MONTHLY, {"0.7": "0.5"}), "tracker").policy
+    return parse_policy(with_reports(policy_text(), 2, ORG_MONTHLY, {"0.65": "0.45"}), "tracker").policy
 
 
 def _setup(pristine: Installation, strategy: Strategy):

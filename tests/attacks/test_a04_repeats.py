@@ -146,7 +146,7 @@ def test_a4_same_members_under_another_definition_are_paid_for_once_each(
     ws = fresh.ws
     policy = ws.governance.require_active_policy("attack").policy
     text = policy_text(**{f"version = {policy.version}": f"version = {policy.version + 1}"})
-    text = text.replace('budget_share = "0.7"', 'budget_share = "0.5"')
+    text = text.replace('budget_share = "0.65"', 'budget_share = "0.45"')
     text += (
         '\n[[reports]]\nid = "organisation-monthly"\ntitle = "Organisation"\nlevel = "organisation"\n'
         'cadence = "month"\nmetrics = ["emails_sent"]\nbudget_share = "0.1"\n'

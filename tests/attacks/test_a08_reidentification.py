@@ -5,8 +5,8 @@ of the address as written and lower-cased; HMAC with an empty key; MD5) and look
 results among the stored bytes: 0 matches, since pseudonyms are HMACs under a key kept outside
 the data folder. Teeth: with a plain SHA-256 "pseudonymiser" every worker is matched. (b) Every
 group a report can show holds at least k people (R12) — see the xfail: suppression is decided on
-the noisy headcount, so a 5-person team is sometimes shown (about 2.6% of releases under the
-template policy, whose period-long headcount span gives team sizes a noise SD of 2.6 people).
+the noisy headcount, so a 5-person team is sometimes shown (about 3% of releases under the
+template policy, whose period-long headcount span gives team sizes a noise SD of about 2.6 people).
 (c) No e-mail address in any per-person file. Teeth: with no pseudonymisation, the addresses are there.
 """
 
@@ -109,7 +109,7 @@ def test_a8_teeth_without_pseudonymisation_addresses_are_stored(
     strict=True,
     raises=AssertionError,
     reason="R12 conflict: suppression uses the noisy headcount (DESIGN), so a team with fewer than k "
-    "true members is shown whenever its noisy size reaches k (about 2.6% of releases for a 5-person "
+    "true members is shown whenever its noisy size reaches k (about 3% of releases for a 5-person "
     "team under the template policy); DP still bounds what it reveals",
 )
 def test_a8_every_group_shown_has_at_least_k_true_members(pristine: Installation, policy, measure) -> None:

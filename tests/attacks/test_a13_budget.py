@@ -234,7 +234,7 @@ def test_a13_a_new_version_with_another_level_is_charged_for_it_on_blocks_alread
     first = services.release(ws, "department-monthly", ["2026-01"], actor="a")
     version = _policy(ws).version
     approve_policy(
-        ws, with_reports(policy_text(), version + 1, ORG_MONTHLY, {"0.7": "0.5"}), tmp_path / "v2.toml"
+        ws, with_reports(policy_text(), version + 1, ORG_MONTHLY, {"0.65": "0.45"}), tmp_path / "v2.toml"
     )
     try:
         again = services.release(ws, "organisation-monthly", ["2026-01"], actor="a")

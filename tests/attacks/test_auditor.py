@@ -73,7 +73,7 @@ release_module = importlib.import_module("teamlens.services.release")
 REPORT, WINDOW, METRIC = "department-monthly", "2026-01", "emails_sent"
 AUDIT_DOC = Path(__file__).resolve().parents[2] / "docs" / "privacy-audit.md"
 PLACEMENT = {GroupLevel.DEPARTMENT: "D", GroupLevel.TEAM: "T"}
-MONTHLY_SPANS = {'rho = "1.5"': 'headcount_span = "month"\nrho = "1.5"'}
+MONTHLY_SPANS = {'headcount_span = "auto"': 'headcount_span = "month"'}
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,8 @@ def template() -> str:
             "per_week = 20                        # hours per week (stored as 1,200 minutes)",
             "per_week = 40                        # hours per week (stored as 2,400 minutes)",
         ),
-        ('budget_share = "0.7"', 'budget_share = "0.6"'),
+        ('budget_share = "0.65"', 'budget_share = "0.6"'),
+        ('bounds_share = "0.05"', 'bounds_share = "0"'),
         ('budget_share = "0.3"', 'budget_share = "0.4"'),
     ):
         assert tuned in text, tuned
