@@ -67,6 +67,7 @@ MEANINGS: Mapping[str, str] = {
     "notice.version": "workers were told which privacy notice applies",
     "ingest.record": "a collaboration-tool export was read",
     "release.record": "team-level statistics were released",
+    "bounds.record": "how busy people are was measured, with noise and charged, to suggest clipping bounds",
     "retention.run": "counts older than the retention period were deleted",
     "rights.access": "a worker's own data was exported to them",
     "rights.erase": "a worker's counts were erased on their request",
