@@ -100,7 +100,8 @@ class ReportPages:
 _CREATING = threading.Lock()
 
 
-def _report_pages(request: Request) -> ReportPages:
+async def _report_pages(request: Request) -> ReportPages:
+    # Async: FastAPI would run a plain function in a worker thread, a hop that costs more than this.
     pages: ReportPages | None = getattr(request.app.state, "report_pages", None)
     if pages is None:
         with _CREATING:
