@@ -128,9 +128,9 @@ def report(
     if json_output:
         console.print_json(to_json({"report": out, "sections": report_sections(context)}))
         return
-    console.print(f"Wrote {out}")
+    console.print(f"Wrote {out}", soft_wrap=True)  # whole lines: paths and titles stay greppable
     for line in report_summary(context):
-        console.print(f"  {escape(line)}", highlight=False)
+        console.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
 
 
 @app.command()
