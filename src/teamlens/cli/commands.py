@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -14,7 +15,7 @@ from teamlens import services
 from teamlens.cli import governance_commands, policy_commands  # noqa: F401  (register their commands)
 from teamlens.cli.app import app, audit_app, console, store_app
 from teamlens.cli.options import Actor, DataDir, Json, KeyFile
-from teamlens.cli.render import release_tables, to_json
+from teamlens.cli.render import release_tables, report_sections, report_summary, to_json
 
 
 @app.command()
@@ -114,12 +115,22 @@ def release(
 def report(
     out: Annotated[Path, typer.Option(help="Where to write the HTML report.")] = Path("report.html"),
     data_dir: DataDir = None,
+    json_output: Json = False,
 ) -> None:
-    """Write everything released so far as a self-contained HTML report (costs no budget)."""
+    """Write everything released so far as a self-contained HTML report (costs no budget).
+
+    The report leads with the largest groups and says which figures are worth reading; this
+    prints, per released report, how many are.
+    """
     ws = services.open_workspace(data_dir)
-    policy, tables = services.released_tables(ws)
-    services.write_report(policy, tables, out)
-    console.print(f"Wrote {out}")
+    context = services.build_context(*services.released_tables(ws))
+    services.save_report(context, out)
+    if json_output:
+        console.print_json(to_json({"report": out, "sections": report_sections(context)}))
+        return
+    console.print(f"Wrote {out}", soft_wrap=True)  # whole lines: paths and titles stay greppable
+    for line in report_summary(context):
+        console.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
 
 
 @app.command()

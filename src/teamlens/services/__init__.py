@@ -13,10 +13,12 @@ register); ``audit.py`` (the audit log, and its public page) with ``audit_checkp
 R20–R22) with ``access_export.py`` (what is held about one worker, as files) and
 ``exclusions.py`` (objections apply from the next window on); ``sign_in.py`` (what the web app's
 worker sign-in needs: the identity-provider settings, the session key, the pseudonym).
+The report: ``report_document.py`` with ``report_cells.py`` (how one released cell reads),
+``report_charts.py`` (trend panels) and ``report_freshness.py`` (when it may have changed).
 """
 
 from teamlens.governance import StoredPolicy
-from teamlens.services import audit_checkpoints
+from teamlens.services import audit_checkpoints, report_cells, report_freshness
 from teamlens.services.access_export import HeldData, ReleaseEntered
 from teamlens.services.audit import (
     AUDIT_PAGE_SIZE,
@@ -64,7 +66,13 @@ from teamlens.services.lifecycle import (
 from teamlens.services.planner_figures import PlannerFigures, planner_figures
 from teamlens.services.policy import active, approve, in_force, propose, suspend, template
 from teamlens.services.release import release, release_standard_reports, released_tables, tables_as_json
-from teamlens.services.report_document import build_context, render_report, write_report
+from teamlens.services.report_document import (
+    ReportContext,
+    build_context,
+    render_report,
+    save_report,
+    write_report,
+)
 from teamlens.services.retention import RetentionResult, run_retention
 from teamlens.services.rights import (
     WORKER_ACTOR,
@@ -109,6 +117,7 @@ __all__ = [
     "PublicEntry",
     "RegisterContext",
     "ReleaseEntered",
+    "ReportContext",
     "RetentionResult",
     "Role",
     "SignInConfig",
@@ -154,10 +163,13 @@ __all__ = [
     "release_standard_reports",
     "released_tables",
     "render_report",
+    "report_cells",
+    "report_freshness",
     "respond",
     "retire",
     "run_demo",
     "run_retention",
+    "save_report",
     "session_key",
     "sign_in",
     "sign_in_config",

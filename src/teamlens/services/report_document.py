@@ -1,25 +1,36 @@
-"""The self-contained HTML report: released means with visible 95% intervals, and what they guarantee.
+"""The self-contained HTML report: what is reliable first, every figure with its 95% interval.
 
-Charts are Vega-Lite specifications built with Altair and rendered to inline SVG by vl-convert, so
-the file needs no script, no network and no other file to show everything.
+The report opens with a short "how to read this", then one section per released catalogue
+report, coarsest level first (organisation, division, department, location, team), so the
+figures most worth reading come first. In each section a metric has a trend chart (one panel per
+group with a figure worth reading, a line with its 95% band: ``report_charts``) and a table of
+groups down and windows across; the rows with a figure worth reading come first and the rest sit
+behind a "show all N groups" disclosure. Team-level tables are folded away entirely (they are
+the least reliable: small groups). Each cell reads as ``report_cells`` says: a number and its
+interval, a one-sided interval at 0, "too uncertain at this budget" or "fewer than k people".
+
+How a level is laid out is data (``LAYOUTS``), so adding a level or a question-led section is
+a matter of adding a row, not a branch. Charts are inline SVG written by the templates; the file
+needs no script, no network and no other file.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import altair as alt
 import jinja2
-import vl_convert
 
-from teamlens.domain import METRICS, Policy, ReleasedCell, ReleasedTable
+from teamlens.domain import METRICS, Cadence, GroupLevel, Policy, ReleasedTable, Window
 from teamlens.privacy import rho_to_epsilon
+from teamlens.privacy.assemble import UNCERTAIN_WIDTH
+from teamlens.services.report_cells import CellText, Reading, cell_text, fewer_than, table_decimals
+from teamlens.services.report_charts import Chart, trend_chart
 
-#: Above this many groups a chart turns into a wall of dots; the table carries the numbers.
-MAX_CHARTED_GROUPS = 40
+#: Above this many groups with a figure worth reading, a chart is a wall of panels: the table says it.
+MAX_CHARTED_GROUPS = 36
 
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.PackageLoader("teamlens.services", "templates"),
@@ -29,36 +40,120 @@ _TEMPLATES = jinja2.Environment(
 
 
 @dataclass(frozen=True)
-class MetricSection:
-    """One metric of one report: an optional chart and the table of every cell."""
+class Layout:
+    """How a level's section is shown: its place in the report, whether charted, whether folded."""
+
+    rank: int
+    charted: bool
+    folded: bool
+
+
+#: Coarsest first. Team tables are folded to the rows worth reading and carry no chart.
+LAYOUTS: dict[GroupLevel, Layout] = {
+    GroupLevel.ORGANISATION: Layout(0, charted=True, folded=False),
+    GroupLevel.DIVISION: Layout(1, charted=True, folded=False),
+    GroupLevel.DEPARTMENT: Layout(2, charted=True, folded=False),
+    GroupLevel.LOCATION: Layout(3, charted=True, folded=False),
+    GroupLevel.TEAM: Layout(4, charted=False, folded=True),
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One window as a table column: ``label`` ("Jan 2026"), ``short`` for charts, ``dates`` it covers."""
+
+    key: str
+    label: str
+    short: str
+    dates: str
+
+
+@dataclass(frozen=True)
+class Row:
+    """One group's cells, one per column."""
+
+    group: str
+    cells: tuple[CellText, ...]
+
+    @property
+    def worth_reading(self) -> bool:
+        """True when at least one of its cells shows a number."""
+        return any(cell.worth_reading for cell in self.cells)
+
+
+@dataclass(frozen=True)
+class MetricTable:
+    """One metric of a section: ``label`` and ``unit`` ("emails sent per person per week").
+
+    ``readable`` are the rows with a figure worth reading, ``rest`` the others (all too
+    uncertain or suppressed); ``chart`` is None when nothing would be drawn.
+    """
 
     metric: str
     label: str
     unit: str
-    chart_svg: str | None
-    rows: tuple[ReleasedCell, ...]
+    chart: Chart | None
+    readable: tuple[Row, ...]
+    rest: tuple[Row, ...]
+
+    @property
+    def groups(self) -> int:
+        """How many groups the table holds."""
+        return len(self.readable) + len(self.rest)
 
 
 @dataclass(frozen=True)
 class ReportSection:
-    """One catalogue report as released."""
+    """One catalogue report as released, with what its readers need to place each figure.
+
+    ``level``/``levels`` name a group ("department", "departments"); ``span`` says which
+    windows ("6 months, Jan 2026 to Jun 2026"); ``counts`` how many cells read each way;
+    ``release_id`` the newest release that published them.
+    """
 
     report_id: str
     title: str
     level: str
+    levels: str
     cadence: str
-    windows: tuple[str, ...]
-    groups: int
-    suppressed_groups: int
-    metrics: tuple[MetricSection, ...]
+    span: str
+    columns: tuple[Column, ...]
+    layout: Layout
+    metrics: tuple[MetricTable, ...]
+    counts: dict[Reading, int]
+    release_id: str
+
+    @property
+    def groups(self) -> int:
+        """How many groups the section covers."""
+        return self.metrics[0].groups if self.metrics else 0
+
+    @property
+    def readable(self) -> int:
+        """Cells that show a number."""
+        return sum(self.counts.get(kind, 0) for kind in Reading if kind not in _NO_NUMBER)
+
+    @property
+    def cells(self) -> int:
+        """Every cell of the section."""
+        return sum(self.counts.values())
+
+    def count(self, reading: str) -> int:
+        """Cells that read as ``reading`` ("uncertain", "suppressed", …)."""
+        return self.counts.get(Reading(reading), 0)
+
+
+_NO_NUMBER = (Reading.UNCERTAIN, Reading.SUPPRESSED)
 
 
 @dataclass(frozen=True)
 class ReportContext:
-    """Everything report.html shows; each field is used by the template (checked by a test).
+    """Everything report.html shows; each field is used by the template.
 
-    ``guarantee`` is the one-sentence promise to workers; ``rho``/``epsilon``/``delta`` the budget
-    of the whole policy period; ``sections`` the released reports.
+    ``guarantee`` is the promise to workers in plain words; ``fewer_than`` what a suppressed
+    cell says; ``uncertain_width`` when a figure is too uncertain ("half"); ``rho``/``epsilon``/
+    ``delta`` the budget of the whole policy period and ``mechanism`` how noise was added, both
+    for the technical details at the end; ``sections`` the released reports, coarsest first.
     """
 
     title: str
@@ -70,13 +165,16 @@ class ReportContext:
     epsilon: float
     delta: float
     min_group_size: int
+    fewer_than: str
+    uncertain_width: str
     guarantee: str
+    mechanism: str
     generated_at: str
     sections: tuple[ReportSection, ...]
 
 
 def guarantee_sentence(epsilon: float, delta: float, min_group_size: int) -> str:
-    """The promise in words a worker understands."""
+    """The promise in words a worker understands, with the budget (for the generated documents)."""
     return (
         "Every figure here had random noise added so that, taken together over the whole policy period, "
         "the published results look almost the same whether or not any one person's data was included "
@@ -85,91 +183,145 @@ def guarantee_sentence(epsilon: float, delta: float, min_group_size: int) -> str
     )
 
 
-def _chart_svg(cells: tuple[ReleasedCell, ...]) -> str | None:
-    shown = [cell for cell in cells if not cell.suppressed]
-    groups = {cell.group for cell in cells}
-    if not shown or len(groups) > MAX_CHARTED_GROUPS:
-        return None
-    data = alt.Data(  # type: ignore[no-untyped-call]
-        values=[
-            {"group": c.group, "window": c.window, "value": c.value, "lower": c.lower, "upper": c.upper}
-            for c in shown
-        ]
+def plain_guarantee(min_group_size: int) -> str:
+    """The promise without the budget's symbols, for the report's first screen."""
+    return (
+        "Every figure here is an average for a group, with random noise added so that the published "
+        "results look almost the same whether or not any one person's data was included. No one can work "
+        f"out one person's numbers from them, and groups of fewer than {min_group_size} people are not "
+        "shown at all."
     )
-    base = alt.Chart(data)
-    points = base.mark_point(filled=True, size=40).encode(
-        x=alt.X("window:O", title=None),
-        y=alt.Y("value:Q", title="per person per week"),
-        tooltip=["group:N", "window:O", "value:Q", "lower:Q", "upper:Q"],
+
+
+_MONTH = "%b %Y"
+
+
+def _column(key: str) -> Column:
+    window = Window.parse(key)
+    last = window.end - dt.timedelta(days=1)
+    thursday = window.start + dt.timedelta(days=3)  # names the month or quarter (ISO rule)
+    if window.cadence is Cadence.MONTH:
+        label, short = f"{thursday:{_MONTH}}", f"{thursday:%b}"
+    elif window.cadence is Cadence.QUARTER:
+        label, short = f"{key[-2:]} {key[:4]}", key[-2:]
+    else:
+        label, short = f"week {key[-2:].lstrip('0')}, {key[:4]}", key[-3:]
+    return Column(key, label, short, f"{window.start:%-d %b}–{last:%-d %b}")
+
+
+def _span(cadence: str, columns: Sequence[Column]) -> str:
+    if not columns:
+        return "no windows"
+    count = f"{len(columns)} {cadence}{'' if len(columns) == 1 else 's'}"
+    if len(columns) == 1:
+        return f"{count}, {columns[0].label}"
+    return f"{count}, {columns[0].label} to {columns[-1].label}"
+
+
+def _unit(name: str) -> str:
+    definition = METRICS[name]
+    return f"{definition.display_unit} per person per week"
+
+
+def _metric(
+    table: ReleasedTable, name: str, columns: Sequence[Column], groups: Sequence[str], layout: Layout
+) -> MetricTable:
+    by_key = {(cell.group, cell.window): cell for cell in table.cells if cell.metric == name}
+    decimals = table_decimals(by_key.values())
+    rows = []
+    for group in groups:
+        cells = []
+        for column in columns:
+            cells.append(cell_text(by_key.get((group, column.key)), table.min_group_size, decimals))
+        rows.append(Row(group, tuple(cells)))
+    readable = tuple(row for row in rows if row.worth_reading)
+    chart = None
+    if layout.charted and len(readable) <= MAX_CHARTED_GROUPS:
+        labels = [column.short for column in columns]
+        chart = trend_chart(labels, [(row.group, row.cells) for row in readable], _unit(name))
+    return MetricTable(
+        metric=name,
+        label=METRICS[name].label,
+        unit=_unit(name),
+        chart=chart,
+        readable=readable,
+        rest=tuple(row for row in rows if not row.worth_reading),
     )
-    bars = base.mark_rule(strokeWidth=2, opacity=0.6).encode(x="window:O", y="lower:Q", y2="upper:Q")
-    chart = (
-        (bars + points)
-        .properties(width=150, height=110)
-        .facet(facet=alt.Facet("group:N", title=None), columns=5)
-    )
-    svg: str = vl_convert.vegalite_to_svg(chart.to_json())
-    return svg
 
 
 def _section(table: ReleasedTable, policy: Policy) -> ReportSection:
     report = policy.report(table.report_id)
-    metrics = []
-    # Show metrics in the order the catalogue lists them, which is the order people agreed on.
-    for name in sorted(table.metrics, key=report.metrics.index):
-        definition = METRICS[name]
-        cells = tuple(sorted((c for c in table.cells if c.metric == name), key=lambda c: (c.group, c.window)))
-        metrics.append(
-            MetricSection(
-                metric=name,
-                label=definition.label,
-                unit=definition.display_unit,
-                chart_svg=_chart_svg(cells),
-                rows=cells,
-            )
-        )
-    group_windows = {(c.group, c.window) for c in table.cells}
-    suppressed = {(c.group, c.window) for c in table.cells if c.suppressed}
+    layout = LAYOUTS[report.level]
+    columns = tuple(_column(key) for key in table.windows)
+    groups = sorted({cell.group for cell in table.cells})
+    # Metrics in the order the catalogue lists them, which is the order people agreed on.
+    names = sorted(table.metrics, key=report.metrics.index)
+    metrics = tuple(_metric(table, name, columns, groups, layout) for name in names)
+    counts: dict[Reading, int] = {}
+    for metric in metrics:
+        for row in (*metric.readable, *metric.rest):
+            for cell in row.cells:
+                counts[cell.reading] = counts.get(cell.reading, 0) + 1
     return ReportSection(
         report_id=table.report_id,
         title=report.title,
         level=table.level,
+        levels=f"{table.level}s",
         cadence=report.cadence.value,
-        windows=table.windows,
-        groups=len({group for group, _ in group_windows}),
-        suppressed_groups=len(suppressed),
-        metrics=tuple(metrics),
+        span=_span(report.cadence.value, columns),
+        columns=columns,
+        layout=layout,
+        metrics=metrics,
+        counts=counts,
+        release_id=table.release_id,
     )
 
 
+def _width_words(width: float) -> str:
+    return "half" if width == 0.5 else f"{width:.0%}"
+
+
 def build_context(policy: Policy, tables: list[ReleasedTable]) -> ReportContext:
-    """Gather what the report shows from the policy and the released tables."""
+    """Gather what the report shows from the policy and the released tables, coarsest level first."""
     epsilon = rho_to_epsilon(policy.rho, policy.delta)
+    order = [report.report_id for report in policy.reports]
+    ranked = sorted(
+        tables,
+        key=lambda table: (LAYOUTS[policy.report(table.report_id).level].rank, order.index(table.report_id)),
+    )
+    mechanisms = sorted({table.mechanism for table in tables})
     return ReportContext(
         title=policy.title,
         organisation=policy.controller,
         policy_id=policy.policy_id,
         policy_version=policy.version,
-        period=f"{policy.period_start:%d %b %Y} – {policy.period_end - dt.timedelta(days=1):%d %b %Y}",
+        period=f"{policy.period_start:%-d %b %Y} – {policy.period_end - dt.timedelta(days=1):%-d %b %Y}",
         rho=float(policy.rho),
         epsilon=epsilon,
         delta=policy.delta,
         min_group_size=policy.min_group_size,
-        guarantee=guarantee_sentence(epsilon, policy.delta, policy.min_group_size),
+        fewer_than=fewer_than(policy.min_group_size),
+        uncertain_width=_width_words(UNCERTAIN_WIDTH),
+        guarantee=plain_guarantee(policy.min_group_size),
+        mechanism="; ".join(mechanisms),
         generated_at=f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
-        sections=tuple(_section(table, policy) for table in tables),
+        sections=tuple(_section(table, policy) for table in ranked),
     )
 
 
 def render_report(context: ReportContext) -> str:
     """The report as one self-contained HTML page."""
-    fields: dict[str, Any] = {"ctx": context}
-    return _TEMPLATES.get_template("report.html").render(**fields)
+    return _TEMPLATES.get_template("report.html").render(ctx=context, Reading=Reading)
 
 
 def write_report(policy: Policy, tables: list[ReleasedTable], path: Path) -> Path:
     """Render the report and write it to ``path`` (atomically: a reader never sees half a file)."""
-    html = render_report(build_context(policy, tables))
+    return save_report(build_context(policy, tables), path)
+
+
+def save_report(context: ReportContext, path: Path) -> Path:
+    """Render ``context`` and write it to ``path`` atomically."""
+    html = render_report(context)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(path.suffix + ".tmp")
     temporary.write_text(html, encoding="utf-8")

@@ -14,6 +14,7 @@ import logging
 
 import httpx
 from fastapi import FastAPI, Request
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -29,9 +30,9 @@ from teamlens.web.pages import (
     TEAMLENS_OFF,
     MessagePage,
     Nav,
-    framed,
     render_message,
 )
+from teamlens.web.report_cache import ReportPage
 from teamlens.web.session import Cookies, Signer
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,7 @@ def create_app(ws: services.Workspace, *, idp_transport: httpx.BaseTransport | N
     app.include_router(public.router)
     app.include_router(consultation.router)
     app.add_middleware(_BodyLimit)  # added first, so inside the security headers below
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)  # ``/`` comes compressed already
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
@@ -181,10 +183,9 @@ def create_app(ws: services.Workspace, *, idp_transport: httpx.BaseTransport | N
         return _message(request, page, 503)
 
     @app.get("/", response_class=HTMLResponse)
-    def report_page(current: CurrentWorkspace) -> str:
-        """The released reports as one page."""
-        policy, tables = services.released_tables(current)
-        return framed(services.render_report(services.build_context(policy, tables)), "/")
+    def report_page(current: CurrentWorkspace, pages: ReportPage) -> Response:
+        """The released reports as one page, rendered once per release (``report_cache.py``)."""
+        return pages.response(current)
 
     @app.get("/api/releases")
     def releases(current: CurrentWorkspace) -> JSONResponse:

@@ -1,0 +1,135 @@
+"""The report page in headless Chromium: it reads in a real browser as it is meant to.
+
+The app runs under uvicorn on the loopback interface with a released organisation. Chromium
+opens ``/``, finds the department figures first and the team tables folded, opens a team table
+and then its "show all" list, and saves a screenshot of each step under the test's temporary
+folder (the path is printed; ``pytest -s`` shows it). Along the way: no script error and no
+Content-Security-Policy violation is reported, no chart panel is empty, and the page never
+needs a horizontal scroll bar, on a laptop or on a phone.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from teamlens.web import create_app
+
+from ..integration.flow_support import Org
+
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium"
+    ),
+]
+playwright_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def site(released_org: Org) -> Iterator[str]:
+    """The app serving the released organisation on http://127.0.0.1:PORT."""
+    import uvicorn
+
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(released_org.ws), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with playwright_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS, headless=True)
+        yield launched
+        launched.close()
+
+
+def _overflows(page: Any) -> bool:
+    return bool(page.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1"))
+
+
+def test_a_reader_finds_the_reliable_figures_first_and_opens_a_team_table(
+    site: str, browser: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    shots = tmp_path_factory.mktemp("report-screenshots")
+    print(f"screenshots: {shots}")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    complaints: list[str] = []
+    page.on(
+        "console",
+        lambda message: complaints.append(message.text) if message.type in ("error", "warning") else None,
+    )
+    page.on("pageerror", lambda error: complaints.append(str(error)))
+    response = page.goto(f"{site}/")
+    assert response is not None and response.status == 200
+    assert response.headers.get("content-encoding") == "gzip"  # what a browser gets
+    page.screenshot(path=str(shots / "1-top.png"))
+    sections = page.eval_on_selector_all("section.report", "all => all.map(s => s.id)")
+    assert sections == ["report-department-monthly", "report-team-quarterly"]
+    assert page.locator("section.report h2").first.inner_text() == "Departments, month by month"
+    dots = page.eval_on_selector_all(
+        "figure.chart svg", "all => all.map(s => s.querySelectorAll('circle').length)"
+    )
+    assert dots and min(dots) >= 1, "a chart panel with nothing drawn"
+    assert not _overflows(page)
+
+    team = page.locator("#team-quarterly-emails_sent")
+    assert team.get_attribute("open") is None and not team.locator("table").first.is_visible()
+    team.locator("summary").first.click()
+    assert team.get_attribute("open") is not None
+    team.scroll_into_view_if_needed()
+    page.screenshot(path=str(shots / "2-team-table-open.png"))
+    rest = team.locator("details.rest")
+    summary = rest.locator("summary").inner_text()
+    assert summary.startswith("Show all ") and "teams" in summary
+    rest.locator("summary").click()
+    rows = rest.locator("tbody tr")
+    assert rows.first.is_visible()
+    rest.scroll_into_view_if_needed()
+    shown = team.locator("table.cells tbody tr").count()
+    assert summary.startswith(f"Show all {shown} teams")
+    page.screenshot(path=str(shots / "3-show-all.png"))
+    page.screenshot(path=str(shots / "4-whole-page.png"), full_page=True)
+    assert complaints == []
+
+    phone = browser.new_page(viewport={"width": 390, "height": 844})
+    phone.goto(f"{site}/")
+    phone.screenshot(path=str(shots / "5-phone.png"))
+    assert not _overflows(phone), "the page needs a horizontal scroll bar on a phone"
+    assert all(
+        (shots / name).stat().st_size > 10_000 for name in ("1-top.png", "3-show-all.png", "5-phone.png")
+    )
