@@ -12,7 +12,6 @@ Details hold policy ids, hashes, counts and report ids only: never a pseudonym o
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import math
 from collections.abc import Mapping
@@ -22,29 +21,11 @@ import sqlalchemy as sa
 from teamlens.errors import InternalError
 from teamlens.governance.records import AuditEntry, AuditVerification
 from teamlens.governance.tables import audit_head, audit_log
+from teamlens.verify import canonical_json as canonical_json
+from teamlens.verify import entry_hash as entry_hash
 
 GENESIS_HASH = "0" * 64
 _VERIFY_BATCH = 1000
-
-
-def canonical_json(value: object) -> str:
-    """Spell ``value`` as the one JSON text that hashes are computed over."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-
-def entry_hash(
-    seq: int, at: str, actor: str, action: str, details: Mapping[str, object], prev_hash: str
-) -> str:
-    """Compute the hash that chains one entry to the one before it."""
-    payload = {
-        "seq": seq,
-        "at": at,
-        "actor": actor,
-        "action": action,
-        "details": details,
-        "prev_hash": prev_hash,
-    }
-    return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
 
 
 def append(

@@ -15,17 +15,17 @@ import hashlib
 
 import sqlalchemy as sa
 
-from teamlens.errors import AccessDenied, PolicyError
-from teamlens.governance import audit_log
+from teamlens.errors import PolicyError
+from teamlens.governance import audit_log, decisions
 from teamlens.governance import version_rows as rows
 from teamlens.governance.records import (
     ConsultationEntry,
     ConsultationRecord,
     EntryKind,
     NotConsulted,
-    Party,
     PolicyState,
     PolicyVersionInfo,
+    SignedDecision,
 )
 from teamlens.governance.tables import as_utc, consultation_entries, not_consulted
 
@@ -84,17 +84,25 @@ def record_sha256(
     return hashlib.sha256(audit_log.canonical_json(payload).encode("utf-8")).hexdigest()
 
 
+def text_sha256(text: str) -> str:
+    """The hash of a response or reason a party signs (the text itself joins the record)."""
+    return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()
+
+
 def publish(
     conn: sa.Connection,
     policy_id: str,
     version: int,
-    party: Party,
+    signed: SignedDecision,
     actor: str,
     planner_json: str,
     now: dt.datetime,
 ) -> PolicyVersionInfo:
-    """Open a draft to workers' views; ``planner_json`` (the planner figures) joins the record."""
+    """Open a draft to workers' views (the employer signs); ``planner_json`` joins the record."""
     found = rows.require_row(conn, policy_id, version)
+    proof = decisions.accept(
+        conn, signed, "policy.consult", now, policy_id=policy_id, version=version, sha256=found.sha256
+    )
     state = PolicyState(found.state)
     if state is PolicyState.CONSULTATION:
         return rows.info(conn, found)  # already published: publishing again changes nothing
@@ -107,7 +115,7 @@ def publish(
     rows.set_state(conn, found, PolicyState.CONSULTATION, now)
     _insert(conn, policy_id, version, EntryKind.PUBLISHED, actor, planner_json, now)
     audit_log.append(
-        conn, now, actor, "policy.consult", {"policy_id": policy_id, "version": version, "party": party.value}
+        conn, now, actor, "policy.consult", {"policy_id": policy_id, "version": version, **proof}
     )
     return rows.refreshed(conn, found)
 
@@ -142,21 +150,28 @@ def respond(
     conn: sa.Connection,
     policy_id: str,
     version: int,
-    party: Party,
+    signed: SignedDecision,
     author: str,
     text: str,
     now: dt.datetime,
 ) -> ConsultationEntry:
-    """Record the employer's response to the views (with reasons where it departs from them)."""
-    if party is not Party.EMPLOYER:
-        raise AccessDenied(
-            "Only the employer responds to a consultation: the response is the controller's answer "
-            "to the views workers gave (R5).",
-            "Representatives add their views with `teamlens policy comment`.",
-        )
+    """Record the employer's signed response to the views (with reasons where it departs from them).
+
+    Only the employer's key may sign a response: it is the controller's answer (R5).
+    """
+    proof = decisions.accept(
+        conn,
+        signed,
+        "consultation.response",
+        now,
+        policy_id=policy_id,
+        version=version,
+        text_sha256=text_sha256(text),
+    )
     _require_open(conn, policy_id, version)
     entry = _insert(conn, policy_id, version, EntryKind.RESPONSE, author, text, now)
-    audit_log.append(conn, now, author, "consultation.response", {"policy_id": policy_id, "version": version})
+    details = {"policy_id": policy_id, "version": version, **proof}
+    audit_log.append(conn, now, author, "consultation.response", details)
     return entry
 
 
@@ -164,22 +179,26 @@ def record_not_consulted(
     conn: sa.Connection,
     policy_id: str,
     version: int,
-    party: Party,
+    signed: SignedDecision,
     author: str,
     reason: str,
     now: dt.datetime,
 ) -> NotConsulted:
-    """Record the employer's reasons for not consulting on a draft (the alternative R5 allows).
+    """Record the employer's signed reasons for not consulting on a draft (the alternative R5 allows).
 
-    Only while the version is a draft (a published one was consulted on; a signed one's record
-    is fixed); recording the same reasons again is a no-op, different ones a conflict.
+    Only the employer's key may sign it, only while the version is a draft (a published one was
+    consulted on; a signed one's record is fixed); the same reasons again are a no-op, different
+    ones a conflict.
     """
-    if party is not Party.EMPLOYER:
-        raise AccessDenied(
-            "Only the employer records that it did not consult: the decision and its reasons are the "
-            "controller's (R5).",
-            "Representatives can ask for a consultation; the employer then runs `teamlens policy consult`.",
-        )
+    proof = decisions.accept(
+        conn,
+        signed,
+        "consultation.not_consulted",
+        now,
+        policy_id=policy_id,
+        version=version,
+        text_sha256=text_sha256(reason),
+    )
     found = rows.require_row(conn, policy_id, version)
     state = PolicyState(found.state)
     reason = reason.strip()
@@ -210,9 +229,8 @@ def record_not_consulted(
             policy_id=policy_id, version=version, reason=reason, recorded_by=author, recorded_at=now
         )
     )
-    audit_log.append(
-        conn, now, author, "consultation.not_consulted", {"policy_id": policy_id, "version": version}
-    )
+    details = {"policy_id": policy_id, "version": version, **proof}
+    audit_log.append(conn, now, author, "consultation.not_consulted", details)
     recorded = _not_consulted(conn, policy_id, version)
     assert recorded is not None
     return recorded

@@ -14,7 +14,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from teamlens.domain import Rho
-from teamlens.governance import audit_log, checkpoints, ledger
+from teamlens.governance import audit_log, checkpoints, ledger, signed_history
 from teamlens.governance import ingestions as ingestion_log
 from teamlens.governance import objections as objection_list
 from teamlens.governance._engine import SYSTEM_ACTOR
@@ -164,9 +164,19 @@ class GovernanceDB(_PolicyAPI):
             return audit_log.append(conn, self._now(), actor, action, details)
 
     def verify_audit(self) -> AuditVerification:
-        """Re-walk the audit chain and report the first entry that was altered or removed."""
+        """Re-walk the audit chain, then re-check every key registration and signed decision in it.
+
+        Reports the first entry that was altered or removed, else the first signature that does
+        not verify or approval that no valid signature proves (``signed_history.problems``).
+        """
         with self._read() as conn:
-            return audit_log.verify(conn)
+            chain = audit_log.verify(conn)
+            if not chain.ok:
+                return chain
+            problems = signed_history.problems(conn)
+        if problems:
+            return AuditVerification(False, chain.entries, None, "; ".join(problems[:3]))
+        return chain
 
     def audit_seq_before(self, at: dt.datetime) -> int:
         """The number of the last audit entry recorded before ``at`` (0 when there is none)."""
