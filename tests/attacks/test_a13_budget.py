@@ -24,7 +24,7 @@ from teamlens.errors import BudgetExceeded, InputFormatError
 from teamlens.governance import GovernanceDB
 from teamlens.privacy.testing import exact_mode
 
-from ..integration.flow_support import approve_policy, policy_text
+from ..integration.flow_support import approve_policy, policy_text, signer
 from .conftest import Installation, install
 from .harness import directory, edit_export, members_at
 
@@ -178,7 +178,7 @@ def test_a13_a_new_policy_over_the_same_weeks_does_not_get_a_fresh_budget(
     ws = fresh.ws
     first = services.release(ws, "department-monthly", ["2026-01"], actor="a")
     old = _policy(ws)
-    services.suspend(ws, old.policy_id, party="representative", actor="rep")
+    services.suspend(ws, old.policy_id, by=signer(ws, "representative"), actor="rep")
     renamed = policy_text(**{f'id = "{old.policy_id}"': f'id = "{old.policy_id}-bis"'})
     approve_policy(ws, renamed, tmp_path / "bis.toml")
     again = services.release(ws, "department-monthly", ["2026-01"], actor="a")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,18 +60,48 @@ def sign_off(ws: Workspace, policy_id: str, version: int, residual_risk: str = "
     )
 
 
+#: The test parties' key files: made once per test process, outside every data folder.
+_KEY_FOLDER = Path(tempfile.mkdtemp(prefix="teamlens-party-keys-"))
+
+
+def signer(ws: Workspace, party: str) -> services.KeyFile:
+    """The test party's key, registered in this installation (with both parties witnessing) on first use."""
+    if not (_KEY_FOLDER / "employer.key").exists():
+        for name in ("employer", "representative", "dpo"):
+            services.keys.new_key(_KEY_FOLDER / f"{name}.key", name, f"{name} (test)")
+    keys = {
+        name: services.keys.load_key(_KEY_FOLDER / f"{name}.key")
+        for name in ("employer", "representative", "dpo")
+    }
+    if services.keys.registered(ws) is None:
+        publics = [services.keys.public_path(key.path) for key in keys.values()]
+        proposed = services.keys.propose_keys(ws, publics, actor="setup")
+        for name, key in keys.items():
+            services.keys.confirm_keys(ws, proposed.digest, key, actor=name)
+    return keys[party]
+
+
 def approve_policy(ws: Workspace, text: str, path: Path) -> None:
     """Propose ``text`` and approve it for both parties."""
     path.write_text(text, encoding="utf-8")
     info = services.propose(ws, path, actor="analyst")
     if info.state == "draft":  # these tests do not consult: the employer records why (R5)
         services.not_consulted(
-            ws, info.policy_id, info.version, party="employer", author="HR director", reason=NOT_CONSULTED
+            ws,
+            info.policy_id,
+            info.version,
+            by=signer(ws, "employer"),
+            author="HR director",
+            reason=NOT_CONSULTED,
         )
     sign_off(ws, info.policy_id, info.version)
-    info = services.approve(ws, info.policy_id, info.version, party="employer", approver="HR director")
+    info = services.approve(
+        ws, info.policy_id, info.version, by=signer(ws, "employer"), approver="HR director"
+    )
     if info.state != "active":  # a tightening version is active on one party's approval
-        services.approve(ws, info.policy_id, info.version, party="representative", approver="Union rep")
+        services.approve(
+            ws, info.policy_id, info.version, by=signer(ws, "representative"), approver="Union rep"
+        )
 
 
 def build_org(root: Path, *, people: int = 300, weeks: int = 10, seed: int = 3, approve: bool = True) -> Org:
@@ -99,3 +130,20 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
         code = int(exit_.code or 0)
     captured = capsys.readouterr()
     return code, captured.out + captured.err
+
+
+def cli_keys(capsys: pytest.CaptureFixture[str], folder: Path) -> dict[str, Path]:
+    """Each party makes its key with `teamlens keys new`, then all three confirm the proposed key set."""
+    paths = {party: folder / party / f"{party}.key" for party in ("employer", "representative", "dpo")}
+    for party, path in paths.items():
+        code, out = run_cli(capsys, "keys", "new", "--party", party, "--out", str(path))
+        assert code == 0, out
+    publics = [str(path.with_name(f"{party}.pub.json")) for party, path in paths.items()]
+    code, out = run_cli(capsys, "keys", "propose", *publics)
+    assert code == 0, out
+    digest = out.split("Proposed key set ")[1][:16]
+    for path in paths.values():
+        code, out = run_cli(capsys, "keys", "confirm", digest, "--key", str(path))
+        assert code == 0, out
+    assert "is registered" in out
+    return paths

@@ -23,7 +23,7 @@ from teamlens.domain import Exclusions, MetricBound, Policy, ReportDef, Rho, Wor
 from teamlens.privacy import expected_half_width
 from teamlens.services.documents import build_document, chromium_path, render, worked_examples
 
-from .flow_support import Org, build_org, policy_text
+from .flow_support import Org, build_org, policy_text, signer
 
 PID = "collaboration-2026h1"
 OBJECTION = "We object: meeting hours per team feel like surveillance."
@@ -38,9 +38,9 @@ def org(tmp_path_factory: pytest.TempPathFactory) -> Org:
     built = build_org(tmp_path_factory.mktemp("docs"), people=300, weeks=6, approve=False)
     built.policy_file.write_text(policy_text(), encoding="utf-8")
     services.propose(built.ws, built.policy_file, actor="hr")
-    services.consult(built.ws, PID, 1, party="employer", actor="hr")
+    services.consult(built.ws, PID, 1, by=signer(built.ws, "employer"), actor="hr")
     services.comment(built.ws, PID, 1, text=OBJECTION, author="Team Falcon", objection=True)
-    services.respond(built.ws, PID, 1, party="employer", author="HR director", text=RESPONSE)
+    services.respond(built.ws, PID, 1, by=signer(built.ws, "employer"), author="HR director", text=RESPONSE)
     signed = services.sign_off_dpia(
         built.ws,
         PID,
@@ -53,8 +53,8 @@ def org(tmp_path_factory: pytest.TempPathFactory) -> Org:
     )
     assert signed.signoff.dpia_sha256 == hashlib.sha256(signed.dpia_html.encode("utf-8")).hexdigest()
     assert "ICO" in signed.dpia_html  # the hash is of the generated DPIA itself
-    services.approve(built.ws, PID, 1, party="employer", approver="Emma Employer")
-    services.approve(built.ws, PID, 1, party="representative", approver="Rob Representative")
+    services.approve(built.ws, PID, 1, by=signer(built.ws, "employer"), approver="Emma Employer")
+    services.approve(built.ws, PID, 1, by=signer(built.ws, "representative"), approver="Rob Representative")
     services.ingest(built.ws, [built.exports], actor="admin")
     services.release(built.ws, "department-monthly", ["2026-01"], actor="analyst")
     return built
@@ -211,7 +211,9 @@ def test_the_dpia_shows_the_reasons_for_not_consulting_instead_of_the_warning(tm
     unrecorded = services.document_html(built.ws, "dpia", policy_id=PID, version=1)
     assert "No consultation was recorded" in unrecorded
     reason = "Pilot on one site; the works council asked to consult on the full roll-out instead."
-    services.not_consulted(built.ws, PID, 1, party="employer", author="HR director", reason=reason)
+    services.not_consulted(
+        built.ws, PID, 1, by=signer(built.ws, "employer"), author="HR director", reason=reason
+    )
     dpia = services.document_html(built.ws, "dpia", policy_id=PID, version=1)
     assert html.escape(reason) in dpia
     assert "No consultation was recorded" not in dpia

@@ -18,7 +18,7 @@ from teamlens import services
 from teamlens.services import Workspace
 from teamlens.web import create_app
 
-from ..integration.flow_support import Org, build_org, policy_text
+from ..integration.flow_support import Org, build_org, policy_text, signer
 from .replayed_idp import BASE_URL, CLIENT_ID, CLIENT_SECRET, ISSUER, ReplayedProvider
 
 
@@ -89,7 +89,7 @@ def consulting_org(tmp_path_factory: pytest.TempPathFactory) -> Org:
     proposal = root / "v2.toml"
     proposal.write_text(policy_text(**{"version = 1": f"version = {PROPOSED}"}), encoding="utf-8")
     services.propose(built.ws, proposal, actor="HR analyst")
-    services.consult(built.ws, PID, PROPOSED, party="employer", actor="HR director")
+    services.consult(built.ws, PID, PROPOSED, by=signer(built.ws, "employer"), actor="HR director")
     return built
 
 

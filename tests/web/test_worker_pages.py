@@ -21,7 +21,7 @@ from teamlens.services import audit as audit_service
 from teamlens.web import create_app
 from teamlens.web.pages import Nav
 
-from ..integration.flow_support import Org, build_org, policy_text
+from ..integration.flow_support import Org, build_org, policy_text, signer
 from .conftest import PID, PROPOSED, next_day
 from .replayed_idp import ReplayedProvider, sign_in
 from .test_worker_sign_in import csrf_of, table_rows
@@ -232,7 +232,7 @@ def test_a_first_policy_in_consultation_is_open_for_views_while_teamlens_is_stil
     client = TestClient(create_app(org.ws))
     assert "No proposal is open" in client.get("/consultation").text  # a draft is not published
     assert client.get(f"/consultation/{PID}/1").status_code == 409
-    services.consult(org.ws, PID, 1, party="employer", actor="HR director")
+    services.consult(org.ws, PID, 1, by=signer(org.ws, "employer"), actor="HR director")
     listed = client.get("/consultation")
     assert table_rows(listed.text, "proposals")[0][1:3] == [PID, "1"]
     proposal = client.get(f"/consultation/{PID}/1")

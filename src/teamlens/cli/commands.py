@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from teamlens import services
-from teamlens.cli import governance_commands, policy_commands  # noqa: F401  (register their commands)
+from teamlens.cli import governance_commands, keys_commands, policy_commands  # noqa: F401  (register them)
 from teamlens.cli.app import app, audit_app, console, store_app
 from teamlens.cli.options import Actor, DataDir, Json, KeyFile
 from teamlens.cli.render import release_tables, to_json

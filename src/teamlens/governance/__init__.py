@@ -62,6 +62,7 @@ from teamlens.governance.records import (
     SignedDecision,
     StoredPolicy,
 )
+from teamlens.governance.rights_requests import RightsRequest
 from teamlens.governance.tightening import widenings
 
 __all__ = [
@@ -88,6 +89,7 @@ __all__ = [
     "PolicyState",
     "PolicyVersionInfo",
     "ReleaseInfo",
+    "RightsRequest",
     "SignedDecision",
     "StoredPolicy",
     "canonical_json",

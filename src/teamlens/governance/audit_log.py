@@ -108,6 +108,22 @@ def entries(
     ]
 
 
+def exported(conn: sa.Connection) -> list[dict[str, object]]:
+    """Every entry oldest first, exactly as stored (``details`` parsed), for ``teamlens audit export``."""
+    return [
+        {
+            "seq": row.seq,
+            "at": row.at,
+            "actor": row.actor,
+            "action": row.action,
+            "details": _details_or_raw(row.details),
+            "prev_hash": row.prev_hash,
+            "hash": row.hash,
+        }
+        for row in conn.execute(sa.select(audit_log).order_by(audit_log.c.seq))
+    ]
+
+
 def last_seq_before(conn: sa.Connection, at: dt.datetime) -> int:
     """The number of the last entry recorded before ``at`` (0 when there is none)."""
     # Stored times all have one spelling (UTC, microseconds), so text order is time order.

@@ -132,7 +132,7 @@ def add_view(
     """Record a worker's comment or objection on a proposal in consultation."""
     if kind not in (EntryKind.COMMENT, EntryKind.OBJECTION):
         raise PolicyError(f"'{kind.value}' is not a view.", "Record a comment or an objection.")
-    _require_open(conn, policy_id, version)
+    require_open(conn, policy_id, version)
     entry = _insert(conn, policy_id, version, kind, author, text, now)
     views = sum(1 for e in record(conn, policy_id, version).entries if e.kind is kind)
     # Counted, never quoted or attributed: a view on monitoring can itself be sensitive.
@@ -168,7 +168,7 @@ def respond(
         version=version,
         text_sha256=text_sha256(text),
     )
-    _require_open(conn, policy_id, version)
+    require_open(conn, policy_id, version)
     entry = _insert(conn, policy_id, version, EntryKind.RESPONSE, author, text, now)
     details = {"policy_id": policy_id, "version": version, **proof}
     audit_log.append(conn, now, author, "consultation.response", details)
@@ -260,7 +260,8 @@ def _not_consulted(conn: sa.Connection, policy_id: str, version: int) -> NotCons
     return NotConsulted(found.reason, found.recorded_by, as_utc(found.recorded_at))
 
 
-def _require_open(conn: sa.Connection, policy_id: str, version: int) -> None:
+def require_open(conn: sa.Connection, policy_id: str, version: int) -> None:
+    """Refuse unless the version is in consultation, saying what to do instead."""
     state = PolicyState(rows.require_row(conn, policy_id, version).state)
     if state is PolicyState.CONSULTATION:
         return
@@ -276,15 +277,8 @@ def _require_open(conn: sa.Connection, policy_id: str, version: int) -> None:
     )
 
 
-def _insert(
-    conn: sa.Connection,
-    policy_id: str,
-    version: int,
-    kind: EntryKind,
-    author: str,
-    text: str,
-    now: dt.datetime,
-) -> ConsultationEntry:
+def checked_view(author: str, text: str, *, kind: EntryKind = EntryKind.COMMENT) -> tuple[str, str]:
+    """An entry's author label and text, checked: a label of at most 200 characters, a text not empty."""
     author = author.strip() or "anonymous"
     if len(author) > _MAX_AUTHOR:
         raise PolicyError(f"The author label is {len(author)} characters long.", "Use at most 200.")
@@ -295,6 +289,19 @@ def _insert(
             f"The text is {len(text):,} characters long; at most {MAX_TEXT:,} are kept.",
             "Shorten it, or record it in several parts.",
         )
+    return author, text
+
+
+def _insert(
+    conn: sa.Connection,
+    policy_id: str,
+    version: int,
+    kind: EntryKind,
+    author: str,
+    text: str,
+    now: dt.datetime,
+) -> ConsultationEntry:
+    author, text = checked_view(author, text, kind=kind)
     entry_id = conn.execute(
         consultation_entries.insert()
         .values(policy_id=policy_id, version=version, kind=kind.value, author=author, text=text, at=now)

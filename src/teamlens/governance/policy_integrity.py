@@ -72,9 +72,7 @@ def load_active(conn: sa.Connection) -> ActivePolicy | None:
     if history.problems:
         raise IntegrityFailure(row, history.problems[0])
     if not history.lifted((row.policy_id, row.version)):
-        raise IntegrityFailure(
-            row, "it is marked active, but a party's signature suspended or retired it"
-        )
+        raise IntegrityFailure(row, "it is marked active, but a party's signature suspended or retired it")
     policy = verified_policy(conn, row, history)
     if (policy.policy_id, policy.version, policy.min_group_size) != (
         row.policy_id,

@@ -10,13 +10,15 @@ before signing); ``documents.py`` (DPIA, worker notice, explainer, consultation 
 PDF) with ``policy_sheet.py`` and ``dpia_content.py``; ``transparency.py`` (the public
 register); ``audit.py`` (the audit log, and its public page) with ``audit_checkpoints.py``
 (signed checkpoints); ``retention.py`` (R15); ``rights.py`` (access, erasure, objection:
-R20–R22) with ``access_export.py`` (what is held about one worker, as files) and
+R20–R22: only on the worker's own request, or on the DPO's and representative's signatures)
+with ``access_export.py`` (what is held about one worker, as files) and
 ``exclusions.py`` (objections apply from the next window on); ``sign_in.py`` (what the web app's
-worker sign-in needs: the identity-provider settings, the session key, the pseudonym).
+sign-in needs: the identity-provider settings, the session key, the pseudonym); ``keys.py`` (the
+parties' signing keys: made on their own machines, registered once, used for every decision).
 """
 
 from teamlens.governance import StoredPolicy
-from teamlens.services import audit_checkpoints
+from teamlens.services import audit_checkpoints, keys
 from teamlens.services.access_export import HeldData, ReleaseEntered
 from teamlens.services.audit import (
     AUDIT_PAGE_SIZE,
@@ -39,6 +41,7 @@ from teamlens.services.documents import (
 )
 from teamlens.services.exclusions import Exclusion
 from teamlens.services.ingest import FileOutcome, IngestSummary, ingest
+from teamlens.services.keys import KeyFile, Signer
 from teamlens.services.lifecycle import (
     ANONYMOUS_WORKER,
     WEB_VIEW_MAX,
@@ -58,21 +61,24 @@ from teamlens.services.lifecycle import (
     worker_view,
 )
 from teamlens.services.planner_figures import PlannerFigures, planner_figures
-from teamlens.services.policy import active, approve, in_force, propose, suspend, template
+from teamlens.services.policy import active, approve, in_force, lift, propose, suspend, template
 from teamlens.services.release import release, release_standard_reports, released_tables, tables_as_json
 from teamlens.services.report_document import build_context, render_report, write_report
 from teamlens.services.retention import RetentionResult, run_retention
 from teamlens.services.rights import (
     WORKER_ACTOR,
-    AccessExport,
-    Role,
+    Fulfilled,
     SignedInWorker,
-    access_export,
-    erase,
+    countersign_request,
     exclusion_list,
+    fulfil_request,
+    my_requests,
     object_to_processing,
+    offline_request,
     own_data,
     own_export,
+    requests,
+    worker_request,
 )
 from teamlens.services.scheduler import TickResult, tick
 from teamlens.services.setup import InitResult, init
@@ -86,29 +92,29 @@ __all__ = [
     "AUDIT_PAGE_SIZE",
     "WEB_VIEW_MAX",
     "WORKER_ACTOR",
-    "AccessExport",
     "AuditPage",
     "ConsultResult",
     "DemoResult",
     "Exclusion",
     "FileOutcome",
+    "Fulfilled",
     "HeldData",
     "IngestSummary",
     "InitResult",
+    "KeyFile",
     "OpenConsultation",
     "PlannerFigures",
     "PublicEntry",
     "RegisterContext",
     "ReleaseEntered",
     "RetentionResult",
-    "Role",
     "SignInConfig",
     "SignOffResult",
     "SignedInWorker",
+    "Signer",
     "StoredPolicy",
     "TickResult",
     "Workspace",
-    "access_export",
     "activate",
     "active",
     "approve",
@@ -122,16 +128,21 @@ __all__ = [
     "consult",
     "consultation",
     "consultation_document",
+    "countersign_request",
     "document_html",
-    "erase",
     "exclusion_list",
+    "fulfil_request",
     "html_to_pdf",
     "in_force",
     "in_force_document",
     "ingest",
     "init",
+    "keys",
+    "lift",
+    "my_requests",
     "not_consulted",
     "object_to_processing",
+    "offline_request",
     "open_consultation",
     "open_consultations",
     "open_workspace",
@@ -143,6 +154,7 @@ __all__ = [
     "release_standard_reports",
     "released_tables",
     "render_report",
+    "requests",
     "respond",
     "retire",
     "run_demo",
@@ -159,6 +171,7 @@ __all__ = [
     "verify_audit",
     "verify_store",
     "versions",
+    "worker_request",
     "worker_view",
     "write_document",
     "write_report",

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from teamlens.services import ingest as ingest_service
+from teamlens.services import keys as party_keys
 from teamlens.services import policy as policy_service
 from teamlens.services.documents import sign_off_dpia, write_document
 from teamlens.services.lifecycle import comment, consult, respond
@@ -24,6 +25,7 @@ class DemoResult:
 
     out_dir: Path
     report: Path
+    key_files: dict[str, Path]
     policy_file: Path
     settings: Settings
     people: int
@@ -57,11 +59,14 @@ def run_demo(out_dir: Path, *, people: int = 2000, weeks: int = 26, seed: int = 
     exports = synthesise(out_dir / "exports", people=people, weeks=weeks, seed=seed)
     lap("synthesise")
     init(ws)
+    signers = demo_keys(ws, out_dir / "demo-keys")
     policy_file = out_dir / "policy.toml"
     policy_file.write_text(policy_service.template(), encoding="utf-8")
     proposed = policy_service.propose(ws, policy_file, actor="hr-analyst")
-    _consult(ws, proposed.policy_id, proposed.version)
-    policy_service.approve(ws, proposed.policy_id, proposed.version, party="employer", approver="HR director")
+    _consult(ws, proposed.policy_id, proposed.version, signers["employer"])
+    policy_service.approve(
+        ws, proposed.policy_id, proposed.version, by=signers["employer"], approver="HR director"
+    )
     sign_off_dpia(
         ws,
         proposed.policy_id,
@@ -73,7 +78,7 @@ def run_demo(out_dir: Path, *, people: int = 2000, weeks: int = 26, seed: int = 
         actor="hr-director",
     )
     policy_service.approve(
-        ws, proposed.policy_id, proposed.version, party="representative", approver="Works council chair"
+        ws, proposed.policy_id, proposed.version, by=signers["representative"], approver="Works council chair"
     )
     lap("policy")
     summary = ingest_service.ingest(ws, [out_dir / "exports"], actor="it-admin")
@@ -89,6 +94,7 @@ def run_demo(out_dir: Path, *, people: int = 2000, weeks: int = 26, seed: int = 
     return DemoResult(
         out_dir=out_dir,
         report=report,
+        key_files={party: key.path for party, key in signers.items()},
         policy_file=policy_file,
         settings=settings,
         people=exports.people,
@@ -99,9 +105,30 @@ def run_demo(out_dir: Path, *, people: int = 2000, weeks: int = 26, seed: int = 
     )
 
 
-def _consult(ws: Workspace, policy_id: str, version: int) -> None:
+def demo_keys(ws: Workspace, folder: Path) -> dict[str, party_keys.KeyFile]:
+    """Make and register the demo's three key holders' keys (DEMO ONLY: real parties make their own).
+
+    In a real installation each party runs `teamlens keys new` on their own machine; here one
+    process plays them all, so the keys sit in one folder beside (never inside) the data folder.
+    """
+    labels = {
+        "employer": "HR director (demo)",
+        "representative": "Works council chair (demo)",
+        "dpo": "DPO (demo)",
+    }
+    for party, label in labels.items():
+        party_keys.new_key(folder / f"{party}.key", party, label, data_dir=ws.settings.data_dir)
+    loaded = {party: party_keys.load_key(folder / f"{party}.key") for party in labels}
+    publics = [party_keys.public_path(key.path) for key in loaded.values()]
+    proposed = party_keys.propose_keys(ws, publics, actor="demo")
+    for party, key in loaded.items():
+        party_keys.confirm_keys(ws, proposed.digest, key, actor=party)
+    return loaded
+
+
+def _consult(ws: Workspace, policy_id: str, version: int, employer: party_keys.KeyFile) -> None:
     """Publish the proposal to workers, record their views and the employer's answer (R5)."""
-    consult(ws, policy_id, version, party="employer", actor="hr-analyst")
+    consult(ws, policy_id, version, by=employer, actor="hr-analyst")
     comment(
         ws, policy_id, version, author="Team Falcon", text="Please keep team figures quarterly, not weekly."
     )
@@ -117,7 +144,7 @@ def _consult(ws: Workspace, policy_id: str, version: int) -> None:
         ws,
         policy_id,
         version,
-        party="employer",
+        by=employer,
         author="HR director",
         text="Teams are released quarterly with their intervals, groups under 10 are never shown, and the "
         "policy forbids using any figure about an individual or in performance processes.",

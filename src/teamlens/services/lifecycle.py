@@ -23,6 +23,7 @@ from teamlens.governance import (
     PolicyState,
     PolicyVersionInfo,
 )
+from teamlens.services.keys import Signer, signed
 from teamlens.services.planner_figures import PlannerFigures, planner_figures
 from teamlens.services.public_delay import day_start, shown_record
 from teamlens.services.workspace import Workspace
@@ -46,12 +47,13 @@ class ConsultResult:
 
 
 def consult(
-    ws: Workspace, policy_id: str, version: int, *, party: str, actor: str, today: dt.date | None = None
+    ws: Workspace, policy_id: str, version: int, *, by: Signer, actor: str, today: dt.date | None = None
 ) -> ConsultResult:
     """Publish a draft to workers with its planner figures; views are taken until the first signature."""
     stored = ws.governance.stored_policy(policy_id, version)
     figures = planner_figures(ws, stored.policy, today=today)
-    info = ws.governance.consult(policy_id, version, party, actor, figures.to_json())
+    decision = signed(ws, by, "policy.consult", policy_id, version)
+    info = ws.governance.consult(policy_id, version, decision, actor, figures.to_json())
     return ConsultResult(info, figures)
 
 
@@ -139,17 +141,19 @@ def worker_view(
 
 
 def respond(
-    ws: Workspace, policy_id: str, version: int, *, party: str, author: str, text: str
+    ws: Workspace, policy_id: str, version: int, *, by: Signer, author: str, text: str
 ) -> ConsultationEntry:
-    """Record the employer's response to the views (only the employer may)."""
-    return ws.governance.respond(policy_id, version, party, author, text)
+    """Record the employer's signed response to the views (only the employer's key may sign it)."""
+    decision = signed(ws, by, "consultation.response", policy_id, version, text=text)
+    return ws.governance.respond(policy_id, version, decision, author, text)
 
 
 def not_consulted(
-    ws: Workspace, policy_id: str, version: int, *, party: str, author: str, reason: str
+    ws: Workspace, policy_id: str, version: int, *, by: Signer, author: str, reason: str
 ) -> NotConsulted:
-    """Record why the employer did not consult on a draft (R5); the DPIA then shows the reasons."""
-    return ws.governance.record_not_consulted(policy_id, version, party, author, reason)
+    """Record why the employer did not consult on a draft (R5, signed); the DPIA then shows the reasons."""
+    decision = signed(ws, by, "consultation.not_consulted", policy_id, version, text=reason)
+    return ws.governance.record_not_consulted(policy_id, version, decision, author, reason)
 
 
 def consultation(ws: Workspace, policy_id: str, version: int) -> ConsultationRecord:
@@ -157,18 +161,22 @@ def consultation(ws: Workspace, policy_id: str, version: int) -> ConsultationRec
     return ws.governance.consultation(policy_id, version)
 
 
-def activate(ws: Workspace, policy_id: str, version: int, *, party: str, actor: str) -> PolicyVersionInfo:
-    """Start a version both parties approved that waited while another policy was in force."""
-    info = ws.governance.activate(policy_id, version, party, actor)
+def activate(ws: Workspace, policy_id: str, version: int, *, by: Signer, actor: str) -> PolicyVersionInfo:
+    """Start a version both parties approved that waited while another policy was in force (signed)."""
+    info = ws.governance.activate(
+        policy_id, version, signed(ws, by, "policy.activate", policy_id, version), actor
+    )
     from teamlens.services.documents import record_notice_version
 
     record_notice_version(ws, policy_id, version, actor=actor)
     return info
 
 
-def retire(ws: Workspace, policy_id: str, version: int, *, party: str, actor: str) -> PolicyVersionInfo:
-    """End a version for good (or withdraw a draft); either party may do this alone."""
-    return ws.governance.retire(policy_id, version, party, actor)
+def retire(ws: Workspace, policy_id: str, version: int, *, by: Signer, actor: str) -> PolicyVersionInfo:
+    """End a version for good (or withdraw a draft); either party's signature suffices."""
+    return ws.governance.retire(
+        policy_id, version, signed(ws, by, "policy.retire", policy_id, version), actor
+    )
 
 
 def versions(ws: Workspace, policy_id: str | None = None) -> list[PolicyVersionInfo]:

@@ -36,5 +36,5 @@ def my_export(worker: CurrentWorker, current: CurrentWorkspace) -> Response:
 @router.post("/me/object")
 def my_objection(worker: FormWorker, current: CurrentWorkspace) -> Response:
     """Record the signed-in worker's objection (Art 21): left out from the next window on."""
-    services.object_to_processing(current, worker.worker, actor=services.WORKER_ACTOR)
+    services.object_to_processing(current, worker.worker)
     return RedirectResponse("/me?objected=1", status_code=303)
