@@ -19,7 +19,42 @@ from teamlens.services import Workspace
 from teamlens.web import create_app
 
 from ..integration.flow_support import Org, build_org, policy_text, signer
-from .replayed_idp import BASE_URL, CLIENT_ID, CLIENT_SECRET, ISSUER, ReplayedProvider
+from .replayed_idp import BASE_URL, CLIENT_ID, CLIENT_SECRET, ISSUER, ReplayedProvider, sign_in
+
+#: Who holds which role in the web tests' roles file (none of them is in the synthetic directory).
+ROLE_HOLDERS = {
+    "analyst": "ann.analyst@example.org",
+    "representative": "rob.rep@example.org",
+    "dpo": "dora.dpo@example.org",
+    "admin": "ivan.it@example.org",
+}
+#: The ID-token claims of a sign-in with a second factor (RFC 8176 ``amr``).
+MFA = {"amr": ["pwd", "mfa"]}
+
+
+def grant_roles(org: Org) -> None:
+    """Write the web tests' roles file beside the installation and have both parties approve it.
+
+    The parties approve it by signing a key set that names its hash (the keys stay the same).
+    """
+    path = org.ws.settings.data_dir.parent / "roles.toml"
+    path.write_text(
+        "".join(f'[{role}]\naddresses = ["{address}"]\n' for role, address in ROLE_HOLDERS.items()),
+        encoding="utf-8",
+    )
+    ws = Workspace(org.ws.settings.model_copy(update={"roles_file": path}))
+    keys = {party: signer(ws, party) for party in ("employer", "representative", "dpo")}
+    proposed = services.keys.propose_keys(ws, [], actor="setup")
+    for party, key in keys.items():
+        services.keys.confirm_keys(ws, proposed.digest, key, actor=party)
+    assert services.mapping_approved(ws)
+
+
+def signed_in_as(client: TestClient, idp: ReplayedProvider, role: str, *, mfa: bool = True) -> TestClient:
+    """``client`` signed in as the holder of ``role`` (with a second factor unless told not to)."""
+    done = sign_in(client, idp, ROLE_HOLDERS[role], claims=MFA if mfa else {})
+    assert done.status_code == 303, done.text
+    return client
 
 
 def next_day(days: int = 1) -> AbstractContextManager[Any]:
@@ -34,6 +69,7 @@ def released_org(tmp_path_factory: pytest.TempPathFactory) -> Org:
     services.ingest(built.ws, [built.exports], actor="admin")
     services.release(built.ws, "department-monthly", ["2026-01", "2026-02"], actor="analyst")
     services.release(built.ws, "team-quarterly", ["2026-Q1"], actor="analyst")
+    grant_roles(built)
     return built
 
 
@@ -46,7 +82,9 @@ def emails(released_org: Org) -> list[str]:
 
 def sign_in_workspace(org: Org, **settings: Any) -> Workspace:
     """The organisation's installation with worker sign-in configured against the replayed provider."""
+    roles = org.ws.settings.data_dir.parent / "roles.toml"
     configured = {
+        "roles_file": roles if roles.exists() else None,
         "oidc_issuer": ISSUER,
         "oidc_client_id": CLIENT_ID,
         "oidc_client_secret": SecretStr(CLIENT_SECRET),
@@ -90,6 +128,7 @@ def consulting_org(tmp_path_factory: pytest.TempPathFactory) -> Org:
     proposal.write_text(policy_text(**{"version = 1": f"version = {PROPOSED}"}), encoding="utf-8")
     services.propose(built.ws, proposal, actor="HR analyst")
     services.consult(built.ws, PID, PROPOSED, by=signer(built.ws, "employer"), actor="HR director")
+    grant_roles(built)
     return built
 
 

@@ -11,6 +11,8 @@ from teamlens import services
 from teamlens.web import create_app
 
 from ..integration.flow_support import Org, build_org
+from .conftest import grant_roles, sign_in_workspace, signed_in_as
+from .replayed_idp import BASE_URL, ReplayedProvider
 
 
 @pytest.fixture(scope="module")
@@ -19,11 +21,19 @@ def org(tmp_path_factory: pytest.TempPathFactory) -> Org:
     services.ingest(built.ws, [built.exports], actor="admin")
     services.release(built.ws, "department-monthly", ["2026-01", "2026-02"], actor="analyst")
     services.release(built.ws, "team-quarterly", ["2026-Q1"], actor="analyst")
+    grant_roles(built)
     return built
 
 
+def analyst(org: Org, idp: ReplayedProvider | None = None) -> TestClient:
+    """A browser signed in as the analyst (with a second factor): the reports are theirs to read."""
+    idp = idp or ReplayedProvider()
+    app = create_app(sign_in_workspace(org), idp_transport=idp.transport())
+    return signed_in_as(TestClient(app, base_url=BASE_URL), idp, "analyst")
+
+
 def test_report_page_shows_released_figures_with_intervals_and_the_guarantee(org: Org) -> None:
-    response = TestClient(create_app(org.ws)).get("/")
+    response = analyst(org).get("/")
     assert response.status_code == 200
     page = response.text
     assert "Departments, month by month" in page
@@ -35,17 +45,18 @@ def test_report_page_shows_released_figures_with_intervals_and_the_guarantee(org
     assert "ε = " in page
     assert "ρ = " in page
     assert "<script" not in page  # self-contained, nothing runs
+    assert TestClient(create_app(sign_in_workspace(org)), base_url=BASE_URL).get("/").status_code == 403
 
 
 def test_every_response_carries_strict_security_headers(org: Org) -> None:
-    response = TestClient(create_app(org.ws)).get("/")
+    response = analyst(org).get("/")
     assert "default-src 'none'" in response.headers["content-security-policy"]
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["cache-control"] == "no-store"
 
 
 def test_the_json_api_has_cells_and_intervals_but_no_headcount(org: Org) -> None:
-    data = TestClient(create_app(org.ws)).get("/api/releases").json()
+    data = analyst(org).get("/api/releases").json()
     cells = [cell for report in data["reports"] for cell in report["cells"]]
     assert cells
     assert all(
@@ -57,7 +68,8 @@ def test_the_json_api_has_cells_and_intervals_but_no_headcount(org: Org) -> None
 
 def test_without_an_approved_policy_the_app_says_it_is_off(tmp_path: Path) -> None:
     org = build_org(tmp_path, people=20, weeks=1, approve=False)
-    client = TestClient(create_app(org.ws))
+    grant_roles(org)
+    client = analyst(org)
     page = client.get("/")
     assert page.status_code == 409
     assert "teamlens is off" in page.text

@@ -83,6 +83,15 @@ class _Core:
                 raise self._log_integrity_failure(failure) from None
 
     @contextmanager
+    def _unaudited_write(self) -> Iterator[sa.Connection]:
+        # Web sessions change on every request and are not governance decisions: they do not
+        # queue behind the audit head (SQLite still takes its file write lock, briefly).
+        with self._engine.connect() as conn:
+            conn.execution_options(teamlens_write=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
     def _read(self) -> Iterator[sa.Connection]:
         with self._engine.connect() as conn, conn.begin():
             yield conn

@@ -217,7 +217,7 @@ class GovernanceDB(_PolicyAPI):
         self, token_hash: str, pseudonym: str, roles: str, roles_sha256: str, mfa: bool
     ) -> None:
         """Store a new web session (the browser holds the token; this its hash)."""
-        with self._write() as conn:
+        with self._unaudited_write() as conn:
             web_sessions.start(conn, token_hash, pseudonym, roles, roles_sha256, mfa, self._now())
 
     def session(self, token_hash: str) -> StoredSession | None:
@@ -227,12 +227,12 @@ class GovernanceDB(_PolicyAPI):
 
     def touch_session(self, token_hash: str, **changes: object) -> None:
         """Mark a session used now (idle timeout), and change its second factor or pending statement."""
-        with self._write() as conn:
+        with self._unaudited_write() as conn:
             web_sessions.touch(conn, token_hash, self._now(), **changes)
 
     def revoke_sessions(self, token_hash: str | None = None) -> int:
         """Revoke one session (sign-out), or every session; returns how many were revoked."""
-        with self._write() as conn:
+        with self._unaudited_write() as conn:
             return web_sessions.revoke(conn, token_hash, self._now())
 
     # -- audit log -----------------------------------------------------------------------------

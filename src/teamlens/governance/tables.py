@@ -2,8 +2,8 @@
 
 The Alembic revisions under ``migrations/versions`` must build exactly this schema; a unit test
 compares them. Exact budgets are stored as numerator/denominator text so no database rounds
-them; timestamps are UTC. No table holds a worker's value; only ``objections``, ``rights_requests`` and
-``web_sessions`` hold pseudonyms (never shown to anyone but that worker).
+them; timestamps are UTC. No table holds a worker's value; only ``objections`` and ``rights_requests``
+hold pseudonyms (never shown to anyone but that worker); ``web_sessions`` holds them sealed.
 """
 
 from __future__ import annotations
@@ -322,13 +322,15 @@ view_slots = sa.Table(
     ),
 )
 
-# Web sessions, server side: the browser holds a random token, this table its hash. Revoked on
-# sign-out (``revoked_at``), at the idle and absolute timeouts, and when the role mapping changes.
+# Web sessions, server side: the browser holds a random token, this table its hash and the worker's
+# pseudonym sealed under a key derived from the token (so the table alone links no one to the
+# times they were signed in). Revoked on sign-out (``revoked_at``), at the idle and absolute
+# timeouts, and when the role mapping changes.
 web_sessions = sa.Table(
     "web_sessions",
     metadata,
     sa.Column("token_hash", sa.String(_HASH), primary_key=True),
-    sa.Column("pseudonym", sa.String(_NAME), nullable=False),
+    sa.Column("sealed_worker", sa.Text, nullable=False),
     sa.Column("roles", sa.String(_NAME), nullable=False),  # comma-separated
     sa.Column("roles_sha256", sa.String(_HASH), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),

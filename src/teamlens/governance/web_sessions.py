@@ -1,6 +1,7 @@
 """Web sessions kept on the server, so they can be revoked: on sign-out, by timeout, by role change.
 
-The browser holds a random token; the table holds its SHA-256, the signed-in worker's pseudonym,
+The browser holds a random token; the table holds its SHA-256, the signed-in worker's pseudonym
+sealed under a key only that token gives (the web layer seals and opens it),
 the roles they signed in with and the hash of the role mapping then in force, when the session
 started and was last used, when its second factor was last proved, and a statement waiting for a
 passkey's signature. ``get`` never returns a revoked session; the timeouts are the web layer's
@@ -21,7 +22,7 @@ from teamlens.governance.tables import as_utc, web_sessions
 class StoredSession:
     """One live session (see the module docstring); ``roles`` as the set it was granted."""
 
-    pseudonym: str
+    sealed_worker: str
     roles: frozenset[str]
     roles_sha256: str
     created_at: dt.datetime
@@ -33,7 +34,7 @@ class StoredSession:
 def start(
     conn: sa.Connection,
     token_hash: str,
-    pseudonym: str,
+    sealed_worker: str,
     roles: str,
     roles_sha256: str,
     mfa: bool,
@@ -43,7 +44,7 @@ def start(
     conn.execute(
         web_sessions.insert().values(
             token_hash=token_hash,
-            pseudonym=pseudonym,
+            sealed_worker=sealed_worker,
             roles=roles,
             roles_sha256=roles_sha256,
             created_at=now,
@@ -63,7 +64,7 @@ def get(conn: sa.Connection, token_hash: str) -> StoredSession | None:
     if row is None:
         return None
     return StoredSession(
-        row.pseudonym,
+        row.sealed_worker,
         frozenset(role for role in row.roles.split(",") if role),
         row.roles_sha256,
         as_utc(row.created_at),

@@ -17,8 +17,8 @@ sign-in needs: the identity-provider settings, the session key, the pseudonym); 
 parties' signing keys: made on their own machines, registered once, used for every decision).
 """
 
-from teamlens.governance import StoredPolicy
-from teamlens.services import audit_checkpoints, keys
+from teamlens.governance import KeySetInfo, PolicyVersionInfo, RightsRequest, SignedDecision, StoredPolicy
+from teamlens.services import audit_checkpoints, keys, passkeys
 from teamlens.services.access_export import HeldData, ReleaseEntered
 from teamlens.services.audit import (
     AUDIT_PAGE_SIZE,
@@ -41,7 +41,7 @@ from teamlens.services.documents import (
 )
 from teamlens.services.exclusions import Exclusion
 from teamlens.services.ingest import FileOutcome, IngestSummary, ingest
-from teamlens.services.keys import KeyFile, Signer
+from teamlens.services.keys import KeyFile, Signer, decide
 from teamlens.services.lifecycle import (
     ANONYMOUS_WORKER,
     WEB_VIEW_MAX,
@@ -80,16 +80,19 @@ from teamlens.services.rights import (
     requests,
     worker_request,
 )
+from teamlens.services.roles import PRIVILEGED, Role, RoleMap, mapping_approved, role_map
 from teamlens.services.scheduler import TickResult, tick
 from teamlens.services.setup import InitResult, init
-from teamlens.services.sign_in import SignInConfig, session_key, sign_in, sign_in_config
+from teamlens.services.sign_in import SignedIn, SignInConfig, session_key, sign_in, sign_in_config
 from teamlens.services.synthetic import synthesise
 from teamlens.services.transparency import RegisterContext, build_register
 from teamlens.services.workspace import Workspace, open_workspace
+from teamlens.verify import PartyKey
 
 __all__ = [
     "ANONYMOUS_WORKER",
     "AUDIT_PAGE_SIZE",
+    "PRIVILEGED",
     "WEB_VIEW_MAX",
     "WORKER_ACTOR",
     "AuditPage",
@@ -102,14 +105,22 @@ __all__ = [
     "IngestSummary",
     "InitResult",
     "KeyFile",
+    "KeySetInfo",
     "OpenConsultation",
+    "PartyKey",
     "PlannerFigures",
+    "PolicyVersionInfo",
     "PublicEntry",
     "RegisterContext",
     "ReleaseEntered",
     "RetentionResult",
+    "RightsRequest",
+    "Role",
+    "RoleMap",
     "SignInConfig",
     "SignOffResult",
+    "SignedDecision",
+    "SignedIn",
     "SignedInWorker",
     "Signer",
     "StoredPolicy",
@@ -129,6 +140,7 @@ __all__ = [
     "consultation",
     "consultation_document",
     "countersign_request",
+    "decide",
     "document_html",
     "exclusion_list",
     "fulfil_request",
@@ -139,6 +151,7 @@ __all__ = [
     "init",
     "keys",
     "lift",
+    "mapping_approved",
     "my_requests",
     "not_consulted",
     "object_to_processing",
@@ -148,6 +161,7 @@ __all__ = [
     "open_workspace",
     "own_data",
     "own_export",
+    "passkeys",
     "planner_figures",
     "propose",
     "release",
@@ -157,6 +171,7 @@ __all__ = [
     "requests",
     "respond",
     "retire",
+    "role_map",
     "run_demo",
     "run_retention",
     "session_key",

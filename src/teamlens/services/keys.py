@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from teamlens.errors import AccessDenied, ConfigError
 from teamlens.governance import KeySetInfo, SignedDecision, checkpoints
 from teamlens.services.workspace import Workspace
-from teamlens.verify import KEY_PARTIES, KeySet, PartyKey, ed25519_key, sign_ed25519
+from teamlens.verify import KEY_PARTIES, KeySet, PartyKey, ed25519_key, read_key_set, sign_ed25519
 from teamlens.verify import spaced as spaced
 
 PUBLIC_SUFFIX = ".pub.json"
@@ -126,9 +126,16 @@ def party_of(ws: Workspace, fingerprint: str) -> str:
 
 
 def propose_keys(
-    ws: Workspace, public_files: list[Path], *, drop: tuple[str, ...] = (), roles_sha256: str = "", actor: str
+    ws: Workspace, public_files: list[Path], *, drop: tuple[str, ...] = (), actor: str
 ) -> KeySetInfo:
-    """Propose the keys in force (less ``drop``) plus the keys in ``public_files``, to be confirmed."""
+    """Propose the keys in force (less ``drop``) plus the keys in ``public_files``, to be confirmed.
+
+    The key set also names the web app's roles file in force (its SHA-256): confirming the set
+    approves that mapping of people to roles too (``roles``).
+    """
+    from teamlens.services.roles import role_map
+
+    roles_sha256 = role_map(ws).sha256
     in_force = registered(ws)
     kept = [k for k in (in_force.keys if in_force else ()) if k.fingerprint not in drop]
     added = [read_public(path) for path in public_files]
@@ -169,3 +176,43 @@ def signed_fresh(ws: Workspace, by: Signer, action: str, **fields: object) -> Si
     if isinstance(by, SignedDecision):
         return by
     return by.sign(ws.governance.fresh_statement(action, party_of(ws, by.fingerprint), **fields))
+
+
+def propose_with(ws: Workspace, added: list[PartyKey], *, actor: str) -> KeySetInfo:
+    """Propose the keys in force plus ``added`` (a passkey just made in the browser), to be confirmed."""
+    from teamlens.services.roles import role_map
+
+    in_force = registered(ws)
+    kept = list(in_force.keys if in_force else ())
+    known = {k.fingerprint for k in kept}
+    fresh = [k for k in added if k.fingerprint not in known]
+    return ws.governance.propose_key_set(kept + fresh, role_map(ws).sha256, actor)
+
+
+def key_set(ws: Workspace, digest: str) -> KeySetInfo:
+    """One proposed or registered key set."""
+    found = [info for info in ws.governance.key_sets() if info.digest == digest]
+    if not found:
+        raise ConfigError(f"There is no key set {digest[:16]}….", "`teamlens keys list` shows them.")
+    return found[0]
+
+
+def listed_keys(info: KeySetInfo) -> KeySet:
+    """The keys a key set lists (proposed or registered)."""
+    return read_key_set(info.statement)
+
+
+def decide(ws: Workspace, decision: SignedDecision, *, name: str) -> None:
+    """Carry out a decision a party signed elsewhere (a passkey in the web app): approve, suspend or lift."""
+    said = decision.statement
+    policy_id, version = str(said.get("policy_id")), int(str(said.get("version")))
+    from teamlens.services import policy
+
+    if decision.action == "policy.approve":
+        policy.approve(ws, policy_id, version, by=decision, approver=name)
+    elif decision.action == "policy.suspend":
+        policy.suspend(ws, policy_id, by=decision, actor=name)
+    elif decision.action == "policy.lift":
+        policy.lift(ws, policy_id, version, by=decision, actor=name)
+    else:
+        raise AccessDenied(f"'{decision.action}' cannot be signed in the web app.", "Use the command line.")

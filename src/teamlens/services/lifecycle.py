@@ -6,8 +6,11 @@ consultation record; workers ``comment`` (or object), the employer ``respond``s,
 parties then approve the version together with that record (R5).
 
 In the web app, workers find the proposals open for views with ``open_consultations``, read one
-with ``consultation_document`` and give their view with ``worker_view``, which takes no worker:
-who sent a view never reaches it, so an unsigned view is recorded as "a worker" and nothing else.
+with ``consultation_document`` and give their view with ``worker_view``: one view and one
+objection per signed-in worker per proposal, which they can replace. The record holds only a
+keyed hash of the worker's pseudonym and the proposal (the key is the pseudonymisation key, kept
+outside the data folder), so a view cannot be linked to the worker who gave it; an unsigned view
+is recorded as "a worker" and nothing else.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from teamlens.governance import (
 from teamlens.services.keys import Signer, signed
 from teamlens.services.planner_figures import PlannerFigures, planner_figures
 from teamlens.services.public_delay import day_start, shown_record
+from teamlens.services.rights import SignedInWorker
 from teamlens.services.workspace import Workspace
 
 #: How a view from the web form is signed when the worker leaves the signature empty.
@@ -112,12 +116,19 @@ def consultation_document(ws: Workspace, policy_id: str, version: int) -> str:
 
 
 def worker_view(
-    ws: Workspace, policy_id: str, version: int, *, text: str, signature: str = "", objection: bool = False
-) -> ConsultationEntry:
-    """Record a view a signed-in worker gave in the web app, signed as they typed it or as "a worker".
+    ws: Workspace,
+    worker: SignedInWorker,
+    policy_id: str,
+    version: int,
+    *,
+    text: str,
+    signature: str = "",
+    objection: bool = False,
+) -> bool:
+    """Record (or replace) a signed-in worker's one view, signed as they typed it or as "a worker".
 
-    Nothing about who sent it is passed here, so nothing about them can be recorded with it; the
-    audit entry only counts the views (``governance.consultation``).
+    Returns True when it replaced their earlier view of that kind. Only a keyed hash of the
+    worker and the proposal is kept with it (module docstring); the audit entry counts views.
     """
     open_consultation(ws, policy_id, version)
     text = text.replace("\r\n", "\n")  # browsers send a text area's line breaks as CRLF
@@ -137,7 +148,9 @@ def worker_view(
             f'Shorten it, or leave it empty to send your view as "{ANONYMOUS_WORKER}".',
         )
     author = signature or ANONYMOUS_WORKER
-    return comment(ws, policy_id, version, text=text, author=author, objection=objection)
+    kind = "objection" if objection else "comment"
+    voter = ws.pseudonymiser()(f"view|{policy_id}|{version}|{worker.pseudonym}")
+    return ws.governance.give_view(policy_id, version, kind, voter, author, text)
 
 
 def respond(

@@ -83,7 +83,7 @@ def upgrade() -> None:
     op.create_table(
         "web_sessions",
         sa.Column("token_hash", sa.String(64), nullable=False),
-        sa.Column("pseudonym", sa.String(200), nullable=False),
+        sa.Column("sealed_worker", sa.Text, nullable=False),
         sa.Column("roles", sa.String(200), nullable=False),
         sa.Column("roles_sha256", sa.String(64), nullable=False),
         sa.Column("created_at", _WHEN, nullable=False),
