@@ -36,6 +36,7 @@ from teamlens.services.documents import (
     document_html,
     html_to_pdf,
     in_force_document,
+    registered_keys,
     sign_off_dpia,
     write_document,
 )
@@ -164,6 +165,7 @@ __all__ = [
     "passkeys",
     "planner_figures",
     "propose",
+    "registered_keys",
     "release",
     "release_standard_reports",
     "released_tables",

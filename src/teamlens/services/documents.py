@@ -34,6 +34,7 @@ from teamlens.services.policy_sheet import CLAUSE, LAWFUL_BASES, PURPOSES, Polic
 from teamlens.services.report_document import guarantee_sentence
 from teamlens.services.transparency import build_register
 from teamlens.services.workspace import Workspace
+from teamlens.verify import PartyKey, spaced
 
 #: The documents ``write_document`` knows; "register" is built by ``transparency``.
 KINDS = ("dpia", "notice", "explainer", "consultation", "register")
@@ -43,6 +44,7 @@ TEMPLATES = jinja2.Environment(
     autoescape=jinja2.select_autoescape(["html"]),
     undefined=jinja2.StrictUndefined,
 )
+TEMPLATES.globals["spaced"] = spaced
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,8 @@ class DocumentContext:
     suite: SuiteResults
     risks: tuple[Risk, ...]
     generated_at: str
+    #: The parties' registered public keys: every decision is signed by one of them (issue 9).
+    keys: tuple[PartyKey, ...] = ()
 
     @property
     def policy(self) -> Policy:
@@ -166,7 +170,14 @@ def build_document(
         suite=suite_results(suite_file),
         risks=RISKS,
         generated_at=f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
+        keys=registered_keys(ws),
     )
+
+
+def registered_keys(ws: Workspace) -> tuple[PartyKey, ...]:
+    """The parties' keys in force, for printing their fingerprints (empty before any are registered)."""
+    keys = ws.governance.registered_keys()
+    return () if keys is None else keys.keys
 
 
 def render(kind: str, context: object) -> str:

@@ -93,9 +93,17 @@ class Nav:
 
 @dataclass(frozen=True)
 class PolicyPage:
-    """``/policy``: the policy in force (``stored``: its version record, text and parsed policy)."""
+    """``/policy``: the policy in force (``stored``: its version record, text and parsed policy) and
+    the parties' registered ``keys``, whose fingerprints anyone can check decisions against.
+    """
 
     stored: services.StoredPolicy
+    keys: tuple[services.PartyKey, ...] = ()
+
+    @staticmethod
+    def spaced(fingerprint: str) -> str:
+        """A fingerprint in groups of four hex digits."""
+        return services.keys.spaced(fingerprint)
 
 
 @dataclass(frozen=True)
