@@ -47,7 +47,7 @@ HEAVY: dict[str, set[str]] = {
     "sqlalchemy": {"governance"},
     "alembic": {"governance"},
     "fastapi": {"web"},
-    "jwt": {"web/oidc.py"},
+    "jwt": {"web/oidc.py", "web/demo_idp.py"},
     "typer": {"cli"},
     "pyspark": {"store"},
     "altair": {"services/report_document.py"},
