@@ -140,6 +140,35 @@ def demo(
     console.print(f"DPIA, worker notice, explainer and register: {result.out_dir}/*.html")
 
 
+@app.command("demo-serve")
+def demo_serve(
+    out: Annotated[Path, typer.Option(help="The folder `teamlens demo` built.")] = Path("demo-output"),
+    port: Annotated[int, typer.Option(help="Port to listen on (on localhost).")] = 8000,
+) -> None:
+    """Serve a demo with a DEMO-ONLY identity provider on 127.0.0.1, to sign in as every role.
+
+    Refuses any folder `teamlens demo` did not build: the demo provider lets anyone sign in as
+    anyone, so it never runs for a real installation (use `teamlens serve` there).
+    """
+    import uvicorn
+
+    from teamlens.web import create_app
+    from teamlens.web.demo_idp import DemoIdentityProvider
+
+    ws, idp = services.demo_workspace(out, port, DemoIdentityProvider)
+    console.print(
+        f"[bold red]DEMO ONLY[/bold red]: a test identity provider at {idp.issuer} lets anyone sign in."
+    )
+    console.print(
+        f"Open http://localhost:{port}/auth/login and sign in as (tick 'second factor' for the roles):"
+    )
+    for role, address in services.DEMO_PEOPLE.items():
+        page = {"analyst": "/", "representative": "/rep", "dpo": "/dpo", "admin": "/admin"}[role]
+        console.print(f"  {role:15} {address:40} then {page}")
+    console.print(f"  {'worker':15} {services.demo_worker(out):40} then /me")
+    uvicorn.run(create_app(ws), host="127.0.0.1", port=port, log_level="warning")
+
+
 @app.command()
 def serve(
     data_dir: DataDir = None,

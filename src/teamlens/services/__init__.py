@@ -29,7 +29,7 @@ from teamlens.services.audit import (
     verify_audit,
     verify_store,
 )
-from teamlens.services.demo import DemoResult, run_demo
+from teamlens.services.demo import DEMO_PEOPLE, DemoResult, demo_worker, demo_workspace, run_demo
 from teamlens.services.documents import (
     SignOffResult,
     build_document,
@@ -93,6 +93,7 @@ from teamlens.verify import PartyKey
 __all__ = [
     "ANONYMOUS_WORKER",
     "AUDIT_PAGE_SIZE",
+    "DEMO_PEOPLE",
     "PRIVILEGED",
     "WEB_VIEW_MAX",
     "WORKER_ACTOR",
@@ -142,6 +143,8 @@ __all__ = [
     "consultation_document",
     "countersign_request",
     "decide",
+    "demo_worker",
+    "demo_workspace",
     "document_html",
     "exclusion_list",
     "fulfil_request",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from teamlens.services import ingest as ingest_service
 from teamlens.services import keys as party_keys
@@ -17,6 +18,29 @@ from teamlens.services.setup import init
 from teamlens.services.synthetic import synthesise
 from teamlens.services.workspace import Workspace
 from teamlens.settings import Settings
+
+#: The file `teamlens demo` writes into its data folder: only such a folder may be served with the
+#: demo's own identity provider (`teamlens demo-serve`), never a real installation.
+DEMO_MARKER = "DEMO-ONLY-INSTALLATION"
+#: Who holds each role in the demo (the demo identity provider lets anyone sign in as these).
+DEMO_PEOPLE = {
+    "analyst": "hr.analyst@demo.teamlens.invalid",
+    "representative": "works.council@demo.teamlens.invalid",
+    "dpo": "dpo@demo.teamlens.invalid",
+    "admin": "it.admin@demo.teamlens.invalid",
+}
+
+
+def demo_settings(out_dir: Path) -> Settings:
+    """The demo installation's settings: data, key, and the roles file both demo parties approved."""
+    return Settings(
+        data_dir=out_dir / "data", key_file=out_dir / "pseudonym.key", roles_file=out_dir / "demo-roles.toml"
+    )
+
+
+def is_demo(out_dir: Path) -> bool:
+    """Whether ``out_dir`` holds an installation `teamlens demo` built."""
+    return (out_dir / "data" / DEMO_MARKER).exists()
 
 
 @dataclass
@@ -47,7 +71,7 @@ def run_demo(out_dir: Path, *, people: int = 2000, weeks: int = 26, seed: int = 
         clock = now
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    settings = Settings(data_dir=out_dir / "data", key_file=out_dir / "pseudonym.key")
+    settings = demo_settings(out_dir)
     ws = Workspace(settings)
     if settings.data_dir.exists() and any(settings.data_dir.iterdir()):
         from teamlens.errors import ConfigError
@@ -59,6 +83,9 @@ def run_demo(out_dir: Path, *, people: int = 2000, weeks: int = 26, seed: int = 
     exports = synthesise(out_dir / "exports", people=people, weeks=weeks, seed=seed)
     lap("synthesise")
     init(ws)
+    (settings.data_dir / DEMO_MARKER).write_text("Built by `teamlens demo`: synthetic people only.\n")
+    roles = "".join(f'[{role}]\naddresses = ["{address}"]\n' for role, address in DEMO_PEOPLE.items())
+    settings.roles_file.write_text(roles, encoding="utf-8")  # type: ignore[union-attr]
     signers = demo_keys(ws, out_dir / "demo-keys")
     policy_file = out_dir / "policy.toml"
     policy_file.write_text(policy_service.template(), encoding="utf-8")
@@ -149,3 +176,37 @@ def _consult(ws: Workspace, policy_id: str, version: int, employer: party_keys.K
         text="Teams are released quarterly with their intervals, groups under 10 are never shown, and the "
         "policy forbids using any figure about an individual or in performance processes.",
     )
+
+
+def demo_workspace(out_dir: Path, port: int, provider_factory: Any) -> tuple[Workspace, Any]:
+    """The demo installation, signed in through a DEMO-ONLY provider started here (refused elsewhere)."""
+    from pydantic import SecretStr
+
+    from teamlens.errors import ConfigError
+
+    if not is_demo(out_dir):
+        raise ConfigError(
+            f"{out_dir} was not built by `teamlens demo`; the demo identity provider lets anyone sign in "
+            "as anyone, so it serves demo folders only.",
+            "Run `make demo`, or serve a real installation with `teamlens serve`.",
+        )
+    people = (*DEMO_PEOPLE.items(), ("worker", demo_worker(out_dir)))
+    idp = provider_factory(people=people).start()
+    settings = demo_settings(out_dir).model_copy(
+        update={
+            "oidc_issuer": idp.issuer,
+            "oidc_client_id": idp.client_id,
+            "oidc_client_secret": SecretStr(idp.client_secret),
+            "web_base_url": f"http://localhost:{port}",
+        }
+    )
+    return Workspace(settings), idp
+
+
+def demo_worker(out_dir: Path) -> str:
+    """One worker's address from the demo's HR directory (to sign in as at /me)."""
+    import csv
+
+    directory = next((out_dir / "exports").rglob("directory.csv"))
+    with directory.open(encoding="utf-8") as handle:
+        return next(row["Email"] for row in csv.DictReader(handle))

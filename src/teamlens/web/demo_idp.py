@@ -2,8 +2,8 @@
 
 It lets anyone "sign in" as any address they type, with or without a second factor: exactly what
 a demonstration needs and what a real installation must never have. So it is never started by
-``teamlens serve``: only ``teamlens demo serve`` starts it, and only for a data folder ``teamlens
-demo`` built (``DEMO_MARKER``), bound to the loopback interface, and every page it shows says
+``teamlens serve``: only ``teamlens demo-serve`` starts it, and only for a folder ``teamlens demo``
+built (``services.demo.DEMO_MARKER``), bound to the loopback interface, and every page it shows says
 DEMO ONLY. It speaks the real protocol — discovery, authorization with PKCE (S256), a token
 endpoint with client authentication, RS256 ID tokens with ``nonce`` and ``amr``, a JWKS — so the
 web app signs in against it exactly as against Entra ID or Okta.
@@ -26,8 +26,6 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-#: The file ``teamlens demo`` writes into a demo's data folder; the demo provider needs it.
-DEMO_MARKER = "DEMO-ONLY-INSTALLATION"
 _BANNER = "DEMO ONLY — a test identity provider: anyone can sign in as anyone. Never use it for real."
 
 
