@@ -82,11 +82,16 @@ class Settings(BaseSettings):
         """The file holding the web session secret: beside the pseudonymisation key by default."""
         return self.session_key_file or self.key_file.parent / "web-session.key"
 
+    def in_data_folder(self, path: Path) -> bool:
+        """Whether ``path`` lies inside the data folder (where no secret may be kept)."""
+        data = self.data_dir.resolve()
+        resolved = path.expanduser().resolve()
+        return resolved == data or data in resolved.parents
+
     def check_session_key_location(self) -> None:
         """Refuse a session secret inside the data folder: a copy of the data must not forge tokens."""
-        data = self.data_dir.resolve()
-        key = self.session_key_path.resolve()
-        if key == data or data in key.parents:
+        data, key = self.data_dir.resolve(), self.session_key_path.resolve()
+        if self.in_data_folder(key):
             raise ConfigError(
                 f"The web session secret {key} lies inside the data folder {data}.",
                 "Set TEAMLENS_SESSION_KEY_FILE to a path outside it (the default is beside the "
@@ -95,9 +100,8 @@ class Settings(BaseSettings):
 
     def check_key_location(self) -> None:
         """Refuse a key file inside the data folder: whoever copies the data must not get the key."""
-        data = self.data_dir.resolve()
-        key = self.key_file.resolve()
-        if key == data or data in key.parents:
+        data, key = self.data_dir.resolve(), self.key_file.resolve()
+        if self.in_data_folder(key):
             raise ConfigError(
                 f"The pseudonymisation key file {key} lies inside the data folder {data}.",
                 "Keep the key outside the data folder: set TEAMLENS_KEY_FILE to a path elsewhere.",

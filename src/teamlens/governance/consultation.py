@@ -99,10 +99,7 @@ def publish(
     now: dt.datetime,
 ) -> PolicyVersionInfo:
     """Open a draft to workers' views (the employer signs); ``planner_json`` joins the record."""
-    found = rows.require_row(conn, policy_id, version)
-    proof = decisions.accept(
-        conn, signed, "policy.consult", now, policy_id=policy_id, version=version, sha256=found.sha256
-    )
+    found, proof = decisions.on_version(conn, signed, "policy.consult", policy_id, version, now)
     state = PolicyState(found.state)
     if state is PolicyState.CONSULTATION:
         return rows.info(conn, found)  # already published: publishing again changes nothing

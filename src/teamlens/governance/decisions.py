@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from teamlens.errors import AccessDenied, PolicyError
 from teamlens.governance import key_sets
+from teamlens.governance import version_rows as rows
 from teamlens.governance.records import SignedDecision
 from teamlens.governance.tables import signed_decisions
 from teamlens.verify import DECISION_CONTEXT, KeySet, canonical_json, decision_problem
@@ -103,3 +104,11 @@ def key_set_in_force(conn: sa.Connection) -> KeySet | None:
             f"The registered keys cannot be trusted: {broken}. No decision is accepted.",
             "Restore the governance database from a backup; run `teamlens audit verify`.",
         ) from None
+
+
+def on_version(
+    conn: sa.Connection, signed: SignedDecision, action: str, policy_id: str, version: int, now: dt.datetime
+) -> tuple[rows.Row, dict[str, Any]]:
+    """The stored version a decision concerns, and the accepted decision (bound to its text's hash)."""
+    row = rows.require_row(conn, policy_id, version)
+    return row, accept(conn, signed, action, now, policy_id=policy_id, version=version, sha256=row.sha256)

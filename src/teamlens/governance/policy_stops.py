@@ -104,10 +104,7 @@ def retire(
     conn: sa.Connection, policy_id: str, version: int, signed: SignedDecision, actor: str, now: dt.datetime
 ) -> PolicyVersionInfo:
     """End a version for good, or withdraw one that never ran; either party may (it only narrows)."""
-    row = rows.require_row(conn, policy_id, version)
-    proof = decisions.accept(
-        conn, signed, "policy.retire", now, policy_id=policy_id, version=version, sha256=row.sha256
-    )
+    row, proof = decisions.on_version(conn, signed, "policy.retire", policy_id, version, now)
     state = PolicyState(row.state)
     if state is PolicyState.RETIRED:
         return rows.info(conn, row)

@@ -208,10 +208,7 @@ def activate(
     conn: sa.Connection, policy_id: str, version: int, signed: SignedDecision, actor: str, now: dt.datetime
 ) -> PolicyVersionInfo:
     """Start an approved version that waited while another policy was in force (either party)."""
-    row = rows.require_row(conn, policy_id, version)
-    proof = decisions.accept(
-        conn, signed, "policy.activate", now, policy_id=policy_id, version=version, sha256=row.sha256
-    )
+    row, proof = decisions.on_version(conn, signed, "policy.activate", policy_id, version, now)
     state = PolicyState(row.state)
     if state is PolicyState.ACTIVE:
         return rows.info(conn, row)

@@ -14,6 +14,7 @@ answered wherever ``GET`` is; HTTPS responses carry ``Strict-Transport-Security`
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 import httpx
 from fastapi import FastAPI, Request
@@ -192,25 +193,20 @@ def create_app(ws: services.Workspace, *, idp_transport: httpx.BaseTransport | N
             return JSONResponse({"error": "policy", "detail": error.message}, status_code=409)
         return _message(request, MessagePage("Not possible", error.message, error.hint), 409)
 
-    @app.exception_handler(SignInOff)
-    async def sign_in_off(request: Request, error: SignInOff) -> Response:
-        return _message(request, SIGN_IN_OFF, 503)
+    def refusal(page: MessagePage, status: int) -> Callable[[Request, Exception], Awaitable[Response]]:
+        async def answer(request: Request, error: Exception) -> Response:
+            return _message(request, page, status)  # the page alone: nothing about anyone
 
-    @app.exception_handler(NotSignedIn)
-    async def not_signed_in(request: Request, error: NotSignedIn) -> Response:
-        return _message(request, NOT_SIGNED_IN, 403)
+        return answer
 
-    @app.exception_handler(Forbidden)
-    async def forbidden(request: Request, error: Forbidden) -> Response:
-        return _message(request, FORBIDDEN, 403)
-
-    @app.exception_handler(SecondFactorNeeded)
-    async def second_factor(request: Request, error: SecondFactorNeeded) -> Response:
-        return _message(request, SECOND_FACTOR, 403)
-
-    @app.exception_handler(TooManyAttempts)
-    async def too_many(request: Request, error: TooManyAttempts) -> Response:
-        return _message(request, TOO_MANY, 429)
+    for raised, page, status in (
+        (SignInOff, SIGN_IN_OFF, 503),
+        (NotSignedIn, NOT_SIGNED_IN, 403),
+        (Forbidden, FORBIDDEN, 403),
+        (SecondFactorNeeded, SECOND_FACTOR, 403),
+        (TooManyAttempts, TOO_MANY, 429),
+    ):
+        app.add_exception_handler(raised, refusal(page, status))
 
     @app.exception_handler(AccessDenied)
     async def refused(request: Request, error: AccessDenied) -> Response:
