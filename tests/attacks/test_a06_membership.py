@@ -12,14 +12,13 @@ the web API, holds no headcount.
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
 from teamlens import services
 from teamlens.domain import HEADCOUNT, Cadence, Window
 from teamlens.privacy import rho_to_epsilon
 from teamlens.privacy.testing import exact_mode
-from teamlens.web import create_app
 
+from ..integration.flow_support import analyst_client
 from .conftest import Installation
 from .games import membership_game
 from .harness import directory, members_at, plan_for, store_truth
@@ -81,7 +80,7 @@ def test_a6_no_released_payload_carries_a_headcount(fresh: Installation, measure
     assert all(cell.metric != HEADCOUNT for cell in table.cells)
     policy, tables = services.released_tables(fresh.ws)
     payload = services.tables_as_json(policy, tables)
-    api = TestClient(create_app(fresh.ws)).get("/api/releases").json()
+    api = analyst_client(fresh.ws).get("/api/releases").json()
     found = (_keys(payload) | _keys(api)) & COUNT_NAMES
     measure(a6_count_fields=sorted(found))
     assert found == set()

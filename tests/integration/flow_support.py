@@ -6,6 +6,7 @@ import datetime as dt
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -147,3 +148,61 @@ def cli_keys(capsys: pytest.CaptureFixture[str], folder: Path) -> dict[str, Path
         assert code == 0, out
     assert "is registered" in out
     return paths
+
+
+#: Who holds which role in the tests' roles file (none of them is in the synthetic directory).
+ROLE_HOLDERS = {
+    "analyst": "ann.analyst@example.org",
+    "representative": "rob.rep@example.org",
+    "dpo": "dora.dpo@example.org",
+    "admin": "ivan.it@example.org",
+}
+#: The ID-token claims of a sign-in with a second factor (RFC 8176 ``amr``).
+MFA = {"amr": ["pwd", "mfa"]}
+
+
+def grant_roles(ws: Workspace) -> Path:
+    """Write the tests' roles file beside the installation and have both parties approve it (once).
+
+    The parties approve it by signing a key set that names its hash (the keys stay the same).
+    """
+    path = ws.settings.data_dir.parent / "roles.toml"
+    with_roles = Workspace(ws.settings.model_copy(update={"roles_file": path}))
+    if path.exists() and services.mapping_approved(with_roles):
+        return path
+    path.write_text(
+        "".join(f'[{role}]\naddresses = ["{address}"]\n' for role, address in ROLE_HOLDERS.items()),
+        encoding="utf-8",
+    )
+    keys = {party: signer(with_roles, party) for party in ("employer", "representative", "dpo")}
+    proposed = services.keys.propose_keys(with_roles, [], actor="setup")
+    for party, key in keys.items():
+        services.keys.confirm_keys(with_roles, proposed.digest, key, actor=party)
+    assert services.mapping_approved(with_roles)
+    return path
+
+
+def analyst_client(ws: Workspace) -> Any:
+    """A browser on the web app, signed in as the analyst with a second factor (the reports are theirs)."""
+    from fastapi.testclient import TestClient
+    from pydantic import SecretStr
+
+    from teamlens.web import create_app
+
+    from ..web.replayed_idp import BASE_URL, CLIENT_ID, CLIENT_SECRET, ISSUER, ReplayedProvider, sign_in
+
+    configured = Workspace(
+        ws.settings.model_copy(
+            update={
+                "roles_file": grant_roles(ws),
+                "oidc_issuer": ISSUER,
+                "oidc_client_id": CLIENT_ID,
+                "oidc_client_secret": SecretStr(CLIENT_SECRET),
+                "web_base_url": BASE_URL,
+            }
+        )
+    )
+    idp = ReplayedProvider()
+    client = TestClient(create_app(configured, idp_transport=idp.transport()), base_url=BASE_URL)
+    assert sign_in(client, idp, ROLE_HOLDERS["analyst"], claims=MFA).status_code == 303
+    return client

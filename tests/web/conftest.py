@@ -18,36 +18,14 @@ from teamlens import services
 from teamlens.services import Workspace
 from teamlens.web import create_app
 
-from ..integration.flow_support import Org, build_org, policy_text, signer
+from ..integration.flow_support import MFA, ROLE_HOLDERS, Org, build_org, policy_text, signer
+from ..integration.flow_support import grant_roles as shared_grant_roles
 from .replayed_idp import BASE_URL, CLIENT_ID, CLIENT_SECRET, ISSUER, ReplayedProvider, sign_in
-
-#: Who holds which role in the web tests' roles file (none of them is in the synthetic directory).
-ROLE_HOLDERS = {
-    "analyst": "ann.analyst@example.org",
-    "representative": "rob.rep@example.org",
-    "dpo": "dora.dpo@example.org",
-    "admin": "ivan.it@example.org",
-}
-#: The ID-token claims of a sign-in with a second factor (RFC 8176 ``amr``).
-MFA = {"amr": ["pwd", "mfa"]}
 
 
 def grant_roles(org: Org) -> None:
-    """Write the web tests' roles file beside the installation and have both parties approve it.
-
-    The parties approve it by signing a key set that names its hash (the keys stay the same).
-    """
-    path = org.ws.settings.data_dir.parent / "roles.toml"
-    path.write_text(
-        "".join(f'[{role}]\naddresses = ["{address}"]\n' for role, address in ROLE_HOLDERS.items()),
-        encoding="utf-8",
-    )
-    ws = Workspace(org.ws.settings.model_copy(update={"roles_file": path}))
-    keys = {party: signer(ws, party) for party in ("employer", "representative", "dpo")}
-    proposed = services.keys.propose_keys(ws, [], actor="setup")
-    for party, key in keys.items():
-        services.keys.confirm_keys(ws, proposed.digest, key, actor=party)
-    assert services.mapping_approved(ws)
+    """The tests' roles file, approved by both parties (``flow_support.grant_roles``)."""
+    shared_grant_roles(org.ws)
 
 
 def signed_in_as(client: TestClient, idp: ReplayedProvider, role: str, *, mfa: bool = True) -> TestClient:

@@ -174,6 +174,14 @@ def test_the_representative_registers_a_passkey_and_approves_with_it(
     approval = next(e for e in org.ws.governance.audit_entries(limit=20) if e.action == "policy.approve")
     assert approval.details["party"] == "representative"
     assert approval.details["signed"]["signature"]["kind"] == "passkey"  # type: ignore[index]
+    # Signed in again without the provider's second factor, the passkey serves as the second factor.
+    _sign_in(page, base, ROLE_HOLDERS["representative"], mfa=False)
+    assert page.goto(f"{base}/rep").status == 403
+    page.goto(f"{base}/auth/passkey")
+    page.click("#passkey-start")
+    page.wait_for_url(f"{base}/rep")
+    assert "The representative's console" in page.content()
+    _shot(page, "04b-representative-second-factor-by-passkey")
     context.close()
 
 

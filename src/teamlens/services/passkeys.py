@@ -126,3 +126,22 @@ def assertion_signature(credential: str, keys: list[PartyKey]) -> dict[str, str]
             "The passkey's answer is not an assertion by one of your registered passkeys.",
             "Try again, with a passkey registered on the representative's page.",
         ) from None
+
+
+#: The ``context`` of the statement a passkey signs to prove a second factor at sign-in.
+SECOND_FACTOR_CONTEXT = "teamlens second factor v1"
+
+
+def second_factor_statement(now: str) -> dict[str, str]:
+    """A fresh statement for a passkey to sign as the second factor of a sign-in."""
+    return {"context": SECOND_FACTOR_CONTEXT, "at": now, "nonce": secrets.token_hex(16)}
+
+
+def second_factor_problem(
+    keys: list[PartyKey], statement: Mapping[str, Any], signature: Mapping[str, str]
+) -> str:
+    """Why this assertion does not prove the second factor; "" when one of ``keys`` signed ``statement``."""
+    key = next((k for k in keys if k.fingerprint == signature.get("key")), None)
+    if key is None or statement.get("context") != SECOND_FACTOR_CONTEXT:
+        return "the passkey is not one registered for this role"
+    return key.signature_problem(statement, signature)

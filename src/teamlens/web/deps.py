@@ -136,6 +136,27 @@ def _form_role(*roles: Role) -> Callable[..., Session]:
     return form
 
 
+def _holder(role: Role) -> Callable[[Session], Session]:
+    def check(session: CurrentWorker) -> Session:
+        if role not in session.roles:
+            raise Forbidden
+        return session
+
+    return check
+
+
+#: The representative before their second factor: only to prove it with their passkey.
+RepresentativeHolder = Annotated[Session, Depends(_holder(Role.REPRESENTATIVE))]
+
+
+def _form_holder(
+    session: RepresentativeHolder, sign_in: SignInService, csrf: Annotated[str, Form(max_length=200)] = ""
+) -> Session:
+    return _csrf_checked(session, sign_in, csrf)
+
+
+#: The representative posting their passkey's answer before their second factor (CSRF checked).
+FormRepresentativeHolder = Annotated[Session, Depends(_form_holder)]
 #: An analyst (or a representative, who sees all an analyst sees), with a second factor.
 AnalystSession = Annotated[Session, Depends(_role(Role.ANALYST, Role.REPRESENTATIVE))]
 #: A workers' representative, with a second factor.

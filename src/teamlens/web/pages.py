@@ -352,6 +352,21 @@ class PasskeyPage:
             "Sign with my passkey",
         )
 
+    @classmethod
+    def second_factor(cls, options: str, token: str) -> PasskeyPage:
+        """Prove the second factor of a sign-in with the representative's passkey."""
+        return cls(
+            "Confirm it is you",
+            "Your passkey proves the second factor of this sign-in: it signs a "
+            "one-off statement on this device.",
+            "",
+            "sign",
+            "/auth/passkey",
+            token,
+            options,
+            "Use my passkey",
+        )
+
     @staticmethod
     def script() -> str:
         """The passkey helper script."""
@@ -448,7 +463,8 @@ FORBIDDEN = MessagePage(
 SECOND_FACTOR = MessagePage(
     title="Sign in again with a second factor",
     message="This needs a recent sign-in with a second factor (a security key, an authenticator app or a "
-    "passkey); nothing was shown or recorded.",
+    "passkey); nothing was shown or recorded. A representative with a registered passkey can use it "
+    "instead: /auth/passkey.",
     link_href="/auth/login?step_up=1",
     link_text="Sign in again",
 )

@@ -19,7 +19,14 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
 
 from teamlens import services
 from teamlens.errors import AccessDenied
-from teamlens.web.deps import CurrentWorkspace, FormRepresentative, RepresentativeSession, SignInService
+from teamlens.web.deps import (
+    CurrentWorkspace,
+    FormRepresentative,
+    FormRepresentativeHolder,
+    RepresentativeHolder,
+    RepresentativeSession,
+    SignInService,
+)
 from teamlens.web.pages import PasskeyPage, render_passkey_page
 from teamlens.web.session import Session
 
@@ -127,3 +134,37 @@ def finish_decision(
     current.governance.touch_session(session.token_hash, pending=None)
     services.decide(current, services.SignedDecision(statement, signature), name="representative (passkey)")
     return RedirectResponse(f"/rep?done={statement['action']}", status_code=303)
+
+
+@router.get("/auth/passkey", response_class=HTMLResponse)
+def start_second_factor(
+    session: RepresentativeHolder, sign_in: SignInService, current: CurrentWorkspace
+) -> str:
+    """Prove the second factor of this sign-in with the representative's passkey."""
+    statement = services.passkeys.second_factor_statement(
+        current.governance.now().isoformat(timespec="seconds")
+    )
+    passkeys = services.passkeys.passkeys_of(current, _PARTY)
+    options = services.passkeys.assertion_options(sign_in.config.base_url, statement, passkeys)
+    current.governance.touch_session(
+        session.token_hash, pending=json.dumps({"kind": "factor", "statement": statement})
+    )
+    token = sign_in.cookies.signer.csrf_token(session)
+    return render_passkey_page(PasskeyPage.second_factor(options, token))
+
+
+@router.post("/auth/passkey")
+def finish_second_factor(
+    session: FormRepresentativeHolder, current: CurrentWorkspace, credential: Credential
+) -> Response:
+    """Check the passkey's answer; the session then has its second factor (and is fresh for step-up)."""
+    statement = _pending(session, "factor")["statement"]
+    assert isinstance(statement, dict)
+    passkeys = services.passkeys.passkeys_of(current, _PARTY)
+    problem = services.passkeys.second_factor_problem(
+        passkeys, statement, services.passkeys.assertion_signature(credential, passkeys)
+    )
+    if problem:
+        raise AccessDenied(f"The second factor was refused: {problem}.", "Try again, or sign in again.")
+    current.governance.touch_session(session.token_hash, pending=None, second_factor=True)
+    return RedirectResponse("/rep", status_code=303)

@@ -200,3 +200,33 @@ def test_a_suspension_undone_in_the_database_is_caught(
         conn.execute(sa.text("UPDATE policy_versions SET state = 'active'"))
     with pytest.raises(PolicyError, match="a party's signature suspended or retired it"):
         db.require_active_policy("release")
+
+
+def test_activating_a_version_with_an_approval_added_by_hand_is_refused(
+    db: GovernanceDB, raw: sa.Engine, template: str
+) -> None:
+    """A version waiting while another policy is in force: its forged approval is caught at activation."""
+    activate(db, template)
+    other = edit(template, 'id = "collaboration-2026h1"', 'id = "after-hours-2026"')
+    propose_signed(db, other, "other.toml", "analyst")
+    db.approve("after-hours-2026", 1, sign(db, "employer", "policy.approve", "after-hours-2026", 1), "E", "e")
+    with raw.begin() as conn:
+        row = conn.execute(
+            sa.text("SELECT sha256, record_sha256 FROM approvals WHERE policy_id = 'after-hours-2026'")
+        ).one()
+        conn.execute(
+            sa.text(
+                "INSERT INTO approvals (policy_id, version, party, approver, sha256, approved_at, "
+                "record_sha256) VALUES ('after-hours-2026', 1, 'representative', 'Rob', :s, :t, :r)"
+            ),
+            {"s": row.sha256, "t": dt.datetime(2026, 2, 2), "r": row.record_sha256},
+        )
+        conn.execute(
+            sa.text("UPDATE policy_versions SET state = 'approved' WHERE policy_id = 'after-hours-2026'")
+        )
+    db.retire(PID, 1, sign(db, "employer", "policy.retire", PID, 1), "emp")
+    with pytest.raises(PolicyError, match="no valid signature of the representative"):
+        db.activate(
+            "after-hours-2026", 1, sign(db, "employer", "policy.activate", "after-hours-2026", 1), "e"
+        )
+    assert db.active_policy() is None
