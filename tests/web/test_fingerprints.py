@@ -25,3 +25,19 @@ def test_every_registered_fingerprint_is_printed_where_workers_read_it(released_
         for fingerprint in shown:
             assert fingerprint in text, where
         assert "python -m teamlens.verify" in text, where
+
+
+def test_the_public_audit_page_names_the_signing_key_not_the_signature(released_org: Org) -> None:
+    from .conftest import next_day
+
+    with next_day():
+        page = TestClient(create_app(released_org.ws)).get("/audit").text
+    keys = services.keys.registered(released_org.ws)
+    assert keys is not None
+    assert "signed with key " in page
+    assert any(f"{key.fingerprint[:16]}…" in page for key in keys.keys)
+    approval = next(
+        e for e in released_org.ws.governance.audit_entries(limit=500) if e.action == "policy.approve"
+    )
+    signature = approval.details["signed"]["signature"]["signature"]  # type: ignore[index]
+    assert signature not in page  # the public page summarises; the export carries the signatures

@@ -68,6 +68,15 @@ MEANINGS: Mapping[str, str] = {
     "objection.record": "a worker objected to the processing",
     "objection.withdraw": "a worker withdrew their objection",
     "audit.checkpoint": "the audit log's head was signed for the representatives",
+    "keys.propose": "a set of the parties' signing keys was proposed",
+    "keys.register": "the parties' signing keys were registered, signed by both",
+    "policy.lift": "a party signed the lifting of a suspension",
+    "policy.resume": "both parties lifted a suspension; the policy runs again",
+    "rights.worker_request": "a worker made a request to the DPO",
+    "rights.request": "a request about a worker was signed",
+    "rights.fulfil": "the DPO fulfilled a worker's request",
+    "rights.exclusions": "the exclusion list was read, on a signature",
+    "policy.approved": "both parties (or one, for a narrowing) have approved a version",
 }
 
 
@@ -144,11 +153,23 @@ def public_entry(entry: AuditEntry) -> PublicEntry:
     shown = _ABOUT_ONE_WORKER.get(entry.action)
     if shown is None and entry.action.startswith(_ONE_WORKER_PREFIXES):
         shown = frozenset()
-    details = tuple((name, _text(value)) for name, value in sorted(entry.details.items()))
+    details = tuple(
+        (name, _signed(value) if name == "signed" else _text(value))
+        for name, value in sorted(entry.details.items())
+    )
     kept = details if shown is None else tuple(item for item in details if item[0] in shown)
     when = f"{entry.at:%Y-%m-%d %H:%M:%S} UTC" if shown is None else f"{entry.at:%Y-%m-%d}"
     meaning = MEANINGS.get(entry.action, "")
     return PublicEntry(entry.seq, when, entry.actor, entry.action, meaning, kept, len(kept) < len(details))
+
+
+def _signed(value: object) -> str:
+    """A signature record in words: whose key signed (its fingerprint's start), not the signature itself."""
+    if not isinstance(value, dict):
+        return "malformed"
+    signatures = value.get("signatures") or [value.get("signature")]
+    keys = [str(s.get("key", ""))[:16] for s in signatures if isinstance(s, dict)]
+    return "signed with key " + ", ".join(f"{k}…" for k in keys) if keys else "unsigned"
 
 
 def _text(value: object) -> str:

@@ -144,7 +144,8 @@ def fulfil_request(
         raise AccessDenied("An access request is fulfilled into a folder.", "Pass --out FOLDER.")
     request, pseudonym = ws.governance.fulfil_request(decision, actor)
     if request.kind == "access":
-        assert out is not None
+        if out is None:
+            raise InternalError("an access request was fulfilled without a folder to write to")
         held = gather(ws, pseudonym)
         write_files(export_files(held), out)
         return Fulfilled(request, out, len(held.facts), 0, held.releases)

@@ -101,8 +101,7 @@ def key_set_problem(
         return "the key set does not follow the key set in force (previous)"
     unsigned = set(fingerprints) - signers(proposed, statement, signatures)
     if unsigned:
-        key = proposed.key(sorted(unsigned)[0])
-        assert key is not None
+        key = next(k for k in sorted(proposed.keys, key=lambda k: k.fingerprint) if k.fingerprint in unsigned)
         return f"the {key.party} key {key.fingerprint[:16]}… has not signed the key set"
     if previous is not None:
         witnessed = signers(previous, statement, signatures)

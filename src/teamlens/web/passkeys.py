@@ -12,7 +12,7 @@ user-verified authentication: a decision cannot be made with a stolen session al
 from __future__ import annotations
 
 import json
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
@@ -35,11 +35,18 @@ _PARTY = "representative"
 Credential = Annotated[str, Form(max_length=20_000)]
 
 
-def _pending(session: Session, kind: str) -> dict[str, object]:
+def _pending(session: Session, kind: str) -> dict[str, Any]:
     waiting = json.loads(session.pending or "{}")
-    if waiting.get("kind") != kind:
+    if not isinstance(waiting, dict) or waiting.get("kind") != kind:
         raise AccessDenied("This passkey step was not started here, or it is over.", "Start again from /rep.")
-    return dict(waiting)
+    return waiting
+
+
+def _statement(session: Session, kind: str) -> dict[str, Any]:
+    statement = _pending(session, kind).get("statement")
+    if not isinstance(statement, dict):
+        raise AccessDenied("This passkey step was not started here, or it is over.", "Start again from /rep.")
+    return statement
 
 
 @router.get("/static/passkey.js")
@@ -126,8 +133,7 @@ def finish_decision(
     session: FormRepresentative, current: CurrentWorkspace, credential: Credential
 ) -> Response:
     """Take the passkey's signature and make the decision; governance checks the signature."""
-    statement = _pending(session, "decision")["statement"]
-    assert isinstance(statement, dict)
+    statement = _statement(session, "decision")
     signature = services.passkeys.assertion_signature(
         credential, services.passkeys.passkeys_of(current, _PARTY)
     )
@@ -158,8 +164,7 @@ def finish_second_factor(
     session: FormRepresentativeHolder, current: CurrentWorkspace, credential: Credential
 ) -> Response:
     """Check the passkey's answer; the session then has its second factor (and is fresh for step-up)."""
-    statement = _pending(session, "factor")["statement"]
-    assert isinstance(statement, dict)
+    statement = _statement(session, "factor")
     passkeys = services.passkeys.passkeys_of(current, _PARTY)
     problem = services.passkeys.second_factor_problem(
         passkeys, statement, services.passkeys.assertion_signature(credential, passkeys)
