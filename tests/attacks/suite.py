@@ -50,7 +50,8 @@ ATTACKS: dict[str, tuple[str, str]] = {
     ),
     "A6": (
         "Membership inference",
-        "AUC ≤ 0.5 + (e^ε−1)/(e^ε+1)·0.5 + 0.02 and ≤ Φ(μ/√2) + 5 SE; no released field is a headcount",
+        "AUC ≤ 0.5 + (e^ε−1)/(e^ε+1)·0.5 + 0.02 and ≤ Φ(μ/√2) + 5 SE; no released field is a headcount "
+        "(the noisy headcount that σ and the interval give back is A9's)",
     ),
     "A7": (
         "Complementary suppression and suppression as a signal",
@@ -64,8 +65,10 @@ ATTACKS: dict[str, tuple[str, str]] = {
     ),
     "A9": (
         "Inference from report metadata",
-        "payload schemas identical at k−1, k, k+1 and with an objection; no headcount field; web "
-        "latency Welch p > 0.01 or |Δ| < 5 ms; no error template names a person or group",
+        "payload schemas identical at k−1, k, k+1 and with an objection; no headcount field, and the "
+        "headcount that a cell's mean, interval and σ give back is exactly the noisy headcount (post-"
+        "processing: the guarantee holds), never the true one; web latency Welch p > 0.01 or |Δ| < 5 ms; "
+        "no error template names a person or group",
     ),
     "A10": (
         "Floating-point and precision attacks on noise",

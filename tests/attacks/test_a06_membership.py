@@ -6,7 +6,8 @@ totals and scores each release with the Gaussian likelihood ratio along the targ
 contribution — stronger than a classifier trained on shadow organisations, since it is the
 optimal test. Pass: AUC within Φ(μ/√2) (μ from the configured σ) and the requirement's ε bound,
 plus 5 standard errors; teeth: noise off, AUC 1. The released payload, through the service and
-the web API, holds no headcount.
+the web API, has no headcount field (the *noisy* headcount can be computed from a cell's interval
+and the published σ — post-processing, checked in A9).
 """
 
 from __future__ import annotations

@@ -1,7 +1,12 @@
 """A9 — inference from the metadata of reports rather than their values.
 
 (a) Payloads for a team of k−1, k and k+1 members, and of k+1 after one objection, over 100 noise
-draws: the same JSON schema every time and no field that is, or could be read as, the headcount.
+draws: the same JSON schema every time and no headcount field. The headcount can still be read
+off a released cell: its mean, its 95% interval and the published σ of the total and of the
+headcount give back the *noisy* headcount and the *noisy* total exactly. That is post-processing
+of the differentially private release, so the guarantee holds; the test checks that what comes
+back is the noisy count, never the true one. Teeth: had the headcount been released without
+noise, the same arithmetic gives back the true count.
 (b) Latency of the web API for an installation whose team is suppressed (everyone objected) and
 one where it is not: Welch's test p > 0.01, or a mean difference under 5 ms. (c) No error message
 template in ``src/`` interpolates a person, pseudonym, address or group. Teeth: the template scan
@@ -15,6 +20,7 @@ import datetime as dt
 import math
 import time
 from pathlib import Path
+from statistics import NormalDist
 
 import numpy as np
 import pyarrow as pa
@@ -23,6 +29,7 @@ from fastapi.testclient import TestClient
 
 from teamlens import services
 from teamlens.domain import AGGREGATE_SCHEMA, HEADCOUNT, Cadence, Window
+from teamlens.domain import metric as metric_def
 from teamlens.privacy import add_noise, assemble
 
 from ..integration.flow_support import analyst_client
@@ -83,6 +90,84 @@ def test_a9_payloads_look_the_same_at_k_minus_1_k_k_plus_1_and_after_an_objectio
     assert len(schemas) == 1
     # The only integers anywhere are the policy's version and its public minimum group size.
     assert integer_fields <= {".policy.version", ".policy.min_group_size"}
+
+
+#: True sizes of the groups whose headcount the attacker reads back from σ and the interval.
+SIZES = {"A": 15, "B": 24, "C": 40, "D": 63}
+
+
+def _noisy_release(policy, *, noised_headcount: bool = True):
+    """A real noisy release of four groups; with ``noised_headcount`` False the true counts go out."""
+    plan = plan_for(policy, "team-quarterly", ["2026-Q1"])
+    rows = []
+    for group, size in SIZES.items():
+        rows.append((group, "2026-Q1", HEADCOUNT, size))
+        rows += [
+            (group, "2026-Q1", c.metric, size * c.bound // 3) for c in plan.cells if c.metric != HEADCOUNT
+        ]
+    table = pa.Table.from_arrays([pa.array(c) for c in zip(*rows, strict=True)], schema=AGGREGATE_SCHEMA)
+    noisy = add_noise(plan, table, sorted(SIZES))
+    if not noised_headcount:
+        true_count = pa.array([SIZES[g] for g in noisy.column("group").to_pylist()], pa.int64())
+        is_count = pa.compute.equal(noisy.column("metric"), HEADCOUNT)
+        counts = pa.compute.if_else(is_count, true_count, noisy.column("noisy_total"))
+        noisy = noisy.set_column(noisy.schema.get_field_index("noisy_total"), "noisy_total", counts)
+    released = assemble(
+        policy,
+        plan.spec,
+        noisy,
+        release_id="r",
+        released_at=dt.datetime(2026, 7, 1, tzinfo=dt.UTC),
+        rho_charged=plan.cost,
+    )
+    counts = {row["group"]: row["noisy_total"] for row in noisy.to_pylist() if row["metric"] == HEADCOUNT}
+    return released, counts
+
+
+def headcounts_read_back(released) -> dict[str, float]:
+    """Each group's headcount as an attacker solves it from a cell's mean, interval and the σs.
+
+    The half-width is z·√(σ_T² + (m·σ_C)²) / (C · weeks · unit) with m the mean per person, so C
+    follows from the other, published, numbers. Cells clipped at either end are passed over.
+    """
+    sigma = {(noise.metric, noise.window): noise.sigma_total for noise in released.noise}
+    window = Window(Cadence.QUARTER, "2026-Q1")
+    found: dict[str, float] = {}
+    for cell in released.cells:
+        if cell.value is None or cell.lower is None or cell.upper is None or cell.lower <= 0:
+            continue
+        per_window = window.n_weeks * metric_def(cell.metric).display_divisor
+        if cell.upper * per_window >= 0.999 * next(
+            n.bound for n in released.noise if n.metric == cell.metric
+        ):
+            continue
+        half = (cell.upper - cell.lower) / 2
+        mean = cell.value * per_window
+        spread = math.hypot(sigma[(cell.metric, cell.window)], mean * sigma[(HEADCOUNT, cell.window)])
+        found[cell.group] = spread / (half * per_window / NormalDist().inv_cdf(0.975))
+    return found
+
+
+@pytest.mark.attack("A9")
+def test_a9_sigma_and_interval_give_back_only_the_noisy_headcount(policy, measure) -> None:
+    exact, differs = 0, 0
+    for _ in range(20):
+        released, noisy_counts = _noisy_release(policy)
+        for group, count in headcounts_read_back(released).items():
+            assert round(count) == noisy_counts[group]  # exactly the noisy headcount comes back
+            exact += 1
+            differs += noisy_counts[group] != SIZES[group]
+    measure(a9_headcounts_read_back=exact, a9_read_back_differing_from_true=differs)
+    assert exact >= 40
+    # The read-back count is the noisy one: most differ from the true size (σ is several people).
+    assert differs >= exact // 2
+
+
+@pytest.mark.attack("A9", teeth=True)
+def test_a9_teeth_an_unnoised_headcount_comes_back_exactly(policy) -> None:
+    released, _ = _noisy_release(policy, noised_headcount=False)
+    found = headcounts_read_back(released)
+    assert found and all(round(count) == SIZES[group] for group, count in found.items())
 
 
 def _latencies(client: TestClient, count: int) -> list[float]:

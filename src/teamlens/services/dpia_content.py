@@ -73,7 +73,9 @@ RISKS = (
         "possible",
         "significant",
         "Noisy headcounts; noise added to every group of the level, present or "
-        "not; suppression decided on the noisy count.",
+        "not; suppression decided on the noisy count. No headcount is published as such, but a "
+        "released mean, its interval and the published σ give back the noisy headcount and noisy "
+        "total exactly: that is post-processing of the private release, so the guarantee holds.",
         "low",
     ),
     Risk(
