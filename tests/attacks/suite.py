@@ -125,6 +125,11 @@ ATTACKS: dict[str, tuple[str, str]] = {
         "every report declares level and cadence, k ≥ 5, no ranking or attendance-like report at team "
         "level; a crafted ranking/attendance policy fails the linter",
     ),
+    "A30": (
+        "Spreadsheet formulas in CSV files (CSV injection)",
+        "every CSV writer in src/ escapes its cells; a team named =HYPERLINK(…) reaches the worker's "
+        "access export as text; no cell of any written CSV starts with =, +, -, @, tab or CR",
+    ),
 }
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from teamlens.domain import GroupLevel, Window
+from teamlens.domain.spreadsheet import spreadsheet_safe
 from teamlens.governance import PolicyState
 from teamlens.privacy import rho_to_epsilon
 from teamlens.services.exclusions import Exclusion, own_exclusion
@@ -220,7 +221,8 @@ def _csv(columns: list[str], rows: list[dict[str, Any]]) -> bytes:
     text = io.StringIO(newline="")
     writer = csv.DictWriter(text, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(rows)
+    # A group's name comes from the HR export: "=HYPERLINK(…)" must open as text, not run.
+    writer.writerows({key: spreadsheet_safe(value) for key, value in row.items()} for row in rows)
     return text.getvalue().encode("utf-8")
 
 
