@@ -125,6 +125,11 @@ ATTACKS: dict[str, tuple[str, str]] = {
         "every report declares level and cadence, k ≥ 5, no ranking or attendance-like report at team "
         "level; a crafted ranking/attendance policy fails the linter",
     ),
+    "A29": (
+        "Files readable by other local accounts",
+        "after a full flow under umask 022 every file in the data folder is 0600 and every folder 0700, "
+        "the governance database included; teeth: modes left to the umask are found",
+    ),
     "A30": (
         "Spreadsheet formulas in CSV files (CSV injection)",
         "every CSV writer in src/ escapes its cells; a team named =HYPERLINK(…) reaches the worker's "

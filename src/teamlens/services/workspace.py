@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -21,7 +23,7 @@ class Workspace:
     @cached_property
     def governance(self) -> GovernanceDB:
         """The governance database (policies, approvals, ledger, audit log)."""
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(self.settings.data_dir)
         return GovernanceDB(self.settings.governance_url)
 
     @cached_property
@@ -34,6 +36,13 @@ class Workspace:
         self.settings.check_key_location()
         secret = self.settings.key.get_secret_value() if self.settings.key else None
         return Pseudonymiser(load_key(self.settings.key_file, secret))
+
+
+def private_folder(path: Path) -> None:
+    """Create the data folder owner-only (0700), or narrow it if it exists: it holds personal data."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if stat.S_IMODE(path.stat().st_mode) != 0o700:
+        os.chmod(path, 0o700)
 
 
 def open_workspace(data_dir: Path | None = None, key_file: Path | None = None) -> Workspace:

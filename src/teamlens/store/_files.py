@@ -53,8 +53,14 @@ def make_dir(path: Path) -> None:
     fsync_dir(path.parent)
 
 
+def make_private(path: Path) -> None:
+    """Give a file the store wrote owner-only permissions (0600), whatever the process umask."""
+    os.chmod(path, 0o600)
+
+
 def seal(tmp: Path, final: Path) -> None:
     """Flush a fully written temp file and rename it to its final name (the folder is fsynced later)."""
+    make_private(tmp)
     fsync_file(tmp)
     os.replace(tmp, final)
 
@@ -62,7 +68,8 @@ def seal(tmp: Path, final: Path) -> None:
 def write_bytes_durably(final: Path, data: bytes) -> None:
     """Replace ``final`` with ``data`` atomically: readers see the old or the new content, never a mix."""
     tmp = tmp_path(final)
-    with tmp.open("wb") as handle:
+    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
+        make_private(tmp)  # an older, wider temp file keeps its mode through O_TRUNC
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())

@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 
 from teamlens.domain import DIRECTORY_SCHEMA, FACT_SCHEMA
 from teamlens.errors import StoreError
+from teamlens.store._files import make_private
 from teamlens.store._read_ahead import read_ahead
 
 _STAGING_ROWS = 262_144
@@ -129,6 +130,7 @@ class _MonthWriters:
                 path = self.folder / f"{month}.parquet"
                 # Staging files live for one commit: compressing them would cost a tenth of it.
                 self._writers[month] = pq.ParquetWriter(path, FACT_SCHEMA, compression="none")
+                make_private(path)
                 self.staged.months[month] = path
             self._writers[month].write_table(pa.concat_tables(parts))
         self._pending.clear()
