@@ -125,6 +125,12 @@ ATTACKS: dict[str, tuple[str, str]] = {
         "every report declares level and cadence, k ≥ 5, no ranking or attendance-like report at team "
         "level; a crafted ranking/attendance policy fails the linter",
     ),
+    "A25": (
+        "One worker's activity on the public pages",
+        "after one mailbox per person is ingested, the public audit page, the register and the ingest "
+        "command's output hold no per-file row count, content hash or time of day of an ingestion "
+        "(nothing from fewer than k people); teeth: entries shown as recorded give every count",
+    ),
     "A29": (
         "Files readable by other local accounts",
         "after a full flow under umask 022 every file in the data folder is 0600 and every folder 0700, "

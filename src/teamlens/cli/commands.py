@@ -75,11 +75,13 @@ def ingest(
     if json_output:
         console.print_json(to_json(summary))
         return
-    table = Table(title=f"Ingested {summary.rows:,} rows")
+    hidden = f" (and inputs of fewer than k people each: {summary.withheld})" if summary.withheld else ""
+    table = Table(title=f"Ingested {summary.rows:,} rows{hidden}")
     for column in ("file", "source", "status", "rows"):
         table.add_column(column, justify="right" if column == "rows" else "left")
     for outcome in summary.files:
-        table.add_row(outcome.path, outcome.source, outcome.status, f"{outcome.rows:,}")
+        rows = "fewer than k people" if outcome.rows is None else f"{outcome.rows:,}"
+        table.add_row(outcome.path, outcome.source, outcome.status, rows)
     console.print(table)
     for note in sorted({note for outcome in summary.files for note in outcome.notes}):
         console.print(f"[yellow]note:[/yellow] {note}", highlight=False)

@@ -3,7 +3,10 @@
 ``audit_entries`` gives entries exactly as stored (``teamlens audit show``, for the auditing
 representative of R24). ``audit_page`` is the web app's public page (``/audit``, which every
 worker, and so every manager, can open): every entry, newest first, ``AUDIT_PAGE_SIZE`` at a
-time, with the result of re-walking the whole chain. Entries hold no worker identifier by design
+time, with the result of re-walking the whole chain. Nothing on it is derived from fewer than k
+people's data: an entry made from ingested data (an input read, a retention run) shows its day
+and what kind of source it was, never its row count, content hash or time of day, since one
+input may be one worker's own mailbox. Entries hold no worker identifier by design
 (a signed-in worker's actions are logged as "worker (signed in)", views on a proposal as
 "worker"); on top of that the public page shows an entry about one worker's rights or views (an
 access export, an erasure, an objection, a comment) by day only and without its per-worker
@@ -40,6 +43,16 @@ _ABOUT_ONE_WORKER: Mapping[str, frozenset[str]] = {
 }
 #: Any future action under these prefixes is treated as about one worker too (nothing shown).
 _ONE_WORKER_PREFIXES = ("rights.", "objection.")
+#: Entries whose figures and timing come from ingested data, which may be one worker's own export
+#: (their mailbox, their calendar): only these details are public, and only the day. The row
+#: count, the content hash and the second an input was read stay for the auditors
+#: (``teamlens audit show``): with files read in address order and a staff list, they would give
+#: each worker's activity, and the gaps between entries the size of each one's file.
+_FROM_DATA: Mapping[str, frozenset[str]] = {
+    "ingest.record": frozenset({"source"}),
+    "retention.run": frozenset({"policy_id", "version", "retention_days", "cutoff"}),
+}
+_FROM_DATA_PREFIXES = ("ingest.", "retention.")
 
 #: What each kind of entry means, in words a worker reads.
 MEANINGS: Mapping[str, str] = {
@@ -149,9 +162,9 @@ def audit_page(ws: Workspace, *, before: int | None = None) -> AuditPage:
 
 
 def public_entry(entry: AuditEntry) -> PublicEntry:
-    """An entry as anyone may see it: one about a single worker by day, without its per-worker details."""
-    shown = _ABOUT_ONE_WORKER.get(entry.action)
-    if shown is None and entry.action.startswith(_ONE_WORKER_PREFIXES):
+    """An entry as anyone may see it: by day, and without details, when it could describe one worker."""
+    shown = _ABOUT_ONE_WORKER.get(entry.action) or _FROM_DATA.get(entry.action)
+    if shown is None and entry.action.startswith(_ONE_WORKER_PREFIXES + _FROM_DATA_PREFIXES):
         shown = frozenset()
     details = tuple(
         (name, _signed(value) if name == "signed" else _text(value))

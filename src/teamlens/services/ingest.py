@@ -26,12 +26,17 @@ from teamlens.sources import (
 
 @dataclass(frozen=True)
 class FileOutcome:
-    """What happened to one input file."""
+    """What happened to one input file.
+
+    ``rows`` is None when the input held fewer people than the policy's minimum group size (one
+    person's own mailbox or calendar, say): its row count would describe those people, and the
+    admin running the ingest is not one of them. The governance database keeps it for auditors.
+    """
 
     path: str
     source: str
     status: str  # "ingested", "already ingested" or "skipped"
-    rows: int
+    rows: int | None
     notes: tuple[str, ...]
 
 
@@ -43,8 +48,13 @@ class IngestSummary:
 
     @property
     def rows(self) -> int:
-        """Fact and directory rows committed by this run."""
-        return sum(outcome.rows for outcome in self.files)
+        """Fact and directory rows committed by this run from inputs whose count may be shown."""
+        return sum(outcome.rows or 0 for outcome in self.files)
+
+    @property
+    def withheld(self) -> int:
+        """How many inputs' row counts are not shown (each held fewer than k people)."""
+        return sum(1 for outcome in self.files if outcome.rows is None)
 
 
 def _expand(paths: Sequence[Path]) -> tuple[list[Path], list[Path]]:
@@ -138,10 +148,10 @@ def ingest(
     ctx = _context(ws, policy, pseudonymise)
     for index, path in enumerate(ordered):
         if on_file:
-            on_file(path, index, len(ordered), sum(outcome.rows for outcome in outcomes))
+            on_file(path, index, len(ordered), sum(outcome.rows or 0 for outcome in outcomes))
         if index and readers[ordered[index - 1]].directory and not readers[path].directory:
             ctx = _context(ws, policy, pseudonymise)  # the directory just changed
-        outcomes.append(_ingest_one(ws, path, readers[path], ctx, actor))
+        outcomes.append(_ingest_one(ws, path, readers[path], ctx, actor, policy.min_group_size))
     if skipped:
         note = f"passed over {skipped} files no connector recognises"
         outcomes.append(FileOutcome("(folders)", "-", "skipped", 0, (note,)))
@@ -184,6 +194,7 @@ def _ingest_one(
     chosen: _Chosen,
     ctx: ReadContext,
     actor: str,
+    min_people: int,
 ) -> FileOutcome:
     digest = content_hash(path)
     reader = chosen.reader
@@ -211,4 +222,5 @@ def _ingest_one(
         )
         rows = summary.rows_received - summary.duplicate_keys
     ws.governance.record_ingestion(digest, reader.name, label, rows, actor)
-    return FileOutcome(str(path), reader.name, "ingested", rows, tuple(report.notes))
+    shown = rows if report.people_seen >= min_people else None
+    return FileOutcome(str(path), reader.name, "ingested", shown, tuple(report.notes))
