@@ -131,6 +131,12 @@ ATTACKS: dict[str, tuple[str, str]] = {
         "command's output hold no per-file row count, content hash or time of day of an ingestion "
         "(nothing from fewer than k people); teeth: entries shown as recorded give every count",
     ),
+    "A27": (
+        "One person, two pseudonyms (look-alike identifiers)",
+        "every spelling of an address with capitals, full-width letters, Cyrillic/Greek look-alikes "
+        "or invisible characters gets its pseudonym (Hypothesis, 400 examples); ASCII pseudonyms "
+        "unchanged; a sender under five spellings is one person; teeth: trim+lower splits them",
+    ),
     "A29": (
         "Files readable by other local accounts",
         "after a full flow under umask 022 every file in the data folder is 0600 and every folder 0700, "

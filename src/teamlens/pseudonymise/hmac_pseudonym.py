@@ -5,10 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-
-def normalise_identifier(identifier: str) -> str:
-    """Canonical form of an address or id: trimmed and lower-cased, so one person hashes once."""
-    return identifier.strip().lower()
+from teamlens.pseudonymise.normalise import normalise_identifier
 
 
 class Pseudonymiser:

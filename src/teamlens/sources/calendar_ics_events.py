@@ -20,6 +20,7 @@ import icalendar
 from dateutil.rrule import rrule, rruleset, rrulestr  # type: ignore[import-untyped]  # no stubs
 
 from teamlens.errors import InputFormatError
+from teamlens.pseudonymise import normalise_identifier
 
 #: The longest span of days read from one file: the latest year of its dated events.
 MAX_SPAN_DAYS = 366
@@ -378,7 +379,7 @@ def _instant(value: dt.datetime) -> dt.datetime:
 
 def _address(value: object) -> str | None:
     text = str(value).strip()
-    return text[7:].strip().lower() or None if text[:7].lower() == "mailto:" else None
+    return normalise_identifier(text[7:]) or None if text[:7].lower() == "mailto:" else None
 
 
 def _list(value: object) -> list[Any]:

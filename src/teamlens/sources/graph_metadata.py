@@ -27,6 +27,7 @@ import datetime as dt
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from teamlens.pseudonymise import normalise_identifier
 from teamlens.sources.exclusions import AddressExclusions
 from teamlens.sources.google_activities import (
     Clock,
@@ -128,9 +129,10 @@ class MetadataCounter:
         self.tally.add_seconds(person, day, "meeting_minutes", int((end - start).total_seconds()))
         if end - start > _LONG:
             self.tally.add(person, day, "long_meetings")
-        people = {a.lower() for a in (_address(x) for x in attendees if x.get("type") != "resource") if a}
+        found = (_address(x) for x in attendees if x.get("type") != "resource")
+        people = {normalise_identifier(a) for a in found if a}
         if organizer:
-            people.add(organizer.lower())
+            people.add(normalise_identifier(organizer))
         if len(people) > _LARGE:
             self.tally.add(person, day, "large_meetings")
         if event.get("type") in ("occurrence", "exception") or event.get("seriesMasterId"):
@@ -150,7 +152,8 @@ class MetadataCounter:
         self.tally.add(person, local.date(), "emails_sent")
         # Distinct addresses, as the mail-header connector counts them; an entry without an
         # address cannot be told apart from the others, so it is not counted.
-        addresses = {a.strip().lower() for a in (_address(entry) for entry in recipients) if a and a.strip()}
+        found = (_address(entry) for entry in recipients)
+        addresses = {normalise_identifier(a) for a in found if a and a.strip()}
         self.tally.add(person, local.date(), "email_recipients", len(addresses))
         if self.clock.after_hours(person, local):
             self.tally.add(person, local.date(), "after_hours_emails")

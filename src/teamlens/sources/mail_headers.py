@@ -64,6 +64,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from teamlens.pseudonymise import normalise_identifier
 from teamlens.sources.context import ReadContext, ReadReport
 from teamlens.sources.exclusions import AddressExclusions
 from teamlens.sources.export_owner import (
@@ -261,7 +262,8 @@ class _Count:
         if found is None:
             if len(self._addresses) >= _CACHE_LIMIT:
                 self._addresses.clear()
-            found = tuple(dict.fromkeys(address.lower() for address in addr_specs(value)))
+            # One person however their address is spelt (case, look-alike letters, invisible marks).
+            found = tuple(dict.fromkeys(normalise_identifier(address) for address in addr_specs(value)))
             self._addresses[value] = found
         return found
 
