@@ -18,11 +18,10 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from teamlens.domain import AGGREGATE_SCHEMA, DIRECTORY_SCHEMA, FACT_SCHEMA, HEADCOUNT, GroupLevel, Window
 from teamlens.errors import InternalError, StoreError
-from teamlens.store._duck import relation, view_parquet
+from teamlens.store._duck import read_table, relation, view_parquet
 
 #: How many month files one query may read (see ``chunks``).
 _MONTHS_PER_QUERY = 2
@@ -152,7 +151,7 @@ def _directory_table(directory: Path | None, level: GroupLevel) -> pa.Table:
         columns = ["person", "valid_from", "valid_to"]
         if level is not GroupLevel.ORGANISATION:
             columns.append(level.value)
-        table = pq.read_table(directory, columns=columns)
+        table = read_table(directory, columns=columns)
     if level is GroupLevel.ORGANISATION:
         grp = pa.array([ORGANISATION_GROUP] * table.num_rows, pa.string())
     else:
