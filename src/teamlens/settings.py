@@ -5,6 +5,7 @@
 | data_dir | TEAMLENS_DATA_DIR | ``./teamlens-data`` |
 | key_file | TEAMLENS_KEY_FILE | ``~/.config/teamlens/pseudonym.key`` (must lie outside data_dir) |
 | database_url | TEAMLENS_DATABASE_URL | ``sqlite:///<data_dir>/governance.sqlite`` |
+| encrypt_store | TEAMLENS_ENCRYPT_STORE | ``false``; ``true`` encrypts the fact store at rest |
 | log_level | TEAMLENS_LOG_LEVEL | ``INFO`` |
 | oidc_issuer | TEAMLENS_OIDC_ISSUER | unset: worker sign-in is off |
 | oidc_client_id | TEAMLENS_OIDC_CLIENT_ID | unset |
@@ -19,7 +20,11 @@
 | oidc_mfa_acr | TEAMLENS_OIDC_MFA_ACR | unset (comma-separated ``acr`` values that prove a second factor) |
 
 The pseudonymisation key may instead be given directly as 64 hex digits in ``TEAMLENS_KEY``
-(for containers and CI secrets); it is never written to the data folder or to a log.
+(for containers and CI secrets); it is never written to the data folder or to a log. With
+``encrypt_store`` on, every Parquet file of the fact store is encrypted (AES-256-GCM, Parquet
+modular encryption) under a key derived from the pseudonymisation key, so a copy of the data
+folder without that key reads as noise; choose it when the store is first written (an existing
+store keeps the choice it was written with).
 
 Worker sign-in (OpenID Connect, for the worker's own page at ``/me``) is on when the issuer,
 client id, a client secret and the web base URL are all set; the identity provider redirects
@@ -52,6 +57,7 @@ class Settings(BaseSettings):
     key_file: Path = Field(default_factory=_default_key_file, description="pseudonymisation key file")
     key: SecretStr | None = Field(default=None, description="the key as 64 hex digits, instead of key_file")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL of the governance database")
+    encrypt_store: bool = Field(default=False, description="encrypt the fact store's files at rest")
     log_level: str = Field(default="INFO", description="logging level")
     oidc_issuer: str | None = Field(default=None, description="OpenID Connect issuer URL for worker sign-in")
     oidc_client_id: str | None = Field(default=None, description="client id registered at the issuer")

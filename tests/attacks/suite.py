@@ -131,6 +131,13 @@ ATTACKS: dict[str, tuple[str, str]] = {
         "command's output hold no per-file row count, content hash or time of day of an ingestion "
         "(nothing from fewer than k people); teeth: entries shown as recorded give every count",
     ),
+    "A26": (
+        "A copy of the data folder re-identifies everyone without the key",
+        "stored directory: stored columns only, Monday dates inside the period, unused levels empty, no "
+        "time zone, hours, manager or alias in any file; HR-export linkage links only people who changed "
+        "in the period (teeth: exact dates link ≥ 90%); encrypted store unreadable without the key, no "
+        "pseudonym in its bytes (teeth: plain store holds them)",
+    ),
     "A27": (
         "One person, two pseudonyms (look-alike identifiers)",
         "every spelling of an address with capitals, full-width letters, Cyrillic/Greek look-alikes "
@@ -146,6 +153,12 @@ ATTACKS: dict[str, tuple[str, str]] = {
         "Spreadsheet formulas in CSV files (CSV injection)",
         "every CSV writer in src/ escapes its cells; a team named =HYPERLINK(…) reaches the worker's "
         "access export as text; no cell of any written CSV starts with =, +, -, @, tab or CR",
+    ),
+    "A31": (
+        "Duplicated messages counted twice",
+        "a sent message filed under sent, _sent_mail and sent_items with new Message-IDs, a copy in "
+        "another file of the ingestion and a copied Graph message count once; differing messages "
+        "count apart, and once per owner in two people's mailboxes; teeth: Message-ID alone overcounts",
     ),
 }
 

@@ -27,7 +27,7 @@ from teamlens.governance import GovernanceDB
 from teamlens.services import Workspace
 from teamlens.web import create_app
 
-from ..integration.flow_support import approve_policy, make_workspace, policy_text, run_cli
+from ..integration.flow_support import mail_workspace, run_cli
 
 #: Messages per person: distinct, and unlike any other number on the pages.
 COUNTS = [101 + 13 * index for index in range(12)]
@@ -54,16 +54,7 @@ def _tomorrow(ws: Workspace) -> Workspace:
 
 
 def _installation(root: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Workspace, str]:
-    ws = make_workspace(root)
-    services.init(ws)
-    text = policy_text(
-        **{
-            'sources = ["m365_email_activity", "m365_teams_activity", "hr_directory_csv"]': (
-                'sources = ["hr_directory_csv", "mail_headers"]'
-            )
-        }
-    )
-    approve_policy(ws, text, root / "policy.toml")
+    ws = mail_workspace(root)
     mail = root / "mail"
     mail.mkdir()
     for index, count in enumerate(COUNTS):

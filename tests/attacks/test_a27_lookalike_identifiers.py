@@ -137,3 +137,52 @@ def test_a27_teeth_trimming_and_lower_casing_split_the_spellings(
 
     monkeypatch.setattr(mail_headers, "normalise_identifier", lambda text: text.strip().lower())
     assert senders_seen(tmp_path) == len(SENDER_SPELLINGS) - 1  # only the capitals fold
+
+
+ALIAS_HR = (
+    "Email,Team,Valid From,Proxy Addresses\n"
+    "alice@example.org,Alpha,2025-01-06,SMTP:alice@example.org;smtp:a.smith@example.org;x500:/o=x/cn=a\n"
+    "bob@example.org,Alpha,2025-01-06,\n"
+)
+
+
+def _alias_flow(root: Path, *, with_directory: bool) -> int:
+    """Distinct senders stored after Alice writes from her address and from her proxy address."""
+    from teamlens import services
+
+    from ..integration.flow_support import mail_workspace, mbox_message
+
+    ws = mail_workspace(root)
+    exports = root / "exports"
+    exports.mkdir()
+    if with_directory:
+        (exports / "directory.csv").write_text(ALIAS_HR)
+    senders = ["alice@example.org", "A.Smith@example.org", "a.smith@exаmple.org"]
+    (exports / "all.mbox").write_text(
+        "".join(
+            mbox_message(sender, dt.datetime(2026, 1, 5 + number, 10, 0), number, "bob@example.org")
+            for number, sender in enumerate(senders)
+        ),
+        encoding="utf-8",
+    )
+    services.ingest(ws, [exports], actor="admin")
+    pseudonymise = ws.pseudonymiser()
+    senders = [pseudonymise(a) for a in ("alice@example.org", "a.smith@example.org")]
+    sent = [
+        sum(f["value"] for f in ws.store.person_facts(p).to_pylist() if f["metric"] == "emails_sent")
+        for p in senders
+    ]
+    ws.governance.close()
+    return sum(1 for count in sent if count)
+
+
+@pytest.mark.attack("A27")
+def test_a27_a_directory_alias_is_the_same_person(tmp_path: Path, measure) -> None:
+    seen = _alias_flow(tmp_path, with_directory=True)
+    measure(a27_alias_pseudonyms=seen)
+    assert seen == 1
+
+
+@pytest.mark.attack("A27", teeth=True)
+def test_a27_teeth_without_the_aliases_a_proxy_address_is_another_person(tmp_path: Path) -> None:
+    assert _alias_flow(tmp_path, with_directory=False) == 2

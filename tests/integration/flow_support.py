@@ -105,6 +105,32 @@ def approve_policy(ws: Workspace, text: str, path: Path) -> None:
         )
 
 
+def mail_workspace(root: Path, *, after_hours: bool = False) -> Workspace:
+    """An installation under ``root`` whose approved policy reads an HR directory and mail headers."""
+    ws = make_workspace(root)
+    services.init(ws)
+    replacements = {
+        'sources = ["m365_email_activity", "m365_teams_activity", "hr_directory_csv"]': (
+            'sources = ["hr_directory_csv", "mail_headers"]'
+        )
+    }
+    if after_hours:
+        replacements['name = "emails_sent"\nper_week = 100'] = (
+            'name = "emails_sent"\nper_week = 100\n\n[[metrics]]\nname = "after_hours_emails"\nper_week = 50'
+        )
+    approve_policy(ws, policy_text(**replacements), root / "policy.toml")
+    return ws
+
+
+def mbox_message(sender: str, when: dt.datetime, number: int, to: str = "team@example.org") -> str:
+    """One mbox message from ``sender`` to ``to`` at ``when`` (UTC), Message-ID numbered ``number``."""
+    return (
+        f"From {sender} {when:%a %b %d %H:%M:%S %Y}\n"
+        f"From: {sender}\nTo: {to}\nDate: {when:%a, %d %b %Y %H:%M:%S +0000}\n"
+        f"Message-ID: <m{number}@example.org>\nSubject: x\n\nbody\n\n"
+    )
+
+
 def build_org(root: Path, *, people: int = 300, weeks: int = 10, seed: int = 3, approve: bool = True) -> Org:
     """Synthesise exports and set up an installation (approving the template policy unless told not to)."""
     exports = root / "exports"

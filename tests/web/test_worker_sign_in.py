@@ -354,7 +354,7 @@ def test_the_page_escapes_everything_it_shows() -> None:
         pseudonym="p" * 64,
         generated_at="2026-03-01T00:00:00+00:00",
         facts=({"day": "2026-01-05", "days": 7, "metric": hostile, "value": 3, "source": hostile},),
-        directory=({**row, "manager": None},),
+        directory=({**row, "location": hostile},),
         releases=(),
         objection=None,
         policies=(),

@@ -7,7 +7,7 @@ identifier (NFKC_Casefold, TR39 confusables), ``normalise.py``.
 """
 
 from teamlens.pseudonymise.hmac_pseudonym import Pseudonymiser
-from teamlens.pseudonymise.key import create_key_file, load_key
+from teamlens.pseudonymise.key import create_key_file, derive_key, load_key
 from teamlens.pseudonymise.normalise import normalise_identifier
 
-__all__ = ["Pseudonymiser", "create_key_file", "load_key", "normalise_identifier"]
+__all__ = ["Pseudonymiser", "create_key_file", "derive_key", "load_key", "normalise_identifier"]

@@ -1,7 +1,7 @@
 """One worker's access export (R20), built in memory from what is held under their pseudonym.
 
 :func:`gather` reads everything held about one pseudonym — their weekly counts still within
-retention, their HR directory rows (the manager's pseudonym replaced by "recorded"), their
+retention, their HR directory rows (as the store keeps them: week-start dates and groups), their
 objection, every release their data entered (the releases whose report level and windows placed
 them in a group's population at a window's start, as the release engine does), and the policy
 and notice versions that applied — into one :class:`HeldData`. The worker's own page renders it;
@@ -60,8 +60,7 @@ class HeldData:
     """Everything teamlens holds about one worker, and what it did with it.
 
     ``facts`` are rows with ``day``, ``days``, ``metric``, ``value`` and ``source``, oldest first;
-    ``directory`` rows have ``valid_from``, ``valid_to``, the group columns and ``manager`` (only
-    "recorded (pseudonymised)" or None: it is another worker's pseudonym); ``policies`` rows have
+    ``directory`` rows have ``valid_from``, ``valid_to`` and the group columns; ``policies`` rows have
     ``policy_id``, ``version``, ``state`` and ``sha256``; ``notices`` rows have ``policy_id``,
     ``version``, ``notice_sha256`` and ``generated_at`` (the worker notice that applied from that
     version's activation on). ``objection`` is None unless the worker objected.
@@ -93,7 +92,7 @@ def gather(ws: Workspace, person: str) -> HeldData:
         pseudonym=person,
         generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         facts=tuple(facts),
-        directory=tuple(_without_others(row) for row in directory),
+        directory=tuple({key: value for key, value in row.items() if key != "person"} for row in directory),
         releases=entered,
         objection=own,
         policies=tuple(
@@ -208,13 +207,6 @@ def _group_at(directory: list[dict[str, Any]], level: GroupLevel, day: dt.date) 
         return "Organisation"
     value = latest.get(level.value)
     return None if value is None else str(value)
-
-
-def _without_others(row: dict[str, Any]) -> dict[str, Any]:
-    # The manager column holds another worker's pseudonym: say that it is recorded, not what it is.
-    shown = {k: v for k, v in row.items() if k not in ("person", "manager")}
-    shown["manager"] = "recorded (pseudonymised)" if row.get("manager") else None
-    return shown
 
 
 def _csv(columns: list[str], rows: list[dict[str, Any]]) -> bytes:

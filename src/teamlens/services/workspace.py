@@ -9,9 +9,12 @@ from functools import cached_property
 from pathlib import Path
 
 from teamlens.governance import GovernanceDB
-from teamlens.pseudonymise import Pseudonymiser, load_key
+from teamlens.pseudonymise import Pseudonymiser, derive_key, load_key
 from teamlens.settings import Settings
 from teamlens.store import FactStore
+
+#: What the fact store's key is derived for (changing it would make every encrypted store unreadable).
+STORE_KEY_PURPOSE = "teamlens fact store encryption v1"
 
 
 @dataclass
@@ -28,14 +31,18 @@ class Workspace:
 
     @cached_property
     def store(self) -> FactStore:
-        """The Parquet fact store."""
-        return FactStore(self.settings.facts_dir)
+        """The Parquet fact store (encrypted at rest under a key derived from the installation's key)."""
+        key = derive_key(self._key(), STORE_KEY_PURPOSE) if self.settings.encrypt_store else None
+        return FactStore(self.settings.facts_dir, encryption_key=key)
 
     def pseudonymiser(self) -> Pseudonymiser:
         """A fresh pseudonymiser under this installation's key (its cache lives for one run)."""
+        return Pseudonymiser(self._key())
+
+    def _key(self) -> bytes:
         self.settings.check_key_location()
         secret = self.settings.key.get_secret_value() if self.settings.key else None
-        return Pseudonymiser(load_key(self.settings.key_file, secret))
+        return load_key(self.settings.key_file, secret)
 
 
 def private_folder(path: Path) -> None:

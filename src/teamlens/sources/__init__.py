@@ -3,7 +3,7 @@
 The typical flow: build a :class:`ReadContext` from the approved policy (the metrics it allows,
 the pseudonymiser, the objectors' pseudonyms), find a connector with :func:`detect_source` or
 :func:`get_source`, and iterate ``reader.read(path, ctx, report)``: it streams Arrow batches in
-``domain.FACT_SCHEMA`` (directories: ``domain.DIRECTORY_SCHEMA``) and fills a
+``domain.FACT_SCHEMA`` (directories: ``domain.DIRECTORY_READ_SCHEMA``) and fills a
 :class:`ReadReport` with counts and notes that never contain an identifier or a value. A
 malformed file raises ``errors.InputFormatError`` naming the file, line and column, possibly
 after some batches, so commit nothing until the iterator is exhausted. :func:`content_hash`
