@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from teamlens.domain import METRICS, Exclusions, Policy, WorkingHours
 from teamlens.errors import InternalError
+from teamlens.sources.message_ledger import SeenMessages
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class ReadContext:
     working_hours: WorkingHours = field(default_factory=WorkingHours)
     batch_rows: int = 65_536
     person_working_hours: Mapping[str, WorkingHours] = field(default_factory=dict)
+    #: The messages this ingestion has counted, shared by all its inputs (mail connectors).
+    messages: SeenMessages = field(default_factory=SeenMessages)
 
     def working_hours_of(self, person: str) -> WorkingHours:
         """The working pattern of the person with pseudonym ``person`` (the organisation's by default)."""
