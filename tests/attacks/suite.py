@@ -144,6 +144,13 @@ ATTACKS: dict[str, tuple[str, str]] = {
         "or invisible characters gets its pseudonym (Hypothesis, 400 examples); ASCII pseudonyms "
         "unchanged; a sender under five spellings is one person; teeth: trim+lower splits them",
     ),
+    "A28": (
+        "Small files, huge memory or time (reader resource exhaustion)",
+        "every reader on hostile inputs (ZIP bomb, huge record, deep nesting, unbounded and counted "
+        "recurrences, 5,000 events, giant header/line/row/page, 30,000-user SCIM document) stays under "
+        "RLIMIT_DATA 512 MiB and 60 s, refusing with the file named where it must; a refused file stores "
+        "nothing; teeth: limits off, the bomb exhausts memory and the recurrence the time",
+    ),
     "A29": (
         "Files readable by other local accounts",
         "after a full flow under umask 022 every file in the data folder is 0600 and every folder 0700, "

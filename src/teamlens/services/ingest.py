@@ -104,6 +104,7 @@ def _context(
         exclusions=policy.exclusions,
         working_hours=policy.working_hours,
         person_working_hours=attributes.working_hours,
+        period=(policy.period_start, policy.period_end),
     )
 
 

@@ -23,6 +23,7 @@ inactive users without one are left out with a note, since when they left is unk
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from collections.abc import Iterator
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import ijson
 import pyarrow as pa
 
 from teamlens.domain import DIRECTORY_READ_SCHEMA
@@ -226,33 +228,89 @@ def _locality(record: _Record) -> str | None:
     return record.text(work, "locality", "addresses.locality") if work else None
 
 
+#: A JSON line (one user or one page) longer than this is refused; so is a single-user document.
+_MAX_LINE_CHARS = 8 * 1024 * 1024
+_BOM = b"\xef\xbb\xbf"
+
+
 def _records(path: Path) -> Iterator[_Record]:
-    """Every user resource in ``path``, whatever of the three shapes it has."""
+    """Every user resource in ``path``, whatever of the three shapes it has, one at a time.
+
+    JSON lines are read line by line; a whole document (an array of users, or a ListResponse)
+    is streamed with ijson, one user at a time, so memory follows the largest user, not the file.
+    """
     try:
         handle = path.open(encoding="utf-8-sig")
     except OSError as error:
         raise InputFormatError(path, f"cannot be opened ({error.strerror})") from None
     with handle:
         try:
-            first = handle.readline()
+            first = handle.readline(_MAX_LINE_CHARS)
             single = _try_loads(first) if first.strip().startswith("{") else None
             if isinstance(single, dict):
                 # A complete object on the first line: JSON lines, read one line at a time.
                 yield from _expand(path, single, 1, "line 1")
-                for number, line in enumerate(handle, start=2):
+                lines = iter(lambda: handle.readline(_MAX_LINE_CHARS), "")
+                for number, line in enumerate(lines, start=2):
+                    if len(line) == _MAX_LINE_CHARS and not line.endswith("\n"):
+                        raise InputFormatError(
+                            path,
+                            f"has a line longer than {_MAX_LINE_CHARS // 2**20} Mi characters",
+                            line=number,
+                            expected="one SCIM user or ListResponse page per line",
+                            hint=_HINT,
+                        )
                     if line.strip():
                         yield from _expand(path, _loads(path, line, number), number, f"line {number}")
                 return
-            document = _loads(path, first + handle.read(), None)
         except UnicodeDecodeError:
             raise InputFormatError(
                 path, "is not valid UTF-8 text", hint="Save the export as UTF-8."
             ) from None
-    if isinstance(document, list):
-        for index, item in enumerate(document):
-            yield _Record(path, f"user {index + 1} of the array", None, item)
-    else:
-        yield from _expand(path, document, None, "the document")
+    yield from _document(path)
+
+
+def _document(path: Path) -> Iterator[_Record]:
+    """The users of a whole-file document: an array of users, a ListResponse, or one user."""
+    found = False
+    for prefix, where in (
+        ("item", "user {} of the array"),
+        ("Resources.item", "the document, Resources[{}]"),
+    ):
+        for index, item in enumerate(_stream(path, prefix)):
+            found = True
+            yield _Record(path, where.format(index + 1 if prefix == "item" else index), None, item)
+        if found:
+            return
+    if path.stat().st_size > _MAX_LINE_CHARS:
+        raise InputFormatError(
+            path,
+            "is one JSON object too large to be a SCIM user",
+            expected="SCIM 2.0 users as a ListResponse, a JSON array or JSON lines",
+            hint=_HINT,
+        )
+    document = _loads(path, path.read_bytes().removeprefix(_BOM).decode("utf-8"), None)
+    yield from _expand(path, document, None, "the document")
+
+
+def _stream(path: Path, prefix: str) -> Iterator[object]:
+    """The JSON values at ``prefix`` of the document in ``path``, as ijson finds them one by one."""
+    with path.open("rb") as raw:
+        if raw.read(3) != _BOM:
+            raw.seek(0)
+        try:
+            yield from ijson.items(raw, prefix, use_float=True)
+        except (ijson.JSONError, UnicodeDecodeError):
+            # ijson's messages quote the text; find the line with the standard decoder instead.
+            if path.stat().st_size <= _MAX_LINE_CHARS:
+                with contextlib.suppress(UnicodeDecodeError):
+                    _loads(path, path.read_bytes().removeprefix(_BOM).decode("utf-8"), None)
+            raise InputFormatError(
+                path,
+                "is not valid JSON",
+                expected="SCIM 2.0 users as a ListResponse, a JSON array or JSON lines",
+                hint=_HINT,
+            ) from None
 
 
 def _expand(path: Path, data: object, line: int | None, where: str) -> Iterator[_Record]:
