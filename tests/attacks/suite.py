@@ -147,9 +147,10 @@ ATTACKS: dict[str, tuple[str, str]] = {
     "A28": (
         "Small files, huge memory or time (reader resource exhaustion)",
         "every reader on hostile inputs (ZIP bomb, huge record, deep nesting, unbounded and counted "
-        "recurrences, 5,000 events, giant header/line/row/page, 30,000-user SCIM document) stays under "
-        "RLIMIT_DATA 512 MiB and 60 s, refusing with the file named where it must; a refused file stores "
-        "nothing; teeth: limits off, the bomb exhausts memory and the recurrence the time",
+        "recurrences, 5,000 events, giant header, line, row and page, a 30,000-user SCIM document, a "
+        "gzip page from a live service) stays under RLIMIT_DATA 512 MiB and 60 s, refusing with the "
+        "file named where it must; a refused file stores nothing; teeth: limits off, the bomb exhausts "
+        "memory and the recurrence the time",
     ),
     "A29": (
         "Files readable by other local accounts",

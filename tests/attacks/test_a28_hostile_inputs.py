@@ -255,3 +255,23 @@ def test_a28_a_refused_file_leaves_the_store_as_it_was(tmp_path: Path) -> None:
     assert "hostile.mbox" in str(refused.value)
     assert ws.store.stats() == before and ws.store.batches == {}
     assert ws.governance.ingestions() == []
+
+
+@pytest.mark.attack("A28")
+def test_a28_a_live_pull_refuses_a_compressed_page_beyond_its_limit() -> None:
+    """A service (or whoever answers for it) sending a small gzip that expands past the page limit."""
+    import gzip
+
+    from teamlens.sources.http_client import MAX_PAGE_BYTES, HttpClient, StaticTokenProvider
+
+    from ..unit.sources.replay_server import ReplayServer, Reply
+
+    body = gzip.compress(b'{"value": "' + b"x" * (MAX_PAGE_BYTES + MiB) + b'"}')
+    answer = Reply(200, body, {"Content-Encoding": "gzip"})
+    with (
+        ReplayServer(lambda seen, server: answer) as server,
+        HttpClient(Path("graph.toml"), StaticTokenProvider("t")) as http,
+        pytest.raises(InputFormatError, match="larger than") as refused,
+    ):
+        http.get_json(f"{server.url}/page", "Graph page")
+    assert "graph.toml" in str(refused.value) and len(body) < MiB
