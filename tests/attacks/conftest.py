@@ -31,7 +31,7 @@ from teamlens.settings import Settings
 from teamlens.synth import SynthResult
 
 from ..integration.flow_support import START, Org, approve_policy, build_org, make_workspace, policy_text
-from .suite import ATTACKS, merge_results, plain
+from .suite import ATTACKS, merge_results, plain, write_audit_section
 
 _ROOT = Path(__file__).resolve().parents[2]
 # `make audit` records the results the DPIA embeds (TEAMLENS_RECORD_SUITE=1); an ordinary test run
@@ -143,6 +143,8 @@ def _write(tests: dict[str, dict[str, Any]]) -> None:
     ran = {key: value for key, value in outcomes.items() if value["ran"]}
     if ran or auditor:
         merge_results(RESULTS, ran, budget_figures(), auditor or None)
+        if os.environ.get("TEAMLENS_RECORD_SUITE"):
+            write_audit_section(_ROOT / "docs" / "privacy-audit.md", RESULTS)
 
 
 def budget_figures() -> dict[str, float]:

@@ -222,5 +222,35 @@ def merge_results(
     path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+_SECTION_START = "<!-- attack suite: written by make audit -->"
+_SECTION_END = "<!-- end of attack suite -->"
+
+
+def write_audit_section(doc: Path, results: Path) -> None:
+    """Put the table of every attack's result into ``doc`` (``docs/privacy-audit.md``), replacing the last."""
+    data = json.loads(results.read_text(encoding="utf-8"))
+    lines = [
+        _SECTION_START,
+        "## The attack suite",
+        "",
+        f"Every attack of `tests/attacks` (run {data.get('generated_at', '?')}); the DPIA shows each "
+        "result with the residual risk it supports.",
+        "",
+        "| attack | what it tries | result | teeth caught | pass criterion |",
+        "|---|---|---|---|---|",
+    ]
+    for entry in data.get("attacks", []):
+        issues = entry.get("measure", {}).get("known_issues", [])
+        result = "passed" if entry["passed"] else ("known limit: " + " ".join(issues) if issues else "FAILED")
+        teeth = "yes" if entry.get("teeth_detected") else "no"
+        cells = [entry["id"], entry["name"], result, teeth, entry["criterion"]]
+        lines.append("| " + " | ".join(cell.replace("|", "/") for cell in cells) + " |")
+    lines += [_SECTION_END, ""]
+    text = doc.read_text(encoding="utf-8") if doc.exists() else "# Empirical privacy audit\n"
+    if _SECTION_START in text:
+        text = text[: text.index(_SECTION_START)].rstrip("\n") + "\n"
+    doc.write_text(text.rstrip("\n") + "\n\n" + "\n".join(lines), encoding="utf-8")
+
+
 def _ordered(ids: Iterable[str]) -> list[str]:
     return sorted(ids, key=lambda key: int(key[1:]))
