@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import icalendar
-from dateutil.rrule import rrule, rruleset, rrulestr  # type: ignore[import-untyped]  # no stubs
+from dateutil.rrule import rrule, rruleset  # type: ignore[import-untyped]  # no stubs
 
 from teamlens.errors import InputFormatError
 from teamlens.pseudonymise import normalise_identifier
-from teamlens.sources.calendar_ics_recurrence import FREQUENCIES, PLAIN_PARTS, WalkEnded, bounded
+from teamlens.sources.calendar_ics_recurrence import PLAIN_PARTS, WalkEnded, bounded, rules
+from teamlens.sources.calendar_ics_recurrence import like as _like
 
 #: The longest span of days read from one file: the latest year of its dated events.
 MAX_SPAN_DAYS = 366
@@ -249,7 +250,11 @@ def _event(
         end=end,
         dropped=excluded or free or status == "CANCELLED",
         people=tuple(people),
-        rules=_rules(where, index, component, start),
+        rules=rules(
+            _list(component.get("RRULE")),
+            start,
+            lambda field, problem, expected: where.fail(index, field, problem, expected),
+        ),
         plain=tuple(set(dict(rule)) <= PLAIN_PARTS for rule in _list(component.get("RRULE"))),
         finite=all("COUNT" in rule or "UNTIL" in rule for rule in _list(component.get("RRULE"))),
         rdates=_rdates(where, index, component, start),
@@ -284,44 +289,6 @@ def _end(where: _Locator, index: int, component: Any, start: dt.datetime) -> dt.
     if end < start:
         raise where.fail(index, field, "the event ends before it starts")
     return end
-
-
-def _rules(where: _Locator, index: int, component: Any, start: dt.datetime) -> tuple[rrule, ...]:
-    rules = []
-    for value in _list(component.get("RRULE")):
-        frequency = [str(f).upper() for f in (value.get("FREQ", []) if isinstance(value, dict) else [])]
-        if frequency and frequency[0] not in FREQUENCIES:
-            raise where.fail(
-                index,
-                "RRULE",
-                f"the series repeats too often ({frequency[0].lower()})",
-                "a meeting series repeating at most daily",
-            )
-        try:
-            if not isinstance(value, icalendar.vRecur):
-                raise ValueError("broken")
-            parts = dict(value)
-            until = parts.pop("UNTIL", [None])[0]
-            text = icalendar.vRecur(parts).to_ical().decode()  # type: ignore[no-untyped-call]
-            rule = rrulestr(text, dtstart=start)
-            if until is not None:
-                rule = rule.replace(until=_until(until, start))
-        except Exception:
-            raise where.fail(
-                index,
-                "RRULE",
-                "this is not a valid recurrence rule",
-                "a rule such as FREQ=WEEKLY;BYDAY=MO;COUNT=10",
-            ) from None
-        rules.append(rule)
-    return tuple(rules)
-
-
-def _until(until: dt.date, start: dt.datetime) -> dt.datetime:
-    if not isinstance(until, dt.datetime):
-        # A date UNTIL includes that whole day.
-        until = dt.datetime.combine(until, dt.time(23, 59, 59))
-    return _like(until, start)
 
 
 def _rdates(where: _Locator, index: int, component: Any, start: dt.datetime) -> tuple[dt.datetime, ...]:
@@ -394,13 +361,6 @@ def _occurrences(
         raise
     except Exception:
         raise where.fail(event.index, "RRULE", "the recurrence cannot be expanded") from None
-
-
-def _like(value: dt.datetime, start: dt.datetime) -> dt.datetime:
-    """``value`` made comparable with ``start``: aware in its zone, or floating like it."""
-    if start.tzinfo is None:
-        return value if value.tzinfo is None else value.astimezone(_UTC).replace(tzinfo=None)
-    return value.replace(tzinfo=start.tzinfo) if value.tzinfo is None else value
 
 
 def _instant(value: dt.datetime) -> dt.datetime:

@@ -1,4 +1,4 @@
-"""Keep the expansion of an iCalendar series to the time it can matter, and refuse the rest.
+"""Read an iCalendar series' rules (``rules``) and keep their expansion to the time it can matter.
 
 ``dateutil`` walks a rule period by period from its ``DTSTART``, and it checks ``UNTIL`` only
 on an occurrence it found: a rule whose parts never match (``FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30``)
@@ -25,10 +25,12 @@ from __future__ import annotations
 import datetime as dt
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 import dateutil.rrule  # type: ignore[import-untyped]  # no stubs
+import icalendar
 from dateutil.relativedelta import relativedelta  # type: ignore[import-untyped]
-from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrule
+from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrule, rrulestr
 
 from teamlens.errors import InputFormatError
 
@@ -40,6 +42,50 @@ FREQUENCIES = frozenset({"DAILY", "WEEKLY", "MONTHLY", "YEARLY"})
 PLAIN_PARTS = frozenset({"FREQ", "INTERVAL", "COUNT", "UNTIL", "WKST"})
 _DAYS = {DAILY: 1, WEEKLY: 7}
 _MONTHS = {MONTHLY: 1, YEARLY: 12}
+
+
+def rules(
+    values: list[Any], start: dt.datetime, fail: Callable[[str, str, str], InputFormatError]
+) -> tuple[rrule, ...]:
+    """The event's ``RRULE`` values as dateutil rules from ``start``, refusing one finer than daily."""
+    found = []
+    for value in values:
+        frequency = [str(f).upper() for f in (value.get("FREQ", []) if isinstance(value, dict) else [])]
+        if frequency and frequency[0] not in FREQUENCIES:
+            raise fail(
+                "RRULE",
+                f"the series repeats too often ({frequency[0].lower()})",
+                "a meeting series repeating at most daily",
+            )
+        try:
+            if not isinstance(value, icalendar.vRecur):
+                raise ValueError("broken")
+            parts = dict(value)
+            until = parts.pop("UNTIL", [None])[0]
+            text = icalendar.vRecur(parts).to_ical().decode()  # type: ignore[no-untyped-call]
+            rule = rrulestr(text, dtstart=start)
+            if until is not None:
+                rule = rule.replace(until=_until(until, start))
+        except Exception:
+            raise fail(
+                "RRULE", "this is not a valid recurrence rule", "a rule such as FREQ=WEEKLY;BYDAY=MO;COUNT=10"
+            ) from None
+        found.append(rule)
+    return tuple(found)
+
+
+def like(value: dt.datetime, start: dt.datetime) -> dt.datetime:
+    """``value`` made comparable with ``start``: aware in its zone, or floating like it."""
+    if start.tzinfo is None:
+        return value if value.tzinfo is None else value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value.replace(tzinfo=start.tzinfo) if value.tzinfo is None else value
+
+
+def _until(until: dt.date, start: dt.datetime) -> dt.datetime:
+    if not isinstance(until, dt.datetime):
+        # A date UNTIL includes that whole day.
+        until = dt.datetime.combine(until, dt.time(23, 59, 59))
+    return like(until, start)
 
 
 def bounded(

@@ -136,7 +136,7 @@ def array_items(stream: JsonValues, what: str) -> Iterator[tuple[int, int, Any]]
             stream.take()
             break
         if char is None:
-            raise stream.fail("ends inside its JSON array", expected=what)
+            raise stream.fail("ends inside the array", expected=what)
         number += 1
         line = stream.line
         yield number, line, stream.value()
@@ -148,4 +148,4 @@ def array_items(stream: JsonValues, what: str) -> Iterator[tuple[int, int, Any]]
             raise stream.fail("is not valid JSON (expecting ',' or ']' between records)", expected=what)
         stream.take()
     if stream.peek() is not None:
-        raise stream.fail("has text after its JSON array", expected=what)
+        raise stream.fail("has text after the array", expected=what)
