@@ -17,11 +17,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Build the demo organisation, run the whole flow, write $(DEMO_DIR)/report.html, then serve it.
+## Build the demo organisation, run the whole flow, write $(DEMO_DIR)/report.html, then serve it with a
+## DEMO-ONLY identity provider on 127.0.0.1 that prints how to sign in as each role.
 demo: $(STAMP)
 	rm -rf $(DEMO_DIR)  # the demo is rebuilt from scratch every time
 	$(BIN)/teamlens demo --out $(DEMO_DIR)
-	$(BIN)/teamlens serve --data-dir $(DEMO_DIR)/data --host $(HOST) --port $(PORT)
+	$(BIN)/teamlens demo-serve --out $(DEMO_DIR) --port $(PORT)
 
 serve: $(STAMP)
 	$(BIN)/teamlens serve --data-dir $(DEMO_DIR)/data --host $(HOST) --port $(PORT)

@@ -56,6 +56,8 @@ ATTACKS: dict[str, tuple[str, str]] = {
         "Membership inference",
         "AUC ≤ 0.5 + (e^ε−1)/(e^ε+1)·0.5 + 0.02 and ≤ Φ(μ/√2) + 5 SE; no field named like a count; the "
         "published person-weeks spread around the true ones by ≥ 0.9 × the headcount noise",
+        "AUC ≤ 0.5 + (e^ε−1)/(e^ε+1)·0.5 + 0.02 and ≤ Φ(μ/√2) + 5 SE; no released field is a headcount "
+        "(the noisy headcount that σ and the interval give back is A9's)",
     ),
     "A7": (
         "Complementary suppression and suppression as a signal",
@@ -72,6 +74,10 @@ ATTACKS: dict[str, tuple[str, str]] = {
         "payload schemas identical at k−1, k, k+1 and with an objection; no integer field but the "
         "policy's version and k (the noisy person-weeks are published on purpose, see A6); web "
         "latency Welch p > 0.01 or |Δ| < 5 ms; no error template names a person or group",
+        "payload schemas identical at k−1, k, k+1 and with an objection; no headcount field, and the "
+        "headcount that a cell's mean, interval and σ give back is exactly the noisy headcount (post-"
+        "processing: the guarantee holds), never the true one; web latency Welch p > 0.01 or |Δ| < 5 ms; "
+        "no error template names a person or group",
     ),
     "A10": (
         "Floating-point and precision attacks on noise",
@@ -131,6 +137,49 @@ ATTACKS: dict[str, tuple[str, str]] = {
         "level; a crafted ranking/attendance policy fails the linter",
     ),
     "A25": (
+        "One worker's activity on the public pages",
+        "after one mailbox per person is ingested, the public audit page, the register and the ingest "
+        "command's output hold no per-file row count, content hash or time of day of an ingestion "
+        "(nothing from fewer than k people); teeth: entries shown as recorded give every count",
+    ),
+    "A26": (
+        "A copy of the data folder re-identifies everyone without the key",
+        "stored directory: stored columns only, Monday dates inside the period, unused levels empty, no "
+        "time zone, hours, manager or alias in any file; HR-export linkage links only people who changed "
+        "in the period (teeth: exact dates link ≥ 90%); encrypted store unreadable without the key, no "
+        "pseudonym in its bytes (teeth: plain store holds them)",
+    ),
+    "A27": (
+        "One person, two pseudonyms (look-alike identifiers)",
+        "every spelling of an address with capitals, full-width letters, Cyrillic/Greek look-alikes "
+        "or invisible characters gets its pseudonym (Hypothesis, 400 examples); ASCII pseudonyms "
+        "unchanged; a sender under five spellings is one person; teeth: trim+lower splits them",
+    ),
+    "A28": (
+        "Small files, huge memory or time (reader resource exhaustion)",
+        "every reader on hostile inputs (ZIP bomb, huge record, deep nesting, unbounded and counted "
+        "recurrences, 5,000 events, giant header, line, row and page, a 30,000-user SCIM document, a "
+        "gzip page from a live service) stays under RLIMIT_DATA 512 MiB and 60 s, refusing with the "
+        "file named where it must; a refused file stores nothing; teeth: limits off, the bomb exhausts "
+        "memory and the recurrence the time",
+    ),
+    "A29": (
+        "Files readable by other local accounts",
+        "after a full flow under umask 022 every file in the data folder is 0600 and every folder 0700, "
+        "the governance database included; teeth: modes left to the umask are found",
+    ),
+    "A30": (
+        "Spreadsheet formulas in CSV files (CSV injection)",
+        "every CSV writer in src/ escapes its cells; a team named =HYPERLINK(…) reaches the worker's "
+        "access export as text; no cell of any written CSV starts with =, +, -, @, tab or CR",
+    ),
+    "A31": (
+        "Duplicated messages counted twice",
+        "a sent message filed under sent, _sent_mail and sent_items with new Message-IDs, a copy in "
+        "another file of the ingestion and a copied Graph message count once; differing messages "
+        "count apart, and once per owner in two people's mailboxes; teeth: Message-ID alone overcounts",
+    ),
+    "A32": (
         "Ledger reset: deleting or editing the books to release again",
         "after deleting a release's ledger, release, measured-block, measurement or published-cell rows "
         "(any subset) or editing a kept noisy value: never fresh noise or fresh budget; refused with "

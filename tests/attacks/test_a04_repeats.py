@@ -22,16 +22,14 @@ from collections.abc import Callable
 import numpy as np
 import pyarrow as pa
 import pytest
-from fastapi.testclient import TestClient
 
 from teamlens import services
 from teamlens.cli import main
 from teamlens.domain import Cadence, GroupLevel, ReleasedTable, Rho, Window
 from teamlens.privacy import ReleaseSpec, Strategy
 from teamlens.services.release import derive
-from teamlens.web import create_app
 
-from ..integration.flow_support import approve_policy, policy_text
+from ..integration.flow_support import analyst_client, approve_policy, policy_text
 from .conftest import Installation
 
 release_module = importlib.import_module("teamlens.services.release")
@@ -118,7 +116,7 @@ def test_a4_repeats_and_variants_are_identical_and_charged_once(
         answers.append(_cells(table))
         charges.append(table.rho_charged)
     # The web API and the CLI's JSON carry the same numbers.
-    api = TestClient(create_app(ws)).get("/api/releases").json()
+    api = analyst_client(ws).get("/api/releases").json()
     web_cells = [
         c for r in api["reports"] if r["report_id"] == REPORT for c in r["cells"] if c["window"] == WINDOW
     ]

@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
 
 from teamlens import services
 from teamlens.domain import HEADCOUNT, Cadence, GroupLevel, Window
 from teamlens.privacy import ReleaseSpec, Strategy, rho_to_epsilon
 from teamlens.privacy.testing import exact_mode
-from teamlens.web import create_app
 
+from ..integration.flow_support import analyst_client
 from .conftest import Installation
 from .games import TEAM, membership_game
 from .harness import directory, members_at
@@ -133,7 +132,7 @@ def test_a6_no_released_payload_names_a_count(fresh: Installation, measure) -> N
     assert all(cell.metric != HEADCOUNT for cell in table.cells)
     policy, tables = services.released_tables(fresh.ws)
     payload = services.tables_as_json(policy, tables)
-    api = TestClient(create_app(fresh.ws)).get("/api/releases").json()
+    api = analyst_client(fresh.ws).get("/api/releases").json()
     found = (_keys(payload) | _keys(api)) & COUNT_NAMES
     measure(a6_count_fields=sorted(found))
     assert found == set()

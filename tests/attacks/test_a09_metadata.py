@@ -26,8 +26,8 @@ from fastapi.testclient import TestClient
 from teamlens import services
 from teamlens.domain import HEADCOUNT, Cadence, GroupLevel, Window
 from teamlens.privacy import ReleaseSpec
-from teamlens.web import create_app
 
+from ..integration.flow_support import analyst_client
 from .auditor import student_t_two_sided_p
 from .conftest import Installation, clone, object_from_the_start
 from .harness import directory, members_at
@@ -100,7 +100,7 @@ def test_a9_web_latency_does_not_tell_a_suppressed_team(
         object_from_the_start(emptied, email)
     for installation in (normal, emptied):
         services.release(installation.ws, "team-quarterly", ["2026-Q1"], actor="analyst")
-    clients = [TestClient(create_app(normal.ws)), TestClient(create_app(emptied.ws))]
+    clients = [analyst_client(normal.ws), analyst_client(emptied.ws)]
     _latencies(clients[0], 5), _latencies(clients[1], 5)  # warm up
     count = 1_000 if large else 80
     a, b = [], []

@@ -22,13 +22,15 @@ from teamlens.privacy import _opendp
 from teamlens.privacy import noise as noise_module
 from teamlens.web import create_app
 
+from ..integration.flow_support import analyst_client
 from .conftest import Installation
 
 
 def sampler_calls_during_requests(
-    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[int, dict[str, int]]:
     """Call every GET route without path parameters; return (sampler calls, status per route)."""
+    app: FastAPI = client.app  # type: ignore[assignment]
     calls: list[int] = []
 
     def recording(totals: Sequence[int], sigma: float) -> list[int]:
@@ -37,7 +39,6 @@ def sampler_calls_during_requests(
 
     monkeypatch.setattr(noise_module, "add_discrete_gaussian", recording)
     monkeypatch.setattr(_opendp, "add_discrete_gaussian", recording)
-    client = TestClient(app)
     statuses = {}
     for route in app.routes:
         if isinstance(route, APIRoute) and "GET" in route.methods and "{" not in route.path:
@@ -51,10 +52,12 @@ def test_a11_no_web_route_calls_the_sampler(
 ) -> None:
     services.release(fresh.ws, "department-monthly", ["2026-01"], actor="analyst")
     services.release(fresh.ws, "team-quarterly", ["2026-Q1"], actor="analyst")
-    calls, statuses = sampler_calls_during_requests(create_app(fresh.ws), monkeypatch)
+    # Signed in as the analyst, so the report routes answer with their figures (not 403/503).
+    calls, statuses = sampler_calls_during_requests(analyst_client(fresh.ws), monkeypatch)
     measure(a11_routes=statuses, a11_sampler_calls=calls)
     assert len(statuses) >= 3
     assert all(status < 500 for status in statuses.values())
+    assert statuses["/"] == statuses["/api/releases"] == 200
     assert calls == 0
 
 
@@ -69,6 +72,6 @@ def test_a11_teeth_an_on_demand_release_route_is_caught(
         table = services.release(fresh.ws, "department-monthly", ["2026-02"], actor="web")
         return {"cells": len(table.cells)}
 
-    calls, statuses = sampler_calls_during_requests(app, monkeypatch)
+    calls, statuses = sampler_calls_during_requests(TestClient(app), monkeypatch)
     assert statuses["/api/release-now"] == 200
     assert calls > 0

@@ -28,7 +28,7 @@ from teamlens.governance import GovernanceDB
 from teamlens.privacy import Strategy
 from teamlens.privacy.testing import exact_mode
 
-from ..integration.flow_support import approve_policy, policy_text
+from ..integration.flow_support import approve_policy, policy_text, signer
 from .conftest import Installation, install
 from .harness import directory, edit_export, members_at, with_reports
 from .replicas import store_truth, sub_strategy
@@ -197,7 +197,7 @@ def test_a13_a_new_policy_over_the_same_weeks_does_not_get_a_fresh_budget(
     ws = fresh.ws
     first = services.release(ws, "department-monthly", ["2026-01"], actor="a")
     old = _policy(ws)
-    services.suspend(ws, old.policy_id, party="representative", actor="rep")
+    services.suspend(ws, old.policy_id, by=signer(ws, "representative"), actor="rep")
     renamed = policy_text(**{f'id = "{old.policy_id}"': f'id = "{old.policy_id}-bis"'})
     approve_policy(ws, renamed, tmp_path / "bis.toml")
     again = services.release(ws, "department-monthly", ["2026-01"], actor="a")

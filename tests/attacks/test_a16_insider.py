@@ -24,7 +24,7 @@ from teamlens import services
 from teamlens.errors import PolicyError
 from teamlens.governance import policy_integrity
 
-from ..integration.flow_support import policy_text
+from ..integration.flow_support import policy_text, signer
 from .conftest import Installation
 
 
@@ -47,7 +47,9 @@ def test_a16_one_party_cannot_widen_the_policy(fresh: Installation, tmp_path: Pa
     info = services.propose(fresh.ws, path, actor="admin")
     # Refusing the lone approval outright would be as good as leaving the version pending.
     with contextlib.suppress(PolicyError):
-        services.approve(fresh.ws, info.policy_id, info.version, party="employer", approver="HR director")
+        services.approve(
+            fresh.ws, info.policy_id, info.version, by=signer(fresh.ws, "employer"), approver="HR director"
+        )
     state = next(v.state for v in fresh.ws.governance.policy_versions() if v.version == before.version + 1)
     after = _active_policy(fresh)
     measure(a16_single_party_state=str(state))

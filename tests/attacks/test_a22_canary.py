@@ -22,16 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from teamlens import services
 from teamlens.cli import main
 from teamlens.errors import TeamlensError
 from teamlens.services import Workspace
 from teamlens.settings import Settings
-from teamlens.web import create_app
 
-from ..integration.flow_support import approve_policy, files_under, policy_text
+from ..integration.flow_support import analyst_client, approve_policy, files_under, policy_text
 from .conftest import install
 
 VALUE = "987654321"
@@ -132,7 +130,7 @@ def run_everything(root: Path, exports: Path, canary: Canary, capsys, caplog) ->
     services.release(ws, "team-quarterly", ["2026-Q1"], actor="analyst")
     policy, tables = services.released_tables(ws)
     services.write_report(policy, tables, out / "report.html")
-    client = TestClient(create_app(ws))
+    client = analyst_client(ws)  # signed in: the reports must show their figures, without a canary
     for url in ("/", "/api/releases", "/healthz", "/api/openapi.json", "/no-such-page"):
         response = client.get(url)
         haystacks.append((f"GET {url}", response.content + str(response.headers).encode()))

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
 
 from teamlens import services
 from teamlens.domain import Rho
 from teamlens.governance import GovernanceDB, ledger
 from teamlens.privacy import Strategy
-from teamlens.web import create_app
 
+from ..integration.flow_support import analyst_client
 from .conftest import Installation
 from .test_a05_reconstruction import _baseline, reconstruct, synthorg
 
@@ -51,7 +50,7 @@ def test_a23_a_whole_period_of_releases_and_downloads_stays_within_rho(
     first = services.tables_as_json(*services.released_tables(ws))
     again = services.release_standard_reports(ws, actor="scheduler", through=policy.period_end)
     assert all(table.rho_charged == 0 for table in again)
-    api = TestClient(create_app(ws)).get("/api/releases").json()
+    api = analyst_client(ws).get("/api/releases").json()
     policy_now, tables = services.released_tables(ws)
     services.write_report(policy_now, tables, tmp_path / "report.html")
     assert services.tables_as_json(policy_now, tables) == first

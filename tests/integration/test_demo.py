@@ -21,6 +21,32 @@ def test_the_demo_runs_the_whole_flow_and_writes_every_document(tmp_path: Path) 
     dpia = (result.out_dir / "dpia.html").read_text(encoding="utf-8")
     assert "Please keep team figures quarterly" in dpia  # the consultation record, verbatim (R5)
     assert not result.settings.key_file.is_relative_to(result.settings.data_dir)
+    for path in result.key_files.values():  # the demo's parties' keys: beside, never inside, the data
+        assert not path.is_relative_to(result.settings.data_dir)
+    assert services.mapping_approved(services.Workspace(result.settings))  # its roles file is signed
+    _the_demo_serves_every_role(result.out_dir)
+
+
+def _the_demo_serves_every_role(out: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from teamlens.web import create_app
+    from teamlens.web.demo_idp import DemoIdentityProvider
+
+    ws, idp = services.demo_workspace(out, 8123, DemoIdentityProvider)
+    try:
+        login = TestClient(create_app(ws)).get("/auth/login", follow_redirects=False)
+        assert login.headers["location"].startswith(f"{idp.issuer}/authorize?")
+    finally:
+        idp.stop()
+
+
+def test_the_demo_identity_provider_never_serves_a_real_installation(tmp_path: Path) -> None:
+    from teamlens.web.demo_idp import DemoIdentityProvider
+
+    (tmp_path / "data").mkdir()
+    with pytest.raises(ConfigError, match="was not built by `teamlens demo`"):
+        services.demo_workspace(tmp_path, 8123, DemoIdentityProvider)
 
 
 def test_the_demo_refuses_to_overwrite_an_installation(tmp_path: Path) -> None:

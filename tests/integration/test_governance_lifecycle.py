@@ -14,7 +14,7 @@ from teamlens.errors import NoApprovedPolicy, PolicyError, PolicyLapsed
 from teamlens.governance import PolicyState
 from teamlens.privacy import expected_half_width
 
-from .flow_support import Org, build_org, policy_text, sign_off
+from .flow_support import Org, build_org, policy_text, sign_off, signer
 
 PID = "collaboration-2026h1"
 ON = dt.date(2026, 2, 2)
@@ -32,7 +32,7 @@ def org(tmp_path_factory: pytest.TempPathFactory) -> Org:
     """Version 1 consulted on (with views and a response), approved by both, and data ingested."""
     built = build_org(tmp_path_factory.mktemp("lifecycle"), people=300, weeks=6, approve=False)
     _propose(built, policy_text(), "v1.toml")
-    result = services.consult(built.ws, PID, 1, party="employer", actor="hr", today=ON)
+    result = services.consult(built.ws, PID, 1, by=signer(built.ws, "employer"), actor="hr", today=ON)
     assert result.info.state is PolicyState.CONSULTATION
     # A first policy: no directory has been ingested yet, so the sizes are illustrative.
     assert result.figures.basis == "illustrative"
@@ -41,12 +41,20 @@ def org(tmp_path_factory: pytest.TempPathFactory) -> Org:
     with pytest.raises(NoApprovedPolicy):
         services.ingest(built.ws, [built.exports], actor="admin")
     with pytest.raises(PolicyError, match=r"2 view\(s\)"):
-        services.approve(built.ws, PID, 1, party="representative", approver="Rep")
+        services.approve(built.ws, PID, 1, by=signer(built.ws, "representative"), approver="Rep")
     services.respond(
-        built.ws, PID, 1, party="employer", author="HR director", text="Meeting load is the purpose; kept."
+        built.ws,
+        PID,
+        1,
+        by=signer(built.ws, "employer"),
+        author="HR director",
+        text="Meeting load is the purpose; kept.",
     )
-    services.approve(built.ws, PID, 1, party="representative", approver="Rep")
-    assert services.approve(built.ws, PID, 1, party="employer", approver="HR").state is PolicyState.ACTIVE
+    services.approve(built.ws, PID, 1, by=signer(built.ws, "representative"), approver="Rep")
+    assert (
+        services.approve(built.ws, PID, 1, by=signer(built.ws, "employer"), approver="HR").state
+        is PolicyState.ACTIVE
+    )
     assert services.ingest(built.ws, [built.exports], actor="admin").rows > 0
     return built
 
@@ -66,7 +74,7 @@ def test_the_representative_alone_raises_the_minimum_group_size(org: Org) -> Non
         policy_text(**{"version = 1 ": "version = 2 ", "min_group_size = 10 ": "min_group_size = 15 "}),
         "v2.toml",
     )
-    info = services.approve(org.ws, PID, 2, party="representative", approver="Rep")
+    info = services.approve(org.ws, PID, 2, by=signer(org.ws, "representative"), approver="Rep")
     assert (info.state, info.tightens_version) == (PolicyState.ACTIVE, 1)
     assert services.active(org.ws) is not None
     assert services.active(org.ws).policy.min_group_size == 15  # type: ignore[union-attr]
@@ -74,7 +82,7 @@ def test_the_representative_alone_raises_the_minimum_group_size(org: Org) -> Non
 
 def test_a_widening_is_consulted_on_with_the_real_group_sizes(org: Org) -> None:
     _propose(org, policy_text(**{"version = 1 ": "version = 3 "}), "v3.toml")  # k back to 10: wider
-    figures = services.consult(org.ws, PID, 3, party="employer", actor="hr", today=ON).figures
+    figures = services.consult(org.ws, PID, 3, by=signer(org.ws, "employer"), actor="hr", today=ON).figures
     assert figures.basis == "directory"
     policy = services.consultation(org.ws, PID, 3)
     assert policy.published_at is not None

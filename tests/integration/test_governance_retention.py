@@ -13,7 +13,7 @@ from freezegun import freeze_time
 from teamlens import services
 from teamlens.cli import main
 
-from .flow_support import Org, build_org, policy_text
+from .flow_support import Org, build_org, policy_text, signer
 
 TODAY = dt.date(2026, 2, 20)
 
@@ -63,7 +63,7 @@ def test_no_fact_older_than_the_retention_survives_and_the_deletion_is_logged(or
 
 
 def test_retention_still_runs_after_the_policy_is_suspended(org: Org) -> None:
-    services.suspend(org.ws, "collaboration-2026h1", party="representative", actor="rep")
+    services.suspend(org.ws, "collaboration-2026h1", by=signer(org.ws, "representative"), actor="rep")
     result = services.run_retention(org.ws, actor="scheduler", today=dt.date(2026, 6, 1))
     assert result.deleted > 0
     assert fact_days(org) == []

@@ -1,5 +1,9 @@
 """Workers' rights (R20–R22): the access export lists exactly the releases a worker's data entered,
-nothing about anyone else; objections apply from the next window on; the exclusion list is guarded."""
+nothing about anyone else; objections apply from the next window on; the exclusion list is guarded.
+
+The DPO acts on one worker's data only on a request: here off-line ones, opened with the DPO's key
+and countersigned with the representative's (``dpo_acts``); no role given as text grants anything.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,16 @@ from teamlens import services
 from teamlens.domain import HEADCOUNT, Cadence, Window
 from teamlens.errors import AccessDenied
 
-from .flow_support import Org, build_org
+from .flow_support import Org, build_org, signer
+
+
+def dpo_acts(org: Org, email: str, kind: str, out: Path | None = None) -> services.Fulfilled:
+    """An off-line request: the DPO opens it, the representative countersigns, the DPO fulfils."""
+    dpo, rep = signer(org.ws, "dpo"), signer(org.ws, "representative")
+    made = services.offline_request(org.ws, email, kind, reference="SAR-2026-001", by=dpo, actor="Dana (DPO)")
+    services.countersign_request(org.ws, made.request_id, by=rep, actor="Rob (rep)")
+    return services.fulfil_request(org.ws, made.request_id, by=dpo, actor="Dana (DPO)", out=out)
+
 
 OBJECTED_ON = "2026-01-20 10:00"  # after 2026-01 and 2026-Q1 started, before 2026-02 starts
 LEVEL_COLUMN = {"department": "Department", "team": "Team"}
@@ -57,9 +70,7 @@ def cast(org: Org, people: dict[str, list[dict[str, str]]]) -> dict[str, str]:
         "joiner": pick(people, lambda rows: len(rows) == 1 and jan < rows[0]["Valid From"] <= feb),
     }
     with freeze_time(OBJECTED_ON):
-        services.object_to_processing(
-            org.ws, chosen["objector"], actor="Dana (DPO)", role="dpo", request="OBJ-2026-001"
-        )
+        dpo_acts(org, chosen["objector"], "object")
     for report, window in (
         ("department-monthly", "2026-01"),
         ("department-monthly", "2026-02"),
@@ -106,9 +117,7 @@ def test_the_access_export_lists_exactly_the_releases_their_data_entered(
     org: Org, people: dict[str, list[dict[str, str]]], cast: dict[str, str], tmp_path: Path, who: str
 ) -> None:
     email = cast[who]
-    export = services.access_export(
-        org.ws, email, tmp_path / who, actor="Dana (DPO)", role="dpo", request="SAR-2026-001"
-    )
+    export = dpo_acts(org, email, "access", tmp_path / who)
     got = {(entry.release_id, entry.window, entry.group) for entry in export.releases}
     objected = dt.date(2026, 1, 20) if who == "objector" else None
     assert got == expected_entries(org, people[email], objected)
@@ -131,9 +140,7 @@ def test_the_access_export_lists_exactly_the_releases_their_data_entered(
 def test_the_access_export_says_nothing_about_anyone_else(
     org: Org, people: dict[str, list[dict[str, str]]], cast: dict[str, str], tmp_path: Path
 ) -> None:
-    services.access_export(
-        org.ws, cast["stayer"], tmp_path, actor="Dana (DPO)", role="representative", request="SAR-2026-002"
-    )
+    dpo_acts(org, cast["stayer"], "access", tmp_path)
     written = "".join(path.read_text(encoding="utf-8") for path in tmp_path.iterdir())
     pseudonymise = org.ws.pseudonymiser()
     for email, rows in people.items():
@@ -142,13 +149,12 @@ def test_the_access_export_says_nothing_about_anyone_else(
         assert email not in written
         assert rows[0]["Display Name"] not in written
         assert pseudonymise(email) not in written
-    entry = org.ws.governance.audit_entries(limit=1)[0]
-    assert entry.action == "rights.access"
-    assert entry.actor == "Dana (DPO)"
-    assert entry.details["request"] == "SAR-2026-002"
-    assert entry.details["requested_by"] == "representative"
-    assert cast["stayer"] not in json.dumps(entry.details)
-    assert pseudonymise(cast["stayer"]) not in json.dumps(entry.details)
+    entries = org.ws.governance.audit_entries(limit=3)
+    assert [e.action for e in entries] == ["rights.fulfil", "rights.request", "rights.request"]
+    assert [e.details["party"] for e in entries] == ["dpo", "representative", "dpo"]
+    for entry in entries:
+        assert cast["stayer"] not in json.dumps(entry.details)
+        assert pseudonymise(cast["stayer"]) not in json.dumps(entry.details)
 
 
 def test_an_objection_applies_from_the_next_block_not_retroactively(org: Org, cast: dict[str, str]) -> None:
@@ -173,53 +179,51 @@ def test_an_objection_applies_from_the_next_block_not_retroactively(org: Org, ca
     assert objection.effective_from == dt.date(2026, 2, 2)  # the first month to start after 20 January
 
 
-@pytest.mark.parametrize("role", ["worker", "analyst", "controller", "admin", "nobody"])
-def test_the_exclusion_list_and_exports_by_address_are_refused_to_everyone_but_the_dpo_and_representative(
-    org: Org, cast: dict[str, str], role: str
-) -> None:
-    """A role given as text is never the worker's: a worker's own data needs their signed-in session."""
+@pytest.mark.parametrize("party", ["employer", "representative"])
+def test_no_key_but_the_dpos_opens_or_fulfils_a_request(org: Org, cast: dict[str, str], party: str) -> None:
+    """Whoever holds another party's key cannot act on a worker's data, whatever they call themselves."""
+    other = signer(org.ws, party)
     with pytest.raises(AccessDenied):
-        services.exclusion_list(org.ws, role=role)
+        services.offline_request(org.ws, cast["stayer"], "access", reference="SAR-9", by=other, actor="x")
+    made = services.offline_request(
+        org.ws, cast["stayer"], "erase", reference="SAR-9", by=signer(org.ws, "dpo"), actor="dpo"
+    )
+    services.countersign_request(org.ws, made.request_id, by=signer(org.ws, "representative"), actor="rep")
     with pytest.raises(AccessDenied):
-        services.access_export(
-            org.ws, cast["stayer"], Path("/nonexistent"), actor=role, role=role, request="SAR-1"
-        )
-    with pytest.raises(AccessDenied):
-        services.object_to_processing(org.ws, cast["stayer"], actor=role, role=role, request="SAR-1")
+        services.fulfil_request(org.ws, made.request_id, by=other, actor="x")
+    assert services.exclusion_list(org.ws, by=signer(org.ws, "representative"))
+    if party == "employer":
+        with pytest.raises(AccessDenied):
+            services.exclusion_list(org.ws, by=other)
 
 
 @pytest.mark.parametrize("reference", ["", "   ", "stayer@example.org", "x" * 121])
 def test_acting_for_a_worker_needs_a_request_reference_that_is_not_an_address(
     org: Org, cast: dict[str, str], reference: str
 ) -> None:
-    with pytest.raises(AccessDenied, match="reference of their verified request"):
-        services.access_export(
-            org.ws, cast["stayer"], Path("/nonexistent"), actor="Dana", role="dpo", request=reference
+    with pytest.raises(AccessDenied, match="reference of the worker's verified request"):
+        services.offline_request(
+            org.ws, cast["stayer"], "access", reference=reference, by=signer(org.ws, "dpo"), actor="dpo"
         )
 
 
 def test_the_dpo_the_representative_and_the_worker_see_what_they_may(org: Org, cast: dict[str, str]) -> None:
     person = org.ws.pseudonymiser()(cast["objector"])
-    for role in ("dpo", "representative"):
-        [entry] = services.exclusion_list(org.ws, role=role)
+    for party in ("dpo", "representative"):
+        [entry] = services.exclusion_list(org.ws, by=signer(org.ws, party))
         assert (entry.pseudonym, entry.effective_from) == (person, dt.date(2026, 2, 2))
     objector = services.own_data(org.ws, services.SignedInWorker(person)).objection
     assert objector is not None and objector.effective_from == dt.date(2026, 2, 2)
     stayer = services.SignedInWorker(org.ws.pseudonymiser()(cast["stayer"]))
     assert services.own_data(org.ws, stayer).objection is None
-    with pytest.raises(AccessDenied, match="/me"):
-        services.exclusion_list(org.ws, role="worker")
 
 
 def test_erasure_removes_the_worker_and_is_logged_with_counts_only(
     org: Org, cast: dict[str, str], tmp_path: Path
 ) -> None:
-    removed = services.erase(org.ws, cast["leaver"], actor="dpo", role="dpo")
-    assert removed > 0
-    export = services.access_export(org.ws, cast["leaver"], tmp_path, actor="Dana", role="dpo", request="E-1")
-    assert (export.facts, export.directory_rows, export.releases) == (0, 0, ())
-    erased = [e for e in org.ws.governance.audit_entries(limit=5) if e.action == "rights.erase"]
-    assert erased[0].details == {"rows_removed": removed, "requested_by": "dpo"}
-    with pytest.raises(AccessDenied):
-        services.erase(org.ws, cast["stayer"], actor="analyst", role="analyst")
-
+    erasure = dpo_acts(org, cast["leaver"], "erase")
+    assert erasure.removed > 0
+    export = dpo_acts(org, cast["leaver"], "access", tmp_path)
+    assert (export.facts, export.releases) == (0, ())
+    erased = [e for e in org.ws.governance.audit_entries(limit=10) if e.action == "rights.erase"]
+    assert erased[0].details == {"rows_removed": erasure.removed, "request_id": erasure.request.request_id}

@@ -8,7 +8,7 @@ from pathlib import Path
 from teamlens import services
 from teamlens.pseudonymise import Pseudonymiser, load_key
 
-from .flow_support import approve_policy, make_workspace, policy_text
+from .flow_support import mail_workspace, mbox_message
 
 DIRECTORY = (
     ("Email,Team,Department,Division,Valid From,Valid To,Working Hours Start,Working Hours End,Time Zone\n")
@@ -18,27 +18,8 @@ kenji@example.org,Alpha,D,X,2025-01-01,,09:00,17:30,Asia/Tokyo
 )
 
 
-def _message(sender: str, when: dt.datetime, number: int) -> str:
-    return (
-        f"From {sender} {when:%a %b %d %H:%M:%S %Y}\n"
-        f"From: {sender}\nTo: team@example.org\nDate: {when:%a, %d %b %Y %H:%M:%S +0000}\n"
-        f"Message-ID: <m{number}@example.org>\nSubject: x\n\nbody\n\n"
-    )
-
-
 def test_the_same_utc_hour_is_after_hours_in_london_but_not_in_tokyo(tmp_path: Path) -> None:
-    ws = make_workspace(tmp_path)
-    services.init(ws)
-    text = policy_text(
-        **{
-            'sources = ["m365_email_activity", "m365_teams_activity", "hr_directory_csv"]': (
-                'sources = ["hr_directory_csv", "mail_headers"]'
-            ),
-            'name = "emails_sent"\nper_week = 100': 'name = "emails_sent"\nper_week = 100\n\n'
-            '[[metrics]]\nname = "after_hours_emails"\nper_week = 50',
-        }
-    )
-    approve_policy(ws, text, tmp_path / "policy.toml")
+    ws = mail_workspace(tmp_path, after_hours=True)
     exports = tmp_path / "exports"
     exports.mkdir()
     (exports / "directory.csv").write_text(DIRECTORY)
@@ -47,10 +28,10 @@ def test_the_same_utc_hour_is_after_hours_in_london_but_not_in_tokyo(tmp_path: P
     late = dt.datetime(2026, 3, 3, 23, 0)
     mid = dt.datetime(2026, 3, 4, 2, 0)
     (exports / "mail.mbox").write_text(
-        _message("ana@example.org", late, 1)
-        + _message("kenji@example.org", late, 2)
-        + _message("ana@example.org", mid, 3)
-        + _message("kenji@example.org", mid, 4)
+        mbox_message("ana@example.org", late, 1)
+        + mbox_message("kenji@example.org", late, 2)
+        + mbox_message("ana@example.org", mid, 3)
+        + mbox_message("kenji@example.org", mid, 4)
     )
     services.ingest(ws, [exports], actor="admin")
     pseudonym = Pseudonymiser(load_key(ws.settings.key_file))

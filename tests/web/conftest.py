@@ -18,8 +18,21 @@ from teamlens import services
 from teamlens.services import Workspace
 from teamlens.web import create_app
 
-from ..integration.flow_support import Org, build_org, policy_text
-from .replayed_idp import BASE_URL, CLIENT_ID, CLIENT_SECRET, ISSUER, ReplayedProvider
+from ..integration.flow_support import MFA, ROLE_HOLDERS, Org, build_org, policy_text, signer
+from ..integration.flow_support import grant_roles as shared_grant_roles
+from .replayed_idp import BASE_URL, CLIENT_ID, CLIENT_SECRET, ISSUER, ReplayedProvider, sign_in
+
+
+def grant_roles(org: Org) -> None:
+    """The tests' roles file, approved by both parties (``flow_support.grant_roles``)."""
+    shared_grant_roles(org.ws)
+
+
+def signed_in_as(client: TestClient, idp: ReplayedProvider, role: str, *, mfa: bool = True) -> TestClient:
+    """``client`` signed in as the holder of ``role`` (with a second factor unless told not to)."""
+    done = sign_in(client, idp, ROLE_HOLDERS[role], claims=MFA if mfa else {})
+    assert done.status_code == 303, done.text
+    return client
 
 
 def next_day(days: int = 1) -> AbstractContextManager[Any]:
@@ -34,6 +47,7 @@ def released_org(tmp_path_factory: pytest.TempPathFactory) -> Org:
     services.ingest(built.ws, [built.exports], actor="admin")
     services.release(built.ws, "department-monthly", ["2026-01", "2026-02"], actor="analyst")
     services.release(built.ws, "team-quarterly", ["2026-Q1"], actor="analyst")
+    grant_roles(built)
     return built
 
 
@@ -46,7 +60,9 @@ def emails(released_org: Org) -> list[str]:
 
 def sign_in_workspace(org: Org, **settings: Any) -> Workspace:
     """The organisation's installation with worker sign-in configured against the replayed provider."""
+    roles = org.ws.settings.data_dir.parent / "roles.toml"
     configured = {
+        "roles_file": roles if roles.exists() else None,
         "oidc_issuer": ISSUER,
         "oidc_client_id": CLIENT_ID,
         "oidc_client_secret": SecretStr(CLIENT_SECRET),
@@ -89,7 +105,8 @@ def consulting_org(tmp_path_factory: pytest.TempPathFactory) -> Org:
     proposal = root / "v2.toml"
     proposal.write_text(policy_text(**{"version = 1": f"version = {PROPOSED}"}), encoding="utf-8")
     services.propose(built.ws, proposal, actor="HR analyst")
-    services.consult(built.ws, PID, PROPOSED, party="employer", actor="HR director")
+    services.consult(built.ws, PID, PROPOSED, by=signer(built.ws, "employer"), actor="HR director")
+    grant_roles(built)
     return built
 
 

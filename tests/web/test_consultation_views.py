@@ -153,12 +153,12 @@ def test_a_view_is_refused_without_the_session_s_csrf_token_or_without_a_session
     before = views(consulting_org)
     for form in ({}, {"csrf": "forged"}, {"csrf": others_token}):
         refused = browser.post(POST, data={**form, "text": "cross-site"}, follow_redirects=False)
-        assert refused.status_code == 401
+        assert refused.status_code == 403
         assert "Please sign in" in refused.text
     stranger = consulting_client()  # not signed in: no session, whatever token it sends
     for form in ({}, {"csrf": token}):
         refused = stranger.post(POST, data={**form, "text": "no session"}, follow_redirects=False)
-        assert refused.status_code == 401
+        assert refused.status_code == 403
     assert views(consulting_org) == before
 
 

@@ -118,7 +118,7 @@ def test_earlier_days_show_while_today_is_held_back_and_a_break_today_is_still_r
     assert table_rows(today, "audit") == [] and "The log verifies." in today
     assert "entries appear the day after they are recorded" in " ".join(today.lower().split())
     with next_day():
-        services.object_to_processing(org.ws, "someone@example.com", actor="DPO", role="dpo")
+        services.object_to_processing(org.ws, services.SignedInWorker("p" * 64))
         page = client.get("/audit").text
         seqs = [int(row[0]) for row in table_rows(page, "audit")]
         assert seqs == list(range(built, 0, -1))  # yesterday's entries, not today's objection

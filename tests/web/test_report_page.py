@@ -15,7 +15,7 @@ from teamlens.domain import HEADCOUNT, Window
 from teamlens.web import create_app
 from teamlens.web.report_cache import accepts_gzip
 
-from ..integration.flow_support import Org, build_org
+from ..integration.flow_support import Org, analyst_client, build_org, signer
 from ..unit.services.report_check import problems, read_report
 
 API_FIELDS = {
@@ -36,7 +36,7 @@ API_FIELDS = {
 
 
 def test_every_figure_on_the_page_is_its_released_cell_and_the_reliable_come_first(released_org: Org) -> None:
-    response = TestClient(create_app(released_org.ws)).get("/")
+    response = analyst_client(released_org.ws).get("/")
     assert response.status_code == 200
     policy, tables = services.released_tables(released_org.ws)
     page = response.text
@@ -47,10 +47,12 @@ def test_every_figure_on_the_page_is_its_released_cell_and_the_reliable_come_fir
     assert len(shown.cells) == sum(len(table.cells) for table in tables)
     assert page.index("How to read this report") < page.index('id="report-department-monthly"')
     assert "Not for decisions about individuals" in page and "<script" not in page
+    # The reports are the analyst's and the representative's: no one signed out reads them.
+    assert TestClient(create_app(released_org.ws)).get("/").status_code in (401, 403, 503)
 
 
 def test_every_response_carries_strict_security_headers(released_org: Org) -> None:
-    client = TestClient(create_app(released_org.ws))
+    client = analyst_client(released_org.ws)
     for encoding in ("gzip", "identity"):
         response = client.get("/", headers={"accept-encoding": encoding})
         assert "default-src 'none'" in response.headers["content-security-policy"]
@@ -59,7 +61,7 @@ def test_every_response_carries_strict_security_headers(released_org: Org) -> No
 
 
 def test_the_page_is_sent_compressed_to_whoever_accepts_it_and_plain_otherwise(released_org: Org) -> None:
-    client = TestClient(create_app(released_org.ws))
+    client = analyst_client(released_org.ws)
     plain = client.get("/", headers={"accept-encoding": "identity"})
     assert "content-encoding" not in plain.headers
     assert plain.headers["vary"] == "Accept-Encoding"
@@ -89,7 +91,7 @@ def test_the_page_is_rendered_once_and_again_only_after_a_new_release(
     renders = []
     render = services.render_report
     monkeypatch.setattr(services, "render_report", lambda context: renders.append(1) or render(context))
-    client = TestClient(create_app(org.ws))
+    client = analyst_client(org.ws)
     first = client.get("/")
     assert [client.get("/").content for _ in range(5)] == [first.content] * 5
     # An audit entry that changes nothing shown: the key is checked again, the page is kept.
@@ -107,16 +109,17 @@ def test_the_page_is_rendered_once_and_again_only_after_a_new_release(
 
 def test_a_retired_policy_turns_the_page_off_at_once(tmp_path: Path) -> None:
     org = build_org(tmp_path, people=20, weeks=1)
-    client = TestClient(create_app(org.ws))
+    client = analyst_client(org.ws)
     assert client.get("/").status_code == 200
     active = services.in_force(org.ws)
-    services.retire(org.ws, active.policy.policy_id, active.policy.version, party="employer", actor="HR")
+    policy = active.policy
+    services.retire(org.ws, policy.policy_id, policy.version, by=signer(org.ws, "employer"), actor="HR")
     off = client.get("/")
     assert off.status_code == 409 and "teamlens is off" in off.text
 
 
 def test_the_json_api_has_cells_with_noisy_figures_but_no_true_headcount(released_org: Org) -> None:
-    data = TestClient(create_app(released_org.ws)).get("/api/releases").json()
+    data = analyst_client(released_org.ws).get("/api/releases").json()
     cells = [dict(cell, level=report["level"]) for report in data["reports"] for cell in report["cells"]]
     assert cells and all(set(cell) == API_FIELDS | {"level"} for cell in cells)
     assert HEADCOUNT not in {cell["metric"] for cell in cells}
@@ -162,7 +165,7 @@ def _true_person_weeks(org: Org, level: str, window: str) -> dict[str, float]:
 
 def test_without_an_approved_policy_the_app_says_it_is_off(tmp_path: Path) -> None:
     org = build_org(tmp_path, people=20, weeks=1, approve=False)
-    client = TestClient(create_app(org.ws))
+    client = analyst_client(org.ws)
     page = client.get("/")
     assert page.status_code == 409
     assert "teamlens is off" in page.text

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from teamlens import services
-from teamlens.cli import governance_commands, policy_commands  # noqa: F401  (register their commands)
+from teamlens.cli import governance_commands, keys_commands, policy_commands  # noqa: F401  (register them)
 from teamlens.cli.app import app, audit_app, console, store_app
 from teamlens.cli.options import Actor, DataDir, Json, KeyFile
 from teamlens.cli.render import release_tables, report_sections, report_summary, to_json
@@ -76,11 +76,13 @@ def ingest(
     if json_output:
         console.print_json(to_json(summary))
         return
-    table = Table(title=f"Ingested {summary.rows:,} rows")
+    hidden = f" (and inputs of fewer than k people each: {summary.withheld})" if summary.withheld else ""
+    table = Table(title=f"Ingested {summary.rows:,} rows{hidden}")
     for column in ("file", "source", "status", "rows"):
         table.add_column(column, justify="right" if column == "rows" else "left")
     for outcome in summary.files:
-        table.add_row(outcome.path, outcome.source, outcome.status, f"{outcome.rows:,}")
+        rows = "fewer than k people" if outcome.rows is None else f"{outcome.rows:,}"
+        table.add_row(outcome.path, outcome.source, outcome.status, rows)
     console.print(table)
     for note in sorted({note for outcome in summary.files for note in outcome.notes}):
         console.print(f"[yellow]note:[/yellow] {note}", highlight=False)
@@ -149,6 +151,35 @@ def demo(
     console.print(f"Policy: {result.policy_file}")
     console.print(f"Report: [bold]{result.report}[/bold]")
     console.print(f"DPIA, worker notice, explainer and register: {result.out_dir}/*.html")
+
+
+@app.command("demo-serve")
+def demo_serve(
+    out: Annotated[Path, typer.Option(help="The folder `teamlens demo` built.")] = Path("demo-output"),
+    port: Annotated[int, typer.Option(help="Port to listen on (on localhost).")] = 8000,
+) -> None:
+    """Serve a demo with a DEMO-ONLY identity provider on 127.0.0.1, to sign in as every role.
+
+    Refuses any folder `teamlens demo` did not build: the demo provider lets anyone sign in as
+    anyone, so it never runs for a real installation (use `teamlens serve` there).
+    """
+    import uvicorn
+
+    from teamlens.web import create_app
+    from teamlens.web.demo_idp import DemoIdentityProvider
+
+    ws, idp = services.demo_workspace(out, port, DemoIdentityProvider)
+    console.print(
+        f"[bold red]DEMO ONLY[/bold red]: a test identity provider at {idp.issuer} lets anyone sign in."
+    )
+    console.print(
+        f"Open http://localhost:{port}/auth/login and sign in as (tick 'second factor' for the roles):"
+    )
+    for role, address in services.DEMO_PEOPLE.items():
+        page = {"analyst": "/", "representative": "/rep", "dpo": "/dpo", "admin": "/admin"}[role]
+        console.print(f"  {role:15} {address:40} then {page}")
+    console.print(f"  {'worker':15} {services.demo_worker(out):40} then /me")
+    uvicorn.run(create_app(ws), host="127.0.0.1", port=port, log_level="warning")
 
 
 @app.command()

@@ -12,7 +12,7 @@ from rich.markup import escape
 
 from teamlens import services
 from teamlens.cli.app import app, audit_app, console
-from teamlens.cli.options import Actor, DataDir, KeyFile
+from teamlens.cli.options import Actor, DataDir, KeyFile, KeyOption
 
 docs_app = typer.Typer(
     help="Generate the DPIA, worker notice, explainer and transparency register from the policy.",
@@ -238,6 +238,18 @@ def audit_verify(
         raise SystemExit(8)
 
 
+@audit_app.command("export")
+def audit_export(
+    out: Annotated[Path, typer.Option("--out", help="The file to write (JSON lines, one entry each).")],
+    data_dir: DataDir = None,
+) -> None:
+    """Export the whole audit log, signatures included, for `python -m teamlens.verify` to check offline."""
+    count = services.audit_checkpoints.export(services.open_workspace(data_dir), out)
+    console.print(
+        f"Wrote {count} entries to {out}. Check it anywhere: python -m teamlens.verify {out} --trust FPR"
+    )
+
+
 @audit_app.command("keygen")
 def audit_keygen(
     out: Annotated[
@@ -282,95 +294,100 @@ def retention_run(data_dir: DataDir = None, actor: Actor = "scheduler") -> None:
 
 
 rights_app = typer.Typer(
-    help="Workers' rights on their verified request, for the DPO or a representative (workers use /me).",
+    help="Workers' rights requests: made by the worker at /me, or off line by the DPO and the representative "
+    "together; the DPO fulfils them with their key.",
     no_args_is_help=True,
 )
 app.add_typer(rights_app, name="rights")
 
 
-Email = Annotated[str, typer.Argument(help="The worker's e-mail address (turned into their pseudonym).")]
-RoleOption = Annotated[
-    str,
-    typer.Option(
-        "--role",
-        help="Who runs this on the worker's verified request: dpo or representative (admin may erase).",
-    ),
-]
-Name = Annotated[str, typer.Option("--name", help="Your name, as the audit log should record it.")]
-RequestRef = Annotated[
-    str,
-    typer.Option(
-        "--request", help="The reference of the worker's verified request (recorded in the audit log)."
-    ),
-]
+class RequestKind(enum.StrEnum):
+    """What the worker asked for."""
+
+    ACCESS = "access"
+    ERASE = "erase"
+    OBJECT = "object"
 
 
-@rights_app.command("access")
-def rights_access(
-    email: Email,
-    out: Annotated[Path, typer.Option("--out", help="Folder for the export (it holds personal data).")],
-    name: Name,
-    request: RequestRef,
-    role: RoleOption = "dpo",
+RequestId = Annotated[str, typer.Argument(help="The request's id (`teamlens rights requests`).")]
+
+
+@rights_app.command("request")
+def rights_request(
+    email: Annotated[str, typer.Argument(help="The worker's e-mail address (turned into their pseudonym).")],
+    kind: Annotated[RequestKind, typer.Option("--kind", help="What the worker asked for.")],
+    reference: Annotated[
+        str,
+        typer.Option(
+            "--reference", help="Your reference for their verified request (goes in the audit log)."
+        ),
+    ],
+    key: KeyOption,
     data_dir: DataDir = None,
     key_file: KeyFile = None,
 ) -> None:
-    """Export everything held about a worker, for the DPO or representative acting on their request (R20).
+    """Open an off-line request for a worker (the DPO's key); the representative must countersign it.
 
-    Workers get their own export themselves by signing in to the web app at /me.
+    Workers make their own requests, and get their own data, by signing in at /me.
     """
     ws = services.open_workspace(data_dir, key_file)
-    export = services.access_export(ws, email, out, actor=name, role=role, request=request)
+    made = services.offline_request(
+        ws, email, kind.value, reference=reference, by=services.keys.load_key(key), actor="dpo"
+    )
     console.print(
-        f"Wrote {export.folder}: {export.facts} weekly counts, {export.directory_rows} directory entries, "
-        f"{len(export.releases)} release windows. Read summary.txt first. Hand it to the worker only; "
-        "workers can also get it themselves by signing in to the web app at /me."
+        f"Opened request {made.request_id} ({made.kind}). The representative checks it with the worker, "
+        f"then: `teamlens rights countersign {made.request_id} --key THEIR-KEY`."
     )
 
 
-@rights_app.command("erase")
-def rights_erase(
-    email: Email,
-    name: Name,
-    request: RequestRef,
-    role: RoleOption = "dpo",
-    data_dir: DataDir = None,
-    key_file: KeyFile = None,
-) -> None:
-    """Erase a worker's counts and directory entries on their request (R21); published figures stay."""
-    ws = services.open_workspace(data_dir, key_file)
-    removed = services.erase(ws, email, actor=name, role=role, request=request)
-    console.print(f"Erased {removed} rows. Correct a wrong team by re-ingesting the corrected HR directory.")
-
-
-@rights_app.command("object")
-def rights_object(
-    email: Email,
-    name: Name,
-    request: RequestRef,
-    role: RoleOption = "dpo",
-    data_dir: DataDir = None,
-    key_file: KeyFile = None,
-) -> None:
-    """Record a worker's objection on their request: left out from the next window on (R22).
-
-    Workers can also object themselves on their page in the web app (/me).
-    """
-    ws = services.open_workspace(data_dir, key_file)
-    entry = services.object_to_processing(ws, email, actor=name, role=role, request=request)
-    console.print(
-        "Objection recorded; the worker is left out of every window starting "
-        f"{entry.effective_from} or later."
+@rights_app.command("countersign")
+def rights_countersign(request_id: RequestId, key: KeyOption, data_dir: DataDir = None) -> None:
+    """Countersign an off-line request with the representative's key, after checking it with the worker."""
+    ws = services.open_workspace(data_dir)
+    done = services.countersign_request(
+        ws, request_id, by=services.keys.load_key(key), actor="representative"
     )
+    console.print(f"Countersigned request {done.request_id}: the DPO may now fulfil it.")
+
+
+@rights_app.command("requests")
+def rights_requests(data_dir: DataDir = None) -> None:
+    """List every request (never who it is about): id, kind, where it came from, state."""
+    found = services.requests(services.open_workspace(data_dir))
+    for r in found:
+        console.print(f"{r.request_id}  {r.kind:7} {r.origin:8} {r.state:14} {r.created_at:%Y-%m-%d}")
+    console.print(f"{len(found)} requests.")
+
+
+@rights_app.command("fulfil")
+def rights_fulfil(
+    request_id: RequestId,
+    key: KeyOption,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="For an access request: folder for the export (personal data)."),
+    ] = None,
+    data_dir: DataDir = None,
+    key_file: KeyFile = None,
+) -> None:
+    """Carry out a request with the DPO's key: export (to --out), erase, or record the objection."""
+    ws = services.open_workspace(data_dir, key_file)
+    done = services.fulfil_request(ws, request_id, by=services.keys.load_key(key), actor="dpo", out=out)
+    if done.folder is not None:
+        console.print(
+            f"Wrote {done.folder}: {done.facts} weekly counts, {len(done.releases)} release windows. "
+            "Read summary.txt first; hand it to the worker only."
+        )
+    elif done.request.kind == "erase":
+        console.print(f"Erased {done.removed} rows. Published figures stay (they were released with noise).")
+    else:
+        console.print("Objection recorded: the worker is left out from the next window on.")
 
 
 @rights_app.command("exclusions")
-def rights_exclusions(
-    role: Annotated[str, typer.Option("--role", help="Who asks: dpo or representative (R22).")],
-    data_dir: DataDir = None,
-) -> None:
-    """Show the exclusion list to the DPO and the auditing representative; a worker sees theirs at /me."""
-    entries = services.exclusion_list(services.open_workspace(data_dir), role=role)
+def rights_exclusions(key: KeyOption, data_dir: DataDir = None) -> None:
+    """Show the exclusion list, to the DPO or the representative on their key's signature (R22)."""
+    entries = services.exclusion_list(services.open_workspace(data_dir), by=services.keys.load_key(key))
     for entry in entries:
         console.print(
             f"{entry.pseudonym}  objected {entry.recorded_at:%Y-%m-%d}, excluded from {entry.effective_from}"

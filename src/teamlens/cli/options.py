@@ -19,3 +19,9 @@ KeyFile = Annotated[
 ]
 Json = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")]
 Actor = Annotated[str, typer.Option("--as", help="Who is acting (recorded in the audit log).")]
+KeyOption = Annotated[
+    Path,
+    typer.Option(
+        "--key", help="Your private key file (from `teamlens keys new`): the key, not a name, says who acts."
+    ),
+]

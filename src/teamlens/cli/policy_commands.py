@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from fractions import Fraction
 from pathlib import Path
 from typing import Annotated
@@ -11,18 +10,8 @@ import typer
 
 from teamlens import services
 from teamlens.cli.app import console, policy_app
-from teamlens.cli.options import Actor, DataDir, Json
+from teamlens.cli.options import Actor, DataDir, Json, KeyOption
 from teamlens.cli.render import to_json
-
-
-class Party(enum.StrEnum):
-    """The two parties whose approvals a policy needs."""
-
-    EMPLOYER = "employer"
-    REPRESENTATIVE = "representative"
-
-
-PartyOption = Annotated[Party, typer.Option("--party", help="Which side you act for.")]
 
 
 @policy_app.command("template")
@@ -71,8 +60,8 @@ def propose(
     for warning in info.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
     console.print(
-        f"Next: `teamlens policy approve {info.policy_id} {info.version} --party employer --name …` "
-        "and the same with --party representative."
+        f"Next: each party approves with its own key: `teamlens policy approve {info.policy_id} "
+        f"{info.version} --key YOUR-KEY-FILE --name …`."
     )
 
 
@@ -80,19 +69,18 @@ def propose(
 def approve(
     policy_id: Annotated[str, typer.Argument(help="The policy id.")],
     version: Annotated[int, typer.Argument(help="The version to approve.")],
-    party: PartyOption,
+    key: KeyOption,
     name: Annotated[str, typer.Option("--name", help="The approver's name, as on the record.")],
     data_dir: DataDir = None,
 ) -> None:
-    """Approve a policy version for one party; it becomes active once both parties have approved."""
-    info = services.approve(
-        services.open_workspace(data_dir), policy_id, version, party=party.value, approver=name
-    )
+    """Approve a policy version with your party's key; it becomes active once both parties have signed."""
+    ws = services.open_workspace(data_dir)
+    info = services.approve(ws, policy_id, version, by=services.keys.load_key(key), approver=name)
     console.print(f"Policy {info.policy_id} version {info.version} is now {info.state}.")
     if info.state == "approved":
         console.print(
             "Another policy is in force; retire it, then "
-            f"`teamlens policy activate {info.policy_id} {info.version} --party …`."
+            f"`teamlens policy activate {info.policy_id} {info.version} --key …`."
         )
     elif info.state == "active" and info.tightens_version is not None and info.missing_parties:
         console.print(f"One party sufficed: it only narrows version {info.tightens_version} (R3).")
@@ -101,12 +89,27 @@ def approve(
 @policy_app.command("suspend")
 def suspend(
     policy_id: Annotated[str, typer.Argument(help="The policy id.")],
-    party: PartyOption,
+    key: KeyOption,
     data_dir: DataDir = None,
     actor: Actor = "representative",
 ) -> None:
-    """Stop all ingestion and releases at once; either party may do this alone."""
-    info = services.suspend(services.open_workspace(data_dir), policy_id, party=party.value, actor=actor)
+    """Stop all ingestion and releases at once; either party's key may do this alone."""
+    ws = services.open_workspace(data_dir)
+    info = services.suspend(ws, policy_id, by=services.keys.load_key(key), actor=actor)
+    console.print(f"Policy {info.policy_id} version {info.version} is now {info.state}.")
+
+
+@policy_app.command("lift")
+def lift(
+    policy_id: Annotated[str, typer.Argument(help="The policy id.")],
+    version: Annotated[int, typer.Argument(help="The suspended version.")],
+    key: KeyOption,
+    data_dir: DataDir = None,
+    actor: Actor = "representative",
+) -> None:
+    """Sign the lifting of a suspension; processing restarts once both parties have signed."""
+    ws = services.open_workspace(data_dir)
+    info = services.lift(ws, policy_id, version, by=services.keys.load_key(key), actor=actor)
     console.print(f"Policy {info.policy_id} version {info.version} is now {info.state}.")
 
 
@@ -165,14 +168,14 @@ def list_versions(
 def consult(
     policy_id: PolicyId,
     version: Version,
-    party: PartyOption = Party.EMPLOYER,
+    key: KeyOption,
     out: Annotated[Path | None, typer.Option(help="Also write the consultation page (HTML) here.")] = None,
     data_dir: DataDir = None,
     actor: Actor = "employer",
 ) -> None:
-    """Publish a draft to workers with its notice and planner figures; views are taken until signing."""
+    """Publish a draft to workers with its notice and planner figures (signed); views close at signing."""
     ws = services.open_workspace(data_dir)
-    result = services.consult(ws, policy_id, version, party=party.value, actor=actor)
+    result = services.consult(ws, policy_id, version, by=services.keys.load_key(key), actor=actor)
     console.print(f"Policy {policy_id} version {version} is now {result.info.state}.")
     basis = "the directory's group sizes" if result.figures.basis == "directory" else "illustrative sizes"
     console.print(f"Planner figures for {len(result.figures.reports)} reports, at {basis}.")
@@ -207,12 +210,12 @@ def respond(
     version: Version,
     text: Annotated[str, typer.Option("--text", help="The response, with reasons where it departs.")],
     name: Annotated[str, typer.Option("--name", help="Who responds for the employer.")],
-    party: PartyOption = Party.EMPLOYER,
+    key: KeyOption,
     data_dir: DataDir = None,
 ) -> None:
-    """Record the employer's response to the consultation's views (employer only)."""
+    """Record the employer's response to the consultation's views (signed with the employer's key)."""
     ws = services.open_workspace(data_dir)
-    services.respond(ws, policy_id, version, party=party.value, author=name, text=text)
+    services.respond(ws, policy_id, version, by=services.keys.load_key(key), author=name, text=text)
     console.print(f"Recorded the employer's response on policy {policy_id} version {version}.")
 
 
@@ -224,12 +227,14 @@ def not_consulted(
     name: Annotated[
         str, typer.Option("--name", help="Who records the decision for the employer.")
     ] = "employer",
-    party: PartyOption = Party.EMPLOYER,
+    *,
+    key: KeyOption,
     data_dir: DataDir = None,
 ) -> None:
-    """Record why a draft was not put to consultation (employer only); the DPIA shows the reasons."""
+    """Record why a draft was not put to consultation (the employer's key signs); the DPIA shows why."""
     ws = services.open_workspace(data_dir)
-    services.not_consulted(ws, policy_id, version, party=party.value, author=name, reason=because)
+    signer = services.keys.load_key(key)
+    services.not_consulted(ws, policy_id, version, by=signer, author=name, reason=because)
     console.print(
         f"Recorded that policy {policy_id} version {version} was not consulted on, with the reasons."
     )
@@ -254,13 +259,13 @@ def views(policy_id: PolicyId, version: Version, data_dir: DataDir = None, json_
 def activate(
     policy_id: PolicyId,
     version: Version,
-    party: PartyOption,
+    key: KeyOption,
     data_dir: DataDir = None,
     actor: Actor = "admin",
 ) -> None:
     """Start a version both parties approved that waited while another policy was in force."""
     ws = services.open_workspace(data_dir)
-    info = services.activate(ws, policy_id, version, party=party.value, actor=actor)
+    info = services.activate(ws, policy_id, version, by=services.keys.load_key(key), actor=actor)
     console.print(f"Policy {info.policy_id} version {info.version} is now {info.state}.")
 
 
@@ -268,13 +273,13 @@ def activate(
 def retire(
     policy_id: PolicyId,
     version: Version,
-    party: PartyOption,
+    key: KeyOption,
     data_dir: DataDir = None,
     actor: Actor = "admin",
 ) -> None:
-    """End a version for good, or withdraw a draft; either party may do this alone."""
+    """End a version for good, or withdraw a draft; either party's key may do this alone."""
     ws = services.open_workspace(data_dir)
-    info = services.retire(ws, policy_id, version, party=party.value, actor=actor)
+    info = services.retire(ws, policy_id, version, by=services.keys.load_key(key), actor=actor)
     console.print(f"Policy {info.policy_id} version {info.version} is now {info.state}.")
 
 

@@ -3,10 +3,12 @@
 Windows (``windows.py``) are fixed ISO-week-based calendar periods; metrics (``metrics.py``)
 are the closed catalogue of integer counters; a ``Policy`` (``policy.py``) is the validated
 form of the policy TOML; ``Rho`` (``budget.py``) is an exact zCDP budget; the Arrow schemas
-that cross package boundaries are in ``facts.py``; what a release returns is in ``release.py``.
+that cross package boundaries are in ``facts.py`` (what a directory connector reads beyond what
+the store keeps, in ``directory.py``); what a release returns is in ``release.py``.
 """
 
 from teamlens.domain.budget import Rho
+from teamlens.domain.directory import DIRECTORY_READ_SCHEMA
 from teamlens.domain.facts import (
     BLOCK_AGGREGATE_SCHEMA,
     DIRECTORY_SCHEMA,
@@ -38,6 +40,7 @@ from teamlens.domain.windows import Cadence, Window, monday_of, windows_between
 __all__ = [
     "BLOCK_AGGREGATE_SCHEMA",
     "DEFAULT_MIN_GROUP_SIZE",
+    "DIRECTORY_READ_SCHEMA",
     "DIRECTORY_SCHEMA",
     "FACT_KEY",
     "FACT_SCHEMA",

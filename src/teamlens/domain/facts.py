@@ -26,7 +26,8 @@ FACT_SCHEMA = pa.schema(
 #: The key under which a later ingestion replaces an earlier value (per-person-day upsert).
 FACT_KEY = ("person", "source", "metric", "day", "days")
 
-#: A person's place in the organisation over a half-open date range [valid_from, valid_to).
+#: A person's place in the organisation over a half-open date range [valid_from, valid_to), as the
+#: store keeps it: only what placement in groups needs (readers' extra columns are in directory.py).
 DIRECTORY_SCHEMA = pa.schema(
     [
         pa.field("person", pa.string(), nullable=False),
@@ -36,11 +37,6 @@ DIRECTORY_SCHEMA = pa.schema(
         pa.field("department", pa.string(), nullable=True),
         pa.field("division", pa.string(), nullable=True),
         pa.field("location", pa.string(), nullable=True),
-        pa.field("manager", pa.string(), nullable=True),
-        # The person's own working pattern, for after-hours metrics (null: the policy's default).
-        pa.field("time_zone", pa.string(), nullable=True),
-        pa.field("work_start", pa.string(), nullable=True),
-        pa.field("work_end", pa.string(), nullable=True),
     ]
 )
 

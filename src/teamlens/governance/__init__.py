@@ -3,10 +3,14 @@
 The typical flow: ``policy_template()`` gives a commented policy to edit; ``parse_policy(text,
 source)`` checks it strictly (unknown fields, purposes outside the closed list, a minimum group
 size under 5 are all errors) and returns it with the warnings people must read and its SHA-256.
-``GovernanceDB(url).propose(...)`` stores it as a draft; ``consult(...)`` publishes it to workers,
-who ``add_view(...)``, and the employer ``respond(...)``s; ``approve(...)`` by the employer and by
-the representative makes it active (one signature suffices for a version that only narrows the
-active one: see ``tightening``); either party can ``suspend(...)`` or ``retire(...)`` it alone,
+The parties first register their public keys (``propose_key_set``, then each key holder
+``sign_key_set``s it; see ``key_sets``): from then on every move a party makes is a
+``SignedDecision`` over a ``decision_statement``, checked against that party's key
+(``decisions``). ``GovernanceDB(url).propose(...)`` stores a policy as a draft;
+``consult(...)`` publishes it to workers, who ``add_view(...)``, and the employer
+``respond(...)``s; ``approve(...)`` by the employer and by the representative makes it active
+(one signature suffices for a version that only narrows the active one: see ``tightening``);
+either party can ``suspend(...)`` or ``retire(...)`` it alone, both ``lift(...)`` a suspension,
 and it lapses by itself after its review date. Every ingest and release path starts with
 ``require_active_policy(action)``, which re-verifies the stored text, approvals and consultation
 record and stops everything if the record was altered. A release is charged
@@ -52,14 +56,17 @@ from teamlens.governance.records import (
     DpiaSignOff,
     EntryKind,
     IngestionInfo,
+    KeySetInfo,
     NotConsulted,
     Notification,
     Party,
     PolicyState,
     PolicyVersionInfo,
     ReleaseInfo,
+    SignedDecision,
     StoredPolicy,
 )
+from teamlens.governance.rights_requests import RightsRequest
 from teamlens.governance.tightening import widenings
 
 __all__ = [
@@ -79,6 +86,7 @@ __all__ = [
     "EntryKind",
     "GovernanceDB",
     "IngestionInfo",
+    "KeySetInfo",
     "MeasuredBlock",
     "NotConsulted",
     "Notification",
@@ -87,6 +95,8 @@ __all__ = [
     "PolicyState",
     "PolicyVersionInfo",
     "ReleaseInfo",
+    "RightsRequest",
+    "SignedDecision",
     "StoredPolicy",
     "canonical_json",
     "checkpoints",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -34,6 +35,7 @@ class _Core:
     ) -> None:
         self.url = url
         self._clock = clock
+        private_database_file(url)
         self._engine = sa.create_engine(url)
         if self._engine.dialect.name == "sqlite":
             _configure_sqlite(self._engine)
@@ -83,6 +85,15 @@ class _Core:
                 raise self._log_integrity_failure(failure) from None
 
     @contextmanager
+    def _unaudited_write(self) -> Iterator[sa.Connection]:
+        # Web sessions change on every request and are not governance decisions: they do not
+        # queue behind the audit head (SQLite still takes its file write lock, briefly).
+        with self._engine.connect() as conn:
+            conn.execution_options(teamlens_write=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
     def _read(self) -> Iterator[sa.Connection]:
         with self._engine.connect() as conn, conn.begin():
             yield conn
@@ -94,6 +105,26 @@ class _Core:
             with conn.begin():
                 audit_log.append(conn, self._now(), SYSTEM_ACTOR, "policy.integrity_failure", failure.details)
         return failure.to_policy_error()
+
+
+def private_database_file(url: str) -> None:
+    """Create a SQLite database file owner-only (0600) before SQLite does, or narrow an existing one.
+
+    SQLite gives its journal and WAL files the database file's mode, so they follow. Other
+    databases keep their files on their server, where this has nothing to do.
+    """
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    if parsed.database.startswith("file:"):
+        return  # a URI filename: its options are SQLite's to interpret
+    path = parsed.database
+    if not os.path.exists(path):
+        if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+            return  # SQLite will say that the folder is missing
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    elif os.stat(path).st_mode & 0o077:
+        os.chmod(path, 0o600)
 
 
 def _configure_sqlite(engine: sa.Engine) -> None:

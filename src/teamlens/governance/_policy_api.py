@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from teamlens.errors import NoApprovedPolicy, PolicyError, PolicyLapsed
-from teamlens.governance import consultation, dpia_signoff, notifications, policy_integrity
+from teamlens.governance import (
+    consultation,
+    decisions,
+    dpia_signoff,
+    key_sets,
+    notifications,
+    policy_integrity,
+    policy_stops,
+    signed_history,
+)
 from teamlens.governance import policy_versions as lifecycle
 from teamlens.governance import version_rows as rows
 from teamlens.governance._engine import SYSTEM_ACTOR, _Core
@@ -15,13 +26,15 @@ from teamlens.governance.records import (
     ConsultationRecord,
     DpiaSignOff,
     EntryKind,
+    KeySetInfo,
     NotConsulted,
     Notification,
-    Party,
     PolicyState,
     PolicyVersionInfo,
+    SignedDecision,
     StoredPolicy,
 )
+from teamlens.verify import KeySet, PartyKey
 
 
 class _PolicyAPI(_Core):
@@ -37,48 +50,111 @@ class _PolicyAPI(_Core):
         self,
         policy_id: str,
         version: int,
-        party: Party | str,
+        signed: SignedDecision,
         approver: str,
         actor: str,
         *,
         sha256: str | None = None,
     ) -> PolicyVersionInfo:
-        """Record one party's approval of a stored version; with both, it becomes ``active``.
+        """Record one party's signed approval of a stored version; with both, it becomes ``active``.
 
-        One signature is enough for a version that only narrows the active version of the same
-        policy (R3). ``sha256``, when given, must be the hash of the text the approver reviewed:
-        approving a text that changed since is refused. Approving twice by one party is a no-op.
+        The party is the one whose registered key signed (``decision_statement`` writes what to
+        sign). One signature is enough for a version that only narrows the active version of the
+        same policy (R3). ``sha256``, when given, must be the hash of the text the approver
+        reviewed: approving a text that changed since is refused. Approving twice is a no-op.
         """
         with self._write() as conn:
-            return lifecycle.approve(
-                conn, policy_id, version, party_of(party), approver, actor, self._now(), sha256
-            )
+            return lifecycle.approve(conn, policy_id, version, signed, approver, actor, self._now(), sha256)
 
-    def activate(self, policy_id: str, version: int, party: Party | str, actor: str) -> PolicyVersionInfo:
-        """Start an ``approved`` version that waited while another policy was in force."""
+    def activate(self, policy_id: str, version: int, signed: SignedDecision, actor: str) -> PolicyVersionInfo:
+        """Start an ``approved`` version that waited while another policy was in force (one party signs)."""
         with self._write() as conn:
-            return lifecycle.activate(conn, policy_id, version, party_of(party), actor, self._now())
+            return lifecycle.activate(conn, policy_id, version, signed, actor, self._now())
 
-    def suspend(self, policy_id: str, party: Party | str, actor: str) -> PolicyVersionInfo:
-        """Stop the active version of a policy at once; either party may do this alone (R3, R40)."""
+    def suspend(self, policy_id: str, signed: SignedDecision, actor: str) -> PolicyVersionInfo:
+        """Stop the active version of a policy at once; either party's signature suffices (R3, R40)."""
         with self._write() as conn:
-            return lifecycle.suspend(conn, policy_id, party_of(party), actor, self._now())
+            return policy_stops.suspend(conn, policy_id, signed, actor, self._now())
 
-    def retire(self, policy_id: str, version: int, party: Party | str, actor: str) -> PolicyVersionInfo:
-        """End a version for good, or withdraw one that never ran; either party may do this alone."""
+    def lift(self, policy_id: str, version: int, signed: SignedDecision, actor: str) -> PolicyVersionInfo:
+        """Sign the lifting of a suspension; with both parties' signatures the version runs again."""
         with self._write() as conn:
-            return lifecycle.retire(conn, policy_id, version, party_of(party), actor, self._now())
+            return policy_stops.lift(conn, policy_id, version, signed, actor, self._now())
+
+    def retire(self, policy_id: str, version: int, signed: SignedDecision, actor: str) -> PolicyVersionInfo:
+        """End a version for good, or withdraw one that never ran; either party's signature suffices."""
+        with self._write() as conn:
+            return policy_stops.retire(conn, policy_id, version, signed, actor, self._now())
+
+    def decision_statement(
+        self, action: str, party: str, policy_id: str, version: int | None = None, *, text: str | None = None
+    ) -> dict[str, Any]:
+        """What ``party`` signs to take ``action`` on a policy version now (``version`` None: the active one).
+
+        It names the version's text hash (and, for an approval, the consultation record's; for a
+        response or reasons, the text's), a timestamp and a fresh nonce (``decisions``).
+        """
+        with self._read() as conn:
+            if version is None:
+                active = rows.active_row(conn)
+                newest = rows.all_versions(conn, policy_id)
+                if active is None and newest and newest[-1].state is PolicyState.SUSPENDED:
+                    active = rows.require_row(conn, policy_id, newest[-1].version)  # suspending again
+                if active is None or active.policy_id != policy_id:
+                    raise PolicyError(
+                        f"Policy '{policy_id}' has no active version to {action.split('.')[-1]}.",
+                        "`teamlens policy list` shows every policy and its state.",
+                    )
+                version = int(str(active.version))
+            found = rows.require_row(conn, policy_id, version)
+            fields: dict[str, object] = {"policy_id": policy_id, "version": version}
+            if action in ("consultation.response", "consultation.not_consulted"):
+                fields["text_sha256"] = consultation.text_sha256(text or "")
+            else:
+                fields["sha256"] = str(found.sha256)
+            if action == "policy.approve":
+                fields["record_sha256"] = consultation.record(conn, policy_id, version).sha256
+        return decisions.statement(action, party, self._now(), **fields)
+
+    def fresh_statement(self, action: str, party: str, **fields: object) -> dict[str, Any]:
+        """A statement for an action that concerns no policy version (rights requests, key use)."""
+        return decisions.statement(action, party, self._now(), **fields)
+
+    # -- the parties' keys ------------------------------------------------------------------
+
+    def propose_key_set(self, keys: list[PartyKey], roles_sha256: str, actor: str) -> KeySetInfo:
+        """Propose a set of the parties' public keys; it is registered once signed (``key_sets``)."""
+        with self._write() as conn:
+            return key_sets.propose(conn, keys, roles_sha256, actor, self._now())
+
+    def sign_key_set(self, digest: str, signature: dict[str, Any], actor: str) -> KeySetInfo:
+        """Add one key holder's signature to a proposed key set; registered once both parties witnessed it."""
+        with self._write() as conn:
+            return key_sets.add_signature(conn, digest, signature, actor, self._now())
+
+    def key_sets(self) -> list[KeySetInfo]:
+        """Every key set proposed, oldest first, with whose signature each still waits for."""
+        with self._read() as conn:
+            return key_sets.listed(conn)
+
+    def registered_keys(self) -> KeySet | None:
+        """The key set in force (re-verified from the audit log), or None before any was registered."""
+        with self._read() as conn:
+            return decisions.key_set_in_force(conn)
+
+    def signature_problems(self) -> list[str]:
+        """Signed decisions in the log that do not verify, and approvals no valid signature proves."""
+        with self._read() as conn:
+            return signed_history.problems(conn)
 
     # -- consultation (R5) ------------------------------------------------------------------
 
     def consult(
-        self, policy_id: str, version: int, party: Party | str, actor: str, planner_json: str
+        self, policy_id: str, version: int, signed: SignedDecision, actor: str, planner_json: str
     ) -> PolicyVersionInfo:
-        """Publish a draft to workers for their views, with the planner figures it was shown with."""
+        """Publish a draft to workers for their views (the employer signs), with its planner figures."""
         with self._write() as conn:
-            return consultation.publish(
-                conn, policy_id, version, party_of(party), actor, planner_json, self._now()
-            )
+            return consultation.publish(conn, policy_id, version, signed, actor, planner_json, self._now())
 
     def add_view(
         self, policy_id: str, version: int, kind: EntryKind | str, author: str, text: str
@@ -92,19 +168,19 @@ class _PolicyAPI(_Core):
             return consultation.add_view(conn, policy_id, version, entry_kind, author, text, self._now())
 
     def respond(
-        self, policy_id: str, version: int, party: Party | str, author: str, text: str
+        self, policy_id: str, version: int, signed: SignedDecision, author: str, text: str
     ) -> ConsultationEntry:
-        """Record the employer's response to the consultation's views (employer only)."""
+        """Record the employer's signed response to the consultation's views (employer only)."""
         with self._write() as conn:
-            return consultation.respond(conn, policy_id, version, party_of(party), author, text, self._now())
+            return consultation.respond(conn, policy_id, version, signed, author, text, self._now())
 
     def record_not_consulted(
-        self, policy_id: str, version: int, party: Party | str, author: str, reason: str
+        self, policy_id: str, version: int, signed: SignedDecision, author: str, reason: str
     ) -> NotConsulted:
-        """Record the employer's reasons for not consulting on a draft (R5); joins the signed record."""
+        """Record the employer's signed reasons for not consulting on a draft (R5); joins the record."""
         with self._write() as conn:
             return consultation.record_not_consulted(
-                conn, policy_id, version, party_of(party), author, reason, self._now()
+                conn, policy_id, version, signed, author, reason, self._now()
             )
 
     def consultation(self, policy_id: str, version: int) -> ConsultationRecord:
@@ -189,7 +265,7 @@ class _PolicyAPI(_Core):
             raise self._log_integrity_failure(failure) from None
         if active is not None and active.policy.review_date < self._now().date():
             with self._write() as conn:
-                lifecycle.lapse_if_due(conn, SYSTEM_ACTOR, self._now())
+                policy_stops.lapse_if_due(conn, SYSTEM_ACTOR, self._now())
             return None
         return active
 
@@ -202,7 +278,7 @@ class _PolicyAPI(_Core):
         if active is not None:
             return active
         with self._read() as conn:
-            stopped = lifecycle.last_stopped(conn)
+            stopped = policy_stops.last_stopped(conn)
         if stopped is not None and stopped.state is PolicyState.LAPSED:
             found = self.stored_policy(stopped.policy_id, stopped.version)
             raise PolicyLapsed(action, stopped.policy_id, stopped.version, found.policy.review_date)
@@ -225,13 +301,3 @@ class _PolicyAPI(_Core):
                 version = versions[-1].version
             found = rows.require_row(conn, policy_id, version)
             return StoredPolicy(rows.info(conn, found), rows.parsed(found).policy, found.toml)
-
-
-def party_of(party: Party | str) -> Party:
-    """The party named ``party``, or a PolicyError naming the two there are."""
-    try:
-        return Party(party)
-    except ValueError:
-        raise PolicyError(
-            f"'{party}' is not a party to a policy.", "The parties are 'employer' and 'representative'."
-        ) from None

@@ -12,7 +12,6 @@ Details hold policy ids, hashes, counts and report ids only: never a pseudonym o
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import math
 from collections.abc import Iterator, Mapping
@@ -23,29 +22,11 @@ import sqlalchemy as sa
 from teamlens.errors import InternalError
 from teamlens.governance.records import AuditEntry, AuditVerification
 from teamlens.governance.tables import audit_head, audit_log
+from teamlens.verify import canonical_json as canonical_json
+from teamlens.verify import entry_hash as entry_hash
 
 GENESIS_HASH = "0" * 64
 _VERIFY_BATCH = 1000
-
-
-def canonical_json(value: object) -> str:
-    """Spell ``value`` as the one JSON text that hashes are computed over."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-
-def entry_hash(
-    seq: int, at: str, actor: str, action: str, details: Mapping[str, object], prev_hash: str
-) -> str:
-    """Compute the hash that chains one entry to the one before it."""
-    payload = {
-        "seq": seq,
-        "at": at,
-        "actor": actor,
-        "action": action,
-        "details": details,
-        "prev_hash": prev_hash,
-    }
-    return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
 
 
 def append(
@@ -135,6 +116,22 @@ def details_of(conn: sa.Connection, action: str) -> Iterator[Mapping[str, Any]]:
     )
     for row in rows:
         yield _details_or_raw(row.details)
+
+
+def exported(conn: sa.Connection) -> list[dict[str, object]]:
+    """Every entry oldest first, exactly as stored (``details`` parsed), for ``teamlens audit export``."""
+    return [
+        {
+            "seq": row.seq,
+            "at": row.at,
+            "actor": row.actor,
+            "action": row.action,
+            "details": _details_or_raw(row.details),
+            "prev_hash": row.prev_hash,
+            "hash": row.hash,
+        }
+        for row in conn.execute(sa.select(audit_log).order_by(audit_log.c.seq))
+    ]
 
 
 def last_seq_before(conn: sa.Connection, at: dt.datetime) -> int:

@@ -31,10 +31,14 @@ _CONTEXT = "teamlens audit checkpoint v1"
 def generate_key() -> tuple[bytes, str]:
     """Make a new signing key: the private key as unencrypted PKCS#8 PEM, the public key as hex."""
     key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(
+    return private_pem(key), _public_hex(key.public_key())
+
+
+def private_pem(key: Ed25519PrivateKey) -> bytes:
+    """An Ed25519 private key as unencrypted PKCS#8 PEM (the key file's contents)."""
+    return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    return pem, _public_hex(key.public_key())
 
 
 def load_private_key(pem: bytes, source: str) -> Ed25519PrivateKey:
@@ -46,7 +50,7 @@ def load_private_key(pem: bytes, source: str) -> Ed25519PrivateKey:
     if not isinstance(key, Ed25519PrivateKey):
         raise ConfigError(
             f"{source} is not an Ed25519 private key in PEM form.",
-            "Make one with `teamlens audit keygen --out FOLDER`.",
+            "Make one with `teamlens keys new` (a party's key) or `teamlens audit keygen` (checkpoints).",
         )
     return key
 

@@ -15,17 +15,17 @@ import hashlib
 
 import sqlalchemy as sa
 
-from teamlens.errors import AccessDenied, PolicyError
-from teamlens.governance import audit_log
+from teamlens.errors import PolicyError
+from teamlens.governance import audit_log, decisions
 from teamlens.governance import version_rows as rows
 from teamlens.governance.records import (
     ConsultationEntry,
     ConsultationRecord,
     EntryKind,
     NotConsulted,
-    Party,
     PolicyState,
     PolicyVersionInfo,
+    SignedDecision,
 )
 from teamlens.governance.tables import as_utc, consultation_entries, not_consulted
 
@@ -84,17 +84,22 @@ def record_sha256(
     return hashlib.sha256(audit_log.canonical_json(payload).encode("utf-8")).hexdigest()
 
 
+def text_sha256(text: str) -> str:
+    """The hash of a response or reason a party signs (the text itself joins the record)."""
+    return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()
+
+
 def publish(
     conn: sa.Connection,
     policy_id: str,
     version: int,
-    party: Party,
+    signed: SignedDecision,
     actor: str,
     planner_json: str,
     now: dt.datetime,
 ) -> PolicyVersionInfo:
-    """Open a draft to workers' views; ``planner_json`` (the planner figures) joins the record."""
-    found = rows.require_row(conn, policy_id, version)
+    """Open a draft to workers' views (the employer signs); ``planner_json`` joins the record."""
+    found, proof = decisions.on_version(conn, signed, "policy.consult", policy_id, version, now)
     state = PolicyState(found.state)
     if state is PolicyState.CONSULTATION:
         return rows.info(conn, found)  # already published: publishing again changes nothing
@@ -107,7 +112,7 @@ def publish(
     rows.set_state(conn, found, PolicyState.CONSULTATION, now)
     _insert(conn, policy_id, version, EntryKind.PUBLISHED, actor, planner_json, now)
     audit_log.append(
-        conn, now, actor, "policy.consult", {"policy_id": policy_id, "version": version, "party": party.value}
+        conn, now, actor, "policy.consult", {"policy_id": policy_id, "version": version, **proof}
     )
     return rows.refreshed(conn, found)
 
@@ -124,7 +129,7 @@ def add_view(
     """Record a worker's comment or objection on a proposal in consultation."""
     if kind not in (EntryKind.COMMENT, EntryKind.OBJECTION):
         raise PolicyError(f"'{kind.value}' is not a view.", "Record a comment or an objection.")
-    _require_open(conn, policy_id, version)
+    require_open(conn, policy_id, version)
     entry = _insert(conn, policy_id, version, kind, author, text, now)
     views = sum(1 for e in record(conn, policy_id, version).entries if e.kind is kind)
     # Counted, never quoted or attributed: a view on monitoring can itself be sensitive.
@@ -142,21 +147,28 @@ def respond(
     conn: sa.Connection,
     policy_id: str,
     version: int,
-    party: Party,
+    signed: SignedDecision,
     author: str,
     text: str,
     now: dt.datetime,
 ) -> ConsultationEntry:
-    """Record the employer's response to the views (with reasons where it departs from them)."""
-    if party is not Party.EMPLOYER:
-        raise AccessDenied(
-            "Only the employer responds to a consultation: the response is the controller's answer "
-            "to the views workers gave (R5).",
-            "Representatives add their views with `teamlens policy comment`.",
-        )
-    _require_open(conn, policy_id, version)
+    """Record the employer's signed response to the views (with reasons where it departs from them).
+
+    Only the employer's key may sign a response: it is the controller's answer (R5).
+    """
+    proof = decisions.accept(
+        conn,
+        signed,
+        "consultation.response",
+        now,
+        policy_id=policy_id,
+        version=version,
+        text_sha256=text_sha256(text),
+    )
+    require_open(conn, policy_id, version)
     entry = _insert(conn, policy_id, version, EntryKind.RESPONSE, author, text, now)
-    audit_log.append(conn, now, author, "consultation.response", {"policy_id": policy_id, "version": version})
+    details = {"policy_id": policy_id, "version": version, **proof}
+    audit_log.append(conn, now, author, "consultation.response", details)
     return entry
 
 
@@ -164,22 +176,26 @@ def record_not_consulted(
     conn: sa.Connection,
     policy_id: str,
     version: int,
-    party: Party,
+    signed: SignedDecision,
     author: str,
     reason: str,
     now: dt.datetime,
 ) -> NotConsulted:
-    """Record the employer's reasons for not consulting on a draft (the alternative R5 allows).
+    """Record the employer's signed reasons for not consulting on a draft (the alternative R5 allows).
 
-    Only while the version is a draft (a published one was consulted on; a signed one's record
-    is fixed); recording the same reasons again is a no-op, different ones a conflict.
+    Only the employer's key may sign it, only while the version is a draft (a published one was
+    consulted on; a signed one's record is fixed); the same reasons again are a no-op, different
+    ones a conflict.
     """
-    if party is not Party.EMPLOYER:
-        raise AccessDenied(
-            "Only the employer records that it did not consult: the decision and its reasons are the "
-            "controller's (R5).",
-            "Representatives can ask for a consultation; the employer then runs `teamlens policy consult`.",
-        )
+    proof = decisions.accept(
+        conn,
+        signed,
+        "consultation.not_consulted",
+        now,
+        policy_id=policy_id,
+        version=version,
+        text_sha256=text_sha256(reason),
+    )
     found = rows.require_row(conn, policy_id, version)
     state = PolicyState(found.state)
     reason = reason.strip()
@@ -210,9 +226,8 @@ def record_not_consulted(
             policy_id=policy_id, version=version, reason=reason, recorded_by=author, recorded_at=now
         )
     )
-    audit_log.append(
-        conn, now, author, "consultation.not_consulted", {"policy_id": policy_id, "version": version}
-    )
+    details = {"policy_id": policy_id, "version": version, **proof}
+    audit_log.append(conn, now, author, "consultation.not_consulted", details)
     recorded = _not_consulted(conn, policy_id, version)
     assert recorded is not None
     return recorded
@@ -242,7 +257,8 @@ def _not_consulted(conn: sa.Connection, policy_id: str, version: int) -> NotCons
     return NotConsulted(found.reason, found.recorded_by, as_utc(found.recorded_at))
 
 
-def _require_open(conn: sa.Connection, policy_id: str, version: int) -> None:
+def require_open(conn: sa.Connection, policy_id: str, version: int) -> None:
+    """Refuse unless the version is in consultation, saying what to do instead."""
     state = PolicyState(rows.require_row(conn, policy_id, version).state)
     if state is PolicyState.CONSULTATION:
         return
@@ -258,15 +274,8 @@ def _require_open(conn: sa.Connection, policy_id: str, version: int) -> None:
     )
 
 
-def _insert(
-    conn: sa.Connection,
-    policy_id: str,
-    version: int,
-    kind: EntryKind,
-    author: str,
-    text: str,
-    now: dt.datetime,
-) -> ConsultationEntry:
+def checked_view(author: str, text: str, *, kind: EntryKind = EntryKind.COMMENT) -> tuple[str, str]:
+    """An entry's author label and text, checked: a label of at most 200 characters, a text not empty."""
     author = author.strip() or "anonymous"
     if len(author) > _MAX_AUTHOR:
         raise PolicyError(f"The author label is {len(author)} characters long.", "Use at most 200.")
@@ -277,6 +286,19 @@ def _insert(
             f"The text is {len(text):,} characters long; at most {MAX_TEXT:,} are kept.",
             "Shorten it, or record it in several parts.",
         )
+    return author, text
+
+
+def _insert(
+    conn: sa.Connection,
+    policy_id: str,
+    version: int,
+    kind: EntryKind,
+    author: str,
+    text: str,
+    now: dt.datetime,
+) -> ConsultationEntry:
+    author, text = checked_view(author, text, kind=kind)
     entry_id = conn.execute(
         consultation_entries.insert()
         .values(policy_id=policy_id, version=version, kind=kind.value, author=author, text=text, at=now)

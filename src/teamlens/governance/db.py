@@ -15,7 +15,17 @@ import sqlalchemy as sa
 
 from teamlens.domain import ReleasedCell, Rho
 from teamlens.errors import BooksMismatch
-from teamlens.governance import audit_log, checkpoints, ledger, measurement_cache
+from teamlens.governance import (
+    audit_log,
+    checkpoints,
+    decisions,
+    ledger,
+    measurement_cache,
+    rights_requests,
+    signed_history,
+    views,
+    web_sessions,
+)
 from teamlens.governance import ingestions as ingestion_log
 from teamlens.governance import objections as objection_list
 from teamlens.governance._engine import SYSTEM_ACTOR
@@ -28,8 +38,11 @@ from teamlens.governance.records import (
     Checkpoint,
     IngestionInfo,
     ReleaseInfo,
+    SignedDecision,
 )
+from teamlens.governance.rights_requests import RightsRequest
 from teamlens.governance.tables import audit_head
+from teamlens.governance.web_sessions import StoredSession
 
 __all__ = ["SYSTEM_ACTOR", "GovernanceDB"]
 
@@ -221,6 +234,73 @@ class GovernanceDB(_PolicyAPI):
         with self._read() as conn:
             return objection_list.listed(conn)
 
+    # -- requests about one worker (R20–R22), each signed ---------------------------------------
+
+    def worker_request(self, pseudonym: str, kind: str) -> RightsRequest:
+        """Record a request the signed-in worker made at /me (access, erasure, objection)."""
+        with self._write() as conn:
+            return rights_requests.from_worker(conn, pseudonym, kind, self._now())
+
+    def offline_request(
+        self, pseudonym: str, kind: str, reference: str, signed: SignedDecision, actor: str
+    ) -> RightsRequest:
+        """Record the DPO's signed off-line request; the representative must countersign it."""
+        with self._write() as conn:
+            return rights_requests.offline(conn, pseudonym, kind, reference, signed, actor, self._now())
+
+    def countersign_request(self, signed: SignedDecision, actor: str) -> RightsRequest:
+        """Record the representative's countersignature on an off-line request."""
+        with self._write() as conn:
+            return rights_requests.countersign(conn, signed, actor, self._now())
+
+    def fulfil_request(self, signed: SignedDecision, actor: str) -> tuple[RightsRequest, str]:
+        """The DPO's signed fulfilment: the request and the worker's pseudonym (see ``rights_requests``)."""
+        with self._write() as conn:
+            return rights_requests.fulfil(conn, signed, actor, self._now())
+
+    def rights_requests(self, pseudonym: str | None = None) -> list[RightsRequest]:
+        """Every request (one worker's with ``pseudonym``), newest first, never naming who it is about."""
+        with self._read() as conn:
+            return rights_requests.listed(conn, pseudonym)
+
+    def accept_decision(self, signed: SignedDecision, action: str, **bound: object) -> dict[str, object]:
+        """Check and use up a signed decision that changes nothing stored (seeing the exclusion list)."""
+        with self._write() as conn:
+            proof = decisions.accept(conn, signed, action, self._now(), **bound)
+            audit_log.append(conn, self._now(), signed.party, action, dict(proof))
+            return proof
+
+    # -- one view per worker per proposal ------------------------------------------------------
+
+    def give_view(self, policy_id: str, version: int, kind: str, voter: str, author: str, text: str) -> bool:
+        """Record or replace the one view of kind ``kind`` a voter gives a proposal; True if replaced."""
+        with self._write() as conn:
+            return views.give(conn, policy_id, version, kind, voter, author, text, self._now())
+
+    # -- web sessions ------------------------------------------------------------------------------
+
+    def start_session(
+        self, token_hash: str, pseudonym: str, roles: str, roles_sha256: str, mfa: bool
+    ) -> None:
+        """Store a new web session (the browser holds the token; this its hash)."""
+        with self._unaudited_write() as conn:
+            web_sessions.start(conn, token_hash, pseudonym, roles, roles_sha256, mfa, self._now())
+
+    def session(self, token_hash: str) -> StoredSession | None:
+        """The stored session with this token hash, or None (never a revoked one)."""
+        with self._read() as conn:
+            return web_sessions.get(conn, token_hash)
+
+    def touch_session(self, token_hash: str, **changes: object) -> None:
+        """Mark a session used now (idle timeout), and change its second factor or pending statement."""
+        with self._unaudited_write() as conn:
+            web_sessions.touch(conn, token_hash, self._now(), **changes)
+
+    def revoke_sessions(self, token_hash: str | None = None) -> int:
+        """Revoke one session (sign-out), or every session; returns how many were revoked."""
+        with self._unaudited_write() as conn:
+            return web_sessions.revoke(conn, token_hash, self._now())
+
     # -- audit log -----------------------------------------------------------------------------
 
     def append_audit(self, actor: str, action: str, details: Mapping[str, object]) -> AuditEntry:
@@ -229,9 +309,24 @@ class GovernanceDB(_PolicyAPI):
             return audit_log.append(conn, self._now(), actor, action, details)
 
     def verify_audit(self) -> AuditVerification:
-        """Re-walk the audit chain and report the first entry that was altered or removed."""
+        """Re-walk the audit chain, then re-check every key registration and signed decision in it.
+
+        Reports the first entry that was altered or removed, else the first signature that does
+        not verify or approval that no valid signature proves (``signed_history.problems``).
+        """
         with self._read() as conn:
-            return audit_log.verify(conn)
+            chain = audit_log.verify(conn)
+            if not chain.ok:
+                return chain
+            problems = signed_history.problems(conn)
+        if problems:
+            return AuditVerification(False, chain.entries, None, "; ".join(problems[:3]))
+        return chain
+
+    def export_audit(self) -> list[dict[str, object]]:
+        """Every audit entry oldest first, as stored: what the stand-alone verifier checks."""
+        with self._read() as conn:
+            return audit_log.exported(conn)
 
     def audit_seq_before(self, at: dt.datetime) -> int:
         """The number of the last audit entry recorded before ``at`` (0 when there is none)."""

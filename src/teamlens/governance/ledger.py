@@ -6,7 +6,7 @@ that measures new clipping blocks keeps their noisy values (``measurement_cache`
 them; the report cells it publishes are kept too, so asking again costs nothing and returns the
 same numbers. Before every release, ``check_books`` recomputes the spent budget and the measured
 blocks from the hash-chained audit log and refuses when the ledger or the kept measurements
-disagree with it: deleting a release's rows cannot buy fresh noise or fresh budget (attack A25).
+disagree with it: deleting a release's rows cannot buy fresh noise or fresh budget (attack A32).
 """
 
 from __future__ import annotations

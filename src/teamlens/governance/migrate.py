@@ -8,7 +8,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 
 #: The revision that ``metadata.create_all`` builds (see ``migrations/versions``).
-CREATE_ALL_REVISION = "0006_measurements"
+CREATE_ALL_REVISION = "0007_measurements"
 #: The first revision; a database ``create_all`` built before 0002 existed is at this one.
 INITIAL_REVISION = "0001_initial"
 #: What ``create_all`` built between 0002 and 0003 (consultation record, no DPIA sign-offs).
@@ -17,8 +17,10 @@ CONSULTATION_REVISION = "0002_consultation"
 SIGNOFF_REVISION = "0003_dpia_signoff"
 #: What ``create_all`` built between 0004 and 0005 (not-consulted records, no notifications).
 NOT_CONSULTED_REVISION = "0004_not_consulted"
-#: What ``create_all`` built between 0005 and 0006 (notifications, no base measurements).
+#: What ``create_all`` built between 0005 and 0006 (notifications, no key sets).
 NOTIFICATIONS_REVISION = "0005_notifications"
+#: What ``create_all`` built between 0006 and 0007 (key sets, no base measurements).
+IDENTITY_REVISION = "0006_identity"
 
 
 def _config(connection: sa.Connection) -> Config:
@@ -46,6 +48,8 @@ def upgrade(url: str, revision: str = "head") -> None:
                 columns = {column["name"] for column in inspector.get_columns("approvals")}
                 if inspector.has_table("measured_blocks"):
                     built = CREATE_ALL_REVISION
+                elif inspector.has_table("key_sets"):
+                    built = IDENTITY_REVISION
                 elif inspector.has_table("notifications"):
                     built = NOTIFICATIONS_REVISION
                 elif inspector.has_table("not_consulted"):

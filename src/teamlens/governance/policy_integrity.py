@@ -1,25 +1,27 @@
 """Prove that the active policy is exactly what was approved, or stop everything (A16).
 
 ``load_active`` re-reads the active version and checks, every time: its text against its hash,
-each approval against that hash and against the consultation record it signed (R5), and that
-both parties signed — or, for a version one party activated alone, that it really only narrows
-the version it replaced (R3), which is itself re-proved the same way. Any mismatch raises
-``IntegrityFailure``; ``GovernanceDB`` logs it and turns it into a ``PolicyError``.
+each approval against that hash and against the consultation record it signed (R5), that each
+approval is proved by a valid signature of that party's registered key in the audit log
+(``signed_history``; a row added to the approvals table by hand proves nothing), that every
+suspension of it was lifted by both parties' signatures, and that both parties signed — or, for
+a version one party activated alone, that it really only narrows the version it replaced (R3),
+which is itself re-proved the same way. Any mismatch raises ``IntegrityFailure``;
+``GovernanceDB`` logs it and turns it into a ``PolicyError``. Every ingest and release resolves
+the active policy through here, so each of them re-verifies the signatures.
 """
 
 from __future__ import annotations
-
-import json
 
 import sqlalchemy as sa
 
 from teamlens.domain import Policy
 from teamlens.errors import PolicyError
-from teamlens.governance import consultation
+from teamlens.governance import consultation, signed_history
 from teamlens.governance import version_rows as rows
 from teamlens.governance.policy_file import policy_sha256
 from teamlens.governance.records import ActivePolicy, Party, PolicyState
-from teamlens.governance.tables import as_utc, audit_log, policy_versions
+from teamlens.governance.tables import as_utc, policy_versions
 from teamlens.governance.tightening import widenings
 
 #: How many one-party narrowings in a row are re-proved; more means a loop in the records.
@@ -66,7 +68,12 @@ def load_active(conn: sa.Connection) -> ActivePolicy | None:
     if len(found) > 1:
         raise IntegrityFailure(found[0], "more than one version is marked active")
     row = found[0]
-    policy = verified_policy(conn, row)
+    history = signed_history.read(conn)
+    if history.problems:
+        raise IntegrityFailure(row, history.problems[0])
+    if not history.lifted((row.policy_id, row.version)):
+        raise IntegrityFailure(row, "it is marked active, but a party's signature suspended or retired it")
+    policy = verified_policy(conn, row, history)
     if (policy.policy_id, policy.version, policy.min_group_size) != (
         row.policy_id,
         row.version,
@@ -82,21 +89,24 @@ def load_active(conn: sa.Connection) -> ActivePolicy | None:
     )
 
 
-def verified_policy(conn: sa.Connection, row: rows.Row, depth: int = 0) -> Policy:
+def verified_policy(
+    conn: sa.Connection, row: rows.Row, history: signed_history.SignedHistory | None = None, depth: int = 0
+) -> Policy:
     """Re-prove one version's approvals (following one-party narrowings back); return its policy."""
     if policy_sha256(row.toml) != row.sha256:
         raise IntegrityFailure(row, "its text no longer matches its hash")
+    history = history or signed_history.read(conn)
     signed = rows.approvals_of(conn, row.policy_id, row.version)
     record = consultation.record(conn, row.policy_id, row.version)
-    logged = _logged_approvals(conn, row.policy_id, row.version)
     for approval in signed:
         if approval.sha256 != row.sha256:
             raise IntegrityFailure(row, f"its text is not the text the {approval.party.value} approved")
-        # The approval rows alone can be rewritten by whoever can write the database; the
-        # hash-chained audit log (whose head the representative holds signed) cannot, unnoticed.
-        if row.sha256 not in logged.get(approval.party.value, set()):
+        # The approval rows alone can be rewritten by whoever can write the database; a party's
+        # signature in the audit log cannot be made without that party's private key.
+        proved = history.approved.get((row.policy_id, row.version, approval.party.value), set())
+        if (row.sha256, approval.record_sha256) not in proved:
             raise IntegrityFailure(
-                row, f"the audit log does not record the {approval.party.value} approving this text"
+                row, f"no valid signature of the {approval.party.value} approving this text is on record"
             )
         if approval.record_sha256 is not None and approval.record_sha256 != record.sha256:
             raise IntegrityFailure(
@@ -114,21 +124,10 @@ def verified_policy(conn: sa.Connection, row: rows.Row, depth: int = 0) -> Polic
     base = rows.row(conn, row.policy_id, row.tightens_version)
     if base is None or base.version >= row.version or depth >= _MAX_CHAIN:
         raise IntegrityFailure(row, "it was approved by one party alone, but the version it narrows is gone")
-    wider = widenings(verified_policy(conn, base, depth + 1), policy)
+    wider = widenings(verified_policy(conn, base, history, depth + 1), policy)
     if wider:
         raise IntegrityFailure(
             row,
             f"it was approved by one party alone, yet widens version {base.version}: {wider[0]}",
         )
     return policy
-
-
-def _logged_approvals(conn: sa.Connection, policy_id: str, version: int) -> dict[str, set[str]]:
-    """The policy hashes each party approved for one version, as the audit log records them."""
-    found: dict[str, set[str]] = {}
-    details = conn.execute(sa.select(audit_log.c.details).where(audit_log.c.action == "policy.approve"))
-    for (text,) in details:
-        entry = json.loads(text)
-        if entry.get("policy_id") == policy_id and entry.get("version") == version:
-            found.setdefault(str(entry.get("party")), set()).add(str(entry.get("sha256")))
-    return found

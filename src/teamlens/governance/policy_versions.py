@@ -4,9 +4,11 @@
 consultation and makes the version ``proposed``; the second makes it ``approved`` and active at
 once unless another policy is in force). A version that only narrows the active one (see
 ``tightening``) is activated by one signature (R3). ``activate`` starts an approved version that
-was waiting; ``suspend`` (kill switch) and ``retire`` stop one on either party's word; ``lapse``
-stops the active version once its review date has passed (R6). Functions run inside a
-transaction ``GovernanceDB`` opens, and every change is audited in that same transaction.
+was waiting; stopping and restarting (suspend, lift, retire, lapse) are in ``policy_stops``.
+Every party's move is a ``SignedDecision``, checked by ``decisions.accept`` against the party's
+registered key before anything changes; the party is the one the signature proves, never a name
+given. Functions run inside a transaction
+``GovernanceDB`` opens, and every change is audited, signature included, in that transaction.
 """
 
 from __future__ import annotations
@@ -16,11 +18,22 @@ import datetime as dt
 import sqlalchemy as sa
 
 from teamlens.errors import InternalError, PolicyError
-from teamlens.governance import audit_log, consultation, dpia_signoff, notifications
+from teamlens.governance import (
+    audit_log,
+    consultation,
+    decisions,
+    dpia_signoff,
+    notifications,
+)
 from teamlens.governance import version_rows as rows
 from teamlens.governance.policy_file import ParsedPolicy, policy_sha256
-from teamlens.governance.policy_integrity import IntegrityFailure
-from teamlens.governance.records import AUDIENCES, FINAL_STATES, Party, PolicyState, PolicyVersionInfo
+from teamlens.governance.policy_integrity import IntegrityFailure, verified_policy
+from teamlens.governance.records import (
+    Party,
+    PolicyState,
+    PolicyVersionInfo,
+    SignedDecision,
+)
 from teamlens.governance.tables import approvals, policy_versions
 from teamlens.governance.tightening import widenings
 
@@ -64,13 +77,13 @@ def approve(
     conn: sa.Connection,
     policy_id: str,
     version: int,
-    party: Party,
+    signed: SignedDecision,
     approver: str,
     actor: str,
     now: dt.datetime,
     reviewed_sha256: str | None,
 ) -> PolicyVersionInfo:
-    """Record ``party``'s signature on the stored text and consultation record (see module docstring)."""
+    """Record a party's signature on the stored text and consultation record (see module docstring)."""
     row = rows.require_row(conn, policy_id, version)
     if reviewed_sha256 is not None and reviewed_sha256 != row.sha256:
         raise PolicyError(
@@ -80,21 +93,32 @@ def approve(
         )
     if policy_sha256(row.toml) != row.sha256:
         raise IntegrityFailure(row, "its text no longer matches its hash")
-    signed = rows.approvals_of(conn, policy_id, version)
-    if any(approval.party is party for approval in signed):
+    record = consultation.record(conn, policy_id, version)
+    proof = decisions.accept(
+        conn,
+        signed,
+        "policy.approve",
+        now,
+        policy_id=policy_id,
+        version=version,
+        sha256=row.sha256,
+        record_sha256=record.sha256,
+    )
+    party = Party(signed.party)
+    already = rows.approvals_of(conn, policy_id, version)
+    if any(approval.party is party for approval in already):
         return rows.info(conn, row)  # approving twice changes nothing
     state = PolicyState(row.state)
     if state in (PolicyState.APPROVED, PolicyState.ACTIVE):
         # A version one party put in force because it only narrows: the other may countersign it.
-        return _countersign(conn, row, party, approver, actor, now)
+        return _countersign(conn, row, proof, approver, actor, now)
     if state not in _SIGNABLE:
         raise PolicyError(
             f"Policy '{policy_id}' version {version} is {state.value}; it can no longer be approved.",
             "Propose a new version (raise `version` in [policy]) and have both parties approve it.",
         )
     policy = rows.parsed(row).policy
-    _refuse_if_past_review(policy_id, version, policy.review_date, now)
-    record = consultation.record(conn, policy_id, version)
+    refuse_if_past_review(policy_id, version, policy.review_date, now)
     if state is PolicyState.CONSULTATION and record.unanswered:
         raise PolicyError(
             f"{record.unanswered} view(s) from the consultation on policy '{policy_id}' version {version} "
@@ -110,7 +134,7 @@ def approve(
             "cannot replace it, so it was not approved.",
             "Propose the change as a new version above the active one.",
         )
-    both = {approval.party for approval in signed} | {party} == set(Party)
+    both = {approval.party for approval in already} | {party} == set(Party)
     narrows = same_policy and current is not None and not widenings(rows.parsed(current).policy, policy)
     if not narrows:
         # A version that only narrows the one in force runs on one word (R3); any other needs a
@@ -120,19 +144,13 @@ def approve(
         # Every version that becomes approved (and so may run) needs its own DPIA sign-off (R4).
         dpia_signoff.require_for_activation(conn, policy_id, version)
     _insert_approval(conn, row, party, approver, record.sha256, now)
-    audit_log.append(
-        conn,
-        now,
-        actor,
-        "policy.approve",
-        {
-            "policy_id": policy_id,
-            "version": version,
-            "party": party.value,
-            "sha256": row.sha256,
-            "record_sha256": record.sha256,
-        },
-    )
+    details = {
+        "policy_id": policy_id,
+        "version": version,
+        "sha256": row.sha256,
+        "record_sha256": record.sha256,
+    }
+    audit_log.append(conn, now, actor, "policy.approve", {**details, **proof})
     if both or narrows:
         if not both and current is not None:
             conn.execute(
@@ -155,24 +173,18 @@ def approve(
 
 
 def _countersign(
-    conn: sa.Connection, row: rows.Row, party: Party, approver: str, actor: str, now: dt.datetime
+    conn: sa.Connection, row: rows.Row, proof: dict[str, object], approver: str, actor: str, now: dt.datetime
 ) -> PolicyVersionInfo:
     record = consultation.record(conn, row.policy_id, row.version)
-    _insert_approval(conn, row, party, approver, record.sha256, now)
-    audit_log.append(
-        conn,
-        now,
-        actor,
-        "policy.approve",
-        {
-            "policy_id": row.policy_id,
-            "version": row.version,
-            "party": party.value,
-            "sha256": row.sha256,
-            "record_sha256": record.sha256,
-            "countersign": True,
-        },
-    )
+    _insert_approval(conn, row, Party(str(proof["party"])), approver, record.sha256, now)
+    details = {
+        "policy_id": row.policy_id,
+        "version": row.version,
+        "sha256": row.sha256,
+        "record_sha256": record.sha256,
+        "countersign": True,
+    }
+    audit_log.append(conn, now, actor, "policy.approve", {**details, **proof})
     return rows.refreshed(conn, row)
 
 
@@ -193,10 +205,10 @@ def _insert_approval(
 
 
 def activate(
-    conn: sa.Connection, policy_id: str, version: int, party: Party, actor: str, now: dt.datetime
+    conn: sa.Connection, policy_id: str, version: int, signed: SignedDecision, actor: str, now: dt.datetime
 ) -> PolicyVersionInfo:
     """Start an approved version that waited while another policy was in force (either party)."""
-    row = rows.require_row(conn, policy_id, version)
+    row, proof = decisions.on_version(conn, signed, "policy.activate", policy_id, version, now)
     state = PolicyState(row.state)
     if state is PolicyState.ACTIVE:
         return rows.info(conn, row)
@@ -206,9 +218,10 @@ def activate(
             "approved can be activated.",
             "`teamlens policy list` shows each version's state and missing approvals.",
         )
-    _refuse_if_past_review(policy_id, version, rows.parsed(row).policy.review_date, now)
+    refuse_if_past_review(policy_id, version, rows.parsed(row).policy.review_date, now)
     dpia_signoff.require_for_activation(conn, policy_id, version)
-    if not _activate_if_free(conn, row, actor, now, party):
+    verified_policy(conn, row)  # the approvals are re-proved from their signatures before it may run
+    if not _activate_if_free(conn, row, actor, now, proof):
         current = rows.active_row(conn)
         if current is None:
             raise InternalError("activation was declined although no policy is active")
@@ -221,7 +234,7 @@ def activate(
 
 
 def _activate_if_free(
-    conn: sa.Connection, row: rows.Row, actor: str, now: dt.datetime, party: Party | None = None
+    conn: sa.Connection, row: rows.Row, actor: str, now: dt.datetime, proof: dict[str, object] | None = None
 ) -> bool:
     """Make an approved version active, superseding an older version of the same policy.
 
@@ -242,9 +255,7 @@ def _activate_if_free(
         )
     rows.set_state(conn, row, PolicyState.ACTIVE, now)
     details: dict[str, object] = {"policy_id": row.policy_id, "version": row.version, "sha256": row.sha256}
-    if party is not None:
-        details["party"] = party.value
-    audit_log.append(conn, now, actor, "policy.activate", details)
+    audit_log.append(conn, now, actor, "policy.activate", {**details, **(proof or {})})
     notifications.notify(
         conn,
         "workers",
@@ -258,117 +269,7 @@ def _activate_if_free(
     return True
 
 
-def suspend(
-    conn: sa.Connection, policy_id: str, party: Party, actor: str, now: dt.datetime
-) -> PolicyVersionInfo:
-    """Stop the active version of ``policy_id`` at once, on one party's word (R3, R40)."""
-    found = conn.execute(
-        sa.select(policy_versions)
-        .where(policy_versions.c.policy_id == policy_id)
-        .order_by(policy_versions.c.version.desc())
-    ).all()
-    active = [row for row in found if row.state == PolicyState.ACTIVE.value]
-    if not active:
-        stopped = [row for row in found if row.state == PolicyState.SUSPENDED.value]
-        if stopped:
-            return rows.info(conn, stopped[0])  # pressing the kill switch twice is harmless
-        raise PolicyError(
-            f"Policy '{policy_id}' has no active version to suspend.",
-            "`teamlens policy list` shows every policy and its state.",
-        )
-    rows.set_state(conn, active[0], PolicyState.SUSPENDED, now)
-    audit_log.append(
-        conn,
-        now,
-        actor,
-        "policy.suspend",
-        {"policy_id": policy_id, "version": active[0].version, "party": party.value},
-    )
-    for audience in AUDIENCES:
-        notifications.notify(
-            conn,
-            audience,
-            "policy.suspended",
-            policy_id,
-            active[0].version,
-            f"Processing under policy '{policy_id}' version {active[0].version} was suspended by the "
-            f"{party.value}: nothing is ingested or published until a version is approved again.",
-            now,
-        )
-    return rows.refreshed(conn, active[0])
-
-
-def retire(
-    conn: sa.Connection, policy_id: str, version: int, party: Party, actor: str, now: dt.datetime
-) -> PolicyVersionInfo:
-    """End a version for good, or withdraw one that never ran; either party may (it only narrows)."""
-    row = rows.require_row(conn, policy_id, version)
-    state = PolicyState(row.state)
-    if state is PolicyState.RETIRED:
-        return rows.info(conn, row)
-    if state in FINAL_STATES:
-        raise PolicyError(
-            f"Policy '{policy_id}' version {version} is {state.value}; a later version replaced it, "
-            "so there is nothing to retire.",
-            "Retire the version now in force instead (`teamlens policy list`).",
-        )
-    rows.set_state(conn, row, PolicyState.RETIRED, now)
-    audit_log.append(
-        conn,
-        now,
-        actor,
-        "policy.retire",
-        {"policy_id": policy_id, "version": version, "party": party.value, "was": state.value},
-    )
-    return rows.refreshed(conn, row)
-
-
-def lapse_if_due(conn: sa.Connection, actor: str, now: dt.datetime) -> PolicyVersionInfo | None:
-    """Mark the active version ``lapsed`` if its review date has passed (R6); returns it if so."""
-    row = rows.active_row(conn)
-    if row is None:
-        return None
-    review_date = rows.parsed(row).policy.review_date
-    if review_date >= now.date():
-        return None
-    rows.set_state(conn, row, PolicyState.LAPSED, now)
-    audit_log.append(
-        conn,
-        now,
-        actor,
-        "policy.lapse",
-        {"policy_id": row.policy_id, "version": row.version, "review_date": review_date.isoformat()},
-    )
-    for audience in AUDIENCES:  # both parties must act, and workers see that processing stopped (R6)
-        notifications.notify(
-            conn,
-            audience,
-            "policy.lapsed",
-            row.policy_id,
-            row.version,
-            f"Policy '{row.policy_id}' version {row.version} passed its review date ({review_date}) without "
-            "renewal, so processing is suspended until both parties approve a new version (R6).",
-            now,
-        )
-    return rows.refreshed(conn, row)
-
-
-def last_stopped(conn: sa.Connection) -> PolicyVersionInfo | None:
-    """The version that most recently stopped running (suspended, lapsed, retired), if any."""
-    row = conn.execute(
-        sa.select(policy_versions)
-        .where(
-            policy_versions.c.state.in_(
-                [PolicyState.SUSPENDED.value, PolicyState.LAPSED.value, PolicyState.RETIRED.value]
-            )
-        )
-        .order_by(policy_versions.c.state_changed_at.desc())
-        .limit(1)
-    ).one_or_none()
-    return None if row is None else rows.info(conn, row)
-
-
-def _refuse_if_past_review(policy_id: str, version: int, review_date: dt.date, now: dt.datetime) -> None:
+def refuse_if_past_review(policy_id: str, version: int, review_date: dt.date, now: dt.datetime) -> None:
     if review_date < now.date():
         raise PolicyError(
             f"Policy '{policy_id}' version {version} has a review date ({review_date}) that has already "

@@ -11,6 +11,7 @@ import datetime as dt
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from teamlens.domain import Policy, Rho
 
@@ -21,7 +22,8 @@ class PolicyState(enum.StrEnum):
     ``DRAFT`` (stored by ``propose``) → ``CONSULTATION`` (published to workers, who comment and
     object; R5) → ``PROPOSED`` (one party has signed, the other's signature is pending; R2) →
     ``APPROVED`` (both signed; waiting only while another policy is active) → ``ACTIVE``. An
-    active version ends ``SUSPENDED`` (kill switch, R3/R40), ``LAPSED`` (its review date passed
+    active version ends ``SUSPENDED`` (kill switch, R3/R40; both parties' signatures lift it),
+    ``LAPSED`` (its review date passed
     without renewal, R6), ``SUPERSEDED`` (a newer version of the same policy became active) or
     ``RETIRED`` (ended, or withdrawn before it ever ran).
     """
@@ -48,7 +50,7 @@ TRANSITIONS: Mapping[PolicyState, frozenset[PolicyState]] = {
     PolicyState.ACTIVE: frozenset(
         {PolicyState.SUSPENDED, PolicyState.SUPERSEDED, PolicyState.LAPSED, PolicyState.RETIRED}
     ),
-    PolicyState.SUSPENDED: frozenset({PolicyState.RETIRED}),
+    PolicyState.SUSPENDED: frozenset({PolicyState.RETIRED, PolicyState.ACTIVE}),
     PolicyState.LAPSED: frozenset({PolicyState.RETIRED}),
 }
 
@@ -311,3 +313,39 @@ class DpiaSignOff:
     consultation_reviewed_by: str
     signed_by: str
     signed_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class SignedDecision:
+    """A party's decision: the statement (``verify.rules``) and its key's signature over it."""
+
+    statement: Mapping[str, Any]
+    signature: Mapping[str, Any]
+
+    @property
+    def party(self) -> str:
+        """The party the statement names."""
+        return str(self.statement.get("party", ""))
+
+    @property
+    def action(self) -> str:
+        """The action the statement names (``policy.approve``…)."""
+        return str(self.statement.get("action", ""))
+
+    def to_json(self) -> dict[str, Any]:
+        """The decision as the audit log stores it (``details["signed"]``)."""
+        return {"statement": dict(self.statement), "signature": dict(self.signature)}
+
+
+@dataclass(frozen=True)
+class KeySetInfo:
+    """A key set proposed or registered: its digest, statement, signatures so far, and state.
+
+    ``missing`` says whose signature it still waits for ("" once registered).
+    """
+
+    digest: str
+    statement: Mapping[str, Any]
+    signatures: tuple[Mapping[str, Any], ...]
+    registered_at: dt.datetime | None
+    missing: str

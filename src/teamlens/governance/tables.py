@@ -2,7 +2,8 @@
 
 The Alembic revisions under ``migrations/versions`` must build exactly this schema; a unit test
 compares them. Exact budgets are stored as numerator/denominator text so no database rounds
-them; timestamps are UTC. No table holds a worker's value; only ``objections`` holds pseudonyms.
+them; timestamps are UTC. No table holds a worker's value; only ``objections`` and ``rights_requests``
+hold pseudonyms (never shown to anyone but that worker); ``web_sessions`` holds them sealed.
 """
 
 from __future__ import annotations
@@ -313,6 +314,86 @@ audit_head = sa.Table(
     sa.Column("seq", sa.Integer, nullable=False),
     sa.Column("hash", sa.String(_HASH), nullable=False),
     sa.CheckConstraint("head_id = 1", name="single_row"),
+)
+
+
+# -- identity (issue 9): keys, signed decisions, rights requests, views, web sessions -----------
+
+# Key sets both parties signed (``verify.rules``); ``registered_at`` is NULL while signatures are
+# still being collected. The audit log carries each registered set too, signatures included.
+key_sets = sa.Table(
+    "key_sets",
+    metadata,
+    sa.Column("digest", sa.String(_HASH), primary_key=True),
+    sa.Column("statement", sa.Text, nullable=False),
+    sa.Column("signatures", sa.Text, nullable=False),  # JSON list of signatures over the statement
+    sa.Column("proposed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("registered_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+# Every signed decision accepted, by its nonce: a signature is good for one action, once.
+signed_decisions = sa.Table(
+    "signed_decisions",
+    metadata,
+    sa.Column("nonce", sa.String(_HASH), primary_key=True),
+    sa.Column("action", sa.String(_ID), nullable=False),
+    sa.Column("party", sa.String(20), nullable=False),
+    sa.Column("key_fingerprint", sa.String(_HASH), nullable=False),
+    sa.Column("statement", sa.Text, nullable=False),
+    sa.Column("signature", sa.Text, nullable=False),
+    sa.Column("accepted_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Requests to act on one worker's data (R20–R22): made by the signed-in worker at /me, or off
+# line by the DPO and countersigned by the representative. Holds the worker's pseudonym.
+rights_requests = sa.Table(
+    "rights_requests",
+    metadata,
+    sa.Column("request_id", sa.String(_ID), primary_key=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("origin", sa.String(20), nullable=False),
+    sa.Column("pseudonym", sa.String(_NAME), nullable=False),
+    sa.Column("reference", sa.String(_NAME), nullable=True),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint(_in("kind", ["access", "erase", "object"]), name="kind_known"),
+    sa.CheckConstraint(_in("origin", ["worker", "offline"]), name="origin_known"),
+    sa.CheckConstraint(_in("state", ["open", "countersigned", "done", "withdrawn"]), name="state_known"),
+)
+
+# Which consultation entry holds a signed-in worker's one view (or objection) on a proposal,
+# under a keyed hash of their pseudonym and the proposal: replaceable, never linkable to them
+# without the pseudonymisation key.
+view_slots = sa.Table(
+    "view_slots",
+    metadata,
+    sa.Column("policy_id", sa.String(_ID), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(20), primary_key=True),
+    sa.Column("voter", sa.String(_HASH), primary_key=True),
+    sa.Column("entry_id", sa.Integer, sa.ForeignKey("consultation_entries.entry_id"), nullable=False),
+    sa.ForeignKeyConstraint(
+        ["policy_id", "version"], ["policy_versions.policy_id", "policy_versions.version"]
+    ),
+)
+
+# Web sessions, server side: the browser holds a random token, this table its hash and the worker's
+# pseudonym sealed under a key derived from the token (so the table alone links no one to the
+# times they were signed in). Revoked on sign-out (``revoked_at``), at the idle and absolute
+# timeouts, and when the role mapping changes.
+web_sessions = sa.Table(
+    "web_sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(_HASH), primary_key=True),
+    sa.Column("sealed_worker", sa.Text, nullable=False),
+    sa.Column("roles", sa.String(_NAME), nullable=False),  # comma-separated
+    sa.Column("roles_sha256", sa.String(_HASH), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("second_factor_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("pending", sa.Text, nullable=True),  # JSON: a statement awaiting the passkey's signature
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
 )
 
 

@@ -6,6 +6,9 @@ import os
 import secrets
 from pathlib import Path
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
 from teamlens.errors import ConfigError
 
 KEY_BYTES = 32
@@ -54,3 +57,12 @@ def load_key(path: Path, env_value: str | None = None) -> bytes:
             "Run `teamlens init` to create one, or set TEAMLENS_KEY_FILE to where yours is.",
         ) from None
     return parse_key(text, str(path))
+
+
+def derive_key(key: bytes, purpose: str) -> bytes:
+    """A 32-byte key for ``purpose`` derived from the installation's key (HKDF-SHA-256).
+
+    The fact store's encryption key comes from here, so there is one secret to keep outside
+    the data folder, and knowing a derived key reveals neither the key nor the pseudonyms.
+    """
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode("utf-8")).derive(key)

@@ -10,15 +10,17 @@ before signing); ``documents.py`` (DPIA, worker notice, explainer, consultation 
 PDF) with ``policy_sheet.py`` and ``dpia_content.py``; ``transparency.py`` (the public
 register); ``audit.py`` (the audit log, and its public page) with ``audit_checkpoints.py``
 (signed checkpoints); ``retention.py`` (R15); ``rights.py`` (access, erasure, objection:
-R20–R22) with ``access_export.py`` (what is held about one worker, as files) and
+R20–R22: only on the worker's own request, or on the DPO's and representative's signatures)
+with ``access_export.py`` (what is held about one worker, as files) and
 ``exclusions.py`` (objections apply from the next window on); ``sign_in.py`` (what the web app's
-worker sign-in needs: the identity-provider settings, the session key, the pseudonym).
+sign-in needs: the identity-provider settings, the session key, the pseudonym); ``keys.py`` (the
+parties' signing keys: made on their own machines, registered once, used for every decision).
 The report: ``report_document.py`` with ``report_cells.py`` (how one released cell reads),
 ``report_charts.py`` (trend panels) and ``report_freshness.py`` (when it may have changed).
 """
 
-from teamlens.governance import StoredPolicy
-from teamlens.services import audit_checkpoints, report_cells, report_freshness
+from teamlens.governance import KeySetInfo, PolicyVersionInfo, RightsRequest, SignedDecision, StoredPolicy
+from teamlens.services import audit_checkpoints, keys, passkeys, report_cells, report_freshness
 from teamlens.services.access_export import HeldData, ReleaseEntered
 from teamlens.services.audit import (
     AUDIT_PAGE_SIZE,
@@ -33,18 +35,20 @@ from teamlens.services.audit import (
 )
 from teamlens.services.bounds import BoundsSuggestion, MetricSuggestion, suggest_bounds
 from teamlens.services.catalogue_planner import CataloguePlan, LevelChoice, group_sizes, plan_catalogue
-from teamlens.services.demo import DemoResult, run_demo
+from teamlens.services.demo import DEMO_PEOPLE, DemoResult, demo_worker, demo_workspace, run_demo
 from teamlens.services.documents import (
     SignOffResult,
     build_document,
     document_html,
     html_to_pdf,
     in_force_document,
+    registered_keys,
     sign_off_dpia,
     write_document,
 )
 from teamlens.services.exclusions import Exclusion
 from teamlens.services.ingest import FileOutcome, IngestSummary, ingest
+from teamlens.services.keys import KeyFile, Signer, decide
 from teamlens.services.lifecycle import (
     ANONYMOUS_WORKER,
     WEB_VIEW_MAX,
@@ -64,7 +68,7 @@ from teamlens.services.lifecycle import (
     worker_view,
 )
 from teamlens.services.planner_figures import PlannerFigures, planner_figures
-from teamlens.services.policy import active, approve, in_force, propose, suspend, template
+from teamlens.services.policy import active, approve, in_force, lift, propose, suspend, template
 from teamlens.services.release import release, release_standard_reports, released_tables, tables_as_json
 from teamlens.services.report_document import (
     ReportContext,
@@ -76,29 +80,35 @@ from teamlens.services.report_document import (
 from teamlens.services.retention import RetentionResult, run_retention
 from teamlens.services.rights import (
     WORKER_ACTOR,
-    AccessExport,
-    Role,
+    Fulfilled,
     SignedInWorker,
-    access_export,
-    erase,
+    countersign_request,
     exclusion_list,
+    fulfil_request,
+    my_requests,
     object_to_processing,
+    offline_request,
     own_data,
     own_export,
+    requests,
+    worker_request,
 )
+from teamlens.services.roles import PRIVILEGED, Role, RoleMap, mapping_approved, role_map
 from teamlens.services.scheduler import TickResult, tick
 from teamlens.services.setup import InitResult, init
-from teamlens.services.sign_in import SignInConfig, session_key, sign_in, sign_in_config
+from teamlens.services.sign_in import SignedIn, SignInConfig, session_key, sign_in, sign_in_config
 from teamlens.services.synthetic import synthesise
 from teamlens.services.transparency import RegisterContext, build_register
 from teamlens.services.workspace import Workspace, open_workspace
+from teamlens.verify import PartyKey
 
 __all__ = [
     "ANONYMOUS_WORKER",
     "AUDIT_PAGE_SIZE",
+    "DEMO_PEOPLE",
+    "PRIVILEGED",
     "WEB_VIEW_MAX",
     "WORKER_ACTOR",
-    "AccessExport",
     "AuditPage",
     "BooksCheck",
     "BoundsSuggestion",
@@ -107,26 +117,35 @@ __all__ = [
     "DemoResult",
     "Exclusion",
     "FileOutcome",
+    "Fulfilled",
     "HeldData",
     "IngestSummary",
     "InitResult",
+    "KeyFile",
+    "KeySetInfo",
     "LevelChoice",
     "MetricSuggestion",
     "OpenConsultation",
+    "PartyKey",
     "PlannerFigures",
+    "PolicyVersionInfo",
     "PublicEntry",
     "RegisterContext",
     "ReleaseEntered",
     "ReportContext",
     "RetentionResult",
+    "RightsRequest",
     "Role",
+    "RoleMap",
     "SignInConfig",
     "SignOffResult",
+    "SignedDecision",
+    "SignedIn",
     "SignedInWorker",
+    "Signer",
     "StoredPolicy",
     "TickResult",
     "Workspace",
-    "access_export",
     "activate",
     "active",
     "approve",
@@ -140,33 +159,46 @@ __all__ = [
     "consult",
     "consultation",
     "consultation_document",
+    "countersign_request",
+    "decide",
+    "demo_worker",
+    "demo_workspace",
     "document_html",
-    "erase",
     "exclusion_list",
+    "fulfil_request",
     "group_sizes",
     "html_to_pdf",
     "in_force",
     "in_force_document",
     "ingest",
     "init",
+    "keys",
+    "lift",
+    "mapping_approved",
+    "my_requests",
     "not_consulted",
     "object_to_processing",
+    "offline_request",
     "open_consultation",
     "open_consultations",
     "open_workspace",
     "own_data",
     "own_export",
+    "passkeys",
     "plan_catalogue",
     "planner_figures",
     "propose",
+    "registered_keys",
     "release",
     "release_standard_reports",
     "released_tables",
     "render_report",
     "report_cells",
     "report_freshness",
+    "requests",
     "respond",
     "retire",
+    "role_map",
     "run_demo",
     "run_retention",
     "save_report",
@@ -184,6 +216,7 @@ __all__ = [
     "verify_books",
     "verify_store",
     "versions",
+    "worker_request",
     "worker_view",
     "write_document",
     "write_report",

@@ -1,7 +1,7 @@
 """One worker's access export (R20), built in memory from what is held under their pseudonym.
 
 :func:`gather` reads everything held about one pseudonym — their weekly counts still within
-retention, their HR directory rows (the manager's pseudonym replaced by "recorded"), their
+retention, their HR directory rows (as the store keeps them: week-start dates and groups), their
 objection, every release their data entered (each week of a published window, the group the
 directory placed them in that Monday, as the release engine does), and the policy
 and notice versions that applied — into one :class:`HeldData`. The worker's own page renders it;
@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from teamlens.domain import GroupLevel, Window
+from teamlens.domain.spreadsheet import spreadsheet_safe
 from teamlens.governance import PolicyState
 from teamlens.privacy import Strategy, rho_to_epsilon
 from teamlens.services.exclusions import Exclusion, own_exclusion
@@ -60,8 +61,7 @@ class HeldData:
     """Everything teamlens holds about one worker, and what it did with it.
 
     ``facts`` are rows with ``day``, ``days``, ``metric``, ``value`` and ``source``, oldest first;
-    ``directory`` rows have ``valid_from``, ``valid_to``, the group columns and ``manager`` (only
-    "recorded (pseudonymised)" or None: it is another worker's pseudonym); ``policies`` rows have
+    ``directory`` rows have ``valid_from``, ``valid_to`` and the group columns; ``policies`` rows have
     ``policy_id``, ``version``, ``state`` and ``sha256``; ``notices`` rows have ``policy_id``,
     ``version``, ``notice_sha256`` and ``generated_at`` (the worker notice that applied from that
     version's activation on). ``objection`` is None unless the worker objected.
@@ -93,7 +93,7 @@ def gather(ws: Workspace, person: str) -> HeldData:
         pseudonym=person,
         generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         facts=tuple(facts),
-        directory=tuple(_without_others(row) for row in directory),
+        directory=tuple({key: value for key, value in row.items() if key != "person"} for row in directory),
         releases=entered,
         objection=own,
         policies=tuple(
@@ -222,18 +222,12 @@ def _group_at(directory: list[dict[str, Any]], level: GroupLevel, day: dt.date) 
     return None if value is None else str(value)
 
 
-def _without_others(row: dict[str, Any]) -> dict[str, Any]:
-    # The manager column holds another worker's pseudonym: say that it is recorded, not what it is.
-    shown = {k: v for k, v in row.items() if k not in ("person", "manager")}
-    shown["manager"] = "recorded (pseudonymised)" if row.get("manager") else None
-    return shown
-
-
 def _csv(columns: list[str], rows: list[dict[str, Any]]) -> bytes:
     text = io.StringIO(newline="")
     writer = csv.DictWriter(text, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(rows)
+    # A group's name comes from the HR export: "=HYPERLINK(…)" must open as text, not run.
+    writer.writerows({key: spreadsheet_safe(value) for key, value in row.items()} for row in rows)
     return text.getvalue().encode("utf-8")
 
 

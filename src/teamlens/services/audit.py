@@ -3,7 +3,10 @@
 ``audit_entries`` gives entries exactly as stored (``teamlens audit show``, for the auditing
 representative of R24). ``audit_page`` is the web app's public page (``/audit``, which every
 worker, and so every manager, can open): every entry, newest first, ``AUDIT_PAGE_SIZE`` at a
-time, with the result of re-walking the whole chain. Entries hold no worker identifier by design
+time, with the result of re-walking the whole chain. Nothing on it is derived from fewer than k
+people's data: an entry made from ingested data (an input read, a retention run) shows its day
+and what kind of source it was, never its row count, content hash or time of day, since one
+input may be one worker's own mailbox. Entries hold no worker identifier by design
 (a signed-in worker's actions are logged as "worker (signed in)", views on a proposal as
 "worker"); on top of that the public page shows an entry about one worker's rights or views (an
 access export, an erasure, an objection, a comment) by day only and without its per-worker
@@ -14,7 +17,7 @@ midnight (``public_delay``), every kind alike, since entry numbers run on withou
 later entry shown would give away one held back. The chain is still verified to its end.
 
 ``verify_books`` runs, for every policy period the database knows of, the check every release
-runs first (``GovernanceDB.check_books``, attack A25): the budget charged and the blocks measured,
+runs first (``GovernanceDB.check_books``, attack A32): the budget charged and the blocks measured,
 recomputed from the hash-chained release records, must agree with the ledger and the kept noisy
 values. A disagreement is recorded in the audit log, as a refused release records it.
 """
@@ -46,6 +49,16 @@ _ABOUT_ONE_WORKER: Mapping[str, frozenset[str]] = {
 }
 #: Any future action under these prefixes is treated as about one worker too (nothing shown).
 _ONE_WORKER_PREFIXES = ("rights.", "objection.")
+#: Entries whose figures and timing come from ingested data, which may be one worker's own export
+#: (their mailbox, their calendar): only these details are public, and only the day. The row
+#: count, the content hash and the second an input was read stay for the auditors
+#: (``teamlens audit show``): with files read in address order and a staff list, they would give
+#: each worker's activity, and the gaps between entries the size of each one's file.
+_FROM_DATA: Mapping[str, frozenset[str]] = {
+    "ingest.record": frozenset({"source"}),
+    "retention.run": frozenset({"policy_id", "version", "retention_days", "cutoff"}),
+}
+_FROM_DATA_PREFIXES = ("ingest.", "retention.")
 
 #: What each kind of entry means, in words a worker reads.
 MEANINGS: Mapping[str, str] = {
@@ -76,6 +89,15 @@ MEANINGS: Mapping[str, str] = {
     "objection.withdraw": "a worker withdrew their objection",
     "audit.checkpoint": "the audit log's head was signed for the representatives",
     "ledger.mismatch": "the budget ledger disagreed with the release records; releases were refused",
+    "keys.propose": "a set of the parties' signing keys was proposed",
+    "keys.register": "the parties' signing keys were registered, signed by both",
+    "policy.lift": "a party signed the lifting of a suspension",
+    "policy.resume": "both parties lifted a suspension; the policy runs again",
+    "rights.worker_request": "a worker made a request to the DPO",
+    "rights.request": "a request about a worker was signed",
+    "rights.fulfil": "the DPO fulfilled a worker's request",
+    "rights.exclusions": "the exclusion list was read, on a signature",
+    "policy.approved": "both parties (or one, for a narrowing) have approved a version",
 }
 
 
@@ -148,15 +170,27 @@ def audit_page(ws: Workspace, *, before: int | None = None) -> AuditPage:
 
 
 def public_entry(entry: AuditEntry) -> PublicEntry:
-    """An entry as anyone may see it: one about a single worker by day, without its per-worker details."""
-    shown = _ABOUT_ONE_WORKER.get(entry.action)
-    if shown is None and entry.action.startswith(_ONE_WORKER_PREFIXES):
+    """An entry as anyone may see it: by day, and without details, when it could describe one worker."""
+    shown = _ABOUT_ONE_WORKER.get(entry.action) or _FROM_DATA.get(entry.action)
+    if shown is None and entry.action.startswith(_ONE_WORKER_PREFIXES + _FROM_DATA_PREFIXES):
         shown = frozenset()
-    details = tuple((name, _text(value)) for name, value in sorted(entry.details.items()))
+    details = tuple(
+        (name, _signed(value) if name == "signed" else _text(value))
+        for name, value in sorted(entry.details.items())
+    )
     kept = details if shown is None else tuple(item for item in details if item[0] in shown)
     when = f"{entry.at:%Y-%m-%d %H:%M:%S} UTC" if shown is None else f"{entry.at:%Y-%m-%d}"
     meaning = MEANINGS.get(entry.action, "")
     return PublicEntry(entry.seq, when, entry.actor, entry.action, meaning, kept, len(kept) < len(details))
+
+
+def _signed(value: object) -> str:
+    """A signature record in words: whose key signed (its fingerprint's start), not the signature itself."""
+    if not isinstance(value, dict):
+        return "malformed"
+    signatures = value.get("signatures") or [value.get("signature")]
+    keys = [str(s.get("key", ""))[:16] for s in signatures if isinstance(s, dict)]
+    return "signed with key " + ", ".join(f"{k}…" for k in keys) if keys else "unsigned"
 
 
 def _text(value: object) -> str:

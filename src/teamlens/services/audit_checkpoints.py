@@ -9,6 +9,7 @@ rebuilt since.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +63,16 @@ def checkpoint(ws: Workspace, key_file: Path, out: Path, *, actor: str) -> Check
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(checkpoints.to_json(signed) + "\n", encoding="utf-8")
     return signed
+
+
+def export(ws: Workspace, out: Path) -> int:
+    """Write the whole audit log to ``out`` as JSON lines (for ``python -m teamlens.verify``); the count."""
+    entries = ws.governance.export_audit()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8") as handle:
+        for entry in entries:
+            handle.write(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
+    return len(entries)
 
 
 def verify(

@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from teamlens.services import ingest as ingest_service
+from teamlens.services import keys as party_keys
 from teamlens.services import policy as policy_service
 from teamlens.services.documents import sign_off_dpia, write_document
 from teamlens.services.lifecycle import comment, consult, respond
@@ -17,6 +19,29 @@ from teamlens.services.synthetic import synthesise
 from teamlens.services.workspace import Workspace
 from teamlens.settings import Settings
 
+#: The file `teamlens demo` writes into its data folder: only such a folder may be served with the
+#: demo's own identity provider (`teamlens demo-serve`), never a real installation.
+DEMO_MARKER = "DEMO-ONLY-INSTALLATION"
+#: Who holds each role in the demo (the demo identity provider lets anyone sign in as these).
+DEMO_PEOPLE = {
+    "analyst": "hr.analyst@demo.teamlens.invalid",
+    "representative": "works.council@demo.teamlens.invalid",
+    "dpo": "dpo@demo.teamlens.invalid",
+    "admin": "it.admin@demo.teamlens.invalid",
+}
+
+
+def demo_settings(out_dir: Path) -> Settings:
+    """The demo installation's settings: data, key, and the roles file both demo parties approved."""
+    return Settings(
+        data_dir=out_dir / "data", key_file=out_dir / "pseudonym.key", roles_file=out_dir / "demo-roles.toml"
+    )
+
+
+def is_demo(out_dir: Path) -> bool:
+    """Whether ``out_dir`` holds an installation `teamlens demo` built."""
+    return (out_dir / "data" / DEMO_MARKER).exists()
+
 
 @dataclass
 class DemoResult:
@@ -24,6 +49,7 @@ class DemoResult:
 
     out_dir: Path
     report: Path
+    key_files: dict[str, Path]
     policy_file: Path
     settings: Settings
     people: int
@@ -45,7 +71,7 @@ def run_demo(out_dir: Path, *, people: int = 2000, weeks: int = 26, seed: int = 
         clock = now
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    settings = Settings(data_dir=out_dir / "data", key_file=out_dir / "pseudonym.key")
+    settings = demo_settings(out_dir)
     ws = Workspace(settings)
     if settings.data_dir.exists() and any(settings.data_dir.iterdir()):
         from teamlens.errors import ConfigError
@@ -57,23 +83,30 @@ def run_demo(out_dir: Path, *, people: int = 2000, weeks: int = 26, seed: int = 
     exports = synthesise(out_dir / "exports", people=people, weeks=weeks, seed=seed)
     lap("synthesise")
     init(ws)
+    (settings.data_dir / DEMO_MARKER).write_text("Built by `teamlens demo`: synthetic people only.\n")
+    roles = "".join(f'[{role}]\naddresses = ["{address}"]\n' for role, address in DEMO_PEOPLE.items())
+    settings.roles_file.write_text(roles, encoding="utf-8")  # type: ignore[union-attr]
+    signers = demo_keys(ws, out_dir / "demo-keys")
     policy_file = out_dir / "policy.toml"
     policy_file.write_text(policy_service.template(), encoding="utf-8")
     proposed = policy_service.propose(ws, policy_file, actor="hr-analyst")
-    _consult(ws, proposed.policy_id, proposed.version)
-    policy_service.approve(ws, proposed.policy_id, proposed.version, party="employer", approver="HR director")
+    _consult(ws, proposed.policy_id, proposed.version, signers["employer"])
+    policy_service.approve(
+        ws, proposed.policy_id, proposed.version, by=signers["employer"], approver="HR director"
+    )
     sign_off_dpia(
         ws,
         proposed.policy_id,
         proposed.version,
         measures_by="HR director",
-        residual_risk="low",
+        # Medium, as the DPIA rates it: the budget's ε and small groups shown on a noisy count.
+        residual_risk="medium",
         dpo_advice="Proceed: aggregates only, with the group size and budget in the policy.",
         consultation_reviewed_by="Data protection officer",
         actor="hr-director",
     )
     policy_service.approve(
-        ws, proposed.policy_id, proposed.version, party="representative", approver="Works council chair"
+        ws, proposed.policy_id, proposed.version, by=signers["representative"], approver="Works council chair"
     )
     lap("policy")
     summary = ingest_service.ingest(ws, [out_dir / "exports"], actor="it-admin")
@@ -89,6 +122,7 @@ def run_demo(out_dir: Path, *, people: int = 2000, weeks: int = 26, seed: int = 
     return DemoResult(
         out_dir=out_dir,
         report=report,
+        key_files={party: key.path for party, key in signers.items()},
         policy_file=policy_file,
         settings=settings,
         people=exports.people,
@@ -99,9 +133,30 @@ def run_demo(out_dir: Path, *, people: int = 2000, weeks: int = 26, seed: int = 
     )
 
 
-def _consult(ws: Workspace, policy_id: str, version: int) -> None:
+def demo_keys(ws: Workspace, folder: Path) -> dict[str, party_keys.KeyFile]:
+    """Make and register the demo's three key holders' keys (DEMO ONLY: real parties make their own).
+
+    In a real installation each party runs `teamlens keys new` on their own machine; here one
+    process plays them all, so the keys sit in one folder beside (never inside) the data folder.
+    """
+    labels = {
+        "employer": "HR director (demo)",
+        "representative": "Works council chair (demo)",
+        "dpo": "DPO (demo)",
+    }
+    for party, label in labels.items():
+        party_keys.new_key(folder / f"{party}.key", party, label, data_dir=ws.settings.data_dir)
+    loaded = {party: party_keys.load_key(folder / f"{party}.key") for party in labels}
+    publics = [party_keys.public_path(key.path) for key in loaded.values()]
+    proposed = party_keys.propose_keys(ws, publics, actor="demo")
+    for party, key in loaded.items():
+        party_keys.confirm_keys(ws, proposed.digest, key, actor=party)
+    return loaded
+
+
+def _consult(ws: Workspace, policy_id: str, version: int, employer: party_keys.KeyFile) -> None:
     """Publish the proposal to workers, record their views and the employer's answer (R5)."""
-    consult(ws, policy_id, version, party="employer", actor="hr-analyst")
+    consult(ws, policy_id, version, by=employer, actor="hr-analyst")
     comment(
         ws, policy_id, version, author="Team Falcon", text="Please keep team figures quarterly, not weekly."
     )
@@ -117,8 +172,42 @@ def _consult(ws: Workspace, policy_id: str, version: int) -> None:
         ws,
         policy_id,
         version,
-        party="employer",
+        by=employer,
         author="HR director",
         text="Teams are released quarterly with their intervals, groups under 10 are never shown, and the "
         "policy forbids using any figure about an individual or in performance processes.",
     )
+
+
+def demo_workspace(out_dir: Path, port: int, provider_factory: Any) -> tuple[Workspace, Any]:
+    """The demo installation, signed in through a DEMO-ONLY provider started here (refused elsewhere)."""
+    from pydantic import SecretStr
+
+    from teamlens.errors import ConfigError
+
+    if not is_demo(out_dir):
+        raise ConfigError(
+            f"{out_dir} was not built by `teamlens demo`; the demo identity provider lets anyone sign in "
+            "as anyone, so it serves demo folders only.",
+            "Run `make demo`, or serve a real installation with `teamlens serve`.",
+        )
+    people = (*DEMO_PEOPLE.items(), ("worker", demo_worker(out_dir)))
+    idp = provider_factory(people=people).start()
+    settings = demo_settings(out_dir).model_copy(
+        update={
+            "oidc_issuer": idp.issuer,
+            "oidc_client_id": idp.client_id,
+            "oidc_client_secret": SecretStr(idp.client_secret),
+            "web_base_url": f"http://localhost:{port}",
+        }
+    )
+    return Workspace(settings), idp
+
+
+def demo_worker(out_dir: Path) -> str:
+    """One worker's address from the demo's HR directory (to sign in as at /me)."""
+    import csv
+
+    directory = next((out_dir / "exports").rglob("directory.csv"))
+    with directory.open(encoding="utf-8") as handle:
+        return next(row["Email"] for row in csv.DictReader(handle))

@@ -27,13 +27,15 @@ from teamlens.domain import Policy
 from teamlens.errors import ConfigError, PolicyError
 from teamlens.governance import ConsultationRecord, DpiaSignOff, Notification, Party, StoredPolicy
 from teamlens.privacy import expected_half_width, rho_to_epsilon
-from teamlens.services.dpia_content import RISKS, Risk, SuiteResults, suite_results
+from teamlens.services.dpia_content import RISKS, Risk, rated
+from teamlens.services.dpia_evidence import Evidence, SuiteResults, evidence, suite_results
 from teamlens.services.planner_figures import PlannerFigures, planner_figures
 from teamlens.services.policy import in_force
 from teamlens.services.policy_sheet import CLAUSE, LAWFUL_BASES, PURPOSES, PolicyRow, policy_sheet
 from teamlens.services.report_document import guarantee_sentence
 from teamlens.services.transparency import build_register
 from teamlens.services.workspace import Workspace
+from teamlens.verify import PartyKey, spaced
 
 #: The documents ``write_document`` knows; "register" is built by ``transparency``.
 KINDS = ("dpia", "notice", "explainer", "consultation", "register")
@@ -43,6 +45,7 @@ TEMPLATES = jinja2.Environment(
     autoescape=jinja2.select_autoescape(["html"]),
     undefined=jinja2.StrictUndefined,
 )
+TEMPLATES.globals["spaced"] = spaced
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,9 @@ class DocumentContext:
 
     ``sheet`` has one row per policy field; ``figures`` are the planner's expected error bars;
     ``record`` the consultation record; ``representatives`` the names of the representatives
-    who signed; ``suite`` the privacy attack suite's results and ``risks`` the risk register.
+    who signed; ``suite`` the privacy attack suite's results, ``risks`` the risk register rated
+    for this policy's ε and this installation's store encryption, and ``evidence`` each attack's
+    result with the residual risk that agrees with it.
     """
 
     kind: str
@@ -67,7 +72,10 @@ class DocumentContext:
     representatives: tuple[str, ...]
     suite: SuiteResults
     risks: tuple[Risk, ...]
+    evidence: tuple[Evidence, ...]
     generated_at: str
+    #: The parties' registered public keys: every decision is signed by one of them (issue 9).
+    keys: tuple[PartyKey, ...] = ()
 
     @property
     def policy(self) -> Policy:
@@ -155,6 +163,8 @@ def build_document(
     stored = select_policy(ws, policy_id, version)
     policy = stored.policy
     epsilon = rho_to_epsilon(policy.rho, policy.delta)
+    suite = suite_results(suite_file)
+    risks = rated(RISKS, epsilon, store_encrypted=ws.settings.encrypt_store)
     return DocumentContext(
         kind=kind,
         stored=stored,
@@ -169,10 +179,18 @@ def build_document(
         representatives=tuple(
             approval.approver for approval in stored.info.approvals if approval.party is Party.REPRESENTATIVE
         ),
-        suite=suite_results(suite_file),
-        risks=RISKS,
+        suite=suite,
+        risks=risks,
+        evidence=evidence(suite, risks),
         generated_at=f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
+        keys=registered_keys(ws),
     )
+
+
+def registered_keys(ws: Workspace) -> tuple[PartyKey, ...]:
+    """The parties' keys in force, for printing their fingerprints (empty before any are registered)."""
+    keys = ws.governance.registered_keys()
+    return () if keys is None else keys.keys
 
 
 def render(kind: str, context: object) -> str:

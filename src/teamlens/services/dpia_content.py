@@ -1,26 +1,30 @@
-"""The fixed text of the DPIA: the risks from the attack list, and the privacy suite's results.
+"""The fixed text of the DPIA: the risks from the attack list, each with its residual rating.
 
 The risks (DPIA step 5, and R39's differencing, reconstruction, re-identification and function
-creep) follow Part 2 of the privacy requirements; each names the measure that answers it and the
-automated attack test that checks the measure (``tests/attacks``). The suite writes its results
-to ``docs/privacy-suite-results.json``; ``suite_results`` reads that file leniently (a list of
-results under ``results``/``tests``, each with an id, a title and an outcome) so the DPIA shows
-the latest evidence, or says plainly that the suite has not been run.
+creep) follow Part 2 of the privacy requirements; each names the measure that answers it, the
+automated attack tests that check the measure (``tests/attacks``), and the residual risk in a
+rating and a sentence that says why. Ratings are not all "low": a risk bounded only by the
+differential-privacy budget is rated by the policy's ε (``rated``), the small-group risk stays
+"medium" because suppression is decided on the noisy headcount (attack A8's known limit), and a
+copy of the data folder is "medium" unless the store is encrypted. The privacy suite's results,
+shown against these ratings, are read in ``dpia_evidence.py``.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, replace
 
-#: Where the attack suite writes its results, in a source checkout.
-SUITE_RESULTS = Path(__file__).resolve().parents[3] / "docs" / "privacy-suite-results.json"
+#: How the residual risk of a measure that rests on the DP budget follows the policy's ε.
+DP_LOW, DP_MEDIUM = 1.0, 10.0
 
 
 @dataclass(frozen=True)
 class Risk:
-    """One risk to workers: what could happen, how likely and severe before and after the measures."""
+    """One risk to workers: what could happen, how likely and severe before and after the measures.
+
+    ``residual`` is the rating after the measures and ``residual_note`` the sentence behind it;
+    ``dp_bounded`` risks are rated by the policy's ε and ``store_copy`` by store encryption.
+    """
 
     attack: str
     risk: str
@@ -28,6 +32,50 @@ class Risk:
     severity: str
     measures: str
     residual: str
+    residual_note: str
+    dp_bounded: bool = False
+    store_copy: bool = False
+
+    @property
+    def attack_ids(self) -> tuple[str, ...]:
+        """The attack ids this risk names (``A10–A12`` is three of them)."""
+        found: list[str] = []
+        for part in self.attack.split("(")[0].replace(" ", "").split(","):
+            if "–" in part:
+                first, last = (int(end.lstrip("A")) for end in part.split("–"))
+                found += [f"A{number}" for number in range(first, last + 1)]
+            elif part:
+                found.append(part)
+        return tuple(found)
+
+
+def _dp(epsilon: float) -> tuple[str, str]:
+    if epsilon <= DP_LOW:
+        return "low", f"ε ≈ {epsilon:.3g} for the period is a strong bound."
+    level = "medium" if epsilon <= DP_MEDIUM else "high"
+    return level, (
+        f"ε ≈ {epsilon:.3g} for the period is a weak formal bound (an attacker's odds about one person "
+        f"may grow up to e^ε-fold in the worst case); the suite's attacks stay far below it, but the "
+        "rating follows the guarantee, not the attacks tried."
+    )
+
+
+def rated(risks: tuple[Risk, ...], epsilon: float, *, store_encrypted: bool) -> tuple[Risk, ...]:
+    """``risks`` with the residual ratings that depend on the policy's ε and on store encryption."""
+    out = []
+    for risk in risks:
+        if risk.dp_bounded:
+            level, why = _dp(epsilon)
+            risk = replace(risk, residual=level, residual_note=f"{risk.residual_note} {why}")
+        if risk.store_copy and store_encrypted:
+            risk = replace(
+                risk,
+                residual="low",
+                residual_note="The fact store is encrypted at rest with a key outside the data folder: "
+                "a copy without the key reads as noise; the governance database's per-input counts remain.",
+            )
+        out.append(risk)
+    return tuple(out)
 
 
 RISKS = (
@@ -39,7 +87,9 @@ RISKS = (
         "significant",
         "Differential privacy on every released number, with the budget charged for the whole period; "
         "fixed calendar windows only.",
-        "low",
+        "",
+        "What any combination of releases reveals about one person is bounded by the period's budget.",
+        dp_bounded=True,
     ),
     Risk(
         "A2, A10 (R10)",
@@ -49,6 +99,7 @@ RISKS = (
         "Closed report catalogue agreed in the policy; no free-form query, filter or drill-down; "
         "groups come from the HR directory only.",
         "low",
+        "No query can be expressed outside the catalogue, and the catalogue is fixed by both parties.",
     ),
     Risk(
         "A4, A13, A23",
@@ -58,6 +109,7 @@ RISKS = (
         "Released cells are cached (asking again returns the same numbers at no cost); one ledger per "
         "policy period refuses any release beyond the budget, whoever asks.",
         "low",
+        "Repeats return identical numbers and the ledger never exceeds the period's budget.",
     ),
     Risk(
         "A5",
@@ -65,7 +117,9 @@ RISKS = (
         "possible",
         "severe",
         "The total budget for the period bounds what all releases together can reveal.",
-        "low",
+        "",
+        "Reconstruction recovers no more than guessing the majority class in the suite's tests.",
+        dp_bounded=True,
     ),
     Risk(
         "A6, A9",
@@ -73,8 +127,12 @@ RISKS = (
         "possible",
         "significant",
         "Noisy headcounts; noise added to every group of the level, present or "
-        "not; suppression decided on the noisy count.",
-        "low",
+        "not; suppression decided on the noisy count. No headcount is published as such, but a "
+        "released mean, its interval and the published σ give back the noisy headcount and noisy "
+        "total exactly: that is post-processing of the private release, so the guarantee holds.",
+        "",
+        "Whether one person is in a group is protected only as far as the budget protects it.",
+        dp_bounded=True,
     ),
     Risk(
         "A7, A12 (R12)",
@@ -83,7 +141,11 @@ RISKS = (
         "severe",
         "Groups under the minimum size are shown only as “fewer than k”; the floor of "
         "5 is enforced by the software and by a database constraint.",
-        "low",
+        "medium",
+        "Suppression is decided on the noisy headcount, so a group with fewer than k true members is "
+        "sometimes shown (about one release in ten for a 5-person team under the template policy: "
+        "attack A8's known limit); its figures are still differentially private, but the promise that "
+        "no figure describes fewer than k people does not hold absolutely.",
     ),
     Risk(
         "A8",
@@ -92,7 +154,10 @@ RISKS = (
         "severe",
         "Keyed HMAC pseudonyms with the key held outside the data; no per-person output in any "
         "channel except a worker's own access export.",
-        "low",
+        "medium",
+        "No pseudonym can be recomputed from a staff list and no address is stored (A8 passes these "
+        "checks); the suite's A8 fails only on the small-group check above, which it keeps as a "
+        "known limit rather than hiding it.",
     ),
     Risk(
         "A10–A12",
@@ -101,6 +166,7 @@ RISKS = (
         "severe",
         "OpenDP's floating-point-safe discrete Gaussian sampler with a cryptographic RNG.",
         "low",
+        "The sampler is OpenDP's, untouched; no timing or precision signal was found.",
     ),
     Risk(
         "A14, A15",
@@ -109,7 +175,9 @@ RISKS = (
         "significant",
         "Per-person contributions clipped to the policy's "
         "bounds; differential privacy holds whatever the attacker knows.",
-        "low",
+        "",
+        "An outlier moves a total by at most the clip bound; background knowledge does not weaken it.",
+        dp_bounded=True,
     ),
     Risk(
         "A16",
@@ -119,6 +187,7 @@ RISKS = (
         "Widening needs both parties; the release job re-verifies the approved policy bytes, both approvals "
         "and the consultation record before every run; tampering stops everything and is logged.",
         "low",
+        "A single party cannot widen the policy, and an edited policy stops releases.",
     ),
     Risk(
         "A17",
@@ -128,14 +197,17 @@ RISKS = (
         "Hash-chained, append-only log; Ed25519-signed checkpoints held by the representative detect "
         "rewriting and truncation.",
         "low",
+        "Edits, deletions and truncation are detected against the representative's checkpoints.",
     ),
     Risk(
         "A21 (R18)",
         "Union activity inferred from mail to union addresses.",
         "possible",
         "severe",
-        "Messages to or from the policy's excluded addresses and domains are dropped before counting.",
+        "Messages to or from the policy's excluded addresses and domains are dropped before counting, "
+        "look-alike spellings of them included.",
         "low",
+        "Nothing of an excluded message is counted or noted.",
     ),
     Risk(
         "A22 (R8)",
@@ -144,6 +216,7 @@ RISKS = (
         "significant",
         "Errors and logs name files, fields and settings only; audit entries hold ids, hashes and counts.",
         "low",
+        "A canary worker's identifiers and values appear in no file, log, response or error.",
     ),
     Risk(
         "A24 (R23, R26)",
@@ -154,58 +227,78 @@ RISKS = (
         "carries the “not for decisions about individuals” clause; the catalogue is reviewed by both "
         "parties.",
         "low",
+        "Ranking and attendance-like reports are refused by the catalogue linter.",
+    ),
+    Risk(
+        "A25",
+        "One worker's activity read off public pages (per-input counts, hashes and times when one input "
+        "is one person's mailbox).",
+        "likely",
+        "significant",
+        "Public pages show an ingestion's day and kind of source only; ingest output hides the rows of "
+        "inputs of fewer than k people; the auditors keep the full record.",
+        "low",
+        "Nothing outside the auditors' view is derived from fewer than k people's data.",
+    ),
+    Risk(
+        "A26",
+        "A copy of the data folder (backup, stolen disk) linked to the HR export re-identifies people.",
+        "possible",
+        "severe",
+        "The store keeps only placement data (week dates inside the period, the policy's levels); no time "
+        "zone, hours, manager or alias; optional encryption at rest with a key outside the data folder.",
+        "medium",
+        "Without store encryption, people who joined, left or moved within the period can still be "
+        "linked through the directory and their weekly counts read: turn on TEAMLENS_ENCRYPT_STORE.",
+        store_copy=True,
+    ),
+    Risk(
+        "A27",
+        "One person counted as two through look-alike spellings or proxy addresses, doubling their "
+        "weight in a release.",
+        "possible",
+        "significant",
+        "Identifiers normalised (NFKC_Casefold, invisible characters, TR39 confusables) before keyed "
+        "hashing; the directory's proxy addresses map to their person.",
+        "low",
+        "Every tested spelling and alias lands on one pseudonym; aliases apply when the HR export is "
+        "ingested with the mail.",
+    ),
+    Risk(
+        "A28",
+        "A hostile export exhausting memory or time, stopping the service or leaving partial data.",
+        "possible",
+        "moderate",
+        "Size, ratio, record and line limits in every reader; recurrences bounded to the policy period; "
+        "refused files store nothing.",
+        "low",
+        "Every reader stays within 512 MiB and a minute on the suite's hostile inputs.",
+    ),
+    Risk(
+        "A29",
+        "Another account on the server reading the data folder.",
+        "possible",
+        "significant",
+        "Every file teamlens writes in the data folder is 0600 and every folder 0700.",
+        "low",
+        "Other local accounts cannot read or list the data folder; its owner and root still can.",
+    ),
+    Risk(
+        "A30",
+        "A spreadsheet formula in a group name running in a worker's export.",
+        "possible",
+        "moderate",
+        "Every CSV cell starting like a formula is written with a leading apostrophe.",
+        "low",
+        "No CSV teamlens writes carries a live formula.",
+    ),
+    Risk(
+        "A31",
+        "Copies of one message counted several times, inflating a person's counts.",
+        "likely",
+        "moderate",
+        "Messages recognised by a keyed hash of sender, time and recipients across one ingestion.",
+        "low",
+        "Copies count once within an ingestion; copies ingested in separate runs are not compared.",
     ),
 )
-
-
-@dataclass(frozen=True)
-class SuiteResult:
-    """One test of the privacy attack suite."""
-
-    test: str
-    title: str
-    outcome: str
-
-
-@dataclass(frozen=True)
-class SuiteResults:
-    """The privacy suite's latest results; ``status`` is "not yet run", "unreadable" or "available"."""
-
-    status: str
-    generated_at: str
-    results: tuple[SuiteResult, ...]
-
-    @property
-    def passed(self) -> int:
-        """How many tests passed."""
-        return sum(1 for result in self.results if result.outcome in ("passed", "pass", "ok"))
-
-
-def suite_results(path: Path | None = None) -> SuiteResults:
-    """Read the attack suite's results file, or say why there are none."""
-    path = path or SUITE_RESULTS
-    if not path.is_file():
-        return SuiteResults("not yet run", "", ())
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
-        return SuiteResults("unreadable", "", ())
-    items = (
-        data
-        if isinstance(data, list)
-        else next(
-            (data[key] for key in ("results", "tests", "attacks") if isinstance(data.get(key), list)), []
-        )
-    )
-    results = tuple(_result(item) for item in items if isinstance(item, dict))
-    when = "" if isinstance(data, list) else str(data.get("generated_at") or data.get("created") or "")
-    return SuiteResults("available", when, results)
-
-
-def _result(item: dict[str, object]) -> SuiteResult:
-    test = str(item.get("id") or item.get("attack") or item.get("name") or item.get("nodeid") or "?")
-    title = str(item.get("title") or item.get("description") or item.get("criterion") or "")
-    outcome = item.get("outcome") or item.get("status")
-    if outcome is None and isinstance(item.get("passed"), bool):
-        outcome = "passed" if item["passed"] else "failed"
-    return SuiteResult(test, title, str(outcome or "unknown"))

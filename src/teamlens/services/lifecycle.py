@@ -6,8 +6,11 @@ consultation record; workers ``comment`` (or object), the employer ``respond``s,
 parties then approve the version together with that record (R5).
 
 In the web app, workers find the proposals open for views with ``open_consultations``, read one
-with ``consultation_document`` and give their view with ``worker_view``, which takes no worker:
-who sent a view never reaches it, so an unsigned view is recorded as "a worker" and nothing else.
+with ``consultation_document`` and give their view with ``worker_view``: one view and one
+objection per signed-in worker per proposal, which they can replace. The record holds only a
+keyed hash of the worker's pseudonym and the proposal (the key is the pseudonymisation key, kept
+outside the data folder), so a view cannot be linked to the worker who gave it; an unsigned view
+is recorded as "a worker" and nothing else.
 """
 
 from __future__ import annotations
@@ -23,8 +26,10 @@ from teamlens.governance import (
     PolicyState,
     PolicyVersionInfo,
 )
+from teamlens.services.keys import Signer, signed
 from teamlens.services.planner_figures import PlannerFigures, planner_figures
 from teamlens.services.public_delay import day_start, shown_record
+from teamlens.services.rights import SignedInWorker
 from teamlens.services.workspace import Workspace
 
 #: How a view from the web form is signed when the worker leaves the signature empty.
@@ -46,12 +51,13 @@ class ConsultResult:
 
 
 def consult(
-    ws: Workspace, policy_id: str, version: int, *, party: str, actor: str, today: dt.date | None = None
+    ws: Workspace, policy_id: str, version: int, *, by: Signer, actor: str, today: dt.date | None = None
 ) -> ConsultResult:
     """Publish a draft to workers with its planner figures; views are taken until the first signature."""
     stored = ws.governance.stored_policy(policy_id, version)
     figures = planner_figures(ws, stored.policy, today=today)
-    info = ws.governance.consult(policy_id, version, party, actor, figures.to_json())
+    decision = signed(ws, by, "policy.consult", policy_id, version)
+    info = ws.governance.consult(policy_id, version, decision, actor, figures.to_json())
     return ConsultResult(info, figures)
 
 
@@ -110,12 +116,19 @@ def consultation_document(ws: Workspace, policy_id: str, version: int) -> str:
 
 
 def worker_view(
-    ws: Workspace, policy_id: str, version: int, *, text: str, signature: str = "", objection: bool = False
-) -> ConsultationEntry:
-    """Record a view a signed-in worker gave in the web app, signed as they typed it or as "a worker".
+    ws: Workspace,
+    worker: SignedInWorker,
+    policy_id: str,
+    version: int,
+    *,
+    text: str,
+    signature: str = "",
+    objection: bool = False,
+) -> bool:
+    """Record (or replace) a signed-in worker's one view, signed as they typed it or as "a worker".
 
-    Nothing about who sent it is passed here, so nothing about them can be recorded with it; the
-    audit entry only counts the views (``governance.consultation``).
+    Returns True when it replaced their earlier view of that kind. Only a keyed hash of the
+    worker and the proposal is kept with it (module docstring); the audit entry counts views.
     """
     open_consultation(ws, policy_id, version)
     text = text.replace("\r\n", "\n")  # browsers send a text area's line breaks as CRLF
@@ -135,21 +148,25 @@ def worker_view(
             f'Shorten it, or leave it empty to send your view as "{ANONYMOUS_WORKER}".',
         )
     author = signature or ANONYMOUS_WORKER
-    return comment(ws, policy_id, version, text=text, author=author, objection=objection)
+    kind = "objection" if objection else "comment"
+    voter = ws.pseudonymiser()(f"view|{policy_id}|{version}|{worker.pseudonym}")
+    return ws.governance.give_view(policy_id, version, kind, voter, author, text)
 
 
 def respond(
-    ws: Workspace, policy_id: str, version: int, *, party: str, author: str, text: str
+    ws: Workspace, policy_id: str, version: int, *, by: Signer, author: str, text: str
 ) -> ConsultationEntry:
-    """Record the employer's response to the views (only the employer may)."""
-    return ws.governance.respond(policy_id, version, party, author, text)
+    """Record the employer's signed response to the views (only the employer's key may sign it)."""
+    decision = signed(ws, by, "consultation.response", policy_id, version, text=text)
+    return ws.governance.respond(policy_id, version, decision, author, text)
 
 
 def not_consulted(
-    ws: Workspace, policy_id: str, version: int, *, party: str, author: str, reason: str
+    ws: Workspace, policy_id: str, version: int, *, by: Signer, author: str, reason: str
 ) -> NotConsulted:
-    """Record why the employer did not consult on a draft (R5); the DPIA then shows the reasons."""
-    return ws.governance.record_not_consulted(policy_id, version, party, author, reason)
+    """Record why the employer did not consult on a draft (R5, signed); the DPIA then shows the reasons."""
+    decision = signed(ws, by, "consultation.not_consulted", policy_id, version, text=reason)
+    return ws.governance.record_not_consulted(policy_id, version, decision, author, reason)
 
 
 def consultation(ws: Workspace, policy_id: str, version: int) -> ConsultationRecord:
@@ -157,18 +174,22 @@ def consultation(ws: Workspace, policy_id: str, version: int) -> ConsultationRec
     return ws.governance.consultation(policy_id, version)
 
 
-def activate(ws: Workspace, policy_id: str, version: int, *, party: str, actor: str) -> PolicyVersionInfo:
-    """Start a version both parties approved that waited while another policy was in force."""
-    info = ws.governance.activate(policy_id, version, party, actor)
+def activate(ws: Workspace, policy_id: str, version: int, *, by: Signer, actor: str) -> PolicyVersionInfo:
+    """Start a version both parties approved that waited while another policy was in force (signed)."""
+    info = ws.governance.activate(
+        policy_id, version, signed(ws, by, "policy.activate", policy_id, version), actor
+    )
     from teamlens.services.documents import record_notice_version
 
     record_notice_version(ws, policy_id, version, actor=actor)
     return info
 
 
-def retire(ws: Workspace, policy_id: str, version: int, *, party: str, actor: str) -> PolicyVersionInfo:
-    """End a version for good (or withdraw a draft); either party may do this alone."""
-    return ws.governance.retire(policy_id, version, party, actor)
+def retire(ws: Workspace, policy_id: str, version: int, *, by: Signer, actor: str) -> PolicyVersionInfo:
+    """End a version for good (or withdraw a draft); either party's signature suffices."""
+    return ws.governance.retire(
+        policy_id, version, signed(ws, by, "policy.retire", policy_id, version), actor
+    )
 
 
 def versions(ws: Workspace, policy_id: str | None = None) -> list[PolicyVersionInfo]:

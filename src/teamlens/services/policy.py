@@ -1,4 +1,8 @@
-"""Policy actions for people: template, propose, approve, suspend, show."""
+"""Policy actions for people: template, propose, approve, suspend, lift, show.
+
+Every party's move takes ``by``: the party's key file loaded on this machine, or a decision its
+passkey signed in the web app (``keys.Signer``); the party is the one the key proves.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from pathlib import Path
 
 from teamlens.errors import InputFormatError
 from teamlens.governance import ActivePolicy, PolicyState, PolicyVersionInfo, StoredPolicy, policy_template
+from teamlens.services.keys import Signer, signed
 from teamlens.services.workspace import Workspace
 
 
@@ -23,12 +28,13 @@ def propose(ws: Workspace, path: Path, *, actor: str) -> PolicyVersionInfo:
     return ws.governance.propose(text, source=str(path), actor=actor)
 
 
-def approve(ws: Workspace, policy_id: str, version: int, *, party: str, approver: str) -> PolicyVersionInfo:
-    """Record one party's approval; the version becomes active once employer and representative agree.
+def approve(ws: Workspace, policy_id: str, version: int, *, by: Signer, approver: str) -> PolicyVersionInfo:
+    """Record one party's signed approval; the version becomes active once both parties have signed.
 
     When it becomes active, workers are told which version of the privacy notice applies (R16).
     """
-    info = ws.governance.approve(policy_id, version, party=party, approver=approver, actor=approver)
+    decision = signed(ws, by, "policy.approve", policy_id, version)
+    info = ws.governance.approve(policy_id, version, decision, approver=approver, actor=approver)
     if info.state is PolicyState.ACTIVE:
         from teamlens.services.documents import record_notice_version
 
@@ -36,9 +42,14 @@ def approve(ws: Workspace, policy_id: str, version: int, *, party: str, approver
     return info
 
 
-def suspend(ws: Workspace, policy_id: str, *, party: str, actor: str) -> PolicyVersionInfo:
-    """Stop all ingestion and releases under the policy at once (either party alone may do this)."""
-    return ws.governance.suspend(policy_id, party=party, actor=actor)
+def suspend(ws: Workspace, policy_id: str, *, by: Signer, actor: str) -> PolicyVersionInfo:
+    """Stop all ingestion and releases under the policy at once (either party's signature suffices)."""
+    return ws.governance.suspend(policy_id, signed(ws, by, "policy.suspend", policy_id), actor=actor)
+
+
+def lift(ws: Workspace, policy_id: str, version: int, *, by: Signer, actor: str) -> PolicyVersionInfo:
+    """Sign the lifting of a suspension; the version runs again once both parties have signed."""
+    return ws.governance.lift(policy_id, version, signed(ws, by, "policy.lift", policy_id, version), actor)
 
 
 def active(ws: Workspace) -> ActivePolicy | None:

@@ -3,30 +3,30 @@
 There are two ways in, and only two. A worker acts for themself through the web app, signed in
 through the organisation's identity provider: the web session hands these functions a
 :class:`SignedInWorker`, which carries their pseudonym and nothing else (``own_data``,
-``own_export``, ``object_to_processing``). The DPO or the auditing representative acts for a
-worker on the worker's verified request, naming the worker by e-mail address and giving the
-request's reference, which the audit log records (``access_export``, ``erase``,
-``object_to_processing``). Nobody can claim the worker role by saying so: a role given as text
-is never the worker's. An address is turned into the worker's pseudonym with the installation's
-key exactly as ingestion does, and is never stored.
+``own_export``, ``object_to_processing``, ``worker_request``). The DPO acts on one worker's data
+only on a request: one the worker made at ``/me`` (``worker_request``), or one made off line that
+the DPO opens with their signature and the representative countersigns with theirs
+(``offline_request``, ``countersign_request``); the DPO then fulfils it with a signature too
+(``fulfil_request``). No role named on the command line grants anything: every step needs the
+key the key set records for that party (``keys``). An address is turned into the worker's
+pseudonym with the installation's key exactly as ingestion does, and is never stored.
 
-``access_export`` writes everything held about one worker (see ``access_export.py``) to a
-folder; ``own_export`` zips the same files in memory. ``erase`` removes their facts and
-directory rows (released noisy figures are not "un-released"); rectification is re-ingesting a
-corrected HR directory. ``object_to_processing`` excludes them from every window that starts
-after the objection (R22). The exclusion list is shown only to the DPO and the auditing
-representative, and a worker sees their own entry on their page: the check is here, in the
-service layer, whatever interface calls it.
+``fulfil_request`` writes everything held about the worker for an access request (see
+``access_export.py``), erases their facts and directory rows for an erasure (released noisy
+figures are not "un-released"), or records their objection; rectification is re-ingesting a
+corrected HR directory. An objection excludes them from every window that starts after it
+(R22). The exclusion list is shown only to the DPO and the representative, on their signature,
+and a worker sees their own entry on their page.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import enum
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from teamlens.errors import AccessDenied, InternalError
+from teamlens.governance import RightsRequest
 from teamlens.services.access_export import (
     HeldData,
     ReleaseEntered,
@@ -36,6 +36,7 @@ from teamlens.services.access_export import (
     zip_files,
 )
 from teamlens.services.exclusions import Exclusion, effective_from, own_exclusion
+from teamlens.services.keys import Signer, signed_fresh
 from teamlens.services.workspace import Workspace
 
 #: Where a worker gets their own data: the web app's page, after signing in.
@@ -43,17 +44,6 @@ OWN_PAGE_HINT = "Workers get their own data by signing in to the teamlens web ap
 #: The audit log's actor for anything a signed-in worker does (never their address or pseudonym).
 WORKER_ACTOR = "worker (signed in)"
 _MAX_REFERENCE = 120
-
-
-class Role(enum.StrEnum):
-    """Who is asking, as far as the rights services are concerned."""
-
-    WORKER = "worker"  # the worker the request is about: only ever a SignedInWorker
-    DPO = "dpo"
-    REPRESENTATIVE = "representative"  # the auditing representative
-    ANALYST = "analyst"
-    CONTROLLER = "controller"
-    ADMIN = "admin"
 
 
 @dataclass(frozen=True)
@@ -64,42 +54,17 @@ class SignedInWorker:
 
 
 @dataclass(frozen=True)
-class AccessExport:
-    """Where the export was written and what it holds (counts only; the files hold the data)."""
+class Fulfilled:
+    """A request the DPO fulfilled: its kind, and counts only (the files hold any data).
 
-    folder: Path
-    facts: int
-    directory_rows: int
-    releases: tuple[ReleaseEntered, ...]
-    objected_at: dt.datetime | None
+    ``folder`` is where an access export was written; ``removed`` the rows an erasure removed.
+    """
 
-
-#: Who may act for a worker on their verified request (R20: a representative or the DPO).
-_FOR_THE_WORKER = frozenset({Role.DPO, Role.REPRESENTATIVE})
-#: Who may see the exclusion list (R22); a worker sees only their own entry, on their page.
-_SEE_EXCLUSIONS = frozenset({Role.DPO, Role.REPRESENTATIVE})
-
-
-def _role(role: Role | str) -> Role:
-    try:
-        return Role(role)
-    except ValueError:
-        raise AccessDenied(
-            f"'{role}' is not a role teamlens knows.", f"Roles are: {', '.join(r.value for r in Role)}."
-        ) from None
-
-
-def _require(role: Role | str, allowed: frozenset[Role], what: str) -> Role:
-    checked = _role(role)
-    if checked is Role.WORKER and Role.WORKER not in allowed:
-        raise AccessDenied(
-            f"The worker role cannot {what} here: a role given as text proves nothing about who asks.",
-            OWN_PAGE_HINT,
-        )
-    if checked not in allowed:
-        names = ", ".join(sorted(r.value for r in allowed))
-        raise AccessDenied(f"The {checked.value} role may not {what}.", f"Only these roles may: {names}.")
-    return checked
+    request: RightsRequest
+    folder: Path | None = None
+    facts: int = 0
+    removed: int = 0
+    releases: tuple[ReleaseEntered, ...] = ()
 
 
 def _reference(request: str) -> str:
@@ -107,9 +72,9 @@ def _reference(request: str) -> str:
     reference = request.strip()
     if not reference or len(reference) > _MAX_REFERENCE or "@" in reference:
         raise AccessDenied(
-            "Acting for a worker needs the reference of their verified request "
+            "An off-line request needs the reference of the worker's verified request "
             f"(1 to {_MAX_REFERENCE} characters, not an e-mail address: it goes into the audit log).",
-            "Give your case or ticket number with --request, e.g. --request SAR-2026-014.",
+            "Give your case or ticket number with --reference, e.g. --reference SAR-2026-014.",
         )
     return reference
 
@@ -117,19 +82,6 @@ def _reference(request: str) -> str:
 def pseudonym_of(ws: Workspace, email: str) -> str:
     """The worker's pseudonym under this installation's key, as ingestion computes it."""
     return ws.pseudonymiser()(email)
-
-
-def access_export(
-    ws: Workspace, email: str, out: Path, *, actor: str, role: Role | str, request: str
-) -> AccessExport:
-    """Write everything held about a worker to ``out``, for the DPO or a representative on their request."""
-    checked = _require(role, _FOR_THE_WORKER, "export a worker's data")
-    reference = _reference(request)
-    held = gather(ws, pseudonym_of(ws, email))
-    write_files(export_files(held), out)
-    _audit_access(ws, actor, held, {"requested_by": checked.value, "request": reference, "channel": "cli"})
-    objected = None if held.objection is None else held.objection.recorded_at
-    return AccessExport(out, len(held.facts), len(held.directory), held.releases, objected)
 
 
 def own_data(ws: Workspace, worker: SignedInWorker) -> HeldData:
@@ -141,7 +93,7 @@ def own_export(ws: Workspace, worker: SignedInWorker) -> bytes:
     """The signed-in worker's access export (R20) as a zip archive built in memory; audited."""
     held = gather(ws, worker.pseudonym)
     archive = zip_files(export_files(held))
-    _audit_access(ws, WORKER_ACTOR, held, {"requested_by": Role.WORKER.value, "channel": "web"})
+    _audit_access(ws, WORKER_ACTOR, held, {"requested_by": "worker", "channel": "web"})
     return archive
 
 
@@ -150,50 +102,72 @@ def _audit_access(ws: Workspace, actor: str, held: HeldData, details: dict[str, 
     ws.governance.append_audit(actor, "rights.access", {**details, **counts})
 
 
-def object_to_processing(
-    ws: Workspace,
-    worker: SignedInWorker | str,
-    *,
-    actor: str,
-    role: Role | str = Role.WORKER,
-    request: str | None = None,
-) -> Exclusion:
-    """Record a worker's objection (Art 21): they are left out of every window from the next one on.
-
-    ``worker`` is the signed-in worker, or the worker's e-mail address when the DPO or the
-    representative records the objection on their request (``request`` is then recorded too).
-    """
-    if isinstance(worker, SignedInWorker):
-        if _role(role) is not Role.WORKER:
-            raise InternalError("a signed-in worker's objection was recorded under another role")
-        person, actor = worker.pseudonym, WORKER_ACTOR
-    else:
-        checked = _require(role, _FOR_THE_WORKER, "record an objection for a worker")
-        reference = None if request is None else _reference(request)
-        person = pseudonym_of(ws, worker)
-        if reference is not None:
-            ws.governance.append_audit(
-                actor, "rights.object", {"requested_by": checked.value, "request": reference}
-            )
-    ws.governance.record_objection(person, actor)
-    return own_exclusion(ws, person) or _missing()
+def object_to_processing(ws: Workspace, worker: SignedInWorker) -> Exclusion:
+    """Record the signed-in worker's objection (Art 21): left out of every window from the next one on."""
+    ws.governance.record_objection(worker.pseudonym, WORKER_ACTOR)
+    return own_exclusion(ws, worker.pseudonym) or _missing()
 
 
-def exclusion_list(ws: Workspace, *, role: Role | str) -> list[Exclusion]:
-    """The whole exclusion list, for the DPO and the auditing representative only (R22)."""
-    _require(role, _SEE_EXCLUSIONS, "see the exclusion list")
+def worker_request(ws: Workspace, worker: SignedInWorker, kind: str) -> RightsRequest:
+    """Record a request the signed-in worker makes of the DPO (an erasure, say); only they can make it."""
+    return ws.governance.worker_request(worker.pseudonym, kind)
+
+
+def my_requests(ws: Workspace, worker: SignedInWorker) -> list[RightsRequest]:
+    """The requests the signed-in worker made, newest first."""
+    return ws.governance.rights_requests(worker.pseudonym)
+
+
+def offline_request(
+    ws: Workspace, email: str, kind: str, *, reference: str, by: Signer, actor: str
+) -> RightsRequest:
+    """Open an off-line request for a worker, signed by the DPO; it waits for the representative."""
+    reference = _reference(reference)
+    decision = signed_fresh(ws, by, "rights.request", request_id=secrets.token_hex(8), kind=kind)
+    return ws.governance.offline_request(pseudonym_of(ws, email), kind, reference, decision, actor)
+
+
+def countersign_request(ws: Workspace, request_id: str, *, by: Signer, actor: str) -> RightsRequest:
+    """The representative's countersignature on an off-line request (after checking it with the worker)."""
+    kind = next((r.kind for r in ws.governance.rights_requests() if r.request_id == request_id), "")
+    decision = signed_fresh(ws, by, "rights.request", request_id=request_id, kind=kind)
+    return ws.governance.countersign_request(decision, actor)
+
+
+def fulfil_request(
+    ws: Workspace, request_id: str, *, by: Signer, actor: str, out: Path | None = None
+) -> Fulfilled:
+    """The DPO carries out a request (export to ``out``, erase, or object), with their signature."""
+    decision = signed_fresh(ws, by, "rights.fulfil", request_id=request_id)
+    kind = next((r.kind for r in ws.governance.rights_requests() if r.request_id == request_id), "")
+    if kind == "access" and out is None:
+        raise AccessDenied("An access request is fulfilled into a folder.", "Pass --out FOLDER.")
+    request, pseudonym = ws.governance.fulfil_request(decision, actor)
+    if request.kind == "access":
+        if out is None:
+            raise InternalError("an access request was fulfilled without a folder to write to")
+        held = gather(ws, pseudonym)
+        write_files(export_files(held), out)
+        return Fulfilled(request, out, len(held.facts), 0, held.releases)
+    if request.kind == "erase":
+        removed = ws.store.erase_person(pseudonym)
+        ws.governance.append_audit(actor, "rights.erase", {"request_id": request_id, "rows_removed": removed})
+        return Fulfilled(request, removed=removed)
+    ws.governance.record_objection(pseudonym, actor)
+    return Fulfilled(request)
+
+
+def requests(ws: Workspace) -> list[RightsRequest]:
+    """Every request, newest first, never naming who it is about (for the DPO's list)."""
+    return ws.governance.rights_requests()
+
+
+def exclusion_list(ws: Workspace, *, by: Signer) -> list[Exclusion]:
+    """The whole exclusion list, for the DPO and the representative only, on their signature (R22)."""
+    ws.governance.accept_decision(
+        signed_fresh(ws, by, "rights.exclusions", purpose="exclusions"), "rights.exclusions"
+    )
     return [Exclusion(p, at, effective_from(ws, at)) for p, at in ws.governance.objections()]
-
-
-def erase(ws: Workspace, email: str, *, actor: str, role: Role | str, request: str | None = None) -> int:
-    """Erase a worker's facts and directory rows (Art 17); returns how many rows were removed."""
-    checked = _require(role, _FOR_THE_WORKER | {Role.ADMIN}, "erase a worker's data")
-    details: dict[str, object] = {"requested_by": checked.value}
-    if request is not None:
-        details["request"] = _reference(request)
-    removed = ws.store.erase_person(pseudonym_of(ws, email))
-    ws.governance.append_audit(actor, "rights.erase", {"rows_removed": removed, **details})
-    return removed
 
 
 def _missing() -> Exclusion:

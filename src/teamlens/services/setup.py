@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from teamlens.pseudonymise import create_key_file
-from teamlens.services.workspace import Workspace
+from teamlens.services.workspace import Workspace, private_folder
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ def init(ws: Workspace) -> InitResult:
     """Create the data folder, the governance database and (unless given) the key, outside the data."""
     settings = ws.settings
     settings.check_key_location()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(settings.data_dir)
     ws.governance.initialise()
     created = False
     if settings.key is None and not settings.key_file.exists():

@@ -2,29 +2,31 @@
 
 The web app signs workers in with OpenID Connect and then knows them only by pseudonym. This
 module gives it :func:`sign_in_config` (the provider's settings from ``settings.py``, or None
-while sign-in is not configured), :func:`session_key` (the key that signs session cookies, kept
-in the data folder and created owner-only on first use) and :func:`sign_in` (the signed-in
-worker for an address the provider vouched for). The session key sits beside the data on
-purpose: a cookie names a pseudonym, never an address, so whoever could forge one with the key
-could reach only data they can already read in the data folder; turning an address into a
-pseudonym needs the pseudonymisation key, which is kept elsewhere.
+while sign-in is not configured), :func:`session_key` (the secret that signs sign-in attempts and
+CSRF tokens, kept outside the data folder) and :func:`sign_in` (who signed in: their pseudonym,
+the roles the approved mapping gives them and whether the provider proved a second factor).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
 from teamlens.errors import ConfigError
 from teamlens.services.rights import SignedInWorker, pseudonym_of
+from teamlens.services.roles import Role, mapping_approved, role_map
 from teamlens.services.workspace import Workspace
 
+log = logging.getLogger(__name__)
 SESSION_KEY_BYTES = 32
 #: Claims tried for the worker's address after the configured one (Entra ID puts it in these).
 FALLBACK_EMAIL_CLAIMS = ("preferred_username", "upn")
@@ -45,6 +47,7 @@ class SignInConfig:
     base_url: str
     email_claims: tuple[str, ...]
     allowed_domains: tuple[str, ...]
+    mfa_acr: tuple[str, ...] = ()
 
     @property
     def redirect_uri(self) -> str:
@@ -82,6 +85,7 @@ def sign_in_config(ws: Workspace) -> SignInConfig | None:
         base_url=_url("TEAMLENS_WEB_BASE_URL", base_url),
         email_claims=tuple(claims),
         allowed_domains=tuple(d.strip().lower().lstrip("@") for d in domains if d.strip()),
+        mfa_acr=tuple(v.strip() for v in (s.oidc_mfa_acr or "").split(",") if v.strip()),
     )
 
 
@@ -123,7 +127,15 @@ def _client_secret(secret: SecretStr | None, secret_file: Path | None) -> str:
 
 
 def session_key(ws: Workspace) -> bytes:
-    """The key that signs web sessions: read from its file, created owner-only on first use."""
+    """The web session secret: from ``TEAMLENS_SESSION_SECRET``, or its file, created owner-only on first use.
+
+    The file lies beside the pseudonymisation key by default and never inside the data folder, so
+    a copy of the data folder cannot forge a sign-in attempt or a CSRF token.
+    """
+    given = ws.settings.session_secret
+    if given is not None:
+        return _hex_key(given.get_secret_value(), "TEAMLENS_SESSION_SECRET")
+    ws.settings.check_session_key_location()
     path = ws.settings.session_key_path
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -139,18 +151,52 @@ def session_key(ws: Workspace) -> bytes:
             f"The session key {path} is readable by other users.",
             f"Make it owner-only: chmod 600 {path}",
         )
+    return _hex_key(path.read_text(encoding="utf-8"), str(path))
+
+
+def _hex_key(text: str, origin: str) -> bytes:
     try:
-        key = bytes.fromhex(path.read_text(encoding="utf-8").strip())
+        key = bytes.fromhex(text.strip())
     except ValueError:
         key = b""
     if len(key) < SESSION_KEY_BYTES:
         raise ConfigError(
-            f"The session key {path} is not {SESSION_KEY_BYTES} bytes written as hex digits.",
-            "Delete the file: a new key is created on the next start (everyone signs in again).",
+            f"The session secret in {origin} is not {SESSION_KEY_BYTES} bytes written as hex digits.",
+            "Delete the file (a new secret is made on the next start), or set 64 hex digits.",
         )
     return key
 
 
-def sign_in(ws: Workspace, email: str) -> SignedInWorker:
-    """The signed-in worker for an address the identity provider verified; only its pseudonym is kept."""
-    return SignedInWorker(pseudonym_of(ws, email))
+@dataclass(frozen=True)
+class SignedIn:
+    """Who the identity provider vouched for: the worker (by pseudonym), their roles, their second factor.
+
+    ``mfa`` is True when the ID token's ``amr`` or ``acr`` proves a second factor; ``roles_sha256``
+    names the role mapping the roles came from (a change of mapping revokes the session).
+    """
+
+    worker: SignedInWorker
+    roles: frozenset[Role]
+    mfa: bool
+    roles_sha256: str
+
+
+#: ``amr`` values (RFC 8176) that prove more than a password.
+MFA_METHODS = frozenset({"mfa", "hwk", "swk", "otp", "sms", "fpt", "face", "iris", "sc", "pop", "fido"})
+
+
+def sign_in(ws: Workspace, email: str, claims: Mapping[str, Any] | None = None) -> SignedIn:
+    """Who signed in, for an address (and ID-token claims) the provider verified; the address is not kept."""
+    claims = claims or {}
+    mapping = role_map(ws)
+    amr = claims.get("amr")
+    acr = claims.get("acr")
+    accepted_acr = {v.strip() for v in (ws.settings.oidc_mfa_acr or "").split(",") if v.strip()}
+    mfa = (isinstance(amr, list) and bool(MFA_METHODS & {str(m) for m in amr})) or (
+        isinstance(acr, str) and acr in accepted_acr
+    )
+    roles = mapping.roles_for(email, claims)
+    if roles != {Role.WORKER} and not mapping_approved(ws):
+        log.warning("roles refused: the roles file is not the one both parties approved with their keys")
+        roles = frozenset({Role.WORKER})
+    return SignedIn(SignedInWorker(pseudonym_of(ws, email)), roles, mfa, mapping.sha256)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 from teamlens.governance import GovernanceDB
-from teamlens.pseudonymise import Pseudonymiser, load_key
+from teamlens.pseudonymise import Pseudonymiser, derive_key, load_key
 from teamlens.settings import Settings
 from teamlens.store import FactStore
+
+#: What the fact store's key is derived for (changing it would make every encrypted store unreadable).
+STORE_KEY_PURPOSE = "teamlens fact store encryption v1"
 
 
 @dataclass
@@ -21,19 +26,30 @@ class Workspace:
     @cached_property
     def governance(self) -> GovernanceDB:
         """The governance database (policies, approvals, ledger, audit log)."""
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(self.settings.data_dir)
         return GovernanceDB(self.settings.governance_url)
 
     @cached_property
     def store(self) -> FactStore:
-        """The Parquet fact store."""
-        return FactStore(self.settings.facts_dir)
+        """The Parquet fact store (encrypted at rest under a key derived from the installation's key)."""
+        key = derive_key(self._key(), STORE_KEY_PURPOSE) if self.settings.encrypt_store else None
+        return FactStore(self.settings.facts_dir, encryption_key=key)
 
     def pseudonymiser(self) -> Pseudonymiser:
         """A fresh pseudonymiser under this installation's key (its cache lives for one run)."""
+        return Pseudonymiser(self._key())
+
+    def _key(self) -> bytes:
         self.settings.check_key_location()
         secret = self.settings.key.get_secret_value() if self.settings.key else None
-        return Pseudonymiser(load_key(self.settings.key_file, secret))
+        return load_key(self.settings.key_file, secret)
+
+
+def private_folder(path: Path) -> None:
+    """Create the data folder owner-only (0700), or narrow it if it exists: it holds personal data."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if stat.S_IMODE(path.stat().st_mode) != 0o700:
+        os.chmod(path, 0o700)
 
 
 def open_workspace(data_dir: Path | None = None, key_file: Path | None = None) -> Workspace:

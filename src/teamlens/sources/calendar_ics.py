@@ -143,7 +143,7 @@ class IcsCalendarReader:
         if named is not None and excluded(named):
             report.note(EXCLUDED)  # the owner is on every event in it: nothing may be counted
             return
-        parsed = parse(path, excluded)
+        parsed = parse(path, excluded, ctx.period)
         owner, personal = _owner(path, named, parsed)
         if owner is not None and excluded(owner):
             report.note(EXCLUDED)

@@ -17,14 +17,17 @@ from pathlib import Path
 from typing import Any
 
 import icalendar
-from dateutil.rrule import rrule, rruleset, rrulestr  # type: ignore[import-untyped]  # no stubs
+from dateutil.rrule import rrule, rruleset  # type: ignore[import-untyped]  # no stubs
 
 from teamlens.errors import InputFormatError
+from teamlens.pseudonymise import normalise_identifier
+from teamlens.sources.calendar_ics_recurrence import PLAIN_PARTS, WalkEnded, bounded, rules
+from teamlens.sources.calendar_ics_recurrence import like as _like
 
 #: The longest span of days read from one file: the latest year of its dated events.
 MAX_SPAN_DAYS = 366
 #: The most occurrences one series may produce up to the window's end before it is refused.
-MAX_OCCURRENCES = 100_000
+MAX_OCCURRENCES = 2_000
 #: Events starting outside these dates are not read: no meeting is that old or that far ahead,
 #: and keeping a margin from the calendar's ends keeps day arithmetic in every zone safe.
 EARLIEST = dt.date(1900, 1, 1)
@@ -64,6 +67,7 @@ class _Event:
     dropped: bool  # cancelled or free: an override that drops its occurrence
     people: tuple[Person, ...]
     rules: tuple[rrule, ...]
+    plain: tuple[bool, ...]  # each rule has no BY… part (one occurrence per period)
     finite: bool  # every rule ends (COUNT or UNTIL)
     rdates: tuple[dt.datetime, ...]
     exdates: tuple[dt.datetime | dt.date, ...]
@@ -89,7 +93,12 @@ class _Locator:
 
     def __init__(self, path: Path, data: bytes) -> None:
         self.path = path
-        self.lines = [data.count(b"\n", 0, match.start()) + 1 for match in _BEGIN.finditer(data)]
+        self.lines: list[int] = []
+        line, at = 1, 0
+        for match in _BEGIN.finditer(data):  # counted on from the last event: linear in the file
+            line += data.count(b"\n", at, match.start())
+            at = match.start()
+            self.lines.append(line)
 
     def fail(self, index: int, field: str, problem: str, expected: str | None = None) -> InputFormatError:
         line = self.lines[index] if index < len(self.lines) else None
@@ -103,8 +112,13 @@ class _Locator:
         )
 
 
-def parse(path: Path, is_excluded: Callable[[str], bool]) -> Parsed:
-    """Read ``path`` and return its meeting instances, dropping events with an excluded address."""
+def parse(
+    path: Path, is_excluded: Callable[[str], bool], period: tuple[dt.date, dt.date] | None = None
+) -> Parsed:
+    """Read ``path`` and return its meeting instances, dropping events with an excluded address.
+
+    With ``period`` (the policy's), nothing outside it (and a day either side) is expanded.
+    """
     try:
         data = path.read_bytes()
     except OSError as error:
@@ -159,7 +173,10 @@ def parse(path: Path, is_excluded: Callable[[str], bool]) -> Parsed:
     # A series that ends may carry the window past the last dated event, by at most the span:
     # some calendars write an UNTIL far in the future for series nobody will attend.
     reach = min(max(dated) + dt.timedelta(days=MAX_SPAN_DAYS), LATEST)
-    ends = [min(_last(where, e).date(), reach) for e in masters if e.rules and e.finite]
+    if period is not None:
+        reach = min(reach, period[1] + dt.timedelta(days=2))
+    after = reach + dt.timedelta(days=1)
+    ends = [min(_last(where, e, after).date(), reach) for e in masters if e.rules and e.finite]
     anchors = dated + ends
     last = max(anchors)
     first = max(min(anchors), last - dt.timedelta(days=MAX_SPAN_DAYS - 1))
@@ -167,6 +184,8 @@ def parse(path: Path, is_excluded: Callable[[str], bool]) -> Parsed:
     parsed.first_day, parsed.last_day = first, last
     # A day either side: a person's local day can differ from the day the time is written in.
     low, high = first - dt.timedelta(days=1), last + dt.timedelta(days=2)
+    if period is not None:  # only the policy's period can be released
+        low, high = max(low, period[0] - dt.timedelta(days=1)), min(high, period[1] + dt.timedelta(days=2))
     for master in masters:
         for start, recurring in _occurrences(where, master, low, high):
             if (master.uid, _instant(start)) in overrides:
@@ -231,7 +250,12 @@ def _event(
         end=end,
         dropped=excluded or free or status == "CANCELLED",
         people=tuple(people),
-        rules=_rules(where, index, component, start),
+        rules=rules(
+            _list(component.get("RRULE")),
+            start,
+            lambda field, problem, expected: where.fail(index, field, problem, expected),
+        ),
+        plain=tuple(set(dict(rule)) <= PLAIN_PARTS for rule in _list(component.get("RRULE"))),
         finite=all("COUNT" in rule or "UNTIL" in rule for rule in _list(component.get("RRULE"))),
         rdates=_rdates(where, index, component, start),
         exdates=_exdates(where, index, component, start),
@@ -267,36 +291,6 @@ def _end(where: _Locator, index: int, component: Any, start: dt.datetime) -> dt.
     return end
 
 
-def _rules(where: _Locator, index: int, component: Any, start: dt.datetime) -> tuple[rrule, ...]:
-    rules = []
-    for value in _list(component.get("RRULE")):
-        try:
-            if not isinstance(value, icalendar.vRecur):
-                raise ValueError("broken")
-            parts = dict(value)
-            until = parts.pop("UNTIL", [None])[0]
-            text = icalendar.vRecur(parts).to_ical().decode()  # type: ignore[no-untyped-call]
-            rule = rrulestr(text, dtstart=start)
-            if until is not None:
-                rule = rule.replace(until=_until(until, start))
-        except Exception:
-            raise where.fail(
-                index,
-                "RRULE",
-                "this is not a valid recurrence rule",
-                "a rule such as FREQ=WEEKLY;BYDAY=MO;COUNT=10",
-            ) from None
-        rules.append(rule)
-    return tuple(rules)
-
-
-def _until(until: dt.date, start: dt.datetime) -> dt.datetime:
-    if not isinstance(until, dt.datetime):
-        # A date UNTIL includes that whole day.
-        until = dt.datetime.combine(until, dt.time(23, 59, 59))
-    return _like(until, start)
-
-
 def _rdates(where: _Locator, index: int, component: Any, start: dt.datetime) -> tuple[dt.datetime, ...]:
     try:
         values = [value[0] for value in component.rdates]
@@ -321,9 +315,9 @@ def _exdates(
     )
 
 
-def _last(where: _Locator, event: _Event) -> dt.datetime:
-    """The start of a finite series' last occurrence."""
-    starts = (start for start, _ in _occurrences(where, event, dt.date.min, dt.date.max))
+def _last(where: _Locator, event: _Event, reach: dt.date) -> dt.datetime:
+    """The start of a finite series' last occurrence before ``reach``."""
+    starts = (start for start, _ in _occurrences(where, event, dt.date.min, reach))
     return max(starts, default=event.start)
 
 
@@ -337,8 +331,11 @@ def _occurrences(
         return
     series = rruleset()
     series.rdate(event.start)  # DTSTART is always the first instance, whatever the rule says
-    for rule in event.rules:
-        series.rrule(rule)
+    end = _like(dt.datetime.combine(min(high, LATEST), dt.time()), event.start)
+    for rule, plain in zip(event.rules, event.plain, strict=True):
+        series.rrule(
+            bounded(rule, plain, low, end, lambda field, problem: where.fail(event.index, field, problem))
+        )
     for extra in event.rdates:
         series.rdate(extra)
     skipped_days = {d for d in event.exdates if not isinstance(d, dt.datetime)}
@@ -358,17 +355,12 @@ def _occurrences(
                 )
             if start.date() >= low and start.date() not in skipped_days:
                 yield start, True
+    except WalkEnded:
+        return  # past the window's months: nothing more the window needs
     except InputFormatError:
         raise
     except Exception:
         raise where.fail(event.index, "RRULE", "the recurrence cannot be expanded") from None
-
-
-def _like(value: dt.datetime, start: dt.datetime) -> dt.datetime:
-    """``value`` made comparable with ``start``: aware in its zone, or floating like it."""
-    if start.tzinfo is None:
-        return value if value.tzinfo is None else value.astimezone(_UTC).replace(tzinfo=None)
-    return value.replace(tzinfo=start.tzinfo) if value.tzinfo is None else value
 
 
 def _instant(value: dt.datetime) -> dt.datetime:
@@ -378,7 +370,7 @@ def _instant(value: dt.datetime) -> dt.datetime:
 
 def _address(value: object) -> str | None:
     text = str(value).strip()
-    return text[7:].strip().lower() or None if text[:7].lower() == "mailto:" else None
+    return normalise_identifier(text[7:]) or None if text[:7].lower() == "mailto:" else None
 
 
 def _list(value: object) -> list[Any]:

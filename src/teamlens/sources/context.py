@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from teamlens.domain import METRICS, Exclusions, Policy, WorkingHours
 from teamlens.errors import InternalError
+from teamlens.sources.message_ledger import SeenMessages
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,10 @@ class ReadContext:
     working_hours: WorkingHours = field(default_factory=WorkingHours)
     batch_rows: int = 65_536
     person_working_hours: Mapping[str, WorkingHours] = field(default_factory=dict)
+    #: The messages this ingestion has counted, shared by all its inputs (mail connectors).
+    messages: SeenMessages = field(default_factory=SeenMessages)
+    #: The policy period [start, end): calendar series are expanded inside it only.
+    period: tuple[dt.date, dt.date] | None = None
 
     def working_hours_of(self, person: str) -> WorkingHours:
         """The working pattern of the person with pseudonym ``person`` (the organisation's by default)."""
@@ -55,6 +61,7 @@ class ReadContext:
             exclusions=policy.exclusions,
             working_hours=policy.working_hours,
             batch_rows=batch_rows,
+            period=(policy.period_start, policy.period_end),
         )
 
 

@@ -6,7 +6,9 @@ by Arrow's streaming CSV reader as strings, because the ``csv`` module alone rea
 sixth of DuckDB's speed. When Arrow rejects the file, or a value fails to convert, the file is
 scanned again with the ``csv`` module to name the physical line (the header is line 1) — so
 the slow path runs only on a broken file, and Arrow's own messages, which quote the row, are
-never shown.
+never shown. Arrow reads :data:`_BLOCK_BYTES` at a time and the ``csv`` module is handed lines of
+at most :data:`MAX_LINE_CHARS`, so a file with a gigantic line (or header) is refused with its
+line number instead of being held in memory.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from teamlens.sources.context import ReadReport
 
 _SNIFF_BYTES = 64 * 1024
 _BLOCK_BYTES = 4 * 1024 * 1024
+#: The longest physical line the ``csv`` module is given (the header's, or a broken file's).
+MAX_LINE_CHARS = 1024 * 1024
 _UNDECODABLE = re.compile("[\udc80-\udcff]")  # what surrogateescape turns invalid UTF-8 into
 _UTF8_HINT = "Save or export the file as 'CSV UTF-8'."
 
@@ -169,7 +173,7 @@ class CsvTable:
         end = 1
         index = -1
         with self._open() as handle:
-            reader = csv.reader(handle, strict=True)
+            reader = csv.reader(self._lines(handle), strict=True)
             try:
                 next(reader)  # the header, already checked
                 for fields in reader:
@@ -192,6 +196,21 @@ class CsvTable:
                 raise self._csv_error(end + 1, error) from None
         return found, index + 1
 
+    def _lines(self, handle: IO[str]) -> Iterator[str]:
+        """The physical lines of ``handle``, refusing one longer than MAX_LINE_CHARS."""
+        number = 0
+        while line := handle.readline(MAX_LINE_CHARS):
+            number += 1
+            if len(line) == MAX_LINE_CHARS and not line.endswith(("\n", "\r")):
+                raise InputFormatError(
+                    self.path,
+                    f"has a line longer than {MAX_LINE_CHARS // 2**20} Mi characters",
+                    line=number,
+                    expected=f"{self.layout.describe}: rows of a reasonable length",
+                    hint="This is not the export it looks like; export it again.",
+                )
+            yield line
+
     def _open(self) -> IO[str]:
         try:
             # surrogateescape lets the scan point at the line with bad bytes instead of a block.
@@ -202,7 +221,7 @@ class CsvTable:
     def _read_header(self) -> list[str]:
         expected = f"{self.layout.describe}: {self.layout.documented}"
         with self._open() as handle:
-            reader = csv.reader(handle, strict=True)
+            reader = csv.reader(self._lines(handle), strict=True)
             try:
                 header = next(reader, None)
             except csv.Error as error:

@@ -28,6 +28,8 @@ import os
 import re
 from pathlib import Path
 
+from teamlens.pseudonymise import normalise_identifier
+
 #: One whole addr-spec: a dot-atom local part, and a domain with at least one dot.
 _ADDRESS = re.compile(
     r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
@@ -50,8 +52,8 @@ RENAME = (
 
 
 def address(text: str) -> str | None:
-    """``text`` lower-cased when it is exactly one e-mail address (no display name), else None."""
-    candidate = text.strip().lower()
+    """``text`` in canonical form when it is exactly one e-mail address (no display name), else None."""
+    candidate = normalise_identifier(text)
     return candidate if _ADDRESS.fullmatch(candidate) else None
 
 

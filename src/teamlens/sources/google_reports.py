@@ -7,17 +7,17 @@ Accepted layouts, all UTF-8 (a BOM is allowed):
 - JSON lines, or any sequence of JSON values separated by white space, each one a page or a
   single activity (``"kind": "admin#reports#activity"``) — what streaming tools write.
 
-The file is decoded one top-level value (one page) at a time, so memory holds one page plus
-the person-day sums, never the whole file. What each application contributes, and how
-identities, exclusions and days are handled, is in ``google_activities.py``. A page whose
-``nextPageToken`` is set but that ends the file means the saved export stopped early: that is
-said in a note. A malformed file raises ``InputFormatError`` naming the file, the line where
-the page starts, and the item and field (``[2].items[4].id.time``).
+The file is decoded one top-level value (one page) at a time (``json_stream.py``), so memory
+holds one page plus the person-day sums, never the whole file; a page larger than 8 Mi
+characters (the API's pages of at most 1,000 activities are a few megabytes) is refused. What
+each application contributes, and how identities, exclusions and days are handled, is in
+``google_activities.py``. A page whose ``nextPageToken`` is set but that ends the file means the
+saved export stopped early: that is said in a note. A malformed file raises ``InputFormatError``
+naming the file, the line where the page starts, and the item and field (``[2].items[4].id.time``).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,112 +34,28 @@ from teamlens.sources.google_activities import (
     DailyTally,
     Where,
 )
+from teamlens.sources.json_stream import JsonValues, array_items
 
 _SNIFF_BYTES = 64 * 1024
-_FIRST_READ = 1024 * 1024
+#: The largest page read: decoding one takes several times its text in memory.
+MAX_PAGE_CHARS = 8 * 1024 * 1024
 _WHITE = " \t\r\n"
-_DECODER = json.JSONDecoder()
 _HINT = "Save the Reports API responses unchanged (one page, an array of pages, or JSON lines)."
-
-
-class _JsonValues:
-    """Decode consecutive JSON values from a text stream, reading more only when a value is incomplete."""
-
-    def __init__(self, path: Path, handle: IO[str]) -> None:
-        self.path, self.handle = path, handle
-        self.buffer, self.pos, self.line, self.eof = "", 0, 1, False
-
-    def _fill(self) -> bool:
-        if self.eof:
-            return False
-        try:
-            # Read at least as much as is buffered, so a large page is re-parsed O(log n) times.
-            chunk = self.handle.read(max(_FIRST_READ, len(self.buffer) - self.pos))
-        except UnicodeDecodeError:
-            raise InputFormatError(self.path, "is not UTF-8 text", line=self.line, hint=_HINT) from None
-        except OSError as error:
-            raise InputFormatError(self.path, f"cannot be read ({type(error).__name__})") from None
-        if not chunk:
-            self.eof = True
-            return False
-        self.buffer = self.buffer[self.pos :] + chunk
-        self.pos = 0
-        return True
-
-    def peek(self) -> str | None:
-        """The next character that is not white space (counting the lines passed), or None at the end."""
-        while True:
-            while self.pos < len(self.buffer) and self.buffer[self.pos] in _WHITE:
-                if self.buffer[self.pos] == "\n":
-                    self.line += 1
-                self.pos += 1
-            if self.pos < len(self.buffer):
-                return self.buffer[self.pos]
-            if not self._fill():
-                return None
-
-    def take(self) -> None:
-        """Consume the character ``peek`` returned."""
-        self.pos += 1
-
-    def value(self) -> object:
-        """The next JSON value (``peek`` must have found one)."""
-        while True:
-            try:
-                value, end = _DECODER.raw_decode(self.buffer, self.pos)
-            except json.JSONDecodeError as error:
-                if self._fill():
-                    continue
-                line = self.line + self.buffer.count("\n", self.pos, error.pos)
-                # json's message names the expected token and position, never the text itself.
-                raise InputFormatError(
-                    self.path, f"is not valid JSON ({error.msg})", line=line, hint=_HINT
-                ) from None
-            except RecursionError:
-                raise InputFormatError(
-                    self.path, "nests JSON too deeply", line=self.line, hint=_HINT
-                ) from None
-            if end == len(self.buffer) and not isinstance(value, dict | list | str) and self._fill():
-                continue  # a number or literal at the buffer's end may continue in the next chunk
-            self.line += self.buffer.count("\n", self.pos, end)
-            self.pos = end
-            return value
 
 
 def pages(path: Path, handle: IO[str]) -> Iterator[tuple[int, str, object]]:
     """Each top-level value as (line where it starts, its path prefix, the value)."""
-    stream = _JsonValues(path, handle)
+    stream = JsonValues(path, handle, hint=_HINT, max_value_chars=MAX_PAGE_CHARS)
     first = stream.peek()
     if first is None:
         raise InputFormatError(path, "is empty", expected="Reports API activities JSON", hint=_HINT)
-    if first != "[":
-        while stream.peek() is not None:
-            line = stream.line
-            yield line, "", stream.value()
+    if first == "[":
+        for number, line, value in array_items(stream, "an array of Reports API pages"):
+            yield line, f"[{number - 1}]", value
         return
-    stream.take()
-    index = 0
-    while True:
-        char = stream.peek()
-        if char == "]" and index == 0:
-            stream.take()
-            break
-        if char is None:
-            raise InputFormatError(path, "ends inside the array of pages", line=stream.line, hint=_HINT)
+    while stream.peek() is not None:
         line = stream.line
-        yield line, f"[{index}]", stream.value()
-        index += 1
-        char = stream.peek()
-        if char == "]":
-            stream.take()
-            break
-        if char != ",":
-            raise InputFormatError(
-                path, "is not valid JSON (expecting ',' or ']' between pages)", line=stream.line, hint=_HINT
-            )
-        stream.take()
-    if stream.peek() is not None:
-        raise InputFormatError(path, "has text after the array of pages", line=stream.line, hint=_HINT)
+        yield line, "", stream.value()
 
 
 def reduce_page(value: object, where: Where, reducer: ActivityReducer) -> bool:

@@ -312,7 +312,7 @@ class GraphLiveReader:
         self, http: HttpClient, conn: GraphConnection, ctx: ReadContext, report: ReadReport, tally: DailyTally
     ) -> set[str]:
         clock, excluded = Clock(ctx), AddressExclusions(ctx.exclusions)
-        counter = MetadataCounter(tally, clock, excluded)
+        counter = MetadataCounter(tally, clock, excluded, ctx.messages)
         begin = dt.datetime.combine(conn.start, dt.time(), dt.UTC) - _MARGIN
         stop = dt.datetime.combine(conn.end + dt.timedelta(days=1), dt.time(), dt.UTC) + _MARGIN
         since, until = (moment.strftime("%Y-%m-%dT%H:%M:%SZ") for moment in (begin, stop))
@@ -359,6 +359,11 @@ class GraphLiveReader:
         report.rows_kept += report.rows_read - rows_before
         if skipped:
             report.note(f"{skipped} mailboxes in users are excluded addresses and were not read")
+        if counter.copies:
+            report.note(
+                f"{counter.copies} sent messages were copies of messages already counted (same "
+                "sender, time and recipients, or the same internetMessageId) and were counted once"
+            )
         if counter.dropped:
             report.note(
                 f"{counter.dropped} meetings and messages involving excluded addresses or domains "

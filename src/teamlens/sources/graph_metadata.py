@@ -27,6 +27,7 @@ import datetime as dt
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from teamlens.pseudonymise import normalise_identifier
 from teamlens.sources.exclusions import AddressExclusions
 from teamlens.sources.google_activities import (
     Clock,
@@ -35,11 +36,12 @@ from teamlens.sources.google_activities import (
     parse_time,
     plausible,
 )
+from teamlens.sources.message_ledger import SeenMessages
 
 CALENDAR_SELECT = (
     "start,end,isAllDay,isCancelled,showAs,type,seriesMasterId,attendees,organizer,isOnlineMeeting"
 )
-MAIL_SELECT = "sentDateTime,toRecipients,ccRecipients,bccRecipients,from"
+MAIL_SELECT = "sentDateTime,toRecipients,ccRecipients,bccRecipients,from,internetMessageId"
 CALENDAR_METRICS = frozenset(
     {"meetings_attended", "meeting_minutes", "long_meetings", "large_meetings", "recurring_meetings"}
 )
@@ -95,9 +97,11 @@ def _graph_time(value: object, where: Where, field: str) -> dt.datetime:
 class MetadataCounter:
     """Count one mailbox's events and sent messages into a :class:`DailyTally`."""
 
-    def __init__(self, tally: DailyTally, clock: Clock, excluded: AddressExclusions) -> None:
-        self.tally, self.clock, self.excluded = tally, clock, excluded
-        self.dropped = 0
+    def __init__(
+        self, tally: DailyTally, clock: Clock, excluded: AddressExclusions, messages: SeenMessages
+    ) -> None:
+        self.tally, self.clock, self.excluded, self.messages = tally, clock, excluded, messages
+        self.dropped = self.copies = 0
 
     def _involves_excluded(self, addresses: Iterator[str | None]) -> bool:
         return bool(self.excluded) and any(a is not None and self.excluded(a) for a in addresses)
@@ -128,29 +132,43 @@ class MetadataCounter:
         self.tally.add_seconds(person, day, "meeting_minutes", int((end - start).total_seconds()))
         if end - start > _LONG:
             self.tally.add(person, day, "long_meetings")
-        people = {a.lower() for a in (_address(x) for x in attendees if x.get("type") != "resource") if a}
+        found = (_address(x) for x in attendees if x.get("type") != "resource")
+        people = {normalise_identifier(a) for a in found if a}
         if organizer:
-            people.add(organizer.lower())
+            people.add(normalise_identifier(organizer))
         if len(people) > _LARGE:
             self.tally.add(person, day, "large_meetings")
         if event.get("type") in ("occurrence", "exception") or event.get("seriesMasterId"):
             self.tally.add(person, day, "recurring_meetings")
 
     def message(self, person: str, message: object, where: Where) -> None:
-        """Count one message of ``person``'s Sent Items."""
+        """Count one message of ``person``'s Sent Items (a copy of one counted already counts no more)."""
         if not isinstance(message, dict):
             raise where.fail("", "is not a message", expected="a JSON object")
         sent = parse_time(message.get("sentDateTime"), where, "sentDateTime")
         recipients = list(_recipients(message, _RECIPIENT_FIELDS, where))
-        people = [*recipients, *_recipients(message, ("from",), where)]
+        senders = list(_recipients(message, ("from",), where))
+        people = [*recipients, *senders]
         if self._involves_excluded(_address(entry) for entry in people):
             self.dropped += 1
+            return
+        copied_to = (_address(entry) for entry in _recipients(message, _RECIPIENT_FIELDS[:2], where))
+        sender = next((a for a in (_address(entry) for entry in senders) if a), "")
+        if not self.messages.first_time(
+            person,
+            sender=normalise_identifier(sender),
+            sent=sent,
+            recipients=[normalise_identifier(a) for a in copied_to if a],
+            message_id=str(message.get("internetMessageId") or ""),
+        ):
+            self.copies += 1
             return
         local = self.clock.local(person, sent)
         self.tally.add(person, local.date(), "emails_sent")
         # Distinct addresses, as the mail-header connector counts them; an entry without an
         # address cannot be told apart from the others, so it is not counted.
-        addresses = {a.strip().lower() for a in (_address(entry) for entry in recipients) if a and a.strip()}
+        found = (_address(entry) for entry in recipients)
+        addresses = {normalise_identifier(a) for a in found if a and a.strip()}
         self.tally.add(person, local.date(), "email_recipients", len(addresses))
         if self.clock.after_hours(person, local):
             self.tally.add(person, local.date(), "after_hours_emails")

@@ -1,10 +1,14 @@
 """Connector for an HR directory export: who was in which team, department and place, and when.
 
 One row is one person's position over the half-open range [Valid From, Valid To); an empty
-Valid To means "still valid". ``Email`` and ``Manager Email`` are pseudonymised as they are read;
-``Employee ID`` and ``Display Name`` are recognised and dropped; the optional ``Time Zone``,
-``Working Hours Start`` and ``Working Hours End`` are kept for after-hours metrics. Ranges of
-one person must not overlap, or the person would count in two groups in one window.
+Valid To means "still valid". ``Email`` is pseudonymised as it is read; ``Employee ID``, ``Display
+Name`` and ``Manager Email`` are recognised and dropped. The optional ``Time Zone``, ``Working
+Hours Start`` and ``Working Hours End`` (after-hours metrics) and ``Proxy Addresses`` or
+``Aliases`` (the person's other addresses, as Entra ID exports them: ``SMTP:a@x;smtp:b@x``, or a
+plain list separated by ``;``, ``,`` or spaces; ``sip:`` entries count too, ``x500:`` and other
+kinds are not addresses) are read for the ingestion that reads mail and calendars alongside, and
+never stored. Ranges of one person must not overlap, or the person would count in two groups in
+one window.
 """
 
 from __future__ import annotations
@@ -18,34 +22,37 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from teamlens.domain import DIRECTORY_SCHEMA
+from teamlens.domain import DIRECTORY_READ_SCHEMA
 from teamlens.errors import InputFormatError
 from teamlens.sources.columns import dates, first_true, required_text, text
 from teamlens.sources.context import ReadContext, ReadReport
 from teamlens.sources.csv_table import CsvBatch, CsvLayout, CsvTable, normalise_header, sniff_header
 
 EMAIL = "Email"
-MANAGER = "Manager Email"
+ALIAS_COLUMNS = ("Proxy Addresses", "Aliases")
 VALID_FROM = "Valid From"
 VALID_TO = "Valid To"
-#: Grouping columns, by the DIRECTORY_SCHEMA field each one fills.
+#: Grouping columns, by the DIRECTORY_READ_SCHEMA field each one fills.
 GROUP_COLUMNS = {"team": "Team", "department": "Department", "division": "Division", "location": "Location"}
 
 HR_LAYOUT = CsvLayout(
     describe="the header of an HR directory export",
-    documented="Email,Team,Valid From (required); Department,Division,Location,Manager Email,Valid To",
+    documented=(
+        "Email,Team,Valid From (required); Department,Division,Location,Valid To,Time Zone,"
+        "Working Hours Start,Working Hours End,Proxy Addresses"
+    ),
     required=(EMAIL, "Team", VALID_FROM),
     optional=(
         "Department",
         "Division",
         "Location",
-        MANAGER,
         VALID_TO,
         "Working Hours Start",
         "Working Hours End",
         "Time Zone",
+        *ALIAS_COLUMNS,
     ),
-    ignored=("Employee ID", "Display Name"),
+    ignored=("Employee ID", "Display Name", "Manager Email"),
     hint="Add the missing column to the HR export; column order and letter case do not matter.",
 )
 _NO_END = (1 << 31) - 1  # the last date32 day number: an open range ends after every date
@@ -53,12 +60,12 @@ _NO_END = (1 << 31) - 1  # the last date32 day number: an open range ends after 
 
 @dataclass(frozen=True)
 class HrDirectoryReader:
-    """Read an HR directory CSV into ``DIRECTORY_SCHEMA`` rows (a ``DirectoryReader``)."""
+    """Read an HR directory CSV into ``DIRECTORY_READ_SCHEMA`` rows (a ``DirectoryReader``)."""
 
     name: str = "hr_directory_csv"
     description: str = (
         "HR directory CSV: Email, Team, Valid From and optionally Department, Division, Location, "
-        "Manager Email, Valid To"
+        "Valid To, working hours, time zone and proxy addresses"
     )
 
     def sniff(self, path: Path) -> bool:
@@ -97,8 +104,8 @@ class HrDirectoryReader:
                 "person": person,
                 "valid_from": start,
                 "valid_to": end,
-                "manager": self._managers(batch, ctx) if table.has(MANAGER) else None,
                 **_working_pattern(batch, table),
+                "aliases": _aliases(batch, table, ctx, person),
                 **{
                     field: _group(batch, column) if table.has(column) else None
                     for field, column in GROUP_COLUMNS.items()
@@ -108,20 +115,13 @@ class HrDirectoryReader:
                 columns[field.name]
                 if columns[field.name] is not None
                 else pa.nulls(batch.num_rows, field.type)
-                for field in DIRECTORY_SCHEMA
+                for field in DIRECTORY_READ_SCHEMA
             ]
-            rows = pa.RecordBatch.from_arrays(arrays, schema=DIRECTORY_SCHEMA).filter(keep)
+            rows = pa.RecordBatch.from_arrays(arrays, schema=DIRECTORY_READ_SCHEMA).filter(keep)
             report.rows_kept += rows.num_rows
             report.people_seen = len(ranges)
             if rows.num_rows:
                 yield rows
-
-    @staticmethod
-    def _managers(batch: CsvBatch, ctx: ReadContext) -> pa.Array:
-        return pa.array(
-            [ctx.pseudonymise(email) if email else None for email in text(batch, MANAGER).to_pylist()],
-            pa.string(),
-        )
 
     @staticmethod
     def _check_overlaps(
@@ -162,7 +162,7 @@ def _group(batch: CsvBatch, column: str) -> pa.Array:
 HR_DIRECTORY = HrDirectoryReader()
 
 
-#: Optional working-pattern columns, by the DIRECTORY_SCHEMA field each one fills.
+#: Optional working-pattern columns, by the DIRECTORY_READ_SCHEMA field each one fills.
 WORKING_COLUMNS = {
     "time_zone": "Time Zone",
     "work_start": "Working Hours Start",
@@ -184,6 +184,31 @@ def _working_pattern(batch: CsvBatch, table: CsvTable) -> dict[str, pa.Array | N
                 raise batch.fail(index, column, "is not a valid value", expected=expected)
         found[field] = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
     return found
+
+
+#: Kinds of proxy address that are addresses mail or calls can come from (Entra ID's prefixes).
+_ADDRESS_KINDS = ("smtp:", "sip:")
+
+
+def _aliases(batch: CsvBatch, table: CsvTable, ctx: ReadContext, person: pa.Array) -> pa.Array | None:
+    """Pseudonyms of each row's other addresses (its proxy addresses), without the person's own."""
+    columns = [column for column in ALIAS_COLUMNS if table.has(column)]
+    if not columns:
+        return None
+    found: list[list[str] | None] = []
+    values = [text(batch, column).to_pylist() for column in columns]
+    for row, own in enumerate(person.to_pylist()):
+        entries = " ".join(value[row] or "" for value in values).replace(";", " ").replace(",", " ")
+        aliases = set()
+        for entry in entries.split():
+            kind, _, rest = entry.rpartition(":") if ":" in entry else ("", "", entry)
+            if kind and kind.lower() + ":" not in _ADDRESS_KINDS:
+                continue  # x500:, eum: and the like name no mailbox
+            if "@" in rest:
+                aliases.add(ctx.pseudonymise(rest))
+        aliases.discard(own)
+        found.append(sorted(aliases) or None)
+    return pa.array(found, pa.list_(pa.string()))
 
 
 def _valid_working_value(field: str, value: str) -> bool:

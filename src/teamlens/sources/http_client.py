@@ -33,6 +33,9 @@ from teamlens.errors import ConfigError, InputFormatError
 
 _SNIFF_BYTES = 64 * 1024
 _CHUNK_BYTES = 1024 * 1024
+#: The largest JSON page read from a service (after any Content-Encoding is undone): Graph and
+#: the Reports API page at a few megabytes, so anything beyond is refused, never held.
+MAX_PAGE_BYTES = 32 * 1024 * 1024
 
 
 class TokenProvider(Protocol):
@@ -163,10 +166,20 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         """The JSON object answered to an authorised GET of ``url``."""
-        response = self._send(url, what, params=params, headers=headers, authorised=True, stream=False)
+        response = self._send(url, what, params=params, headers=headers, authorised=True, stream=True)
         self._require_success(response, what)
+        content = bytearray()
         try:
-            body = json.loads(response.content)
+            for chunk in response.iter_bytes(_CHUNK_BYTES):
+                content += chunk
+                if len(content) > MAX_PAGE_BYTES:
+                    raise self.fail(what, f"the answer is larger than {MAX_PAGE_BYTES // 2**20} MiB")
+        except httpx.HTTPError as error:
+            raise self.fail(what, f"the answer broke off ({type(error).__name__})") from None
+        finally:
+            response.close()
+        try:
+            body = json.loads(content)
         except (ValueError, RecursionError):
             raise self.fail(what, "the answer is not JSON") from None
         if not isinstance(body, dict):

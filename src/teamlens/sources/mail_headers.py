@@ -35,10 +35,11 @@ so it counts, as a mail server's own report would count it. A mailbox whose owne
 on none of its messages is not that person's: nothing is counted and a note says so. An owner
 who objected gets no facts.
 
-One input is one count of each message. A message seen twice in the input (the same
-Message-ID in Sent and in Inbox, or in two people's Maildirs under one organisation-wide folder)
-counts once — in two personal mailboxes, once for each owner; messages without a Message-ID are
-never merged. Mail from and to people outside the organisation is counted under their
+One ingestion is one count of each message. A message seen again in the input or in another
+input of the same ingestion — the same Message-ID, or the same sender, second and To and Cc
+recipients, as in a Sent folder and its copies (``sent``, ``_sent_mail``, ``sent_items``) under
+new Message-IDs — counts once (``message_ledger.py``); in two personal mailboxes, once for each
+owner. Mail from and to people outside the organisation is counted under their
 pseudonyms too, and falls away when releases join the HR directory.
 
 Exclusions (R18/A21): a message from or to any address in ``ctx.exclusions.addresses``, or in
@@ -64,6 +65,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from teamlens.pseudonymise import normalise_identifier
 from teamlens.sources.context import ReadContext, ReadReport
 from teamlens.sources.exclusions import AddressExclusions
 from teamlens.sources.export_owner import (
@@ -159,7 +161,6 @@ class _Count:
         self.after_hours = self.tally.wants("after_hours_emails")
         self._addresses: dict[str, tuple[str, ...]] = {}
         self._persons: dict[str, str | None] = {}
-        self._seen_ids: set[int] = set()
         self.duplicates = self.undated = self.senderless = 0
         # Owners of personal mailboxes with messages counted, and those named on one of them.
         self.owners_counted: set[str] = set()
@@ -177,7 +178,10 @@ class _Count:
         if unnamed:
             note(absent("messages"))
         if self.duplicates:
-            note(f"{self.duplicates} messages appeared again (same Message-ID) and were counted once")
+            note(
+                f"{self.duplicates} messages were copies of messages already counted in this ingestion "
+                "(same Message-ID, or same sender, time and recipients) and were counted once"
+            )
         if self.undated:
             note(f"skipped {self.undated} messages without a readable Date header")
         if self.senderless:
@@ -196,18 +200,20 @@ class _Count:
         if self.excluded.active and any(self.excluded(a) for a in (*senders, *recipients)):
             return  # before any counter moves: an excluded message leaves no trace at all
         self.report.rows_read += 1
-        message_id = fields.get("message-id", "")
-        if message_id:
-            # 64 bits per message kept, never the id itself; in two people's own mailboxes the
-            # same message counts once for each of them.
-            key = hash((owner, message_id))
-            if key in self._seen_ids:
-                self.duplicates += 1
-                return
-            self._seen_ids.add(key)
         sent = _date(fields.get("date", ""))
         if sent is None:
             self.undated += 1
+            return
+        copied_to = (*self._parse(fields.get("to", "")), *self._parse(fields.get("cc", "")))
+        if not self.ctx.messages.first_time(
+            owner,
+            # Without an address (MAILER-DAEMON, a bare group), the From text tells messages apart.
+            sender=senders[0] if senders else fields.get("from", ""),
+            sent=sent,
+            recipients=copied_to,
+            message_id=fields.get("message-id", ""),
+        ):
+            self.duplicates += 1
             return
         self.report.rows_kept += 1
         if not senders:
@@ -261,7 +267,8 @@ class _Count:
         if found is None:
             if len(self._addresses) >= _CACHE_LIMIT:
                 self._addresses.clear()
-            found = tuple(dict.fromkeys(address.lower() for address in addr_specs(value)))
+            # One person however their address is spelt (case, look-alike letters, invisible marks).
+            found = tuple(dict.fromkeys(normalise_identifier(address) for address in addr_specs(value)))
             self._addresses[value] = found
         return found
 

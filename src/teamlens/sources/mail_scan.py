@@ -7,7 +7,9 @@ decoded. A Maildir message file is read only up to the empty line that ends its 
 malformed header block — a line that is neither ``Name: value`` nor an indented continuation,
 or a file that ends inside the headers — raises ``InputFormatError`` naming the file, the
 message number and the line: such a file is damaged, and counting around the damage would
-silently drop or split messages.
+silently drop or split messages. Lines are read at most :data:`MAX_LINE_BYTES` at a time (a
+longer body line is passed over piece by piece), and a header line longer than that, or a header
+block beyond :data:`MAX_HEADER_BYTES`, is refused: memory stays bounded whatever the file holds.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from teamlens.errors import InputFormatError
 
@@ -24,6 +27,10 @@ from teamlens.errors import InputFormatError
 WANTED = frozenset({b"from", b"to", b"cc", b"bcc", b"date", b"message-id"})
 _NAME = re.compile(rb"[\x21-\x39\x3b-\x7e]+")  # RFC 5322 field names: printable ASCII but ':'
 _BLANK = (b"\n", b"\r\n")
+#: The longest line read at once; a header line longer than this is refused (RFC 5322 allows 998).
+MAX_LINE_BYTES = 1024 * 1024
+#: The most header bytes one message may have (a To line of tens of thousands of addresses fits).
+MAX_HEADER_BYTES = 8 * 1024 * 1024
 _MBOX_HINT = "Export the mailbox again as mbox (one file per mailbox, messages separated by 'From ' lines)."
 
 
@@ -77,7 +84,7 @@ def mbox_blocks(path: Path) -> Iterator[HeaderBlock]:
     except OSError as error:
         raise InputFormatError(path, f"cannot be opened ({error.strerror})") from None
     with handle:
-        lines = enumerate(handle, 1)
+        lines = _lines(handle)
         first = next(lines, None)
         if first is None or not first[1].startswith(b"From "):
             raise InputFormatError(
@@ -123,7 +130,7 @@ def maildir_blocks(root: Path, folders: Iterable[Path] | None = None) -> Iterato
                 except OSError as error:
                     raise InputFormatError(file, f"cannot be opened ({error.strerror})") from None
                 with handle:
-                    lines: Iterator[tuple[int, bytes]] = enumerate(handle, 1)
+                    lines: Iterator[tuple[int, bytes]] = _lines(handle)
                     start = 0
                     head = next(lines, None)
                     if head is not None and not head[1].startswith(b"From "):
@@ -132,6 +139,27 @@ def maildir_blocks(root: Path, folders: Iterable[Path] | None = None) -> Iterato
                     elif head is not None:
                         start = 1
                     yield _header_block(lines, file, number, start, in_mbox=False)
+
+
+def _lines(handle: BinaryIO) -> Iterator[tuple[int, bytes]]:
+    """Numbered lines, each at most MAX_LINE_BYTES: the rest of a longer line is read and dropped.
+
+    A cut line is yielded without its line end, so a header parser sees that it was cut.
+    """
+    number = 0
+    while line := handle.readline(MAX_LINE_BYTES):
+        number += 1
+        if len(line) == MAX_LINE_BYTES and not line.endswith(b"\n"):
+            while (rest := handle.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
+                pass
+            line = line[:-1] if line.endswith(b"\r") else line
+            yield number, _CUT + line[: MAX_LINE_BYTES - len(_CUT)]
+            continue
+        yield number, line
+
+
+#: Marks a line ``_lines`` cut short (a NUL cannot start a header line or an mbox separator).
+_CUT = b"\0"
 
 
 def _prepend(first: tuple[int, bytes], rest: Iterator[tuple[int, bytes]]) -> Iterator[tuple[int, bytes]]:
@@ -156,7 +184,18 @@ def _header_block(
     values: dict[bytes, list[bytes]] = {}
     current: list[bytes] | None = None
     seen_any = False
+    size = 0
     for line_number, line in lines:
+        size += len(line)
+        if line.startswith(_CUT) or size > MAX_HEADER_BYTES:
+            raise _malformed(
+                path,
+                number,
+                line_number,
+                f"has a header line over {MAX_LINE_BYTES // 2**20} MiB or headers over "
+                f"{MAX_HEADER_BYTES // 2**20} MiB",
+                expected="header lines of at most 998 characters (RFC 5322)",
+            )
         if line in _BLANK:
             if not seen_any:
                 raise _malformed(path, number, line_number, "has no header lines before its body")

@@ -43,7 +43,7 @@ class SourceReader(Protocol):
 
 @runtime_checkable
 class DirectoryReader(Protocol):
-    """Implement this to turn an HR export into ``domain.DIRECTORY_SCHEMA`` batches.
+    """Implement this to turn an HR export into ``domain.DIRECTORY_READ_SCHEMA`` batches.
 
     The same streaming, pseudonymisation and exclusion rules apply as for ``SourceReader``.
     """

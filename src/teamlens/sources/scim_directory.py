@@ -5,14 +5,15 @@ lines with one user (or one ``ListResponse`` page) per line; JSON lines are pars
 
 **Identity.** A person is their primary e-mail (``emails`` with ``primary: true``, else the one of
 type ``work``, else the first), or ``userName`` when there is none — the address the mail,
-calendar and Microsoft 365 connectors pseudonymise, so the rows join their facts. Names, ids,
-phone numbers and every attribute not listed here are never read.
+calendar and Microsoft 365 connectors pseudonymise, so the rows join their facts. The user's other
+e-mails, and ``userName`` when it is another address, are their **aliases**: mail to or from any
+of them counts for the one person (used while the same ingestion reads, never stored). Names,
+ids, phone numbers, managers and every attribute not listed here are never read.
 
 **Groups.** From the enterprise extension: ``department`` and ``division`` as they are; ``team``
 from the first of ``team_from`` present (by default ``costCenter``, then ``department``);
-``location`` is the ``locality`` of the user's work address. ``manager.value`` is the SCIM ``id``
-of the manager's own record, which is resolved to that record's identity (so all rows are held
-until the end of the file, one per user); a manager given as an address is taken as is.
+``location`` is the ``locality`` of the user's work address (all rows are held until the end of
+the file, one per user, to check that no person appears twice).
 
 **Validity.** SCIM holds only the present: each user's position is valid from the date of
 ``meta.created`` (or from 1970-01-01 when absent) and open-ended while ``active``. An inactive
@@ -22,6 +23,7 @@ inactive users without one are left out with a note, since when they left is unk
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from collections.abc import Iterator
@@ -29,9 +31,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import ijson
 import pyarrow as pa
 
-from teamlens.domain import DIRECTORY_SCHEMA
+from teamlens.domain import DIRECTORY_READ_SCHEMA
 from teamlens.errors import InputFormatError
 from teamlens.sources.context import ReadContext, ReadReport
 
@@ -46,14 +49,13 @@ _NO_END = dt.date.max
 @dataclass
 class _User:
     identity: str
-    scim_id: str | None
     valid_from: dt.date
     valid_to: dt.date | None
     team: str | None
     department: str | None
     division: str | None
     location: str | None
-    manager: str | None
+    aliases: list[str]
     where: str
 
 
@@ -114,12 +116,12 @@ class _Record:
 
 @dataclass(frozen=True)
 class ScimDirectoryReader:
-    """Read a SCIM 2.0 ``/Users`` export into ``DIRECTORY_SCHEMA`` rows (a ``DirectoryReader``)."""
+    """Read a SCIM 2.0 ``/Users`` export into ``DIRECTORY_READ_SCHEMA`` rows (a ``DirectoryReader``)."""
 
     name: str = "scim_directory"
     description: str = (
         "SCIM 2.0 /Users JSON (ListResponse, array or JSON lines): primary e-mail, enterprise "
-        "department, division, costCenter as team, manager; valid from meta.created"
+        "department, division, costCenter as team, other e-mails as aliases; valid from meta.created"
     )
     team_from: tuple[str, ...] = ("costCenter", "department")
 
@@ -133,7 +135,7 @@ class ScimDirectoryReader:
         return head.lstrip()[:1] in ("{", "[") and (USER_SCHEMA in head or '"userName"' in head)
 
     def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[pa.RecordBatch]:
-        """Yield one directory row per user with managers resolved; objectors are left out."""
+        """Yield one directory row per user; objectors are left out."""
         users: list[_User] = []
         no_end = others = 0
         for record in _records(path):
@@ -158,20 +160,6 @@ class ScimDirectoryReader:
                 "meta.lastModified: the date they left is unknown"
             )
         _check_overlaps(path, users)
-        by_id = {user.scim_id: user.identity for user in users if user.scim_id}
-        unresolved = 0
-        for user in users:
-            if user.manager is not None:
-                resolved = by_id.get(user.manager)
-                if resolved is None and "@" in user.manager:
-                    resolved = ctx.pseudonymise(user.manager)
-                unresolved += resolved is None
-                user.manager = resolved
-        if unresolved:
-            report.note(
-                f"{unresolved} manager reference{'s' if unresolved > 1 else ''} named no user of "
-                "this file and were left empty"
-            )
         report.rows_kept = len(users)
         report.people_seen = len({user.identity for user in users})
         for start in range(0, len(users), ctx.batch_rows):
@@ -197,21 +185,17 @@ class ScimDirectoryReader:
             key: record.text(enterprise, key, f"{ENTERPRISE}.{key}")
             for key in ("department", "division", *self.team_from)
         }
-        manager = enterprise.get("manager")
-        if isinstance(manager, dict):
-            manager_ref = record.text(manager, "value", "manager.value")
-        else:
-            manager_ref = record.text(enterprise, "manager", "manager")
+        person = ctx.pseudonymise(identity)
+        aliases = {ctx.pseudonymise(address) for address in _addresses(record)} - {person}
         return _User(
-            identity=ctx.pseudonymise(identity),
-            scim_id=record.text(data, "id", "id"),
+            identity=person,
             valid_from=valid_from,
             valid_to=valid_to,
             team=next((group[key] for key in self.team_from if group[key]), None),
             department=group["department"],
             division=group["division"],
             location=_locality(record),
-            manager=manager_ref,
+            aliases=sorted(aliases),
             where=record.where,
         )
 
@@ -232,38 +216,101 @@ def _identity(record: _Record) -> str:
     return identity
 
 
+def _addresses(record: _Record) -> list[str]:
+    """Every address the user has: each ``emails[].value`` and ``userName`` when it is an address."""
+    found = [record.text(item, "value", "emails.value") for item in record.items("emails")]
+    user_name = record.text(record.data, "userName", "userName")
+    return [address for address in (*found, user_name) if address and "@" in address]
+
+
 def _locality(record: _Record) -> str | None:
     work = next((a for a in record.items("addresses") if a.get("type") == "work"), None)
     return record.text(work, "locality", "addresses.locality") if work else None
 
 
+#: A JSON line (one user or one page) longer than this is refused; so is a single-user document.
+_MAX_LINE_CHARS = 8 * 1024 * 1024
+_BOM = b"\xef\xbb\xbf"
+
+
 def _records(path: Path) -> Iterator[_Record]:
-    """Every user resource in ``path``, whatever of the three shapes it has."""
+    """Every user resource in ``path``, whatever of the three shapes it has, one at a time.
+
+    JSON lines are read line by line; a whole document (an array of users, or a ListResponse)
+    is streamed with ijson, one user at a time, so memory follows the largest user, not the file.
+    """
     try:
         handle = path.open(encoding="utf-8-sig")
     except OSError as error:
         raise InputFormatError(path, f"cannot be opened ({error.strerror})") from None
     with handle:
         try:
-            first = handle.readline()
+            first = handle.readline(_MAX_LINE_CHARS)
             single = _try_loads(first) if first.strip().startswith("{") else None
             if isinstance(single, dict):
                 # A complete object on the first line: JSON lines, read one line at a time.
                 yield from _expand(path, single, 1, "line 1")
-                for number, line in enumerate(handle, start=2):
+                lines = iter(lambda: handle.readline(_MAX_LINE_CHARS), "")
+                for number, line in enumerate(lines, start=2):
+                    if len(line) == _MAX_LINE_CHARS and not line.endswith("\n"):
+                        raise InputFormatError(
+                            path,
+                            f"has a line longer than {_MAX_LINE_CHARS // 2**20} Mi characters",
+                            line=number,
+                            expected="one SCIM user or ListResponse page per line",
+                            hint=_HINT,
+                        )
                     if line.strip():
                         yield from _expand(path, _loads(path, line, number), number, f"line {number}")
                 return
-            document = _loads(path, first + handle.read(), None)
         except UnicodeDecodeError:
             raise InputFormatError(
                 path, "is not valid UTF-8 text", hint="Save the export as UTF-8."
             ) from None
-    if isinstance(document, list):
-        for index, item in enumerate(document):
-            yield _Record(path, f"user {index + 1} of the array", None, item)
-    else:
-        yield from _expand(path, document, None, "the document")
+    yield from _document(path)
+
+
+def _document(path: Path) -> Iterator[_Record]:
+    """The users of a whole-file document: an array of users, a ListResponse, or one user."""
+    found = False
+    for prefix, where in (
+        ("item", "user {} of the array"),
+        ("Resources.item", "the document, Resources[{}]"),
+    ):
+        for index, item in enumerate(_stream(path, prefix)):
+            found = True
+            yield _Record(path, where.format(index + 1 if prefix == "item" else index), None, item)
+        if found:
+            return
+    if path.stat().st_size > _MAX_LINE_CHARS:
+        raise InputFormatError(
+            path,
+            "is one JSON object too large to be a SCIM user",
+            expected="SCIM 2.0 users as a ListResponse, a JSON array or JSON lines",
+            hint=_HINT,
+        )
+    document = _loads(path, path.read_bytes().removeprefix(_BOM).decode("utf-8"), None)
+    yield from _expand(path, document, None, "the document")
+
+
+def _stream(path: Path, prefix: str) -> Iterator[object]:
+    """The JSON values at ``prefix`` of the document in ``path``, as ijson finds them one by one."""
+    with path.open("rb") as raw:
+        if raw.read(3) != _BOM:
+            raw.seek(0)
+        try:
+            yield from ijson.items(raw, prefix, use_float=True)
+        except (ijson.JSONError, UnicodeDecodeError):
+            # ijson's messages quote the text; find the line with the standard decoder instead.
+            if path.stat().st_size <= _MAX_LINE_CHARS:
+                with contextlib.suppress(UnicodeDecodeError):
+                    _loads(path, path.read_bytes().removeprefix(_BOM).decode("utf-8"), None)
+            raise InputFormatError(
+                path,
+                "is not valid JSON",
+                expected="SCIM 2.0 users as a ListResponse, a JSON array or JSON lines",
+                hint=_HINT,
+            ) from None
 
 
 def _expand(path: Path, data: object, line: int | None, where: str) -> Iterator[_Record]:
@@ -334,12 +381,12 @@ def _batch(users: list[_User]) -> pa.RecordBatch:
         "department": pa.array([u.department for u in users], pa.string()),
         "division": pa.array([u.division for u in users], pa.string()),
         "location": pa.array([u.location for u in users], pa.string()),
-        "manager": pa.array([u.manager for u in users], pa.string()),
         # SCIM carries no working hours: the policy's default applies.
         **{name: pa.nulls(len(users), pa.string()) for name in ("time_zone", "work_start", "work_end")},
+        "aliases": pa.array([u.aliases or None for u in users], pa.list_(pa.string())),
     }
     return pa.RecordBatch.from_arrays(
-        [columns[field.name] for field in DIRECTORY_SCHEMA], schema=DIRECTORY_SCHEMA
+        [columns[field.name] for field in DIRECTORY_READ_SCHEMA], schema=DIRECTORY_READ_SCHEMA
     )
 
 

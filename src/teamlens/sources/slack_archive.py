@@ -2,8 +2,12 @@
 
 Only the keys a connector counts with survive parsing: every JSON object is cut down to
 :data:`KEPT_KEYS` as the decoder builds it, so message text, blocks, files and profile names
-are dropped the moment they are decoded and never held. Each file is read whole but alone — a
-day of one conversation, or a listing — so memory follows the largest file, not the export.
+are dropped the moment they are decoded and never held. Each file is streamed one record at a
+time (``json_stream.py``), so memory follows the largest record, not the file or the export.
+A ZIP is checked before anything is extracted: no member may declare more than
+:data:`MAX_FILE_BYTES`, expand more than :data:`MAX_RATIO` times its compressed size, or bring
+the whole export past :data:`MAX_RATIO` times the ZIP's size (``zipfile`` never yields more than
+a member declares), so the time spent is bounded by the bytes given.
 Every problem becomes an ``InputFormatError`` naming the export, the file inside it, and the
 JSON line and column or record index. Group-DM folders are named after their members
 (``mpdm-alice--bob-1``), so errors show them by position, never by name.
@@ -12,17 +16,19 @@ JSON line and column or record index. Group-DM folders are named after their mem
 from __future__ import annotations
 
 import datetime as dt
-import json
+import io
 import re
 import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from teamlens.errors import InputFormatError
+from teamlens.sources.json_stream import JsonValues, array_items
 
 #: The keys read anywhere in an export; every other key is dropped while parsing.
 KEPT_KEYS = frozenset(
@@ -49,6 +55,11 @@ LISTING_FILES = ("channels.json", "groups.json", "dms.json", "mpims.json")
 NOT_DAY_FILES = frozenset({"canvas_in_the_conversation.json"})
 #: A day of one conversation beyond this is not a Slack export (or is a decompression bomb).
 MAX_FILE_BYTES = 256 * 1024 * 1024
+#: How far a ZIP member (above 1 MiB) or the whole export may expand; Slack's JSON stays far below.
+MAX_RATIO = 100
+_SMALL_MEMBER = 1024 * 1024
+#: One record (a message, a user, a conversation) beyond this is not Slack's.
+MAX_RECORD_CHARS = 16 * 1024 * 1024
 _DAY_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}\.json$")
 # What zipfile raises on damaged archives, beyond BadZipFile: it trusts many length fields.
 _ZIP_ERRORS = (
@@ -107,7 +118,36 @@ class SlackArchive:
                 ) from None
             self._prefix = _common_prefix(self._names)
             self._names = [name[len(self._prefix) :] for name in self._names if name.startswith(self._prefix)]
+            self._check_sizes()
         self._present = frozenset(self._names)
+
+    def _check_sizes(self) -> None:
+        """Refuse a ZIP whose members would expand beyond what a Slack export can (a ZIP bomb)."""
+        assert self._zip is not None
+        total = 0
+        for info in self._zip.infolist():
+            if info.filename.endswith("/"):
+                continue
+            total += info.file_size
+            too_big = info.file_size > MAX_FILE_BYTES
+            bomb = info.file_size > _SMALL_MEMBER and info.file_size > MAX_RATIO * max(info.compress_size, 1)
+            if too_big or bomb:
+                name = info.filename[len(self._prefix) :] if info.filename.startswith(self._prefix) else "?"
+                raise InputFormatError(
+                    self.where(name),
+                    f"would expand to {info.file_size:,} bytes from {info.compress_size:,}: "
+                    "more than a Slack export's file can be",
+                    expected=f"at most {MAX_FILE_BYTES // 2**20} MiB per file and {MAX_RATIO} times "
+                    "its compressed size",
+                    hint="Nothing was read from this ZIP. " + _REEXPORT,
+                )
+        if total > MAX_RATIO * self.path.stat().st_size + _SMALL_MEMBER:
+            raise InputFormatError(
+                self.path,
+                f"would expand to {total:,} bytes, more than {MAX_RATIO} times its own size",
+                expected="a Slack export ZIP (JSON compresses far less than that)",
+                hint="Nothing was read from this ZIP. " + _REEXPORT,
+            )
 
     def __enter__(self) -> SlackArchive:
         return self
@@ -128,32 +168,27 @@ class SlackArchive:
             name = f"{label or 'a group-DM folder'}/{file}"
         return f"{self.path}, file {name}" if self._zip is not None else str(self.path / name)
 
-    def load(self, name: str, label: str | None = None) -> Any:
-        """The parsed JSON of file ``name``, cut down to :data:`KEPT_KEYS`."""
-        data = self._bytes(name, label)
+    @contextmanager
+    def text(self, name: str, label: str | None = None) -> Iterator[io.TextIOWrapper]:
+        """File ``name`` opened as UTF-8 text, read as it is consumed (never whole)."""
+        where = self.where(name, label)
         try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as error:
+            raw = (self.path / name).open("rb") if self._zip is None else self._zip.open(self._prefix + name)
+        except OSError as error:
+            raise InputFormatError(where, f"cannot be read ({error.strerror})") from None
+        except _ZIP_ERRORS:
             raise InputFormatError(
-                self.where(name, label),
-                f"is not UTF-8 text (bad byte at offset {error.start})",
-                expected="Slack's UTF-8 JSON",
-                hint=_REEXPORT,
+                where, "cannot be extracted: the ZIP is damaged or truncated", hint=_REEXPORT
             ) from None
-        try:
-            return json.loads(text, object_pairs_hook=_keep)
-        except json.JSONDecodeError as error:
-            # The decoder's messages ("Expecting ',' delimiter") quote no data.
-            raise InputFormatError(
-                self.where(name, label),
-                f"is not valid JSON at column {error.colno}: {error.msg}",
-                line=error.lineno,
-                hint=_REEXPORT,
-            ) from None
-        except RecursionError:
-            raise InputFormatError(
-                self.where(name, label), "nests JSON too deeply to be a Slack export", hint=_REEXPORT
-            ) from None
+        with raw, io.TextIOWrapper(raw, encoding="utf-8-sig") as handle:
+            try:
+                yield handle
+            except InputFormatError:
+                raise
+            except _ZIP_ERRORS:
+                raise InputFormatError(
+                    where, "cannot be extracted: the ZIP is damaged or truncated", hint=_REEXPORT
+                ) from None
 
     def conversations(self) -> tuple[list[Conversation], int, int]:
         """Every conversation folder, plus how many non-day JSON files and other files were skipped."""
@@ -186,31 +221,6 @@ class SlackArchive:
                 label = f"group-DM folder {group_dms}"
             found.append(Conversation(folder, label, tuple(sorted(by_folder[folder]))))
         return found, skipped_known, skipped_other
-
-    def _bytes(self, name: str, label: str | None) -> bytes:
-        where = self.where(name, label)
-        if self._zip is None:
-            try:
-                with (self.path / name).open("rb") as handle:
-                    data = handle.read(MAX_FILE_BYTES + 1)
-            except OSError as error:
-                raise InputFormatError(where, f"cannot be read ({error.strerror})") from None
-        else:
-            try:
-                with self._zip.open(self._prefix + name) as handle:
-                    data = handle.read(MAX_FILE_BYTES + 1)
-            except _ZIP_ERRORS:
-                raise InputFormatError(
-                    where, "cannot be extracted: the ZIP is damaged or truncated", hint=_REEXPORT
-                ) from None
-        if len(data) > MAX_FILE_BYTES:
-            raise InputFormatError(
-                where,
-                f"is larger than {MAX_FILE_BYTES // 2**20} MiB",
-                expected="one day of one conversation per file",
-                hint=_REEXPORT,
-            )
-        return data
 
 
 def _is_day_name(file: str) -> bool:
@@ -250,18 +260,21 @@ def is_slack_export(path: Path) -> bool:
 def records(
     archive: SlackArchive, name: str, what: str, label: str | None = None
 ) -> Iterator[tuple[int, dict[str, Any]]]:
-    """The objects of the JSON array in file ``name``, with their 1-based record numbers."""
-    data = archive.load(name, label)
-    if not isinstance(data, list):
-        raise InputFormatError(
-            archive.where(name, label), "is not a JSON array", expected=what, hint=_REEXPORT
+    """The objects of the JSON array in file ``name``, with their 1-based record numbers, one at a time."""
+    with archive.text(name, label) as handle:
+        stream = JsonValues(
+            archive.where(name, label),
+            handle,
+            hint=_REEXPORT,
+            object_pairs_hook=_keep,
+            max_value_chars=MAX_RECORD_CHARS,
         )
-    for number, record in enumerate(data, 1):
-        if not isinstance(record, dict):
-            raise InputFormatError(
-                archive.where(name, label),
-                f"record {number} is not a JSON object",
-                expected=what,
-                hint=_REEXPORT,
-            )
-        yield number, record
+        for number, _, record in array_items(stream, what):
+            if not isinstance(record, dict):
+                raise InputFormatError(
+                    archive.where(name, label),
+                    f"record {number} is not a JSON object",
+                    expected=what,
+                    hint=_REEXPORT,
+                )
+            yield number, record

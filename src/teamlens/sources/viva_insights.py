@@ -40,7 +40,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from teamlens.domain import DIRECTORY_SCHEMA, FACT_SCHEMA
+from teamlens.domain import DIRECTORY_READ_SCHEMA, FACT_SCHEMA
 from teamlens.errors import InputFormatError
 from teamlens.sources.columns import first_true, required_text, text
 from teamlens.sources.context import ReadContext, ReadReport
@@ -365,9 +365,10 @@ class VivaDirectoryReader:
                     pa.array([run[3] for run in chunk], pa.int32()).cast(pa.date32()),
                     teams,
                     teams,
-                    *(pa.nulls(len(chunk), pa.string()) for _ in range(6)),
+                    *(pa.nulls(len(chunk), pa.string()) for _ in range(5)),
+                    pa.nulls(len(chunk), pa.list_(pa.string())),
                 ],
-                schema=DIRECTORY_SCHEMA,
+                schema=DIRECTORY_READ_SCHEMA,
             )
 
 

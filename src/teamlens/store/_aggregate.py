@@ -31,7 +31,6 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from teamlens.domain import (
     BLOCK_AGGREGATE_SCHEMA,
@@ -43,7 +42,7 @@ from teamlens.domain import (
     GroupLevel,
 )
 from teamlens.errors import InternalError, StoreError
-from teamlens.store._duck import relation, view_parquet
+from teamlens.store._duck import read_table, relation, view_parquet
 
 #: The group every person belongs to at organisation level.
 ORGANISATION_GROUP = "Organisation"
@@ -214,7 +213,7 @@ def _directory_table(directory: Path | None) -> pa.Table:
     columns = ["person", "valid_from", "valid_to", *_CHAIN, "location"]
     if directory is None:
         return DIRECTORY_SCHEMA.empty_table().select(columns)
-    return pq.read_table(directory, columns=columns)
+    return read_table(directory, columns=columns)
 
 
 def _check_levels(levels: Sequence[GroupLevel]) -> None:

@@ -2,22 +2,81 @@
 
 A file is only trusted once its bytes and the directory entry that names it are on disk, so
 every publishing step fsyncs the file, renames it into place and then fsyncs the folder.
+
+A store may be encrypted at rest: its key is registered here for the store's root
+(``register_cipher``) when the store is opened, and every helper that opens one of its Parquet
+files (``_duck.py``) looks the key up by the file's path, so code that reads or writes the store
+never handles the key itself.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet.encryption as pe
 
 from teamlens.errors import StoreError
 
 #: Suffix of every file that is still being written; such files are garbage after a crash.
 TMP_SUFFIX = ".tmp"
+
+
+@dataclass(frozen=True)
+class StoreCipher:
+    """The AES-256 key every Parquet file of one store is encrypted with (Parquet modular encryption).
+
+    Files are written with uniform AES-GCM encryption of the footer and every column (pyarrow),
+    with a fresh random nonce per module, and read by pyarrow and by DuckDB with the same key.
+    """
+
+    key: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if len(self.key) != 32:
+            raise ValueError("a store key is 32 bytes (AES-256)")
+
+    def writing(self) -> pe.FileEncryptionProperties:
+        """pyarrow's properties for writing one file."""
+        return pe.create_encryption_properties(self.key)
+
+    def reading(self) -> pe.FileDecryptionProperties:
+        """pyarrow's properties for reading one file."""
+        return pe.create_decryption_properties(self.key)
+
+
+_CIPHERS: dict[str, StoreCipher] = {}
+_CIPHERS_LOCK = threading.Lock()
+
+
+def register_cipher(root: Path, cipher: StoreCipher | None) -> None:
+    """Encrypt (or, with None, stop encrypting) the Parquet files of the store at ``root``."""
+    with _CIPHERS_LOCK:
+        if cipher is None:
+            _CIPHERS.pop(os.path.abspath(root), None)
+        else:
+            _CIPHERS[os.path.abspath(root)] = cipher
+
+
+def cipher_for(path: Path) -> StoreCipher | None:
+    """The key of the store holding ``path``, or None when that store is not encrypted."""
+    if not _CIPHERS:
+        return None
+    here = os.path.abspath(path)
+    while True:
+        found = _CIPHERS.get(here)
+        if found is not None:
+            return found
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
 
 
 def tmp_path(final: Path) -> Path:
@@ -53,8 +112,14 @@ def make_dir(path: Path) -> None:
     fsync_dir(path.parent)
 
 
+def make_private(path: Path) -> None:
+    """Give a file the store wrote owner-only permissions (0600), whatever the process umask."""
+    os.chmod(path, 0o600)
+
+
 def seal(tmp: Path, final: Path) -> None:
     """Flush a fully written temp file and rename it to its final name (the folder is fsynced later)."""
+    make_private(tmp)
     fsync_file(tmp)
     os.replace(tmp, final)
 
@@ -62,7 +127,8 @@ def seal(tmp: Path, final: Path) -> None:
 def write_bytes_durably(final: Path, data: bytes) -> None:
     """Replace ``final`` with ``data`` atomically: readers see the old or the new content, never a mix."""
     tmp = tmp_path(final)
-    with tmp.open("wb") as handle:
+    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
+        make_private(tmp)  # an older, wider temp file keeps its mode through O_TRUNC
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())

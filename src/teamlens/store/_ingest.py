@@ -17,6 +17,8 @@ import pyarrow.parquet as pq
 
 from teamlens.domain import DIRECTORY_SCHEMA, FACT_SCHEMA, HIDDEN_PREFIX
 from teamlens.errors import StoreError
+from teamlens.store._duck import ROW_NUMBER, parquet_writer
+from teamlens.store._files import cipher_for, make_private
 from teamlens.store._read_ahead import read_ahead
 
 _STAGING_ROWS = 262_144
@@ -107,6 +109,9 @@ class _MonthWriters:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self._numbered = cipher_for(folder) is not None
+        self._schema = FACT_SCHEMA.append(pa.field(ROW_NUMBER, pa.int64())) if self._numbered else FACT_SCHEMA
+        self._rows: dict[str, int] = {}
         self.staged = StagedFacts()
         self._writers: dict[str, pq.ParquetWriter] = {}
         self._pending: dict[str, list[pa.Table]] = {}
@@ -128,9 +133,19 @@ class _MonthWriters:
             if month not in self._writers:
                 path = self.folder / f"{month}.parquet"
                 # Staging files live for one commit: compressing them would cost a tenth of it.
-                self._writers[month] = pq.ParquetWriter(path, FACT_SCHEMA, compression="none")
+                self._writers[month] = parquet_writer(path, self._schema, compression="none")
+                make_private(path)
                 self.staged.months[month] = path
-            self._writers[month].write_table(pa.concat_tables(parts))
+            table = pa.concat_tables(parts)
+            if self._numbered:
+                # An encrypted store is scanned through pyarrow, which has no row positions:
+                # the arrival order the merge needs is written with the rows (see _duck.scan).
+                first = self._rows.get(month, 0)
+                self._rows[month] = first + table.num_rows
+                table = table.append_column(
+                    ROW_NUMBER, pa.array(range(first, first + table.num_rows), pa.int64())
+                )
+            self._writers[month].write_table(table)
         self._pending.clear()
         self._pending_rows = 0
 

@@ -44,6 +44,8 @@ class Manifest:
     months: Mapping[str, str] = field(default_factory=dict)
     directory: str | None = None
     batches: Mapping[str, BatchInfo] = field(default_factory=dict)
+    #: Whether the files are encrypted (Parquet modular encryption, key outside the data folder).
+    encrypted: bool = False
 
     def month_file(self, root: Path, month: str) -> Path | None:
         """The current file of ``month`` under ``root``, if the store has facts in that month."""
@@ -65,6 +67,7 @@ class Manifest:
         """The manifest as written to disk."""
         return {
             "format": FORMAT,
+            **({"encrypted": True} if self.encrypted else {}),
             "generation": self.generation,
             "months": dict(sorted(self.months.items())),
             "directory": self.directory,
@@ -148,7 +151,11 @@ def load(root: Path) -> Manifest:
         if not _MONTH_KEY.fullmatch(month):
             raise _damaged(path, f"'{month}' is not a month key (expected YYYY-MM)")
     directory = raw.get("directory")
+    encrypted = raw.get("encrypted", False)
+    if not isinstance(encrypted, bool):
+        raise _damaged(path, "'encrypted' must be true or false")
     return Manifest(
+        encrypted=encrypted,
         generation=generation,
         months={month: _relative(path, name, "a month file") for month, name in months.items()},
         directory=None if directory is None else _relative(path, directory, "the directory file"),

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import pyarrow.parquet as pq
 
 from teamlens.domain import FACT_SCHEMA
-from teamlens.store._duck import copy_parquet, rows, stream, write_parquet
+from teamlens.store._duck import copy_parquet, parquet_rows, rows, scan, stream, write_parquet
 
 # Keeps the last row of each key in arrival order (the staging file's row numbers).
 _DEDUPE_SQL = """
@@ -89,14 +88,9 @@ class MonthMerge:
     replaced: int
 
 
-def parquet_rows(path: Path) -> int:
-    """Rows in a Parquet file, from its footer (no data is read)."""
-    return int(pq.ParquetFile(path).metadata.num_rows)
-
-
 def merge_month(con: duckdb.DuckDBPyConnection, staged: Path, current: Path | None, out: Path) -> MonthMerge:
     """Write to ``out`` the month ``current`` with the facts of ``staged`` upserted into it."""
-    con.read_parquet(str(staged), file_row_number=True).create_view("staged")
+    scan(con, [staged], file_row_number=True).create_view("staged")
     received, distinct = rows(con, _KEY_HASHES_SQL)[0]
     if received == distinct:
         con.sql(_STAGED_AS_INCOMING_SQL)
@@ -108,7 +102,7 @@ def merge_month(con: duckdb.DuckDBPyConnection, staged: Path, current: Path | No
         written = copy_parquet(con, _NEW_MONTH_SQL, out)
         before = 0
     else:
-        con.read_parquet(str(current)).create_view("current_month")
+        scan(con, [current]).create_view("current_month")
         written = copy_parquet(con, _MERGE_SQL, out)
         before = parquet_rows(current)
     con.sql("DROP VIEW IF EXISTS incoming" if received == distinct else "DROP TABLE incoming")
@@ -126,7 +120,7 @@ def count_matching(
     """Run one of the ``COUNT_*`` queries over ``files``: how many rows of each file it matches."""
     if not files:
         return {}
-    con.read_parquet([str(path) for path in files], filename=True).create_view("scanned")
+    scan(con, files, filename=True).create_view("scanned")
     return {Path(name): int(count) for name, count in rows(con, count_sql, params)}
 
 
@@ -134,5 +128,5 @@ def rewrite_month(
     con: duckdb.DuckDBPyConnection, current: Path, keep_sql: str, params: dict[str, object], out: Path
 ) -> int:
     """Write to ``out`` the rows of ``current`` that ``keep_sql`` keeps; returns how many."""
-    con.read_parquet(str(current)).create_view("current_month")
+    scan(con, [current]).create_view("current_month")
     return write_parquet(stream(con, keep_sql, params), out, FACT_SCHEMA)

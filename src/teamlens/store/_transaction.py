@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from teamlens.errors import StoreError
-from teamlens.store._files import fsync_dir, make_dir, remove_quietly, tmp_path
+from teamlens.store._files import cipher_for, fsync_dir, make_dir, remove_quietly, tmp_path
 from teamlens.store._locks import no_readers, writer_lock
 from teamlens.store._manifest import (
     Manifest,
@@ -75,6 +75,7 @@ class Transaction:
             months=dict(self.months),
             directory=self.directory,
             batches=dict(self.batches),
+            encrypted=cipher_for(self.root) is not None,
         )
         save(self.root, manifest)
         self.published = manifest

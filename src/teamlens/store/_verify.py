@@ -10,11 +10,10 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from teamlens.domain import DIRECTORY_SCHEMA, FACT_SCHEMA
 from teamlens.errors import StoreError
-from teamlens.store._duck import connect, rows
+from teamlens.store._duck import connect, read_schema, read_table, rows, scan
 from teamlens.store._ingest import overlapping_rows
 from teamlens.store._manifest import Manifest, load
 
@@ -42,7 +41,7 @@ def _schema_problem(name: str, path: Path, expected: pa.Schema) -> tuple[str | N
     if not path.is_file():
         return f"{name}: named by the manifest but missing", False
     try:
-        schema = pq.read_schema(path)
+        schema = read_schema(path)
     except (pa.ArrowException, OSError):
         return f"{name}: not a readable Parquet file", False
     found = {field.name: field.type for field in schema}
@@ -60,7 +59,7 @@ def _schema_problem(name: str, path: Path, expected: pa.Schema) -> tuple[str | N
 
 
 def _month_problems(con: duckdb.DuckDBPyConnection, name: str, path: Path, month: str) -> list[str]:
-    con.read_parquet(str(path)).create_view("month_file")
+    scan(con, [path]).create_view("month_file")
     problems = []
     misplaced = rows(con, _MISPLACED_SQL, {"month": month})[0][0]
     if misplaced:
@@ -75,7 +74,7 @@ def _month_problems(con: duckdb.DuckDBPyConnection, name: str, path: Path, month
 
 
 def _directory_problems(name: str, path: Path) -> list[str]:
-    table = pq.read_table(path).cast(DIRECTORY_SCHEMA)
+    table = read_table(path, columns=["person", "valid_from", "valid_to"])
     table = table.sort_by([("person", "ascending"), ("valid_from", "ascending")])
     overlaps = overlapping_rows(table)
     return [f"{name}: {overlaps} row(s) overlap the same person's previous row"] if overlaps else []

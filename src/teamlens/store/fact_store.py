@@ -19,13 +19,21 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from teamlens.domain import DIRECTORY_SCHEMA, FACT_SCHEMA, HIDDEN_PREFIX, GroupLevel
+from teamlens.errors import StoreError
 from teamlens.store import _aggregate, _merge
 from teamlens.store._aggregate import MetricClip
-from teamlens.store._duck import COMMIT_MEMORY_LIMIT, connect, stream, view_parquet, write_parquet
-from teamlens.store._files import make_dir, reported_as_store_errors
+from teamlens.store._duck import (
+    COMMIT_MEMORY_LIMIT,
+    connect,
+    parquet_rows,
+    read_table,
+    stream,
+    view_parquet,
+    write_parquet,
+)
+from teamlens.store._files import StoreCipher, make_dir, register_cipher, reported_as_store_errors
 from teamlens.store._ingest import checked_directory, stage_facts
 from teamlens.store._locks import shared_read, try_writer_lock
 from teamlens.store._manifest import STAGING_DIR, Manifest, load
@@ -48,13 +56,21 @@ class FactStore:
     ``root`` is ``<data_dir>/facts``; it is created if missing. Opening the store removes the
     leftovers of interrupted writes when no other process is using it. ``lock_timeout`` is
     how many seconds a change waits for another process's change before giving up.
+    ``encryption_key`` (32 bytes, kept outside the data folder) encrypts every Parquet file the
+    store writes; a store is encrypted or not from its first commit on, and opening it the other
+    way is refused.
     """
 
-    def __init__(self, root: Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
+    def __init__(
+        self, root: Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT, encryption_key: bytes | None = None
+    ) -> None:
         self.root = Path(root)
         self.lock_timeout = lock_timeout
+        self.encrypted = encryption_key is not None
         with reported_as_store_errors(self.root, "open"):
             make_dir(self.root)
+            _check_encryption(self.root, load(self.root), self.encrypted)
+            register_cipher(self.root, None if encryption_key is None else StoreCipher(encryption_key))
             with try_writer_lock(self.root) as writer:
                 # Another process's half-written files look like garbage: only collect when alone.
                 if writer:
@@ -180,29 +196,9 @@ class FactStore:
             directory = manifest.directory_file(self.root)
             if directory is None:
                 return DIRECTORY_SCHEMA.empty_table()
-            table = pq.read_table(directory, filters=[("person", "=", person)])
+            wanted = [("person", "=", person)]
+            table = read_table(directory, columns=DIRECTORY_SCHEMA.names, filters=wanted)
         return table.cast(DIRECTORY_SCHEMA)
-
-    def working_patterns(self) -> pa.Table:
-        """Each pseudonym's latest time zone and working hours (person, time_zone, work_start, work_end).
-
-        Only people whose directory rows name a pattern are returned; the readers of mail and
-        calendar exports use it to tell after-hours work in each person's own day.
-        """
-        columns = ["person", "valid_from", "time_zone", "work_start", "work_end"]
-        with self._reading() as manifest:
-            directory = manifest.directory_file(self.root)
-            if directory is None:
-                return pa.table({name: pa.array([], pa.string()) for name in columns if name != "valid_from"})
-            table = pq.read_table(directory, columns=columns)
-        latest = table.sort_by([("person", "ascending"), ("valid_from", "descending")])
-        keep = pc.invert(pc.and_(pc.is_null(latest["time_zone"]), pc.is_null(latest["work_start"])))
-        first_of_person = pc.not_equal(
-            latest["person"],
-            pa.concat_arrays([pa.array([None], pa.string()), latest["person"].combine_chunks()[:-1]]),
-        )
-        picked = latest.filter(pc.and_(pc.fill_null(first_of_person, True), keep))
-        return picked.select(["person", "time_zone", "work_start", "work_end"])
 
     def stats(self) -> StoreStats:
         """Count rows, months, batches and bytes on disk for health pages; holds no personal data."""
@@ -212,10 +208,10 @@ class FactStore:
             files = [*month_paths, *([directory] if directory else [])]
             return StoreStats(
                 generation=manifest.generation,
-                fact_rows=sum(_merge.parquet_rows(path) for path in month_paths),
+                fact_rows=sum(parquet_rows(path) for path in month_paths),
                 months=tuple(sorted(manifest.months)),
                 batches=len(manifest.batches),
-                directory_rows=_merge.parquet_rows(directory) if directory else 0,
+                directory_rows=parquet_rows(directory) if directory else 0,
                 bytes=sum(path.stat().st_size for path in files),
             )
 
@@ -331,7 +327,7 @@ class FactStore:
             removed = self._rewrite(tx, files, _merge.COUNT_PERSON_SQL, _merge.KEEP_OTHERS_SQL, params)
             directory = tx.base.directory_file(self.root)
             if directory is not None:
-                table = pq.read_table(directory).cast(DIRECTORY_SCHEMA)
+                table = read_table(directory, columns=DIRECTORY_SCHEMA.names).cast(DIRECTORY_SCHEMA)
                 kept = table.filter(pc.not_equal(table.column("person"), person))
                 if kept.num_rows < table.num_rows:
                     removed += table.num_rows - kept.num_rows
@@ -357,8 +353,25 @@ class FactStore:
                 if matching == 0:
                     continue
                 removed += matching
-                if matching == _merge.parquet_rows(path):
+                if matching == parquet_rows(path):
                     tx.drop_month(month)
                 else:
                     _merge.rewrite_month(con, path, keep_sql, params, tx.new_month_file(month))
         return removed
+
+
+def _check_encryption(root: Path, manifest: Manifest, encrypted: bool) -> None:
+    """Refuse to open an encrypted store without its key, or a plain one with a key."""
+    if not manifest.named_files() or manifest.encrypted == encrypted:
+        return
+    if manifest.encrypted:
+        raise StoreError(
+            f"The fact store at {root} is encrypted, and no key was given to open it.",
+            "Set TEAMLENS_ENCRYPT_STORE=true with the installation's pseudonymisation key "
+            "(TEAMLENS_KEY_FILE or TEAMLENS_KEY), as when it was written.",
+        )
+    raise StoreError(
+        f"The fact store at {root} holds unencrypted files, and encryption is on.",
+        "Turn TEAMLENS_ENCRYPT_STORE off for this data folder, or start an encrypted one: "
+        "initialise a new data folder with encryption on and ingest the exports again.",
+    )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from teamlens.domain.spreadsheet import safe_row
 from teamlens.synth import _words
 from teamlens.synth.identity import STARTS, Identities
 from teamlens.synth.organisation import Organisation
@@ -92,7 +93,7 @@ def write_directory(
     rows = timeline.segments(org, start)
     with path.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(DIRECTORY_HEADER)
+        writer.writerow(safe_row(DIRECTORY_HEADER))
         for row in rows:
             person = row.person
             boss = lines.of_manager[person] if org.is_manager[person] else lines.of_team[row.team]
@@ -100,20 +101,22 @@ def write_directory(
             city, zone, _ = _words.LOCATIONS[int(timeline.location[person])]
             begin, end = working_hours(org, ids, person)
             writer.writerow(
-                (
-                    ids.employee_id[person],
-                    ids.email[person],
-                    ids.display_name[person],
-                    org.team_names[row.team],
-                    org.department_names[dept],
-                    org.division_names[int(org.department_division[dept])],
-                    city,
-                    "" if boss is None else ids.email[boss],
-                    row.valid_from.isoformat(),
-                    "" if row.valid_to is None else row.valid_to.isoformat(),
-                    begin,
-                    end,
-                    zone,
+                safe_row(
+                    (
+                        ids.employee_id[person],
+                        ids.email[person],
+                        ids.display_name[person],
+                        org.team_names[row.team],
+                        org.department_names[dept],
+                        org.division_names[int(org.department_division[dept])],
+                        city,
+                        "" if boss is None else ids.email[boss],
+                        row.valid_from.isoformat(),
+                        "" if row.valid_to is None else row.valid_to.isoformat(),
+                        begin,
+                        end,
+                        zone,
+                    )
                 )
             )
     return len(rows)

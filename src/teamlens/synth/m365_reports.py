@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from teamlens.domain.spreadsheet import safe_text_column
 from teamlens.domain.vendor_formats import EMAIL_HEADER, TEAMS_HEADER
 from teamlens.synth.activity import WeekActivity
 from teamlens.synth.organisation import IntArray, TextArray
@@ -86,7 +87,7 @@ def _constant(value: str | int, n: int) -> pa.Array:
 
 
 def _write(path: Path, header: str, names: Sequence[str], columns: Sequence[pa.Array]) -> None:
-    table = pa.Table.from_arrays(list(columns), names=list(names))
+    table = pa.Table.from_arrays([safe_text_column(column) for column in columns], names=list(names))
     sink = pa.BufferOutputStream()
     pacsv.write_csv(table, sink, _WRITE_OPTIONS)
     with path.open("wb") as out:

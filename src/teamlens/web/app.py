@@ -1,33 +1,49 @@
-"""The web app: released team-level reports for everyone, and each worker's own data for them alone.
+"""The web app: public pages for everyone, the rest by role, each worker's own data for them alone.
 
-The reports (``/``, ``/api/releases``) show nothing per person. Every worker reads, without
-signing in, the policy in force with its notice and explainer, the transparency register and the
-audit log (``public.py``), and the proposals open for views (``consultation.py``). A worker who
-signs in through the organisation's identity provider (``auth.py``) sees their own data at
-``/me`` (``me.py``) and gives views on proposals; with sign-in not configured those answer 503
-(or say so) and nothing else changes.
+Every worker reads, without signing in, the policy in force with its notice and explainer, the
+transparency register and the verified audit summary (``public.py``), and the proposals open for
+views (``consultation.py``). Everything else needs a signed-in role (``auth.py``, ``deps.py``):
+a worker sees their own data at ``/me`` (``me.py``) and gives one view per proposal; an analyst
+(or the representative) reads the released reports (``/``, ``/api/releases``, which show nothing
+per person); the representative, the DPO and the admin have their consoles (``console.py``),
+the representative signing decisions with a passkey (``passkeys.py``). With sign-in not
+configured, the signed-in pages answer 503 and the public ones are unchanged. ``HEAD`` is
+answered wherever ``GET`` is; HTTPS responses carry ``Strict-Transport-Security``.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from teamlens import services
 from teamlens.errors import AccessDenied, ConfigError, NoApprovedPolicy, PolicyError
-from teamlens.web import auth, consultation, me, public
-from teamlens.web.deps import CurrentWorkspace, NotSignedIn, SignIn, SignInOff
+from teamlens.web import auth, console, consultation, me, passkeys, public
+from teamlens.web.auth import Throttle, TooManyAttempts
+from teamlens.web.deps import (
+    AnalystSession,
+    CurrentWorkspace,
+    Forbidden,
+    NotSignedIn,
+    SecondFactorNeeded,
+    SignIn,
+    SignInOff,
+)
 from teamlens.web.oidc import IdentityProvider
 from teamlens.web.pages import (
+    FORBIDDEN,
     NOT_SIGNED_IN,
+    SECOND_FACTOR,
     SIGN_IN_OFF,
     TEAMLENS_OFF,
+    TOO_MANY,
     MessagePage,
     Nav,
     render_message,
@@ -38,9 +54,9 @@ from teamlens.web.session import Cookies, Signer
 log = logging.getLogger(__name__)
 
 _SECURITY_HEADERS = {
-    # The report is inline SVG and CSS: no script runs, nothing loads from elsewhere.
+    # The report is inline SVG and CSS; the only script is the app's own passkey helper, from here.
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
@@ -100,12 +116,37 @@ class _BodyLimit:
         await self.app(scope, replay, send)
 
 
+#: Sent on every response served over HTTPS: browsers then refuse plain HTTP to this host for a year.
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+class _HeadAsGet:
+    """Answers ``HEAD`` wherever ``GET`` is answered: the GET's status and headers, without its body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if not message.get("more_body", False):
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+                return
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
+
+
 def _sign_in(ws: services.Workspace, transport: httpx.BaseTransport | None) -> SignIn | None:
-    """Worker sign-in as configured (None when it is not); a bad configuration stops the app here."""
+    """Sign-in as configured (None when it is not); a bad configuration stops the app here."""
     config = services.sign_in_config(ws)
     if config is None:
         return None
-    cookies = Cookies(Signer(services.session_key(ws)), secure=config.secure_cookies)
+    cookies = Cookies(Signer(services.session_key(ws)), ws, secure=config.secure_cookies)
     return SignIn(config, IdentityProvider(config, transport), cookies)
 
 
@@ -118,10 +159,9 @@ def create_app(ws: services.Workspace, *, idp_transport: httpx.BaseTransport | N
     app = FastAPI(title="teamlens", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
     app.state.workspace = ws
     app.state.sign_in = _sign_in(ws, idp_transport)
-    app.include_router(auth.router)
-    app.include_router(me.router)
-    app.include_router(public.router)
-    app.include_router(consultation.router)
+    app.state.throttle = Throttle()
+    for module in (auth, me, public, consultation, console, passkeys):
+        app.include_router(module.router)
     app.add_middleware(_BodyLimit)  # added first, so inside the security headers below
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)  # ``/`` comes compressed already
 
@@ -129,7 +169,11 @@ def create_app(ws: services.Workspace, *, idp_transport: httpx.BaseTransport | N
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
         response: Response = await call_next(request)
         response.headers.update(_SECURITY_HEADERS)
+        if request.url.scheme == "https":
+            response.headers["Strict-Transport-Security"] = HSTS
         return response
+
+    app.add_middleware(_HeadAsGet)  # outermost: HEAD runs as GET through everything, minus the body
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, error: Exception) -> Response:
@@ -151,15 +195,20 @@ def create_app(ws: services.Workspace, *, idp_transport: httpx.BaseTransport | N
             return JSONResponse({"error": "policy", "detail": error.message}, status_code=409)
         return _message(request, MessagePage("Not possible", error.message, error.hint), 409)
 
-    @app.exception_handler(SignInOff)
-    async def sign_in_off(request: Request, error: SignInOff) -> Response:
-        return _message(request, SIGN_IN_OFF, 503)
+    def refusal(page: MessagePage, status: int) -> Callable[[Request, Exception], Awaitable[Response]]:
+        async def answer(request: Request, error: Exception) -> Response:
+            return _message(request, page, status)  # the page alone: nothing about anyone
 
-    @app.exception_handler(NotSignedIn)
-    async def not_signed_in(request: Request, error: NotSignedIn) -> Response:
-        if request.method == "GET":
-            return RedirectResponse("/auth/login", status_code=303)
-        return _message(request, NOT_SIGNED_IN, 401)
+        return answer
+
+    for raised, page, status in (
+        (SignInOff, SIGN_IN_OFF, 503),
+        (NotSignedIn, NOT_SIGNED_IN, 403),
+        (Forbidden, FORBIDDEN, 403),
+        (SecondFactorNeeded, SECOND_FACTOR, 403),
+        (TooManyAttempts, TOO_MANY, 429),
+    ):
+        app.add_exception_handler(raised, refusal(page, status))
 
     @app.exception_handler(AccessDenied)
     async def refused(request: Request, error: AccessDenied) -> Response:
@@ -183,12 +232,12 @@ def create_app(ws: services.Workspace, *, idp_transport: httpx.BaseTransport | N
         return _message(request, page, 503)
 
     @app.get("/", response_class=HTMLResponse)
-    def report_page(current: CurrentWorkspace, pages: ReportPage) -> Response:
+    def report_page(current: CurrentWorkspace, analyst: AnalystSession, pages: ReportPage) -> Response:
         """The released reports as one page, rendered once per release (``report_cache.py``)."""
         return pages.response(current)
 
     @app.get("/api/releases")
-    def releases(current: CurrentWorkspace) -> JSONResponse:
+    def releases(current: CurrentWorkspace, analyst: AnalystSession) -> JSONResponse:
         """Every released cell, with its interval, as JSON."""
         policy, tables = services.released_tables(current)
         return JSONResponse(services.tables_as_json(policy, tables))

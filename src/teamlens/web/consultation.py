@@ -2,10 +2,11 @@
 page shows it as ``teamlens docs consultation`` generates it, and a signed-in worker gives their
 view there (``POST /consultation/{policy_id}/{version}/comment``).
 
-Posting needs a valid session and its CSRF token (``FormWorker``), but who is posting is never
-passed on: ``services.worker_view`` takes no worker, so a view is recorded signed as the worker
-typed it, or as "a worker", and nothing else about them is recorded, in the record or the audit
-log. A view that is refused (empty, too long) comes back in the form with the reason.
+Posting needs a live session and its CSRF token (``FormWorker``). Each signed-in worker gives at
+most one view and one objection per proposal and may replace them: ``services.worker_view``
+keeps only a keyed hash of the worker and the proposal beside the view, signed as the worker
+typed it or as "a worker", so nothing recorded links a view to who gave it. A view that is
+refused (empty, too long) comes back in the form with the reason.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def proposal(
 def give_view(
     policy_id: str,
     version: int,
-    signed_in: FormWorker,  # required to post, and deliberately passed to nothing below
+    signed_in: FormWorker,
     visitor: CurrentVisitor,
     current: CurrentWorkspace,
     text: Annotated[str, Form()] = "",
@@ -53,7 +54,9 @@ def give_view(
     """Record the signed-in worker's view on a proposal open for views, signed or as "a worker"."""
     services.open_consultation(current, policy_id, version)  # closed or unknown: a 409 page saying so
     try:
-        services.worker_view(current, policy_id, version, text=text, signature=signature, objection=objection)
+        services.worker_view(
+            current, signed_in.worker, policy_id, version, text=text, signature=signature, objection=objection
+        )
     except PolicyError as refused:
         why = f"{refused.message} {refused.hint}".strip()
         form = CommentForm(policy_id, version, visitor, False, why, text, signature, objection)

@@ -1,38 +1,51 @@
-"""The typed dependencies handlers declare: the installation, sign-in, and the signed-in worker.
+"""The typed dependencies handlers declare: the installation, sign-in, and who is asking in what role.
 
-``CurrentWorkspace`` is the installation the app serves. ``SignInService`` is worker sign-in
-(answers 503 while it is not configured). ``CurrentWorker`` is the worker whose valid session
-cookie came with the request (a missing, forged, altered or expired one raises ``NotSignedIn``);
-``FormWorker`` is the same for a form post, which must also carry the session's CSRF token.
-``CurrentVisitor`` is for public pages: only whether the reader is signed in (and their forms'
-CSRF token), never who they are. There is no other way for a handler to learn who is asking,
-and no route takes an identity as a parameter.
+``CurrentWorkspace`` is the installation the app serves. ``SignInService`` is sign-in (answers
+503 while it is not configured). ``CurrentWorker`` is the signed-in worker of the request's live
+session (``NotSignedIn`` otherwise); ``FormWorker`` is the same for a form post, which must also
+carry the session's CSRF token; ``FreshWorker`` also needs a sign-in in the last five minutes
+(step-up, for exports). ``AnalystSession``, ``RepresentativeSession``, ``DpoSession`` and
+``AdminSession`` need that role, and, since every role but worker is privileged, a second factor
+(``SecondFactorNeeded``); their ``Form…`` twins check the CSRF token too. A role a session lacks
+is ``Forbidden``. ``CurrentVisitor`` is for public pages: only whether the reader is signed in.
+There is no other way for a handler to learn who is asking, no route takes an identity as a
+parameter, and no handler checks a role itself.
 """
 
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Form, Request
 
 from teamlens import services
+from teamlens.services import Role
 from teamlens.web.oidc import IdentityProvider
-from teamlens.web.session import Cookies, WorkerSession
+from teamlens.web.session import Cookies, Session
 
 
 class SignInOff(Exception):
-    """Worker sign-in is not configured on this installation."""
+    """Sign-in is not configured on this installation."""
 
 
 class NotSignedIn(Exception):
-    """The request carries no valid session (or a form without its session's CSRF token)."""
+    """The request carries no live session (or a form without its session's CSRF token)."""
+
+
+class Forbidden(Exception):
+    """The session lacks the role the route needs."""
+
+
+class SecondFactorNeeded(Exception):
+    """A privileged role, or an export, needs a second factor or a fresh sign-in first."""
 
 
 @dataclass(frozen=True)
 class SignIn:
-    """Worker sign-in as configured: the provider settings, the provider's client, the cookies."""
+    """Sign-in as configured: the provider settings, the provider's client, the cookies."""
 
     config: services.SignInConfig
     provider: IdentityProvider
@@ -53,39 +66,114 @@ def _sign_in(request: Request) -> SignIn:
 
 #: The installation this app serves.
 CurrentWorkspace = Annotated[services.Workspace, Depends(_workspace)]
-#: Worker sign-in; a 503 page while it is not configured.
+#: Sign-in; a 503 page while it is not configured.
 SignInService = Annotated[SignIn, Depends(_sign_in)]
 
 
-def _current_worker(request: Request, sign_in: SignInService) -> WorkerSession:
+def _current_worker(request: Request, sign_in: SignInService) -> Session:
     session = sign_in.cookies.session(request)
     if session is None:
         raise NotSignedIn
     return session
 
 
-#: The signed-in worker, from their session cookie only.
-CurrentWorker = Annotated[WorkerSession, Depends(_current_worker)]
+#: The signed-in worker, from their live session only.
+CurrentWorker = Annotated[Session, Depends(_current_worker)]
+
+
+def _csrf_checked(session: Session, sign_in: SignIn, csrf: str) -> Session:
+    expected = sign_in.cookies.signer.csrf_token(session)
+    if not hmac.compare_digest(csrf.encode("utf-8"), expected.encode("ascii")):
+        raise NotSignedIn
+    return session
 
 
 def _form_worker(
     worker: CurrentWorker, sign_in: SignInService, csrf: Annotated[str, Form(max_length=200)] = ""
-) -> WorkerSession:
-    expected = sign_in.cookies.signer.csrf_token(worker)
-    if not hmac.compare_digest(csrf.encode("utf-8"), expected.encode("ascii")):
-        raise NotSignedIn
-    return worker
+) -> Session:
+    return _csrf_checked(worker, sign_in, csrf)
 
 
 #: The signed-in worker posting one of their own page's forms (CSRF token checked).
-FormWorker = Annotated[WorkerSession, Depends(_form_worker)]
+FormWorker = Annotated[Session, Depends(_form_worker)]
+
+
+def _fresh_worker(worker: CurrentWorker, workspace: CurrentWorkspace) -> Session:
+    if not worker.fresh(workspace.governance.now()):
+        raise SecondFactorNeeded
+    return worker
+
+
+#: The signed-in worker who signed in (or proved a second factor) in the last five minutes.
+FreshWorker = Annotated[Session, Depends(_fresh_worker)]
+
+
+def _role(*roles: Role) -> Callable[[Session], Session]:
+    wanted = frozenset(roles)
+
+    def check(session: CurrentWorker) -> Session:
+        if not wanted & session.roles:
+            raise Forbidden
+        if wanted & services.PRIVILEGED and session.second_factor_at is None:
+            raise SecondFactorNeeded
+        return session
+
+    return check
+
+
+def _form_role(*roles: Role) -> Callable[..., Session]:
+    check = _role(*roles)
+
+    # Plain defaults, not Annotated: the dependency ``check`` is local, which a postponed
+    # annotation could not name.
+    def form(
+        session: Session = Depends(check),  # noqa: B008
+        sign_in: SignIn = Depends(_sign_in),  # noqa: B008
+        csrf: str = Form("", max_length=200),
+    ) -> Session:
+        return _csrf_checked(session, sign_in, csrf)
+
+    return form
+
+
+def _holder(role: Role) -> Callable[[Session], Session]:
+    def check(session: CurrentWorker) -> Session:
+        if role not in session.roles:
+            raise Forbidden
+        return session
+
+    return check
+
+
+#: The representative before their second factor: only to prove it with their passkey.
+RepresentativeHolder = Annotated[Session, Depends(_holder(Role.REPRESENTATIVE))]
+
+
+def _form_holder(
+    session: RepresentativeHolder, sign_in: SignInService, csrf: Annotated[str, Form(max_length=200)] = ""
+) -> Session:
+    return _csrf_checked(session, sign_in, csrf)
+
+
+#: The representative posting their passkey's answer before their second factor (CSRF checked).
+FormRepresentativeHolder = Annotated[Session, Depends(_form_holder)]
+#: An analyst (or a representative, who sees all an analyst sees), with a second factor.
+AnalystSession = Annotated[Session, Depends(_role(Role.ANALYST, Role.REPRESENTATIVE))]
+#: A workers' representative, with a second factor.
+RepresentativeSession = Annotated[Session, Depends(_role(Role.REPRESENTATIVE))]
+#: The representative posting a form (CSRF token checked).
+FormRepresentative = Annotated[Session, Depends(_form_role(Role.REPRESENTATIVE))]
+#: The data protection officer, with a second factor.
+DpoSession = Annotated[Session, Depends(_role(Role.DPO))]
+#: An administrator (sources and settings, no data), with a second factor.
+AdminSession = Annotated[Session, Depends(_role(Role.ADMIN))]
 
 
 @dataclass(frozen=True)
 class Visitor:
     """Whoever reads a public page: whether they may post its forms, never who they are.
 
-    ``signed_in`` is True with a valid session, and ``csrf_token`` is then what its forms send
+    ``signed_in`` is True with a live session, and ``csrf_token`` is then what its forms send
     back (empty otherwise); ``sign_in_configured`` is False on an installation without sign-in.
     """
 

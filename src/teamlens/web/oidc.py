@@ -76,8 +76,8 @@ class IdentityProvider:
         self._keys: list[dict[str, Any]] = []
         self._keys_at = 0.0
 
-    def authorization_url(self, attempt: LoginAttempt) -> str:
-        """Where to send the browser to sign in."""
+    def authorization_url(self, attempt: LoginAttempt, *, step_up: bool = False) -> str:
+        """Where to send the browser to sign in (``step_up``: make the provider ask again, with MFA)."""
         query = {
             "response_type": "code",
             "client_id": self._config.client_id,
@@ -88,13 +88,17 @@ class IdentityProvider:
             "code_challenge": attempt.code_challenge,
             "code_challenge_method": "S256",
         }
+        if step_up:
+            query |= {"prompt": "login", "max_age": "0"}
+            if self._config.mfa_acr:
+                query["acr_values"] = " ".join(self._config.mfa_acr)
         endpoint = self._endpoint("authorization_endpoint")
         return f"{endpoint}{'&' if '?' in endpoint else '?'}{urlencode(query)}"
 
-    def identify(self, code: str, attempt: LoginAttempt) -> str:
-        """Exchange ``code`` for an ID token, verify it, and return the worker's address (lower-case)."""
+    def identify(self, code: str, attempt: LoginAttempt) -> tuple[str, dict[str, Any]]:
+        """Exchange ``code`` for an ID token, verify it; the address (lower-case) and the token's claims."""
         claims = self._verify(self._exchange(code, attempt), attempt.nonce)
-        return self._address(claims)
+        return self._address(claims), claims
 
     # -- HTTP ----------------------------------------------------------------------------------
 

@@ -12,9 +12,11 @@ part).
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from importlib import resources
 from typing import ClassVar
 
 import jinja2
@@ -36,13 +38,15 @@ class MyPage:
     """The signed-in worker's page.
 
     ``held`` is everything teamlens holds about them (see ``services.HeldData``); ``csrf_token``
-    is what their forms (objection, sign-out) send back; ``just_objected`` shows a confirmation
-    right after they objected.
+    is what their forms (objection, request, sign-out) send back; ``just_objected`` and
+    ``just_requested`` confirm what they just did; ``requests`` are the requests they made.
     """
 
     held: services.HeldData
     csrf_token: str
     just_objected: bool
+    requests: tuple[services.RightsRequest, ...] = ()
+    just_requested: bool = False
 
     @staticmethod
     def unit_of(metric: str) -> str:
@@ -89,9 +93,17 @@ class Nav:
 
 @dataclass(frozen=True)
 class PolicyPage:
-    """``/policy``: the policy in force (``stored``: its version record, text and parsed policy)."""
+    """``/policy``: the policy in force (``stored``: its version record, text and parsed policy) and
+    the parties' registered ``keys``, whose fingerprints anyone can check decisions against.
+    """
 
     stored: services.StoredPolicy
+    keys: tuple[services.PartyKey, ...] = ()
+
+    @staticmethod
+    def spaced(fingerprint: str) -> str:
+        """A fingerprint in groups of four hex digits."""
+        return services.keys.spaced(fingerprint)
 
 
 @dataclass(frozen=True)
@@ -129,6 +141,255 @@ class CommentForm:
     objection: bool = False
     max_length: int = services.WEB_VIEW_MAX
     anonymous: str = services.ANONYMOUS_WORKER
+
+
+@dataclass(frozen=True)
+class RepPage:
+    """``/rep``: every policy version with the decisions the representative may sign (``actions_for``),
+    the registered keys (``keys``) and key sets waiting for signatures (``waiting``), the audit
+    log's head (``head_seq``, ``head_hash``), the forms' ``csrf_token`` and a ``notice`` after a decision.
+    """
+
+    versions: tuple[services.PolicyVersionInfo, ...]
+    keys: tuple[services.PartyKey, ...]
+    waiting: tuple[services.KeySetInfo, ...]
+    head_seq: int
+    head_hash: str
+    csrf_token: str
+    notice: str
+
+    @classmethod
+    def build(cls, ws: services.Workspace, csrf_token: str, done: str) -> RepPage:
+        """The page's context, read from the installation."""
+        registered = services.keys.registered(ws)
+        waiting = tuple(info for info in ws.governance.key_sets() if info.registered_at is None)
+        seq, head = ws.governance.audit_head()
+        notice = {
+            "keyset": "Your passkey signed the key set; it counts once both parties have confirmed it.",
+            "policy.approve": "Your approval is signed and recorded.",
+            "policy.suspend": "Processing is suspended.",
+            "policy.lift": "Your signature lifting the suspension is recorded.",
+        }.get(done, "")
+        keys = registered.keys if registered else ()
+        return cls(tuple(services.versions(ws)), keys, waiting, seq, head, csrf_token, notice)
+
+    @staticmethod
+    def actions_for(info: services.PolicyVersionInfo) -> tuple[tuple[str, str], ...]:
+        """The decisions the representative may sign on a version now, as (action, button label)."""
+        state = info.state.value
+        if state in ("draft", "consultation", "proposed", "approved") and any(
+            p.value == "representative" for p in info.missing_parties
+        ):
+            return (("policy.approve", "Approve with my passkey"),)
+        if state == "active":
+            return (("policy.suspend", "Suspend with my passkey"),)
+        if state == "suspended":
+            return (("policy.lift", "Sign the lifting of the suspension"),)
+        return ()
+
+
+@dataclass(frozen=True)
+class ConsolePage:
+    """A privileged role's table page: ``title``, ``notes`` above the table, its ``headings`` and
+    ``rows`` (text only), what to say when it is ``empty``, and ``links`` (href, text) below it.
+    """
+
+    title: str
+    notes: tuple[str, ...]
+    table_id: str
+    headings: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    empty: str
+    links: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def audit(cls, ws: services.Workspace) -> ConsolePage:
+        """``/rep/audit``: the newest 500 entries with every detail (signatures summarised)."""
+        rows = []
+        for entry in services.audit_entries(ws, limit=500):
+            details = {k: v for k, v in entry.details.items() if k != "signed"}
+            signed = entry.details.get("signed")
+            if isinstance(signed, dict):
+                key = (
+                    signed.get("signature", {}).get("key", "")
+                    if isinstance(signed.get("signature"), dict)
+                    else ""
+                )
+                details["signed_by_key"] = str(key)[:16] + "…" if key else "several keys"
+            rows.append(
+                (
+                    str(entry.seq),
+                    f"{entry.at:%Y-%m-%d %H:%M:%S}",
+                    entry.actor,
+                    entry.action,
+                    json.dumps(details),
+                )
+            )
+        verdict = services.verify_audit(ws)
+        note = "The chain and every signature verify." if verdict.ok else f"NOT verified: {verdict.problem}"
+        return cls(
+            "The full audit log",
+            (note,),
+            "audit-full",
+            ("#", "when (UTC)", "actor", "action", "details"),
+            tuple(rows),
+            "The log is empty.",
+        )
+
+    @classmethod
+    def requests(cls, ws: services.Workspace) -> ConsolePage:
+        """``/dpo``: the rights requests, never naming who they are about."""
+        rows = tuple(
+            (r.request_id, r.kind, r.origin, r.state, f"{r.created_at:%Y-%m-%d}")
+            for r in services.requests(ws)
+        )
+        notes = (
+            "A worker's own request (made at /me) is fulfilled with your key: "
+            "`teamlens rights fulfil ID --key YOUR-KEY`. An off-line request also needs the representative's "
+            "countersignature.",
+        )
+        return cls(
+            "Rights requests",
+            notes,
+            "requests",
+            ("request", "kind", "from", "state", "made"),
+            rows,
+            "No requests.",
+            (("/dpo/dpia", "The DPIA"),),
+        )
+
+    @classmethod
+    def settings(cls, ws: services.Workspace) -> ConsolePage:
+        """``/admin``: how the installation is set up; counts and settings only, no data."""
+        config = services.sign_in_config(ws)
+        mapping = services.role_map(ws)
+        registered = services.keys.registered(ws)
+        active = services.active(ws)
+        sources: dict[str, int] = {}
+        for ingestion in ws.governance.ingestions():
+            sources[ingestion.source] = sources.get(ingestion.source, 0) + 1
+        rows = [
+            ("sign-in issuer", config.issuer if config else "not configured"),
+            ("web address", config.base_url if config else "not configured"),
+            ("roles file sha256", mapping.sha256),
+            ("roles file approved by both parties", "yes" if services.mapping_approved(ws) else "NO"),
+            ("registered keys", str(len(registered.keys)) if registered else "none"),
+            (
+                "policy in force",
+                f"{active.policy_id} v{active.version}" if active else "none: teamlens is off",
+            ),
+            ("sources the policy allows", ", ".join(active.policy.sources) if active else "—"),
+        ]
+        rows += [(f"inputs ingested from {source}", str(count)) for source, count in sorted(sources.items())]
+        return cls(
+            "Installation settings",
+            ("Settings and counts only: no one's data.",),
+            "settings",
+            ("setting", "value"),
+            tuple(rows),
+            "",
+        )
+
+
+@dataclass(frozen=True)
+class PasskeyPage:
+    """A passkey step: ``title`` and ``explanation``; the ``statement`` to be signed (pretty JSON, or
+    empty when registering); ``mode`` ("register" or "sign"), the ``action`` URL the answer goes to,
+    the session's ``csrf_token``, the WebAuthn ``options_json`` and the ``button``'s label.
+    """
+
+    title: str
+    explanation: str
+    statement: str
+    mode: str
+    action: str
+    csrf_token: str
+    options_json: str
+    button: str
+
+    @classmethod
+    def registering(cls, options: str, token: str) -> PasskeyPage:
+        """Make a passkey on this device for the representative."""
+        return cls(
+            "Register your passkey",
+            "Your browser makes a passkey on this device; its private key never "
+            "leaves it. Both parties then confirm it before it signs anything.",
+            "",
+            "register",
+            "/rep/passkey",
+            token,
+            options,
+            "Make my passkey",
+        )
+
+    @classmethod
+    def confirming(cls, options: str, token: str, statement: Mapping[str, object]) -> PasskeyPage:
+        """Sign the key set that registers the new passkey."""
+        return cls(
+            "Confirm the key set",
+            "Your new passkey signs the key set below, which lists every party's "
+            "keys; the employer and your existing key confirm it too.",
+            _pretty(statement),
+            "sign",
+            "/rep/keyset",
+            token,
+            options,
+            "Sign the key set",
+        )
+
+    @classmethod
+    def deciding(cls, options: str, token: str, statement: Mapping[str, object]) -> PasskeyPage:
+        """Sign a decision (approve, suspend, lift)."""
+        return cls(
+            "Sign your decision",
+            "Your passkey signs exactly this statement: the action, the policy "
+            "version and its text's hash, the time and a one-off number.",
+            _pretty(statement),
+            "sign",
+            "/rep/sign/finish",
+            token,
+            options,
+            "Sign with my passkey",
+        )
+
+    @classmethod
+    def second_factor(cls, options: str, token: str) -> PasskeyPage:
+        """Prove the second factor of a sign-in with the representative's passkey."""
+        return cls(
+            "Confirm it is you",
+            "Your passkey proves the second factor of this sign-in: it signs a "
+            "one-off statement on this device.",
+            "",
+            "sign",
+            "/auth/passkey",
+            token,
+            options,
+            "Use my passkey",
+        )
+
+    @staticmethod
+    def script() -> str:
+        """The passkey helper script."""
+        return resources.files("teamlens.web").joinpath("static/passkey.js").read_text(encoding="utf-8")
+
+
+def _pretty(statement: Mapping[str, object]) -> str:
+    return json.dumps(statement, indent=2, sort_keys=True, ensure_ascii=False)
+
+
+def render_rep_page(ctx: RepPage) -> str:
+    """The representative's console as HTML."""
+    return _render("rep.html", ctx, "/rep")
+
+
+def render_console(ctx: ConsolePage, current: str) -> str:
+    """A privileged role's table page as HTML."""
+    return _render("console.html", ctx, current)
+
+
+def render_passkey_page(ctx: PasskeyPage) -> str:
+    """A passkey step as HTML."""
+    return _render("passkey.html", ctx, "/rep")
 
 
 def _render(template: str, ctx: object, current: str) -> str:
@@ -187,10 +448,29 @@ SIGN_IN_OFF = MessagePage(
 )
 NOT_SIGNED_IN = MessagePage(
     title="Please sign in",
-    message="Seeing your own data and giving your view on a proposal need you to sign in with your work "
-    "account first (or your session ended, or the form was out of date). Nothing was recorded.",
+    message="This page needs you to sign in with your work account first (or your session ended, or "
+    "the form was out of date). Nothing was shown or recorded.",
     link_href="/auth/login",
     link_text="Sign in",
+)
+FORBIDDEN = MessagePage(
+    title="Not allowed",
+    message="Your role does not include this page; nothing was shown or recorded.",
+    hint="Roles come from your organisation's sign-in and the role list both parties approved.",
+    link_href="/",
+    link_text="Back",
+)
+SECOND_FACTOR = MessagePage(
+    title="Sign in again with a second factor",
+    message="This needs a recent sign-in with a second factor (a security key, an authenticator app or a "
+    "passkey); nothing was shown or recorded. A representative with a registered passkey can use it "
+    "instead: /auth/passkey.",
+    link_href="/auth/login?step_up=1",
+    link_text="Sign in again",
+)
+TOO_MANY = MessagePage(
+    title="Too many sign-in attempts",
+    message="There were too many sign-in attempts from here; please wait a few minutes and try again.",
 )
 SIGNED_OUT = MessagePage(
     title="Signed out",

@@ -24,7 +24,7 @@ router = APIRouter()
 @router.get("/policy", response_class=HTMLResponse)
 def policy(current: CurrentWorkspace) -> str:
     """The policy in force: its id, version and state, with links to its notice, explainer and text."""
-    return render_policy_page(PolicyPage(services.in_force(current)))
+    return render_policy_page(PolicyPage(services.in_force(current), services.registered_keys(current)))
 
 
 @router.get("/policy/notice", response_class=HTMLResponse)

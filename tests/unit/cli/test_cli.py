@@ -10,6 +10,8 @@ import pytest
 
 from teamlens.cli import main
 
+from ...integration.flow_support import cli_keys
+
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     try:
@@ -47,13 +49,15 @@ def test_ingest_without_a_policy_exits_3_with_a_hint(env: Path, capsys: pytest.C
 def test_the_whole_flow_through_the_cli(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "init")[0] == 0
     assert run(capsys, "synth", str(env / "exports"), "--people", "120", "--weeks", "5")[0] == 0
+    keys = cli_keys(capsys, env / "own-machines")
+    employer, representative = str(keys["employer"]), str(keys["representative"])
     policy = env / "policy.toml"
     policy.write_text(run(capsys, "policy", "template")[1])
     code, out, _ = run(capsys, "policy", "propose", str(policy))
     assert code == 0
     assert "version 1" in out
     policy_id = tomllib.loads(policy.read_text())["policy"]["id"]
-    code, _, err = run(capsys, "policy", "approve", policy_id, "1", "--party", "employer", "--name", "HR")
+    code, _, err = run(capsys, "policy", "approve", policy_id, "1", "--key", employer, "--name", "HR")
     assert code != 0
     assert "teamlens policy not-consulted" in err
     code, out, _ = run(
@@ -66,13 +70,13 @@ def test_the_whole_flow_through_the_cli(env: Path, capsys: pytest.CaptureFixture
         "A trial on synthetic data.",
         "--name",
         "HR",
+        "--key",
+        employer,
     )
     assert code == 0
-    code, out, _ = run(capsys, "policy", "approve", policy_id, "1", "--party", "employer", "--name", "HR")
+    code, out, _ = run(capsys, "policy", "approve", policy_id, "1", "--key", employer, "--name", "HR")
     assert "proposed" in out or "approved" in out
-    code, _, err = run(
-        capsys, "policy", "approve", policy_id, "1", "--party", "representative", "--name", "Rep"
-    )
+    code, _, err = run(capsys, "policy", "approve", policy_id, "1", "--key", representative, "--name", "Rep")
     assert code != 0
     assert "teamlens docs signoff" in err
     code, out, _ = run(
@@ -92,9 +96,7 @@ def test_the_whole_flow_through_the_cli(env: Path, capsys: pytest.CaptureFixture
     )
     assert code == 0
     assert "Signed off the DPIA" in out
-    code, out, _ = run(
-        capsys, "policy", "approve", policy_id, "1", "--party", "representative", "--name", "Rep"
-    )
+    code, out, _ = run(capsys, "policy", "approve", policy_id, "1", "--key", representative, "--name", "Rep")
     assert "active" in out
     code, out, _ = run(capsys, "ingest", str(env / "exports"))
     assert code == 0

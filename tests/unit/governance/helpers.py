@@ -4,7 +4,38 @@ from __future__ import annotations
 
 import datetime as dt
 
-from teamlens.governance import ActivePolicy, GovernanceDB, PolicyVersionInfo
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from teamlens.governance import ActivePolicy, GovernanceDB, Party, PolicyVersionInfo, SignedDecision
+from teamlens.verify import ed25519_key, sign_ed25519
+
+#: The key holders of every test installation: Ed25519 keys made here, once per test run.
+KEYS = {party: Ed25519PrivateKey.generate() for party in ("employer", "representative", "dpo")}
+
+
+def register_keys(db: GovernanceDB, parties: tuple[str, ...] = ("employer", "representative", "dpo")) -> None:
+    """Register the test parties' keys, each signing the key set (the witnessed step)."""
+    if db.registered_keys() is not None:
+        return
+    proposed = db.propose_key_set([ed25519_key(KEYS[p], p, f"{p} test key") for p in parties], "", "setup")
+    for party in parties:
+        db.sign_key_set(proposed.digest, sign_ed25519(KEYS[party], proposed.statement), party)
+
+
+def sign(
+    db: GovernanceDB,
+    party: Party | str,
+    action: str,
+    policy_id: str,
+    version: int | None = None,
+    *,
+    text: str | None = None,
+    key: Ed25519PrivateKey | None = None,
+) -> SignedDecision:
+    """``party``'s decision to take ``action`` on a policy version, signed with its test key."""
+    register_keys(db)
+    statement = db.decision_statement(action, str(party), policy_id, version, text=text)
+    return SignedDecision(statement, sign_ed25519(key or KEYS.get(str(party), KEYS["employer"]), statement))
 
 
 class SteppingClock:
@@ -26,12 +57,25 @@ def edit(text: str, old: str, new: str) -> str:
 
 def activate(db: GovernanceDB, text: str) -> ActivePolicy:
     """Propose ``text``, sign off its DPIA and have both parties approve it ."""
+    register_keys(db)
     info = db.propose(text, "policy.toml", "analyst:ann")
     if info.state.value == "draft":
         not_consulted(db, info.policy_id, info.version)
     sign_off(db, info.policy_id, info.version)  # before the first approval: a narrowing runs on one
-    db.approve(info.policy_id, info.version, "employer", "Emma Employer", "hr:emma")
-    db.approve(info.policy_id, info.version, "representative", "Rob Rep", "rep:rob")
+    db.approve(
+        info.policy_id,
+        info.version,
+        sign(db, "employer", "policy.approve", info.policy_id, info.version),
+        "Emma Employer",
+        "hr:emma",
+    )
+    db.approve(
+        info.policy_id,
+        info.version,
+        sign(db, "representative", "policy.approve", info.policy_id, info.version),
+        "Rob Rep",
+        "rep:rob",
+    )
     return db.require_active_policy("test")
 
 
@@ -61,6 +105,7 @@ def propose_signed(
     Unless the test will consult on it (``consulted``), the employer's reasons for not
     consulting are recorded first (R5).
     """
+    register_keys(db)
     info = db.propose(text, source, actor)
     if not consulted and info.state.value == "draft":
         not_consulted(db, info.policy_id, info.version)
@@ -70,4 +115,6 @@ def propose_signed(
 
 def not_consulted(db: GovernanceDB, policy_id: str, version: int) -> None:
     """Record the employer's reasons for not consulting on a draft (R5), for tests that skip it."""
-    db.record_not_consulted(policy_id, version, "employer", "Emma Employer", "A test of the lifecycle.")
+    reason = "A test of the lifecycle."
+    signed = sign(db, "employer", "consultation.not_consulted", policy_id, version, text=reason)
+    db.record_not_consulted(policy_id, version, signed, "Emma Employer", reason)

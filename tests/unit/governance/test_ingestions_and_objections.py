@@ -52,5 +52,5 @@ def test_initialise_brings_a_new_database_under_alembic(db: GovernanceDB) -> Non
     db.append_audit("system", "installation.initialised", {"key_created": True})
     db.initialise()
     db.initialise()
-    assert current_revision(db.url) == "0006_measurements"
+    assert current_revision(db.url) == "0007_measurements"
     assert db.verify_audit().entries == 1

@@ -23,6 +23,8 @@ from teamlens.errors import BooksMismatch, BudgetExceeded, InternalError, Policy
 from teamlens.governance import ActivePolicy, BlockMeasurement, GovernanceDB
 from teamlens.governance.measurement_cache import rows_digest
 
+from .helpers import sign
+
 REPORT = "department-monthly"
 GROUPS = ("dept-b", "dept-a")
 
@@ -157,7 +159,7 @@ def test_a_budget_larger_than_the_policy_allows_is_a_bug(db: GovernanceDB, activ
 
 
 def test_a_release_after_suspension_is_refused(db: GovernanceDB, active: ActivePolicy) -> None:
-    db.suspend(active.policy_id, "representative", "rep:rob")
+    db.suspend(active.policy_id, sign(db, "representative", "policy.suspend", active.policy_id), "rep:rob")
     with pytest.raises(PolicyError, match="is no longer active"):
         release(db, active, "r1", "0.1")
     assert db.spent(active.policy_id, active.policy.period_start) == Rho.zero()

@@ -26,10 +26,10 @@ def schema_differences(url: str) -> list[object]:
 def test_upgrade_builds_the_models_schema(database_url: str) -> None:
     assert current_revision(database_url) is None
     upgrade(database_url)
-    assert current_revision(database_url) == "0006_measurements"
+    assert current_revision(database_url) == "0007_measurements"
     assert schema_differences(database_url) == []
     upgrade(database_url)  # a second run has nothing to do
-    assert current_revision(database_url) == "0006_measurements"
+    assert current_revision(database_url) == "0007_measurements"
 
 
 def test_a_migrated_database_works_and_keeps_its_constraints(database_url: str, template: str) -> None:
@@ -37,7 +37,7 @@ def test_a_migrated_database_works_and_keeps_its_constraints(database_url: str, 
     with GovernanceDB(database_url, create_tables=False) as db:
         active = activate(db, template)
         assert active.policy.min_group_size == 10
-        assert db.verify_audit().entries == 7
+        assert db.verify_audit().entries == 9  # with the key registration
     engine = sa.create_engine(database_url)
     try:
         with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
@@ -57,7 +57,7 @@ def test_a_database_made_by_create_all_is_adopted_by_alembic(database_url: str, 
         activate(db, template)
     assert current_revision(database_url) is None
     upgrade(database_url)
-    assert current_revision(database_url) == "0006_measurements"
+    assert current_revision(database_url) == "0007_measurements"
     with GovernanceDB(database_url, create_tables=False) as db:
         [info] = db.policy_versions()
         assert info.state is PolicyState.ACTIVE
@@ -96,7 +96,7 @@ def test_a_database_at_the_first_revision_is_upgraded_with_its_policies_kept(
     finally:
         engine.dispose()
     upgrade(database_url)
-    assert current_revision(database_url) == "0006_measurements"
+    assert current_revision(database_url) == "0007_measurements"
     assert schema_differences(database_url) == []
     with GovernanceDB(database_url, create_tables=False) as db:
         assert [info.policy_id for info in db.policy_versions()] == ["old"]

@@ -10,7 +10,7 @@ from freezegun import freeze_time
 from teamlens.errors import PolicyError
 from teamlens.governance import GovernanceDB, Party
 
-from .helpers import activate
+from .helpers import activate, sign
 
 PID = "collaboration-2026h1"  # the template's review_date is 2027-07-05
 
@@ -47,7 +47,7 @@ def test_a_lapse_notifies_both_parties_and_workers(real_clock_db: GovernanceDB, 
 
 def test_a_suspension_notifies_everyone(db: GovernanceDB, template: str) -> None:
     activate(db, template)
-    db.suspend(PID, Party.REPRESENTATIVE, "rep:rob")
+    db.suspend(PID, sign(db, Party.REPRESENTATIVE, "policy.suspend", PID), "rep:rob")
     for audience in ("employer", "representative", "workers"):
         assert kinds(db, audience)[-1] == "policy.suspended"
     assert "suspended by the representative" in db.notifications("employer")[-1].text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from teamlens.errors import NoApprovedPolicy, PolicyError
+from teamlens.errors import AccessDenied, NoApprovedPolicy, PolicyError
 from teamlens.governance import (
     ActivePolicy,
     GovernanceDB,
@@ -15,11 +15,13 @@ from teamlens.governance import (
     policy_sha256,
 )
 
-from .helpers import activate, edit, not_consulted, propose_signed
+from .helpers import activate, edit, not_consulted, propose_signed, sign
 
 
 def actions(db: GovernanceDB) -> list[str]:
-    return [entry.action for entry in db.audit_entries(limit=1000, newest_first=False)]
+    """The lifecycle's audit actions, oldest first (the parties' key registration left out)."""
+    entries = db.audit_entries(limit=1000, newest_first=False)
+    return [entry.action for entry in entries if not entry.action.startswith("keys.")]
 
 
 def test_a_fresh_database_has_no_policy_and_refuses_to_work(db: GovernanceDB) -> None:
@@ -63,7 +65,9 @@ def test_an_invalid_policy_is_not_stored(db: GovernanceDB, template: str) -> Non
 @pytest.mark.parametrize("party", list(Party))
 def test_one_party_alone_cannot_activate(db: GovernanceDB, template: str, party: Party) -> None:
     info = propose_signed(db, template, "policy.toml", "analyst:ann")
-    after = db.approve(info.policy_id, 1, party, "Someone", "user:someone")
+    after = db.approve(
+        info.policy_id, 1, sign(db, party, "policy.approve", info.policy_id, 1), "Someone", "user:someone"
+    )
     assert after.state is PolicyState.PROPOSED
     assert after.missing_parties == tuple(other for other in Party if other is not party)
     assert db.active_policy() is None
@@ -95,8 +99,20 @@ def test_both_approvals_activate_exactly_the_proposed_text(db: GovernanceDB, tem
 def test_approving_twice_is_a_no_op(db: GovernanceDB, template: str) -> None:
     info = db.propose(template, "policy.toml", "analyst:ann")
     not_consulted(db, info.policy_id, 1)
-    db.approve(info.policy_id, 1, "employer", "Emma Employer", "hr:emma")
-    again = db.approve(info.policy_id, 1, "employer", "Emma Employer", "hr:emma")
+    db.approve(
+        info.policy_id,
+        1,
+        sign(db, "employer", "policy.approve", info.policy_id, 1),
+        "Emma Employer",
+        "hr:emma",
+    )
+    again = db.approve(
+        info.policy_id,
+        1,
+        sign(db, "employer", "policy.approve", info.policy_id, 1),
+        "Emma Employer",
+        "hr:emma",
+    )
     assert again.state is PolicyState.PROPOSED
     assert len(again.approvals) == 1
     assert actions(db) == ["policy.propose", "consultation.not_consulted", "policy.approve"]
@@ -105,16 +121,42 @@ def test_approving_twice_is_a_no_op(db: GovernanceDB, template: str) -> None:
 def test_approving_an_unknown_version_or_party_is_refused(db: GovernanceDB, template: str) -> None:
     propose_signed(db, template, "policy.toml", "analyst:ann")
     with pytest.raises(PolicyError, match="There is no policy 'collaboration-2026h1' version 2"):
-        db.approve("collaboration-2026h1", 2, "employer", "Emma", "hr:emma")
-    with pytest.raises(PolicyError, match="'manager' is not a party"):
-        db.approve("collaboration-2026h1", 1, "manager", "Max", "mgr:max")
+        db.approve(
+            "collaboration-2026h1",
+            2,
+            sign(db, "employer", "policy.approve", "collaboration-2026h1", 2),
+            "Emma",
+            "hr:emma",
+        )
+    with pytest.raises(AccessDenied, match=r"the manager may not sign 'policy\.approve'"):
+        db.approve(
+            "collaboration-2026h1",
+            1,
+            sign(db, "manager", "policy.approve", "collaboration-2026h1", 1),
+            "Max",
+            "mgr:max",
+        )
 
 
 def test_approving_a_text_other_than_the_one_reviewed_is_refused(db: GovernanceDB, template: str) -> None:
     info = propose_signed(db, template, "policy.toml", "analyst:ann")
     with pytest.raises(PolicyError, match="is not the stored text"):
-        db.approve(info.policy_id, 1, "employer", "Emma", "hr:emma", sha256=policy_sha256(template + " "))
-    assert db.approve(info.policy_id, 1, "employer", "Emma", "hr:emma", sha256=info.sha256).approvals
+        db.approve(
+            info.policy_id,
+            1,
+            sign(db, "employer", "policy.approve", info.policy_id, 1),
+            "Emma",
+            "hr:emma",
+            sha256=policy_sha256(template + " "),
+        )
+    assert db.approve(
+        info.policy_id,
+        1,
+        sign(db, "employer", "policy.approve", info.policy_id, 1),
+        "Emma",
+        "hr:emma",
+        sha256=info.sha256,
+    ).approvals
 
 
 def test_a_widening_version_supersedes_the_active_one_only_when_both_approve(
@@ -124,10 +166,22 @@ def test_a_widening_version_supersedes_the_active_one_only_when_both_approve(
     v2 = edit(template, "version = 1 ", "version = 2 ")
     v2 = edit(v2, "min_group_size = 10 ", "min_group_size = 8 ")
     propose_signed(db, v2, "policy.toml", "analyst:ann")
-    db.approve("collaboration-2026h1", 2, "employer", "Emma", "hr:emma")
+    db.approve(
+        "collaboration-2026h1",
+        2,
+        sign(db, "employer", "policy.approve", "collaboration-2026h1", 2),
+        "Emma",
+        "hr:emma",
+    )
     still = db.require_active_policy("release")
     assert (still.version, still.policy.min_group_size) == (1, 10)
-    db.approve("collaboration-2026h1", 2, "representative", "Rob", "rep:rob")
+    db.approve(
+        "collaboration-2026h1",
+        2,
+        sign(db, "representative", "policy.approve", "collaboration-2026h1", 2),
+        "Rob",
+        "rep:rob",
+    )
     now = db.require_active_policy("release")
     assert (now.version, now.policy.min_group_size) == (2, 8)
     states = {info.version: info.state for info in db.policy_versions("collaboration-2026h1")}
@@ -140,7 +194,13 @@ def test_an_older_version_cannot_replace_the_active_one(db: GovernanceDB, templa
     propose_signed(db, template, "policy.toml", "analyst:ann")
     for party in Party:
         with pytest.raises(PolicyError, match="older version 1 cannot replace it"):
-            db.approve("collaboration-2026h1", 1, party, "Someone", "someone")
+            db.approve(
+                "collaboration-2026h1",
+                1,
+                sign(db, party, "policy.approve", "collaboration-2026h1", 1),
+                "Someone",
+                "someone",
+            )
     assert db.policy_versions("collaboration-2026h1")[0].approvals == ()
     assert db.require_active_policy("release").version == 3
 
@@ -149,36 +209,78 @@ def test_only_one_policy_is_active_at_a_time(db: GovernanceDB, template: str) ->
     activate(db, template)
     other = edit(template, 'id = "collaboration-2026h1"', 'id = "after-hours-2026"')
     propose_signed(db, other, "other.toml", "analyst:ann")
-    db.approve("after-hours-2026", 1, "employer", "Emma", "hr:emma")
-    waiting = db.approve("after-hours-2026", 1, "representative", "Rob", "rep:rob")
+    db.approve(
+        "after-hours-2026",
+        1,
+        sign(db, "employer", "policy.approve", "after-hours-2026", 1),
+        "Emma",
+        "hr:emma",
+    )
+    waiting = db.approve(
+        "after-hours-2026",
+        1,
+        sign(db, "representative", "policy.approve", "after-hours-2026", 1),
+        "Rob",
+        "rep:rob",
+    )
     assert waiting.state is PolicyState.APPROVED  # signed by both, waiting for the other to end
     assert db.require_active_policy("release").policy_id == "collaboration-2026h1"
     with pytest.raises(PolicyError, match="only one policy can be active at a time"):
-        db.activate("after-hours-2026", 1, "employer", "hr:emma")
-    db.retire("collaboration-2026h1", 1, "employer", "hr:emma")
-    assert db.activate("after-hours-2026", 1, "representative", "rep:rob").state is PolicyState.ACTIVE
+        db.activate(
+            "after-hours-2026", 1, sign(db, "employer", "policy.activate", "after-hours-2026", 1), "hr:emma"
+        )
+    db.retire(
+        "collaboration-2026h1", 1, sign(db, "employer", "policy.retire", "collaboration-2026h1", 1), "hr:emma"
+    )
+    assert (
+        db.activate(
+            "after-hours-2026",
+            1,
+            sign(db, "representative", "policy.activate", "after-hours-2026", 1),
+            "rep:rob",
+        ).state
+        is PolicyState.ACTIVE
+    )
     assert db.require_active_policy("release").policy_id == "after-hours-2026"
 
 
 @pytest.mark.parametrize("party", list(Party))
 def test_either_party_alone_can_suspend(db: GovernanceDB, template: str, party: Party) -> None:
     activate(db, template)
-    info = db.suspend("collaboration-2026h1", party, f"{party.value}:someone")
+    info = db.suspend(
+        "collaboration-2026h1",
+        sign(db, party, "policy.suspend", "collaboration-2026h1"),
+        f"{party.value}:someone",
+    )
     assert info.state is PolicyState.SUSPENDED
     assert db.active_policy() is None
     with pytest.raises(NoApprovedPolicy):
         db.require_active_policy("release")
     last = db.audit_entries(limit=1)[0]
     assert (last.action, last.details["party"]) == ("policy.suspend", party.value)
-    assert db.suspend("collaboration-2026h1", party, "again").state is PolicyState.SUSPENDED
+    assert (
+        db.suspend(
+            "collaboration-2026h1", sign(db, party, "policy.suspend", "collaboration-2026h1"), "again"
+        ).state
+        is PolicyState.SUSPENDED
+    )
     # Approving the suspended version again does not bring it back: that needs a new version.
-    assert db.approve("collaboration-2026h1", 1, "employer", "Emma", "hr:emma").state is PolicyState.SUSPENDED
+    assert (
+        db.approve(
+            "collaboration-2026h1",
+            1,
+            sign(db, "employer", "policy.approve", "collaboration-2026h1", 1),
+            "Emma",
+            "hr:emma",
+        ).state
+        is PolicyState.SUSPENDED
+    )
     assert db.active_policy() is None
 
 
 def test_suspending_a_policy_that_never_ran_is_refused(db: GovernanceDB) -> None:
     with pytest.raises(PolicyError, match="has no active version to suspend"):
-        db.suspend("nothing", "representative", "rep:rob")
+        db.suspend("nothing", sign(db, "representative", "policy.suspend", "nothing"), "rep:rob")
 
 
 def test_the_database_refuses_a_group_size_under_5(db: GovernanceDB, raw: sa.Engine, template: str) -> None:
@@ -258,6 +360,12 @@ def test_approving_an_altered_text_is_refused_and_logged(
     with raw.begin() as conn:
         conn.execute(sa.text("UPDATE policy_versions SET toml = :toml"), {"toml": template + "# edited\n"})
     with pytest.raises(PolicyError, match="was altered"):
-        db.approve("collaboration-2026h1", 1, "employer", "Emma", "hr:emma")
+        db.approve(
+            "collaboration-2026h1",
+            1,
+            sign(db, "employer", "policy.approve", "collaboration-2026h1", 1),
+            "Emma",
+            "hr:emma",
+        )
     assert actions(db) == ["policy.propose", "policy.integrity_failure"]
     assert db.policy_versions()[0].approvals == ()

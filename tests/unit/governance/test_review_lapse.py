@@ -10,7 +10,7 @@ from freezegun import freeze_time
 from teamlens.errors import NoApprovedPolicy, PolicyError, PolicyLapsed
 from teamlens.governance import GovernanceDB, Party, PolicyState
 
-from .helpers import activate, edit
+from .helpers import activate, edit, sign
 
 PID = "collaboration-2026h1"  # the template's review_date is 2027-07-05
 
@@ -57,13 +57,16 @@ def test_a_lapsed_policy_comes_back_only_as_a_renewed_version(
     with freeze_time("2027-07-06"):
         assert real_clock_db.active_policy() is None
         for party in Party:
+            signed = sign(real_clock_db, party, "policy.activate", PID, 1)
             with pytest.raises(PolicyError, match="is lapsed; only a version both parties approved"):
-                real_clock_db.activate(PID, 1, party, "someone")
+                real_clock_db.activate(PID, 1, signed, "someone")
         # Same review date: it would lapse at once, so it cannot even be signed.
         stale = edit(template, "version = 1 ", "version = 2 ")
         real_clock_db.propose(stale, "policy.toml", "hr:emma")
         with pytest.raises(PolicyError, match="review date \\(2027-07-05\\) that has already passed"):
-            real_clock_db.approve(PID, 2, Party.EMPLOYER, "Emma", "hr:emma")
+            real_clock_db.approve(
+                PID, 2, sign(real_clock_db, Party.EMPLOYER, "policy.approve", PID, 2), "Emma", "hr:emma"
+            )
         renewed = edit(template, "version = 1 ", "version = 3 ")
         renewed = edit(renewed, "review_date = 2027-07-05", "review_date = 2028-07-03")
         activate(real_clock_db, renewed)
@@ -76,5 +79,10 @@ def test_suspension_after_a_lapse_is_no_longer_possible(real_clock_db: Governanc
     with freeze_time("2027-08-01"):
         real_clock_db.active_policy()
         with pytest.raises(PolicyError, match="has no active version to suspend"):
-            real_clock_db.suspend(PID, Party.REPRESENTATIVE, "rep:rob")
-        assert real_clock_db.retire(PID, 1, Party.REPRESENTATIVE, "rep:rob").state is PolicyState.RETIRED
+            sign(real_clock_db, Party.REPRESENTATIVE, "policy.suspend", PID)
+        assert (
+            real_clock_db.retire(
+                PID, 1, sign(real_clock_db, Party.REPRESENTATIVE, "policy.retire", PID, 1), "rep:rob"
+            ).state
+            is PolicyState.RETIRED
+        )

@@ -11,8 +11,7 @@ import pyarrow as pa
 import pytest
 
 from teamlens.domain import FACT_SCHEMA, Exclusions, WorkingHours
-from teamlens.sources import ReadContext, ReadReport, detect_source, get_source
-from teamlens.sources import google_reports as google_reports_module
+from teamlens.sources import ReadContext, ReadReport, detect_source, get_source, json_stream
 from teamlens.sources.google_reports import GOOGLE_REPORTS
 
 from .sources_testkit import pseudonymiser
@@ -266,7 +265,7 @@ def test_every_layout_gives_the_same_facts(tmp_path: Path, layout: str) -> None:
 
 
 def test_values_split_across_reads_are_decoded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(google_reports_module, "_FIRST_READ", 7)
+    monkeypatch.setattr(json_stream, "_FIRST_READ", 7)
     path = write(tmp_path / "a.json", json.dumps([page(MIXED[:3], "t"), page(MIXED[3:])], indent=1))
     assert read(path)[0] == MIXED_FACTS
 

@@ -1,4 +1,4 @@
-"""HR directory connector: pseudonymised people and managers, groups kept, ranges checked."""
+"""HR directory connector: pseudonymised people and aliases, groups kept, managers dropped, ranges checked."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from teamlens.domain import DIRECTORY_SCHEMA
+from teamlens.domain import DIRECTORY_READ_SCHEMA
 from teamlens.errors import InputFormatError
 from teamlens.sources.hr_directory import HR_DIRECTORY
 
@@ -27,6 +27,7 @@ HEADER = [
     "Time Zone",
     "Working Hours Start",
     "Working Hours End",
+    "Proxy Addresses",
 ]
 
 
@@ -45,6 +46,7 @@ def person(i: int, **changes: str) -> dict[str, str]:
         "Time Zone": "Europe/London",
         "Working Hours Start": "09:00",
         "Working Hours End": "17:00",
+        "Proxy Addresses": f"SMTP:worker{i}@contoso.com;smtp:w{i}@contoso.com;X500:/o=Org/cn=w{i}",
     }
     row.update(changes)
     return row
@@ -62,7 +64,7 @@ def test_rows_become_pseudonymised_directory_rows(tmp_path: Path) -> None:
     rows = [person(i) for i in range(12)]
     rows.append(person(1, **{"Valid From": "2023-06-01", "Valid To": "2024-01-01", "Team": "Old Team"}))
     table, report, _ = read_all(HR_DIRECTORY, write_rows(tmp_path / "hr.csv", HEADER, rows))
-    assert table.schema == DIRECTORY_SCHEMA
+    assert table.schema == DIRECTORY_READ_SCHEMA
     pseud = pseudonymiser()
     got = {(r["person"], r["valid_from"]): r for r in table.to_pylist()}
     for row in rows:
@@ -71,7 +73,8 @@ def test_rows_become_pseudonymised_directory_rows(tmp_path: Path) -> None:
         assert out["department"] == "Sales"
         assert out["division"] is None
         assert out["location"] == "Leeds"
-        assert out["manager"] == (pseud(row["Manager Email"]) if row["Manager Email"] else None)
+        assert "manager" not in out  # another worker's pseudonym: read, never kept
+        assert out["aliases"] == [pseud(f"w{row['Email'][6:-12]}@contoso.com")]
         assert out["valid_to"] == (dt.date.fromisoformat(row["Valid To"]) if row["Valid To"] else None)
     flat = str(table.to_pylist())
     assert "worker" not in flat
@@ -86,7 +89,7 @@ def test_only_the_required_columns_in_any_order_and_case(tmp_path: Path) -> None
     path = write_rows(tmp_path / "hr.csv", ["valid from", "EMAIL", "team"], rows)
     table, _, _ = read_all(HR_DIRECTORY, path)
     assert table.column("team").to_pylist() == ["A"] * 3
-    assert table.column("manager").to_pylist() == [None] * 3
+    assert table.column("aliases").to_pylist() == [None] * 3
     assert table.column("valid_to").to_pylist() == [None] * 3
 
 

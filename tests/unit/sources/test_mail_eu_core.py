@@ -2,7 +2,8 @@
 
 The first 20,000 timestamped events (``SRC DST T``) become an mbox with synthetic addresses
 ``n<ID>@eu-core.example`` and dates at a fixed origin + T; the expected per-person-day counts
-are computed here from the raw file, independently of the connector.
+are computed here from the raw file, independently of the connector. The file repeats some
+events exactly (same sender, recipient and second): those are one message, counted once.
 """
 
 from __future__ import annotations
@@ -89,8 +90,14 @@ def local(events: pd.DataFrame, column: str) -> pd.DataFrame:
     )
 
 
+def distinct(events: pd.DataFrame) -> pd.DataFrame:
+    """The events as messages: one per sender, recipient and second."""
+    return events.drop_duplicates(["src", "dst", "t"])
+
+
 def expected(events: pd.DataFrame) -> Counter[tuple[str, str, dt.date]]:
     pseud = pseudonymiser()
+    events = distinct(events)
     sent, received = local(events, "src"), local(events, "dst")
     counts = {
         "emails_sent": sent.groupby(["node", "date"]).size(),
@@ -113,7 +120,9 @@ def test_real_traffic_counts_equal_an_independent_computation(
     got = Counter({(r["metric"], r["person"], r["day"]): r["value"] for r in table.to_pylist()})
     assert len(got) == table.num_rows
     assert got == expected(events)
-    assert (report.rows_read, report.rows_kept) == (EVENTS, EVENTS)
+    repeats = EVENTS - len(distinct(events))
+    assert repeats > 0  # the real file does repeat events
+    assert (report.rows_read, report.rows_kept) == (EVENTS, EVENTS - repeats)
     assert report.people_seen == len(set(events.src) | set(events.dst))
     assert "eu-core" not in str(table.to_pylist())
 
@@ -127,4 +136,8 @@ def test_concatenated_mailboxes_count_each_message_once(
     table, report, _ = read_all(MAIL_HEADERS, twice, context(events))
     got = Counter({(r["metric"], r["person"], r["day"]): r["value"] for r in table.to_pylist()})
     assert got == expected(events)
-    assert report.notes == [f"{EVENTS} messages appeared again (same Message-ID) and were counted once"]
+    copies = 2 * EVENTS - len(distinct(events))
+    assert report.notes == [
+        f"{copies} messages were copies of messages already counted in this ingestion "
+        "(same Message-ID, or same sender, time and recipients) and were counted once"
+    ]

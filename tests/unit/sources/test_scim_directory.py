@@ -1,4 +1,4 @@
-"""SCIM 2.0 /Users as the directory: identities, groups, managers and validity from the records."""
+"""SCIM 2.0 /Users as the directory: identities, aliases, groups and validity from the records."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from teamlens.domain import DIRECTORY_SCHEMA
+from teamlens.domain import DIRECTORY_READ_SCHEMA
 from teamlens.errors import InputFormatError
 from teamlens.sources.scim_directory import ENTERPRISE, SCIM_DIRECTORY, USER_SCHEMA, ScimDirectoryReader
 
@@ -87,7 +87,7 @@ def test_users_become_directory_rows_in_every_shape(tmp_path: Path, shape: str) 
     table, report, _ = read_all(
         SCIM_DIRECTORY, write(tmp_path / "u.json", shape, records), context(batch_rows=5)
     )
-    assert table.schema == DIRECTORY_SCHEMA
+    assert table.schema == DIRECTORY_READ_SCHEMA
     got = rows(table)
     assert set(got) == {pseud(f"worker{i}@contoso.com") for i in range(12)}
     for i in range(12):
@@ -95,7 +95,8 @@ def test_users_become_directory_rows_in_every_shape(tmp_path: Path, shape: str) 
         assert row["team"] == f"CC{i % 5}"
         assert row["department"] == f"Dept {i % 3}"
         assert (row["division"], row["location"]) == ("Ops", "Leeds")
-        assert row["manager"] == (pseud("worker0@contoso.com") if i else None)
+        assert "manager" not in row
+        assert row["aliases"] == sorted([pseud(f"other{i}@home.example"), pseud(f"login{i}@contoso.com")])
         assert (row["valid_from"], row["valid_to"]) == (dt.date(2023, 2, 3), None)
     flat = str(table.to_pylist()) + str(report)
     for secret in ("worker", "login", "Given", "Secret", "scim-id", "E1", "Boss", "home.example"):
@@ -150,16 +151,16 @@ def test_team_comes_from_the_configured_attributes(tmp_path: Path) -> None:
     assert set(by_division.column("team").to_pylist()) == {"Ops"}
 
 
-def test_managers_outside_the_file_and_managers_by_address(tmp_path: Path) -> None:
-    records = [user(1), user(2)]
-    records[0][ENTERPRISE]["manager"] = {"value": "someone-not-here"}
-    records[1][ENTERPRISE]["manager"] = "boss@contoso.com"
-    table, report, _ = read_all(SCIM_DIRECTORY, write(tmp_path / "u.json", "array", records))
+def test_a_user_name_that_is_no_address_and_the_primary_twice_are_no_aliases(tmp_path: Path) -> None:
+    records = [
+        user(1, userName="login1"),
+        user(2, emails=[{"value": "worker2@contoso.com", "primary": True}]),
+    ]
+    records[1]["userName"] = "WORKER2@contoso.com"
+    table, _, _ = read_all(SCIM_DIRECTORY, write(tmp_path / "u.json", "array", records))
     got = rows(table)
-    assert got[pseud("worker1@contoso.com")]["manager"] is None
-    assert got[pseud("worker2@contoso.com")]["manager"] == pseud("boss@contoso.com")
-    assert any("1 manager reference named no user" in note for note in report.notes)
-    assert "someone" not in str(report)
+    assert got[pseud("worker1@contoso.com")]["aliases"] == [pseud("other1@home.example")]
+    assert got[pseud("worker2@contoso.com")]["aliases"] is None
 
 
 def test_groups_are_skipped_and_objectors_dropped(tmp_path: Path) -> None:

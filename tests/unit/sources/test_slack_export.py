@@ -15,7 +15,7 @@ import pytest
 from teamlens.domain import FACT_SCHEMA, Exclusions, WorkingHours
 from teamlens.errors import InputFormatError
 from teamlens.sources import ReadContext, get_source
-from teamlens.sources.slack_archive import SlackArchive
+from teamlens.sources.slack_archive import SlackArchive, records
 from teamlens.sources.slack_export import SLACK_EXPORT
 
 from .sources_testkit import FORMATS, pseudonymiser, read_all
@@ -333,8 +333,8 @@ def test_facts_come_in_batches_of_the_contexts_size(tmp_path: Path) -> None:
 def test_message_text_is_dropped_while_parsing(tmp_path: Path) -> None:
     export = write_export(tmp_path / "export", BASIC)
     with SlackArchive(export) as archive:
-        loaded = archive.load("general/2024-01-03.json")
-        users = archive.load("users.json")
+        loaded = [record for _, record in records(archive, "general/2024-01-03.json", "messages")]
+        users = [record for _, record in records(archive, "users.json", "users")]
     assert "secret words" not in json.dumps(loaded)
     assert {key for record in loaded for key in record} <= {
         "ts",

@@ -1,4 +1,4 @@
-"""A25 — the ledger can be reset: delete a release's rows, or edit a kept noisy value, and release again.
+"""A32 — the ledger can be reset: delete a release's rows, or edit a kept noisy value, and release again.
 
 An insider with write access to the governance database (``sqlite3`` on the file) deletes a
 release's rows from ``ledger``, ``releases``, ``measured_blocks``, ``measurements`` and
@@ -180,7 +180,7 @@ UNDETECTED = [
 ]
 
 
-@pytest.mark.attack("A25")
+@pytest.mark.attack("A32")
 @pytest.mark.parametrize(
     "how", [*DETECTED, *UNDETECTED], ids=lambda how: "+".join(how) if isinstance(how, tuple) else None
 )
@@ -191,14 +191,14 @@ def test_a25_a_tampered_ledger_is_refused_and_recorded(released, tmp_path: Path,
     assert outcome["refused"] and outcome["recorded"], outcome
 
 
-@pytest.mark.attack("A25")
+@pytest.mark.attack("A32")
 @pytest.mark.parametrize("how", [("releases",), ("report_cells",)], ids=["releases", "report_cells"])
 def test_a25_tampering_the_books_check_misses_still_buys_nothing(released, tmp_path: Path, how) -> None:
     outcome = _case(released, tmp_path, how)
     assert not outcome["fresh_noise"] and not outcome["fresh_budget"], outcome
 
 
-@pytest.mark.attack("A25")
+@pytest.mark.attack("A32")
 def test_a25_audit_verify_checks_the_books_of_every_period(released, tmp_path: Path, capsys) -> None:
     installation, _ = released
     copy = clone(installation, tmp_path / "copy")
@@ -224,7 +224,7 @@ def test_a25_audit_verify_checks_the_books_of_every_period(released, tmp_path: P
     copy.ws.governance.close()
 
 
-@pytest.mark.attack("A25")
+@pytest.mark.attack("A32")
 @pytest.mark.xfail(
     strict=True,
     raises=AssertionError,
@@ -254,7 +254,7 @@ def test_a25_deleting_an_earlier_policys_releases_does_not_give_a_new_policy_fre
     assert counted >= first.rho_charged + again.rho_charged - 1e-9
 
 
-@pytest.mark.attack("A25")
+@pytest.mark.attack("A32")
 def test_a25_a_rebuilt_audit_chain_is_caught_by_the_representatives_checkpoint(
     released, tmp_path: Path
 ) -> None:
@@ -294,7 +294,7 @@ def _rebuild_without_releases(path: Path) -> None:
         db.execute("UPDATE audit_head SET seq = ?, hash = ?", (number, prev))
 
 
-@pytest.mark.attack("A25", teeth=True)
+@pytest.mark.attack("A32", teeth=True)
 def test_a25_teeth_without_the_books_check_deleting_rows_buys_fresh_noise_and_budget(
     released, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, measure
 ) -> None:

@@ -1,7 +1,7 @@
 """The release engine's base measurements and the published report cells (issue "Numbers worth reading").
 
-Revision ID: 0006_measurements
-Revises: 0005_notifications
+Revision ID: 0007_measurements
+Revises: 0006_identity
 Create Date: 2026-12-03
 
 Adds ``measured_blocks``, ``measurements`` and ``report_cells``. Releases made before this
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_measurements"
-down_revision: str | None = "0005_notifications"
+revision = "0007_measurements"
+down_revision: str | None = "0006_identity"
 branch_labels: str | None = None
 depends_on: str | None = None
 

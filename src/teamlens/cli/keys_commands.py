@@ -1,0 +1,88 @@
+"""Commands for the parties' signing keys: make one on your own machine, register it, list them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from teamlens import services
+from teamlens.cli.app import app, console
+from teamlens.cli.options import DataDir, KeyOption
+
+keys_app = typer.Typer(
+    help="The parties' signing keys: every decision a party takes is signed with its own key.",
+    no_args_is_help=True,
+)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("new")
+def new(
+    party: Annotated[str, typer.Option("--party", help="Whose key: employer, representative or dpo.")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the private key (on YOUR machine).")],
+    label: Annotated[
+        str, typer.Option("--label", help="A name for the key, e.g. 'Works council chair'.")
+    ] = "",
+    data_dir: DataDir = None,
+) -> None:
+    """Make a signing key on this machine: the private key (owner-only) and a .pub.json to register.
+
+    Run it on your own computer, never on the server: the key never leaves it. Give the
+    .pub.json file to the administrator to propose; compare the fingerprint when you confirm.
+    """
+    public = services.keys.new_key(out, party, label or party, data_dir=data_dir)
+    console.print(f"Private key: {out} (owner-only; keep it on this machine, back it up offline)")
+    console.print(f"Public key file: {services.keys.public_path(out.expanduser().resolve())}")
+    console.print(f"Fingerprint ({party}): {services.keys.spaced(public.fingerprint)}")
+
+
+@keys_app.command("propose")
+def propose(
+    public_files: Annotated[list[Path], typer.Argument(help="The .pub.json files of the keys to add.")],
+    drop: Annotated[
+        list[str] | None, typer.Option("--drop", help="Fingerprint of a registered key to remove.")
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Propose a key set: the keys in force plus these; every key holder then confirms it."""
+    ws = services.open_workspace(data_dir)
+    info = services.keys.propose_keys(ws, public_files, drop=tuple(drop or ()), actor="keys propose")
+    console.print(f"Proposed key set {info.digest}.", soft_wrap=True)
+    for key in info.statement["keys"]:
+        console.print(f"  {key['party']}: {key['label']}")
+    console.print(
+        f"Each key holder checks it and signs: `teamlens keys confirm {info.digest[:16]} --key FILE`."
+    )
+
+
+@keys_app.command("confirm")
+def confirm(
+    digest: Annotated[str, typer.Argument(help="The proposed key set's digest (its start is enough).")],
+    key: KeyOption,
+    data_dir: DataDir = None,
+) -> None:
+    """Sign a proposed key set with your key; it is registered once both parties have witnessed it."""
+    ws = services.open_workspace(data_dir)
+    info = services.keys.confirm_keys(ws, digest, services.keys.load_key(key), actor="keys confirm")
+    if info.registered_at is not None:
+        console.print(f"Key set {info.digest[:16]}… is registered: it decides from now on.")
+    else:
+        console.print(f"Signed. Key set {info.digest[:16]}… still waits: {info.missing}.")
+
+
+@keys_app.command("list")
+def list_keys(data_dir: DataDir = None) -> None:
+    """Show the registered keys with their fingerprints, and any key set waiting for signatures."""
+    ws = services.open_workspace(data_dir)
+    registered = services.keys.registered(ws)
+    if registered is None:
+        console.print("No keys are registered yet: no party can decide anything.")
+    else:
+        for party_key in registered.keys:
+            shown = services.keys.spaced(party_key.fingerprint)
+            console.print(f"{party_key.party}: {party_key.kind} '{party_key.label}' {shown}", highlight=False)
+    for info in ws.governance.key_sets():
+        if info.registered_at is None:
+            console.print(f"waiting: key set {info.digest[:16]}… ({info.missing})", highlight=False)
