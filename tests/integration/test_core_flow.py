@@ -15,14 +15,10 @@ from teamlens.domain import Cadence, Window
 from teamlens.errors import BudgetExceeded, InputFormatError, NoApprovedPolicy
 from teamlens.privacy.testing import exact_mode
 
+from ..support.orgs import ingested, org_fixture
 from .flow_support import Org, approve_policy, build_org, files_under, policy_text
 
-
-@pytest.fixture(scope="module")
-def org(tmp_path_factory: pytest.TempPathFactory) -> Org:
-    built = build_org(tmp_path_factory.mktemp("org"))
-    services.ingest(built.ws, [built.exports], actor="admin")
-    return built
+org = org_fixture(ingested)
 
 
 def _identifiers(org: Org) -> set[str]:

@@ -4,25 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 
-from teamlens import services
 from teamlens.web import create_app
 
 from ..integration.flow_support import Org, build_org
-from .conftest import grant_roles, sign_in_workspace, signed_in_as
+from ..support.orgs import org_fixture
+from .conftest import grant_roles, released, sign_in_workspace, signed_in_as
 from .replayed_idp import BASE_URL, ReplayedProvider
 
-
-@pytest.fixture(scope="module")
-def org(tmp_path_factory: pytest.TempPathFactory) -> Org:
-    built = build_org(tmp_path_factory.mktemp("web"), people=200, weeks=10)
-    services.ingest(built.ws, [built.exports], actor="admin")
-    services.release(built.ws, "department-monthly", ["2026-01", "2026-02"], actor="analyst")
-    services.release(built.ws, "team-quarterly", ["2026-Q1"], actor="analyst")
-    grant_roles(built)
-    return built
+org = org_fixture(released)
 
 
 def analyst(org: Org, idp: ReplayedProvider | None = None) -> TestClient:
