@@ -40,9 +40,10 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
-## The large statistical privacy runs (results go to docs/privacy-audit.md).
+## The long runs: the large statistical privacy runs (results go to docs/privacy-audit.md) and the
+## kill-ingest test's 20 rounds.
 audit: $(STAMP)
-	TEAMLENS_RECORD_SUITE=1 $(BIN)/python -m pytest tests/attacks -q --audit-large
+	TEAMLENS_RECORD_SUITE=1 $(BIN)/python -m pytest tests/attacks tests/integration/test_kill_ingest.py -q --audit-large
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

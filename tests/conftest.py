@@ -1,10 +1,27 @@
-"""What every test run shares: the organisations built once per session (see tests/README.md)."""
+"""What every test run shares: the ``--audit-large`` option and the organisations built once per
+session (see tests/README.md)."""
 
 from __future__ import annotations
 
 import pytest
 
 from .support.orgs import OrgCache, ingested, org_fixture
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--audit-large",
+        action="store_true",
+        default=False,
+        help="the long runs (`make audit`): the privacy attack suite's large statistical version, which "
+        "writes docs/privacy-audit.md, and the kill-ingest test's many rounds",
+    )
+
+
+@pytest.fixture(scope="session")
+def large(pytestconfig: pytest.Config) -> bool:
+    """True under ``--audit-large``: use the large trial counts."""
+    return bool(pytestconfig.getoption("audit_large"))
 
 
 @pytest.fixture(scope="session")
