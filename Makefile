@@ -43,7 +43,7 @@ bench: $(STAMP)
 ## The long runs: the large statistical privacy runs (results go to docs/privacy-audit.md) and the
 ## kill-ingest test's 20 rounds.
 audit: $(STAMP)
-	TEAMLENS_RECORD_SUITE=1 $(BIN)/python -m pytest tests/attacks tests/integration/test_kill_ingest.py -q --audit-large
+	TEAMLENS_RECORD_SUITE=1 $(BIN)/python -m pytest tests/attacks tests/integration/test_kill_ingest.py -q --audit-large --timeout=0
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache .coverage .coverage-report.json

@@ -1,11 +1,23 @@
-"""What every test run shares: the ``--audit-large`` option and the organisations built once per
-session (see tests/README.md)."""
+"""What every test run shares: the ``--audit-large`` option, Hypothesis' profile and the
+organisations built once per session (see tests/README.md)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+
 import pytest
+from hypothesis import HealthCheck, settings
 
 from .support.orgs import OrgCache, ingested, org_fixture
+
+# Deadlines catch an input that makes a reader crawl (a regular expression that backtracks, a
+# quadratic loop); five seconds per example still does, and holds on a busy two-core machine where
+# a garbage collection or a neighbour's job can stall one example for a second.
+settings.register_profile(
+    "teamlens", deadline=dt.timedelta(seconds=5), suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("TEAMLENS_HYPOTHESIS_PROFILE", "teamlens"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
