@@ -1,5 +1,5 @@
-"""What every test run shares: the ``--audit-large`` option, Hypothesis' profile and the
-organisations built once per session (see tests/README.md)."""
+"""What every test run shares: the ``--audit-large`` option, Hypothesis' profile, the organisations
+built once per session, and the random order's seed in the closing summary (see tests/README.md)."""
 
 from __future__ import annotations
 
@@ -44,3 +44,11 @@ def org_cache(tmp_path_factory: pytest.TempPathFactory) -> OrgCache:
 
 #: The standard organisation: a copy of its own for each test that takes it.
 fresh_org = org_fixture(ingested)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    seed = getattr(config.option, "randomly_seed", None)
+    if seed is not None and config.pluginmanager.hasplugin("randomly"):
+        terminalreporter.write_line(
+            f"tests ran in random order, seed {seed}: repeat this order with --randomly-seed={seed}"
+        )
