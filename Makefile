@@ -27,10 +27,11 @@ demo: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/teamlens serve --data-dir $(DEMO_DIR)/data --host $(HOST) --port $(PORT)
 
-## Install everything the tests need, then run them all.
+## Install everything the tests need, then run them all in random order (the seed is printed last).
 test: $(STAMP)
-	bash scripts/test-services.sh > .test-services.env
-	set -a && . ./.test-services.env && set +a && $(BIN)/python -m pytest -n 2 -q
+	bash scripts/test-services.sh start > .test-services.env
+	set -a && . ./.test-services.env && set +a && \
+	  { $(BIN)/python -m pytest -n 2 -q; status=$$?; bash scripts/test-services.sh stop; exit $$status; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
