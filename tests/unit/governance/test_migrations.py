@@ -101,3 +101,25 @@ def test_a_database_at_the_first_revision_is_upgraded_with_its_policies_kept(
     with GovernanceDB(database_url, create_tables=False) as db:
         assert [info.policy_id for info in db.policy_versions()] == ["old"]
         assert db.consultation("old", 1).entries == ()
+
+
+@pytest.mark.parametrize(
+    "built",
+    ["0001_initial", "0002_consultation", "0003_dpia_signoff", "0004_not_consulted", "0005_notifications"],
+)
+def test_a_database_an_older_create_all_built_is_recognised_at_its_revision_and_upgraded(
+    database_url: str, built: str
+) -> None:
+    """Older teamlens built the tables with create_all and no version table: ``upgrade`` works out
+    which revision those tables are from by what they have, then applies only the later ones."""
+    upgrade(database_url, built)
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP TABLE alembic_version"))
+    finally:
+        engine.dispose()
+    assert current_revision(database_url) is None
+    upgrade(database_url)  # a wrong guess would re-create an existing table or miss a column
+    assert current_revision(database_url) == "0005_notifications"
+    assert schema_differences(database_url) == []
