@@ -27,11 +27,14 @@ demo: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/teamlens serve --data-dir $(DEMO_DIR)/data --host $(HOST) --port $(PORT)
 
-## Install everything the tests need, then run them all in random order (the seed is printed last).
+## Install everything the tests need, then run them all in random order (the seed is printed last),
+## measuring branch coverage and holding each package to its floor (tests/README.md).
 test: $(STAMP)
 	bash scripts/test-services.sh start > .test-services.env
 	set -a && . ./.test-services.env && set +a && \
-	  { $(BIN)/python -m pytest -n 2 -q; status=$$?; bash scripts/test-services.sh stop; exit $$status; }
+	  { $(BIN)/python -m pytest -n 2 -q --cov --cov-report=json:.coverage-report.json; status=$$?; \
+	    bash scripts/test-services.sh stop; exit $$status; }
+	$(BIN)/python scripts/coverage_floors.py .coverage-report.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
