@@ -15,7 +15,7 @@ from teamlens.settings import Settings
 from teamlens.web import create_app
 
 
-@pytest.mark.parametrize("path", ["/", "/api/releases", "/policy", "/register", "/audit", "/consultation"])
+@pytest.mark.parametrize("path", ["/policy", "/policy/notice", "/register", "/audit", "/consultation"])
 def test_an_unreachable_governance_database_answers_503_and_the_reason_goes_to_the_log(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, path: str
 ) -> None:

@@ -19,7 +19,7 @@ from freezegun import freeze_time
 from teamlens import services
 from teamlens.errors import PolicyError
 
-from ...integration.flow_support import Org, build_org, policy_text, sign_off
+from ...integration.flow_support import Org, build_org, policy_text, sign_off, signer
 from ...integration.flow_support import run_cli as run
 from ...support.orgs import org_fixture
 
@@ -34,6 +34,11 @@ def small(root: Path) -> Org:
 
 
 org = org_fixture(small)
+
+
+def key(org: Org, party: str) -> str:
+    """The party's private key file, registered in the organisation (as ``--key`` takes it)."""
+    return str(signer(org.ws, party).path)
 
 
 @pytest.fixture
@@ -94,7 +99,7 @@ def test_policy_show_audit_show_and_store_verify(cli: Org, capsys: pytest.Captur
 def test_either_party_suspends_alone_and_ingestion_stops(
     cli: Org, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out = run(capsys, "policy", "suspend", PID, "--party", "representative")
+    code, out = run(capsys, "policy", "suspend", PID, "--key", key(cli, "representative"))
     assert code == 0 and f"Policy {PID} version 1 is now suspended." in out
     code, out = run(capsys, "ingest", str(cli.exports))
     assert code == 3 and "no approved policy" in out
@@ -120,9 +125,14 @@ def test_a_narrowing_version_is_active_on_one_party_s_approval(
 ) -> None:
     _propose(cli, tmp_path, capsys, **{"min_group_size = 10 ": "min_group_size = 12 "})
     reason = "A narrowing of version 1: larger groups only."
-    assert run(capsys, "policy", "not-consulted", PID, "2", "--because", reason, "--name", "HR")[0] == 0
+    assert (
+        run(capsys, "policy", "not-consulted", PID, "2", "--because", reason, "--key", key(cli, "employer"))[
+            0
+        ]
+        == 0
+    )
     sign_off(cli.ws, PID, 2)
-    code, out = run(capsys, "policy", "approve", PID, "2", "--party", "employer", "--name", "HR")
+    code, out = run(capsys, "policy", "approve", PID, "2", "--key", key(cli, "employer"), "--name", "HR")
     assert code == 0
     assert f"Policy {PID} version 2 is now active." in out
     assert "One party sufficed: it only narrows version 1 (R3)." in out
@@ -136,15 +146,17 @@ def test_a_second_policy_approved_by_both_waits_and_says_what_to_do(
     path = tmp_path / "other.toml"
     path.write_text(policy_text(**{f'id = "{PID}"': f'id = "{other}"'}), encoding="utf-8")
     services.propose(cli.ws, path, actor="analyst")
-    services.not_consulted(cli.ws, other, 1, party="employer", author="HR", reason="A trial.")
+    services.not_consulted(cli.ws, other, 1, by=signer(cli.ws, "employer"), author="HR", reason="A trial.")
     sign_off(cli.ws, other, 1)
-    assert run(capsys, "policy", "approve", other, "1", "--party", "employer", "--name", "HR")[0] == 0
-    code, out = run(capsys, "policy", "approve", other, "1", "--party", "representative", "--name", "Rep")
+    assert run(capsys, "policy", "approve", other, "1", "--key", key(cli, "employer"), "--name", "HR")[0] == 0
+    code, out = run(
+        capsys, "policy", "approve", other, "1", "--key", key(cli, "representative"), "--name", "Rep"
+    )
     assert code == 0
     flat = " ".join(out.split())
     assert f"Policy {other} version 1 is now approved." in flat
     assert (
-        f"Another policy is in force; retire it, then `teamlens policy activate {other} 1 --party …`." in flat
+        f"Another policy is in force; retire it, then `teamlens policy activate {other} 1 --key …`." in flat
     )
 
 
@@ -152,7 +164,7 @@ def test_a_high_risk_dpia_is_written_out_and_blocks_approval(
     cli: Org, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _propose(cli, tmp_path, capsys, **{"min_group_size = 10 ": "min_group_size = 12 "})
-    services.not_consulted(cli.ws, PID, 2, party="employer", author="HR", reason="A trial.")
+    services.not_consulted(cli.ws, PID, 2, by=signer(cli.ws, "employer"), author="HR", reason="A trial.")
     dpia = tmp_path / "signed" / "dpia.html"
     code, out = run(
         capsys,
@@ -163,7 +175,7 @@ def test_a_high_risk_dpia_is_written_out_and_blocks_approval(
     assert "A high residual risk blocks activation: consult the ICO first" in " ".join(out.split())
     signed = hashlib.sha256(dpia.read_bytes()).hexdigest()  # the file written is the DPIA signed off
     assert f"(sha256 {signed}); residual risk high" in " ".join(out.split())
-    code, out = run(capsys, "policy", "approve", PID, "2", "--party", "employer", "--name", "HR")
+    code, out = run(capsys, "policy", "approve", PID, "2", "--key", key(cli, "employer"), "--name", "HR")
     assert code == PolicyError.exit_code and "high residual risk" in out
     assert cli.ws.governance.require_active_policy("test").version == 1
 

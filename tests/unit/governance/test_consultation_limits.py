@@ -6,8 +6,10 @@ from __future__ import annotations
 import pytest
 
 from teamlens.errors import PolicyError
-from teamlens.governance import GovernanceDB, Party
+from teamlens.governance import GovernanceDB
 from teamlens.governance.consultation import MAX_TEXT
+
+from .helpers import register_keys, sign
 
 PID = "collaboration-2026h1"
 
@@ -15,8 +17,9 @@ PID = "collaboration-2026h1"
 @pytest.fixture
 def consulting(db: GovernanceDB, template: str) -> GovernanceDB:
     """Version 1 of the template, put to consultation by the employer."""
+    register_keys(db)
     db.propose(template, "policy.toml", "analyst:ann")
-    db.consult(PID, 1, Party.EMPLOYER, "hr:emma", planner_json="{}")
+    db.consult(PID, 1, sign(db, "employer", "policy.consult", PID, 1), "hr:emma", planner_json="{}")
     return db
 
 
@@ -49,8 +52,11 @@ def test_views_at_the_limits_are_recorded_and_an_unsigned_one_is_anonymous(consu
 
 
 def test_not_consulting_needs_a_name(db: GovernanceDB, template: str) -> None:
+    register_keys(db)
     db.propose(template, "policy.toml", "analyst:ann")
+    reason = "A trial on synthetic data."
+    signed = sign(db, "employer", "consultation.not_consulted", PID, 1, text=reason)
     for name in ("", "n" * 201):
         with pytest.raises(PolicyError, match="Name who records the decision"):
-            db.record_not_consulted(PID, 1, Party.EMPLOYER, name, "A trial on synthetic data.")
+            db.record_not_consulted(PID, 1, signed, name, reason)
     assert db.consultation(PID, 1).not_consulted is None

@@ -5,10 +5,13 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from teamlens.errors import ConfigError
 from teamlens.governance import GovernanceDB, Party, PolicyState, current_revision, upgrade
+from teamlens.governance.migrate import CREATE_ALL_REVISION
 from teamlens.governance.tables import metadata
 
 from .helpers import activate
@@ -103,10 +106,16 @@ def test_a_database_at_the_first_revision_is_upgraded_with_its_policies_kept(
         assert db.consultation("old", 1).entries == ()
 
 
-@pytest.mark.parametrize(
-    "built",
-    ["0001_initial", "0002_consultation", "0003_dpia_signoff", "0004_not_consulted", "0005_notifications"],
-)
+def every_revision() -> list[str]:
+    """Every schema revision the migrations folder holds, oldest first."""
+    config = Config()
+    config.set_main_option("script_location", "teamlens.governance:migrations")
+    return [
+        script.revision for script in reversed(list(ScriptDirectory.from_config(config).walk_revisions()))
+    ]
+
+
+@pytest.mark.parametrize("built", every_revision())
 def test_a_database_an_older_create_all_built_is_recognised_at_its_revision_and_upgraded(
     database_url: str, built: str
 ) -> None:
@@ -121,5 +130,5 @@ def test_a_database_an_older_create_all_built_is_recognised_at_its_revision_and_
         engine.dispose()
     assert current_revision(database_url) is None
     upgrade(database_url)  # a wrong guess would re-create an existing table or miss a column
-    assert current_revision(database_url) == "0005_notifications"
+    assert current_revision(database_url) == every_revision()[-1] == CREATE_ALL_REVISION
     assert schema_differences(database_url) == []

@@ -388,9 +388,8 @@ def test_a_narrowing_whose_base_version_is_unlinked_is_refused(
         "policy.toml",
         "analyst:ann",
     )
-    assert (
-        db.approve(narrower.policy_id, 2, "representative", "Rob Rep", "rep:rob").state is PolicyState.ACTIVE
-    )
+    signed = sign(db, "representative", "policy.approve", narrower.policy_id, 2)
+    assert db.approve(narrower.policy_id, 2, signed, "Rob Rep", "rep:rob").state is PolicyState.ACTIVE
     assert db.require_active_policy("release").version == 2
     with raw.begin() as conn:
         conn.execute(sa.text("UPDATE policy_versions SET tightens_version = 7 WHERE version = 2"))
