@@ -1,10 +1,28 @@
 #!/usr/bin/env bash
-# Start the services the test suite needs and print their settings as KEY=value lines.
+# Start the services the test suite needs and print their settings as KEY=value lines; stop them.
+#
+#   bash scripts/test-services.sh [start] > .test-services.env   # start, print the settings
+#   set -a; . ./.test-services.env; bash scripts/test-services.sh stop   # stop what start started
+#
+# PostgreSQL runs on a free port (or TEAMLENS_TEST_PG_PORT, reusing a server already there) with its
+# data in a new folder under $TMPDIR, so two checkouts can run the tests at the same time.
 # On a developer's machine a missing service is left out (its tests skip, saying why);
 # under CI (CI=true) it is installed from Debian's packages first.
 set -euo pipefail
 
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+as_owner() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+if [ "${1:-start}" = stop ]; then
+  # Stops only the server `start` started (its folder is in the settings it printed).
+  if [ -n "${TEAMLENS_TEST_PGDATA:-}" ] && [ -d "$TEAMLENS_TEST_PGDATA" ]; then
+    as_owner "$(pg_bin)/pg_ctl" -D "$TEAMLENS_TEST_PGDATA" stop -m fast >/dev/null || true
+    rm -rf "$TEAMLENS_TEST_PGDATA"
+    echo "PostgreSQL stopped" >&2
+  fi
+  exit 0
+fi
+
 apt_updated=""
 apt_install() {
   [ -n "$apt_updated" ] || { apt-get update -qq >&2; apt_updated=yes; }
@@ -24,16 +42,19 @@ if [ -z "$PGBIN" ] && [ "${CI:-}" = "true" ] && [ "$(id -u)" = 0 ]; then
   PGBIN=$(pg_bin)
 fi
 
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 if [ -n "$PGBIN" ]; then
-  PORT=${TEAMLENS_TEST_PG_PORT:-54329}
-  PGDATA=${TMPDIR:-/tmp}/teamlens-test-pg
-  as_owner() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+  PORT=${TEAMLENS_TEST_PG_PORT:-$(free_port)}
   if ! "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$PORT"; then
-    rm -rf "$PGDATA" && mkdir -p "$PGDATA"
+    PGDATA=$(mktemp -d "${TMPDIR:-/tmp}/teamlens-test-pg.XXXXXX")
     [ "$(id -u)" = 0 ] && chown postgres "$PGDATA"
     as_owner "$PGBIN/initdb" -D "$PGDATA" -A trust -U postgres >/dev/null
     as_owner "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/server.log" -w \
       -o "-p $PORT -k $PGDATA -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
+    echo "TEAMLENS_TEST_PGDATA=$PGDATA"
   fi
   echo "TEAMLENS_TEST_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:$PORT/postgres"
   echo "PostgreSQL ready on 127.0.0.1:$PORT" >&2

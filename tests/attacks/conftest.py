@@ -1,7 +1,8 @@
 """The attack suite's option, markers, shared organisations and results file.
 
-``--audit-large`` (``make audit``) runs the statistical attacks with many more trials and writes
-``docs/privacy-audit.md``; without it the suite keeps to modest trial counts for ``make test``.
+``--audit-large`` (``make audit``, defined with the ``large`` fixture in ``tests/conftest.py``) runs
+the statistical attacks with many more trials and writes ``docs/privacy-audit.md``; without it the
+suite keeps to modest trial counts for ``make test``.
 Every run merges its outcomes into a results file (see ``suite.py``): ``docs/privacy-suite-results.json``
 when TEAMLENS_RECORD_SUITE is set, as `make audit` does (which also rewrites the attack table at
 the end of ``docs/privacy-audit.md``), else one in the pytest cache.
@@ -42,15 +43,6 @@ RESULTS = (
     if os.environ.get("TEAMLENS_RECORD_SUITE")
     else _ROOT / ".pytest_cache" / "privacy-suite-results.json"
 )
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption(
-        "--audit-large",
-        action="store_true",
-        default=False,
-        help="run the privacy attack suite's large statistical version and write docs/privacy-audit.md",
-    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -168,12 +160,6 @@ def template_policy(**replacements: str) -> Policy:
 
 
 # -- fixtures ---------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def large(pytestconfig: pytest.Config) -> bool:
-    """True under ``--audit-large``: use the large trial counts."""
-    return bool(pytestconfig.getoption("audit_large", default=False))
 
 
 @pytest.fixture

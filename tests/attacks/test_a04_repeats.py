@@ -47,7 +47,7 @@ def _cells(table: ReleasedTable) -> bytes:
 
 
 def repeat_check(answers: list[bytes], charges: list[float]) -> dict[str, float | int | bool]:
-    """The pass criterion: identical answers, one charge, a running average that never moves."""
+    """The pass criterion: identical answers, exactly one charge, a running average that never moves."""
     values = [np.array([c[3] for c in json.loads(a) if c[3] is not None], dtype=float) for a in answers]
     # The running average moves only if some answer differs from the others; measure that exactly
     # (a cumulative float sum would add rounding of its own).
@@ -62,7 +62,7 @@ def repeat_check(answers: list[bytes], charges: list[float]) -> dict[str, float 
         "distinct_answers": len(set(answers)),
         "charges": sum(1 for charge in charges if charge > 0),
         "running_average_variance": variance,
-        "ok": len(set(answers)) == 1 and sum(1 for c in charges if c > 0) <= 1 and variance == 0.0,
+        "ok": len(set(answers)) == 1 and sum(1 for c in charges if c > 0) == 1 and variance == 0.0,
     }
 
 

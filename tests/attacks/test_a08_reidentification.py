@@ -2,12 +2,13 @@
 
 (a) An insider with a copy of the data folder and the staff list hashes every address (SHA-256,
 of the address as written and lower-cased; HMAC with an empty key; MD5) and looks for the
-results among the stored bytes: 0 matches, since pseudonyms are HMACs under a key kept outside
-the data folder. Teeth: with a plain SHA-256 "pseudonymiser" every worker is matched. (b) Every
-group a report can show holds at least k people (R12) — see the xfail: suppression is decided on
-the noisy headcount, so a 5-person team is sometimes shown (about 3% of releases under the
-template policy, whose period-long headcount span gives team sizes a noise SD of about 2.6 people).
-(c) No e-mail address in any per-person file. Teeth: with no pseudonymisation, the addresses are there.
+results among the stored bytes and the decoded values of every Parquet file: 0 matches, since
+pseudonyms are HMACs under a key kept outside the data folder. Teeth: with a plain SHA-256
+"pseudonymiser" every worker is matched. (b) Every group a report can show holds at least k
+people (R12) — see the xfail: suppression is decided on the noisy headcount, so a 5-person team
+is sometimes shown (about 3% of releases under the template policy, whose period-long headcount
+span gives team sizes a noise SD of about 2.6 people). (c) No e-mail address in any per-person
+file, raw or decoded. Teeth: with no pseudonymisation, the addresses are there.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 
 from teamlens.domain import HEADCOUNT, Cadence, GroupLevel, Window
@@ -47,17 +49,28 @@ def _guesses(email: str) -> list[bytes]:
     return out
 
 
-def dictionary_matches(installation: Installation) -> int:
-    """How many staff addresses have a hash guess present in the data folder's bytes."""
+def stored_values(path: Path) -> bytes:
+    """A file's bytes and, for a Parquet file, every value in it decoded (compression can hide a
+    stored string from a search of the raw bytes; an insider simply reads the file)."""
+    parts = [path.read_bytes()]
+    if path.suffix == ".parquet":
+        table = pq.read_table(path)
+        parts += [str(value).encode() for column in table.columns for value in column.to_pylist()]
+    return b"\n".join(parts)
+
+
+def dictionary_matches(installation: Installation) -> tuple[int, int]:
+    """How many staff addresses have a hash guess among the stored values, of how many staff."""
     staff = directory(installation.org.synth.directory_csv)["Email"].str.lower().unique()
-    blob = b"\n".join(path.read_bytes() for path in files_under(installation.ws.settings.data_dir))
-    return sum(1 for email in staff if any(guess in blob for guess in _guesses(email)))
+    blob = b"\n".join(stored_values(path) for path in files_under(installation.ws.settings.data_dir))
+    return sum(1 for email in staff if any(guess in blob for guess in _guesses(email))), len(staff)
 
 
 @pytest.mark.attack("A8")
 def test_a8_hashing_the_staff_list_matches_no_stored_pseudonym(pristine: Installation, measure) -> None:
-    matches = dictionary_matches(pristine)
-    measure(a8_dictionary_matches=matches)
+    matches, staff = dictionary_matches(pristine)
+    measure(a8_dictionary_matches=matches, a8_staff=staff)
+    assert staff > 100
     assert matches == 0
 
 
@@ -73,9 +86,9 @@ def test_a8_teeth_unkeyed_sha256_pseudonyms_are_all_matched(
     exports = tmp_path / "exports"
     shutil.copytree(small_exports, exports)
     installation = install(tmp_path / "install", exports)
-    matches = dictionary_matches(installation)
-    measure(a8_teeth_matches=matches)
-    assert matches > 50
+    matches, staff = dictionary_matches(installation)
+    measure(a8_teeth_matches=matches, a8_teeth_staff=staff)
+    assert matches == staff  # every worker, as the directory names them all
 
 
 def _person_files(installation: Installation) -> list[Path]:
@@ -85,7 +98,7 @@ def _person_files(installation: Installation) -> list[Path]:
 @pytest.mark.attack("A8")
 def test_a8_no_email_address_in_per_person_files(pristine: Installation, measure) -> None:
     files = _person_files(pristine)
-    found = sorted({m.decode() for p in files for m in EMAIL.findall(p.read_bytes())})
+    found = sorted({m.decode() for p in files for m in EMAIL.findall(stored_values(p))})
     measure(a8_person_files=len(files), a8_addresses_found=len(found))
     assert len(files) >= 2
     assert found == []
@@ -101,7 +114,7 @@ def test_a8_teeth_without_pseudonymisation_addresses_are_stored(
     exports = tmp_path / "exports"
     shutil.copytree(small_exports, exports)
     installation = install(tmp_path / "install", exports)
-    assert any(EMAIL.search(p.read_bytes()) for p in _person_files(installation))
+    assert any(EMAIL.search(stored_values(p)) for p in _person_files(installation))
 
 
 @pytest.mark.attack("A8")

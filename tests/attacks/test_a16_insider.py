@@ -103,10 +103,13 @@ def test_a16_teeth_without_the_hash_check_the_edited_budget_is_used(
 ) -> None:
     with sqlite3.connect(_database(fresh)) as db:
         (stored,) = db.execute("SELECT sha256 FROM policy_versions WHERE state = 'active'").fetchone()
+    approved = float(_active_policy(fresh).rho)
     monkeypatch.setattr(policy_integrity, "policy_sha256", lambda text: stored)
     _edit_text(fresh, rehash=False)
-    assert not edit_is_refused(fresh)
     assert float(_active_policy(fresh).rho) == 100
+    table = services.release(fresh.ws, "department-monthly", ["2026-01"], actor="admin")  # not refused
+    # One month of one report charged more than the whole approved budget: the edited ρ was used.
+    assert table.rho_charged > approved
 
 
 @pytest.mark.attack("A16")

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from teamlens.cli import main
-from teamlens.governance import GENESIS_HASH, GovernanceDB, canonical_json, entry_hash
+from teamlens.governance import GENESIS_HASH, GovernanceDB, canonical_json, checkpoints, entry_hash
 
 EVENTS = 10_000
 
@@ -68,15 +68,8 @@ def _copy(log_file: Path, tmp_path: Path) -> tuple[Path, GovernanceDB]:
 
 def _checkpoint(governance: GovernanceDB):
     """A signed checkpoint handed to the representative, and the public key they keep."""
-    from teamlens.governance import checkpoints
-
     pem, public = checkpoints.generate_key()
     return governance.checkpoint(pem, "rep-key.pem", actor="representative"), public
-
-
-def _requires_checkpoints() -> None:
-    if not hasattr(GovernanceDB, "checkpoint") or not hasattr(GovernanceDB, "verify_checkpoint"):
-        pytest.xfail("signed checkpoints pending")
 
 
 @pytest.mark.attack("A17")
@@ -85,10 +78,9 @@ def test_a17_an_edited_byte_is_reported_at_its_entry(log_file: Path, tmp_path: P
     assert governance.verify_audit().ok
     with sqlite3.connect(path) as db:
         (details,) = db.execute("SELECT details FROM audit_log WHERE seq = 5000").fetchone()
-        db.execute(
-            "UPDATE audit_log SET details = ? WHERE seq = 5000",
-            (details.replace("4", "5", 1) if "4" in details else details + " ",),
-        )
+        edited = details.replace("5", "6", 1)  # {"n":5000} → {"n":6000}: one byte, still valid JSON
+        assert len(edited) == len(details) and sum(a != b for a, b in zip(edited, details, strict=True)) == 1
+        db.execute("UPDATE audit_log SET details = ? WHERE seq = 5000", (edited,))
     result = governance.verify_audit()
     measure(a17_edit_first_bad=result.first_bad_seq)
     assert not result.ok and result.first_bad_seq == 5000
@@ -137,7 +129,6 @@ def _rebuild_after_edit(path: Path, seq: int) -> None:
 def test_a17_a_truncated_tail_is_detected_against_the_representatives_checkpoint(
     log_file: Path, tmp_path: Path, measure
 ) -> None:
-    _requires_checkpoints()
     path, governance = _copy(log_file, tmp_path)
     checkpoint, public = _checkpoint(governance)
     _truncate(path, EVENTS - 500)
@@ -150,7 +141,6 @@ def test_a17_a_truncated_tail_is_detected_against_the_representatives_checkpoint
 def test_a17_a_rebuilt_chain_is_detected_against_the_representatives_checkpoint(
     log_file: Path, tmp_path: Path, measure
 ) -> None:
-    _requires_checkpoints()
     path, governance = _copy(log_file, tmp_path)
     checkpoint, public = _checkpoint(governance)
     _rebuild_after_edit(path, 5_000)

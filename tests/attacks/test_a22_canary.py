@@ -25,7 +25,7 @@ import pytest
 
 from teamlens import services
 from teamlens.cli import main
-from teamlens.errors import TeamlensError
+from teamlens.errors import BudgetExceeded, ConfigError, TeamlensError
 from teamlens.services import Workspace
 from teamlens.settings import Settings
 
@@ -160,7 +160,7 @@ def run_everything(root: Path, exports: Path, canary: Canary, capsys, caplog) ->
     tighter = policy_text(**{f"version = {active.version}": f"version = {active.version + 1}"})
     tighter = re.sub(r'^rho = "[^"]+"', f'rho = "{active.rho.value / 1000}"', tighter, flags=re.M)
     approve_policy(ws, tighter, root / "tighter.toml")
-    with pytest.raises(TeamlensError) as refused:
+    with pytest.raises(BudgetExceeded) as refused:
         services.release(ws, "department-monthly", ["2026-02"], actor="analyst")
     errors.append(str(refused.value))
     with pytest.raises(SystemExit):
@@ -173,7 +173,7 @@ def run_everything(root: Path, exports: Path, canary: Canary, capsys, caplog) ->
             database_url=f"sqlite:///{root}/no/such/folder/governance.sqlite",
         )
     )
-    with pytest.raises(TeamlensError) as down:
+    with pytest.raises(ConfigError, match="Cannot open the governance database") as down:
         services.ingest(gone, [exports], actor="admin")
     errors.append(str(down.value))
     captured = capsys.readouterr()

@@ -12,10 +12,13 @@ charged, the period's releases add up to several times ρ and the check fails.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 from teamlens import services
+from teamlens.cli import main
 from teamlens.domain import Rho
 from teamlens.governance import GovernanceDB, ledger
 from teamlens.privacy import Strategy
@@ -41,7 +44,7 @@ def scheduled_period(installation: Installation) -> dict[str, object]:
 
 @pytest.mark.attack("A23")
 def test_a23_a_whole_period_of_releases_and_downloads_stays_within_rho(
-    fresh: Installation, tmp_path, measure
+    fresh: Installation, tmp_path, measure, capsys
 ) -> None:
     result = scheduled_period(fresh)
     policy = result["policy"]
@@ -55,6 +58,14 @@ def test_a23_a_whole_period_of_releases_and_downloads_stays_within_rho(
     services.write_report(policy_now, tables, tmp_path / "report.html")
     assert services.tables_as_json(policy_now, tables) == first
     assert [r["cells"] for r in api["reports"]] == [r["cells"] for r in first["reports"]]
+    data = str(ws.settings.data_dir)
+    for table in result["tables"]:  # type: ignore[attr-defined]
+        capsys.readouterr()
+        windows = [arg for window in table.windows for arg in ("-w", window)]
+        main(["release", table.report_id, *windows, "--json", "--data-dir", data])
+        cli = json.loads(capsys.readouterr().out)
+        assert cli["rho_charged"] == 0
+        assert [c["value"] for c in cli["cells"]] == [c.value for c in table.cells]
     assert ws.governance.spent(policy.policy_id, policy.period_start).value == result["spent"]
     # A year is two such periods: at most 2ρ per person. The A5 reconstruction at that ρ:
     orgs = [synthorg(100, seed) for seed in range(5)]

@@ -4,25 +4,23 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import importlib
 import math
 import re
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from teamlens import services
 from teamlens.domain import Window
-from teamlens.errors import BudgetExceeded, InputFormatError, NoApprovedPolicy
+from teamlens.errors import BudgetExceeded, InputFormatError, NoApprovedPolicy, PolicyError
 
+from ..support.orgs import ingested, org_fixture
 from .flow_support import Org, approve_policy, build_org, files_under, policy_text
 
-
-@pytest.fixture(scope="module")
-def org(tmp_path_factory: pytest.TempPathFactory) -> Org:
-    built = build_org(tmp_path_factory.mktemp("org"))
-    services.ingest(built.ws, [built.exports], actor="admin")
-    return built
+org = org_fixture(ingested)
 
 
 def _identifiers(org: Org) -> set[str]:
@@ -165,6 +163,37 @@ def test_without_an_approved_policy_nothing_is_ingested_or_released(tmp_path: Pa
         services.release(org.ws, "department-monthly", ["2026-01"], actor="t")
     assert not org.ws.settings.facts_dir.exists() or not files_under(org.ws.settings.facts_dir / "months")
     assert files_under(org.ws.settings.data_dir) == before
+
+
+ALL_SOURCES = 'sources = ["m365_email_activity", "m365_teams_activity", "hr_directory_csv"]'
+
+
+def test_an_export_from_a_source_the_policy_does_not_list_is_refused_and_nothing_is_ingested(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Purpose limitation: the approved policy names the connectors that may be read, nothing else."""
+    org = build_org(tmp_path, people=40, weeks=2, approve=False)
+    no_teams = 'sources = ["m365_email_activity", "hr_directory_csv"]'
+    approve_policy(org.ws, policy_text(**{ALL_SOURCES: no_teams}), org.policy_file)
+    teams_report = org.synth.teams_reports[0]
+    with pytest.raises(PolicyError, match="'m365_teams_activity' export, which the approved") as refused:
+        services.ingest(org.ws, [org.exports], actor="admin")
+    assert str(teams_report) in refused.value.message and "Nothing was ingested" in refused.value.message
+    assert not org.ws.settings.facts_dir.exists() or not files_under(org.ws.settings.facts_dir / "months")
+    assert not [e for e in org.ws.governance.audit_entries(limit=50) if e.action.startswith("ingest")]
+    # Leaving the Teams reports out, the same folder's other exports are read.
+    allowed = [org.synth.directory_csv, *org.synth.email_reports]
+    assert {outcome.source for outcome in services.ingest(org.ws, allowed, actor="admin").files} == {
+        "hr_directory_csv",
+        "m365_email_activity",
+    }
+    # Teeth: without the check, the Teams report's counts would be stored.
+    ingest_module = importlib.import_module("teamlens.services.ingest")  # the package exports ingest()
+    monkeypatch.setattr(ingest_module, "_check_allowed", lambda *_: None)
+    services.ingest(org.ws, [teams_report], actor="admin")
+    stored = {row["source"] for f in files_under(org.ws.settings.facts_dir / "months") for row in
+              pq.read_table(f, columns=["source"]).to_pylist()}  # fmt: skip
+    assert "m365_teams_activity" in stored
 
 
 @pytest.mark.parametrize(

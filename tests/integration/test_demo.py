@@ -9,6 +9,8 @@ import pytest
 from teamlens import services
 from teamlens.errors import ConfigError
 
+from .flow_support import run_cli
+
 
 def test_the_demo_runs_the_whole_flow_and_writes_every_document(tmp_path: Path) -> None:
     result = services.run_demo(tmp_path / "demo", people=150, weeks=26)
@@ -49,7 +51,15 @@ def test_the_demo_identity_provider_never_serves_a_real_installation(tmp_path: P
         services.demo_workspace(tmp_path, 8123, DemoIdentityProvider)
 
 
-def test_the_demo_refuses_to_overwrite_an_installation(tmp_path: Path) -> None:
-    services.run_demo(tmp_path / "demo", people=60, weeks=4)
+def test_the_demo_command_refuses_to_overwrite_an_installation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = str(tmp_path / "demo")
+    code, printed = run_cli(capsys, "demo", "--out", out, "--people", "60", "--weeks", "4")
+    flat = " ".join(printed.split())
+    assert code == 0 and "Demo organisation of 60 people" in flat and "released 2 reports" in flat
+    assert "Report:" in flat and "DPIA, worker notice, explainer and register:" in flat
     with pytest.raises(ConfigError, match="already holds"):
         services.run_demo(tmp_path / "demo", people=60, weeks=4)
+    code, printed = run_cli(capsys, "demo", "--out", out, "--people", "60", "--weeks", "4")
+    assert code == ConfigError.exit_code and "already holds" in printed

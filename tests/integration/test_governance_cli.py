@@ -15,12 +15,16 @@ from pathlib import Path
 
 import pytest
 
+from teamlens import services
+from teamlens.errors import PolicyError
+from teamlens.governance import PolicyState
 from teamlens.verify import PartyKey, spaced
 
-from .flow_support import Org, build_org, cli_keys, policy_text
+from .flow_support import Org, approve_policy, build_org, cli_keys, policy_text, signer
 from .flow_support import run_cli as run
 
 PID = "collaboration-2026h1"
+OTHER = "after-hours-2026"
 
 
 @pytest.fixture
@@ -155,3 +159,34 @@ def _the_exported_log_verifies_offline(
     broken = verify("--trust", fingerprint)
     assert broken.returncode == 1
     assert "NOT verified" in broken.stdout
+
+
+def test_policy_activate_starts_an_approved_version_only_once_the_policy_in_force_has_ended(
+    org: Org, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    approve_policy(org.ws, policy_text(), org.policy_file)
+    approve_policy(org.ws, policy_text(**{f'id = "{PID}"': f'id = "{OTHER}"'}), tmp_path / "other.toml")
+    employer, representative = (str(signer(org.ws, party).path) for party in ("employer", "representative"))
+    [waiting] = [v for v in services.versions(org.ws) if v.policy_id == OTHER]
+    assert waiting.state is PolicyState.APPROVED  # both parties signed; the first policy is in force
+    code, out = run(capsys, "policy", "activate", OTHER, "1", "--key", employer)
+    assert code == PolicyError.exit_code
+    assert f"Policy '{PID}' version 1 is active; only one policy can be active at a time" in out
+    assert org.ws.governance.require_active_policy("test").policy_id == PID
+    assert run(capsys, "policy", "retire", PID, "1", "--key", employer)[0] == 0
+    code, out = run(capsys, "policy", "activate", OTHER, "1", "--key", representative)
+    assert code == 0
+    assert f"Policy {OTHER} version 1 is now active." in out
+    assert org.ws.governance.require_active_policy("test").policy_id == OTHER
+    actions = [(e.action, e.details.get("policy_id")) for e in org.ws.governance.audit_entries(limit=3)]
+    assert ("policy.activate", OTHER) in actions
+    entries = len(org.ws.governance.audit_entries(limit=10_000))
+    code, out = run(capsys, "policy", "activate", OTHER, "1", "--key", employer)  # again: no change
+    assert code == 0 and f"Policy {OTHER} version 1 is now active." in out
+    assert len(org.ws.governance.audit_entries(limit=10_000)) == entries
+    code, out = run(capsys, "notifications", "list", "--audience", "workers")
+    flat = " ".join(out.split())  # workers are told which notice now applies (R16)
+    assert f"(notice.version): Policy '{OTHER}' version 1 is now in force. A new version of the" in flat
+    code, out = run(capsys, "policy", "activate", PID, "1", "--key", employer)
+    assert code == PolicyError.exit_code
+    assert f"Policy '{PID}' version 1 is retired; only a version both parties approved" in out

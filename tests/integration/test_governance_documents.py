@@ -23,6 +23,7 @@ from teamlens.domain import Exclusions, MetricBound, Policy, ReleaseDesign, Repo
 from teamlens.privacy import expected_half_width
 from teamlens.services.documents import build_document, chromium_path, render, worked_examples
 
+from ..support.orgs import org_fixture
 from .flow_support import Org, build_org, policy_text, signer
 
 PID = "collaboration-2026h1"
@@ -33,9 +34,8 @@ needs_chromium = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(scope="module")
-def org(tmp_path_factory: pytest.TempPathFactory) -> Org:
-    built = build_org(tmp_path_factory.mktemp("docs"), people=300, weeks=6, approve=False)
+def consulted_and_released(root: Path) -> Org:
+    built = build_org(root, people=300, weeks=6, approve=False)
     built.policy_file.write_text(policy_text(), encoding="utf-8")
     services.propose(built.ws, built.policy_file, actor="hr")
     services.consult(built.ws, PID, 1, by=signer(built.ws, "employer"), actor="hr")
@@ -58,6 +58,9 @@ def org(tmp_path_factory: pytest.TempPathFactory) -> Org:
     services.ingest(built.ws, [built.exports], actor="admin")
     services.release(built.ws, "department-monthly", ["2026-01"], actor="analyst")
     return built
+
+
+org = org_fixture(consulted_and_released)
 
 
 def expected_tokens(value: object) -> list[str]:

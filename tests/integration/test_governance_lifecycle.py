@@ -14,6 +14,7 @@ from teamlens.errors import NoApprovedPolicy, PolicyError, PolicyLapsed
 from teamlens.governance import PolicyState
 from teamlens.privacy import expected_half_width
 
+from ..support.orgs import org_fixture
 from .flow_support import Org, build_org, policy_text, sign_off, signer
 
 PID = "collaboration-2026h1"
@@ -27,10 +28,9 @@ def _propose(org: Org, text: str, name: str) -> None:
     sign_off(org.ws, info.policy_id, info.version)
 
 
-@pytest.fixture(scope="module")
-def org(tmp_path_factory: pytest.TempPathFactory) -> Org:
+def consulted_and_approved(root: Path) -> Org:
     """Version 1 consulted on (with views and a response), approved by both, and data ingested."""
-    built = build_org(tmp_path_factory.mktemp("lifecycle"), people=300, weeks=6, approve=False)
+    built = build_org(root, people=300, weeks=6, approve=False)
     _propose(built, policy_text(), "v1.toml")
     result = services.consult(built.ws, PID, 1, by=signer(built.ws, "employer"), actor="hr", today=ON)
     assert result.info.state is PolicyState.CONSULTATION
@@ -57,6 +57,9 @@ def org(tmp_path_factory: pytest.TempPathFactory) -> Org:
     )
     assert services.ingest(built.ws, [built.exports], actor="admin").rows > 0
     return built
+
+
+org = org_fixture(consulted_and_approved)
 
 
 def test_the_consultation_record_is_part_of_the_approved_version(org: Org) -> None:

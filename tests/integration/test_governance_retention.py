@@ -13,7 +13,8 @@ from freezegun import freeze_time
 from teamlens import services
 from teamlens.cli import main
 
-from .flow_support import Org, build_org, policy_text, signer
+from ..support.orgs import org_fixture
+from .flow_support import Org, approve_policy, build_org, policy_text, signer
 
 TODAY = dt.date(2026, 2, 20)
 
@@ -28,16 +29,17 @@ def fact_days(org: Org) -> list[dt.date]:
     return days
 
 
-@pytest.fixture
-def org(tmp_path: Path) -> Org:
-    built = build_org(tmp_path, people=120, weeks=8, approve=False)
-    from .flow_support import approve_policy
-
+def short_retention(root: Path) -> Org:
+    """120 workers over 8 weeks, ingested under a policy that keeps facts for 35 days."""
+    built = build_org(root, people=120, weeks=8, approve=False)
     approve_policy(
         built.ws, policy_text(**{"retention_days = 400 ": "retention_days = 35  "}), built.policy_file
     )
     services.ingest(built.ws, [built.exports], actor="admin")
     return built
+
+
+org = org_fixture(short_retention)
 
 
 def test_no_fact_older_than_the_retention_survives_and_the_deletion_is_logged(org: Org) -> None:

@@ -19,6 +19,7 @@ from teamlens import services
 from teamlens.domain import HEADCOUNT, Cadence, Window
 from teamlens.errors import AccessDenied
 
+from ..support.orgs import org_fixture
 from .flow_support import Org, build_org, signer
 
 
@@ -34,15 +35,8 @@ OBJECTED_ON = "2026-01-20 10:00"  # after 2026-01 and 2026-Q1 started, before 20
 LEVEL_COLUMN = {"department": "Department", "team": "Team"}
 
 
-@pytest.fixture(scope="module")
-def org(tmp_path_factory: pytest.TempPathFactory) -> Org:
-    built = build_org(tmp_path_factory.mktemp("rights"), people=300, weeks=6)
-    services.ingest(built.ws, [built.exports], actor="admin")
-    return built
-
-
-@pytest.fixture(scope="module")
-def people(org: Org) -> dict[str, list[dict[str, str]]]:
+def directory_rows(org: Org) -> dict[str, list[dict[str, str]]]:
+    """The HR directory's rows by address."""
     rows: dict[str, list[dict[str, str]]] = {}
     with open(org.synth.directory_csv, encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
@@ -54,30 +48,49 @@ def pick(people: dict[str, list[dict[str, str]]], test: object) -> str:
     return next(email for email, rows in sorted(people.items()) if test(rows))  # type: ignore[operator]
 
 
-@pytest.fixture(scope="module")
-def cast(org: Org, people: dict[str, list[dict[str, str]]]) -> dict[str, str]:
-    """A stayer, a leaver, a joiner and an objector, then three releases made after the objection."""
+def choose_cast(people: dict[str, list[dict[str, str]]]) -> dict[str, str]:
+    """A stayer, a leaver, a joiner and an objector, chosen from the HR directory."""
     jan, feb = dt.date(2025, 12, 29).isoformat(), dt.date(2026, 2, 2).isoformat()
     stayers = [
         e
         for e, rows in sorted(people.items())
         if len(rows) == 1 and rows[0]["Valid From"] <= jan and not rows[0]["Valid To"]
     ]
-    chosen = {
+    return {
         "stayer": stayers[0],
         "objector": stayers[1],
         "leaver": pick(people, lambda rows: len(rows) == 1 and jan < rows[0]["Valid To"] <= feb),
         "joiner": pick(people, lambda rows: len(rows) == 1 and jan < rows[0]["Valid From"] <= feb),
     }
+
+
+def with_objection(root: Path) -> Org:
+    """300 workers ingested; the objector objects, then three releases are made after the objection."""
+    built = build_org(root, people=300, weeks=6)
+    services.ingest(built.ws, [built.exports], actor="admin")
+    objector = choose_cast(directory_rows(built))["objector"]
     with freeze_time(OBJECTED_ON):
-        dpo_acts(org, chosen["objector"], "object")
+        dpo_acts(built, objector, "object")
     for report, window in (
         ("department-monthly", "2026-01"),
         ("department-monthly", "2026-02"),
         ("team-quarterly", "2026-Q1"),
     ):
-        services.release(org.ws, report, [window], actor="analyst")
-    return chosen
+        services.release(built.ws, report, [window], actor="analyst")
+    return built
+
+
+org = org_fixture(with_objection)
+
+
+@pytest.fixture
+def people(org: Org) -> dict[str, list[dict[str, str]]]:
+    return directory_rows(org)
+
+
+@pytest.fixture
+def cast(people: dict[str, list[dict[str, str]]]) -> dict[str, str]:
+    return choose_cast(people)
 
 
 def expected_entries(

@@ -1,9 +1,10 @@
 """Killing an ingestion at any moment leaves the store as before or as after, never in between.
 
 A subprocess runs `teamlens ingest` over a folder of exports and is killed with SIGKILL at a
-random moment, 20 times; after each kill the store must verify clean and hold exactly the facts
-of some prefix of whole files, and finishing the ingestion must give exactly the facts of one
-clean run.
+random moment, 4 times (20 under `make audit`, ``--audit-large``); after each kill the store must
+verify clean and hold exactly the facts of some prefix of whole files (the facts an in-process
+ingestion holds just before one of its files, in the order it reads them), and finishing the
+ingestion must give exactly the facts of one clean run.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -28,7 +30,7 @@ from teamlens.store import FactStore
 
 from .flow_support import Org, approve_policy, build_org, make_workspace, policy_text
 
-KILLS = 20
+ROUNDS, ROUNDS_LARGE = 4, 20
 
 
 def _facts(store_root: Path) -> pa.Table:
@@ -44,13 +46,22 @@ def _facts(store_root: Path) -> pa.Table:
     return table.sort_by([(name, "ascending") for name in (*FACT_KEY, "value")])
 
 
-def _wait_for_first_commit(store_root: Path, process: subprocess.Popen[bytes], timeout: float) -> None:
-    """Return once the store's manifest exists (a batch was committed) or the process has ended."""
+def _committed_months(store_root: Path) -> bool:
+    """Whether the store's manifest names a month file yet (some facts were committed)."""
+    try:
+        manifest = json.loads((store_root / "manifest.json").read_text())
+    except FileNotFoundError:
+        return False
+    return bool(manifest.get("months"))
+
+
+def _wait_for_facts(store_root: Path, process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Return once a file's facts are committed (the manifest names a month) or the process has ended."""
     deadline = time.perf_counter() + timeout
-    while not (store_root / "manifest.json").exists() and process.poll() is None:
+    while not _committed_months(store_root) and process.poll() is None:
         if time.perf_counter() > deadline:
             return
-        time.sleep(0.005)
+        time.sleep(0.002)
 
 
 def _ingest_command(org: Org) -> tuple[list[str], dict[str, str]]:
@@ -60,51 +71,96 @@ def _ingest_command(org: Org) -> tuple[list[str], dict[str, str]]:
     return [sys.executable, "-m", "teamlens.cli", "ingest", str(org.exports)], env
 
 
+def _same_key_installation(org: Org, root: Path) -> Org:
+    """A new installation with ``org``'s key (so the same pseudonyms) and the template policy approved."""
+    ws = make_workspace(root)
+    ws.settings.key_file.parent.mkdir(parents=True, exist_ok=True)
+    ws.settings.key_file.write_bytes(org.ws.settings.key_file.read_bytes())
+    services.init(ws)
+    approve_policy(ws, policy_text(), root / "policy.toml")
+    return Org(ws, org.exports, org.synth, root / "policy.toml")
+
+
+@dataclass(frozen=True)
+class CleanRun:
+    """The organisation, its clean run's facts, how long that run took, and the whole-file prefixes."""
+
+    org: Org
+    expected: pa.Table
+    duration: float
+    prefixes: list[pa.Table]  # prefixes[i]: the facts held before the i-th file (the last: all files)
+
+
 @pytest.fixture(scope="module")
-def clean(tmp_path_factory: pytest.TempPathFactory) -> tuple[Org, pa.Table, float]:
-    org = build_org(tmp_path_factory.mktemp("clean"), people=200, weeks=6, seed=11)
+def clean(tmp_path_factory: pytest.TempPathFactory) -> CleanRun:
+    root = tmp_path_factory.mktemp("clean")
+    org = build_org(root, people=200, weeks=6, seed=11)
     command, env = _ingest_command(org)
     began = time.perf_counter()
     subprocess.run(command, env=env, check=True, capture_output=True)
-    return org, _facts(org.ws.store.root), time.perf_counter() - began
+    duration = time.perf_counter() - began
+    stepwise = _same_key_installation(org, root / "stepwise")
+    prefixes: list[pa.Table] = []
+    on_file = lambda *_: prefixes.append(_facts(stepwise.ws.settings.facts_dir))  # noqa: E731
+    services.ingest(stepwise.ws, [org.exports], actor="admin", on_file=on_file)
+    prefixes.append(_facts(stepwise.ws.settings.facts_dir))
+    expected = _facts(org.ws.store.root)
+    assert prefixes[-1].equals(expected)  # the CLI and the service read the same files alike
+    assert len({table.num_rows for table in prefixes}) > 3  # several files carry facts
+    return CleanRun(org, expected, duration, prefixes)
+
+
+def prefix_held(now: pa.Table, prefixes: list[pa.Table]) -> int | None:
+    """The largest number of whole files whose facts are exactly ``now``, or None if no prefix is."""
+    matching = [files for files, table in enumerate(prefixes) if table.equals(now)]
+    return matching[-1] if matching else None
 
 
 @pytest.mark.slow
 def test_a_killed_ingestion_leaves_the_store_whole_and_a_rerun_matches_a_clean_run(
-    tmp_path: Path, clean: tuple[Org, pa.Table, float]
+    tmp_path: Path, clean: CleanRun, large: bool
 ) -> None:
-    org, expected, duration = clean
     rng = random.Random(20261127)  # the kill moments are reproducible; only scheduling varies
-    root = tmp_path / "killed"
-    ws = make_workspace(root)
-    ws.settings.key_file.parent.mkdir(parents=True, exist_ok=True)
-    ws.settings.key_file.write_bytes(org.ws.settings.key_file.read_bytes())  # same pseudonyms
-    services.init(ws)
-    approve_policy(ws, policy_text(), root / "policy.toml")
-    killed_org = Org(ws, org.exports, org.synth, root / "policy.toml")
-    command, env = _ingest_command(killed_org)
-    seen_partial = 0
-    for round_number in range(KILLS):
-        shutil.rmtree(ws.settings.facts_dir, ignore_errors=True)  # each round starts from empty
+    killed = _same_key_installation(clean.org, tmp_path / "killed")
+    facts_dir = killed.ws.settings.facts_dir
+    command, env = _ingest_command(killed)
+    held: list[int] = []
+    for round_number in range(ROUNDS_LARGE if large else ROUNDS):
+        shutil.rmtree(facts_dir, ignore_errors=True)  # each round starts from empty
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if round_number % 2:
-            # Every other kill waits for the first commit, so that however long the interpreter
-            # takes to start on a busy machine, some kills land among the files.
-            _wait_for_first_commit(ws.settings.facts_dir, process, timeout=10 * duration)
-            time.sleep(rng.uniform(0.0, 0.6 * duration))
+            # Every other kill waits for a file's facts to be committed, so that however long the
+            # interpreter takes to start on a busy machine, these kills land among the files; the
+            # first of them kills at once, the others a random moment later.
+            _wait_for_facts(facts_dir, process, timeout=10 * clean.duration)
+            if round_number > 1:
+                time.sleep(rng.uniform(0.0, 0.6 * clean.duration))
         else:
-            time.sleep(rng.uniform(0.2 * duration, duration))
+            time.sleep(rng.uniform(0.2 * clean.duration, clean.duration))
         process.send_signal(signal.SIGKILL)
         process.wait()
-        store = FactStore(ws.settings.facts_dir)  # reopening cleans what a killed commit left
+        store = FactStore(facts_dir)  # reopening cleans what a killed commit left
         assert store.verify() == []
-        now = _facts(ws.settings.facts_dir)
-        if 0 < now.num_rows < expected.num_rows:
-            seen_partial += 1
-        # Whatever was committed is a set of whole files: every row present is a row of the clean run.
-        if now.num_rows:
-            assert now.join(expected, keys=list(FACT_KEY), join_type="left anti").num_rows == 0
+        files = prefix_held(_facts(facts_dir), clean.prefixes)
+        assert files is not None, (
+            f"round {round_number}: the store holds facts that no prefix of whole files gives"
+        )
+        held.append(files)
         subprocess.run(command, env=env, check=True, capture_output=True)
-        assert FactStore(ws.settings.facts_dir).verify() == []
-        assert _facts(ws.settings.facts_dir).equals(expected)
-    assert seen_partial > 0, "no kill landed mid-ingestion: the test did not exercise anything"
+        assert FactStore(facts_dir).verify() == []
+        assert _facts(facts_dir).equals(clean.expected)
+    partial = [files for files in held if 0 < clean.prefixes[files].num_rows < clean.expected.num_rows]
+    assert partial, f"no kill landed among the files (whole files held: {held}): the test exercised nothing"
+
+
+def test_the_prefix_check_catches_a_store_holding_part_of_a_file(clean: CleanRun) -> None:
+    """Teeth: the facts of whole files plus a few rows of the next file match no prefix."""
+    whole = next(i for i, table in enumerate(clean.prefixes) if table.num_rows > 0)
+    held = clean.prefixes[whole]
+    following = next(table for table in clean.prefixes[whole:] if table.num_rows > held.num_rows)
+    extra = following.join(held, keys=list(FACT_KEY), join_type="left anti").slice(0, 5)
+    torn = pa.concat_tables([held, extra.select(held.column_names).cast(held.schema)])
+    torn = torn.sort_by([(name, "ascending") for name in (*FACT_KEY, "value")])
+    assert extra.num_rows == 5
+    assert prefix_held(held, clean.prefixes) is not None
+    assert prefix_held(torn, clean.prefixes) is None

@@ -1,4 +1,5 @@
-"""Shared set-up for the web tests: one released organisation, and apps with worker sign-in."""
+"""Shared set-up for the web tests: organisations (a copy of its own for each test), and apps with
+worker sign-in."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import csv
 import datetime as dt
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +22,7 @@ from teamlens.web import create_app
 
 from ..integration.flow_support import MFA, ROLE_HOLDERS, Org, build_org, policy_text, signer
 from ..integration.flow_support import grant_roles as shared_grant_roles
+from ..support.orgs import OrgCache, org_fixture
 from .replayed_idp import BASE_URL, CLIENT_ID, CLIENT_SECRET, ISSUER, ReplayedProvider, sign_in
 
 
@@ -40,10 +43,9 @@ def next_day(days: int = 1) -> AbstractContextManager[Any]:
     return freeze_time(dt.datetime.now(dt.UTC) + dt.timedelta(days=days), tick=True)
 
 
-@pytest.fixture(scope="package")
-def released_org(tmp_path_factory: pytest.TempPathFactory) -> Org:
+def released(root: Path) -> Org:
     """200 synthetic workers, ingested, with monthly department and quarterly team releases."""
-    built = build_org(tmp_path_factory.mktemp("web"), people=200, weeks=10)
+    built = build_org(root, people=200, weeks=10)
     services.ingest(built.ws, [built.exports], actor="admin")
     services.release(built.ws, "department-monthly", ["2026-01", "2026-02"], actor="analyst")
     services.release(built.ws, "team-quarterly", ["2026-Q1"], actor="analyst")
@@ -51,11 +53,19 @@ def released_org(tmp_path_factory: pytest.TempPathFactory) -> Org:
     return built
 
 
-@pytest.fixture(scope="package")
-def emails(released_org: Org) -> list[str]:
-    """Every worker's address in the HR directory, in file order, once each."""
-    with open(released_org.synth.directory_csv, encoding="utf-8") as handle:
+released_org = org_fixture(released)
+
+
+def directory_emails(org: Org) -> list[str]:
+    """Every worker's address in the organisation's HR directory, in file order, once each."""
+    with open(org.synth.directory_csv, encoding="utf-8") as handle:
         return list(dict.fromkeys(row["Email"] for row in csv.DictReader(handle)))
+
+
+@pytest.fixture(scope="session")
+def emails(org_cache: OrgCache) -> list[str]:
+    """Every worker's address in the released organisation's HR directory, in file order, once each."""
+    return directory_emails(org_cache.built(released).org)
 
 
 def sign_in_workspace(org: Org, **settings: Any) -> Workspace:
@@ -94,10 +104,8 @@ PID = "collaboration-2026h1"
 PROPOSED = 2
 
 
-@pytest.fixture(scope="package")
-def consulting_org(tmp_path_factory: pytest.TempPathFactory) -> Org:
+def consulting(root: Path) -> Org:
     """120 synthetic workers under policy version 1 with releases made, and version 2 in consultation."""
-    root = tmp_path_factory.mktemp("consulting")
     built = build_org(root, people=120, weeks=6)
     services.ingest(built.ws, [built.exports], actor="admin")
     services.release(built.ws, "department-monthly", ["2026-01"], actor="analyst")
@@ -110,11 +118,13 @@ def consulting_org(tmp_path_factory: pytest.TempPathFactory) -> Org:
     return built
 
 
-@pytest.fixture(scope="package")
-def consulting_emails(consulting_org: Org) -> list[str]:
+consulting_org = org_fixture(consulting)
+
+
+@pytest.fixture(scope="session")
+def consulting_emails(org_cache: OrgCache) -> list[str]:
     """Every worker's address in that organisation's HR directory, once each."""
-    with open(consulting_org.synth.directory_csv, encoding="utf-8") as handle:
-        return list(dict.fromkeys(row["Email"] for row in csv.DictReader(handle)))
+    return directory_emails(org_cache.built(consulting).org)
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from teamlens.web import create_app
 from teamlens.web.demo_idp import DemoIdentityProvider
 
 from ..integration.flow_support import Org, build_org, policy_text, sign_off, signer
+from ..support.orgs import OrgCache
 from .conftest import ROLE_HOLDERS, grant_roles
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -56,12 +57,8 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Org]]:
-    """The app on http://localhost:PORT with the demo provider, an org under policy v1, v2 waiting."""
-    import uvicorn
-
-    root = tmp_path_factory.mktemp("e2e")
+def v2_waiting(root: Path) -> Org:
+    """60 workers under policy v1 with a release and roles; v2 (a widening) approved by the employer."""
     org = build_org(root, people=60, weeks=4)
     services.ingest(org.ws, [org.exports], actor="admin")
     services.release(org.ws, "department-monthly", ["2026-01"], actor="analyst")
@@ -73,6 +70,19 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Org]]:
     services.not_consulted(org.ws, PID, 2, by=employer, author="HR", reason="A test installation.")
     sign_off(org.ws, PID, 2)
     services.approve(org.ws, PID, 2, by=employer, approver="HR director")
+    return org
+
+
+@pytest.fixture
+def site(org_cache: OrgCache, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Org]]:
+    """The app on http://localhost:PORT with the demo provider, on this test's copy of ``v2_waiting``."""
+    with org_cache.copy(v2_waiting, tmp_path_factory.mktemp("e2e")) as org:
+        yield from _served(org)
+
+
+def _served(org: Org) -> Iterator[tuple[str, Org]]:
+    import uvicorn
+
     people = tuple((role, address) for role, address in ROLE_HOLDERS.items())
     idp = DemoIdentityProvider(people=people).start()
     port = _free_port()
@@ -99,6 +109,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Org]]:
         server.should_exit = True
         thread.join(timeout=10)
         idp.stop()
+        if "governance" in vars(ws):
+            ws.governance.close()
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,13 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from teamlens.errors import ConfigError
 from teamlens.governance import GovernanceDB, Party, PolicyState, current_revision, upgrade
+from teamlens.governance.migrate import CREATE_ALL_REVISION
 from teamlens.governance.tables import metadata
 
 from .helpers import activate
@@ -101,3 +104,31 @@ def test_a_database_at_the_first_revision_is_upgraded_with_its_policies_kept(
     with GovernanceDB(database_url, create_tables=False) as db:
         assert [info.policy_id for info in db.policy_versions()] == ["old"]
         assert db.consultation("old", 1).entries == ()
+
+
+def every_revision() -> list[str]:
+    """Every schema revision the migrations folder holds, oldest first."""
+    config = Config()
+    config.set_main_option("script_location", "teamlens.governance:migrations")
+    return [
+        script.revision for script in reversed(list(ScriptDirectory.from_config(config).walk_revisions()))
+    ]
+
+
+@pytest.mark.parametrize("built", every_revision())
+def test_a_database_an_older_create_all_built_is_recognised_at_its_revision_and_upgraded(
+    database_url: str, built: str
+) -> None:
+    """Older teamlens built the tables with create_all and no version table: ``upgrade`` works out
+    which revision those tables are from by what they have, then applies only the later ones."""
+    upgrade(database_url, built)
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP TABLE alembic_version"))
+    finally:
+        engine.dispose()
+    assert current_revision(database_url) is None
+    upgrade(database_url)  # a wrong guess would re-create an existing table or miss a column
+    assert current_revision(database_url) == every_revision()[-1] == CREATE_ALL_REVISION
+    assert schema_differences(database_url) == []

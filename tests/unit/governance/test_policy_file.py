@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from fractions import Fraction
 
@@ -358,3 +359,91 @@ def test_bad_toml_syntax_names_the_line(template: str) -> None:
         parse_policy(text, "broken.toml")
     assert caught.value.message.startswith(f"broken.toml, line {line}, column ")
     assert "not valid TOML" in caught.value.message
+
+
+def _replace_section(text: str, start: str, end: str | None, root_line: str) -> str:
+    """The policy with the section from ``start`` up to ``end`` (or the end) replaced by a root key."""
+    a = text.index(start)
+    b = text.index(end) if end else len(text)
+    return root_line + "\n" + text[:a] + text[b:]
+
+
+WRONG_KINDS = [
+    (
+        lambda t: edit(t, 'title = "Team workload and meeting load, first half of 2026"', "title = 2026"),
+        "policy.title",
+        "expected a string (got a whole number 2026)",
+    ),
+    (
+        lambda t: edit(
+            t,
+            'controller = "Example Ltd, 1 Example Street, London; DPO: dpo@example.org"',
+            'controller = " "',
+        ),
+        "policy.controller",
+        "must not be empty",
+    ),
+    (
+        lambda t: edit(t, "version = 1 ", 'version = "the one we agreed on at the meeting in May" '),
+        "policy.version",
+        "expected a whole number ≥ 1 (got a string 'the one we agreed on at the meeting ...)",  # cut at 40
+    ),
+    (
+        lambda t: edit(t, "delta = 1e-6", 'delta = "tiny"'),
+        "privacy.delta",
+        "expected a number (got a string 'tiny')",
+    ),
+    (lambda t: edit(t, 'rho = "2.0"', "rho = true"), "privacy.rho", "(got a boolean True)"),
+    (
+        lambda t: edit(t, "not_for_individual_decisions = true", 'not_for_individual_decisions = "yes"'),
+        "policy.not_for_individual_decisions",
+        "expected true or false (got a string 'yes')",
+    ),
+    (
+        lambda t: edit(t, "review_date = 2027-07-05", 'review_date = "next July"'),
+        "policy.review_date",
+        "expected a date such as 2026-01-05 (got a string 'next July')",
+    ),
+    (
+        lambda t: edit(
+            t,
+            'grouping_levels = ["organisation", "division", "department", "team"]',
+            'grouping_levels = "team"',
+        ),
+        "policy.grouping_levels",
+        "expected a list of strings with at least one entry (got a string 'team')",
+    ),
+    (
+        lambda t: edit(
+            t, 'sources = ["m365_email_activity", "m365_teams_activity", "hr_directory_csv"]', "sources = []"
+        ),
+        "policy.sources",
+        "expected a list of strings with at least one entry (got an empty list)",
+    ),
+    (
+        lambda t: _replace_section(t, "[working_hours]", None, 'working_hours = "nine to five"'),
+        "working_hours",
+        "expected a [working_hours] table (got a string 'nine to five')",
+    ),
+    (
+        lambda t: _replace_section(t, "[[reports]]", "# Messages to or from these", "reports = []"),
+        "reports",
+        "expected one or more [[reports]] tables (got a list)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("change", "field", "problem"), WRONG_KINDS)
+def test_a_value_of_the_wrong_kind_names_the_field_what_was_expected_and_what_was_found(
+    template: str, change: object, field: str, problem: str
+) -> None:
+    with pytest.raises(PolicyFieldError) as caught:
+        parse_policy(change(template), "p.toml")  # type: ignore[operator]
+    assert caught.value.field == field
+    assert problem in caught.value.problem
+    assert "p.toml" in str(caught.value)
+
+
+def test_a_date_may_be_written_as_a_string(template: str) -> None:
+    parsed = parse_policy(edit(template, "review_date = 2027-07-05", 'review_date = "2027-07-05"'), "p.toml")
+    assert parsed.policy.review_date == dt.date(2027, 7, 5)

@@ -318,6 +318,10 @@ TAMPERING = {
         "DELETE FROM approvals WHERE party = 'representative'",
         "marked active without the representative's approval",
     ),
+    "group size column edited": (
+        "UPDATE policy_versions SET min_group_size = 12",
+        "its id, version or min_group_size columns differ from its text",
+    ),
 }
 
 
@@ -369,3 +373,25 @@ def test_approving_an_altered_text_is_refused_and_logged(
         )
     assert actions(db) == ["policy.propose", "policy.integrity_failure"]
     assert db.policy_versions()[0].approvals == ()
+
+
+def test_a_narrowing_whose_base_version_is_unlinked_is_refused(
+    db: GovernanceDB, raw: sa.Engine, active: ActivePolicy
+) -> None:
+    """A version one party approved stands only on the version it narrows; point it elsewhere and
+    nothing runs."""
+    narrower = propose_signed(
+        db,
+        edit(
+            edit(active.text, "version = 1 ", "version = 2 "), "min_group_size = 10 ", "min_group_size = 12 "
+        ),
+        "policy.toml",
+        "analyst:ann",
+    )
+    signed = sign(db, "representative", "policy.approve", narrower.policy_id, 2)
+    assert db.approve(narrower.policy_id, 2, signed, "Rob Rep", "rep:rob").state is PolicyState.ACTIVE
+    assert db.require_active_policy("release").version == 2
+    with raw.begin() as conn:
+        conn.execute(sa.text("UPDATE policy_versions SET tightens_version = 7 WHERE version = 2"))
+    with pytest.raises(PolicyError, match="approved by one party alone, but the version it narrows is gone"):
+        db.require_active_policy("release")

@@ -6,13 +6,13 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import pyarrow as pa
-import pytest
 
 from teamlens.pseudonymise import Pseudonymiser
 from teamlens.sources import ReadContext, ReadReport
 from teamlens.sources.reader import DirectoryReader, SourceReader
 
-FORMATS = Path("/work/shared/data/formats")
+from ...support.paths import shared_file
+
 ALL_METRICS = frozenset(
     {
         "emails_sent",
@@ -31,9 +31,7 @@ ALL_METRICS = frozenset(
 
 def real_header(file_name: str) -> list[str]:
     """The vendor's real header line from the shared formats folder, or skip the test."""
-    path = FORMATS / file_name
-    if not path.exists():
-        pytest.skip(f"{path} is not available in this checkout")
+    path = shared_file("data", "formats", file_name)
     return path.read_text(encoding="utf-8-sig").strip().split(",")
 
 

@@ -28,6 +28,7 @@ from teamlens.sources.m365_more_reports import (
 )
 from teamlens.sources.m365_reports import EMAIL_ACTIVITY, SPREAD_NOTE, UsageReportReader
 
+from ...support.paths import shared_file
 from .sources_testkit import context, pseudonymiser, read_all, write_rows
 
 FILE_METRICS = frozenset(
@@ -38,7 +39,6 @@ FILE_COLUMNS = {
     "files_shared_internally": "Shared Internally File Count",
     "files_shared_externally": "Shared Externally File Count",
 }
-FORMATS_MD = Path("/work/shared/reference/formats.md")
 
 
 def ctx(batch_rows: int = 65_536) -> ReadContext:
@@ -83,9 +83,8 @@ def expected(rows: list[dict[str, str]]) -> Counter[tuple[str, str]]:
 
 
 def documented_header(api: str) -> list[str]:
-    if not FORMATS_MD.exists():
-        pytest.skip("the formats reference is not available in this checkout")
-    match = re.search(rf"\*\*{api}\*\*.*?```\n([^\n]+)\n```", FORMATS_MD.read_text(), re.DOTALL)
+    formats = shared_file("reference", "formats.md")
+    match = re.search(rf"\*\*{api}\*\*.*?```\n([^\n]+)\n```", formats.read_text(), re.DOTALL)
     assert match, api
     return match.group(1).split(",")
 
@@ -341,7 +340,7 @@ def test_the_fuzz_seeds_read_cleanly(tmp_path: Path, name: str) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(SEEDS))
-@settings(max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     edits=st.lists(st.tuples(st.integers(0, 400), st.integers(0, 3), SPICE), max_size=5),
     noise=st.binary(max_size=60),

@@ -22,9 +22,9 @@ from teamlens.domain import WorkingHours
 from teamlens.sources import ReadContext
 from teamlens.sources.mail_headers import MAIL_HEADERS
 
+from ...support.paths import shared_file
 from .sources_testkit import pseudonymiser, read_all
 
-DATA = Path("/work/shared/data/email-eu-core/email-Eu-core-temporal.txt.gz")
 EVENTS = 20_000
 ORIGIN = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)  # T = 0 is an anonymous origin; any fixed instant works
 ZONES = ("Europe/London", "Europe/Brussels", "America/New_York", "Asia/Kolkata")
@@ -41,9 +41,8 @@ def zone_of(node: int) -> str:
 
 @pytest.fixture(scope="module")
 def events() -> pd.DataFrame:
-    if not DATA.exists():
-        pytest.skip(f"{DATA} is not available in this checkout (read-only shared data)")
-    with gzip.open(DATA, "rt") as handle:
+    data = shared_file("data", "email-eu-core", "email-Eu-core-temporal.txt.gz")
+    with gzip.open(data, "rt") as handle:
         rows = [tuple(map(int, next(handle).split())) for _ in range(EVENTS)]
     return pd.DataFrame(rows, columns=["src", "dst", "t"])
 

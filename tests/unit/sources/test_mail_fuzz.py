@@ -15,7 +15,7 @@ from teamlens.sources.mail_headers import MAIL_HEADERS
 from .sources_testkit import read_all
 from .test_mail_headers import ctx, maildir, message
 
-FUZZ = settings(max_examples=300, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
 SPICE = st.sampled_from(
     [
         "\n",

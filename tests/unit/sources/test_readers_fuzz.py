@@ -34,7 +34,7 @@ VALID = {
     + "b@x.org,Sales,S,,2023-01-01,2024-02-01\n",
 }
 SPICE = st.sampled_from(['"', ",", "\n", "\r", "\x00", "\ufeff", "x", "-1", "2024-02-30", "", "\\", " ", "é"])
-FUZZ = settings(max_examples=300, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
 counter = itertools.count()
 
 

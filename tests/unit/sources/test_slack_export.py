@@ -18,7 +18,8 @@ from teamlens.sources import ReadContext, get_source
 from teamlens.sources.slack_archive import SlackArchive, records
 from teamlens.sources.slack_export import SLACK_EXPORT
 
-from .sources_testkit import FORMATS, pseudonymiser, read_all
+from ...support.paths import shared_file
+from .sources_testkit import pseudonymiser, read_all
 
 SLACK_METRICS = frozenset({"chat_messages", "thread_replies", "reactions_given", "channels_active"})
 TEAM = "T0TEAM"
@@ -359,9 +360,7 @@ def test_canvas_files_and_stray_files_are_skipped_with_a_note(tmp_path: Path) ->
 
 
 def test_the_real_redacted_day_file_reads(tmp_path: Path) -> None:
-    sample = FORMATS / "slack_export_day_sample_redacted.json"
-    if not sample.exists():
-        pytest.skip(f"{sample} is not available in this checkout")
+    sample = shared_file("data", "formats", "slack_export_day_sample_redacted.json")
     export = write_export(
         tmp_path / "export",
         {},

@@ -19,7 +19,7 @@ from teamlens.sources.slack_export import SLACK_EXPORT
 from .sources_testkit import read_all
 from .test_slack_export import BASIC, USERS, ctx, write_export
 
-FUZZ = settings(max_examples=200, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
 SPICE = st.sampled_from(
     [
         '"',

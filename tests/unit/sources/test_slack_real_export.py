@@ -21,10 +21,11 @@ from teamlens.domain import WorkingHours
 from teamlens.sources import ReadContext
 from teamlens.sources.slack_export import SLACK_EXPORT
 
+from ...support.paths import shared_file, shared_path
 from .sources_testkit import pseudonymiser, read_all
 from .test_slack_export import SLACK_METRICS, zip_folder
 
-DATA = Path("/work/shared/data/slack-rcontributors")
+DATA = shared_path("data", "slack-rcontributors")
 ZONES = ("Europe/London", "America/Los_Angeles", "Asia/Tokyo", "Pacific/Auckland")
 HUMAN_SUBTYPES = {"", "thread_broadcast", "me_message", "file_share"}
 
@@ -35,9 +36,8 @@ def email(uid: str) -> str:
 
 @pytest.fixture(scope="module")
 def metadata() -> pd.DataFrame:
-    if not (DATA / "slack_message_metadata.csv").exists():
-        pytest.skip(f"{DATA} is not available in this checkout (read-only shared data)")
-    return pd.read_csv(DATA / "slack_message_metadata.csv", dtype=str, keep_default_na=False)
+    path = shared_file("data", "slack-rcontributors", "slack_message_metadata.csv")
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
 @pytest.fixture(scope="module")

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 
 from teamlens.synth import DIRECTORY_HEADER, EMAIL_HEADER, TEAMS_HEADER
 
+from ...support.paths import shared_file
 from .synth_support import Generated
 
-SHARED_FORMATS = Path("/work/shared/data/formats")
 _DURATION = re.compile(r"PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?")
 
 
@@ -24,9 +23,7 @@ _DURATION = re.compile(r"PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?")
     ],
 )
 def test_header_constants_equal_the_shared_vendor_headers(header: str, file: str) -> None:
-    path = SHARED_FORMATS / file
-    if not path.exists():
-        pytest.skip(f"{path} is only in the development checkout; the constant cannot be cross-checked")
+    path = shared_file("data", "formats", file)
     assert header == path.read_text(encoding="utf-8").strip("\ufeff\r\n")
 
 

@@ -1,0 +1,54 @@
+"""What every test run shares: the ``--audit-large`` option, Hypothesis' profile, the organisations
+built once per session, and the random order's seed in the closing summary (see tests/README.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from .support.orgs import OrgCache, ingested, org_fixture
+
+# Deadlines catch an input that makes a reader crawl (a regular expression that backtracks, a
+# quadratic loop); five seconds per example still does, and holds on a busy two-core machine where
+# a garbage collection or a neighbour's job can stall one example for a second.
+settings.register_profile(
+    "teamlens", deadline=dt.timedelta(seconds=5), suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("TEAMLENS_HYPOTHESIS_PROFILE", "teamlens"))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--audit-large",
+        action="store_true",
+        default=False,
+        help="the long runs (`make audit`): the privacy attack suite's large statistical version, which "
+        "writes docs/privacy-audit.md, and the kill-ingest test's many rounds",
+    )
+
+
+@pytest.fixture(scope="session")
+def large(pytestconfig: pytest.Config) -> bool:
+    """True under ``--audit-large``: use the large trial counts."""
+    return bool(pytestconfig.getoption("audit_large"))
+
+
+@pytest.fixture(scope="session")
+def org_cache(tmp_path_factory: pytest.TempPathFactory) -> OrgCache:
+    """The organisations built in this session (one build per recipe), to copy for each test."""
+    return OrgCache(tmp_path_factory.mktemp("built-orgs"))
+
+
+#: The standard organisation: a copy of its own for each test that takes it.
+fresh_org = org_fixture(ingested)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    seed = getattr(config.option, "randomly_seed", None)
+    if seed is not None and config.pluginmanager.hasplugin("randomly"):
+        terminalreporter.write_line(
+            f"tests ran in random order, seed {seed}: repeat this order with --randomly-seed={seed}"
+        )
