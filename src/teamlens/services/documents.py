@@ -12,6 +12,7 @@ The public transparency register is in ``transparency.py``; it is written the sa
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import os
@@ -72,6 +73,8 @@ class DocumentContext:
     generated_at: str
     #: The parties' registered public keys: every decision is signed by one of them (issue 9).
     keys: tuple[PartyKey, ...] = ()
+    #: The DPIA's sign-off (ICO step 7), once recorded: the DPO's advice as given, the residual risk.
+    signoff: DpiaSignOff | None = None
 
     @property
     def policy(self) -> Policy:
@@ -171,6 +174,7 @@ def build_document(
         risks=RISKS,
         generated_at=f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
         keys=registered_keys(ws),
+        signoff=ws.governance.dpia_signoff(policy.policy_id, policy.version),
     )
 
 
@@ -295,8 +299,27 @@ def sign_off_dpia(
     actor: str,
     overruled_because: str | None = None,
 ) -> SignOffResult:
-    """Render the DPIA of one version, hash it, and record the sign-off of that DPIA (R4 step 7)."""
-    html = document_html(ws, "dpia", policy_id=policy_id, version=version)
+    """Render the DPIA of one version as signed off, hash it, and record the sign-off (R4 step 7).
+
+    The hashed DPIA is the one the signatories read with its step 7 filled in from this sign-off
+    (the DPO's advice as given, the residual risk, who approved the measures), so the document the
+    hash names never says "to be completed" about what was recorded with it.
+    """
+    context = build_document(ws, "dpia", policy_id=policy_id, version=version)
+    pending = DpiaSignOff(
+        policy_id=context.policy.policy_id,
+        version=context.policy.version,
+        dpia_sha256="",
+        measures_by=measures_by.strip(),
+        residual_risk=residual_risk,
+        dpo_advice=dpo_advice,
+        advice_accepted=overruled_because is None,
+        overruled_because=None if overruled_because is None else overruled_because.strip(),
+        consultation_reviewed_by=consultation_reviewed_by.strip(),
+        signed_by=actor,
+        signed_at=ws.governance.now(),
+    )
+    html = render("dpia", dataclasses.replace(context, signoff=pending))
     digest = hashlib.sha256(html.encode("utf-8")).hexdigest()
     signed = ws.governance.sign_off_dpia(
         policy_id,
