@@ -27,8 +27,10 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(store_app, name="store")
 app.add_typer(audit_app, name="audit")
 
-console = Console()
-err_console = Console(stderr=True)
+# Soft wrap: a line holding a command or a path is never broken by teamlens, only by the terminal,
+# so what is copied from it (or piped into a log) runs as printed.
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def main(argv: list[str] | None = None) -> None:

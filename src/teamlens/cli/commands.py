@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -14,7 +15,7 @@ from teamlens import services
 from teamlens.cli import governance_commands, keys_commands, policy_commands  # noqa: F401  (register them)
 from teamlens.cli.app import app, audit_app, console, store_app
 from teamlens.cli.options import Actor, DataDir, Json, KeyFile
-from teamlens.cli.render import release_tables, to_json
+from teamlens.cli.render import ingest_outcomes, release_tables, to_json
 
 
 @app.command()
@@ -25,7 +26,13 @@ def init(data_dir: DataDir = None, key_file: KeyFile = None) -> None:
     if result.key_file:
         state = "created" if result.key_created else "already present"
         console.print(f"Pseudonymisation key: {result.key_file} ({state}; keep it outside the data folder)")
-    console.print("teamlens is off until a policy is approved: see `teamlens policy template`.")
+    console.print("teamlens is off until both parties approve a policy.")
+    console.print(
+        "Next: each party makes its signing key on its own machine "
+        "(`teamlens keys new --party employer --out ~/keys/employer.key`, the same for the "
+        "representative and the DPO), then `teamlens keys propose ~/keys/*.pub.json`.",
+        highlight=False,
+    )
 
 
 @app.command()
@@ -44,6 +51,10 @@ def synth(
     )
 
 
+def _connector_names(incomplete: str) -> list[str]:
+    return [name for name in services.connector_names() if name.startswith(incomplete)]
+
+
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Export files or folders to read.")],
@@ -51,8 +62,29 @@ def ingest(
     key_file: KeyFile = None,
     actor: Actor = "admin",
     json_output: Json = False,
+    strict: Annotated[
+        bool | None,
+        typer.Option(
+            "--strict/--no-strict",
+            help="Ingest nothing if a file inside a folder is in no known format (read-me files aside). "
+            "Default: on when the output is not a terminal (scripts, cron), off on a terminal.",
+        ),
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source",
+            metavar="NAME",
+            help="The connector that reads every input, instead of recognising each by its content "
+            "(to see what is wrong with a file it passes over).",
+            autocompletion=_connector_names,
+        ),
+    ] = None,
 ) -> None:
-    """Read exports into the store (refused until a policy is approved); each file is atomic."""
+    """Read exports into the store (refused until a policy is approved); each file is atomic.
+
+    Files inside a folder that no connector recognises are passed over and named, with the reason.
+    """
     ws = services.open_workspace(data_dir, key_file)
     columns = (
         TextColumn("{task.description}"),
@@ -62,6 +94,7 @@ def ingest(
         TimeRemainingColumn(),
     )
     began = time.perf_counter()
+    strict = not sys.stdout.isatty() if strict is None else strict
     with Progress(*columns, console=console, transient=True, disable=json_output) as progress:
         task = progress.add_task("ingesting", total=None, rows=0, rate=0.0)
 
@@ -71,18 +104,13 @@ def ingest(
                 task, description=f"ingesting {path.name}", completed=index, total=total, rows=rows, rate=rate
             )
 
-        summary = services.ingest(ws, paths, actor=actor, on_file=on_file)
+        summary = services.ingest(ws, paths, actor=actor, on_file=on_file, strict=strict, source=source)
     if json_output:
         console.print_json(to_json(summary))
         return
-    table = Table(title=f"Ingested {summary.rows:,} rows")
-    for column in ("file", "source", "status", "rows"):
-        table.add_column(column, justify="right" if column == "rows" else "left")
-    for outcome in summary.files:
-        table.add_row(outcome.path, outcome.source, outcome.status, f"{outcome.rows:,}")
-    console.print(table)
-    for note in sorted({note for outcome in summary.files for note in outcome.notes}):
-        console.print(f"[yellow]note:[/yellow] {note}", highlight=False)
+    ingest_outcomes(console, summary)
+    if summary.rows:
+        console.print(f"Next: {services.next_steps.after_ingest(ws)}", highlight=False)
 
 
 @app.command()
@@ -108,6 +136,7 @@ def release(
         else (f"charged ρ = {table.rho_charged:.4g} to the period's budget (release {table.release_id})")
     )
     console.print(f"{table.mechanism}; {charge}.")
+    console.print(f"Next: {services.next_steps.after_release()}", highlight=False)
 
 
 @app.command()

@@ -124,6 +124,8 @@ def signoff(
             "A high residual risk blocks activation: consult the ICO first "
             "(prior consultation, UK GDPR Art 36)."
         )
+    else:
+        console.print(f"Next: {services.next_steps.for_version(ws, policy_id, version)}", highlight=False)
 
 
 @docs_app.command("register")

@@ -53,7 +53,9 @@ def propose(
     for key in info.statement["keys"]:
         console.print(f"  {key['party']}: {key['label']}")
     console.print(
-        f"Each key holder checks it and signs: `teamlens keys confirm {info.digest[:16]} --key FILE`."
+        "Next: each key holder checks the keys listed and signs with their own key: "
+        f"`teamlens keys confirm {info.digest[:16]} --key YOUR-KEY`.",
+        highlight=False,
     )
 
 
@@ -68,6 +70,7 @@ def confirm(
     info = services.keys.confirm_keys(ws, digest, services.keys.load_key(key), actor="keys confirm")
     if info.registered_at is not None:
         console.print(f"Key set {info.digest[:16]}… is registered: it decides from now on.")
+        console.print(f"Next: {services.next_steps.after_keys_registered()}", highlight=False)
     else:
         console.print(f"Signed. Key set {info.digest[:16]}… still waits: {info.missing}.")
 

@@ -7,10 +7,12 @@ import datetime as dt
 import json
 from typing import Any
 
+from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from teamlens.domain import METRICS, ReleasedTable
+from teamlens.services import IngestSummary
 
 
 def to_json(value: Any) -> str:
@@ -52,3 +54,29 @@ def release_tables(table: ReleasedTable) -> list[Table]:
             grid.add_row(*row)
         tables.append(grid)
     return tables
+
+
+def ingest_outcomes(console: Console, summary: IngestSummary) -> None:
+    """What an ingest did, file by file, with why each file passed over was: names never cut short.
+
+    On a terminal, a table whose file column wraps; otherwise (piped, in a log) one plain line per
+    file with the path last and whole, for grep and cut.
+    """
+    if console.is_terminal:
+        table = Table(title=f"Ingested {summary.rows:,} rows")
+        for column in ("file", "source", "status", "rows"):
+            table.add_column(column, overflow="fold", justify="right" if column == "rows" else "left")
+        for outcome in summary.files:
+            table.add_row(escape(outcome.path), outcome.source, outcome.status, f"{outcome.rows:,}")
+        console.print(table)
+    else:
+        console.print(f"Ingested {summary.rows:,} rows", highlight=False)
+        for outcome in summary.files:
+            line = f"{outcome.status}\t{outcome.source}\t{outcome.rows}\t{outcome.path}"
+            console.file.write(line + "\n")  # as is: Rich would turn the tabs into spaces
+    for outcome in summary.passed_over:
+        reasons = "; ".join(outcome.notes)
+        console.print(f"[yellow]passed over:[/yellow] {escape(outcome.path)}: {reasons}", soft_wrap=True)
+    noted = (outcome for outcome in summary.files if outcome.status != "passed over")
+    for note in sorted({note for outcome in noted for note in outcome.notes}):
+        console.print(f"[yellow]note:[/yellow] {escape(note)}", highlight=False, soft_wrap=True)

@@ -18,7 +18,7 @@ parties' signing keys: made on their own machines, registered once, used for eve
 """
 
 from teamlens.governance import KeySetInfo, PolicyVersionInfo, RightsRequest, SignedDecision, StoredPolicy
-from teamlens.services import audit_checkpoints, keys, passkeys
+from teamlens.services import audit_checkpoints, keys, next_steps, passkeys
 from teamlens.services.access_export import HeldData, ReleaseEntered
 from teamlens.services.audit import (
     AUDIT_PAGE_SIZE,
@@ -41,7 +41,7 @@ from teamlens.services.documents import (
     write_document,
 )
 from teamlens.services.exclusions import Exclusion
-from teamlens.services.ingest import FileOutcome, IngestSummary, ingest
+from teamlens.services.ingest import FileOutcome, IngestSummary, connector_names, ingest
 from teamlens.services.keys import KeyFile, Signer, decide
 from teamlens.services.lifecycle import (
     ANONYMOUS_WORKER,
@@ -138,6 +138,7 @@ __all__ = [
     "build_document",
     "build_register",
     "comment",
+    "connector_names",
     "consult",
     "consultation",
     "consultation_document",
@@ -157,6 +158,7 @@ __all__ = [
     "lift",
     "mapping_approved",
     "my_requests",
+    "next_steps",
     "not_consulted",
     "object_to_processing",
     "offline_request",
