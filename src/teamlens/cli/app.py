@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 
 import click
@@ -9,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from teamlens.errors import TeamlensError
+from teamlens.errors import ConfigError, TeamlensError
 
 app = typer.Typer(
     name="teamlens",
@@ -64,3 +65,23 @@ def main(argv: list[str] | None = None) -> None:
     except (click.exceptions.Abort, typer.Abort):
         err_console.print("Aborted.")
         raise SystemExit(1) from None
+
+
+def require_free_port(host: str, port: int) -> None:
+    """Refuse, before anything starts, to serve on a port another program already listens on."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except OSError as error:
+        raise ConfigError(
+            f"Cannot serve on {host}: {error.strerror or error}.",
+            "Give an address of this machine with --host.",
+        ) from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server itself will
+        try:
+            probe.bind(address)
+        except OSError:
+            raise ConfigError(
+                f"port {port} is in use on {host}; choose another with --port (or PORT= for make demo).",
+                f"For example `teamlens serve --port {port + 1}`, or `make demo PORT={port + 1}`.",
+            ) from None

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from teamlens import services
 from teamlens.cli import governance_commands, keys_commands, policy_commands  # noqa: F401  (register them)
-from teamlens.cli.app import app, audit_app, console, store_app
+from teamlens.cli.app import app, audit_app, console, require_free_port, store_app
 from teamlens.cli.options import Actor, DataDir, Json, KeyFile
 from teamlens.cli.render import ingest_outcomes, release_tables, to_json
 
@@ -184,6 +184,7 @@ def demo_serve(
     from teamlens.web import create_app
     from teamlens.web.demo_idp import DemoIdentityProvider
 
+    require_free_port("127.0.0.1", port)
     ws, idp = services.demo_workspace(out, port, DemoIdentityProvider)
     console.print(
         f"[bold red]DEMO ONLY[/bold red]: a test identity provider at {idp.issuer} lets anyone sign in."
@@ -207,16 +208,18 @@ def serve(
 ) -> None:
     """Serve the web app on HOST:PORT: reports, policy, register, audit log, consultation, own data.
 
-    Anyone reaching it reads the released reports (/), the policy in force with its notice and
-    explainer (/policy), the transparency register (/register), the audit log (/audit) and the
-    proposals open for views (/consultation). Workers sign in through the organisation's identity
-    provider once TEAMLENS_OIDC_* and TEAMLENS_WEB_BASE_URL are set (see docs/worker-sign-in.md)
-    to see their own data at /me and give their views on proposals; until then /me answers 503.
+    Anyone reaching it reads the policy in force with its notice and explainer (/policy), the
+    transparency register (/register), the audit log (/audit) and the proposals open for views
+    (/consultation). Everything else needs sign-in through the organisation's identity provider,
+    once TEAMLENS_OIDC_* and TEAMLENS_WEB_BASE_URL are set (see docs/worker-sign-in.md): workers
+    see their own data at /me, the analyst reads the released reports (/ and /api); until then
+    those pages answer 503.
     """
     import uvicorn
 
     from teamlens.web import create_app
 
+    require_free_port(host, port)
     app = create_app(services.open_workspace(data_dir, key_file))
     console.print(f"Serving teamlens on http://{host}:{port}/ (Ctrl-C to stop)")
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import tomllib
 from pathlib import Path
 
@@ -116,3 +117,18 @@ def test_the_whole_flow_through_the_cli(env: Path, capsys: pytest.CaptureFixture
     code, out, _ = run(capsys, "audit", "verify")
     assert code == 0
     assert "intact" in out
+
+
+@pytest.mark.parametrize("command", [["serve"], ["demo-serve", "--out", "nowhere"]])
+def test_serving_on_a_busy_port_says_so_before_starting_anything(
+    env: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, out, err = run(capsys, *command, "--port", str(port))
+    assert code == 2
+    assert f"port {port} is in use on 127.0.0.1; choose another with --port (or PORT= for make demo)" in err
+    assert f"--port {port + 1}" in err
+    assert "Serving" not in out and "Traceback" not in err and "Errno" not in err
