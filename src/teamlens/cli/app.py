@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import socket
 import sys
+from typing import Annotated
 
 import click
 import typer
@@ -17,7 +19,6 @@ app = typer.Typer(
     help="Team-level collaboration insight that no one can turn into per-worker surveillance.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
 )
 policy_app = typer.Typer(
     help="Write, propose, approve and suspend processing policies.", no_args_is_help=True
@@ -34,13 +35,41 @@ console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
 
 
+def installed_version() -> str:
+    """The installed package's version (the source tree's when teamlens runs uninstalled)."""
+    try:
+        return importlib.metadata.version("teamlens")
+    except importlib.metadata.PackageNotFoundError:
+        from teamlens import __version__
+
+        return __version__
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"teamlens {installed_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Team-level collaboration insight that no one can turn into per-worker surveillance."""
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI, turning teamlens errors into a message, a hint and an exit code."""
-    from teamlens.cli import commands  # noqa: F401  (registers the commands)
+    args = argv if argv is not None else sys.argv[1:]
+    if args != ["--version"]:  # the version alone needs none of the commands' imports
+        from teamlens.cli import commands  # noqa: F401  (registers the commands)
 
     try:
         # Without standalone mode click returns a typer.Exit code instead of exiting with it.
-        code = app(args=argv if argv is not None else sys.argv[1:], standalone_mode=False)
+        code = app(args=args, standalone_mode=False)
         if isinstance(code, int) and code:
             raise SystemExit(code)
     except TeamlensError as error:

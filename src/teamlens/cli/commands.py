@@ -143,10 +143,17 @@ def release(
 def report(
     out: Annotated[Path, typer.Option(help="Where to write the HTML report.")] = Path("report.html"),
     data_dir: DataDir = None,
+    json_output: Annotated[
+        bool,
+        typer.Option("--json", help="Print the released cells as JSON (as /api/releases), writing nothing."),
+    ] = False,
 ) -> None:
     """Write everything released so far as a self-contained HTML report (costs no budget)."""
     ws = services.open_workspace(data_dir)
     policy, tables = services.released_tables(ws)
+    if json_output:
+        console.print_json(to_json(services.tables_as_json(policy, tables)))
+        return
     services.write_report(policy, tables, out)
     console.print(f"Wrote {out}")
 
@@ -245,12 +252,14 @@ def audit_show(
 
 
 @store_app.command("verify")
-def store_verify(data_dir: DataDir = None) -> None:
-    """Check that every file the store's manifest names is present and well-formed."""
+def store_verify(data_dir: DataDir = None, json_output: Json = False) -> None:
+    """Check that every file the store's manifest names is present and well-formed (exit 9 if not)."""
     problems = services.verify_store(services.open_workspace(data_dir))
-    if not problems:
+    if json_output:
+        console.print_json(to_json({"intact": not problems, "problems": problems}))
+    elif not problems:
         console.print("Fact store intact.")
-        return
-    for problem in problems:
+    for problem in [] if json_output else problems:
         console.print(f"[bold red]problem:[/bold red] {problem}", highlight=False)
-    raise typer.Exit(9)
+    if problems:
+        raise SystemExit(9)  # not typer.Exit: main() runs click without standalone mode

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from teamlens.domain import METRICS, ReleasedTable
+from teamlens.domain import METRICS, ReleasedCell, ReleasedTable
 from teamlens.services import IngestSummary
 
 
@@ -26,6 +26,17 @@ def to_json(value: Any) -> str:
         return str(obj)
 
     return json.dumps(value, default=default, indent=2, ensure_ascii=False)
+
+
+def cell_text(cell: ReleasedCell | None, min_group_size: int) -> str:
+    """One cell as the CLI shows it: suppressed exactly when the JSON and the API say ``suppressed``."""
+    if cell is None:
+        return "[dim]—[/dim]"  # not released for this group and window
+    if cell.suppressed or cell.value is None:
+        return f"[dim]<{min_group_size}[/dim]"
+    if cell.lower is None or cell.upper is None:
+        return f"{cell.value:.1f}"
+    return f"{cell.value:.1f} ±{(cell.upper - cell.lower) / 2:.1f}"
 
 
 def release_tables(table: ReleasedTable) -> list[Table]:
@@ -45,12 +56,7 @@ def release_tables(table: ReleasedTable) -> list[Table]:
         for group in sorted({c.group for c in table.cells}):
             row = [escape(group)]
             for window in table.windows:
-                cell = cells.get((group, window))
-                if cell is None or cell.value is None or cell.lower is None or cell.upper is None:
-                    row.append(f"[dim]<{table.min_group_size}[/dim]")
-                else:
-                    half = (cell.upper - cell.lower) / 2
-                    row.append(f"{cell.value:.1f} ±{half:.1f}")
+                row.append(cell_text(cells.get((group, window)), table.min_group_size))
             grid.add_row(*row)
         tables.append(grid)
     return tables

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import os
 import socket
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -132,3 +136,22 @@ def test_serving_on_a_busy_port_says_so_before_starting_anything(
     assert f"port {port} is in use on 127.0.0.1; choose another with --port (or PORT= for make demo)" in err
     assert f"--port {port + 1}" in err
     assert "Serving" not in out and "Traceback" not in err and "Errno" not in err
+
+
+def test_version_prints_the_installed_version(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--version")
+    assert code == 0
+    assert out == f"teamlens {importlib.metadata.version('teamlens')}\n"
+
+
+def test_shell_completion_completes_commands_and_connector_names() -> None:
+    teamlens = Path(sys.executable).with_name("teamlens")
+    for words, expected in (
+        ("teamlens ing", "ingest"),
+        ("teamlens ingest --source m365_e", "m365_email_activity"),
+    ):
+        completing = {"_TEAMLENS_COMPLETE": "complete_bash", "COMP_WORDS": words}
+        env = {**os.environ, **completing, "COMP_CWORD": str(len(words.split()) - 1)}
+        done = subprocess.run([teamlens], env=env, capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode == 0, done.stderr
+        assert expected in done.stdout.split()
