@@ -41,7 +41,7 @@ from teamlens.services.documents import (
     write_document,
 )
 from teamlens.services.exclusions import Exclusion
-from teamlens.services.ingest import FileOutcome, IngestSummary, connector_names, ingest
+from teamlens.services.ingest import FileOutcome, IngestSummary, connector_names, ingest, source_label
 from teamlens.services.keys import KeyFile, Signer, decide
 from teamlens.services.lifecycle import (
     ANONYMOUS_WORKER,
@@ -185,6 +185,7 @@ __all__ = [
     "sign_in",
     "sign_in_config",
     "sign_off_dpia",
+    "source_label",
     "suspend",
     "synthesise",
     "tables_as_json",

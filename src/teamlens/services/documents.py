@@ -24,11 +24,12 @@ from pathlib import Path
 
 import jinja2
 
-from teamlens.domain import Policy
+from teamlens.domain import METRICS, Policy
 from teamlens.errors import ConfigError, PolicyError
 from teamlens.governance import ConsultationRecord, DpiaSignOff, Notification, Party, StoredPolicy
 from teamlens.privacy import rho_to_epsilon
 from teamlens.services.dpia_content import RISKS, Risk, SuiteResults, suite_results
+from teamlens.services.ingest import source_label
 from teamlens.services.planner_figures import PlannerFigures, planner_figures
 from teamlens.services.policy import in_force
 from teamlens.services.policy_sheet import CLAUSE, LAWFUL_BASES, PURPOSES, PolicyRow, policy_sheet
@@ -46,6 +47,7 @@ TEMPLATES = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
 )
 TEMPLATES.globals["spaced"] = spaced
+TEMPLATES.filters["metric_label"] = lambda name: METRICS[name].label if name in METRICS else name
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,8 @@ class DocumentContext:
     keys: tuple[PartyKey, ...] = ()
     #: The DPIA's sign-off (ICO step 7), once recorded: the DPO's advice as given, the residual risk.
     signoff: DpiaSignOff | None = None
+    #: The policy's sources in words (``source_label``), in the policy's order; ids stay for details.
+    source_labels: tuple[str, ...] = ()
 
     @property
     def policy(self) -> Policy:
@@ -175,6 +179,7 @@ def build_document(
         generated_at=f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
         keys=registered_keys(ws),
         signoff=ws.governance.dpia_signoff(policy.policy_id, policy.version),
+        source_labels=tuple(source_label(name) for name in policy.sources),
     )
 
 

@@ -66,6 +66,20 @@ def connector_names() -> list[str]:
     return [*directory_names(), *source_names()]
 
 
+def source_label(name: str) -> str:
+    """A connector's name in words a worker reads ("Microsoft Teams activity per user"), for pages.
+
+    The first clause of the connector's description; the name itself for one not installed here.
+    """
+    if name in directory_names():
+        description = get_directory(name).description
+    elif name in source_names():
+        description = get_source(name).description
+    else:
+        return name
+    return description.split(" (")[0].split(":")[0].strip()
+
+
 def _is_read_me(path: Path) -> bool:
     """A read-me or notes file shipped beside exports (``README.txt``, ``NOTES.md``): never an export."""
     return path.is_file() and (path.name.lower().startswith("readme") or path.suffix.lower() == ".md")
