@@ -69,8 +69,9 @@ class NoApprovedPolicy(PolicyError):
         super().__init__(
             f"Refusing to {action}: no approved policy. teamlens is off until workers' "
             "representatives and the employer have both approved a processing policy.",
-            "Write a policy (see `teamlens policy template`), propose it with "
-            "`teamlens policy propose FILE`, then have it approved with `teamlens policy approve`.",
+            "Write a policy (`teamlens policy template > policy.toml`), propose it (`teamlens policy "
+            "propose policy.toml`) and follow the steps it prints; `teamlens policy list` shows what "
+            "each version still waits for.",
         )
         self.action = action
 
@@ -83,8 +84,8 @@ class PolicyLapsed(NoApprovedPolicy):
             self,
             f"Refusing to {action}: policy '{policy_id}' version {version} lapsed when its review date "
             f"({review_date}) passed without renewal, so all processing has stopped.",
-            "Both parties review the policy and approve a new version with a later review_date "
-            "(`teamlens policy propose FILE`, then `teamlens policy approve` by each party).",
+            "Both parties review the policy and approve a new version with a later review_date: "
+            "`teamlens policy propose FILE`, then the steps it prints.",
         )
         self.action = action
         self.policy_id = policy_id

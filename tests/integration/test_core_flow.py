@@ -114,7 +114,7 @@ def test_no_identifier_from_the_input_appears_under_the_data_folder(org: Org) ->
 def test_reingesting_the_same_exports_changes_nothing(org: Org) -> None:
     before = {p.relative_to(org.ws.settings.data_dir): p.read_bytes() for p in files_under(org.ws.store.root)}
     summary = services.ingest(org.ws, [org.exports], actor="admin")
-    assert {outcome.status for outcome in summary.files} == {"already ingested", "skipped"}  # README.txt
+    assert {outcome.status for outcome in summary.files} == {"already ingested", "passed over"}  # README.txt
     after = {p.relative_to(org.ws.settings.data_dir): p.read_bytes() for p in files_under(org.ws.store.root)}
     assert after == before
 

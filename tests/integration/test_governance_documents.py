@@ -255,3 +255,33 @@ def test_the_dpia_shows_a8s_known_limit_as_medium_residual_risk(org: Org) -> Non
     assert all(
         row.residual != "low" for row in context.evidence if row.outcome not in ("passed", "pass", "ok")
     )
+
+
+def test_the_dpia_records_the_dpo_advice_it_was_signed_off_with(tmp_path: Path) -> None:
+    built = build_org(tmp_path, people=60, weeks=2, approve=False)
+    built.policy_file.write_text(policy_text(), encoding="utf-8")
+    services.propose(built.ws, built.policy_file, actor="hr")
+    services.not_consulted(built.ws, PID, 1, by=signer(built.ws, "employer"), author="HR", reason="Pilot.")
+    unsigned = html.unescape(services.document_html(built.ws, "dpia", policy_id=PID, version=1))
+    assert "Not yet given" in unsigned and "To be completed" not in unsigned
+    advice = "Do not release the weekly team report; the rest may proceed."
+    overruled = "The weekly report is the only one the works council asked for."
+    signed = services.sign_off_dpia(
+        built.ws,
+        PID,
+        1,
+        measures_by="Emma Employer",
+        residual_risk="medium",
+        dpo_advice=advice,
+        consultation_reviewed_by="Dora DPO",
+        actor="controller",
+        overruled_because=overruled,
+    )
+    # The hashed document is the one with step 7 filled in, and so is every later rendering.
+    assert signed.signoff.dpia_sha256 == hashlib.sha256(signed.dpia_html.encode("utf-8")).hexdigest()
+    for page in (signed.dpia_html, services.document_html(built.ws, "dpia", policy_id=PID, version=1)):
+        shown = html.unescape(page)
+        assert advice in shown
+        assert f"Overruled, because: {overruled}" in shown
+        assert "Emma Employer (signed off" in shown and "Dora DPO" in shown
+        assert "Not yet given" not in shown and "To be completed" not in shown

@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 
 from teamlens import services
 from teamlens.services import audit as audit_service
-from teamlens.services import lifecycle
+from teamlens.services import lifecycle, transparency
 from teamlens.web import create_app
 
 from ..integration.flow_support import Org, build_org
@@ -29,7 +29,7 @@ from .test_worker_sign_in import csrf_of, table_rows
 
 Client = Callable[[], TestClient]
 PROPOSAL = f"/consultation/{PID}/{PROPOSED}"
-PUBLIC = ("/audit", "/consultation", PROPOSAL)
+PUBLIC = ("/audit", "/consultation", PROPOSAL, "/register")
 #: The generated page's own "generated at" minute: the only text allowed to change while the day is open.
 _STAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC")
 
@@ -99,6 +99,7 @@ def test_teeth_without_the_delay_the_same_actions_change_the_public_pages_at_onc
     far_future = dt.datetime(2999, 1, 1, tzinfo=dt.UTC)  # "today" never comes: nothing is held back
     monkeypatch.setattr(audit_service, "day_start", lambda ws: far_future)
     monkeypatch.setattr(lifecycle, "day_start", lambda ws: far_future)
+    monkeypatch.setattr(transparency, "day_start", lambda ws: far_future)
     text = "Without the delay this view would show the moment it was given."
     before = snapshot(consulting_org)
     object_and_give_a_view(consulting_client, idp, consulting_emails[42], consulting_emails[43], text)
@@ -117,12 +118,18 @@ def test_earlier_days_show_while_today_is_held_back_and_a_break_today_is_still_r
     today = client.get("/audit").text
     assert table_rows(today, "audit") == [] and "The log verifies." in today
     assert "entries appear the day after they are recorded" in " ".join(today.lower().split())
+    # Where the entries would be, the page says why there are none yet (not a bare "No entries").
+    held = " ".join(today.split())
+    assert "No entries recorded before today" in held and "today's appear here tomorrow" in held
+    assert "0 entries recorded before" in " ".join(client.get("/register").text.split())
     with next_day():
         services.object_to_processing(org.ws, services.SignedInWorker("p" * 64))
         page = client.get("/audit").text
         seqs = [int(row[0]) for row in table_rows(page, "audit")]
         assert seqs == list(range(built, 0, -1))  # yesterday's entries, not today's objection
         assert f"The log verifies: all {built} entries" in page
+        register = " ".join(client.get("/register").text.split())
+        assert f"{built} entries recorded before {dt.datetime.now(dt.UTC):%Y-%m-%d}" in register
         engine = sa.create_engine(org.ws.settings.governance_url)
         with engine.begin() as conn:  # someone with database access rewrites today's entry
             conn.execute(sa.text("UPDATE audit_log SET details = '{}' WHERE seq = :s"), {"s": built + 1})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -13,9 +14,9 @@ from rich.table import Table
 
 from teamlens import services
 from teamlens.cli import governance_commands, keys_commands, policy_commands  # noqa: F401  (register them)
-from teamlens.cli.app import app, audit_app, console, store_app
+from teamlens.cli.app import app, audit_app, console, require_free_port, store_app
 from teamlens.cli.options import Actor, DataDir, Json, KeyFile
-from teamlens.cli.render import release_tables, report_sections, report_summary, to_json
+from teamlens.cli.render import ingest_outcomes, release_tables, report_summary, to_json
 
 
 @app.command()
@@ -26,7 +27,13 @@ def init(data_dir: DataDir = None, key_file: KeyFile = None) -> None:
     if result.key_file:
         state = "created" if result.key_created else "already present"
         console.print(f"Pseudonymisation key: {result.key_file} ({state}; keep it outside the data folder)")
-    console.print("teamlens is off until a policy is approved: see `teamlens policy template`.")
+    console.print("teamlens is off until both parties approve a policy.")
+    console.print(
+        "Next: each party makes its signing key on its own machine "
+        "(`teamlens keys new --party employer --out ~/keys/employer.key`, the same for the "
+        "representative and the DPO), then `teamlens keys propose ~/keys/*.pub.json`.",
+        highlight=False,
+    )
 
 
 @app.command()
@@ -45,6 +52,10 @@ def synth(
     )
 
 
+def _connector_names(incomplete: str) -> list[str]:
+    return [name for name in services.connector_names() if name.startswith(incomplete)]
+
+
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Export files or folders to read.")],
@@ -52,8 +63,29 @@ def ingest(
     key_file: KeyFile = None,
     actor: Actor = "admin",
     json_output: Json = False,
+    strict: Annotated[
+        bool | None,
+        typer.Option(
+            "--strict/--no-strict",
+            help="Ingest nothing if a file inside a folder is in no known format (read-me files aside). "
+            "Default: on when the output is not a terminal (scripts, cron), off on a terminal.",
+        ),
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source",
+            metavar="NAME",
+            help="The connector that reads every input, instead of recognising each by its content "
+            "(to see what is wrong with a file it passes over).",
+            autocompletion=_connector_names,
+        ),
+    ] = None,
 ) -> None:
-    """Read exports into the store (refused until a policy is approved); each file is atomic."""
+    """Read exports into the store (refused until a policy is approved); each file is atomic.
+
+    Files inside a folder that no connector recognises are passed over and named, with the reason.
+    """
     ws = services.open_workspace(data_dir, key_file)
     columns = (
         TextColumn("{task.description}"),
@@ -63,6 +95,7 @@ def ingest(
         TimeRemainingColumn(),
     )
     began = time.perf_counter()
+    strict = not sys.stdout.isatty() if strict is None else strict
     with Progress(*columns, console=console, transient=True, disable=json_output) as progress:
         task = progress.add_task("ingesting", total=None, rows=0, rate=0.0)
 
@@ -72,20 +105,13 @@ def ingest(
                 task, description=f"ingesting {path.name}", completed=index, total=total, rows=rows, rate=rate
             )
 
-        summary = services.ingest(ws, paths, actor=actor, on_file=on_file)
+        summary = services.ingest(ws, paths, actor=actor, on_file=on_file, strict=strict, source=source)
     if json_output:
         console.print_json(to_json(summary))
         return
-    hidden = f" (and inputs of fewer than k people each: {summary.withheld})" if summary.withheld else ""
-    table = Table(title=f"Ingested {summary.rows:,} rows{hidden}")
-    for column in ("file", "source", "status", "rows"):
-        table.add_column(column, justify="right" if column == "rows" else "left")
-    for outcome in summary.files:
-        rows = "fewer than k people" if outcome.rows is None else f"{outcome.rows:,}"
-        table.add_row(outcome.path, outcome.source, outcome.status, rows)
-    console.print(table)
-    for note in sorted({note for outcome in summary.files for note in outcome.notes}):
-        console.print(f"[yellow]note:[/yellow] {note}", highlight=False)
+    ingest_outcomes(console, summary)
+    if summary.rows:
+        console.print(f"Next: {services.next_steps.after_ingest(ws)}", highlight=False)
 
 
 @app.command()
@@ -111,13 +137,17 @@ def release(
         else (f"charged ρ = {table.rho_charged:.4g} to the period's budget (release {table.release_id})")
     )
     console.print(f"{table.mechanism}; {charge}.")
+    console.print(f"Next: {services.next_steps.after_release()}", highlight=False)
 
 
 @app.command()
 def report(
     out: Annotated[Path, typer.Option(help="Where to write the HTML report.")] = Path("report.html"),
     data_dir: DataDir = None,
-    json_output: Json = False,
+    json_output: Annotated[
+        bool,
+        typer.Option("--json", help="Print the released cells as JSON (as /api/releases), writing nothing."),
+    ] = False,
 ) -> None:
     """Write everything released so far as a self-contained HTML report (costs no budget).
 
@@ -125,11 +155,12 @@ def report(
     prints, per released report, how many are.
     """
     ws = services.open_workspace(data_dir)
-    context = services.build_context(*services.released_tables(ws))
-    services.save_report(context, out)
+    policy, tables = services.released_tables(ws)
     if json_output:
-        console.print_json(to_json({"report": out, "sections": report_sections(context)}))
+        console.print_json(to_json(services.tables_as_json(policy, tables)))
         return
+    context = services.build_context(policy, tables)
+    services.save_report(context, out)
     console.print(f"Wrote {out}", soft_wrap=True)  # whole lines: paths and titles stay greppable
     for line in report_summary(context):
         console.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
@@ -168,6 +199,7 @@ def demo_serve(
     from teamlens.web import create_app
     from teamlens.web.demo_idp import DemoIdentityProvider
 
+    require_free_port("127.0.0.1", port)
     ws, idp = services.demo_workspace(out, port, DemoIdentityProvider)
     console.print(
         f"[bold red]DEMO ONLY[/bold red]: a test identity provider at {idp.issuer} lets anyone sign in."
@@ -191,16 +223,18 @@ def serve(
 ) -> None:
     """Serve the web app on HOST:PORT: reports, policy, register, audit log, consultation, own data.
 
-    Anyone reaching it reads the released reports (/), the policy in force with its notice and
-    explainer (/policy), the transparency register (/register), the audit log (/audit) and the
-    proposals open for views (/consultation). Workers sign in through the organisation's identity
-    provider once TEAMLENS_OIDC_* and TEAMLENS_WEB_BASE_URL are set (see docs/worker-sign-in.md)
-    to see their own data at /me and give their views on proposals; until then /me answers 503.
+    Anyone reaching it reads the policy in force with its notice and explainer (/policy), the
+    transparency register (/register), the audit log (/audit) and the proposals open for views
+    (/consultation). Everything else needs sign-in through the organisation's identity provider,
+    once TEAMLENS_OIDC_* and TEAMLENS_WEB_BASE_URL are set (see docs/worker-sign-in.md): workers
+    see their own data at /me, the analyst reads the released reports (/ and /api); until then
+    those pages answer 503.
     """
     import uvicorn
 
     from teamlens.web import create_app
 
+    require_free_port(host, port)
     app = create_app(services.open_workspace(data_dir, key_file))
     console.print(f"Serving teamlens on http://{host}:{port}/ (Ctrl-C to stop)")
     uvicorn.run(app, host=host, port=port, log_level="warning")
@@ -226,12 +260,14 @@ def audit_show(
 
 
 @store_app.command("verify")
-def store_verify(data_dir: DataDir = None) -> None:
-    """Check that every file the store's manifest names is present and well-formed."""
+def store_verify(data_dir: DataDir = None, json_output: Json = False) -> None:
+    """Check that every file the store's manifest names is present and well-formed (exit 9 if not)."""
     problems = services.verify_store(services.open_workspace(data_dir))
-    if not problems:
+    if json_output:
+        console.print_json(to_json({"intact": not problems, "problems": problems}))
+    elif not problems:
         console.print("Fact store intact.")
-        return
-    for problem in problems:
+    for problem in [] if json_output else problems:
         console.print(f"[bold red]problem:[/bold red] {problem}", highlight=False)
-    raise typer.Exit(9)
+    if problems:
+        raise SystemExit(9)  # not typer.Exit: main() runs click without standalone mode

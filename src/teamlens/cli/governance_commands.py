@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +13,8 @@ from rich.markup import escape
 
 from teamlens import services
 from teamlens.cli.app import app, audit_app, console
-from teamlens.cli.options import Actor, DataDir, KeyFile, KeyOption
+from teamlens.cli.options import Actor, DataDir, Json, KeyFile, KeyOption
+from teamlens.cli.render import to_json
 
 docs_app = typer.Typer(
     help="Generate the DPIA, worker notice, explainer and transparency register from the policy.",
@@ -124,6 +126,8 @@ def signoff(
             "A high residual risk blocks activation: consult the ICO first "
             "(prior consultation, UK GDPR Art 36)."
         )
+    else:
+        console.print(f"Next: {services.next_steps.for_version(ws, policy_id, version)}", highlight=False)
 
 
 @docs_app.command("register")
@@ -181,10 +185,14 @@ def notifications_list(
         Audience | None, typer.Option("--audience", help="Only the messages for this audience.")
     ] = None,
     data_dir: DataDir = None,
+    json_output: Json = False,
 ) -> None:
     """List the notifications, oldest first (R6, R16)."""
     ws = services.open_workspace(data_dir)
     found = ws.governance.notifications(None if audience is None else audience.value)
+    if json_output:
+        console.print_json(to_json(found))
+        return
     if not found:
         console.print("No notifications.")
     for n in found:
@@ -205,10 +213,16 @@ def audit_verify(
     public_key: Annotated[
         Path | None, typer.Option("--public-key", help="The public key you hold, to pin the signer.")
     ] = None,
+    json_output: Json = False,
 ) -> None:
     """Check the audit log's chain (and a held checkpoint), then every period's budget books against it."""
     ws = services.open_workspace(data_dir)
     result = services.audit_checkpoints.verify(ws, checkpoint_file=checkpoint, public_key_file=public_key)
+    if json_output:
+        console.print_json(to_json({**dataclasses.asdict(result), "checkpoint": checkpoint}))
+        if not result.ok:
+            raise SystemExit(8)
+        return
     if result.ok:
         against = f" and match the checkpoint {checkpoint}" if checkpoint else ""
         console.print(f"Audit log intact: {result.entries} entries verified{against}.")
@@ -351,9 +365,12 @@ def rights_countersign(request_id: RequestId, key: KeyOption, data_dir: DataDir 
 
 
 @rights_app.command("requests")
-def rights_requests(data_dir: DataDir = None) -> None:
+def rights_requests(data_dir: DataDir = None, json_output: Json = False) -> None:
     """List every request (never who it is about): id, kind, where it came from, state."""
     found = services.requests(services.open_workspace(data_dir))
+    if json_output:
+        console.print_json(to_json(found))
+        return
     for r in found:
         console.print(f"{r.request_id}  {r.kind:7} {r.origin:8} {r.state:14} {r.created_at:%Y-%m-%d}")
     console.print(f"{len(found)} requests.")
@@ -385,9 +402,12 @@ def rights_fulfil(
 
 
 @rights_app.command("exclusions")
-def rights_exclusions(key: KeyOption, data_dir: DataDir = None) -> None:
+def rights_exclusions(key: KeyOption, data_dir: DataDir = None, json_output: Json = False) -> None:
     """Show the exclusion list, to the DPO or the representative on their key's signature (R22)."""
     entries = services.exclusion_list(services.open_workspace(data_dir), by=services.keys.load_key(key))
+    if json_output:
+        console.print_json(to_json(entries))
+        return
     for entry in entries:
         console.print(
             f"{entry.pseudonym}  objected {entry.recorded_at:%Y-%m-%d}, excluded from {entry.effective_from}"

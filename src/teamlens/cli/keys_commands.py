@@ -9,7 +9,8 @@ import typer
 
 from teamlens import services
 from teamlens.cli.app import app, console
-from teamlens.cli.options import DataDir, KeyOption
+from teamlens.cli.options import DataDir, Json, KeyOption
+from teamlens.cli.render import to_json
 
 keys_app = typer.Typer(
     help="The parties' signing keys: every decision a party takes is signed with its own key.",
@@ -53,7 +54,9 @@ def propose(
     for key in info.statement["keys"]:
         console.print(f"  {key['party']}: {key['label']}")
     console.print(
-        f"Each key holder checks it and signs: `teamlens keys confirm {info.digest[:16]} --key FILE`."
+        "Next: each key holder checks the keys listed and signs with their own key: "
+        f"`teamlens keys confirm {info.digest[:16]} --key YOUR-KEY`.",
+        highlight=False,
     )
 
 
@@ -68,15 +71,24 @@ def confirm(
     info = services.keys.confirm_keys(ws, digest, services.keys.load_key(key), actor="keys confirm")
     if info.registered_at is not None:
         console.print(f"Key set {info.digest[:16]}… is registered: it decides from now on.")
+        console.print(f"Next: {services.next_steps.after_keys_registered()}", highlight=False)
     else:
         console.print(f"Signed. Key set {info.digest[:16]}… still waits: {info.missing}.")
 
 
 @keys_app.command("list")
-def list_keys(data_dir: DataDir = None) -> None:
+def list_keys(data_dir: DataDir = None, json_output: Json = False) -> None:
     """Show the registered keys with their fingerprints, and any key set waiting for signatures."""
     ws = services.open_workspace(data_dir)
     registered = services.keys.registered(ws)
+    if json_output:
+        waiting = [info.digest for info in ws.governance.key_sets() if info.registered_at is None]
+        keys = [
+            {"party": k.party, "kind": k.kind, "label": k.label, "fingerprint": k.fingerprint}
+            for k in (registered.keys if registered else ())
+        ]
+        console.print_json(to_json({"registered": keys, "waiting": waiting}))
+        return
     if registered is None:
         console.print("No keys are registered yet: no party can decide anything.")
     else:

@@ -13,6 +13,14 @@ from teamlens.cli.app import console, policy_app
 from teamlens.cli.options import Actor, DataDir, Json, KeyOption
 from teamlens.cli.render import to_json
 
+#: The states in which a version waits for a party's step (``policy list`` says which).
+_WAITING = {"draft", "consultation", "proposed", "approved"}
+
+
+def _next(ws: services.Workspace, policy_id: str, version: int) -> None:
+    """Print the step the version now waits for, as a command that succeeds in this state."""
+    console.print(f"Next: {services.next_steps.for_version(ws, policy_id, version)}", highlight=False)
+
 
 @policy_app.command("template")
 def template(
@@ -55,14 +63,12 @@ def propose(
     actor: Actor = "analyst",
 ) -> None:
     """Record a policy file as a new proposed version; nothing runs until both parties approve it."""
-    info = services.propose(services.open_workspace(data_dir), file, actor=actor)
+    ws = services.open_workspace(data_dir)
+    info = services.propose(ws, file, actor=actor)
     console.print(f"Proposed policy {info.policy_id} version {info.version} (sha256 {info.sha256[:16]}…).")
     for warning in info.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
-    console.print(
-        f"Next: each party approves with its own key: `teamlens policy approve {info.policy_id} "
-        f"{info.version} --key YOUR-KEY-FILE --name …`."
-    )
+    _next(ws, info.policy_id, info.version)
 
 
 @policy_app.command("approve")
@@ -77,13 +83,9 @@ def approve(
     ws = services.open_workspace(data_dir)
     info = services.approve(ws, policy_id, version, by=services.keys.load_key(key), approver=name)
     console.print(f"Policy {info.policy_id} version {info.version} is now {info.state}.")
-    if info.state == "approved":
-        console.print(
-            "Another policy is in force; retire it, then "
-            f"`teamlens policy activate {info.policy_id} {info.version} --key …`."
-        )
-    elif info.state == "active" and info.tightens_version is not None and info.missing_parties:
+    if info.state == "active" and info.tightens_version is not None and info.missing_parties:
         console.print(f"One party sufficed: it only narrows version {info.tightens_version} (R3).")
+    _next(ws, info.policy_id, info.version)
 
 
 @policy_app.command("suspend")
@@ -139,6 +141,7 @@ def show(data_dir: DataDir = None, json_output: Json = False) -> None:
 
 
 PolicyId = Annotated[str, typer.Argument(help="The policy id.")]
+
 Version = Annotated[int, typer.Argument(help="The policy version.")]
 
 
@@ -149,7 +152,8 @@ def list_versions(
     json_output: Json = False,
 ) -> None:
     """List every stored policy version, its state and whose approval is missing."""
-    infos = services.versions(services.open_workspace(data_dir), policy_id)
+    ws = services.open_workspace(data_dir)
+    infos = services.versions(ws, policy_id)
     if json_output:
         console.print_json(to_json(infos))
         return
@@ -162,6 +166,8 @@ def list_versions(
             f"sha256 {info.sha256[:16]}…) — {info.title}",
             highlight=False,
         )
+        if info.state in _WAITING:
+            console.print(f"  next: {services.next_steps.for_version(ws, info.policy_id, info.version)}")
 
 
 @policy_app.command("consult")
@@ -184,8 +190,9 @@ def consult(
         console.print(f"Wrote {out}")
     console.print(
         f"Workers give their views in the web app (/consultation/{policy_id}/{version}, signed in) or with "
-        f"`teamlens policy comment {policy_id} {version} --text …`."
+        f'`teamlens policy comment {policy_id} {version} --text "…"`.'
     )
+    _next(ws, policy_id, version)
 
 
 @policy_app.command("comment")
@@ -217,6 +224,7 @@ def respond(
     ws = services.open_workspace(data_dir)
     services.respond(ws, policy_id, version, by=services.keys.load_key(key), author=name, text=text)
     console.print(f"Recorded the employer's response on policy {policy_id} version {version}.")
+    _next(ws, policy_id, version)
 
 
 @policy_app.command("not-consulted")
@@ -238,6 +246,7 @@ def not_consulted(
     console.print(
         f"Recorded that policy {policy_id} version {version} was not consulted on, with the reasons."
     )
+    _next(ws, policy_id, version)
 
 
 @policy_app.command("views")
@@ -267,6 +276,7 @@ def activate(
     ws = services.open_workspace(data_dir)
     info = services.activate(ws, policy_id, version, by=services.keys.load_key(key), actor=actor)
     console.print(f"Policy {info.policy_id} version {info.version} is now {info.state}.")
+    _next(ws, policy_id, version)
 
 
 @policy_app.command("retire")

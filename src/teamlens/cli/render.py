@@ -7,11 +7,13 @@ import datetime as dt
 import json
 from typing import Any
 
+from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from teamlens import services
 from teamlens.domain import METRICS, ReleasedTable
+from teamlens.services import IngestSummary
 
 
 def to_json(value: Any) -> str:
@@ -67,19 +69,33 @@ def report_summary(context: services.ReportContext) -> list[str]:
     return lines
 
 
-def report_sections(context: services.ReportContext) -> list[dict[str, object]]:
-    """Per section of a written report, its counts as JSON-ready data."""
-    return [
-        {
-            "report_id": section.report_id,
-            "title": section.title,
-            "level": section.level,
-            "groups": section.groups,
-            "windows": [column.key for column in section.columns],
-            "figures": section.cells,
-            "worth_reading": section.readable,
-            "too_uncertain": section.count("uncertain"),
-            "fewer_than_min_group_size": section.count("suppressed"),
-        }
-        for section in context.sections
-    ]
+def ingest_outcomes(console: Console, summary: IngestSummary) -> None:
+    """What an ingest did, file by file, with why each file passed over was: names never cut short.
+
+    On a terminal, a table whose file column wraps; otherwise (piped, in a log) one plain line per
+    file with the path last and whole, for grep and cut.
+    """
+    hidden = f" (and inputs of fewer than k people each: {summary.withheld})" if summary.withheld else ""
+    if console.is_terminal:
+        table = Table(title=f"Ingested {summary.rows:,} rows{hidden}")
+        for column in ("file", "source", "status", "rows"):
+            table.add_column(column, overflow="fold", justify="right" if column == "rows" else "left")
+        for outcome in summary.files:
+            table.add_row(escape(outcome.path), outcome.source, outcome.status, _rows(outcome.rows))
+        console.print(table)
+    else:
+        console.print(f"Ingested {summary.rows:,} rows{hidden}", highlight=False)
+        for outcome in summary.files:
+            line = f"{outcome.status}\t{outcome.source}\t{_rows(outcome.rows)}\t{outcome.path}"
+            console.file.write(line + "\n")  # as is: Rich would turn the tabs into spaces
+    for outcome in summary.passed_over:
+        reasons = "; ".join(outcome.notes)
+        console.print(f"[yellow]passed over:[/yellow] {escape(outcome.path)}: {reasons}", soft_wrap=True)
+    noted = (outcome for outcome in summary.files if outcome.status != "passed over")
+    for note in sorted({note for outcome in noted for note in outcome.notes}):
+        console.print(f"[yellow]note:[/yellow] {escape(note)}", highlight=False, soft_wrap=True)
+
+
+def _rows(rows: int | None) -> str:
+    """An input's row count, or that it held fewer than k people (its count would describe them: A25)."""
+    return "fewer than k people" if rows is None else f"{rows:,}"

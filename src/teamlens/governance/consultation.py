@@ -241,8 +241,9 @@ def require_consulted_or_reasons(conn: sa.Connection, policy_id: str, version: i
     raise PolicyError(
         f"Policy '{policy_id}' version {version} was neither put to consultation nor has reasons "
         "recorded for not consulting (R5). Nothing was approved.",
-        f"Consult workers (`teamlens policy consult {policy_id} {version}`), or the employer records why "
-        f'not: `teamlens policy not-consulted {policy_id} {version} --because "…"`.',
+        f"Consult workers (`teamlens policy consult {policy_id} {version} --key EMPLOYER-KEY`), or the "
+        f'employer records why not: `teamlens policy not-consulted {policy_id} {version} --because "…" '
+        "--key EMPLOYER-KEY`.",
     )
 
 
@@ -265,7 +266,7 @@ def require_open(conn: sa.Connection, policy_id: str, version: int) -> None:
     if state is PolicyState.DRAFT:
         raise PolicyError(
             f"Policy '{policy_id}' version {version} is a draft that has not been put to consultation.",
-            f"Publish it first: `teamlens policy consult {policy_id} {version}`.",
+            f"Publish it first: `teamlens policy consult {policy_id} {version} --key EMPLOYER-KEY`.",
         )
     raise PolicyError(
         f"The consultation on policy '{policy_id}' version {version} is closed (the version is "

@@ -143,8 +143,9 @@ def require_for_activation(conn: sa.Connection, policy_id: str, version: int) ->
         raise PolicyError(
             f"Policy '{policy_id}' version {version} has no DPIA sign-off, so it cannot be approved "
             "or become active (R4). Nothing was approved.",
-            f"Sign off its DPIA first: `teamlens docs signoff {policy_id} {version} --measures-by … "
-            "--residual-risk low|medium|high --dpo-advice … --consultation-reviewed-by …`.",
+            f'Sign off its DPIA first: `teamlens docs signoff {policy_id} {version} --measures-by "…" '
+            '--residual-risk low --dpo-advice "…" --consultation-reviewed-by "…"` (the residual risk '
+            "is low, medium or high).",
         )
     if signed.residual_risk == "high":
         raise PolicyError(

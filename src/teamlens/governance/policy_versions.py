@@ -124,7 +124,8 @@ def approve(
             f"{record.unanswered} view(s) from the consultation on policy '{policy_id}' version {version} "
             "have no response from the employer yet; the response is part of what is approved (R5). "
             "Nothing was approved.",
-            f"The employer records it with `teamlens policy respond {policy_id} {version} --text …`.",
+            f'The employer records it with `teamlens policy respond {policy_id} {version} --text "…" '
+            '--name "…" --key EMPLOYER-KEY`.',
         )
     current = rows.active_row(conn)
     same_policy = current is not None and current.policy_id == policy_id

@@ -20,7 +20,7 @@ The report: ``report_document.py`` with ``report_cells.py`` (how one released ce
 """
 
 from teamlens.governance import KeySetInfo, PolicyVersionInfo, RightsRequest, SignedDecision, StoredPolicy
-from teamlens.services import audit_checkpoints, keys, passkeys, report_cells, report_freshness
+from teamlens.services import audit_checkpoints, keys, next_steps, passkeys, report_cells, report_freshness
 from teamlens.services.access_export import HeldData, ReleaseEntered
 from teamlens.services.audit import (
     AUDIT_PAGE_SIZE,
@@ -47,7 +47,7 @@ from teamlens.services.documents import (
     write_document,
 )
 from teamlens.services.exclusions import Exclusion
-from teamlens.services.ingest import FileOutcome, IngestSummary, ingest
+from teamlens.services.ingest import FileOutcome, IngestSummary, connector_names, ingest, source_label
 from teamlens.services.keys import KeyFile, Signer, decide
 from teamlens.services.lifecycle import (
     ANONYMOUS_WORKER,
@@ -156,6 +156,7 @@ __all__ = [
     "build_document",
     "build_register",
     "comment",
+    "connector_names",
     "consult",
     "consultation",
     "consultation_document",
@@ -176,6 +177,7 @@ __all__ = [
     "lift",
     "mapping_approved",
     "my_requests",
+    "next_steps",
     "not_consulted",
     "object_to_processing",
     "offline_request",
@@ -206,6 +208,7 @@ __all__ = [
     "sign_in",
     "sign_in_config",
     "sign_off_dpia",
+    "source_label",
     "suggest_bounds",
     "suspend",
     "synthesise",

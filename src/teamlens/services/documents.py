@@ -12,6 +12,7 @@ The public transparency register is in ``transparency.py``; it is written the sa
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import os
@@ -23,12 +24,13 @@ from pathlib import Path
 
 import jinja2
 
-from teamlens.domain import Policy
+from teamlens.domain import METRICS, Policy
 from teamlens.errors import ConfigError, PolicyError
 from teamlens.governance import ConsultationRecord, DpiaSignOff, Notification, Party, StoredPolicy
 from teamlens.privacy import expected_half_width, rho_to_epsilon
 from teamlens.services.dpia_content import RISKS, Risk, rated
 from teamlens.services.dpia_evidence import Evidence, SuiteResults, evidence, suite_results
+from teamlens.services.ingest import source_label
 from teamlens.services.planner_figures import PlannerFigures, planner_figures
 from teamlens.services.policy import in_force
 from teamlens.services.policy_sheet import CLAUSE, LAWFUL_BASES, PURPOSES, PolicyRow, policy_sheet
@@ -46,6 +48,7 @@ TEMPLATES = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
 )
 TEMPLATES.globals["spaced"] = spaced
+TEMPLATES.filters["metric_label"] = lambda name: METRICS[name].label if name in METRICS else name
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,10 @@ class DocumentContext:
     generated_at: str
     #: The parties' registered public keys: every decision is signed by one of them (issue 9).
     keys: tuple[PartyKey, ...] = ()
+    #: The DPIA's sign-off (ICO step 7), once recorded: the DPO's advice as given, the residual risk.
+    signoff: DpiaSignOff | None = None
+    #: The policy's sources in words (``source_label``), in the policy's order; ids stay for details.
+    source_labels: tuple[str, ...] = ()
 
     @property
     def policy(self) -> Policy:
@@ -184,6 +191,8 @@ def build_document(
         evidence=evidence(suite, risks),
         generated_at=f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
         keys=registered_keys(ws),
+        signoff=ws.governance.dpia_signoff(policy.policy_id, policy.version),
+        source_labels=tuple(source_label(name) for name in policy.sources),
     )
 
 
@@ -308,8 +317,27 @@ def sign_off_dpia(
     actor: str,
     overruled_because: str | None = None,
 ) -> SignOffResult:
-    """Render the DPIA of one version, hash it, and record the sign-off of that DPIA (R4 step 7)."""
-    html = document_html(ws, "dpia", policy_id=policy_id, version=version)
+    """Render the DPIA of one version as signed off, hash it, and record the sign-off (R4 step 7).
+
+    The hashed DPIA is the one the signatories read with its step 7 filled in from this sign-off
+    (the DPO's advice as given, the residual risk, who approved the measures), so the document the
+    hash names never says "to be completed" about what was recorded with it.
+    """
+    context = build_document(ws, "dpia", policy_id=policy_id, version=version)
+    pending = DpiaSignOff(
+        policy_id=context.policy.policy_id,
+        version=context.policy.version,
+        dpia_sha256="",
+        measures_by=measures_by.strip(),
+        residual_risk=residual_risk,
+        dpo_advice=dpo_advice,
+        advice_accepted=overruled_because is None,
+        overruled_because=None if overruled_because is None else overruled_because.strip(),
+        consultation_reviewed_by=consultation_reviewed_by.strip(),
+        signed_by=actor,
+        signed_at=ws.governance.now(),
+    )
+    html = render("dpia", dataclasses.replace(context, signoff=pending))
     digest = hashlib.sha256(html.encode("utf-8")).hexdigest()
     signed = ws.governance.sign_off_dpia(
         policy_id,

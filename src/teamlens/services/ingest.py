@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from teamlens.domain import DIRECTORY_READ_SCHEMA, Policy
-from teamlens.errors import InputFormatError, PolicyError
+from teamlens.errors import ConfigError, InputFormatError, InternalError, PolicyError
 from teamlens.pseudonymise import Pseudonymiser
 from teamlens.services.directory_reading import (
     NO_DIRECTORY_NOTE,
@@ -27,12 +27,16 @@ from teamlens.sources import (
     content_hash,
     detect_directory,
     detect_source,
+    directory_names,
+    get_directory,
+    get_source,
+    source_names,
 )
 
 
 @dataclass(frozen=True)
 class FileOutcome:
-    """What happened to one input file.
+    """What happened to one input file; ``notes`` say why a file was passed over.
 
     ``rows`` is None when the input held fewer people than the policy's minimum group size (one
     person's own mailbox or calendar, say): its row count would describe those people, and the
@@ -41,9 +45,14 @@ class FileOutcome:
 
     path: str
     source: str
-    status: str  # "ingested", "already ingested" or "skipped"
+    status: str  # "ingested", "already ingested" or "passed over"
     rows: int | None
     notes: tuple[str, ...]
+
+
+#: Why a file inside a folder was passed over, by kind of file.
+READ_ME = "a read-me file, not an export"
+UNKNOWN = "no connector recognises its content (name one with --source NAME to see what is wrong)"
 
 
 @dataclass(frozen=True)
@@ -62,23 +71,62 @@ class IngestSummary:
         """How many inputs' row counts are not shown (each held fewer than k people)."""
         return sum(1 for outcome in self.files if outcome.rows is None)
 
+    @property
+    def passed_over(self) -> tuple[FileOutcome, ...]:
+        """The files inside folders that no connector read, each with the reason in its notes."""
+        return tuple(outcome for outcome in self.files if outcome.status == "passed over")
 
-def _expand(paths: Sequence[Path]) -> tuple[list[Path], list[Path]]:
+
+def connector_names() -> list[str]:
+    """Every connector ``ingest --source`` accepts: directory sources, then fact sources."""
+    return [*directory_names(), *source_names()]
+
+
+def source_label(name: str) -> str:
+    """A connector's name in words a worker reads ("Microsoft Teams activity per user"), for pages.
+
+    The first clause of the connector's description; the name itself for one not installed here.
+    """
+    if name in directory_names():
+        description = get_directory(name).description
+    elif name in source_names():
+        description = get_source(name).description
+    else:
+        return name
+    return description.split(" (")[0].split(":")[0].strip()
+
+
+def _is_read_me(path: Path) -> bool:
+    """A read-me or notes file shipped beside exports (``README.txt``, ``NOTES.md``): never an export."""
+    return path.is_file() and (path.name.lower().startswith("readme") or path.suffix.lower() == ".md")
+
+
+def _expand(paths: Sequence[Path], forced: _Chosen | None) -> tuple[list[Path], list[Path]]:
     """Inputs named directly, and inputs found inside named folders.
 
     A folder that a connector reads as a whole (an unzipped Slack export, a Maildir) is one
-    input; any other folder is opened and its files and sub-folders are looked at in turn.
+    input; any other folder is opened and its files and sub-folders are looked at in turn. With
+    a connector ``forced``, a folder is one input when that connector reads folders.
     """
     named: list[Path] = []
     found: list[Path] = []
     for path in paths:
         if not path.exists():
             raise InputFormatError(path, "no such file or folder", hint="Check the path you gave.")
-        if path.is_dir() and _reader_for(path, required=False) is None:
+        whole = _reads_folder(forced, path) if forced else _reader_for(path, required=False) is not None
+        if path.is_dir() and not whole:
             found.extend(_walk(path))
         else:
             named.append(path)
     return named, found
+
+
+def _reads_folder(chosen: _Chosen, folder: Path) -> bool:
+    """Whether the connector ``chosen`` reads ``folder`` as one input (a Slack export, a Maildir)."""
+    try:
+        return folder.is_dir() and chosen.reader.sniff(folder)
+    except OSError:
+        return False
 
 
 def _walk(folder: Path) -> list[Path]:
@@ -114,6 +162,8 @@ def ingest(
     *,
     actor: str,
     on_file: Callable[[Path, int, int, int], None] | None = None,
+    strict: bool = False,
+    source: str | None = None,
 ) -> IngestSummary:
     """Read every file under ``paths`` into the store, refusing all of it without an approved policy.
 
@@ -121,24 +171,38 @@ def ingest(
     and their time zones, working hours and aliases serve this run's readers (never stored).
     ``on_file(path, files done, files in all, rows committed so far)`` is told before each file.
     Each file is one atomic batch: re-ingesting a file already committed changes nothing.
+    A file named in ``paths`` must be readable; a file found inside a folder that no connector
+    recognises is passed over and named with the reason, and with ``strict`` nothing at all is
+    ingested while there is one (read-me files aside). ``source`` names the connector that reads
+    every input, instead of recognising each by its content.
     """
     active = ws.governance.require_active_policy("ingest data")
     policy = active.policy
-    named, found = _expand(paths)
-    # A file named on the command line must be readable; inside a folder, files no connector
-    # recognises (a README, a manifest) are passed over and counted in a note.
+    forced = None if source is None else _named_reader(source)
+    named, found = _expand(paths, forced)
     readers: dict[Path, _Chosen] = {}
     for path in named:
-        chosen = _reader_for(path, required=True)
-        assert chosen is not None  # required=True raises instead
+        chosen = forced or _reader_for(path, required=True)
+        if chosen is None:
+            raise InternalError("a connector was required for a named file but none was returned")
         readers[path] = chosen
-    skipped = 0
+    passed_over: list[FileOutcome] = []
     for path in found:
-        maybe = _reader_for(path, required=False)
-        if maybe is None:
-            skipped += 1
-        else:
+        maybe = None if _is_read_me(path) else forced or _reader_for(path, required=False)
+        if maybe is not None:
             readers[path] = maybe
+        else:
+            passed_over.append(FileOutcome(str(path), "-", "passed over", 0, (_why(path),)))
+    unknown = [outcome.path for outcome in passed_over if outcome.notes != (READ_ME,)]
+    if strict and unknown:
+        raise InputFormatError(
+            unknown[0],
+            f"no connector recognises it{_and_others(unknown[1:])}. Nothing was ingested.",
+            hint="Move what is not an export out of the folder, name the connector that should read "
+            "a file with "
+            "`--source NAME` to see what is wrong (`teamlens ingest --help` lists the names), or "
+            "pass `--no-strict` to ingest the rest and pass these over.",
+        )
     for path, chosen in readers.items():
         _check_allowed(path, chosen.reader.name, policy)
     pseudonymise = ws.pseudonymiser()
@@ -158,10 +222,28 @@ def ingest(
             if attributes is None and outcome.status == "ingested":
                 outcome = replace(outcome, notes=(*outcome.notes, NO_DIRECTORY_NOTE))
         outcomes.append(outcome)
-    if skipped:
-        note = f"passed over {skipped} files no connector recognises"
-        outcomes.append(FileOutcome("(folders)", "-", "skipped", 0, (note,)))
-    return IngestSummary(tuple(outcomes))
+    return IngestSummary((*outcomes, *passed_over))
+
+
+def _why(path: Path) -> str:
+    return READ_ME if _is_read_me(path) else UNKNOWN
+
+
+def _and_others(others: Sequence[str]) -> str:
+    if not others:
+        return ""
+    return f", nor the {len(others)} other file(s): {', '.join(others)}"
+
+
+def _named_reader(name: str) -> _Chosen:
+    """The connector called ``name``; ``ConfigError`` listing every name otherwise."""
+    if name in directory_names():
+        return _Chosen(get_directory(name), directory=True)
+    if name in source_names():
+        return _Chosen(get_source(name), directory=False)
+    raise ConfigError(
+        f"There is no connector named '{name}'.", f"Use one of: {', '.join(connector_names())}."
+    )
 
 
 @dataclass(frozen=True)

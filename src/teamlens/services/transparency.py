@@ -23,6 +23,7 @@ from teamlens.governance import (
     ReleaseInfo,
 )
 from teamlens.privacy import rho_to_epsilon
+from teamlens.services.public_delay import day_start
 from teamlens.services.workspace import Workspace
 
 
@@ -65,11 +66,16 @@ class RegisterContext:
     audit: AuditVerification
     audit_releases: int
     generated_at: str
+    #: Entries recorded before ``held_from`` (today's UTC midnight): the count the audit page shows,
+    #: which, unlike the log's live length, cannot move while the day is open (``public_delay``).
+    audit_shown: int
+    held_from: dt.datetime
 
 
 def build_register(ws: Workspace) -> RegisterContext:
     """Gather the register from the governance database (no fact is read)."""
     governance = ws.governance
+    held_from = day_start(ws)
     active = governance.active_policy()
     versions = tuple(governance.policy_versions())
     policy = active.policy if active else None
@@ -93,6 +99,8 @@ def build_register(ws: Workspace) -> RegisterContext:
         audit=governance.verify_audit(),
         audit_releases=governance.audit_counts().get("release.record", 0),
         generated_at=f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
+        audit_shown=governance.audit_seq_before(held_from),
+        held_from=held_from,
     )
 
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import os
 import re
+import socket
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -119,3 +124,37 @@ def test_the_whole_flow_through_the_cli(env: Path, capsys: pytest.CaptureFixture
     code, out, _ = run(capsys, "audit", "verify")
     assert code == 0
     assert "intact" in out
+
+
+@pytest.mark.parametrize("command", [["serve"], ["demo-serve", "--out", "nowhere"]])
+def test_serving_on_a_busy_port_says_so_before_starting_anything(
+    env: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, out, err = run(capsys, *command, "--port", str(port))
+    assert code == 2
+    assert f"port {port} is in use on 127.0.0.1; choose another with --port (or PORT= for make demo)" in err
+    assert f"--port {port + 1}" in err
+    assert "Serving" not in out and "Traceback" not in err and "Errno" not in err
+
+
+def test_version_prints_the_installed_version(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--version")
+    assert code == 0
+    assert out == f"teamlens {importlib.metadata.version('teamlens')}\n"
+
+
+def test_shell_completion_completes_commands_and_connector_names() -> None:
+    teamlens = Path(sys.executable).with_name("teamlens")
+    for words, expected in (
+        ("teamlens ing", "ingest"),
+        ("teamlens ingest --source m365_e", "m365_email_activity"),
+    ):
+        completing = {"_TEAMLENS_COMPLETE": "complete_bash", "COMP_WORDS": words}
+        env = {**os.environ, **completing, "COMP_CWORD": str(len(words.split()) - 1)}
+        done = subprocess.run([teamlens], env=env, capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode == 0, done.stderr
+        assert expected in done.stdout.split()
