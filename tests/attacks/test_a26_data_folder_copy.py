@@ -39,7 +39,7 @@ from teamlens.domain.directory import READING_ONLY
 from teamlens.services import Workspace, directory_reading
 from teamlens.settings import Settings
 
-from ..integration.flow_support import files_under, mail_workspace, make_workspace, mbox_message
+from ..integration.flow_support import dpo_fulfils, files_under, mail_workspace, make_workspace, mbox_message
 from .conftest import Installation, install
 
 UNSTORED = {*READING_ONLY, "manager"}
@@ -174,9 +174,9 @@ def test_a26_an_encrypted_store_is_noise_without_the_key(
     table = services.release(ws, "team-quarterly", ["2026-Q1"], actor="analyst")
     assert any(cell.value is not None for cell in table.cells)
     member = pa.csv.read_csv(installation.org.synth.directory_csv).column("Email")[0].as_py()
-    export = services.access_export(ws, member, tmp_path / "export", actor="dpo", role="dpo", request="SAR-1")
-    assert export.facts > 0 and export.directory_rows > 0
-    assert services.erase(ws, member, actor="dpo", role="dpo", request="SAR-2") > 0
+    export = dpo_fulfils(ws, member, "access", tmp_path / "export")
+    assert export.facts > 0 and (tmp_path / "export").is_dir()
+    assert dpo_fulfils(ws, member, "erase").removed > 0
     assert ws.store.verify() == []
     copy = tmp_path / "copy"
     shutil.copytree(ws.settings.data_dir, copy)

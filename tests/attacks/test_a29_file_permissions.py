@@ -18,13 +18,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from teamlens import services
 from teamlens.governance import _engine
 from teamlens.store import _files
-from teamlens.web import create_app
 
+from ..integration.flow_support import analyst_client, dpo_fulfils
 from .conftest import install
 
 
@@ -55,14 +54,14 @@ def full_flow(small_exports: Path, root: Path) -> Path:
     installation = install(root / "install", exports)
     ws = installation.ws
     services.release(ws, "team-quarterly", ["2026-Q1"], actor="analyst")
-    client = TestClient(create_app(ws))
+    client = analyst_client(ws)
     for page in ("/register", "/audit", "/api/releases", "/policy"):
         client.get(page)
     email = next(
         line.split(",")[1] for line in (exports / "hr" / "directory.csv").read_text().splitlines()[1:3]
     )
-    services.access_export(ws, email, root / "export", actor="dpo", role="dpo", request="SAR-1")
-    services.erase(ws, email, actor="dpo", role="dpo", request="SAR-2")
+    dpo_fulfils(ws, email, "access", root / "export")
+    dpo_fulfils(ws, email, "erase")
     services.run_retention(ws, actor="admin")
     ws.governance.close()
     return ws.settings.data_dir

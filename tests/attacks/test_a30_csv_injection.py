@@ -26,6 +26,7 @@ from teamlens.domain import spreadsheet
 from teamlens.domain.spreadsheet import FORMULA_STARTS, spreadsheet_safe
 from teamlens.services.access_export import HeldData, ReleaseEntered, export_files
 
+from ..integration.flow_support import dpo_fulfils
 from .conftest import install
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "teamlens"
@@ -136,7 +137,7 @@ def _export_cells(small_exports: Path, root: Path) -> list[str]:
     installation = install(root / "install", exports)
     services.release(installation.ws, "team-quarterly", ["2026-Q1"], actor="analyst")
     out = root / "export"
-    services.access_export(installation.ws, member, out, actor="dpo", role="dpo", request="SAR-1")
+    dpo_fulfils(installation.ws, member, "access", out)
     installation.ws.governance.close()
     return _cells({path.name: path.read_bytes() for path in out.iterdir()})
 

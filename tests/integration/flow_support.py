@@ -232,3 +232,11 @@ def analyst_client(ws: Workspace) -> Any:
     client = TestClient(create_app(configured, idp_transport=idp.transport()), base_url=BASE_URL)
     assert sign_in(client, idp, ROLE_HOLDERS["analyst"], claims=MFA).status_code == 303
     return client
+
+
+def dpo_fulfils(ws: Workspace, email: str, kind: str, out: Path | None = None) -> services.Fulfilled:
+    """A request handled off-line: the DPO opens it, the representative countersigns, the DPO fulfils."""
+    dpo, rep = signer(ws, "dpo"), signer(ws, "representative")
+    made = services.offline_request(ws, email, kind, reference="SAR-2026-001", by=dpo, actor="Dana (DPO)")
+    services.countersign_request(ws, made.request_id, by=rep, actor="Rob (rep)")
+    return services.fulfil_request(ws, made.request_id, by=dpo, actor="Dana (DPO)", out=out)

@@ -19,16 +19,14 @@ from teamlens import services
 from teamlens.domain import HEADCOUNT, Cadence, Window
 from teamlens.errors import AccessDenied
 
+from ..integration.flow_support import dpo_fulfils
 from ..support.orgs import org_fixture
 from .flow_support import Org, build_org, signer
 
 
 def dpo_acts(org: Org, email: str, kind: str, out: Path | None = None) -> services.Fulfilled:
     """An off-line request: the DPO opens it, the representative countersigns, the DPO fulfils."""
-    dpo, rep = signer(org.ws, "dpo"), signer(org.ws, "representative")
-    made = services.offline_request(org.ws, email, kind, reference="SAR-2026-001", by=dpo, actor="Dana (DPO)")
-    services.countersign_request(org.ws, made.request_id, by=rep, actor="Rob (rep)")
-    return services.fulfil_request(org.ws, made.request_id, by=dpo, actor="Dana (DPO)", out=out)
+    return dpo_fulfils(org.ws, email, kind, out)
 
 
 OBJECTED_ON = "2026-01-20 10:00"  # after 2026-01 and 2026-Q1 started, before 2026-02 starts
@@ -188,7 +186,7 @@ def test_an_objection_applies_from_the_next_block_not_retroactively(org: Org, ca
         excluded = org.ws.governance.excluded_persons(weeks[0])
         assert (person in excluded) == (change > 0)
         assert person_weeks(weeks, excluded) == person_weeks(weeks, frozenset()) - change
-    objection = services.exclusion_list(org.ws, role="dpo")[0]
+    objection = services.exclusion_list(org.ws, by=signer(org.ws, "dpo"))[0]
     assert objection.effective_from == dt.date(2026, 2, 2)  # the first month to start after 20 January
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from rich.markup import escape
 from rich.table import Table
 
 from teamlens import services
@@ -46,12 +47,12 @@ def suppressed_in_api(api: dict[str, Any]) -> set[tuple[str, str, str, str]]:
 
 
 def shown_as_fewer_than_k(report_id: str, grid: Table, metric: str, k: int) -> set[tuple[str, str, str, str]]:
-    """The (report, group, window, metric) cells a CLI release table shows as "<k"."""
+    """The (report, group, window, metric) cells a CLI release table shows as "fewer than k people"."""
     groups = [str(cell) for cell in grid.columns[0]._cells]
     found = set()
     for column in grid.columns[1:]:
         for group, text in zip(groups, column._cells, strict=True):
-            if str(text) == f"[dim]<{k}[/dim]":
+            if str(text) == f"[dim]{escape(services.report_cells.fewer_than(k))}[/dim]":
                 found.add((report_id, group, str(column.header), metric))
     return found
 

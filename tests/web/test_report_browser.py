@@ -1,8 +1,9 @@
 """The report page in headless Chromium: it reads in a real browser as it is meant to.
 
-The app runs under uvicorn on the loopback interface with a released organisation. Chromium
-opens ``/``, finds the department figures first and the team tables folded, opens a team table
-and then its "show all" list, and saves a screenshot of each step under the test's temporary
+The app runs under uvicorn on the loopback interface with a released organisation and the demo
+identity provider. Chromium signs in as the analyst (the reports are theirs), opens ``/``,
+finds the department figures first and the team tables folded, opens a team table and then
+its "show all" list, and saves a screenshot of each step under the test's temporary
 folder (the path is printed; ``pytest -s`` shows it). Along the way: no script error and no
 Content-Security-Policy violation is reported, no chart panel is empty, and the page never
 needs a horizontal scroll bar, on a laptop or on a phone.
@@ -10,18 +11,15 @@ needs a horizontal scroll bar, on a laptop or on a phone.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from teamlens.web import create_app
-
 from ..integration.flow_support import Org
+from .conftest import ROLE_HOLDERS
+from .test_browser_e2e import _served, _sign_in
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = [
@@ -42,32 +40,11 @@ pytestmark = [
 playwright_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
+@pytest.fixture
 def site(released_org: Org) -> Iterator[str]:
-    """The app serving the released organisation on http://127.0.0.1:PORT."""
-    import uvicorn
-
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(released_org.ws), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    """The app serving the released organisation on http://localhost:PORT, with the demo provider."""
+    for base, _org in _served(released_org):
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +65,7 @@ def test_a_reader_finds_the_reliable_figures_first_and_opens_a_team_table(
     shots = tmp_path_factory.mktemp("report-screenshots")
     print(f"screenshots: {shots}")
     page = browser.new_page(viewport={"width": 1280, "height": 900})
+    _sign_in(page, site, ROLE_HOLDERS["analyst"], mfa=True)  # the reports are the analyst's
     complaints: list[str] = []
     page.on(
         "console",
@@ -127,6 +105,7 @@ def test_a_reader_finds_the_reliable_figures_first_and_opens_a_team_table(
     assert complaints == []
 
     phone = browser.new_page(viewport={"width": 390, "height": 844})
+    _sign_in(phone, site, ROLE_HOLDERS["analyst"], mfa=True)
     phone.goto(f"{site}/")
     phone.screenshot(path=str(shots / "5-phone.png"))
     assert not _overflows(phone), "the page needs a horizontal scroll bar on a phone"

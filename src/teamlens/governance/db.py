@@ -17,6 +17,7 @@ from teamlens.domain import ReleasedCell, Rho
 from teamlens.errors import BooksMismatch
 from teamlens.governance import (
     audit_log,
+    books,
     checkpoints,
     decisions,
     ledger,
@@ -99,7 +100,7 @@ class GovernanceDB(_PolicyAPI):
         ``using``: the blocks a release is about to read, whose noisy values are re-hashed too.
         """
         with self._read() as conn:
-            problem = ledger.check_books(conn, policy_id, period_start, using)
+            problem = books.check_books(conn, policy_id, period_start, using)
         if not problem:
             return
         with self._write() as conn:

@@ -4,16 +4,15 @@ The ledger holds one charge per release, per policy and period (``policy_id``, `
 zCDP composes by addition, so what a period has spent is the exact sum of its charges. A release
 that measures new clipping blocks keeps their noisy values (``measurement_cache``) and pays for
 them; the report cells it publishes are kept too, so asking again costs nothing and returns the
-same numbers. Before every release, ``check_books`` recomputes the spent budget and the measured
-blocks from the hash-chained audit log and refuses when the ledger or the kept measurements
-disagree with it: deleting a release's rows cannot buy fresh noise or fresh budget (attack A32).
+same numbers. Before every release, ``books.check_books`` compares all of it with the
+hash-chained audit log: deleting a release's rows cannot buy fresh noise or fresh budget (attack A32).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from fractions import Fraction
 
 import sqlalchemy as sa
@@ -23,7 +22,13 @@ from teamlens.errors import BudgetExceeded, InternalError, PolicyError, ReleaseE
 from teamlens.governance import audit_log, measurement_cache
 from teamlens.governance.measurement_cache import BlockMeasurement
 from teamlens.governance.records import ActivePolicy, PolicyState, ReleaseInfo
-from teamlens.governance.tables import as_utc, ledger, measured_blocks, policy_versions, releases
+from teamlens.governance.tables import (
+    as_utc,
+    ledger,
+    measured_blocks,
+    policy_versions,
+    releases,
+)
 
 
 def spent(
@@ -252,57 +257,6 @@ def record_bounds(
         },
     )
     return _info(conn.execute(sa.select(releases).where(releases.c.release_id == release_id)).one())
-
-
-def check_books(conn: sa.Connection, policy_id: str, period_start: dt.date, using: Iterable[str] = ()) -> str:
-    """Compare the ledger and the kept measurements with the audit log; return the first disagreement.
-
-    The audit log is hash-chained (and signed at checkpoints), so it is the record: the period's
-    charges and measured blocks are recomputed from its ``release.record`` entries, and the
-    ledger's sum, the set of measured blocks, their charges and — for the blocks in ``using`` —
-    the digest of their kept noisy values must all agree. An empty string means they do.
-    """
-    verification = audit_log.verify(conn)
-    if not verification.ok:
-        return f"the audit log does not verify: {verification.problem}"
-    charged = Fraction(0)
-    blocks: dict[str, tuple[str, str]] = {}
-    records = [*audit_log.details_of(conn, "release.record"), *audit_log.details_of(conn, "bounds.record")]
-    for details in records:
-        if details.get("policy_id") != policy_id or details.get("period_start", period_start.isoformat()) != (
-            period_start.isoformat()
-        ):
-            continue
-        charged += Fraction(str(details.get("rho", "0")))
-        for block in details.get("blocks", []) or []:
-            blocks[str(block["block"])] = (str(block["rho"]), str(block["rows_sha256"]))
-    ledger_sum = sum(
-        (
-            Fraction(int(row.rho_numerator), int(row.rho_denominator))
-            for row in conn.execute(
-                sa.select(ledger.c.rho_numerator, ledger.c.rho_denominator).where(
-                    ledger.c.policy_id == policy_id, ledger.c.period_start == period_start
-                )
-            )
-        ),
-        Fraction(0),
-    )
-    if ledger_sum != charged:
-        return (
-            f"the ledger holds ρ = {float(ledger_sum):.6g} for this period but the audit log records "
-            f"ρ = {float(charged):.6g} of releases"
-        )
-    kept = measurement_cache.measured(conn, policy_id, period_start)
-    if set(kept) != set(blocks):
-        lost = sorted(set(blocks) - set(kept)) or sorted(set(kept) - set(blocks))
-        return f"the measured blocks kept differ from those the audit log records (first: '{lost[0]}')"
-    for key, (rho, digest) in blocks.items():
-        if Fraction(rho) != kept[key].rho.value or digest != kept[key].rows_sha256:
-            return f"block '{key}' was altered after it was measured"
-    for key in sorted(set(using) & set(kept)):
-        if measurement_cache.block_digest(conn, policy_id, period_start, key) != kept[key].rows_sha256:
-            return f"the noisy values of block '{key}' were altered after they were measured"
-    return ""
 
 
 def _check_still_active(conn: sa.Connection, active: ActivePolicy) -> None:

@@ -362,9 +362,8 @@ rights_requests = sa.Table(
     sa.CheckConstraint(_in("state", ["open", "countersigned", "done", "withdrawn"]), name="state_known"),
 )
 
-# Which consultation entry holds a signed-in worker's one view (or objection) on a proposal,
-# under a keyed hash of their pseudonym and the proposal: replaceable, never linkable to them
-# without the pseudonymisation key.
+# Which consultation entry holds a signed-in worker's one view (or objection) on a proposal, under
+# a keyed hash of pseudonym and proposal: replaceable, not linkable to them without the key.
 view_slots = sa.Table(
     "view_slots",
     metadata,
@@ -378,10 +377,9 @@ view_slots = sa.Table(
     ),
 )
 
-# Web sessions, server side: the browser holds a random token, this table its hash and the worker's
-# pseudonym sealed under a key derived from the token (so the table alone links no one to the
-# times they were signed in). Revoked on sign-out (``revoked_at``), at the idle and absolute
-# timeouts, and when the role mapping changes.
+# Web sessions, server side: the browser holds a random token, this table its hash and the pseudonym
+# sealed under a key derived from the token (the table alone links no one to sign-in times).
+# Revoked on sign-out (``revoked_at``), at the idle and absolute timeouts, on a role change.
 web_sessions = sa.Table(
     "web_sessions",
     metadata,

@@ -155,9 +155,8 @@ def test_a_second_policy_approved_by_both_waits_and_says_what_to_do(
     assert code == 0
     flat = " ".join(out.split())
     assert f"Policy {other} version 1 is now approved." in flat
-    assert (
-        f"Another policy is in force; retire it, then `teamlens policy activate {other} 1 --key …`." in flat
-    )
+    assert "Next: retire the policy in force (`teamlens policy retire" in flat
+    assert f"then start this one: `teamlens policy activate {other} 1 --key EMPLOYER-KEY`." in flat
 
 
 def test_a_high_risk_dpia_is_written_out_and_blocks_approval(
