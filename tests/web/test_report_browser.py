@@ -12,24 +12,13 @@ needs a horizontal scroll bar, on a laptop or on a phone.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ..integration.flow_support import Org
 from .conftest import ROLE_HOLDERS
-from .test_browser_e2e import _served, _sign_in
-
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from .test_browser_e2e import CHROMIUM, FLAGS, _served, _sign_in
 
 pytestmark = [
     pytest.mark.browser,
