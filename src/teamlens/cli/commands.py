@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Annotated
@@ -142,12 +143,16 @@ def release(
 
 @app.command()
 def report(
-    out: Annotated[Path, typer.Option(help="Where to write the HTML report.")] = Path("report.html"),
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Where to write the report [default: report.html, or report.pdf with --pdf]."),
+    ] = None,
     data_dir: DataDir = None,
     json_output: Annotated[
         bool,
         typer.Option("--json", help="Print the released cells as JSON (as /api/releases), writing nothing."),
     ] = False,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Write a PDF (printed by headless Chromium).")] = False,
 ) -> None:
     """Write everything released so far as a self-contained HTML report (costs no budget).
 
@@ -160,10 +165,44 @@ def report(
         console.print_json(to_json(services.tables_as_json(policy, tables)))
         return
     context = services.build_context(policy, tables)
-    services.save_report(context, out)
+    out = out or Path("report.pdf" if pdf else "report.html")
+    if pdf:
+        with tempfile.TemporaryDirectory(prefix="teamlens-report-") as folder:  # the released report only
+            services.html_to_pdf(services.save_report(context, Path(folder) / "report.html"), out)
+    else:
+        services.save_report(context, out)
     console.print(f"Wrote {out}", soft_wrap=True)  # whole lines: paths and titles stay greppable
     for line in report_summary(context):
         console.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def export(
+    report_id: Annotated[str, typer.Argument(help="A released report's id, e.g. department-monthly.")],
+    out: Annotated[Path, typer.Option("--out", help="The file to write.")],
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="csv (text cells safe to open in a spreadsheet), parquet, or json (as /api/releases).",
+            autocompletion=lambda incomplete: [
+                f for f in services.EXPORT_FORMATS if f.startswith(incomplete)
+            ],
+        ),
+    ] = "csv",
+    data_dir: DataDir = None,
+) -> None:
+    """Write one report's released cells to a file (costs no budget): group means, intervals, suppressions.
+
+    Only what was released is written, one row per cell, never a row about a person.
+    """
+    if fmt not in services.EXPORT_FORMATS:
+        raise typer.BadParameter(
+            f"'{fmt}' is not one of {', '.join(services.EXPORT_FORMATS)}", param_hint="--format"
+        )
+    ws = services.open_workspace(data_dir)
+    written = services.export_report(ws, report_id, out, fmt)
+    console.print(f"Wrote {written} released cells of {report_id} to {out}", soft_wrap=True, highlight=False)
 
 
 @app.command()

@@ -15,6 +15,7 @@ with ``access_export.py`` (what is held about one worker, as files) and
 ``exclusions.py`` (objections apply from the next window on); ``sign_in.py`` (what the web app's
 sign-in needs: the identity-provider settings, the session key, the pseudonym); ``keys.py`` (the
 parties' signing keys: made on their own machines, registered once, used for every decision).
+Analysts: ``analysis.py`` (released cells as data frames and export files).
 The report: ``report_document.py`` with ``report_cells.py`` (how one released cell reads),
 ``report_charts.py`` (trend panels) and ``report_freshness.py`` (when it may have changed).
 """
@@ -22,6 +23,15 @@ The report: ``report_document.py`` with ``report_cells.py`` (how one released ce
 from teamlens.governance import KeySetInfo, PolicyVersionInfo, RightsRequest, SignedDecision, StoredPolicy
 from teamlens.services import audit_checkpoints, keys, next_steps, passkeys, report_cells, report_freshness
 from teamlens.services.access_export import HeldData, ReleaseEntered
+from teamlens.services.analysis import (
+    EXPORT_FORMATS,
+    RELEASED_SCHEMA,
+    ExportFormat,
+    ReleasedReports,
+    export_report,
+    open_reports,
+    released_rows,
+)
 from teamlens.services.audit import (
     AUDIT_PAGE_SIZE,
     AuditPage,
@@ -106,7 +116,9 @@ __all__ = [
     "ANONYMOUS_WORKER",
     "AUDIT_PAGE_SIZE",
     "DEMO_PEOPLE",
+    "EXPORT_FORMATS",
     "PRIVILEGED",
+    "RELEASED_SCHEMA",
     "WEB_VIEW_MAX",
     "WORKER_ACTOR",
     "AuditPage",
@@ -116,6 +128,7 @@ __all__ = [
     "ConsultResult",
     "DemoResult",
     "Exclusion",
+    "ExportFormat",
     "FileOutcome",
     "Fulfilled",
     "HeldData",
@@ -132,6 +145,7 @@ __all__ = [
     "PublicEntry",
     "RegisterContext",
     "ReleaseEntered",
+    "ReleasedReports",
     "ReportContext",
     "RetentionResult",
     "RightsRequest",
@@ -166,6 +180,7 @@ __all__ = [
     "demo_workspace",
     "document_html",
     "exclusion_list",
+    "export_report",
     "fulfil_request",
     "group_sizes",
     "html_to_pdf",
@@ -183,6 +198,7 @@ __all__ = [
     "offline_request",
     "open_consultation",
     "open_consultations",
+    "open_reports",
     "open_workspace",
     "own_data",
     "own_export",
@@ -193,6 +209,7 @@ __all__ = [
     "registered_keys",
     "release",
     "release_standard_reports",
+    "released_rows",
     "released_tables",
     "render_report",
     "report_cells",
