@@ -15,7 +15,8 @@ with ``access_export.py`` (what is held about one worker, as files) and
 ``exclusions.py`` (objections apply from the next window on); ``sign_in.py`` (what the web app's
 sign-in needs: the identity-provider settings, the session key, the pseudonym); ``keys.py`` (the
 parties' signing keys: made on their own machines, registered once, used for every decision).
-Analysts: ``analysis.py`` (released cells as data frames and export files).
+Analysts: ``analysis.py`` (released cells as data frames and export files) and ``api_json.py``
+(the register and the audit summary as the HTTP API's JSON).
 The report: ``report_document.py`` with ``report_cells.py`` (how one released cell reads),
 ``report_charts.py`` (trend panels) and ``report_freshness.py`` (when it may have changed).
 """
@@ -32,6 +33,7 @@ from teamlens.services.analysis import (
     open_reports,
     released_rows,
 )
+from teamlens.services.api_json import audit_json, register_json
 from teamlens.services.audit import (
     AUDIT_PAGE_SIZE,
     AuditPage,
@@ -165,6 +167,7 @@ __all__ = [
     "approve",
     "audit_checkpoints",
     "audit_entries",
+    "audit_json",
     "audit_page",
     "build_context",
     "build_document",
@@ -206,6 +209,7 @@ __all__ = [
     "plan_catalogue",
     "planner_figures",
     "propose",
+    "register_json",
     "registered_keys",
     "release",
     "release_standard_reports",

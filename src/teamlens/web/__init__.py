@@ -1,7 +1,8 @@
 """The web app (FastAPI): :func:`create_app` serves one installation's released reports, policy,
 register, audit log and consultation to everyone, and each worker's own data to that worker alone.
 
-Handlers only resolve dependencies, call a service and render. For the reports, see ``app.py``;
+Handlers only resolve dependencies, call a service and render. For the report page, see ``app.py``;
+for the JSON API (released cells, register, audit summary) and its documentation, ``api.py``;
 for the policy in force (notice, explainer, text), the register and the audit log, ``public.py``;
 for the proposals open for views and the form a signed-in worker gives theirs with,
 ``consultation.py``; for worker sign-in (OpenID Connect with PKCE), ``auth.py`` with ``oidc.py``

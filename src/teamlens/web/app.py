@@ -4,10 +4,11 @@ Every worker reads, without signing in, the policy in force with its notice and 
 transparency register and the verified audit summary (``public.py``), and the proposals open for
 views (``consultation.py``). Everything else needs a signed-in role (``auth.py``, ``deps.py``):
 a worker sees their own data at ``/me`` (``me.py``) and gives one view per proposal; an analyst
-(or the representative) reads the released reports (``/``, ``/api/releases``, which show nothing
-per person); the representative, the DPO and the admin have their consoles (``console.py``),
-the representative signing decisions with a passkey (``passkeys.py``). With sign-in not
-configured, the signed-in pages answer 503 and the public ones are unchanged. ``HEAD`` is
+(or the representative) reads the released reports (``/``, and the JSON API of ``api.py``,
+described at ``/api/docs``, which show nothing per person); the representative, the DPO and the
+admin have their consoles (``console.py``), the representative signing decisions with a passkey
+(``passkeys.py``). With sign-in not configured, the signed-in pages answer 503 and the public ones
+are unchanged. ``HEAD`` is
 answered wherever ``GET`` is; HTTPS responses carry ``Strict-Transport-Security``.
 """
 
@@ -25,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from teamlens import services
 from teamlens.errors import AccessDenied, ConfigError, NoApprovedPolicy, PolicyError
-from teamlens.web import auth, console, consultation, me, passkeys, public
+from teamlens.web import api, auth, console, consultation, me, passkeys, public
 from teamlens.web.auth import Throttle, TooManyAttempts
 from teamlens.web.deps import (
     AnalystSession,
@@ -160,7 +161,7 @@ def create_app(ws: services.Workspace, *, idp_transport: httpx.BaseTransport | N
     app.state.workspace = ws
     app.state.sign_in = _sign_in(ws, idp_transport)
     app.state.throttle = Throttle()
-    for module in (auth, me, public, consultation, console, passkeys):
+    for module in (auth, me, public, consultation, console, passkeys, api):
         app.include_router(module.router)
     app.add_middleware(_BodyLimit)  # added first, so inside the security headers below
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)  # ``/`` comes compressed already
@@ -235,12 +236,6 @@ def create_app(ws: services.Workspace, *, idp_transport: httpx.BaseTransport | N
     def report_page(current: CurrentWorkspace, analyst: AnalystSession, pages: ReportPage) -> Response:
         """The released reports as one page, rendered once per release (``report_cache.py``)."""
         return pages.response(current)
-
-    @app.get("/api/releases")
-    def releases(current: CurrentWorkspace, analyst: AnalystSession) -> JSONResponse:
-        """Every released cell, with its interval, as JSON."""
-        policy, tables = services.released_tables(current)
-        return JSONResponse(services.tables_as_json(policy, tables))
 
     @app.get("/healthz")
     def health() -> dict[str, str]:

@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import jinja2
 
@@ -485,3 +485,80 @@ TEAMLENS_OFF = MessagePage(
     hint="Proposals open for your views, if any, are under Consultation; the register and the audit log "
     "show what has happened so far.",
 )
+
+
+def _schema_type(schema: Mapping[str, object]) -> str:
+    """A JSON schema's type as people read it: "string", "list of Cell", "number or null"."""
+    if "$ref" in schema:
+        return str(schema["$ref"]).rsplit("/", 1)[-1]
+    if "anyOf" in schema:
+        return " or ".join(_schema_type(part) for part in schema["anyOf"])  # type: ignore[attr-defined]
+    kind = str(schema.get("type", "object"))
+    if kind == "array":
+        return "list of " + _schema_type(schema.get("items", {}))  # type: ignore[arg-type]
+    return kind
+
+
+@dataclass(frozen=True)
+class ApiModel:
+    """One JSON object of the API: its name, what it is, and its fields (name, type, description)."""
+
+    name: str
+    description: str
+    fields: tuple[tuple[str, str, str], ...]
+
+
+@dataclass(frozen=True)
+class ApiOperation:
+    """One documented path: method, summary, query parameters, answers and the objects it returns."""
+
+    method: str
+    path: str
+    summary: str
+    parameters: tuple[tuple[str, str], ...]
+    answers: tuple[tuple[str, str], ...]
+    models: tuple[ApiModel, ...]
+
+    @classmethod
+    def of(cls, method: str, path: str, operation: dict[str, Any], schema: dict[str, Any]) -> ApiOperation:
+        """The operation ``method path`` of the OpenAPI document ``schema``."""
+        components = schema.get("components", {}).get("schemas", {})
+        models: list[ApiModel] = []
+        pending = [
+            _schema_type(answer["content"]["application/json"]["schema"])
+            for status, answer in operation["responses"].items()
+            if status == "200"
+        ]
+        while pending:
+            name = pending.pop(0)
+            if name not in components or any(model.name == name for model in models):
+                continue
+            fields = []
+            for field, spec in components[name].get("properties", {}).items():
+                kind = _schema_type(spec)
+                fields.append((field, kind, str(spec.get("description", ""))))
+                pending += [part for part in re.findall(r"[A-Z]\w+", kind) if part in components]
+            models.append(ApiModel(name, str(components[name].get("description", "")), tuple(fields)))
+        return cls(
+            method.upper(),
+            path,
+            str(operation.get("description") or operation.get("summary", "")),
+            tuple((str(p["name"]), str(p.get("description", ""))) for p in operation.get("parameters", [])),
+            tuple(
+                (status, str(answer.get("description", "")))
+                for status, answer in operation["responses"].items()
+            ),
+            tuple(models),
+        )
+
+
+@dataclass(frozen=True)
+class ApiDocsPage:
+    """``/api/docs``: the HTTP API described from the app's OpenAPI document."""
+
+    operations: tuple[ApiOperation, ...]
+
+
+def render_api_docs(ctx: ApiDocsPage) -> str:
+    """The API documentation page as HTML."""
+    return _render("api_docs.html", ctx, "")
