@@ -14,7 +14,6 @@ from collections.abc import Sequence
 
 import pytest
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from teamlens import services
@@ -23,6 +22,7 @@ from teamlens.privacy import noise as noise_module
 from teamlens.web import create_app
 
 from ..integration.flow_support import analyst_client
+from ..support.routes import api_routes
 from .conftest import Installation
 
 
@@ -40,8 +40,8 @@ def sampler_calls_during_requests(
     monkeypatch.setattr(noise_module, "add_discrete_gaussian", recording)
     monkeypatch.setattr(_opendp, "add_discrete_gaussian", recording)
     statuses = {}
-    for route in app.routes:
-        if isinstance(route, APIRoute) and "GET" in route.methods and "{" not in route.path:
+    for route in api_routes(app):
+        if "GET" in route.methods and "{" not in route.path:
             statuses[route.path] = client.get(route.path).status_code
     return len(calls), statuses
 

@@ -14,12 +14,12 @@ import re
 from collections.abc import Callable
 
 import pytest
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from teamlens.web import create_app
 
 from ..integration.flow_support import Org
+from ..support.routes import api_routes
 from .conftest import PID, PROPOSED, ROLE_HOLDERS, sign_in_workspace, signed_in_as
 from .replayed_idp import BASE_URL, ReplayedProvider, sign_in
 
@@ -64,19 +64,6 @@ ALLOWED: dict[str, str | frozenset[str]] = {
 WHO = ("nobody", "worker", *ROLE_HOLDERS)
 #: Text that only a page with data carries; no refusal may contain any of it.
 _DATA = re.compile(r"sha256|[0-9a-f]{64}|±|request [0-9a-f]{16}|<table", re.IGNORECASE)
-
-
-def api_routes(app: object) -> list[APIRoute]:
-    """Every APIRoute of the app, those of its included routers too (FastAPI keeps those apart)."""
-    found: list[APIRoute] = []
-    pending = list(app.routes)  # type: ignore[attr-defined]
-    while pending:
-        route = pending.pop(0)
-        if hasattr(route, "original_router"):  # an included router (no prefix is used here)
-            pending += route.original_router.routes
-        elif isinstance(route, APIRoute):
-            found.append(route)
-    return found
 
 
 def routes(app: object) -> list[tuple[str, str]]:
