@@ -56,6 +56,14 @@ def released(root: Path) -> Org:
 released_org = org_fixture(released)
 
 
+@pytest.fixture
+def cli_env(released_org: Org, monkeypatch: pytest.MonkeyPatch) -> Org:
+    """The released organisation, as the environment of the CLI commands a test runs."""
+    monkeypatch.setenv("TEAMLENS_DATA_DIR", str(released_org.ws.settings.data_dir))
+    monkeypatch.setenv("TEAMLENS_KEY_FILE", str(released_org.ws.settings.key_file))
+    return released_org
+
+
 def directory_emails(org: Org) -> list[str]:
     """Every worker's address in the organisation's HR directory, in file order, once each."""
     with open(org.synth.directory_csv, encoding="utf-8") as handle:

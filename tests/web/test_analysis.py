@@ -120,13 +120,6 @@ def test_an_unreleased_report_is_named_with_what_was_released(released_org: Org)
     assert "department-monthly, team-quarterly" in raised.value.hint
 
 
-@pytest.fixture
-def cli_env(released_org: Org, monkeypatch: pytest.MonkeyPatch) -> Org:
-    monkeypatch.setenv("TEAMLENS_DATA_DIR", str(released_org.ws.settings.data_dir))
-    monkeypatch.setenv("TEAMLENS_KEY_FILE", str(released_org.ws.settings.key_file))
-    return released_org
-
-
 def read_csv(path: Path) -> list[dict[str, Any]]:
     with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))

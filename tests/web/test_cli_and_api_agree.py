@@ -24,13 +24,6 @@ from .conftest import signed_in_as
 from .replayed_idp import ReplayedProvider
 
 
-@pytest.fixture
-def cli_env(released_org: Org, monkeypatch: pytest.MonkeyPatch) -> Org:
-    monkeypatch.setenv("TEAMLENS_DATA_DIR", str(released_org.ws.settings.data_dir))
-    monkeypatch.setenv("TEAMLENS_KEY_FILE", str(released_org.ws.settings.key_file))
-    return released_org
-
-
 def api_releases(make_client: Callable[..., TestClient], idp: ReplayedProvider) -> dict[str, Any]:
     answered = signed_in_as(make_client(), idp, "analyst").get("/api/releases")
     assert answered.status_code == 200

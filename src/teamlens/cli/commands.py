@@ -132,11 +132,14 @@ def release(
         return
     for grid in release_tables(table):
         console.print(grid)
-    charge = (
-        "served from earlier releases at no cost"
-        if table.rho_charged == 0
-        else (f"charged ρ = {table.rho_charged:.4g} to the period's budget (release {table.release_id})")
-    )
+    if table.repeated:
+        earlier = ", ".join(table.published_by)
+        charge = f"already released ({'releases' if len(table.published_by) > 1 else 'release'} {earlier}): "
+        charge += "the same numbers again, at no cost"
+    elif table.rho_charged == 0:
+        charge = f"release {table.release_id}, from measurements already made, at no cost"
+    else:
+        charge = f"charged ρ = {table.rho_charged:.4g} to the period's budget (release {table.release_id})"
     console.print(f"{table.mechanism}; {charge}.")
     console.print(f"Next: {services.next_steps.after_release()}", highlight=False)
 

@@ -54,6 +54,11 @@ class ReleasedTable:
     rho_charged: float
     min_group_size: int
     released_at: dt.datetime
+    #: The releases that published these cells, oldest first (ids sort by time).
+    published_by: tuple[str, ...] = ()
+    #: True when every cell asked for was published before: nothing new was released, and
+    #: ``release_id`` is the release that published them (the latest, when several did).
+    repeated: bool = False
     mechanism: str = (
         "discrete Gaussian (OpenDP) on weekly totals clipped in L2 per block, zero-concentrated DP, "
         "user-level; consistent across levels by least squares"

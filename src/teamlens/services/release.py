@@ -195,6 +195,8 @@ def _published(
         rho_charged=float(charged),
         min_group_size=policy.min_group_size,
         released_at=_now(),
+        published_by=tuple(sorted({by for _, by in cells})),
+        repeated=release_id is None,
     )
 
 
