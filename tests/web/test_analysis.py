@@ -108,10 +108,14 @@ def test_no_row_is_about_a_person(released_org: Org) -> None:
     assert not any(group.startswith(HIDDEN_PREFIX) for group in frame["group"])
 
 
-def test_open_refuses_a_folder_that_is_not_there(tmp_path: Path) -> None:
+def test_open_refuses_a_folder_that_is_not_an_installation(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not a teamlens data folder"):
         teamlens.open(tmp_path / "missing")
     assert not (tmp_path / "missing").exists()
+    (tmp_path / "other").mkdir()
+    with pytest.raises(ConfigError, match="no governance database"):
+        teamlens.open(tmp_path / "other")
+    assert list((tmp_path / "other").iterdir()) == []  # nothing was created in someone else's folder
 
 
 def test_an_unreleased_report_is_named_with_what_was_released(released_org: Org) -> None:
@@ -185,3 +189,16 @@ def test_report_pdf_is_printed_by_chromium(
     assert out.read_bytes().startswith(b"%PDF-")
     assert out.stat().st_size > 10_000
     assert not list(tmp_path.glob("*.tmp*"))
+
+
+def test_export_refuses_an_unknown_format_or_report(
+    cli_env: Org, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "deeper" / "x.csv"
+    code, printed = run_cli(capsys, "export", "department-monthly", "--format", "xlsx", "--out", str(out))
+    assert code == 2 and "'xlsx' is not one of csv, parquet, json" in printed
+    code, printed = run_cli(capsys, "export", "team-weekly", "--out", str(out))
+    assert code != 0 and "team-weekly" in printed and "released nothing" in printed
+    assert not out.exists() and not list(tmp_path.rglob("*.partial"))
+    code, printed = run_cli(capsys, "export", "team-quarterly", "--out", str(out))
+    assert code == 0 and out.is_file(), printed  # its folder is made

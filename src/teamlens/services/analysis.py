@@ -171,12 +171,16 @@ def open_reports(target: str | os.PathLike[str] | Settings | Workspace) -> Relea
     if isinstance(target, Settings):
         return ReleasedReports(Workspace(target))
     folder = Path(target)
-    if not folder.is_dir():
+    ws = open_workspace(folder)
+    missing = "it does not exist" if not folder.is_dir() else "it holds no governance database"
+    if not folder.is_dir() or (
+        ws.settings.database_url is None and not (folder / "governance.sqlite").is_file()
+    ):
         raise ConfigError(
-            f"{folder} is not a teamlens data folder (it does not exist).",
+            f"{folder} is not a teamlens data folder ({missing}).",
             "Pass the folder given to `teamlens init --data-dir` (for the demo, demo-output/data).",
         )
-    return ReleasedReports(open_workspace(folder))
+    return ReleasedReports(ws)
 
 
 def export_report(ws: Workspace, report_id: str, out: Path, fmt: ExportFormat) -> int:
@@ -189,6 +193,7 @@ def export_report(ws: Workspace, report_id: str, out: Path, fmt: ExportFormat) -
     chosen = _select(tables, report_id)
     rows = released_rows(chosen)
     partial = out.with_name(out.name + ".partial")
+    out.parent.mkdir(parents=True, exist_ok=True)
     try:
         if fmt == "parquet":
             pq.write_table(rows, partial)
