@@ -26,8 +26,8 @@ from teamlens.domain import HEADCOUNT, Cadence, GroupLevel, Window, metric
 from teamlens.privacy import ReleaseSpec, Strategy, rho_to_epsilon
 from teamlens.privacy import noise as noise_module
 from teamlens.privacy._opendp import zcdp_cost
-from teamlens.privacy.testing import exact_mode
 
+from ..support.exact import exact_mode
 from .conftest import Installation, clone, object_from_the_start
 from .games import differencing_game
 from .harness import directory, members_at

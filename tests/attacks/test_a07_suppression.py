@@ -34,8 +34,8 @@ from teamlens import services
 from teamlens.domain import HEADCOUNT, Cadence, GroupLevel, Window, metric
 from teamlens.privacy import Block, ReleaseSpec, Strategy
 from teamlens.privacy import noise as noise_module
-from teamlens.privacy.testing import exact_mode
 
+from ..support.exact import exact_mode
 from .conftest import Installation, install, template_policy
 from .harness import directory, members_at
 from .replicas import Unit, renamed, replicate, store_truth, sub_strategy
