@@ -16,8 +16,8 @@ from pathlib import Path
 #: The least branch coverage, in percent, each package must keep; None: measured, not held.
 FLOORS: dict[str, float | None] = {
     "governance": 95.0,
-    "privacy": None,  # held by the release engine's rewrite (issue 16), which sets its own floor
-    "services": None,  # likewise
+    "privacy": 95.0,
+    "services": 95.0,
     "domain": 85.0,
     "sources": 85.0,
     "store": 85.0,
@@ -28,6 +28,7 @@ FLOORS: dict[str, float | None] = {
     "settings": 85.0,
     "errors": 85.0,
     "__init__": 85.0,
+    "verify": 85.0,
 }
 
 

@@ -27,8 +27,10 @@ ATTACKS: dict[str, tuple[str, str]] = {
         "Differencing: team vs team minus one",
         "attacker accuracy at low/high ≤ e^ε/(1+e^ε) + 0.02 and ≤ Φ(μ/2) + 5 SE (μ over the measured "
         "vectors the worker moves); empirical ε lower bound ≤ configured ε on the measurements, the "
-        "released total and mean; noise off reaches 100%; halved noise, consistency from unnoised totals "
-        "and headcounts carried past their span are caught",
+        "released total and mean; through the service the kept measurements spread with the plan's σ "
+        "and published totals with their reported SD around the store's exact totals; noise off reaches "
+        "100%; halved noise (in the auditor and in the service), totals left unblurred under the usual σ, "
+        "consistency from unnoised totals and headcounts carried past their span are caught",
     ),
     "A2": (
         "Tracker and overlapping-group attacks",
@@ -62,7 +64,9 @@ ATTACKS: dict[str, tuple[str, str]] = {
     "A7": (
         "Complementary suppression and suppression as a signal",
         "parent − Σ released siblings recovers suppressed children with standardised error SD ≥ 0.9 "
-        "(against their least-squares SD); suppression markers byte-identical for 0, 1 and k−1 members",
+        "(against their least-squares SD); suppression markers byte-identical for 0, 1 and k−1 members; "
+        "through the service a directory department with no one in it is published as suppressed "
+        "(groups taken from the data are caught)",
     ),
     "A8": (
         "Re-identification of pseudonyms",
@@ -91,7 +95,8 @@ ATTACKS: dict[str, tuple[str, str]] = {
     "A12": (
         "Weak or predictable randomness",
         "two installations with identical input release different noise, one installation repeats "
-        "identically; the pseudonymisation key is in no file, log or dump",
+        "identically; two releases measure their blocks with uncorrelated noise (draws reused by the "
+        "next release are caught); the pseudonymisation key is in no file, log or dump",
     ),
     "A13": (
         "Privacy-budget accounting pitfalls",

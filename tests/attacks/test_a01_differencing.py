@@ -9,24 +9,30 @@ published team totals. The bound is Φ(μ/2), μ over the team's measured weeks 
 
 Service-level checks run the same difference through ``services.release`` on two real
 installations: exact without noise (teeth), and with noise the kept measurements carry exactly
-the σ whose OpenDP cost the ledger charged. The empirical ε auditor (``test_auditor.py``) is
-part of this attack too.
+the σ whose OpenDP cost the ledger charged. Against the store's exact clipped totals, the kept
+measurements must spread with the plan's σ (teeth: the sampler at σ/2 while every row reports σ)
+and the published totals must sit about their reported SD away from the truth (teeth: totals not
+blurred at all while σ and the SDs stay as usual). The empirical ε auditor (``test_auditor.py``)
+is part of this attack too.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from teamlens import services
 from teamlens.domain import HEADCOUNT, Cadence, GroupLevel, Window, metric
 from teamlens.privacy import ReleaseSpec, Strategy, rho_to_epsilon
+from teamlens.privacy import noise as noise_module
 from teamlens.privacy._opendp import zcdp_cost
-from teamlens.privacy.testing import exact_mode
 
+from ..support.exact import exact_mode
 from .conftest import Installation, clone, object_from_the_start
 from .games import differencing_game
 from .harness import directory, members_at
 from .replicas import extreme_shift, gaussian_mu, renamed, sigma_of, store_truth, sub_strategy
+from .service_checks import half_sigma, kept_residuals, no_noise, released_scores, variance_ratio
 
 REPORT, WINDOW, METRICS = "team-quarterly", "2026-Q1", ["emails_sent"]
 
@@ -139,3 +145,73 @@ def test_a1_through_the_service_the_difference_carries_the_charged_noise(
     mu = gaussian_mu(strategy, extreme_shift(strategy, blocks, placement))
     measure(a1_service_mu=mu, a1_service_rho=float(charged))
     assert mu**2 <= 2 * float(charged) * (1 + 1e-9)
+
+
+def _release_q1(installation: Installation) -> list:
+    """The template catalogue's first quarter through the service: teams, and departments by month."""
+    return [
+        services.release(installation.ws, REPORT, [WINDOW], actor="manager"),
+        services.release(
+            installation.ws, "department-monthly", ["2026-01", "2026-02", "2026-03"], actor="manager"
+        ),
+    ]
+
+
+def _q1_blocks(policy) -> tuple:
+    return Strategy.for_policy(policy).blocks_for([Window(Cadence.QUARTER, WINDOW)])
+
+
+# The kept measurements' mean square residual, in units of the plan's σ: ~800 entries, so its SD
+# is about √(2/800) = 0.05 and an honest run leaves [0.75, 1.33] with probability < 10⁻⁶; noise at
+# half the scale gives 0.25.
+NOISE_SCALE = (0.75, 1.33)
+# Released totals against the exact store totals, in units of the SD each cell reports: 30 to 60
+# shown cells, so an honest mean square under 0.2 has probability < 10⁻⁵ (χ² with 30 degrees of
+# freedom under 6); unblurred totals give 0.
+BLURRED = 0.2
+
+
+@pytest.mark.attack("A1")
+def test_a1_through_the_service_the_measurements_carry_the_planned_noise_scale(
+    fresh: Installation, policy, measure
+) -> None:
+    """Kept measurements minus the store's exact totals spread with the plan's σ, not less."""
+    _release_q1(fresh)
+    ratio = variance_ratio(kept_residuals(fresh.ws, policy, _q1_blocks(policy)))
+    measure(a1_noise_variance_ratio=ratio)
+    assert NOISE_SCALE[0] <= ratio <= NOISE_SCALE[1]
+
+
+@pytest.mark.attack("A1", teeth=True)
+def test_a1_teeth_half_the_noise_scale_in_the_service_is_caught(
+    fresh: Installation, policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sampler draws at σ/2 while every row, cell and charge reports σ: the spread gives it away."""
+    monkeypatch.setattr(noise_module, "add_discrete_gaussian", half_sigma)
+    _release_q1(fresh)
+    ratio = variance_ratio(kept_residuals(fresh.ws, policy, _q1_blocks(policy)))
+    assert not NOISE_SCALE[0] <= ratio <= NOISE_SCALE[1]
+    assert ratio == pytest.approx(0.25, abs=0.1)
+
+
+@pytest.mark.attack("A1")
+def test_a1_through_the_service_released_totals_are_blurred_around_the_store_truth(
+    fresh: Installation, policy, measure
+) -> None:
+    """Published totals differ from the exact clipped totals by about the SD they report."""
+    scores = released_scores(fresh.ws, policy, _release_q1(fresh))
+    mean_square = float(np.mean(np.square(scores)))
+    measure(a1_released_mean_square_score=mean_square, a1_released_cells=len(scores))
+    assert mean_square >= BLURRED
+
+
+@pytest.mark.attack("A1", teeth=True)
+def test_a1_teeth_unblurred_totals_with_the_usual_sigma_are_caught(
+    fresh: Installation, policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sampler returns the exact totals while σ, the SDs and the charge stay: caught on the cells."""
+    monkeypatch.setattr(noise_module, "add_discrete_gaussian", no_noise)
+    tables = _release_q1(fresh)
+    assert tables[0].rho_charged > 0  # the release looks as charged and as noisy as ever
+    scores = released_scores(fresh.ws, policy, tables)
+    assert float(np.mean(np.square(scores))) < BLURRED

@@ -124,7 +124,7 @@ def test_a2_a_worker_the_directory_does_not_place_stays_under_the_noise(
 def test_a2_teeth_without_noise_the_tracker_returns_the_workers_value(
     pristine: Installation, measure
 ) -> None:
-    from teamlens.privacy.testing import exact_mode
+    from ..support.exact import exact_mode
 
     with exact_mode():
         strategy = sub_strategy(tracker_policy(), metrics=[METRIC], levels=[ORG, DEPARTMENT])

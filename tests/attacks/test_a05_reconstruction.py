@@ -23,8 +23,8 @@ import pytest
 
 from teamlens.domain import HEADCOUNT, Cadence, GroupLevel, ReportDef, Rho
 from teamlens.privacy import ReleaseSpec, Strategy
-from teamlens.privacy.testing import exact_mode
 
+from ..support.exact import exact_mode
 from .conftest import template_policy
 from .replicas import Unit, replicate
 

@@ -24,9 +24,9 @@ import pytest
 from teamlens import services
 from teamlens.domain import HEADCOUNT, Cadence, GroupLevel, Window
 from teamlens.privacy import ReleaseSpec, Strategy, rho_to_epsilon
-from teamlens.privacy.testing import exact_mode
 
 from ..integration.flow_support import analyst_client
+from ..support.exact import exact_mode
 from .conftest import Installation
 from .games import TEAM, membership_game
 from .harness import directory, members_at

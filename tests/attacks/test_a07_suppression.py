@@ -12,13 +12,19 @@ Teeth: noise off, the recovery is exact.
 
 (b) The suppression marker is byte-identical for a group of 0, 1 and k−1 members, and no group
 drops out of the payload. Teeth: groups taken from the data instead of the directory (a group
-without members disappears).
+without members disappears). The same holds through ``services.release`` on a real installation
+whose directory has a department with no one in it yet: it is published as suppressed, and a
+service that measures the groups found in the data leaves it out — caught.
 """
 
 from __future__ import annotations
 
+import csv
+import importlib
 import json
+import shutil
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -28,15 +34,17 @@ from teamlens import services
 from teamlens.domain import HEADCOUNT, Cadence, GroupLevel, Window, metric
 from teamlens.privacy import Block, ReleaseSpec, Strategy
 from teamlens.privacy import noise as noise_module
-from teamlens.privacy.testing import exact_mode
 
-from .conftest import Installation, template_policy
+from ..support.exact import exact_mode
+from .conftest import Installation, install, template_policy
 from .harness import directory, members_at
 from .replicas import Unit, renamed, replicate, store_truth, sub_strategy
 
 MONTHLY_TEAMS = {'id = "team-quarterly"': 'id = "team-monthly"', 'cadence = "quarter"': 'cadence = "month"'}
 WINDOW, METRIC = "2026-01", "emails_sent"
 TEAM, DEPARTMENT = GroupLevel.TEAM, GroupLevel.DEPARTMENT
+# The module, not the function ``teamlens.services.release`` that the package re-exports.
+release_module = importlib.import_module("teamlens.services.release")
 
 
 def _family(pristine: Installation, strategy: Strategy):
@@ -202,3 +210,57 @@ def test_a7_the_suppression_marker_is_the_same_for_0_1_and_k_minus_1_members(mea
 @pytest.mark.attack("A7", teeth=True)
 def test_a7_teeth_groups_taken_from_the_data_give_the_empty_group_away() -> None:
     assert not markers_identical(_marker_payloads(groups_from_data=True, runs=20))
+
+
+# -- (b) through the release service ------------------------------------------------------------
+
+GHOST = "Ghost Department"
+
+
+@pytest.fixture(scope="module")
+def with_ghost_team(small_exports: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small organisation's exports with a department that opens in June: empty in January."""
+    exports = tmp_path_factory.mktemp("ghost") / "exports"
+    shutil.copytree(small_exports, exports)
+    path = exports / "hr" / "directory.csv"
+    with path.open(newline="", encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    ghost = dict(rows[0])
+    ghost.update(
+        {"Employee ID": "E999999", "Email": "ghost.member@example.org", "Display Name": "Ghost Member"}
+    )
+    ghost.update({"Team": "Ghost Team", "Department": GHOST, "Valid From": "2026-06-01", "Valid To": ""})
+    with path.open("a", newline="", encoding="utf-8") as file:
+        csv.DictWriter(file, fieldnames=list(rows[0])).writerow(ghost)
+    return exports
+
+
+def groups_missing_from_the_release(installation: Installation, window: str) -> set[str]:
+    """The departments the directory names (at any date) that the service's payload leaves out."""
+    policy = installation.ws.governance.require_active_policy("test").policy
+    table = services.release(installation.ws, "department-monthly", [window], actor="manager")
+    cells = services.tables_as_json(policy, [table])["reports"][0]["cells"]
+    listed = set(directory(installation.org.exports / "hr" / "directory.csv")["Department"])
+    assert GHOST in listed
+    return listed - {cell["group"] for cell in cells if cell["window"] == window}
+
+
+@pytest.mark.attack("A7")
+def test_a7_through_the_service_a_department_without_members_is_published_as_suppressed(
+    with_ghost_team: Path, tmp_path: Path
+) -> None:
+    installation = install(tmp_path, with_ghost_team)
+    assert groups_missing_from_the_release(installation, "2026-01") == set()
+    table = services.release(installation.ws, "department-monthly", ["2026-01"], actor="manager")
+    ghost = [cell for cell in table.cells if cell.group == GHOST]
+    assert ghost and all(cell.value is None and cell.total is None for cell in ghost)
+
+
+@pytest.mark.attack("A7", teeth=True)
+def test_a7_teeth_groups_from_the_data_in_the_service_drop_the_empty_department(
+    with_ghost_team: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The service measures only the groups that have rows in the block: the empty department vanishes."""
+    monkeypatch.setattr(release_module, "measure_block", _from_the_data)
+    installation = install(tmp_path, with_ghost_team)
+    assert groups_missing_from_the_release(installation, "2026-01") == {GHOST}

@@ -4,8 +4,10 @@
 identical input and key release different noise (OpenDP draws from the OS CSPRNG, never from a
 seed an attacker could guess), while one installation asked twice answers identically (the
 cache, A4). Teeth: a sampler seeded from a fixed or guessable value makes the two installations
-agree, and the check fails. (c) The key is in no file of the data folder, no audit entry, no
-command output and no log line.
+agree, and the check fails. Two releases of one installation measure their blocks with
+independent noise (the kept measurements minus the store's exact totals are uncorrelated entry
+by entry); teeth: OpenDP's draws taken once and reused by the next release's block. (c) The
+key is in no file of the data folder, no audit entry, no command output and no log line.
 """
 
 from __future__ import annotations
@@ -19,10 +21,13 @@ import pytest
 
 from teamlens import services
 from teamlens.cli import main
+from teamlens.domain import Window
+from teamlens.privacy import Strategy
 from teamlens.privacy import noise as noise_module
 
 from ..integration.flow_support import files_under
 from .conftest import Installation, clone
+from .service_checks import kept_residuals, reuse_correlation, reused_draws
 
 REPORT, WINDOW = "team-quarterly", "2026-Q1"
 
@@ -103,3 +108,35 @@ def test_a12_no_predictable_generator_on_the_release_path() -> None:
     from .test_a10_floating_point import RELEASE_PATH, static_violations
 
     assert static_violations(RELEASE_PATH) == []
+
+
+# Two blocks' noise paired entry by entry: ~240 pairs, so an honest correlation above 0.4 has
+# probability < 10⁻⁸ (its SD is 1/√240 ≈ 0.065); noise drawn once and used twice gives 1.
+REUSE = 0.4
+
+
+def _two_releases_two_blocks(installation: Installation) -> float:
+    """Departments for January, then for February (each release measures its own block)."""
+    policy = installation.ws.governance.require_active_policy("test").policy
+    for month in ("2026-01", "2026-02"):
+        services.release(installation.ws, "department-monthly", [month], actor="analyst")
+    strategy = Strategy.for_policy(policy)
+    january, february = (strategy.block_of(Window.parse(m).start) for m in ("2026-01", "2026-02"))
+    residuals = kept_residuals(installation.ws, policy, [january, february])
+    return reuse_correlation(installation.ws, january, february, residuals)
+
+
+@pytest.mark.attack("A12")
+def test_a12_two_releases_measure_their_blocks_with_independent_noise(fresh: Installation, measure) -> None:
+    correlation = _two_releases_two_blocks(fresh)
+    measure(a12_noise_correlation_across_releases=correlation)
+    assert abs(correlation) < REUSE
+
+
+@pytest.mark.attack("A12", teeth=True)
+def test_a12_teeth_noise_drawn_once_and_reused_by_the_next_release_is_caught(
+    fresh: Installation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OpenDP's draws at the right σ, but February's vectors reuse January's: caught by correlation."""
+    monkeypatch.setattr(noise_module, "add_discrete_gaussian", reused_draws())
+    assert _two_releases_two_blocks(fresh) >= REUSE

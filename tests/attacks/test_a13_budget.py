@@ -26,9 +26,9 @@ from teamlens.domain import Cadence, GroupLevel, Rho, Window
 from teamlens.errors import BudgetExceeded, InputFormatError, InternalError, ReleaseError
 from teamlens.governance import GovernanceDB
 from teamlens.privacy import Strategy
-from teamlens.privacy.testing import exact_mode
 
 from ..integration.flow_support import approve_policy, policy_text, signer
+from ..support.exact import exact_mode
 from .conftest import Installation, install
 from .harness import directory, edit_export, members_at, with_reports
 from .replicas import store_truth, sub_strategy

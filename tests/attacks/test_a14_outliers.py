@@ -20,9 +20,9 @@ import pytest
 
 from teamlens import services
 from teamlens.domain import Cadence, GroupLevel, Window
-from teamlens.privacy.testing import exact_mode
 from teamlens.store import MetricClip
 
+from ..support.exact import exact_mode
 from .auditor import empirical_epsilon, threshold_grid
 from .conftest import Installation, clone, install, object_from_the_start
 from .harness import directory, edit_export, members_at

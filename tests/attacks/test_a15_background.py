@@ -13,8 +13,8 @@ import pytest
 
 from teamlens.domain import Cadence, GroupLevel, Window
 from teamlens.privacy import ReleaseSpec, Strategy, rho_to_epsilon
-from teamlens.privacy.testing import exact_mode
 
+from ..support.exact import exact_mode
 from .conftest import Installation
 from .games import differencing_game
 from .harness import directory, members_at

@@ -40,8 +40,8 @@ from teamlens import services
 from teamlens.domain import HEADCOUNT, Cadence, GroupLevel, Policy, Window, metric
 from teamlens.privacy import Block, ReleaseSpec, Strategy
 from teamlens.privacy import noise as noise_module
-from teamlens.privacy.testing import exact_mode
 
+from ..support.exact import exact_mode
 from .auditor import DELTAS, Audit, empirical_epsilon, threshold_grid
 from .broken import CarriedHeadcounts, half_sigma, leaky_consistency
 from .conftest import Installation, clone, template_policy

@@ -23,7 +23,6 @@ from teamlens.domain import Policy
 from teamlens.errors import InternalError, ReleaseError
 from teamlens.privacy._opendp import add_discrete_gaussian, calibrate_sigma, zcdp_cost
 from teamlens.privacy.strategy import Strategy
-from teamlens.privacy.testing import exact_mode_active
 
 #: Bins per histogram, from the policy's bound / ``BELOW`` to the bound × ``ABOVE`` (geometric),
 #: plus one bin under and one over. Few bins: each carries the same noise, and phantom people in
@@ -65,9 +64,9 @@ def plan_bounds(policy: Policy, share: Fraction) -> BoundsPlan:
         )
     metrics = tuple(sorted(policy.metric_names))
     rho = policy.rho.value * share / len(metrics)
-    sigma = 0.0 if exact_mode_active() else calibrate_sigma(1, rho)
+    sigma = calibrate_sigma(1, rho)
     edges = {name: _edges(policy.metric_bound(name).per_week) for name in metrics}
-    return BoundsPlan(metrics, edges, Fraction(0) if exact_mode_active() else rho, sigma)
+    return BoundsPlan(metrics, edges, rho, sigma)
 
 
 def _edges(per_week: int) -> tuple[float, ...]:
@@ -85,9 +84,6 @@ def noisy_histograms(plan: BoundsPlan, counts: Mapping[str, Sequence[int]]) -> d
             raise InternalError(f"the histogram of '{name}' does not have one count per bin")
         if any(count < 0 for count in true):
             raise InternalError("a histogram count is negative")
-        if exact_mode_active():
-            noisy[name] = true
-            continue
         if not plan.sigma > 0 or zcdp_cost(plan.sigma, 1) > plan.rho_per_metric:
             raise InternalError("a histogram's noise does not fit its budget")
         noisy[name] = add_discrete_gaussian(true, plan.sigma)

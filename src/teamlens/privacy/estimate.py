@@ -21,7 +21,6 @@ from teamlens.domain import HEADCOUNT, MEASUREMENT_SCHEMA, STRUCTURE_SCHEMA, Gro
 from teamlens.errors import InternalError
 from teamlens.privacy.hierarchy import FloatArray, IntArray, Node, reconcile
 from teamlens.privacy.strategy import CHAIN, Block, Span, Strategy
-from teamlens.privacy.testing import exact_mode_active
 
 
 @dataclass(frozen=True)
@@ -113,11 +112,15 @@ def _series(rows: pa.Table, level: GroupLevel, metric: str, weeks: Sequence[dt.d
     if not seen.all():
         raise InternalError(f"a group lacks a measurement of '{metric}' at '{level.value}' in some week")
     sigma = float(sigmas.pop())
-    if sigma == 0 and not exact_mode_active():
-        # Noise-free measurements can only come from a test's exact mode (or from tampering):
-        # publishing from them outside exact mode would publish true totals.
-        raise InternalError(f"noise-free measurements of '{metric}' were found outside exact mode")
+    _check_noisy(sigma, metric)
     return Series(groups, tuple(weeks), values, np.full(len(groups), sigma**2), int(scales.pop()))
+
+
+def _check_noisy(sigma: float, metric: str) -> None:
+    """Refuse measurements that carry no noise: publishing from them would publish true totals."""
+    if not sigma > 0:
+        # Nothing in teamlens measures without noise, so these come from tampering with the store.
+        raise InternalError(f"measurements of '{metric}' without noise (σ = {sigma}) were found")
 
 
 def _reconciled(

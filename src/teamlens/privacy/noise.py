@@ -21,7 +21,6 @@ from teamlens.domain import BLOCK_AGGREGATE_SCHEMA, HEADCOUNT, MEASUREMENT_SCHEM
 from teamlens.errors import InternalError
 from teamlens.privacy._opendp import add_discrete_gaussian, zcdp_cost
 from teamlens.privacy.strategy import Block, Strategy
-from teamlens.privacy.testing import exact_mode_active
 
 _Key = tuple[str, str, dt.date, str]  # level, group, week, metric
 
@@ -36,29 +35,28 @@ def measure_block(
     of every measured level, from the directory. Raises ``InternalError`` when a row names a
     group, week or metric outside these, or when a vector's noise does not fit its budget.
     """
-    exact = exact_mode_active()
     _check_groups(strategy, groups)
     totals = _totals(strategy, block, aggregates, groups)
     opens_span = strategy.span_of(block).first == block
     columns: dict[str, list[object]] = {name: [] for name in MEASUREMENT_SCHEMA.names}
     for plan in strategy.metric_plans:
         rho = strategy.block_rho(plan, block)
-        _check_noise(plan.sigma, plan.sensitivity(block), rho, exact)
+        _check_noise(plan.sigma, plan.sensitivity(block), rho)
         keys = [
             (plan.level.value, group, week, plan.metric)
             for group in groups[plan.level]
             for week in block.weeks
         ]
-        _extend(columns, keys, totals, plan.sigma, plan.scale, exact)
+        _extend(columns, keys, totals, plan.sigma, plan.scale)
     if opens_span:
         span = strategy.span_of(block)
         for headcount in strategy.headcount_plans:
             sigma = headcount.sigma(span)
-            _check_noise(sigma, block.n_weeks, headcount.rho_per_span, exact)
+            _check_noise(sigma, block.n_weeks, headcount.rho_per_span)
             keys = [
                 (headcount.level.value, group, block.start, HEADCOUNT) for group in groups[headcount.level]
             ]
-            _extend(columns, keys, totals, sigma, 1, exact)
+            _extend(columns, keys, totals, sigma, 1)
     return pa.Table.from_pydict(columns, schema=MEASUREMENT_SCHEMA)
 
 
@@ -68,10 +66,9 @@ def _extend(
     totals: Mapping[_Key, int],
     sigma: float,
     scale: int,
-    exact: bool,
 ) -> None:
     vector = [totals.get(key, 0) for key in keys]
-    noisy = vector if exact else add_discrete_gaussian(vector, sigma)
+    noisy = add_discrete_gaussian(vector, sigma)
     columns["level"].extend(key[0] for key in keys)
     columns["group"].extend(key[1] for key in keys)
     columns["week"].extend(key[2] for key in keys)
@@ -91,14 +88,10 @@ def _check_groups(strategy: Strategy, groups: Mapping[GroupLevel, Sequence[str]]
             raise InternalError(f"the group list of level '{level.value}' names a group more than once")
 
 
-def _check_noise(sigma: float, sensitivity: int, rho: object, exact: bool) -> None:
-    if exact:
-        if sigma != 0.0 or rho != 0:
-            raise InternalError("a noisy strategy was measured inside exact mode; plan inside it too")
-        return
+def _check_noise(sigma: float, sensitivity: int, rho: object) -> None:
     if not sigma > 0.0:
         # A noise-free plan must never reach real data: it would publish true totals.
-        raise InternalError("a strategy without noise was measured outside exact mode")
+        raise InternalError("a strategy without noise was given to measure_block")
     if zcdp_cost(sigma, sensitivity) > rho:  # type: ignore[operator]
         raise InternalError("a measurement's noise costs more than its share of the budget")
 

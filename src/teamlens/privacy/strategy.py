@@ -36,7 +36,6 @@ from statistics import NormalDist
 from teamlens.domain import Cadence, GroupLevel, HeadcountSpan, Policy, Rho, Window
 from teamlens.errors import InternalError, ReleaseError
 from teamlens.privacy._opendp import calibrate_sigma
-from teamlens.privacy.testing import exact_mode_active
 
 #: Coarse to fine: a group at one of these levels lies inside one group of the level before it
 #: whenever the directory nests them (checked per block; location nests only in organisation).
@@ -122,8 +121,6 @@ class HeadcountPlan:
 
     def sigma(self, span: Span) -> float:
         """The noise on person-weeks of ``span``'s first block (one person adds at most its weeks)."""
-        if self.rho_per_span == 0:
-            return 0.0
         return calibrate_sigma(span.first.n_weeks, self.rho_per_span)
 
     def sd_people(self, span: Span) -> float:
@@ -145,8 +142,8 @@ class Strategy:
 
     @classmethod
     def for_policy(cls, policy: Policy) -> Strategy:
-        """Plan the measurements of ``policy``'s catalogue (σ = 0 and no cost inside exact mode)."""
-        return _plan(policy, exact_mode_active())
+        """Plan the measurements of ``policy``'s catalogue: every one with OpenDP-calibrated σ > 0."""
+        return _plan(policy)
 
     @cached_property
     def _block_of_week(self) -> dict[dt.date, Block]:
@@ -282,7 +279,7 @@ def _span_cadence(policy: Policy, weeks: Sequence[dt.date], rho_headcount_level:
     return PERIOD_SPAN
 
 
-def _plan(policy: Policy, exact: bool) -> Strategy:
+def _plan(policy: Policy) -> Strategy:
     weeks = period_weeks(policy)
     if not weeks:
         raise ReleaseError(
@@ -310,12 +307,10 @@ def _plan(policy: Policy, exact: bool) -> Strategy:
     for level in levels:
         for name in sorted(name for lvl, name in weights if lvl is level):
             per_week = policy.metric_bound(name).per_week
-            rho = Fraction(0) if exact else rho_metrics * weights[(level, name)] / shares
+            rho = rho_metrics * weights[(level, name)] / shares
             plan = MetricPlan(level, name, per_week, fixed_point_scale(per_week), rho, 0.0)
-            metric_plans.append(plan if exact else _calibrated(plan, blocks))
-    headcount_plans = tuple(
-        HeadcountPlan(level, Fraction(0) if exact else rho_headcount_level / len(spans)) for level in levels
-    )
+            metric_plans.append(_calibrated(plan, blocks))
+    headcount_plans = tuple(HeadcountPlan(level, rho_headcount_level / len(spans)) for level in levels)
     return Strategy(policy, blocks, spans, levels, tuple(metric_plans), headcount_plans, span_cadence)
 
 

@@ -20,8 +20,8 @@ from teamlens.privacy import (
     reconcile_span,
     variance_factors,
 )
-from teamlens.privacy.testing import exact_mode
 
+from ...support.exact import exact_mode
 from .support import block_table, chart
 
 WEEKS = [dt.date(2025, 12, 29) + dt.timedelta(weeks=week) for week in range(13)]
@@ -202,8 +202,8 @@ def test_the_planner_knows_how_much_reconciliation_narrows_each_group(policy: Po
     )  # no team measures it
 
 
-def test_noise_free_measurements_are_refused_outside_exact_mode(policy: Policy) -> None:
+def test_noise_free_measurements_are_refused_by_the_estimates(policy: Policy) -> None:
     with exact_mode():
         strategy, rows = _measure(policy)
-    with pytest.raises(InternalError, match="outside exact mode"):
+    with pytest.raises(InternalError, match="without noise"):
         reconcile_block(strategy, strategy.blocks[0], rows, CHART)

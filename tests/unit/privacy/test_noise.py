@@ -13,8 +13,8 @@ from teamlens.domain import HEADCOUNT, MEASUREMENT_SCHEMA, GroupLevel, Policy
 from teamlens.errors import InternalError
 from teamlens.privacy import Strategy, measure_block
 from teamlens.privacy import noise as noise_module
-from teamlens.privacy.testing import exact_mode
 
+from ...support.exact import exact_mode
 from .support import block_table
 
 JAN = [dt.date(2025, 12, 29) + dt.timedelta(weeks=week) for week in range(5)]

@@ -13,8 +13,8 @@ from teamlens.domain import Cadence, GroupLevel, HeadcountSpan, Policy, ReleaseD
 from teamlens.privacy import Strategy
 from teamlens.privacy._opendp import zcdp_cost
 from teamlens.privacy.strategy import fixed_point_scale, period_weeks, suppression_sd_target
-from teamlens.privacy.testing import exact_mode
 
+from ...support.exact import exact_mode
 from .support import build_policy
 
 
