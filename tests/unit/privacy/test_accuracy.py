@@ -1,6 +1,6 @@
 """The planner forecasts the half-widths releases then show, within ±10%, at every group size.
 
-The measured side runs the engine itself: 300 replicas of a department of one size in one
+The measured side runs the engine itself: 1,000 replicas of a department of one size in one
 measurement (each group's noise is independent, so each is one release of that group), derived
 and assembled as a release is; the forecast comes from ``expected_half_width`` alone.
 """
@@ -28,7 +28,7 @@ from teamlens.privacy import (
 
 from .support import block_table, build_policy, chart
 
-REPLICAS = 300
+REPLICAS = 1000
 
 
 def _policy(rho: str) -> Policy:
