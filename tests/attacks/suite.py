@@ -58,8 +58,6 @@ ATTACKS: dict[str, tuple[str, str]] = {
         "Membership inference",
         "AUC ≤ 0.5 + (e^ε−1)/(e^ε+1)·0.5 + 0.02 and ≤ Φ(μ/√2) + 5 SE; no field named like a count; the "
         "published person-weeks spread around the true ones by ≥ 0.9 × the headcount noise",
-        "AUC ≤ 0.5 + (e^ε−1)/(e^ε+1)·0.5 + 0.02 and ≤ Φ(μ/√2) + 5 SE; no released field is a headcount "
-        "(the noisy headcount that σ and the interval give back is A9's)",
     ),
     "A7": (
         "Complementary suppression and suppression as a signal",
@@ -78,10 +76,6 @@ ATTACKS: dict[str, tuple[str, str]] = {
         "payload schemas identical at k−1, k, k+1 and with an objection; no integer field but the "
         "policy's version and k (the noisy person-weeks are published on purpose, see A6); web "
         "latency Welch p > 0.01 or |Δ| < 5 ms; no error template names a person or group",
-        "payload schemas identical at k−1, k, k+1 and with an objection; no headcount field, and the "
-        "headcount that a cell's mean, interval and σ give back is exactly the noisy headcount (post-"
-        "processing: the guarantee holds), never the true one; web latency Welch p > 0.01 or |Δ| < 5 ms; "
-        "no error template names a person or group",
     ),
     "A10": (
         "Floating-point and precision attacks on noise",
