@@ -4,8 +4,8 @@
   that does the work of a release without noise: per person, window and metric the sum of the
   daily facts, clipped to the bound; the person's team at the window start from the directory;
   per team, window and metric the sum of the clipped values, plus a headcount.
-- ``time_teamlens``: the release path for every window of the report — ``ReleaseSpec.build``,
-  ``plan_release``, ``FactStore.aggregate``, ``add_noise`` on every team, ``assemble``.
+- ``time_teamlens``: the release engine for every window of the report — the policy's strategy,
+  ``FactStore.aggregate_block`` and ``measure_block`` per clipping block, ``derive``.
 - ``time_opendp``: the same release with OpenDP's Polars API. DuckDB first reduces the facts to
   one row per person and window (unclipped sums of the five metrics, the team at the window
   start; its time is part of the figure), then OpenDP clips, sums, counts and adds discrete
@@ -16,7 +16,6 @@ Each returns a dict of floats (``bench._measure.in_subprocess`` adds the peak me
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import time
 from collections import defaultdict
@@ -27,8 +26,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from bench._release_data import METRIC_SHAPES, METRICS, REPORT_ID, Size, build_policy, report_windows
-from teamlens.domain import Policy, Window
+from bench._release_data import METRICS, REPORT_ID, Size, build_policy, report_windows
+from teamlens.domain import Policy, Rho, Window
 
 # Everything below is built from constants and registered Arrow tables; no value is spliced in.
 _BASELINE_SQL = """
@@ -130,24 +129,49 @@ def time_baseline(root: str, people: int, days: int) -> dict[str, float]:
 
 
 def time_teamlens(root: str, people: int, days: int) -> dict[str, float]:
-    """teamlens: the whole release path for every window of the report, noise on every team."""
-    from teamlens.privacy import ReleaseSpec, add_noise, assemble, plan_release
-    from teamlens.store import FactStore
+    """teamlens: the release engine for every window of the report, without governance.
+
+    As ``services.release`` does it: the policy's strategy, then per clipping block the store's
+    ``aggregate_block`` (weekly placement, L2 clipping per person and block, the span headcount),
+    OpenDP's noise on every base vector (``measure_block``), the block's chart, and finally
+    ``derive`` (least squares, span headcounts, intervals, suppression) for all windows.
+    """
+    import pyarrow.compute as pc
+
+    from teamlens.domain import HEADCOUNT
+    from teamlens.privacy import ReleaseSpec, Strategy, measure_block
+    from teamlens.services.release import derive
+    from teamlens.store import FactStore, MetricClip
 
     began = time.perf_counter()
     policy = build_policy(Size(people, days))
     store = FactStore(Path(root))
     spec = ReleaseSpec.build(policy, REPORT_ID, [window.key for window in report_windows(policy)])
-    plan = plan_release(policy, spec)
-    aggregated = time.perf_counter()
-    aggregates = store.aggregate(level=spec.level.value, windows=spec.windows, bounds=plan.bounds)
-    aggregated = time.perf_counter() - aggregated
-    noisy = add_noise(plan, aggregates, store.groups(spec.level.value))
-    table = assemble(
-        policy, spec, noisy, release_id="bench", released_at=dt.datetime.now(dt.UTC), rho_charged=plan.cost
+    strategy = Strategy.for_policy(policy)
+    levels = [level.value for level in strategy.levels]
+    groups = {level: store.groups(level.value) for level in strategy.levels}
+    wanted = pa.array(sorted(f"{plan.level.value}\x1e{plan.metric}" for plan in strategy.metric_plans))
+    aggregate_seconds = 0.0
+    measured, structures = [], {}
+    for block in strategy.blocks_for(spec.windows):
+        clips = {
+            plan.metric: MetricClip(plan.per_week * block.n_weeks**0.5, plan.scale)
+            for plan in strategy.metric_plans
+        }
+        opens = strategy.span_of(block).first == block
+        started = time.perf_counter()
+        aggregates = store.aggregate_block(levels=levels, weeks=block.weeks, clips=clips, headcount=opens)
+        aggregate_seconds += time.perf_counter() - started
+        keys = pc.binary_join_element_wise(aggregates["level"], aggregates["metric"], "\x1e")
+        keep = pc.or_(pc.is_in(keys, value_set=wanted), pc.equal(aggregates["metric"], HEADCOUNT))
+        measured.append(measure_block(strategy, block, aggregates.filter(keep), groups))
+        structures[block.key] = store.structure(levels=levels, first_day=block.start, end_day=block.end)
+    cost = sum((strategy.block_cost(block).value for block in strategy.blocks_for(spec.windows)), Fraction(0))
+    table = derive(
+        strategy, spec, pa.concat_tables(measured), structures, release_id="bench", rho_charged=Rho(cost)
     )
     seconds = time.perf_counter() - began
-    return {"seconds": seconds, "aggregate_seconds": aggregated, "cells": len(table.cells)}
+    return {"seconds": seconds, "aggregate_seconds": aggregate_seconds, "cells": len(table.cells)}
 
 
 def window_classes(policy: Policy) -> dict[int, list[Window]]:
@@ -238,14 +262,3 @@ def _scales(queries: dict[int, Any]) -> dict[str, float]:
         for column, scale in zip(summary["column"], summary["scale"], strict=True):
             scales[f"scale:{n_weeks}:{column}"] = float(scale)
     return scales
-
-
-def teamlens_sigmas(people: int, days: int) -> dict[str, float]:
-    """teamlens's planned σ per (window length, metric), keyed like ``_scales`` (headcount as ``len``)."""
-    from teamlens.privacy import ReleaseSpec, plan_release
-
-    policy = build_policy(Size(people, days))
-    spec = ReleaseSpec.build(policy, REPORT_ID, [window.key for window in report_windows(policy)])
-    names = {name: name for name in METRIC_SHAPES} | {"headcount": "len"}
-    cells = plan_release(policy, spec).cells
-    return {f"scale:{cell.window.n_weeks}:{names[cell.metric]}": cell.sigma for cell in cells}
