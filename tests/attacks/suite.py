@@ -75,7 +75,8 @@ ATTACKS: dict[str, tuple[str, str]] = {
         "Inference from report metadata",
         "payload schemas identical at k−1, k, k+1 and with an objection; no integer field but the "
         "policy's version and k (the noisy person-weeks are published on purpose, see A6); web "
-        "latency (alternating requests, middle 80%) Welch p > 0.01 or |Δ| < 5 ms; no error template names a person or group",
+        "latency (alternating requests, middle 80%) Welch p > 0.01 or |Δ| < 5 ms; no error template "
+        "names a person or group",
     ),
     "A10": (
         "Floating-point and precision attacks on noise",
