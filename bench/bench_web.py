@@ -2,7 +2,8 @@
 
 The demo organisation (``teamlens demo``'s whole flow: 2,000 people over 26 weeks, both catalogue
 reports released; 300 people over 13 weeks with TEAMLENS_BENCH_QUICK=1) is built in a temporary
-folder and served by ``teamlens serve`` (uvicorn, one process) on 127.0.0.1, as a user runs it.
+folder and served by ``teamlens demo-serve`` (uvicorn, one process) on 127.0.0.1; the load signs in as the
+demo's analyst first (the report is theirs) and sends that session's cookie with every request.
 After one request (the render) and a warm-up, the load is an open loop at a fixed rate: each
 request is sent when it is due whether or not earlier ones have answered, at most 64 in flight
 (the bound), and its latency counts from when it was due, so a stall shows in the tail instead of
@@ -21,7 +22,9 @@ Run with ``python -m bench web`` (records the figures) or ``python bench/bench_w
 from __future__ import annotations
 
 import asyncio
+import html
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -84,8 +87,9 @@ class _Connections:
     less than the server it measures.
     """
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, cookie: str = "") -> None:
         self.host, self.port = host, port
+        self.cookie = f"Cookie: {cookie}\r\n" if cookie else ""
         self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
         self.bound = asyncio.Semaphore(IN_FLIGHT)
 
@@ -106,7 +110,7 @@ class _Connections:
         reader, writer = connection
         try:
             writer.write(
-                f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+                f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n{self.cookie}"
                 "Accept-Encoding: gzip\r\n\r\n".encode("ascii")
             )
             head = await reader.readuntil(b"\r\n\r\n")
@@ -127,9 +131,9 @@ class _Connections:
             writer.close()
 
 
-async def _load(base: str, path: str, rate: float, seconds: float) -> Load:
+async def _load(base: str, path: str, rate: float, seconds: float, cookie: str) -> Load:
     host, port = base.removeprefix("http://").split(":")
-    connections = _Connections(host, int(port))
+    connections = _Connections(host, int(port), cookie)
     total = int(rate * seconds)
     latencies: list[float] = []
     errors = 0
@@ -161,10 +165,10 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def load(base: str, path: str, rate: float, seconds: float, server: int) -> Load:
+def load(base: str, path: str, rate: float, seconds: float, server: int, cookie: str = "") -> Load:
     """Send ``path`` requests at ``rate`` per second for ``seconds`` to the server of pid ``server``."""
     server_began, client_began = _cpu_seconds(server), time.process_time()
-    run = asyncio.run(_load(base, path, rate, seconds))
+    run = asyncio.run(_load(base, path, rate, seconds, cookie))
     sent = max(len(run.latencies_ms) + run.errors, 1)
     server_ms = (_cpu_seconds(server) - server_began) * 1000 / sent
     client_ms = (time.process_time() - client_began) * 1000 / sent
@@ -198,6 +202,22 @@ def _wait_until_up(base: str, server: subprocess.Popen[bytes], seconds: float = 
     raise RuntimeError(f"teamlens serve did not answer {base}/healthz within {seconds:.0f} s")
 
 
+def _analyst_cookie(base: str) -> str:
+    """Sign in as the demo's analyst (second factor ticked) through the demo identity provider.
+
+    The report is the analyst's: every request of the load carries this session's cookie.
+    """
+    with httpx.Client(follow_redirects=True, timeout=30.0) as client:
+        form = client.get(f"{base}/auth/login")
+        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form.text))
+        fields = {name: html.unescape(value) for name, value in fields.items()}
+        action = str(form.url.copy_with(path="/authorize", query=None))
+        signed_in = client.post(action, data={**fields, "email": services.DEMO_PEOPLE["analyst"], "mfa": "1"})
+        if signed_in.status_code != 200 or not client.cookies:
+            raise RuntimeError(f"signing in as the demo analyst failed: {signed_in.status_code}")
+        return "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+
+
 def _render_seconds(ws: services.Workspace) -> float:
     def render() -> str:
         policy, tables = services.released_tables(ws)
@@ -223,19 +243,26 @@ def run() -> str:
         render = _render_seconds(ws)
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
-        command = [sys.executable, "-m", "teamlens.cli", "serve", "--data-dir", str(demo.settings.data_dir)]
+        out = Path(folder) / "demo"
+        command = [sys.executable, "-m", "teamlens.cli", "demo-serve", "--out", str(out)]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         with subprocess.Popen(
             [*command, "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         ) as server:
             try:
                 _wait_until_up(base, server)
-                identity = httpx.get(f"{base}/", headers={"accept-encoding": "identity"}, timeout=30.0)
-                zipped = httpx.get(f"{base}/", headers={"accept-encoding": "gzip"}, timeout=30.0)
+                cookie = _analyst_cookie(f"http://localhost:{port}")
+                signed_in = {"cookie": cookie}
+                identity = httpx.get(
+                    f"{base}/", headers={"accept-encoding": "identity", **signed_in}, timeout=30
+                )
+                zipped = httpx.get(f"{base}/", headers={"accept-encoding": "gzip", **signed_in}, timeout=30.0)
+                if identity.status_code != 200:
+                    raise RuntimeError(f"the analyst was answered {identity.status_code} at /")
                 wire = int(zipped.headers.get("content-length", len(zipped.content)))
-                load(base, "/", RATE, WARM_UP_SECONDS, server.pid)
+                load(base, "/", RATE, WARM_UP_SECONDS, server.pid, cookie)
                 before = _load_average()
-                page = load(base, "/", RATE, seconds, server.pid)
+                page = load(base, "/", RATE, seconds, server.pid, cookie)
                 floor = load(base, "/healthz", RATE, seconds, server.pid)
                 after = _load_average()
             finally:
@@ -246,7 +273,8 @@ def run() -> str:
         [
             "## Web: the report page under load",
             "",
-            f"`teamlens serve` (uvicorn, one process) on loopback with the demo organisation "
+            "`teamlens demo-serve` (uvicorn, one process; every request signed in as the analyst) on "
+            f"loopback with the demo organisation "
             f"({people:,} people, {weeks} weeks, both catalogue reports released); open-loop load at a "
             f"fixed rate for {seconds:.0f} s after a {WARM_UP_SECONDS:.0f} s warm-up, at most {IN_FLIGHT} "
             "requests in flight, latency counted from when each request was due; the client (plain "
