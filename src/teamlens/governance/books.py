@@ -10,12 +10,14 @@ measurements or the published cells cannot buy fresh noise or fresh budget.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
+from typing import Any
 
 import sqlalchemy as sa
 
 from teamlens.governance import audit_log, measurement_cache
+from teamlens.governance.ledger import stored_rho
 from teamlens.governance.tables import ledger, releases, report_cells
 
 
@@ -30,13 +32,17 @@ def check_books(conn: sa.Connection, policy_id: str, period_start: dt.date, usin
     verification = audit_log.verify(conn)
     if not verification.ok:
         return f"the audit log does not verify: {verification.problem}"
-    problem = _check_releases(conn)
+    records = [
+        (action, details)
+        for action in ("release.record", "bounds.record")
+        for details in audit_log.details_of(conn, action)
+    ]
+    problem = _check_releases(conn, records)
     if problem:
         return problem
     charged = Fraction(0)
     blocks: dict[str, tuple[str, str]] = {}
-    records = [*audit_log.details_of(conn, "release.record"), *audit_log.details_of(conn, "bounds.record")]
-    for details in records:
+    for _, details in records:
         if details.get("policy_id") != policy_id or details.get("period_start", period_start.isoformat()) != (
             period_start.isoformat()
         ):
@@ -46,7 +52,7 @@ def check_books(conn: sa.Connection, policy_id: str, period_start: dt.date, usin
             blocks[str(block["block"])] = (str(block["rho"]), str(block["rows_sha256"]))
     ledger_sum = sum(
         (
-            Fraction(int(row.rho_numerator), int(row.rho_denominator))
+            stored_rho(row)
             for row in conn.execute(
                 sa.select(ledger.c.rho_numerator, ledger.c.rho_denominator).where(
                     ledger.c.policy_id == policy_id, ledger.c.period_start == period_start
@@ -73,7 +79,7 @@ def check_books(conn: sa.Connection, policy_id: str, period_start: dt.date, usin
     return ""
 
 
-def _check_releases(conn: sa.Connection) -> str:
+def _check_releases(conn: sa.Connection, records: Sequence[tuple[str, Mapping[str, Any]]]) -> str:
     """Every policy's releases against the audit log: the same ids, charges and published cell counts.
 
     Across all policies, because a later policy over the same weeks counts what earlier ones
@@ -81,14 +87,13 @@ def _check_releases(conn: sa.Connection) -> str:
     """
     recorded: dict[str, Fraction] = {}
     published: dict[str, int] = {}
-    for action in ("release.record", "bounds.record"):
-        for details in audit_log.details_of(conn, action):
-            release_id = str(details.get("release_id", ""))
-            recorded[release_id] = Fraction(str(details.get("rho", "0")))
-            if "blocks" in details and "cells" in details:  # the release engine's: cells in report_cells
-                published[release_id] = int(details["cells"])
+    for action, details in records:
+        release_id = str(details.get("release_id", ""))
+        recorded[release_id] = Fraction(str(details.get("rho", "0")))
+        if action == "release.record" and "blocks" in details and "cells" in details:
+            published[release_id] = int(details["cells"])  # the release engine's, kept in report_cells
     held = {
-        row.release_id: Fraction(int(row.rho_numerator), int(row.rho_denominator))
+        row.release_id: stored_rho(row)
         for row in conn.execute(
             sa.select(releases.c.release_id, releases.c.rho_numerator, releases.c.rho_denominator)
         )

@@ -14,6 +14,7 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from fractions import Fraction
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -31,6 +32,11 @@ from teamlens.governance.tables import (
 )
 
 
+def stored_rho(row: Any) -> Fraction:
+    """The exact ρ of a ``releases`` or ``ledger`` row (kept as numerator and denominator text)."""
+    return Fraction(int(row.rho_numerator), int(row.rho_denominator))
+
+
 def spent(
     conn: sa.Connection, policy_id: str, period_start: dt.date, period_end: dt.date | None = None
 ) -> Rho:
@@ -45,7 +51,7 @@ def spent(
             ledger.c.policy_id == policy_id, ledger.c.period_start == period_start
         )
     )
-    total = sum((Fraction(int(row.rho_numerator), int(row.rho_denominator)) for row in rows), Fraction(0))
+    total = sum((stored_rho(row) for row in rows), Fraction(0))
     if period_end is not None:
         others = conn.execute(
             sa.select(
@@ -61,7 +67,7 @@ def spent(
         for row in others:
             keys = [*json.loads(row.windows), *blocks.get(row.release_id, [])]
             if any(_overlaps(key, period_start, period_end) for key in keys):
-                total += Fraction(int(row.rho_numerator), int(row.rho_denominator))
+                total += stored_rho(row)
     return Rho(total)
 
 
@@ -118,33 +124,18 @@ def record_release(
     used = spent(conn, policy.policy_id, policy.period_start, policy.period_end)
     if used.value + rho.value > total_budget.value:
         raise BudgetExceeded(requested=rho.value, remaining=(total_budget - used).value)
-    conn.execute(
-        releases.insert().values(
-            release_id=release_id,
-            policy_id=policy.policy_id,
-            policy_version=policy.version,
-            policy_sha256=active.sha256,
-            period_start=policy.period_start,
-            report_id=report_id,
-            spec_key=spec_key,
-            windows=json.dumps(list(windows)),
-            metrics=json.dumps(list(metrics)),
-            rho_numerator=str(rho.value.numerator),
-            rho_denominator=str(rho.value.denominator),
-            cells=len(cells),
-            released_by=actor,
-            released_at=now,
-        )
-    )
-    conn.execute(
-        ledger.insert().values(
-            policy_id=policy.policy_id,
-            period_start=policy.period_start,
-            release_id=release_id,
-            rho_numerator=str(rho.value.numerator),
-            rho_denominator=str(rho.value.denominator),
-            charged_at=now,
-        )
+    _charge(
+        conn,
+        active,
+        release_id,
+        rho,
+        actor,
+        now,
+        report_id=report_id,
+        spec_key=spec_key,
+        windows=json.dumps(list(windows)),
+        metrics=json.dumps(list(metrics)),
+        cells=len(cells),
     )
     measurement_cache.write_blocks(conn, policy.policy_id, policy.period_start, release_id, blocks)
     measurement_cache.write_cells(conn, policy.policy_id, policy.period_start, report_id, release_id, cells)
@@ -190,7 +181,7 @@ def spent_on_bounds(conn: sa.Connection, policy_id: str, period_start: dt.date) 
             releases.c.report_id == BOUNDS_REPORT,
         )
     )
-    return Rho(sum((Fraction(int(r.rho_numerator), int(r.rho_denominator)) for r in rows), Fraction(0)))
+    return Rho(sum((stored_rho(row) for row in rows), Fraction(0)))
 
 
 def record_bounds(
@@ -213,33 +204,18 @@ def record_bounds(
     bounds_used = spent_on_bounds(conn, policy.policy_id, policy.period_start)
     if bounds_used.value + rho.value > policy.rho.value * policy.design.bounds_share:
         raise InternalError("a bounds suggestion asked for more than the policy's bounds_share")
-    conn.execute(
-        releases.insert().values(
-            release_id=release_id,
-            policy_id=policy.policy_id,
-            policy_version=policy.version,
-            policy_sha256=active.sha256,
-            period_start=policy.period_start,
-            report_id=BOUNDS_REPORT,
-            spec_key=f"bounds:{block_key}",
-            windows=json.dumps([block_key]),
-            metrics=json.dumps(sorted(policy.metric_names)),
-            rho_numerator=str(rho.value.numerator),
-            rho_denominator=str(rho.value.denominator),
-            cells=0,
-            released_by=actor,
-            released_at=now,
-        )
-    )
-    conn.execute(
-        ledger.insert().values(
-            policy_id=policy.policy_id,
-            period_start=policy.period_start,
-            release_id=release_id,
-            rho_numerator=str(rho.value.numerator),
-            rho_denominator=str(rho.value.denominator),
-            charged_at=now,
-        )
+    _charge(
+        conn,
+        active,
+        release_id,
+        rho,
+        actor,
+        now,
+        report_id=BOUNDS_REPORT,
+        spec_key=f"bounds:{block_key}",
+        windows=json.dumps([block_key]),
+        metrics=json.dumps(sorted(policy.metric_names)),
+        cells=0,
     )
     audit_log.append(
         conn,
@@ -257,6 +233,42 @@ def record_bounds(
         },
     )
     return _info(conn.execute(sa.select(releases).where(releases.c.release_id == release_id)).one())
+
+
+def _charge(
+    conn: sa.Connection,
+    active: ActivePolicy,
+    release_id: str,
+    rho: Rho,
+    actor: str,
+    now: dt.datetime,
+    **release: object,
+) -> None:
+    """Write a release's row and its charge in the ledger (the caller's transaction commits both)."""
+    policy = active.policy
+    charge = {"rho_numerator": str(rho.value.numerator), "rho_denominator": str(rho.value.denominator)}
+    conn.execute(
+        releases.insert().values(
+            release_id=release_id,
+            policy_id=policy.policy_id,
+            policy_version=policy.version,
+            policy_sha256=active.sha256,
+            period_start=policy.period_start,
+            released_by=actor,
+            released_at=now,
+            **release,
+            **charge,
+        )
+    )
+    conn.execute(
+        ledger.insert().values(
+            policy_id=policy.policy_id,
+            period_start=policy.period_start,
+            release_id=release_id,
+            charged_at=now,
+            **charge,
+        )
+    )
 
 
 def _check_still_active(conn: sa.Connection, active: ActivePolicy) -> None:
@@ -316,7 +328,7 @@ def _info(row: sa.Row[tuple[object, ...]]) -> ReleaseInfo:
         spec_key=row.spec_key,
         windows=tuple(json.loads(row.windows)),
         metrics=tuple(json.loads(row.metrics)),
-        rho=Rho(Fraction(int(row.rho_numerator), int(row.rho_denominator))),
+        rho=Rho(stored_rho(row)),
         cells=row.cells,
         released_by=row.released_by,
         released_at=as_utc(row.released_at),
