@@ -19,12 +19,13 @@ shown zero-width, and nothing reads "±0.0".
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from teamlens.domain import ReleasedCell
+from teamlens.domain import Cadence, ReleasedCell, Window
 
 #: What a cell too uncertain to act on says instead of a number.
 UNCERTAIN_TEXT = "too uncertain at this budget"
@@ -124,3 +125,30 @@ def cell_text(cell: ReleasedCell | None, min_group_size: int, decimals: int = 1)
         return CellText(Reading.AT_BOUND, shown, f"at least {number(lower, decimals)}", value, lower, upper)
     interval = f"{number(lower, decimals)}–{number(upper, decimals)}"
     return CellText(Reading.VALUE, shown, interval, value, lower, upper)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One window as a table column: ``label`` ("Jan 2026"), ``short`` for charts, ``dates`` it covers."""
+
+    key: str
+    label: str
+    short: str
+    dates: str
+
+
+_MONTH = "%b %Y"
+
+
+def column(key: str) -> Column:
+    """A window key ("2026-01", "2026-Q1", "2026-W05") as people read it."""
+    window = Window.parse(key)
+    last = window.end - dt.timedelta(days=1)
+    thursday = window.start + dt.timedelta(days=3)  # names the month or quarter (ISO rule)
+    if window.cadence is Cadence.MONTH:
+        label, short = f"{thursday:{_MONTH}}", f"{thursday:%b}"
+    elif window.cadence is Cadence.QUARTER:
+        label, short = f"{key[-2:]} {key[:4]}", key[-2:]
+    else:
+        label, short = f"week {key[-2:].lstrip('0')}, {key[:4]}", key[-3:]
+    return Column(key, label, short, f"{window.start:%-d %b}–{last:%-d %b}")

@@ -1,11 +1,15 @@
-"""Trend charts for the report: one small panel per group, a line with its 95% band, as inline SVG.
+"""The report's charts as geometry for inline SVG: trends, comparisons (and the network's heatmap).
 
-This module only computes geometry (coordinates in each panel's own pixel space); the markup is
-written by ``templates/_report_chart.html``, which escapes every name. Only figures worth
+A **trend** is one panel per group (or one wide panel for the organisation's headline), a line
+with its 95% band; a **comparison** is one row per group, a dot with its 95% error bar, over the
+organisation's figure as a shaded band. This module only computes geometry (coordinates in each
+chart's own pixel space); the markup is written by ``templates/_report_parts.html``, which
+escapes every name. Only figures worth
 reading are drawn (shown and not too uncertain): a window without one breaks the line, a lone
 figure is drawn as a dot with its interval, and a group with no figure worth reading gets no
 panel at all, so no panel is ever empty. All panels of a chart share one vertical scale, from 0,
-so that groups can be compared at a glance.
+so that groups can be compared at a glance; a comparison's scale starts at 0 too, and its rows
+come in the order given (alphabetical: groups are never ranked).
 """
 
 from __future__ import annotations
@@ -81,7 +85,12 @@ def nice_ceiling(value: float) -> float:
 
 
 def trend_chart(
-    window_labels: Sequence[str], rows: Sequence[tuple[str, Sequence[CellText]]], what: str
+    window_labels: Sequence[str],
+    rows: Sequence[tuple[str, Sequence[CellText]]],
+    what: str,
+    *,
+    width: int = WIDTH,
+    height: int = HEIGHT,
 ) -> Chart | None:
     """Panels for the groups in ``rows`` (name, one cell per window) with a figure worth reading.
 
@@ -92,13 +101,14 @@ def trend_chart(
     if len(window_labels) < 2 or not drawn:
         return None
     top = nice_ceiling(max(cell.upper or 0.0 for _, cells in drawn for cell in cells if cell.worth_reading))
-    step = (_RIGHT - _LEFT) / len(window_labels)
+    right, bottom = width - (WIDTH - _RIGHT), height - (HEIGHT - _BOTTOM)
+    step = (right - _LEFT) / len(window_labels)
 
     def x_of(index: int) -> float:
         return round(_LEFT + (index + 0.5) * step, 1)
 
     def y_of(value: float) -> float:
-        return round(_BOTTOM - (_BOTTOM - _TOP) * min(max(value / top, 0.0), 1.0), 1)
+        return round(bottom - (bottom - _TOP) * min(max(value / top, 0.0), 1.0), 1)
 
     panels = []
     span = f"{window_labels[0]} to {window_labels[-1]}"
@@ -117,9 +127,9 @@ def trend_chart(
         panels.append(Panel(heading, label, tuple(runs)))
     decimals = next(d for d in range(6) if abs(round(top / 2, d) - top / 2) < 1e-9 * top or d == 5)
     y_ticks = tuple((y_of(value), number(value, decimals)) for value in (0.0, top / 2, top))
-    every = max(1, math.ceil(len(window_labels) / 6))
+    every = max(1, math.ceil(len(window_labels) / max(6, (width - _LEFT) // 48)))
     x_ticks = tuple((x_of(index), label) for index, label in enumerate(window_labels) if index % every == 0)
-    return Chart(tuple(panels), y_ticks, x_ticks)
+    return Chart(tuple(panels), y_ticks, x_ticks, width, height, right=right, bottom=bottom)
 
 
 def _run(dots: list[Dot]) -> Run:
@@ -129,3 +139,74 @@ def _run(dots: list[Dot]) -> Run:
     upper = [f"{dot.x},{dot.y_high}" for dot in dots]
     lower = [f"{dot.x},{dot.y_low}" for dot in reversed(dots)]
     return Run(tuple(dots), line, " ".join(upper + lower))
+
+
+#: A comparison chart's geometry: the name column, the plot, one row per group.
+_NAMES, _PLOT_RIGHT, _ROW, _AXIS = 170, 500, 22, 30
+COMPARISON_WIDTH = _PLOT_RIGHT + 64
+
+
+@dataclass(frozen=True)
+class ComparedDot:
+    """One group's row: its name (``heading``), the figure at ``x`` and its interval ``x_low``–``x_high``."""
+
+    heading: str
+    label: str
+    y: float
+    x: float
+    x_low: float
+    x_high: float
+    differs: bool
+
+
+@dataclass(frozen=True)
+class ComparisonChart:
+    """Groups as dots with error bars on one horizontal scale, and the organisation's band behind them.
+
+    ``reference`` is (x of the organisation's figure, x_low, x_high) or None when there is none
+    to compare with; ``x_ticks`` are (pixel, text) pairs along the bottom.
+    """
+
+    rows: tuple[ComparedDot, ...]
+    reference: tuple[float, float, float] | None
+    x_ticks: tuple[tuple[float, str], ...]
+    height: int
+    width: int = COMPARISON_WIDTH
+    left: int = _NAMES
+    right: int = _PLOT_RIGHT
+    top: int = 8
+
+
+def comparison_chart(
+    rows: Sequence[tuple[str, CellText, bool]], reference: CellText | None
+) -> ComparisonChart | None:
+    """Dots with 95% error bars for ``rows`` (name, figure, differs), in the order given.
+
+    Only figures worth reading are drawn; None when there is none (no empty chart is drawn).
+    """
+    drawn = [(name, text, differs) for name, text, differs in rows if text.number is not None]
+    if not drawn:
+        return None
+    uppers = [text.upper or 0.0 for _, text, _ in drawn]
+    if reference is not None and reference.upper is not None:
+        uppers.append(reference.upper)
+    top = nice_ceiling(max(uppers))
+
+    def x_of(value: float | None) -> float:
+        share = min(max((value or 0.0) / top, 0.0), 1.0)
+        return round(_NAMES + (_PLOT_RIGHT - _NAMES) * share, 1)
+
+    dots = []
+    for index, (name, text, differs) in enumerate(drawn):
+        heading = name if len(name) <= _TITLE_CHARS else name[: _TITLE_CHARS - 1] + "…"
+        said = f"{name}: {text.plain()}" + (", differs from the organisation" if differs else "")
+        y = 8 + _ROW * index + _ROW / 2
+        dots.append(
+            ComparedDot(heading, said, y, x_of(text.number), x_of(text.lower), x_of(text.upper), differs)
+        )
+    band = None
+    if reference is not None and reference.number is not None:
+        band = (x_of(reference.number), x_of(reference.lower), x_of(reference.upper))
+    decimals = next(d for d in range(6) if abs(round(top / 4, d) - top / 4) < 1e-9 * top or d == 5)
+    ticks = tuple((x_of(top * step / 4), number(top * step / 4, decimals)) for step in range(5))
+    return ComparisonChart(tuple(dots), band, ticks, 8 + _ROW * len(dots) + _AXIS)

@@ -1,17 +1,19 @@
-"""The self-contained HTML report: what is reliable first, every figure with its 95% interval.
+"""The self-contained HTML report: questions first, every figure with its 95% interval.
 
-The report opens with a short "how to read this", then one section per released catalogue
-report, coarsest level first (organisation, division, department, location, team), so the
-figures most worth reading come first. In each section a metric has a trend chart (one panel per
-group with a figure worth reading, a line with its 95% band: ``report_charts``) and a table of
-groups down and windows across; the rows with a figure worth reading come first and the rest sit
-behind a "show all N groups" disclosure. Team-level tables are folded away entirely (they are
-the least reliable: small groups). Each cell reads as ``report_cells`` says: a number and its
-interval, a one-sided interval at 0, "too uncertain at this budget" or "fewer than k people".
-
-How a level is laid out is data (``LAYOUTS``), so adding a level or a question-led section is
-a matter of adding a row, not a branch. Charts are inline SVG written by the templates; the file
-needs no script, no network and no other file.
+The report opens with a short "how to read this", then answers the questions readers ask, in
+their order (``report_questions``): per question and metric the organisation's headline with
+its trend and interval, and the coarser levels' groups compared with it (a group "differs"
+only when the difference's 95% interval excludes 0). The collaboration network follows, when
+one was released. Last come the tables: one section per released catalogue report, coarsest
+level first (organisation, division, department, location, team). In each section a metric has a
+trend chart (one panel per group with a figure worth reading, a line with its 95% band:
+``report_charts``) and a table of groups down and windows across; the rows with a figure worth
+reading come first and the rest sit behind a "show all N groups" disclosure. Team-level tables
+are folded away entirely (they are the least reliable: small groups). Each cell reads as
+``report_cells`` says: a number and its interval, a one-sided interval at 0, "too uncertain at
+this budget" or "fewer than k people". How a level is laid out is data (``LAYOUTS``), so adding
+a level or a question-led section is a matter of adding a row, not a branch. Charts are inline
+SVG written by the templates; the file needs no script, no network and no other file.
 """
 
 from __future__ import annotations
@@ -23,11 +25,20 @@ from pathlib import Path
 
 import jinja2
 
-from teamlens.domain import METRICS, Cadence, GroupLevel, Policy, ReleasedTable, Window
+from teamlens.domain import METRICS, GroupLevel, Policy, ReleasedTable
 from teamlens.privacy import rho_to_epsilon
 from teamlens.privacy.assemble import UNCERTAIN_WIDTH
-from teamlens.services.report_cells import CellText, Reading, cell_text, fewer_than, table_decimals
+from teamlens.services.report_cells import (
+    CellText,
+    Column,
+    Reading,
+    cell_text,
+    column,
+    fewer_than,
+    table_decimals,
+)
 from teamlens.services.report_charts import Chart, trend_chart
+from teamlens.services.report_questions import QuestionSection, question_sections
 
 #: Above this many groups with a figure worth reading, a chart is a wall of panels: the table says it.
 MAX_CHARTED_GROUPS = 36
@@ -56,16 +67,6 @@ LAYOUTS: dict[GroupLevel, Layout] = {
     GroupLevel.LOCATION: Layout(3, charted=True, folded=False),
     GroupLevel.TEAM: Layout(4, charted=False, folded=True),
 }
-
-
-@dataclass(frozen=True)
-class Column:
-    """One window as a table column: ``label`` ("Jan 2026"), ``short`` for charts, ``dates`` it covers."""
-
-    key: str
-    label: str
-    short: str
-    dates: str
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,8 @@ class ReportContext:
     ``guarantee`` is the promise to workers in plain words; ``fewer_than`` what a suppressed
     cell says; ``uncertain_width`` when a figure is too uncertain ("half"); ``rho``/``epsilon``/
     ``delta`` the budget of the whole policy period and ``mechanism`` how noise was added, both
-    for the technical details at the end; ``sections`` the released reports, coarsest first.
+    for the technical details at the end; ``questions`` the answers per question, in the order
+    readers ask them; ``sections`` the released reports' tables, coarsest first.
     """
 
     title: str
@@ -170,6 +172,7 @@ class ReportContext:
     guarantee: str
     mechanism: str
     generated_at: str
+    questions: tuple[QuestionSection, ...]
     sections: tuple[ReportSection, ...]
 
 
@@ -191,22 +194,6 @@ def plain_guarantee(min_group_size: int) -> str:
         f"out one person's numbers from them, and groups of fewer than {min_group_size} people are not "
         "shown at all."
     )
-
-
-_MONTH = "%b %Y"
-
-
-def _column(key: str) -> Column:
-    window = Window.parse(key)
-    last = window.end - dt.timedelta(days=1)
-    thursday = window.start + dt.timedelta(days=3)  # names the month or quarter (ISO rule)
-    if window.cadence is Cadence.MONTH:
-        label, short = f"{thursday:{_MONTH}}", f"{thursday:%b}"
-    elif window.cadence is Cadence.QUARTER:
-        label, short = f"{key[-2:]} {key[:4]}", key[-2:]
-    else:
-        label, short = f"week {key[-2:].lstrip('0')}, {key[:4]}", key[-3:]
-    return Column(key, label, short, f"{window.start:%-d %b}–{last:%-d %b}")
 
 
 def _span(cadence: str, columns: Sequence[Column]) -> str:
@@ -231,13 +218,13 @@ def _metric(
     rows = []
     for group in groups:
         cells = []
-        for column in columns:
-            cells.append(cell_text(by_key.get((group, column.key)), table.min_group_size, decimals))
+        for window in columns:
+            cells.append(cell_text(by_key.get((group, window.key)), table.min_group_size, decimals))
         rows.append(Row(group, tuple(cells)))
     readable = tuple(row for row in rows if row.worth_reading)
     chart = None
     if layout.charted and len(readable) <= MAX_CHARTED_GROUPS:
-        labels = [column.short for column in columns]
+        labels = [window.short for window in columns]
         chart = trend_chart(labels, [(row.group, row.cells) for row in readable], _unit(name))
     return MetricTable(
         metric=name,
@@ -252,7 +239,7 @@ def _metric(
 def _section(table: ReleasedTable, policy: Policy) -> ReportSection:
     report = policy.report(table.report_id)
     layout = LAYOUTS[report.level]
-    columns = tuple(_column(key) for key in table.windows)
+    columns = tuple(column(key) for key in table.windows)
     groups = sorted({cell.group for cell in table.cells})
     # Metrics in the order the catalogue lists them, which is the order people agreed on.
     names = sorted(table.metrics, key=report.metrics.index)
@@ -305,6 +292,7 @@ def build_context(policy: Policy, tables: list[ReleasedTable]) -> ReportContext:
         guarantee=plain_guarantee(policy.min_group_size),
         mechanism="; ".join(mechanisms),
         generated_at=f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
+        questions=question_sections(policy, ranked),
         sections=tuple(_section(table, policy) for table in ranked),
     )
 
