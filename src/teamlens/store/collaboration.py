@@ -1,0 +1,136 @@
+"""Collaboration edges: who (pseudonym) sent to, or met, whom (pseudonym), and the network query.
+
+A fact kind of its own, because a person-period fact (``FACT_SCHEMA``) keeps counts, not
+partners: an **edge row** (``EDGE_SCHEMA``) is one person's own activity towards one partner on
+one day — a message they sent, split evenly over its recipients, or their share of a meeting
+they attended (its minutes split evenly over the other attendees) — with both ends pseudonymised
+as everywhere else. Nothing per partner ever leaves the store: ``network_block`` turns a
+block's rows into clipped fixed-point totals per ordered pair of groups, and that is all the
+privacy engine sees (``privacy.network``, whose docstring gives the sensitivity).
+
+The query, for one clipping block and one level:
+
+1. each actor's rows are scaled down together when their sum exceeds ``B`` (= per-week bound ×
+   weeks in the block): what one person sends is bounded in L1 across all edges;
+2. the rows towards each partner are then scaled down together when their sum exceeds ``B``;
+3. both ends are placed by the directory row valid on the row's week's Monday; rows with an end
+   it does not place at this level are dropped (after clipping, so placement never changes
+   anyone's scaling);
+4. per (source group, target group) the sum, scaled to fixed-point units and floored.
+
+Inputs reach DuckDB as registered Arrow tables and values as parameters; nothing is spliced into
+SQL but the fixed level names of ``GroupLevel``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import duckdb
+import pyarrow as pa
+
+from teamlens.domain import DIRECTORY_SCHEMA, GroupLevel
+from teamlens.errors import InternalError
+from teamlens.store._duck import relation
+
+#: One person's activity towards one partner on one day, in the network's unit (messages, or
+#: minutes of meetings), already split over the partners of each message or meeting.
+EDGE_SCHEMA = pa.schema(
+    [
+        pa.field("person", pa.string(), nullable=False),
+        pa.field("partner", pa.string(), nullable=False),
+        pa.field("day", pa.date32(), nullable=False),
+        pa.field("weight", pa.float64(), nullable=False),
+        pa.field("source", pa.string(), nullable=False),
+    ]
+)
+
+#: Clipped fixed-point totals per ordered pair of groups for one block: what the engine noises.
+NETWORK_AGGREGATE_SCHEMA = pa.schema(
+    [
+        pa.field("level", pa.string(), nullable=False),
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("target", pa.string(), nullable=False),
+        pa.field("total", pa.int64(), nullable=False),
+    ]
+)
+
+#: Scaling stays a hair inside the bound so that float rounding can never push a sum past it.
+_MARGIN = 1e-12
+_LEVELS = (GroupLevel.DIVISION, GroupLevel.DEPARTMENT, GroupLevel.TEAM, GroupLevel.LOCATION)
+
+_NETWORK_SQL = """
+WITH
+rows AS (
+    SELECT person, partner, day - CAST(isodow(day) - 1 AS INTEGER) AS week, greatest(weight, 0) AS w
+    FROM edges
+    WHERE day >= $first_day AND day < $end_day AND weight > 0 AND person <> partner
+),
+sent AS (SELECT person, sum(w) AS s FROM rows GROUP BY person),
+out_clipped AS (
+    SELECT r.person, r.partner, r.week,
+           CASE WHEN s.s <= $bound THEN r.w ELSE r.w * ($bound / s.s) * (1 - $margin) END AS w
+    FROM rows AS r JOIN sent AS s USING (person)
+),
+received AS (SELECT partner, sum(w) AS s FROM out_clipped GROUP BY partner),
+in_clipped AS (
+    SELECT o.person, o.partner, o.week,
+           CASE WHEN r.s <= $bound THEN o.w ELSE o.w * ($bound / r.s) * (1 - $margin) END AS w
+    FROM out_clipped AS o JOIN received AS r USING (partner)
+),
+placed AS (
+    SELECT wk.week, d.person, d.{level} AS grp,
+           row_number() OVER (PARTITION BY wk.week, d.person ORDER BY d.valid_from DESC) AS pick
+    FROM block_weeks AS wk
+    JOIN dir AS d ON d.valid_from <= wk.week AND (d.valid_to IS NULL OR wk.week < d.valid_to)
+)
+SELECT $level AS level, a.grp AS source, b.grp AS target,
+       CAST(floor(sum(c.w) * $scale) AS BIGINT) AS total
+FROM in_clipped AS c
+JOIN placed AS a ON a.pick = 1 AND a.person = c.person AND a.week = c.week AND a.grp IS NOT NULL
+JOIN placed AS b ON b.pick = 1 AND b.person = c.partner AND b.week = c.week AND b.grp IS NOT NULL
+GROUP BY a.grp, b.grp
+ORDER BY source, target
+"""
+
+
+def network_block(
+    edges: pa.Table,
+    directory: pa.Table,
+    *,
+    level: GroupLevel,
+    weeks: Sequence[dt.date],
+    bound: float,
+    scale: int,
+) -> pa.Table:
+    """Clipped fixed-point totals per ordered pair of ``level``'s groups over ``weeks`` (one block).
+
+    ``edges`` follow ``EDGE_SCHEMA`` and ``directory`` ``DIRECTORY_SCHEMA``; ``bound`` is B, what
+    one person may send, and receive, in the block (in the edges' unit); ``scale`` the
+    fixed-point units per unit. Returns ``NETWORK_AGGREGATE_SCHEMA`` rows, never a row per person.
+    """
+    if level not in _LEVELS:
+        raise InternalError(f"the network is measured between groups of a level, not '{level.value}'")
+    if not weeks or bound <= 0 or scale < 1:
+        raise InternalError("a network block needs weeks, a positive bound and a fixed-point scale")
+    connection = duckdb.connect()
+    try:
+        connection.register("edges", edges.select(EDGE_SCHEMA.names).cast(EDGE_SCHEMA))
+        connection.register("dir", directory.select(DIRECTORY_SCHEMA.names).cast(DIRECTORY_SCHEMA))
+        connection.register("block_weeks", pa.table({"week": pa.array(sorted(weeks), pa.date32())}))
+        result = relation(
+            connection,
+            _NETWORK_SQL.format(level=level.value),  # a GroupLevel value, checked above
+            {
+                "first_day": min(weeks),
+                "end_day": max(weeks) + dt.timedelta(days=7),
+                "bound": float(bound),
+                "margin": _MARGIN,
+                "scale": scale,
+                "level": level.value,
+            },
+        ).to_arrow_table()
+    finally:
+        connection.close()
+    return result.cast(NETWORK_AGGREGATE_SCHEMA)
