@@ -210,3 +210,65 @@ def comparison_chart(
     decimals = next(d for d in range(6) if abs(round(top / 4, d) - top / 4) < 1e-9 * top or d == 5)
     ticks = tuple((x_of(top * step / 4), number(top * step / 4, decimals)) for step in range(5))
     return ComparisonChart(tuple(dots), band, ticks, 8 + _ROW * len(dots) + _AXIS)
+
+
+#: A heatmap's geometry: the name column, the rotated names along the top, one square per edge.
+_HEAT_NAMES, _HEAT_TOP = 150, 96
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    """One edge's square at (x, y): ``shade`` from 0 to 1 (0: nothing worth reading is drawn)."""
+
+    x: float
+    y: float
+    shade: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Heatmap:
+    """Groups down (from) and across (to); ``names`` are (x or y, text) pairs for each axis."""
+
+    cells: tuple[HeatCell, ...]
+    rows: tuple[tuple[float, str], ...]
+    columns: tuple[tuple[float, str], ...]
+    size: float
+    width: float
+    height: float
+    left: int = _HEAT_NAMES
+    top: int = _HEAT_TOP
+
+
+def heatmap(groups: Sequence[str], cells: Sequence[tuple[str, str, float | None, str]]) -> Heatmap | None:
+    """A square per (from, to, value or None, label) of ``groups`` × ``groups``; None when nothing is drawn.
+
+    A None value (too uncertain, or at 0) leaves its square unshaded; shades are relative to the
+    largest value drawn.
+    """
+    values = [value for _, _, value, _ in cells if value is not None and value > 0]
+    if not groups or not values:
+        return None
+    top = max(values)
+    size = 22.0 if len(groups) <= 16 else max(10.0, round(352 / len(groups), 1))
+    index = {group: position for position, group in enumerate(groups)}
+
+    def short(name: str) -> str:
+        return name if len(name) <= 22 else name[:21] + "…"
+
+    squares = tuple(
+        HeatCell(
+            round(_HEAT_NAMES + index[target] * size, 1),
+            round(_HEAT_TOP + index[source] * size, 1),
+            round(0.12 + 0.88 * value / top, 3) if value is not None and value > 0 else 0.0,
+            label,
+        )
+        for source, target, value, label in cells
+        if source in index and target in index
+    )
+    rows = tuple((round(_HEAT_TOP + (n + 0.5) * size, 1), short(group)) for n, group in enumerate(groups))
+    columns = tuple(
+        (round(_HEAT_NAMES + (n + 0.5) * size, 1), short(group)) for n, group in enumerate(groups)
+    )
+    side = size * len(groups)
+    return Heatmap(squares, rows, columns, size, _HEAT_NAMES + side + 100, _HEAT_TOP + side + 8)

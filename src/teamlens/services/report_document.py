@@ -38,6 +38,7 @@ from teamlens.services.report_cells import (
     table_decimals,
 )
 from teamlens.services.report_charts import Chart, trend_chart
+from teamlens.services.report_network import NetworkView
 from teamlens.services.report_questions import QuestionSection, question_sections
 
 #: Above this many groups with a figure worth reading, a chart is a wall of panels: the table says it.
@@ -155,7 +156,8 @@ class ReportContext:
     cell says; ``uncertain_width`` when a figure is too uncertain ("half"); ``rho``/``epsilon``/
     ``delta`` the budget of the whole policy period and ``mechanism`` how noise was added, both
     for the technical details at the end; ``questions`` the answers per question, in the order
-    readers ask them; ``sections`` the released reports' tables, coarsest first.
+    readers ask them; ``sections`` the released reports' tables, coarsest first; ``network`` the
+    released collaboration network, if any.
     """
 
     title: str
@@ -174,6 +176,7 @@ class ReportContext:
     generated_at: str
     questions: tuple[QuestionSection, ...]
     sections: tuple[ReportSection, ...]
+    network: NetworkView | None = None
 
 
 def guarantee_sentence(epsilon: float, delta: float, min_group_size: int) -> str:
@@ -268,8 +271,10 @@ def _width_words(width: float) -> str:
     return "half" if width == 0.5 else f"{width:.0%}"
 
 
-def build_context(policy: Policy, tables: list[ReleasedTable]) -> ReportContext:
-    """Gather what the report shows from the policy and the released tables, coarsest level first."""
+def build_context(
+    policy: Policy, tables: list[ReleasedTable], network: NetworkView | None = None
+) -> ReportContext:
+    """Gather what the report shows from the policy and the released tables (and network, if any)."""
     epsilon = rho_to_epsilon(policy.rho, policy.delta)
     order = [report.report_id for report in policy.reports]
     ranked = sorted(
@@ -294,6 +299,7 @@ def build_context(policy: Policy, tables: list[ReleasedTable]) -> ReportContext:
         generated_at=f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
         questions=question_sections(policy, ranked),
         sections=tuple(_section(table, policy) for table in ranked),
+        network=network,
     )
 
 
