@@ -1,12 +1,13 @@
 """The report page in headless Chromium: it reads in a real browser as it is meant to.
 
 The app runs under uvicorn on the loopback interface with a released organisation and the demo
-identity provider. Chromium signs in as the analyst (the reports are theirs), opens ``/``,
-finds the department figures first and the team tables folded, opens a team table and then
-its "show all" list, and saves a screenshot of each step under the test's temporary
+identity provider. Chromium signs in as the analyst (the reports are theirs), opens ``/``, finds
+each question's chart (with a one-sentence caption, something drawn in it, nothing cropped) and
+saves a screenshot of each, then the department tables and the team tables folded, opens a team
+table and then its "show all" list, and saves a screenshot of each step under the test's temporary
 folder (the path is printed; ``pytest -s`` shows it). Along the way: no script error and no
-Content-Security-Policy violation is reported, no chart panel is empty, and the page never
-needs a horizontal scroll bar, on a laptop or on a phone.
+Content-Security-Policy violation is reported, no chart panel is empty, and the page never needs a
+horizontal scroll bar, on a laptop or on a phone.
 """
 
 from __future__ import annotations
@@ -48,6 +49,27 @@ def _overflows(page: Any) -> bool:
     return bool(page.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1"))
 
 
+def _each_question_has_its_chart(page: Any, shots: Any) -> None:
+    """Every question section holds a drawn chart with a caption, before the tables; one screenshot each."""
+    questions = page.eval_on_selector_all("section.question", "all => all.map(s => s.id)")
+    assert questions, "the report answers no question"
+    tables = page.locator("#tables").bounding_box()
+    for number, key in enumerate(questions, start=1):
+        section = page.locator(f"#{key}")
+        charts = section.locator("figure.chart")
+        assert charts.count() >= 1, f"{key}: no chart"
+        for index in range(charts.count()):
+            chart = charts.nth(index)
+            drawn = chart.evaluate("f => f.querySelectorAll('svg circle, svg rect.heat').length")
+            caption = chart.locator("figcaption").inner_text().strip()
+            assert drawn >= 1, f"{key}: chart {index} draws nothing"
+            assert caption.endswith(".") and ". " not in caption, f"{key}: caption {caption!r}"
+            svg, figure = chart.locator("svg").bounding_box(), chart.bounding_box()
+            assert svg["x"] + svg["width"] <= figure["x"] + figure["width"] + 1, f"{key}: chart cropped"
+        assert section.bounding_box()["y"] < tables["y"], f"{key} comes after the tables"
+        section.screenshot(path=str(shots / f"q{number}-{key}.png"))
+
+
 def test_a_reader_finds_the_reliable_figures_first_and_opens_a_team_table(
     site: str, browser: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
@@ -65,6 +87,7 @@ def test_a_reader_finds_the_reliable_figures_first_and_opens_a_team_table(
     assert response is not None and response.status == 200
     assert response.headers.get("content-encoding") == "gzip"  # what a browser gets
     page.screenshot(path=str(shots / "1-top.png"))
+    _each_question_has_its_chart(page, shots)
     sections = page.eval_on_selector_all("section.report", "all => all.map(s => s.id)")
     assert sections == ["report-department-monthly", "report-team-quarterly"]
     assert page.locator("section.report h2").first.inner_text() == "Departments, month by month"

@@ -207,10 +207,20 @@ class Answer:
 
 @dataclass(frozen=True)
 class QuestionSection:
-    """A question and its answers, in the catalogue's order of metrics."""
+    """A question and its answers, in the catalogue's order of metrics.
+
+    ``unreadable`` names the released metrics of the question with no figure worth reading at
+    this budget (neither a headline nor a group to compare): they get no chart, only a mention.
+    """
 
     question: Question
     answers: tuple[Answer, ...]
+    unreadable: tuple[str, ...] = ()
+
+    @property
+    def headlined(self) -> bool:
+        """True when some answer has the organisation's headline."""
+        return any(answer.headline is not None for answer in self.answers)
 
 
 def _label(key: str) -> str:
@@ -311,7 +321,8 @@ def _comparison(
 
 
 def question_sections(policy: Policy, tables: Sequence[ReleasedTable]) -> tuple[QuestionSection, ...]:
-    """Per question (in ``QUESTIONS`` order) the answers the released tables give; none without one."""
+    """Per question (in ``QUESTIONS`` order) what the released tables answer; none for a question
+    whose metrics were not released at all."""
     levels = {table.report_id: policy.report(table.report_id).level for table in tables}
     cadence = {table.report_id: policy.report(table.report_id).cadence.value for table in tables}
     organisation = [table for table in tables if levels[table.report_id] is GroupLevel.ORGANISATION]
@@ -322,7 +333,7 @@ def question_sections(policy: Policy, tables: Sequence[ReleasedTable]) -> tuple[
                 names.append(name)
     sections = []
     for question in QUESTIONS:
-        answers = []
+        answers, unreadable = [], []
         for name in (name for name in names if question_of(name) is question):
             headline: Headline | None = None
             by_window: dict[str, ReleasedCell] = {}
@@ -340,11 +351,13 @@ def question_sections(policy: Policy, tables: Sequence[ReleasedTable]) -> tuple[
                         if found is not None and found.rows:
                             comparisons.append(found)
                         break
+            label = METRICS[name].label
             if headline is not None or comparisons:
-                label = METRICS[name].label
                 answers.append(
                     Answer(name, label, unit_of(name), headline_cadence, headline, tuple(comparisons))
                 )
-        if answers:
-            sections.append(QuestionSection(question, tuple(answers)))
+            else:
+                unreadable.append(label)
+        if answers or unreadable:
+            sections.append(QuestionSection(question, tuple(answers), tuple(unreadable)))
     return tuple(sections)

@@ -142,11 +142,32 @@ def test_every_question_chart_has_one_readable_sentence_and_draws_something(
     assert questions.count('class="flag"') == 4  # Alpha and Epsilon, for each of the two metrics
 
 
+def test_a_metric_with_nothing_worth_reading_gets_no_chart_only_a_mention(
+    policy: Policy, tables: list[ReleasedTable]
+) -> None:
+    noisy = [
+        table(
+            policy,
+            "department-monthly",
+            [shown("Alpha", "2026-01", "emails_sent", 9.0, 0.0, 30.0, uncertain=True)],
+        ),
+        table(policy, "team-quarterly", [shown("Team 01", "2026-Q1", "meeting_minutes", 5.0, 4.0, 6.0)]),
+    ]
+    found = {s.question.key: (s.answers, s.unreadable) for s in question_sections(policy, noisy)}
+    # Teams are never compared, and the one department figure is too uncertain.
+    assert found == {"meeting-load": ((), ("Meeting hours",)), "email-chat": ((), ("Emails sent",))}
+    html = render_report(build_context(policy, noisy))
+    assert 'id="q-email-chat"' not in html and "Nothing worth reading at this budget yet (emails sent" in html
+
+
 def test_a_catalogue_without_an_organisation_report_compares_without_claiming_differences(
     policy: Policy,
     tables: list[ReleasedTable],
 ) -> None:
     without = [t for t in tables if t.report_id != "organisation-monthly"]
     html = render_report(build_context(policy, without))
-    assert "No organisation-wide figure of emails sent was released, so there is no headline." in html
+    assert (
+        html.count("No organisation-wide figure of these metrics was released, so there is no headline") == 2
+    )
+    assert "No organisation-wide figure of emails sent" not in html  # said once per question, not per metric
     assert 'class="flag"' not in html and "differs from the organisation" not in html
