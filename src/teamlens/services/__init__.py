@@ -17,8 +17,11 @@ sign-in needs: the identity-provider settings, the session key, the pseudonym); 
 parties' signing keys: made on their own machines, registered once, used for every decision).
 Analysts: ``analysis.py`` (released cells as data frames and export files) and ``api_json.py``
 (the register and the audit summary as the HTTP API's JSON).
-The report: ``report_document.py`` with ``report_cells.py`` (how one released cell reads),
-``report_charts.py`` (trend panels) and ``report_freshness.py`` (when it may have changed).
+The report: ``report_document.py`` with ``report_questions.py`` (the questions readers ask,
+which metric answers which, headlines and comparisons with the organisation),
+``report_network.py`` (the collaboration network's heatmap), ``report_cells.py`` (how one
+released cell reads), ``report_charts.py`` (trends, comparisons, heatmap) and
+``report_freshness.py`` (when it may have changed).
 """
 
 from teamlens.governance import KeySetInfo, PolicyVersionInfo, RightsRequest, SignedDecision, StoredPolicy
