@@ -5,7 +5,7 @@ every ordered pair of the level's groups — all of them, from the directory's g
 from the data — holding the weight (messages, or meeting hours) that members of the first group
 sent to, or spent with, members of the second. The pair (g, g) is collaboration inside g.
 
-**Bounds (done by the store, ``store.collaboration``).** An edge row is one person's own
+**Bounds (done by the store, ``store._collaboration``).** An edge row is one person's own
 activity — a message they sent, their share of a meeting they attended — towards one partner
 (a pseudonym), placed at both ends by the directory on that week's Monday. Within a block:
 
@@ -47,7 +47,7 @@ from teamlens.privacy._opendp import add_discrete_gaussian, calibrate_sigma, zcd
 
 #: Two-sided 95% normal quantile.
 _Z95 = 1.959963984540054
-#: The columns a network aggregate must have (``store.collaboration.NETWORK_AGGREGATE_SCHEMA``).
+#: The columns a network aggregate must have (``store._collaboration.NETWORK_AGGREGATE_SCHEMA``).
 AGGREGATE_COLUMNS = ("source", "target", "total")
 #: Noisy edge totals as measured and kept: the only per-edge numbers that leave the engine.
 NETWORK_MEASUREMENT_SCHEMA = pa.schema(

@@ -12,7 +12,8 @@ weekly totals per level and group, ``store.structure(...)`` for the organisation
 
 For the class and its guarantees, see ``fact_store``; for the result types, ``summaries``.
 For the on-disk layout and crash safety, see ``_manifest`` and ``_transaction``; for the
-aggregation query, ``_aggregate``; for input checks, ``_ingest``; for locking, ``_locks``.
+aggregation query, ``_aggregate``; for the collaboration network's edge rows and
+its clipped query, ``_collaboration``; for input checks, ``_ingest``; for locking, ``_locks``.
 DuckDB is imported in this package and nowhere else in teamlens.
 """
 

@@ -27,7 +27,7 @@ from teamlens.privacy.network import (
     outside_share,
     plan_network,
 )
-from teamlens.store.collaboration import EDGE_SCHEMA, network_block
+from teamlens.store._collaboration import EDGE_SCHEMA, network_block
 
 WEEKS = tuple(dt.date(2026, 1, 5) + dt.timedelta(days=7 * n) for n in range(4))
 DEPARTMENTS = ("Alpha", "Beta", "Gamma", "Delta")
