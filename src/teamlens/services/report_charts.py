@@ -213,7 +213,7 @@ def comparison_chart(
 
 
 #: A heatmap's geometry: the name column, the rotated names along the top, one square per edge.
-_HEAT_NAMES, _HEAT_TOP = 150, 96
+_HEAT_NAMES, _HEAT_TOP, _HEAT_CHARS = 160, 120, 20
 
 
 @dataclass(frozen=True)
@@ -250,11 +250,11 @@ def heatmap(groups: Sequence[str], cells: Sequence[tuple[str, str, float | None,
     if not groups or not values:
         return None
     top = max(values)
-    size = 22.0 if len(groups) <= 16 else max(10.0, round(352 / len(groups), 1))
+    size = 22.0 if len(groups) <= 16 else max(14.0, round(420 / len(groups), 1))
     index = {group: position for position, group in enumerate(groups)}
 
     def short(name: str) -> str:
-        return name if len(name) <= 22 else name[:21] + "…"
+        return name if len(name) <= _HEAT_CHARS else name[: _HEAT_CHARS - 1] + "…"
 
     squares = tuple(
         HeatCell(
@@ -271,4 +271,4 @@ def heatmap(groups: Sequence[str], cells: Sequence[tuple[str, str, float | None,
         (round(_HEAT_NAMES + (n + 0.5) * size, 1), short(group)) for n, group in enumerate(groups)
     )
     side = size * len(groups)
-    return Heatmap(squares, rows, columns, size, _HEAT_NAMES + side + 100, _HEAT_TOP + side + 8)
+    return Heatmap(squares, rows, columns, size, _HEAT_NAMES + side + 70, _HEAT_TOP + side + 8)
