@@ -18,6 +18,8 @@ least squares, and ``assemble`` turns them into weekly means per person with 95%
 - For means, intervals and suppression, see ``assemble`` and ``intervals``.
 - For the canonical release request, see ``spec``; for budget checks and (ε, δ), ``budget``.
 - For the planner's expected error bars, see ``accuracy``.
+- For the team-to-team collaboration network (L1-bounded per person, its sensitivity stated),
+  see ``network``.
 - Nothing here releases without noise: noise-free answers for tests are patched in by the test
   suite (``tests/support/exact.py``), never switched on from this package.
 """
