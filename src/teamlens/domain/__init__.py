@@ -19,8 +19,20 @@ from teamlens.domain.facts import (
     MEASUREMENT_SCHEMA,
     STRUCTURE_SCHEMA,
 )
+from teamlens.domain.jurisdiction import (
+    DEFAULT_JURISDICTION,
+    PROFILES,
+    Document,
+    Jurisdiction,
+    Profile,
+    Reference,
+    RepresentativeBody,
+    profile,
+)
 from teamlens.domain.metrics import METRICS, MetricDef, Unit, metric
 from teamlens.domain.policy import (
+    COMPARISON_FLOOR,
+    COMPARISON_LEVELS,
     DEFAULT_MIN_GROUP_SIZE,
     MIN_GROUP_SIZE_FLOOR,
     Exclusions,
@@ -33,12 +45,16 @@ from teamlens.domain.policy import (
     ReleaseDesign,
     ReportDef,
     WorkingHours,
+    is_sensitive,
 )
 from teamlens.domain.release import ReleasedCell, ReleasedTable
 from teamlens.domain.windows import Cadence, Window, monday_of, windows_between
 
 __all__ = [
     "BLOCK_AGGREGATE_SCHEMA",
+    "COMPARISON_FLOOR",
+    "COMPARISON_LEVELS",
+    "DEFAULT_JURISDICTION",
     "DEFAULT_MIN_GROUP_SIZE",
     "DIRECTORY_READ_SCHEMA",
     "DIRECTORY_SCHEMA",
@@ -49,25 +65,33 @@ __all__ = [
     "MEASUREMENT_SCHEMA",
     "METRICS",
     "MIN_GROUP_SIZE_FLOOR",
+    "PROFILES",
     "STRUCTURE_SCHEMA",
     "Cadence",
+    "Document",
     "Exclusions",
     "GroupLevel",
     "HeadcountSpan",
+    "Jurisdiction",
     "LawfulBasis",
     "MetricBound",
     "MetricDef",
     "Policy",
+    "Profile",
     "Purpose",
+    "Reference",
     "ReleaseDesign",
     "ReleasedCell",
     "ReleasedTable",
     "ReportDef",
+    "RepresentativeBody",
     "Rho",
     "Unit",
     "Window",
     "WorkingHours",
+    "is_sensitive",
     "metric",
     "monday_of",
+    "profile",
     "windows_between",
 ]

@@ -12,11 +12,21 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from teamlens.domain.budget import Rho
+from teamlens.domain.jurisdiction import (
+    DEFAULT_JURISDICTION,
+    Jurisdiction,
+    Profile,
+    RepresentativeBody,
+    profile,
+)
 from teamlens.domain.metrics import METRICS, MetricDef
 from teamlens.domain.windows import Cadence, Window, windows_between
 
 MIN_GROUP_SIZE_FLOOR = 5
 DEFAULT_MIN_GROUP_SIZE = 10
+#: R19: after-hours and similar metrics are released only for groups of at least this many people
+#: (the comparison floor of R12) and only at ``COMPARISON_LEVELS``, never per team.
+COMPARISON_FLOOR = 10
 
 
 class Purpose(enum.StrEnum):
@@ -45,6 +55,23 @@ class GroupLevel(enum.StrEnum):
     DEPARTMENT = "department"
     TEAM = "team"
     LOCATION = "location"
+
+
+#: The levels at or above the comparison floor (R19); a team is below it.
+COMPARISON_LEVELS = frozenset({"organisation", "division", "department", "location"})
+_SENSITIVE_WORDS = ("after_hours", "weekend", "out_of_hours", "evening")
+
+
+def is_sensitive(name: str) -> bool:
+    """Whether metric ``name`` tells about time outside work (R19: handled as sensitive).
+
+    After-hours, weekend and evening metrics by name, and any metric the catalogue files under
+    the right-to-disconnect question.
+    """
+    if any(word in name for word in _SENSITIVE_WORDS):
+        return True
+    question = getattr(METRICS.get(name), "question", None)
+    return question is not None and str(question) == "disconnect"
 
 
 @dataclass(frozen=True)
@@ -153,6 +180,13 @@ class Policy:
     not_for_individual_decisions: bool = True
     consent_justification: str = ""
     notes: str = ""
+    jurisdiction: Jurisdiction = DEFAULT_JURISDICTION
+    representative_body: RepresentativeBody = RepresentativeBody.NOT_STATED
+
+    @property
+    def profile(self) -> Profile:
+        """The jurisdiction profile this policy runs under (approvals, documents, references)."""
+        return profile(self.jurisdiction)
 
     def metric_bound(self, name: str) -> MetricBound:
         """The bound for metric ``name``; ``KeyError`` if the policy does not allow it."""

@@ -1,4 +1,5 @@
-"""Read the optional ``[exclusions]`` and ``[working_hours]`` tables and ``[privacy]``'s engine settings."""
+"""Read the optional ``[exclusions]`` and ``[working_hours]`` tables, ``[privacy]``'s engine settings,
+the jurisdiction fields of ``[policy]`` and the comparison-floor rule for sensitive metrics (R19)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,21 @@ import datetime as dt
 import re
 import zoneinfo
 
-from teamlens.domain import Cadence, Exclusions, HeadcountSpan, ReleaseDesign, WorkingHours
+from teamlens.domain import (
+    COMPARISON_FLOOR,
+    COMPARISON_LEVELS,
+    DEFAULT_JURISDICTION,
+    Cadence,
+    Exclusions,
+    HeadcountSpan,
+    Jurisdiction,
+    Profile,
+    ReleaseDesign,
+    RepresentativeBody,
+    WorkingHours,
+    is_sensitive,
+    profile,
+)
 from teamlens.governance._toml_reader import TomlTable
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -81,3 +96,60 @@ def release_design(table: TomlTable) -> ReleaseDesign:
     if not 0 <= bounds < 1:
         raise table.error("bounds_share", f"must be at least 0 and less than 1 (got {float(bounds):g})")
     return ReleaseDesign(Cadence(block), HeadcountSpan(span), share, bounds)
+
+
+def jurisdiction(head: TomlTable, warnings: list[str]) -> tuple[Profile, RepresentativeBody]:
+    """Read ``jurisdiction`` (``uk`` when absent) and ``representative_body`` (``not_stated``).
+
+    A body the jurisdiction does not accept as approver is a warning here, and a refusal when
+    the version would start (``governance.approvers``): the text may still go to consultation.
+    """
+    value = head.text("jurisdiction", DEFAULT_JURISDICTION.value)
+    if value not in {choice.value for choice in Jurisdiction}:
+        known = ", ".join(choice.value for choice in Jurisdiction)
+        raise head.error(
+            "jurisdiction",
+            f"unknown jurisdiction '{value}'",
+            f"Choose one of: {known} (uk when the field is left out).",
+        )
+    chosen = profile(Jurisdiction(value))
+    body = head.text("representative_body", RepresentativeBody.NOT_STATED.value)
+    if body not in {choice.value for choice in RepresentativeBody}:
+        known = ", ".join(choice.value for choice in RepresentativeBody)
+        raise head.error("representative_body", f"unknown body '{body}'", f"Bodies are: {known}.")
+    if RepresentativeBody(body) not in chosen.representative_bodies:
+        warnings.append(
+            f"representative_body is '{body}', but in {chosen.name} the approving representative must be "
+            f"one of: {chosen.body_names} ({chosen.approver_rule.citation}). This version cannot start "
+            "until a version naming such a body is approved."
+        )
+    return chosen, RepresentativeBody(body)
+
+
+def sensitive_metrics(table: TomlTable, level: str, metrics: tuple[str, ...], min_group_size: int) -> None:
+    """Refuse a report releasing after-hours or similar metrics below the comparison floor (R19).
+
+    Such metrics exist to evidence collective workload (right to disconnect): they are released
+    only at organisation, division, department or location level, never per team, and only when
+    no group under ``COMPARISON_FLOOR`` people is shown.
+    """
+    sensitive = [name for name in metrics if is_sensitive(name)]
+    if not sensitive:
+        return
+    named = ", ".join(f"'{name}'" for name in sensitive)
+    if level not in COMPARISON_LEVELS:
+        levels = ", ".join(sorted(COMPARISON_LEVELS))
+        raise table.error(
+            "metrics",
+            f"{named} tells about time outside work and may not be released per {level}: "
+            "after-hours and similar metrics are never released below the comparison floor (R19)",
+            f"Release it in a report at one of: {levels}; keep the {level} report to the other metrics.",
+        )
+    if min_group_size < COMPARISON_FLOOR:
+        raise table.error(
+            "metrics",
+            f"{named} tells about time outside work and may not be released while min_group_size is "
+            f"{min_group_size}: such metrics are never shown for groups under the comparison floor of "
+            f"{COMPARISON_FLOOR} people (R19)",
+            f"Raise min_group_size to at least {COMPARISON_FLOOR}, or leave {named} out of the catalogue.",
+        )

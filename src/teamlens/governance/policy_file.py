@@ -4,7 +4,8 @@ The layout (``policy_template()`` prints a complete, commented example)::
 
     [policy]          id, version, title, purpose, lawful_basis, consent_justification, controller,
                       period_start, period_end, review_date, retention_days, sources,
-                      grouping_levels, min_group_size, recipients, not_for_individual_decisions, notes
+                      grouping_levels, min_group_size, recipients, not_for_individual_decisions, notes,
+                      jurisdiction, representative_body
     [privacy]         unit, rho, delta, clipping_block, headcount_span, headcount_share, bounds_share
     [[metrics]]       name, per_week            (one table per metric)
     [[reports]]       id, title, level, cadence, metrics, budget_share   (one per report)
@@ -26,7 +27,6 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from teamlens.domain import (
-    DEFAULT_MIN_GROUP_SIZE,
     METRICS,
     MIN_GROUP_SIZE_FLOOR,
     Cadence,
@@ -40,7 +40,13 @@ from teamlens.domain import (
     Unit,
 )
 from teamlens.errors import PolicyError
-from teamlens.governance._policy_sections import exclusions, release_design, working_hours
+from teamlens.governance._policy_sections import (
+    exclusions,
+    jurisdiction,
+    release_design,
+    sensitive_metrics,
+    working_hours,
+)
 from teamlens.governance._toml_reader import TomlTable
 
 #: The roles that may receive released statistics; the representative always does (R24).
@@ -69,6 +75,8 @@ _POLICY = (
     "recipients",
     "not_for_individual_decisions",
     "notes",
+    "jurisdiction",
+    "representative_body",
 )
 _PRIVACY = ("unit", "rho", "delta", "clipping_block", "headcount_span", "headcount_share", "bounds_share")
 _METRIC = ("name", "per_week")
@@ -130,6 +138,7 @@ def parse_policy(text: str, source: str) -> ParsedPolicy:
         )
     privacy = root.table("privacy", _PRIVACY)
     rho, delta = _privacy(privacy)
+    profile, representative_body = jurisdiction(head, warnings)
     policy = Policy(
         policy_id=policy_id,
         version=version,
@@ -140,11 +149,11 @@ def parse_policy(text: str, source: str) -> ParsedPolicy:
         period_start=period_start,
         period_end=period_end,
         review_date=review_date,
-        retention_days=head.integer("retention_days", minimum=1),
+        retention_days=head.integer("retention_days", profile.default_retention_days, minimum=1),
         sources=_sources(head),
         metrics=_metrics(root.tables("metrics", _METRIC)),
         grouping_levels=_grouping_levels(head),
-        min_group_size=_min_group_size(head, warnings),
+        min_group_size=_min_group_size(head, warnings, profile.default_min_group_size),
         rho=rho,
         delta=delta,
         reports=(),
@@ -157,6 +166,8 @@ def parse_policy(text: str, source: str) -> ParsedPolicy:
         not_for_individual_decisions=True,
         consent_justification=consent_justification,
         notes=head.text("notes", "", allow_empty=True),
+        jurisdiction=profile.jurisdiction,
+        representative_body=representative_body,
     )
     # Reports are checked against the finished policy: its levels, metrics and period.
     policy = replace(policy, reports=_reports(root.tables("reports", _REPORT), policy, warnings))
@@ -229,16 +240,16 @@ def _period(head: TomlTable) -> tuple[dt.date, dt.date]:
     return start, end
 
 
-def _min_group_size(head: TomlTable, warnings: list[str]) -> int:
-    value = head.integer("min_group_size", DEFAULT_MIN_GROUP_SIZE)
+def _min_group_size(head: TomlTable, warnings: list[str], default: int) -> int:
+    value = head.integer("min_group_size", default)
     if value < MIN_GROUP_SIZE_FLOOR:
         raise head.error(
             "min_group_size",
             f"must be at least {MIN_GROUP_SIZE_FLOOR} (got {value}); the floor cannot be lowered (R12)",
         )
-    if value < DEFAULT_MIN_GROUP_SIZE:
+    if value < default:
         warnings.append(
-            f"min_group_size is {value}, below the default of {DEFAULT_MIN_GROUP_SIZE}: "
+            f"min_group_size is {value}, below the default of {default}: "
             "smaller groups are shown, with wider error bars."
         )
     return value
@@ -345,6 +356,7 @@ def _reports(tables: tuple[TomlTable, ...], policy: Policy, warnings: list[str])
         for name in metrics:
             if name not in policy.metric_names:
                 raise table.error("metrics", f"'{name}' is not one of the policy's [[metrics]]")
+        sensitive_metrics(table, level_name, metrics, policy.min_group_size)
         share = table.exact("budget_share")
         if not 0 < share <= 1:
             raise table.error("budget_share", f"must be greater than 0 and at most 1 (got {share})")

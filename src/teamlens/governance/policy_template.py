@@ -35,6 +35,12 @@ min_group_size = 10                  # groups smaller than this are shown as "fe
 recipients = ["analyst", "representative", "worker"]
 not_for_individual_decisions = true  # must be true: no figure may be used about a person
 notes = "Demo organisation of about 2,000 people."
+# Where the policy runs: uk, eu, de, fr or nl (uk when left out). It decides who must approve,
+# which documents are generated and the legal references they cite (docs/jurisdictions.md).
+jurisdiction = "uk"
+# The representatives who sign with the representative key: trade_union, employee_forum,
+# works_council, central_works_council, cse or central_cse (de and nl: a works council; fr: the CSE).
+representative_body = "trade_union"
 
 [privacy]
 unit = "person-period"               # the privacy unit: one person over the whole period

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from teamlens.errors import InternalError, PolicyError
 from teamlens.governance import (
+    approvers,
     audit_log,
     consultation,
     decisions,
@@ -135,13 +136,17 @@ def approve(
             "cannot replace it, so it was not approved.",
             "Propose the change as a new version above the active one.",
         )
-    both = {approval.party for approval in already} | {party} == set(Party)
+    signers = {approval.party for approval in already} | {party}
+    both = signers == set(Party)
     narrows = same_policy and current is not None and not widenings(rows.parsed(current).policy, policy)
     if not narrows:
         # A version that only narrows the one in force runs on one word (R3); any other needs a
         # consultation, or the employer's recorded reasons for not consulting (R5).
         consultation.require_consulted_or_reasons(conn, policy_id, version)
-    if both or narrows:
+    # Where the works council co-decides, the employer's word alone starts no version (R41).
+    starts = both or (narrows and approvers.one_word_starts(policy, party))
+    if starts:
+        approvers.require(conn, policy, version, signers, narrows=narrows)
         # Every version that becomes approved (and so may run) needs its own DPIA sign-off (R4).
         dpia_signoff.require_for_activation(conn, policy_id, version)
     _insert_approval(conn, row, party, approver, record.sha256, now)
@@ -152,7 +157,7 @@ def approve(
         "record_sha256": record.sha256,
     }
     audit_log.append(conn, now, actor, "policy.approve", {**details, **proof})
-    if both or narrows:
+    if starts:
         if not both and current is not None:
             conn.execute(
                 policy_versions.update()
@@ -219,7 +224,11 @@ def activate(
             "approved can be activated.",
             "`teamlens policy list` shows each version's state and missing approvals.",
         )
-    refuse_if_past_review(policy_id, version, rows.parsed(row).policy.review_date, now)
+    policy = rows.parsed(row).policy
+    refuse_if_past_review(policy_id, version, policy.review_date, now)
+    signers = {approval.party for approval in rows.approvals_of(conn, policy_id, version)}
+    narrows = rows.info(conn, row).tightens_version is not None
+    approvers.require(conn, policy, version, signers, narrows=narrows)
     dpia_signoff.require_for_activation(conn, policy_id, version)
     verified_policy(conn, row)  # the approvals are re-proved from their signatures before it may run
     if not _activate_if_free(conn, row, actor, now, proof):

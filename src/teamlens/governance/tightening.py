@@ -41,6 +41,9 @@ def widenings(old: Policy, new: Policy) -> list[str]:
         ("consent_justification", old.consent_justification, new.consent_justification),
         ("controller", old.controller, new.controller),
         ("working_hours", repr(old.working_hours), repr(new.working_hours)),
+        # Who must approve follows these: one party must not change them on its own word (R41).
+        ("jurisdiction", old.jurisdiction.value, new.jurisdiction.value),
+        ("representative_body", old.representative_body.value, new.representative_body.value),
     ):
         if before != after:
             found.append(f"{label} changes")

@@ -130,6 +130,15 @@ _FIELDS: dict[str, tuple[str, Callable[[Policy], str]]] = {
         lambda p: p.consent_justification or "not applicable",
     ),
     "notes": ("Notes", lambda p: p.notes or "none"),
+    "jurisdiction": (
+        "Jurisdiction (approvals, documents and legal references)",
+        lambda p: f"{p.jurisdiction.value} ({p.profile.name}: {p.profile.approver_rule.citation})",
+    ),
+    "representative_body": (
+        "The representatives who approve",
+        lambda p: f"{p.representative_body.value.replace('_', ' ')} ({p.representative_body.value}); in "
+        f"{p.profile.name} one of: {p.profile.body_names}",
+    ),
 }
 
 
