@@ -18,6 +18,8 @@
 | session_secret | TEAMLENS_SESSION_SECRET | unset: the file above (64 hex digits, for containers) |
 | roles_file | TEAMLENS_ROLES_FILE | unset: nobody has a role beyond worker (see docs/worker-sign-in.md) |
 | oidc_mfa_acr | TEAMLENS_OIDC_MFA_ACR | unset (comma-separated ``acr`` values that prove a second factor) |
+| hosting | TEAMLENS_HOSTING | unset; who runs the server and where, e.g. ``Example Cloud Ltd, London, UK`` |
+| processors | TEAMLENS_PROCESSORS | unset; processor entries separated by ``;`` (below) |
 
 The pseudonymisation key may instead be given directly as 64 hex digits in ``TEAMLENS_KEY``
 (for containers and CI secrets); it is never written to the data folder or to a log. With
@@ -32,6 +34,12 @@ back to ``<web_base_url>/auth/callback``. The session secret (which signs the si
 cookie and the CSRF tokens; sessions themselves are kept server side) is created on first use
 beside the pseudonymisation key, never in the data folder. Roles beyond worker (analyst,
 representative, DPO, admin) come from the roles file, which both parties approve with their keys.
+
+The DPIA lists the hosting and processors declared here beside every outbound connection the
+settings and the policy make (the identity provider, a remote governance database, live
+connectors); a connection whose host no declared processor names is flagged in it (R29). Each
+processor entry is ``name | service | location``; name the host in the service part, e.g.
+``Microsoft Ireland | sign-in via login.microsoftonline.com | EU``.
 """
 
 from __future__ import annotations
@@ -72,6 +80,10 @@ class Settings(BaseSettings):
     session_secret: SecretStr | None = Field(default=None, description="that secret as 64 hex digits")
     roles_file: Path | None = Field(default=None, description="TOML mapping groups and addresses to roles")
     oidc_mfa_acr: str | None = Field(default=None, description="acr values proving a second factor")
+    hosting: str | None = Field(default=None, description="who hosts the server and where (DPIA, R29)")
+    processors: str | None = Field(
+        default=None, description="DPIA processors: 'name | service | location' entries, ';'-separated"
+    )
 
     @property
     def governance_url(self) -> str:

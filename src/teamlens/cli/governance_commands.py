@@ -48,6 +48,9 @@ _DOCUMENTS = {
     "consultation": (
         "Write the consultation page: the proposal, its planner figures and the views so far (R5)."
     ),
+    "betriebsvereinbarung": (
+        "Write the draft works agreement (Betriebsvereinbarung) of a policy under jurisdiction 'de' (R41)."
+    ),
 }
 
 

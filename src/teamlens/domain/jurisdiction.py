@@ -111,24 +111,24 @@ _NOTICE_UK = Reference(
 _DUAA = Reference(
     "Data (Use and Access) Act 2025",
     "amends the UK GDPR; whether it changes access or legitimate-interest rules used here is not checked",
-    "privacy-requirements.md R41",
+    "teamlens requirements R41 (no primary source checked)",
     verified=False,
 )
 _ART88 = Reference(
     "GDPR Art 88",
     "rules for processing in the employment context, by law or collective agreement, with suitable and "
     "specific measures, in particular on monitoring systems at the work place",
-    "https://gdprhub.eu/index.php?title=Article_88_GDPR",
+    "https://gdprhub.eu/index.php?title=Article_88_GDPR&oldid=18945",
 )
 _CONSULT_EU = Reference(
     "GDPR Art 35(9)",
     "seek the views of data subjects or their representatives on the intended processing",
-    "https://gdprhub.eu/index.php?title=Article_35_GDPR",
+    "GDPR (Regulation (EU) 2016/679), Art 35(9)",
 )
 _NOTICE_EU = Reference(
     "GDPR Arts 13, 14 and 21",
     "workers are told about the processing before it starts, and may object",
-    "https://gdprhub.eu/index.php?title=Article_13_GDPR",
+    "GDPR (Regulation (EU) 2016/679), Arts 13, 14 and 21",
 )
 _AI_ACT = Reference(
     "EU AI Act (Regulation (EU) 2024/1689) Art 5(1)(f), Annex III point 4(b), Art 26(7)",
@@ -159,7 +159,7 @@ _BDSG = Reference(
     "BDSG §26 with GDPR Art 88(1)",
     "a works agreement may be the legal basis of employee data processing; after CJEU C-34/21 "
     "(30 March 2023) the general clause of §26(1) is doubted, the works-agreement route is not",
-    "privacy-requirements.md R28",
+    "teamlens requirements R28 (the judgment was not checked)",
     verified=False,
 )
 _CSE = Reference(

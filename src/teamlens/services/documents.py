@@ -24,12 +24,13 @@ from pathlib import Path
 
 import jinja2
 
-from teamlens.domain import METRICS, Policy
+from teamlens.domain import METRICS, Document, Policy
 from teamlens.errors import ConfigError, PolicyError
 from teamlens.governance import ConsultationRecord, DpiaSignOff, Notification, Party, StoredPolicy
 from teamlens.privacy import expected_half_width, rho_to_epsilon
 from teamlens.services.dpia_content import RISKS, Risk, rated
 from teamlens.services.dpia_evidence import Evidence, SuiteResults, evidence, suite_results
+from teamlens.services.dpia_processors import DataFlows, data_flows
 from teamlens.services.ingest import source_label
 from teamlens.services.planner_figures import PlannerFigures, planner_figures
 from teamlens.services.policy import in_force
@@ -39,8 +40,10 @@ from teamlens.services.transparency import build_register
 from teamlens.services.workspace import Workspace
 from teamlens.verify import PartyKey, spaced
 
-#: The documents ``write_document`` knows; "register" is built by ``transparency``.
-KINDS = ("dpia", "notice", "explainer", "consultation", "register")
+#: The documents ``write_document`` knows; "register" is built by ``transparency``. A document a
+#: jurisdiction profile adds (``Document``) is written only for a policy under that profile.
+KINDS = ("dpia", "notice", "explainer", "consultation", "register", "betriebsvereinbarung")
+_PROFILE_DOCUMENTS = {"betriebsvereinbarung": Document.BETRIEBSVEREINBARUNG}
 
 TEMPLATES = jinja2.Environment(
     loader=jinja2.PackageLoader("teamlens.services", "templates"),
@@ -83,6 +86,8 @@ class DocumentContext:
     signoff: DpiaSignOff | None = None
     #: The policy's sources in words (``source_label``), in the policy's order; ids stay for details.
     source_labels: tuple[str, ...] = ()
+    #: Processors, hosting, outbound connections and data locations from the settings (R29).
+    flows: DataFlows | None = None
 
     @property
     def policy(self) -> Policy:
@@ -169,6 +174,14 @@ def build_document(
     """Gather everything a DPIA, notice, explainer or consultation page shows."""
     stored = select_policy(ws, policy_id, version)
     policy = stored.policy
+    required = _PROFILE_DOCUMENTS.get(kind)
+    if required is not None and required not in policy.profile.documents:
+        raise PolicyError(
+            f"The {kind} document is generated only under a jurisdiction that calls for it; policy "
+            f"'{policy.policy_id}' version {policy.version} runs under '{policy.jurisdiction.value}' "
+            f"({policy.profile.name}).",
+            "Set `jurisdiction` in the policy's [policy] table (a new version), or write another document.",
+        )
     epsilon = rho_to_epsilon(policy.rho, policy.delta)
     suite = suite_results(suite_file)
     risks = rated(RISKS, epsilon, store_encrypted=ws.settings.encrypt_store)
@@ -193,6 +206,7 @@ def build_document(
         keys=registered_keys(ws),
         signoff=ws.governance.dpia_signoff(policy.policy_id, policy.version),
         source_labels=tuple(source_label(name) for name in policy.sources),
+        flows=data_flows(ws.settings, policy),
     )
 
 

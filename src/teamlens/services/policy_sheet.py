@@ -136,8 +136,10 @@ _FIELDS: dict[str, tuple[str, Callable[[Policy], str]]] = {
     ),
     "representative_body": (
         "The representatives who approve",
-        lambda p: f"{p.representative_body.value.replace('_', ' ')} ({p.representative_body.value}); in "
-        f"{p.profile.name} one of: {p.profile.body_names}",
+        lambda p: (
+            f"{p.representative_body.value.replace('_', ' ')} ({p.representative_body.value}); in "
+            f"{p.profile.name} one of: {p.profile.body_names}"
+        ),
     ),
 }
 
