@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from teamlens.cli import main
 from teamlens.domain import PROFILES, Document, Jurisdiction, RepresentativeBody
 from teamlens.errors import ConfigError, PolicyError
 from teamlens.services.documents import DocumentContext, build_document, render
@@ -96,11 +97,15 @@ def test_the_uk_documents_are_the_ones_before_profiles(contexts: dict[str, Docum
 
 
 def test_the_betriebsvereinbarung_is_generated_from_the_policy_in_germany_only(
-    org: Org, contexts: dict[str, DocumentContext]
+    org: Org, contexts: dict[str, DocumentContext], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with pytest.raises(PolicyError) as refused:
         build_document(org.ws, "betriebsvereinbarung")
     assert "'uk'" in refused.value.message and "jurisdiction" in refused.value.hint
+    monkeypatch.setenv("TEAMLENS_DATA_DIR", str(org.ws.settings.data_dir))
+    with pytest.raises(SystemExit) as exited:
+        main(["docs", "betriebsvereinbarung", "--out", str(tmp_path / "bv.html")])
+    assert exited.value.code == PolicyError.exit_code and not (tmp_path / "bv.html").exists()
     context = under(contexts["dpia"], "de")
     policy = context.policy
     agreement = dataclasses.replace(context, kind="betriebsvereinbarung")

@@ -40,10 +40,10 @@ from teamlens.services.transparency import build_register
 from teamlens.services.workspace import Workspace
 from teamlens.verify import PartyKey, spaced
 
-#: The documents ``write_document`` knows; "register" is built by ``transparency``. A document a
-#: jurisdiction profile adds (``Document``) is written only for a policy under that profile.
-KINDS = ("dpia", "notice", "explainer", "consultation", "register", "betriebsvereinbarung")
-_PROFILE_DOCUMENTS = {"betriebsvereinbarung": Document.BETRIEBSVEREINBARUNG}
+#: The documents ``write_document`` knows for every policy; "register" is built by ``transparency``.
+KINDS = ("dpia", "notice", "explainer", "consultation", "register")
+#: The documents a jurisdiction profile adds, written only for a policy under that profile.
+PROFILE_KINDS = {"betriebsvereinbarung": Document.BETRIEBSVEREINBARUNG}
 
 TEMPLATES = jinja2.Environment(
     loader=jinja2.PackageLoader("teamlens.services", "templates"),
@@ -174,7 +174,7 @@ def build_document(
     """Gather everything a DPIA, notice, explainer or consultation page shows."""
     stored = select_policy(ws, policy_id, version)
     policy = stored.policy
-    required = _PROFILE_DOCUMENTS.get(kind)
+    required = PROFILE_KINDS.get(kind)
     if required is not None and required not in policy.profile.documents:
         raise PolicyError(
             f"The {kind} document is generated only under a jurisdiction that calls for it; policy "
@@ -218,8 +218,9 @@ def registered_keys(ws: Workspace) -> tuple[PartyKey, ...]:
 
 def render(kind: str, context: object) -> str:
     """Render one document's template with its context (and, for the explainer, its examples)."""
-    if kind not in KINDS:
-        raise PolicyError(f"There is no document called '{kind}'.", f"Choose one of: {', '.join(KINDS)}.")
+    if kind not in KINDS and kind not in PROFILE_KINDS:
+        known = ", ".join((*KINDS, *PROFILE_KINDS))
+        raise PolicyError(f"There is no document called '{kind}'.", f"Choose one of: {known}.")
     examples = worked_examples(context) if isinstance(context, DocumentContext) else ()
     return TEMPLATES.get_template(f"{kind}.html").render(ctx=context, examples=examples)
 
