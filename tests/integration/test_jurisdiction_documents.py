@@ -46,9 +46,15 @@ def under(context: DocumentContext, jurisdiction: str) -> DocumentContext:
     return dataclasses.replace(context, stored=dataclasses.replace(context.stored, policy=policy))
 
 
+_BUILT: dict[str, DocumentContext] = {}
+
+
 @pytest.fixture
 def contexts(org: Org) -> dict[str, DocumentContext]:
-    return {kind: build_document(org.ws, kind) for kind in ("dpia", "notice")}
+    """The organisation's DPIA and notice contexts, gathered once for the module (they are frozen)."""
+    if not _BUILT:
+        _BUILT.update({kind: build_document(org.ws, kind) for kind in ("dpia", "notice")})
+    return _BUILT
 
 
 @pytest.mark.parametrize("jurisdiction", [j.value for j in Jurisdiction])
