@@ -161,5 +161,6 @@ def test_the_dpia_lists_processors_and_flags_an_undeclared_connection(
 
 def test_every_report_page_carries_the_activity_note(contexts: dict[str, DocumentContext]) -> None:
     page = render_report(build_context(contexts["dpia"].policy, []))
-    assert 'id="activity-not-productivity"' in page
-    assert page.index("Activity, not productivity.") < page.index('id="how-to-read"')
+    assert page.count('id="activity-not-productivity"') == 1
+    slot = page.index('id="activity-note"')  # the slot the report page leaves for it, in the footer
+    assert slot < page.index("Activity, not productivity.") < page.index("</footer>")
