@@ -17,10 +17,11 @@ Set ``TEAMLENS_REPIN=1`` to record the files again, only after a deliberate chan
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import importlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 from pathlib import Path
 
@@ -210,12 +211,18 @@ def _as_json(measured: Sequence[pa.Table], cells: dict[str, list[list[object]]])
     return "\n".join(lines) + "\n"
 
 
-def _seeded_sampler(seed: int):  # type: ignore[no-untyped-def]
-    rng = np.random.default_rng(seed)
+def _seeded_sampler(seed: int) -> Callable[[Sequence[int], float], list[int]]:
+    """A stand-in for OpenDP's sampler whose draw depends only on the seed and the vector itself.
+
+    Independent of call order, so that vectors may be noised in any order or in parallel.
+    """
 
     def sample(totals: Sequence[int], sigma: float) -> list[int]:
-        noise = np.rint(rng.normal(0.0, sigma, len(totals))).astype(np.int64)
-        return [int(value) for value in np.asarray(totals, dtype=np.int64) + noise]
+        vector = np.asarray(totals, dtype=np.int64)
+        digest = hashlib.sha256(vector.tobytes() + repr(sigma).encode()).digest()
+        rng = np.random.default_rng([seed, int.from_bytes(digest[:8], "big")])
+        noise = np.rint(rng.normal(0.0, sigma, len(vector))).astype(np.int64)
+        return [int(value) for value in vector + noise]
 
     return sample
 
