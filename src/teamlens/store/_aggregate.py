@@ -95,12 +95,15 @@ placed AS (
     FROM block_weeks AS wk
     JOIN dir AS d ON d.valid_from <= wk.week AND (d.valid_to IS NULL OR wk.week < d.valid_to)
 ),
+active AS (
+    SELECT DISTINCT week, person FROM weekly
+),
 present AS (
     SELECT week, person, division, department, team, location FROM placed WHERE pick = 1
     UNION ALL
-    SELECT DISTINCT w.week, w.person, NULL, NULL, NULL, NULL
-    FROM weekly AS w
-    WHERE NOT EXISTS (SELECT 1 FROM placed AS p WHERE p.pick = 1 AND p.week = w.week AND p.person = w.person)
+    SELECT a.week, a.person, NULL, NULL, NULL, NULL
+    FROM active AS a
+    WHERE NOT EXISTS (SELECT 1 FROM placed AS p WHERE p.pick = 1 AND p.week = a.week AND p.person = a.person)
 ),
 keyed AS (
     SELECT week, person, {keys}
@@ -116,23 +119,34 @@ _TOTALS_SQL = (
     "WITH"  # noqa: S608
     + _POPULATION_SQL
     + """,
-norms AS (
-    SELECT person, metric, sqrt(sum(CAST(v AS DOUBLE) * v)) AS norm FROM weekly GROUP BY ALL
+normed AS (
+    -- Squares of whole numbers add up exactly in doubles, in any order.
+    SELECT person, week, metric, v,
+           sqrt(sum(CAST(v AS DOUBLE) * v) OVER (PARTITION BY person, metric)) AS norm
+    FROM weekly
 ),
 clipped AS (
     SELECT w.person, w.week, w.metric,
            CAST(floor(
-               CASE WHEN n.norm <= c.norm_bound THEN CAST(w.v AS DOUBLE) * c.scale
-                    ELSE w.v * c.scale * (c.norm_bound / n.norm) * (1 - $margin) END
+               CASE WHEN w.norm <= c.norm_bound THEN CAST(w.v AS DOUBLE) * c.scale
+                    ELSE w.v * c.scale * (c.norm_bound / w.norm) * (1 - $margin) END
            ) AS BIGINT) AS x
-    FROM weekly AS w
-    JOIN norms AS n ON n.person = w.person AND n.metric = w.metric
+    FROM normed AS w
     JOIN clip AS c ON c.metric = w.metric
     WHERE w.v > 0
+),
+-- Summed per combination of keys first, so that each level's totals add up far fewer rows.
+by_keys AS (
+    SELECT c.week, c.metric, {key_columns}, sum(c.x) AS x
+    FROM clipped AS c
+    JOIN keyed AS k ON k.person = c.person AND k.week = c.week
+    GROUP BY ALL
+),
+level_sums AS (
+    UNPIVOT by_keys ON {key_columns} INTO NAME level VALUE grp
 )
-SELECT replace(m.level, 'k_', '') AS level, m.grp AS "group", c.week, c.metric, sum(c.x) AS total
-FROM clipped AS c
-JOIN members AS m ON m.person = c.person AND m.week = c.week
+SELECT replace(level, 'k_', '') AS level, grp AS "group", week, metric, sum(x) AS total
+FROM level_sums
 GROUP BY ALL
 UNION ALL
 SELECT replace(level, 'k_', ''), grp, $first_day, $headcount_metric, count(*)
