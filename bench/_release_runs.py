@@ -131,10 +131,11 @@ def time_baseline(root: str, people: int, days: int) -> dict[str, float]:
 def time_teamlens(root: str, people: int, days: int) -> dict[str, float]:
     """teamlens: the release engine for every window of the report, without governance.
 
-    As ``services.release`` does it: the policy's strategy, then per clipping block the store's
-    ``aggregate_block`` (weekly placement, L2 clipping per person and block, the span headcount),
-    OpenDP's noise on every base vector (``measure_block``), the block's chart, and finally
-    ``derive`` (least squares, span headcounts, intervals, suppression) for all windows.
+    As ``services.release`` does it: the policy's strategy, then per clipping block (all read
+    through one ``FactStore.block_reader()``) the store's ``aggregate_block`` (weekly placement,
+    L2 clipping per person and block, the span headcount), OpenDP's noise on every base vector
+    (``measure_block``), the block's chart, and finally ``derive`` (least squares, span
+    headcounts, intervals, suppression) for all windows.
     """
     import pyarrow.compute as pc
 
@@ -149,23 +150,26 @@ def time_teamlens(root: str, people: int, days: int) -> dict[str, float]:
     spec = ReleaseSpec.build(policy, REPORT_ID, [window.key for window in report_windows(policy)])
     strategy = Strategy.for_policy(policy)
     levels = [level.value for level in strategy.levels]
-    groups = {level: store.groups(level.value) for level in strategy.levels}
     wanted = pa.array(sorted(f"{plan.level.value}\x1e{plan.metric}" for plan in strategy.metric_plans))
     aggregate_seconds = 0.0
     measured, structures = [], {}
-    for block in strategy.blocks_for(spec.windows):
-        clips = {
-            plan.metric: MetricClip(plan.per_week * block.n_weeks**0.5, plan.scale)
-            for plan in strategy.metric_plans
-        }
-        opens = strategy.span_of(block).first == block
-        started = time.perf_counter()
-        aggregates = store.aggregate_block(levels=levels, weeks=block.weeks, clips=clips, headcount=opens)
-        aggregate_seconds += time.perf_counter() - started
-        keys = pc.binary_join_element_wise(aggregates["level"], aggregates["metric"], "\x1e")
-        keep = pc.or_(pc.is_in(keys, value_set=wanted), pc.equal(aggregates["metric"], HEADCOUNT))
-        measured.append(measure_block(strategy, block, aggregates.filter(keep), groups))
-        structures[block.key] = store.structure(levels=levels, first_day=block.start, end_day=block.end)
+    with store.block_reader() as reader:
+        groups = {level: reader.groups(level.value) for level in strategy.levels}
+        for block in strategy.blocks_for(spec.windows):
+            clips = {
+                plan.metric: MetricClip(plan.per_week * block.n_weeks**0.5, plan.scale)
+                for plan in strategy.metric_plans
+            }
+            opens = strategy.span_of(block).first == block
+            started = time.perf_counter()
+            aggregates = reader.aggregate_block(
+                levels=levels, weeks=block.weeks, clips=clips, headcount=opens
+            )
+            aggregate_seconds += time.perf_counter() - started
+            keys = pc.binary_join_element_wise(aggregates["level"], aggregates["metric"], "\x1e")
+            keep = pc.or_(pc.is_in(keys, value_set=wanted), pc.equal(aggregates["metric"], HEADCOUNT))
+            measured.append(measure_block(strategy, block, aggregates.filter(keep), groups))
+            structures[block.key] = reader.structure(levels=levels, first_day=block.start, end_day=block.end)
     cost = sum((strategy.block_cost(block).value for block in strategy.blocks_for(spec.windows)), Fraction(0))
     table = derive(
         strategy, spec, pa.concat_tables(measured), structures, release_id="bench", rho_charged=Rho(cost)

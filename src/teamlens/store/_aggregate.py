@@ -222,9 +222,11 @@ def months_between(first_day: dt.date, end_day: dt.date) -> set[str]:
     return months
 
 
-def _directory_table(directory: Path | None) -> pa.Table:
-    """The directory reduced to what placement needs."""
+def directory_table(directory: Path | pa.Table | None) -> pa.Table:
+    """The directory reduced to what placement needs (a table already reduced is returned as is)."""
     columns = ["person", "valid_from", "valid_to", *_CHAIN, "location"]
+    if isinstance(directory, pa.Table):
+        return directory.select(columns)
     if directory is None:
         return DIRECTORY_SCHEMA.empty_table().select(columns)
     return read_table(directory, columns=columns)
@@ -239,7 +241,7 @@ def aggregate_block(
     con: duckdb.DuckDBPyConnection,
     *,
     month_files: Mapping[str, Path],
-    directory: Path | None,
+    directory: Path | pa.Table | None,
     levels: Sequence[GroupLevel],
     weeks: Sequence[dt.date],
     clips: Mapping[str, MetricClip],
@@ -258,7 +260,7 @@ def aggregate_block(
         if not (math.isfinite(clip.norm_bound) and clip.norm_bound > 0 and clip.scale >= 1):
             raise InternalError("aggregate_block() was given a clipping bound that is not positive")
     first_day, end_day = min(weeks), max(weeks) + dt.timedelta(days=7)
-    con.register("dir", _directory_table(directory))
+    con.register("dir", directory_table(directory))
     con.register("excluded", pa.table({"person": pa.array(sorted(set(exclude)), pa.string())}))
     con.register("block_weeks", pa.table({"week": pa.array(sorted(weeks), pa.date32())}))
     con.register(
@@ -296,7 +298,7 @@ def rms_histogram(
     con: duckdb.DuckDBPyConnection,
     *,
     month_files: Mapping[str, Path],
-    directory: Path | None,
+    directory: Path | pa.Table | None,
     weeks: Sequence[dt.date],
     edges: Mapping[str, Sequence[float]],
     exclude: Collection[str],
@@ -316,7 +318,7 @@ def rms_histogram(
         tops = [*bounds[1:], math.inf]
         rows += [(name, index, low, high) for index, (low, high) in enumerate(zip(bounds, tops, strict=True))]
     first_day, end_day = min(weeks), max(weeks) + dt.timedelta(days=7)
-    con.register("dir", _directory_table(directory))
+    con.register("dir", directory_table(directory))
     con.register("excluded", pa.table({"person": pa.array(sorted(set(exclude)), pa.string())}))
     con.register("block_weeks", pa.table({"week": pa.array(sorted(weeks), pa.date32())}))
     con.register("clip", pa.table({"metric": pa.array(list(edges), pa.string())}))
@@ -347,7 +349,7 @@ def rms_histogram(
 def structure(
     con: duckdb.DuckDBPyConnection,
     *,
-    directory: Path | None,
+    directory: Path | pa.Table | None,
     levels: Sequence[GroupLevel],
     first_day: dt.date,
     end_day: dt.date,
@@ -358,7 +360,7 @@ def structure(
     the pairs of its rows at any time (its members then add nothing, so any parent is exact).
     """
     _check_levels(levels)
-    con.register("dir", _directory_table(directory))
+    con.register("dir", directory_table(directory))
     chain = [level for level in levels if level.value in _CHAIN]
     pairs: list[tuple[GroupLevel, GroupLevel]] = []
     if GroupLevel.ORGANISATION in levels:
@@ -381,7 +383,9 @@ def structure(
     return table.sort_by([(name, "ascending") for name in STRUCTURE_SCHEMA.names])
 
 
-def groups(con: duckdb.DuckDBPyConnection, *, directory: Path | None, level: GroupLevel) -> list[str]:
+def groups(
+    con: duckdb.DuckDBPyConnection, *, directory: Path | pa.Table | None, level: GroupLevel
+) -> list[str]:
     """Every key of ``level`` the directory can give (its groups and hidden keys), sorted."""
-    con.register("dir", _directory_table(directory))
+    con.register("dir", directory_table(directory))
     return [row[0] for row in relation(con, _GROUPS_SQL.format(key=_key_sql(level.value))).fetchall()]

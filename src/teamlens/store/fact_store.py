@@ -24,6 +24,7 @@ from teamlens.domain import DIRECTORY_SCHEMA, FACT_SCHEMA, HIDDEN_PREFIX, GroupL
 from teamlens.errors import StoreError
 from teamlens.store import _aggregate, _merge
 from teamlens.store._aggregate import MetricClip
+from teamlens.store._block_reader import BlockReader
 from teamlens.store._duck import (
     COMMIT_MEMORY_LIMIT,
     connect,
@@ -116,32 +117,22 @@ class FactStore:
         gets its person-weeks in the block. People in ``exclude`` (objectors) are removed
         before anything is counted. Groups without members have no rows.
         """
-        group_levels = [_aggregate.level_column(level) for level in levels]
-        with self._reading() as manifest:
+        with self.block_reader() as reader:
+            return reader.aggregate_block(
+                levels=levels, weeks=weeks, clips=clips, headcount=headcount, exclude=exclude
+            )
+
+    @contextmanager
+    def block_reader(self) -> Iterator[BlockReader]:
+        """Measure many blocks from one snapshot: one DuckDB, the directory read once (``_block_reader``)."""
+        with self._reading() as manifest, connect(self.root) as con:
             files = {month: self.root / path for month, path in manifest.months.items()}
-            with connect(self.root) as con:
-                return _aggregate.aggregate_block(
-                    con,
-                    month_files=files,
-                    directory=manifest.directory_file(self.root),
-                    levels=group_levels,
-                    weeks=weeks,
-                    clips=clips,
-                    headcount=headcount,
-                    exclude=exclude,
-                )
+            yield BlockReader(con, month_files=files, directory=manifest.directory_file(self.root))
 
     def structure(self, *, levels: Sequence[str], first_day: dt.date, end_day: dt.date) -> pa.Table:
         """The organisation chart for [first_day, end_day): which coarser group holds each group."""
-        group_levels = [_aggregate.level_column(level) for level in levels]
-        with self._reading() as manifest, connect(self.root) as con:
-            return _aggregate.structure(
-                con,
-                directory=manifest.directory_file(self.root),
-                levels=group_levels,
-                first_day=first_day,
-                end_day=end_day,
-            )
+        with self.block_reader() as reader:
+            return reader.structure(levels=levels, first_day=first_day, end_day=end_day)
 
     def rms_histogram(
         self, *, weeks: Sequence[dt.date], edges: Mapping[str, Sequence[float]], exclude: Collection[str] = ()
@@ -166,11 +157,10 @@ class FactStore:
         so that a group's absence never reveals anything. Hidden keys (people the directory
         does not place at this level) start with ``HIDDEN_PREFIX`` and are never shown.
         """
-        group_level = _aggregate.level_column(level)
-        if group_level is GroupLevel.ORGANISATION:
+        if _aggregate.level_column(level) is GroupLevel.ORGANISATION:
             return [_aggregate.ORGANISATION_GROUP]
-        with self._reading() as manifest, connect(self.root) as con:
-            return _aggregate.groups(con, directory=manifest.directory_file(self.root), level=group_level)
+        with self.block_reader() as reader:
+            return reader.groups(level)
 
     def group_sizes(self, level: str, week: dt.date, exclude: Collection[str] = ()) -> dict[str, int]:
         """Exact sizes of every shown group of ``level`` in the week starting ``week``.

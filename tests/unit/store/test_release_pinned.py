@@ -145,7 +145,6 @@ def _release(store: FactStore) -> tuple[list[pa.Table], dict[str, list[list[obje
     policy = _policy()
     strategy = Strategy.for_policy(policy)
     levels = [level.value for level in strategy.levels]
-    groups = {level: store.groups(level.value) for level in strategy.levels}
     wanted = pa.array(sorted(f"{plan.level.value}\x1e{plan.metric}" for plan in strategy.metric_plans))
     specs = [
         ReleaseSpec.build(policy, report.report_id, [window.key for window in policy.windows(report.cadence)])
@@ -155,19 +154,21 @@ def _release(store: FactStore) -> tuple[list[pa.Table], dict[str, list[list[obje
         {block for spec in specs for block in strategy.blocks_for(spec.windows)}, key=lambda b: b.start
     )
     measured, structures = [], {}
-    for block in blocks:
-        clips = {
-            plan.metric: MetricClip(plan.per_week * block.n_weeks**0.5, plan.scale)
-            for plan in strategy.metric_plans
-        }
-        opens = strategy.span_of(block).first == block
-        aggregates = store.aggregate_block(
-            levels=levels, weeks=block.weeks, clips=clips, headcount=opens, exclude=[OBJECTOR]
-        )
-        keys = pc.binary_join_element_wise(aggregates["level"], aggregates["metric"], "\x1e")
-        keep = pc.or_(pc.is_in(keys, value_set=wanted), pc.equal(aggregates["metric"], HEADCOUNT))
-        measured.append(measure_block(strategy, block, aggregates.filter(keep), groups))
-        structures[block.key] = store.structure(levels=levels, first_day=block.start, end_day=block.end)
+    with store.block_reader() as reader:
+        groups = {level: reader.groups(level.value) for level in strategy.levels}
+        for block in blocks:
+            clips = {
+                plan.metric: MetricClip(plan.per_week * block.n_weeks**0.5, plan.scale)
+                for plan in strategy.metric_plans
+            }
+            opens = strategy.span_of(block).first == block
+            aggregates = reader.aggregate_block(
+                levels=levels, weeks=block.weeks, clips=clips, headcount=opens, exclude=[OBJECTOR]
+            )
+            keys = pc.binary_join_element_wise(aggregates["level"], aggregates["metric"], "\x1e")
+            keep = pc.or_(pc.is_in(keys, value_set=wanted), pc.equal(aggregates["metric"], HEADCOUNT))
+            measured.append(measure_block(strategy, block, aggregates.filter(keep), groups))
+            structures[block.key] = reader.structure(levels=levels, first_day=block.start, end_day=block.end)
     rows = pa.concat_tables(measured)
     cells: dict[str, list[list[object]]] = {}
     for spec in specs:

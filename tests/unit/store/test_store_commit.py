@@ -58,6 +58,7 @@ def test_the_package_exports_its_documented_api() -> None:
     assert set(teamlens.store.__all__) == {
         "ORGANISATION_GROUP",
         "BatchInfo",
+        "BlockReader",
         "CommitSummary",
         "FactStore",
         "MetricClip",
