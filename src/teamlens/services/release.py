@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from teamlens.domain import HEADCOUNT, Policy, ReleasedTable, Rho, Window
+from teamlens.domain import HEADCOUNT, GroupLevel, Policy, ReleasedTable, Rho, Window
 from teamlens.errors import ReleaseError
 from teamlens.governance import BlockMeasurement
 from teamlens.privacy import (
@@ -31,7 +31,7 @@ from teamlens.privacy import (
     reconcile_span,
 )
 from teamlens.services.workspace import Workspace
-from teamlens.store import MetricClip
+from teamlens.store import BlockReader, MetricClip
 
 
 def _now() -> dt.datetime:
@@ -70,7 +70,11 @@ def release(
     if missing:
         spent = ws.governance.spent(policy.policy_id, policy.period_start, policy.period_end)
         check_budget(policy.rho, spent, cost)
-    fresh = [_measure(ws, strategy, block) for block in missing]
+    fresh = []
+    if missing:
+        with ws.store.block_reader() as reader:
+            groups = {level: reader.groups(level.value) for level in strategy.levels}
+            fresh = [_measure(ws, reader, strategy, block, groups) for block in missing]
     rows = pa.concat_tables(
         [
             ws.governance.measurements(
@@ -148,7 +152,13 @@ def _require_ended(spec: ReleaseSpec, blocks: Sequence[Block]) -> None:
         )
 
 
-def _measure(ws: Workspace, strategy: Strategy, block: Block) -> BlockMeasurement:
+def _measure(
+    ws: Workspace,
+    reader: BlockReader,
+    strategy: Strategy,
+    block: Block,
+    groups: Mapping[GroupLevel, Sequence[str]],
+) -> BlockMeasurement:
     """Aggregate one block in the store and add OpenDP noise to every base vector."""
     levels = [level.value for level in strategy.levels]
     clips = {
@@ -157,7 +167,7 @@ def _measure(ws: Workspace, strategy: Strategy, block: Block) -> BlockMeasuremen
     }
     span = strategy.span_of(block)
     opens = span.first == block
-    aggregates = ws.store.aggregate_block(
+    aggregates = reader.aggregate_block(
         levels=levels,
         weeks=block.weeks,
         clips=clips,
@@ -169,9 +179,8 @@ def _measure(ws: Workspace, strategy: Strategy, block: Block) -> BlockMeasuremen
     keep = pc.or_(
         pc.is_in(keys, value_set=pa.array(sorted(wanted))), pc.equal(aggregates["metric"], HEADCOUNT)
     )
-    groups = {level: ws.store.groups(level.value) for level in strategy.levels}
     rows = measure_block(strategy, block, aggregates.filter(keep), groups)
-    chart = ws.store.structure(levels=levels, first_day=block.start, end_day=block.end)
+    chart = reader.structure(levels=levels, first_day=block.start, end_day=block.end)
     return BlockMeasurement(block.key, span.key if opens else None, chart, rows, strategy.block_cost(block))
 
 
