@@ -74,7 +74,7 @@ def release(
     if missing:
         with ws.store.block_reader() as reader:
             groups = {level: reader.groups(level.value) for level in strategy.levels}
-            fresh = [_measure(ws, reader, strategy, block, groups) for block in missing]
+            fresh = [_measure(ws, strategy, block, reader=reader, groups=groups) for block in missing]
     rows = pa.concat_tables(
         [
             ws.governance.measurements(
@@ -154,12 +154,21 @@ def _require_ended(spec: ReleaseSpec, blocks: Sequence[Block]) -> None:
 
 def _measure(
     ws: Workspace,
-    reader: BlockReader,
     strategy: Strategy,
     block: Block,
-    groups: Mapping[GroupLevel, Sequence[str]],
+    *,
+    reader: BlockReader | None = None,
+    groups: Mapping[GroupLevel, Sequence[str]] | None = None,
 ) -> BlockMeasurement:
-    """Aggregate one block in the store and add OpenDP noise to every base vector."""
+    """Aggregate one block in the store and add OpenDP noise to every base vector.
+
+    ``reader`` and ``groups`` let a release measure all its blocks from one store snapshot.
+    """
+    if reader is None:
+        with ws.store.block_reader() as opened:
+            return _measure(ws, strategy, block, reader=opened, groups=groups)
+    if groups is None:
+        groups = {level: reader.groups(level.value) for level in strategy.levels}
     levels = [level.value for level in strategy.levels]
     clips = {
         plan.metric: MetricClip(plan.per_week * block.n_weeks**0.5, plan.scale)
