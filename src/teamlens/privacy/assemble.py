@@ -37,6 +37,7 @@ from teamlens.domain import (
 )
 from teamlens.errors import InternalError
 from teamlens.privacy.estimate import Series
+from teamlens.privacy.hierarchy import IntArray
 from teamlens.privacy.intervals import ratio_intervals
 from teamlens.privacy.spec import ReleaseSpec
 from teamlens.privacy.strategy import Strategy
@@ -118,42 +119,44 @@ def _window_figures(
     groups = sorted(
         {group for series in blocks for group in series.groups if not group.startswith(HIDDEN_PREFIX)}
     )
-    figures: list[_Raw | str] = []
-    for group in groups:
-        figures.append(_figure(strategy, level, window, group, column, spans, headcounts) or group)
-    return figures
-
-
-def _figure(
-    strategy: Strategy,
-    level: GroupLevel,
-    window: Window,
-    group: str,
-    column: Mapping[dt.date, tuple[Series, int]],
-    spans: Mapping[str, int],
-    headcounts: Headcounts,
-) -> _Raw | None:
-    total = var_total = 0.0
+    # Every group at once, adding week by week and span by span in the same order as one group
+    # at a time would: the same floating-point operations, so the same figures to the last bit.
+    rows_in: dict[int, IntArray] = {}
+    known = np.ones(len(groups), dtype=bool)
+    total = np.zeros(len(groups))
+    var_total = np.zeros(len(groups))
     for week in window.weeks:
         series, index = column[week]
-        row = series.rows.get(group)
-        if row is None:
-            return None  # the group joined the directory after this block was measured
-        total += series.values[row, index] / series.scale
-        var_total += series.variances[row] / series.scale**2
-    person_weeks = var_person_weeks = 0.0
-    for key, weeks in spans.items():
-        span = next(span for span in strategy.spans if span.key == key)
-        measured = headcounts.get(key, {}).get(level)
-        if measured is None:
-            raise InternalError(f"no headcount of span '{key}' at level '{level.value}' was given")
-        row = measured.rows.get(group)
-        if row is None:
-            return None
-        factor = weeks / span.first.n_weeks
-        person_weeks += factor * measured.values[row, 0]
-        var_person_weeks += factor**2 * measured.variances[row]
-    return _Raw(group, total, var_total, person_weeks, var_person_weeks)
+        rows = _rows(series, groups, rows_in)
+        known &= rows >= 0
+        total = total + series.values[rows, index] / series.scale
+        var_total = var_total + series.variances[rows] / series.scale**2
+    person_weeks = np.zeros(len(groups))
+    var_person_weeks = np.zeros(len(groups))
+    if known.any():  # a group missing from a block is shown by name only, before any headcount is read
+        by_key = {span.key: span for span in strategy.spans}
+        for key, weeks in spans.items():
+            measured = headcounts.get(key, {}).get(level)
+            if measured is None:
+                raise InternalError(f"no headcount of span '{key}' at level '{level.value}' was given")
+            rows = _rows(measured, groups, rows_in)
+            known &= rows >= 0
+            factor = weeks / by_key[key].first.n_weeks
+            person_weeks = person_weeks + factor * measured.values[rows, 0]
+            var_person_weeks = var_person_weeks + factor**2 * measured.variances[rows]
+    return [
+        _Raw(group, float(total[n]), float(var_total[n]), float(person_weeks[n]), float(var_person_weeks[n]))
+        if known[n]
+        else group
+        for n, group in enumerate(groups)
+    ]
+
+
+def _rows(series: Series, groups: Sequence[str], found: dict[int, IntArray]) -> IntArray:
+    """Each group's row in ``series``, -1 where it has none (those groups' figures are not used)."""
+    if id(series) not in found:
+        found[id(series)] = np.array([series.rows.get(group, -1) for group in groups], dtype=np.int64)
+    return found[id(series)]
 
 
 def per_week_ceiling(strategy: Strategy, window: Window, per_week: int) -> float:

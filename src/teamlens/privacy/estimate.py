@@ -88,27 +88,21 @@ def _rows_of(measurements: pa.Table, *conditions: pc.Expression) -> pa.Table:
 def _series(rows: pa.Table, level: GroupLevel, metric: str, weeks: Sequence[dt.date]) -> Series:
     """The measured matrix of one (level, metric), every group × every week, as recorded."""
     picked = rows.filter((pc.field("level") == level.value) & (pc.field("metric") == metric))
-    groups = tuple(sorted(set(picked.column("group").to_pylist())))
+    groups = tuple(sorted(pc.unique(picked["group"]).to_pylist()))
     if not groups:
         raise InternalError(f"no measurement of '{metric}' at level '{level.value}' was recorded")
-    row_of = {group: index for index, group in enumerate(groups)}
-    column_of = {week: index for index, week in enumerate(weeks)}
+    rows = pc.index_in(picked["group"], value_set=pa.array(groups, pa.string())).to_numpy()
+    columns = pc.index_in(picked["week"], value_set=pa.array(weeks, pa.date32()))
     values = np.zeros((len(groups), len(weeks)), dtype=np.int64)
     seen = np.zeros((len(groups), len(weeks)), dtype=bool)
-    sigmas = set(picked.column("sigma").to_pylist())
-    scales = set(picked.column("scale").to_pylist())
+    sigmas = set(pc.unique(picked["sigma"]).to_pylist())
+    scales = set(pc.unique(picked["scale"]).to_pylist())
     if len(sigmas) != 1 or len(scales) != 1:
         raise InternalError(f"the noise of '{metric}' at '{level.value}' is not one number per block")
-    for group, week, noisy in zip(
-        picked.column("group").to_pylist(),
-        picked.column("week").to_pylist(),
-        picked.column("noisy").to_pylist(),
-        strict=True,
-    ):
-        if week not in column_of:
-            raise InternalError(f"a measurement of '{metric}' is dated outside its block")
-        values[row_of[group], column_of[week]] = noisy
-        seen[row_of[group], column_of[week]] = True
+    if columns.null_count:
+        raise InternalError(f"a measurement of '{metric}' is dated outside its block")
+    values[rows, columns.to_numpy()] = picked["noisy"].to_numpy()
+    seen[rows, columns.to_numpy()] = True
     if not seen.all():
         raise InternalError(f"a group lacks a measurement of '{metric}' at '{level.value}' in some week")
     sigma = float(sigmas.pop())
