@@ -151,7 +151,7 @@ def time_teamlens(root: str, people: int, days: int) -> dict[str, float]:
     strategy = Strategy.for_policy(policy)
     levels = [level.value for level in strategy.levels]
     wanted = pa.array(sorted(f"{plan.level.value}\x1e{plan.metric}" for plan in strategy.metric_plans))
-    aggregate_seconds = 0.0
+    aggregate_seconds = noise_seconds = 0.0
     measured, structures = [], {}
     with store.block_reader() as reader:
         groups = {level: reader.groups(level.value) for level in strategy.levels}
@@ -168,14 +168,23 @@ def time_teamlens(root: str, people: int, days: int) -> dict[str, float]:
             aggregate_seconds += time.perf_counter() - started
             keys = pc.binary_join_element_wise(aggregates["level"], aggregates["metric"], "\x1e")
             keep = pc.or_(pc.is_in(keys, value_set=wanted), pc.equal(aggregates["metric"], HEADCOUNT))
+            started = time.perf_counter()
             measured.append(measure_block(strategy, block, aggregates.filter(keep), groups))
+            noise_seconds += time.perf_counter() - started
             structures[block.key] = reader.structure(levels=levels, first_day=block.start, end_day=block.end)
     cost = sum((strategy.block_cost(block).value for block in strategy.blocks_for(spec.windows)), Fraction(0))
+    started = time.perf_counter()
     table = derive(
         strategy, spec, pa.concat_tables(measured), structures, release_id="bench", rho_charged=Rho(cost)
     )
     seconds = time.perf_counter() - began
-    return {"seconds": seconds, "aggregate_seconds": aggregate_seconds, "cells": len(table.cells)}
+    return {
+        "seconds": seconds,
+        "aggregate_seconds": aggregate_seconds,
+        "noise_seconds": noise_seconds,
+        "derive_seconds": seconds - (started - began),
+        "cells": len(table.cells),
+    }
 
 
 def window_classes(policy: Policy) -> dict[int, list[Window]]:

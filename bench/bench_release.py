@@ -14,6 +14,7 @@ Run with ``python -m bench release`` (records the figures) or ``python bench/ben
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
@@ -94,13 +95,22 @@ def run() -> str:
     stats = FactStore(root).stats()
     teams = len(FactStore(root).groups("team"))
     windows = report_windows(build_policy(size))
+    load_before = os.getloadavg()[0]
     figures = measure(root, size)
+    load = (load_before, os.getloadavg()[0])
     base, ours, peer = (figures[name] for name in RUNS)
-    return _section(size, stats.fact_rows, teams, len(windows), base, ours, peer)
+    return _section(size, stats.fact_rows, teams, len(windows), base, ours, peer, load)
 
 
 def _section(
-    size: Size, fact_rows: int, teams: int, n_windows: int, base: Figure, ours: Figure, peer: Figure
+    size: Size,
+    fact_rows: int,
+    teams: int,
+    n_windows: int,
+    base: Figure,
+    ours: Figure,
+    peer: Figure,
+    load: tuple[float, float],
 ) -> str:
     weekdays = len(size.weekdays)
     ratio = ours.seconds / base.seconds
@@ -109,7 +119,9 @@ def _section(
         f"{size.people:,} people in {teams:,} teams × {size.days} days ({weekdays} weekdays: "
         f"{size.people * weekdays:,} person-days, {fact_rows:,} daily facts in the store), "
         f"{n_windows} ISO-week months, 5 metrics + headcount. Median of {REPEATS} runs, each in a "
-        "fresh interpreter (peak = its own maximum resident memory).\n",
+        "fresh interpreter (peak = its own maximum resident memory). Load average (1 minute) "
+        f"{load[0]:.1f} when the runs began and {load[1]:.1f} when they ended, on "
+        f"{os.cpu_count()} cores.\n",
         "| release | median time | × baseline | peak memory |",
         "|---|---|---|---|",
         f"| DuckDB query: clip, group, headcount, no noise (baseline) | {base.seconds:.2f} s | 1.00 | "
@@ -120,16 +132,20 @@ def _section(
         "",
         f"teamlens / baseline: **{ratio:.2f}×** (goal ≤ {TIME_GOAL:g}×: {_verdict(ratio <= TIME_GOAL)}); "
         f"teamlens peak {ours.peak_mib:,.0f} MiB (goal < {MEMORY_GOAL_MIB} MiB: "
-        f"{_verdict(ours.peak_mib < MEMORY_GOAL_MIB)}). Of teamlens's time, `FactStore.aggregate_block` took "
-        f"{ours.median('aggregate_seconds'):.2f} s (median).",
+        f"{_verdict(ours.peak_mib < MEMORY_GOAL_MIB)}). Of teamlens's time (medians), `aggregate_block` took "
+        f"{ours.median('aggregate_seconds'):.2f} s, `measure_block` (OpenDP's noise) "
+        f"{ours.median('noise_seconds'):.2f} s and `derive` {ours.median('derive_seconds'):.2f} s; the rest "
+        "is imports, the strategy and the charts.",
         "",
         "- Baseline: one DuckDB query with default settings over the store's Parquet files: per person, "
         "window and metric the sum of the daily facts clipped to the bound, the person's team at the "
         "window start from the directory, then per team, window and metric the clipped sum and a headcount.",
         "- teamlens: the release engine as `services.release` runs it, without the ledger and cache "
-        "(governance): the policy's strategy; per clipping block (a month) `FactStore.aggregate_block` "
+        "(governance): the policy's strategy; through one `FactStore.block_reader()`, per clipping "
+        "block (a month) `aggregate_block` "
         "(1 GB DuckDB limit, 2 threads; weekly placement, each person's weeks clipped in L2, the span "
-        "headcount) and `measure_block` (OpenDP discrete Gaussian on every base vector) and the block's "
+        "headcount) and `measure_block` (OpenDP's discrete Gaussian on every base vector, two vectors "
+        "at a time on two threads) and the block's "
         "chart; then `derive` (least squares, span headcounts, conditional 95% intervals, suppression) "
         "for all windows.",
         _peer_note(peer, size),
