@@ -7,7 +7,9 @@ is in the vector whether or not anyone in it had data (a missing aggregate is a 
 groups come from the directory, never from the data: an empty group, a group of one and a group
 of k−1 leave the engine in exactly the same shape (attacks A7, A9). Before any noise is drawn,
 each vector's cost for its L2 sensitivity is taken from OpenDP's own privacy map and checked
-against the strategy's share for the block.
+against the strategy's share for the block. A block's vectors are drawn two at a time on threads
+(OpenDP samples in Rust, without the GIL); each is its own measurement, so the order of the draws
+changes neither the noise's distribution nor the privacy argument.
 """
 
 from __future__ import annotations
