@@ -23,7 +23,8 @@ which releases show as a weekly average like every metric.
 
 **Identity.** ``PersonId`` cannot be joined to the HR directory or to an address, so it is
 pseudonymised as ``viva:<PersonId>``: these facts can be grouped only by the HR attributes in
-the same query, which :data:`VIVA_DIRECTORY` reads (``Organization`` as department and team).
+the same query, which :data:`VIVA_DIRECTORY` reads (``Organization`` as department and team);
+one ingestion of the file reads both, the directory first (``facts_source``).
 Objectors are known by address, so they cannot be matched here: they must be left out of the
 query in Viva Insights. A note on every read says both.
 """
@@ -287,6 +288,9 @@ class VivaDirectoryReader:
     """
 
     name: str = "viva_insights_directory"
+    #: The same file's metrics: an ingestion reads them with this connector right after the
+    #: directory, when the policy lists it among its sources.
+    facts_source: str = "viva_insights_person_query"
     description: str = (
         "Viva Insights person query CSV as a directory: Organization → department and team, valid "
         "over the weeks each person has that Organization"
@@ -367,6 +371,7 @@ class VivaDirectoryReader:
                     teams,
                     *(pa.nulls(len(chunk), pa.string()) for _ in range(5)),
                     pa.nulls(len(chunk), pa.list_(pa.string())),
+                    pa.nulls(len(chunk), pa.string()),
                 ],
                 schema=DIRECTORY_READ_SCHEMA,
             )
