@@ -35,6 +35,7 @@ from teamlens.sources import (
 )
 from teamlens.sources.activity import Activity
 from teamlens.sources.activity_metrics import ACTIVITY_METRICS, ACTIVITY_SOURCE
+from teamlens.sources.registry import unrecognised
 
 
 @dataclass(frozen=True)
@@ -311,6 +312,8 @@ def _reader_for(path: Path, *, required: bool) -> _Chosen | None:
     try:
         return _Chosen(detect_source(path), directory=False)
     except InputFormatError:
+        if required and path.exists():
+            raise unrecognised(path) from None
         if required:
             raise
         return None

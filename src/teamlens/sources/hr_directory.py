@@ -27,7 +27,17 @@ from teamlens.domain import DIRECTORY_READ_SCHEMA
 from teamlens.errors import InputFormatError
 from teamlens.sources.columns import dates, first_true, required_text, text
 from teamlens.sources.context import ReadContext, ReadReport
-from teamlens.sources.csv_table import CsvBatch, CsvLayout, CsvTable, normalise_header, sniff_header
+from teamlens.sources.csv_table import (
+    CsvBatch,
+    CsvLayout,
+    CsvTable,
+    missing_columns,
+    normalise_header,
+    sniff_header,
+)
+from teamlens.sources.csv_table import (
+    needs_columns as _needs,
+)
 
 EMAIL = "Email"
 ALIAS_COLUMNS = ("Proxy Addresses", "Aliases")
@@ -75,6 +85,10 @@ class HrDirectoryReader:
         """True when the first line of ``path`` has the Email, Team and Valid From columns."""
         names = sniff_header(path)
         return names is not None and {normalise_header(n) for n in HR_LAYOUT.required} <= names
+
+    def lacks(self, path: Path) -> str:
+        """What ``path`` would need to be read by this connector (for the error when none can)."""
+        return _needs(missing_columns(path, HR_LAYOUT.required))
 
     def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[pa.RecordBatch]:
         """Yield directory rows from ``path``, refusing backwards or overlapping ranges."""

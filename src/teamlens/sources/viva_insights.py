@@ -45,7 +45,15 @@ from teamlens.domain import DIRECTORY_READ_SCHEMA, FACT_SCHEMA
 from teamlens.errors import InputFormatError
 from teamlens.sources.columns import first_true, required_text, text
 from teamlens.sources.context import ReadContext, ReadReport
-from teamlens.sources.csv_table import CsvBatch, CsvLayout, CsvTable, normalise_header, sniff_header
+from teamlens.sources.csv_table import (
+    CsvBatch,
+    CsvLayout,
+    CsvTable,
+    missing_columns,
+    needs_columns,
+    normalise_header,
+    sniff_header,
+)
 
 PERSON_ID = "PersonId"
 METRIC_DATE = "MetricDate"
@@ -222,6 +230,10 @@ class VivaPersonQueryReader:
         """True when the first line of ``path`` has the PersonId and MetricDate columns."""
         return _sniff(path)
 
+    def lacks(self, path: Path) -> str:
+        """What ``path`` would need to be read by this connector (for the error when none can)."""
+        return needs_columns(missing_columns(path, (PERSON_ID, METRIC_DATE)))
+
     def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[pa.RecordBatch]:
         """Yield the policy's metrics from ``path`` as weekly facts, one batch per block of rows."""
         wanted = tuple(rule for rule in VIVA_METRICS if rule.metric in ctx.metrics)
@@ -300,6 +312,10 @@ class VivaDirectoryReader:
         """True when the first line of ``path`` has the PersonId, MetricDate and Organization columns."""
         names = sniff_header(path)
         return _sniff(path) and names is not None and normalise_header(ORGANIZATION) in names
+
+    def lacks(self, path: Path) -> str:
+        """What ``path`` would need to be read by this connector (for the error when none can)."""
+        return needs_columns(missing_columns(path, (PERSON_ID, METRIC_DATE, ORGANIZATION)))
 
     def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[pa.RecordBatch]:
         """Yield one directory row per run of weeks with the same Organization for each person."""
