@@ -183,6 +183,11 @@ def _daily(
 ) -> tuple[Counter[str], bool]:
     """One day's values (seconds for time metrics) and whether it had after-hours activity."""
     values: Counter[str] = Counter()
+    if not events.parts and not events.sends:  # most days of a calendar: only focus can be non-zero
+        if covered and spans:
+            values["focus_minutes"] = sum(_free_stretches([], span) for span in spans)
+            values["meeting_free_days"] = 1
+        return values, False
     parts = [(start, end) for start, end, _ in events.parts]
     for start, end, meeting in events.parts:
         length = end - start
