@@ -196,10 +196,10 @@ MANAGER_TIME = [
 ]
 
 COLLABORATION = [
-    _m("channels_active", "Channels active", U.COUNT, "channels the person posted in", Q.COLLABORATION,
+    _m("channels_active", "Channels active", U.COUNT, "channels the person posted in", Q.EMAIL_CHAT,
        (CHAT,), 30),
     _m("files_edited", "Files viewed or edited", U.COUNT, "files the person viewed or edited",
-       Q.COLLABORATION, (M365, GOOGLE), 200),
+       Q.ADOPTION, (M365, GOOGLE), 200),
     _m("files_shared_internally", "Files shared internally", U.COUNT,
        "files the person shared inside the organisation", Q.COLLABORATION, (M365, GOOGLE), 50),
     _m("files_shared_externally", "Files shared externally", U.COUNT,

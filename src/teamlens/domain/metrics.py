@@ -35,6 +35,13 @@ class Question(enum.StrEnum):
     COLLABORATION = "collaboration"
     ADOPTION = "adoption"
 
+    @property
+    def key(self) -> str:
+        """The question's short name, as pages anchor it ("meeting-load", "email-chat", …)."""
+        return _KEYS.get(self.value, self.value.replace(" ", "-"))
+
+
+_KEYS = {"email & chat time": "email-chat", "manager time": "manager-time", "meeting load": "meeting-load"}
 
 #: Thousandths: the stored value of a share of 1 (one person-week that counts wholly).
 SHARE_SCALE = 1000
