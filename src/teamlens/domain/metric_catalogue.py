@@ -34,6 +34,11 @@ M365 = "Microsoft 365 usage reports"
 GOOGLE = "Google Workspace reports"
 VIVA = "Viva Insights person query"
 DIRECTORY = "directory with manager links (HR CSV)"
+# The raw events the metrics of ``sources/activity_metrics.py`` are computed from (the live Graph
+# and Google pulls do not feed them yet).
+ICS = "iCalendar export"
+MBOX = "mail headers (mbox, Maildir)"
+SLACK = "Slack export"
 
 _HOURS = "time; a meeting's length is its scheduled length, not whether anyone paid attention"
 _COUNTS = "how much was written or read, or whether it was useful"
@@ -97,24 +102,24 @@ MEETING_LOAD = [
        (M365,), 40),
     _m("large_meeting_minutes", "Hours in large meetings", U.MINUTES,
        f"time in attended calendar meetings with more than {LARGE_MEETING_PEOPLE} people (rooms and "
-       "resources left out), on each local day the meeting covers", Q.MEETING_LOAD, (CAL,), 20 * 60,
+       "resources left out), on each local day the meeting covers", Q.MEETING_LOAD, (ICS,), 20 * 60,
        _HOURS),
     _m("long_meeting_minutes", "Hours in long meetings", U.MINUTES,
        f"time in attended calendar meetings scheduled for more than {LONG_MEETING_MINUTES} minutes, on "
-       "each local day the meeting covers", Q.MEETING_LOAD, (CAL,), 20 * 60, _HOURS),
+       "each local day the meeting covers", Q.MEETING_LOAD, (ICS,), 20 * 60, _HOURS),
     _m("recurring_share", "Recurring share of meeting time", U.SHARE,
        "per person and week, the part of their calendar meeting time in occurrences of a repeating "
-       "series (0 in a week without meetings); the mean over person-weeks", Q.MEETING_LOAD, (CAL,), _SHARE,
+       "series (0 in a week without meetings); the mean over person-weeks", Q.MEETING_LOAD, (ICS,), _SHARE,
        "whether a recurring meeting is still needed"),
     _m("heavy_meeting_weeks", f"Share of people over {HEAVY_MEETING_HOURS} meeting hours", U.SHARE,
        f"per person and week, 1 when their calendar meeting time exceeds {HEAVY_MEETING_HOURS} hours, "
-       "else 0; the mean over person-weeks", Q.MEETING_LOAD, (CAL,), _SHARE, _HOURS),
+       "else 0; the mean over person-weeks", Q.MEETING_LOAD, (ICS,), _SHARE, _HOURS),
     _m("multitasking_messages", "Messages sent during meetings", U.COUNT,
        "emails and chat messages the person sent while in one of their own attended calendar meetings",
-       Q.MEETING_LOAD, (CAL, MAIL, CHAT), 60, "attention; a message may be part of the meeting's work"),
+       Q.MEETING_LOAD, (ICS, MBOX, SLACK), 60, "attention; a message may be part of the meeting's work"),
     _m("double_booked_minutes", "Double-booked meeting hours", U.MINUTES,
        "time covered by two or more of the person's attended calendar meetings at once",
-       Q.MEETING_LOAD, (CAL,), 10 * 60, "which of the meetings the person went to"),
+       Q.MEETING_LOAD, (ICS,), 10 * 60, "which of the meetings the person went to"),
 ]
 
 FOCUS = [
@@ -124,11 +129,11 @@ FOCUS = [
     _m("focus_minutes", "Focus hours", U.MINUTES,
        f"on working days, the length of stretches of {FOCUS_BLOCK_MINUTES} minutes or more inside the "
        "person's working hours with no attended meeting and no email or chat message sent (where mail "
-       "and chat were read in the same ingestion)", Q.FOCUS, (CAL, MAIL, CHAT), 40 * 60,
+       "and chat were read in the same ingestion)", Q.FOCUS, (ICS, MBOX, SLACK), 40 * 60,
        "concentration: a free calendar is not focused work, and leave looks like focus"),
     _m("meeting_free_days", "Meeting-free days", U.COUNT,
        "working days (by the person's working pattern) inside the calendar's dates with no attended "
-       "meeting", Q.FOCUS, (CAL,), 7, "leave and absence, which also have no meetings"),
+       "meeting", Q.FOCUS, (ICS,), 7, "leave and absence, which also have no meetings"),
 ]
 
 DISCONNECT = [
@@ -141,19 +146,19 @@ DISCONNECT = [
     _m("after_hours_collaboration_minutes", "After-hours collaboration hours", U.MINUTES,
        "attended calendar meeting time outside the person's working hours (in their time zone, and all "
        f"of a non-working day), plus {EMAIL_SENT_MINUTES:g} minutes per email and "
-       f"{CHAT_POSTED_MINUTES:g} per chat message sent outside them", Q.DISCONNECT, (CAL, MAIL, CHAT),
+       f"{CHAT_POSTED_MINUTES:g} per chat message sent outside them", Q.DISCONNECT, (ICS, MBOX, SLACK),
        20 * 60, "agreed shifts or flexible hours the directory does not record"),
     _m("weekend_active_days", "Active non-working days", U.COUNT,
        "non-working days (weekends by the person's working pattern) with an attended meeting or an "
-       "email or chat message sent", Q.DISCONNECT, (CAL, MAIL, CHAT), 3),
+       "email or chat message sent", Q.DISCONNECT, (ICS, MBOX, SLACK), 3),
     _m("workweek_span_minutes", "Workweek span", U.MINUTES,
        "per day, the time from the person's first to their last activity (start or end of an attended "
        "meeting, an email or chat message sent), added up over the week", Q.DISCONNECT,
-       (CAL, MAIL, CHAT), 70 * 60, "hours worked: a long span may hold long breaks"),
+       (ICS, MBOX, SLACK), 70 * 60, "hours worked: a long span may hold long breaks"),
     _m("after_hours_frequent_weeks", f"Share of people active after hours on {AFTER_HOURS_DAYS}+ days",
        U.SHARE, f"per person and week, 1 when they had after-hours activity on {AFTER_HOURS_DAYS} or more "
        "days (as for after-hours collaboration hours), else 0; the mean over person-weeks",
-       Q.DISCONNECT, (CAL, MAIL, CHAT), _SHARE),
+       Q.DISCONNECT, (ICS, MBOX, SLACK), _SHARE),
 ]
 
 EMAIL_CHAT = [
@@ -181,17 +186,17 @@ EMAIL_CHAT = [
     _m("email_time_minutes", "Email hours", U.MINUTES,
        f"{EMAIL_SENT_MINUTES:g} minutes per email the person sent and {EMAIL_RECEIVED_MINUTES:g} per "
        "email delivered to them (assumed times per item, rounded to whole minutes per day)",
-       Q.EMAIL_CHAT, (MAIL,), 20 * 60, "time actually spent: the minutes per item are an assumption"),
+       Q.EMAIL_CHAT, (MBOX,), 20 * 60, "time actually spent: the minutes per item are an assumption"),
     _m("chat_time_minutes", "Chat hours", U.MINUTES,
        f"{CHAT_POSTED_MINUTES:g} minute per chat message the person posted (an assumed time per item; "
-       "reading is not in the exports)", Q.EMAIL_CHAT, (CHAT,), 10 * 60,
+       "reading is not in the exports)", Q.EMAIL_CHAT, (SLACK,), 10 * 60,
        "time actually spent, or time reading chat"),
 ]
 
 MANAGER_TIME = [
     _m("manager_one_on_one_minutes", "1:1 hours with one's manager", U.MINUTES,
        "time in attended calendar meetings of exactly two people: the person and the manager the "
-       "directory names for them", Q.MANAGER_TIME, (CAL, DIRECTORY), 5 * 60,
+       "directory names for them", Q.MANAGER_TIME, (ICS, DIRECTORY), 5 * 60,
        "support given outside meetings, or meetings with other managers"),
 ]
 
@@ -218,13 +223,13 @@ ADOPTION = [
        Q.ADOPTION, (M365,), 10),
     _m("email_users", "Share of people using email", U.SHARE,
        f"{_ACTIVE} sent or received an email (any mail source or usage report), else 0; the mean over "
-       "person-weeks", Q.ADOPTION, (MAIL, M365, GOOGLE), _SHARE, "how well the tool serves them"),
+       "person-weeks", Q.ADOPTION, (MBOX, M365, GOOGLE), _SHARE, "how well the tool serves them"),
     _m("chat_users", "Share of people using chat", U.SHARE,
        f"{_ACTIVE} posted a chat message or reaction, else 0; the mean over person-weeks", Q.ADOPTION,
-       (CHAT, M365, GOOGLE), _SHARE, "reading without posting"),
+       (SLACK, M365, GOOGLE), _SHARE, "reading without posting"),
     _m("meeting_users", "Share of people in meetings or calls", U.SHARE,
        f"{_ACTIVE} attended a meeting or call, else 0; the mean over person-weeks", Q.ADOPTION,
-       (CAL, M365, GOOGLE), _SHARE),
+       (ICS, M365, GOOGLE), _SHARE),
     _m("file_users", "Share of people using shared files", U.SHARE,
        f"{_ACTIVE} viewed, edited or shared a file, else 0; the mean over person-weeks", Q.ADOPTION,
        (M365, GOOGLE), _SHARE),
