@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from teamlens.domain.policy import is_sensitive
 from teamlens.services import ingest as ingest_service
 from teamlens.services import keys as party_keys
 from teamlens.services import policy as policy_service
@@ -166,8 +167,12 @@ def demo_policy() -> str:
 
         raise InternalError("the policy template changed: the demo policy can no longer be built from it")
     text = text.replace(old_sources, old_sources[:-1] + ', "calendar_ics"]')
+    # The department report carries them all; the team report leaves out what tells about time
+    # outside work, which is never released per team (R19).
     listed = "".join(f', "{name}"' for name in DEMO_METRICS)
-    text = text.replace(old_metrics, old_metrics[:-1] + listed + "]")
+    per_team = "".join(f', "{name}"' for name in DEMO_METRICS if not is_sensitive(name))
+    text = text.replace(old_metrics, old_metrics[:-1] + listed + "]", 1)
+    text = text.replace(old_metrics, old_metrics[:-1] + per_team + "]", 1)
     blocks = "".join(
         f'[[metrics]]\nname = "{name}"\nper_week = {bound}\n\n' for name, bound in DEMO_METRICS.items()
     )
