@@ -36,6 +36,11 @@ PEOPLE = {
     "kenji": Person("kenji@corp.example", TOKYO, dt.time(9), dt.time(17, 30), "mo"),
     "nina": Person("nina@corp.example", NEW_YORK, dt.time(8), dt.time(16), "mo"),
     "ole": Person("ole@corp.example", LONDON, dt.time(22), dt.time(6), "mo"),  # a night shift
+    # Quieter colleagues: only the all-hands (the policy's smallest group is 10 people).
+    **{
+        name: Person(f"{name}@corp.example", LONDON, dt.time(9), dt.time(17, 30), "ana")
+        for name in ("quinn", "rui", "sam", "tia")
+    },
 }
 EXTERNAL = ("p1@partner.example", "p2@partner.example", "p3@partner.example", "p4@partner.example")
 

@@ -40,7 +40,6 @@ def _policy() -> str:
             'sources = ["m365_email_activity", "m365_teams_activity", "hr_directory_csv"]': (
                 'sources = ["hr_directory_csv", "calendar_ics", "mail_headers", "slack_export"]'
             ),
-            "min_group_size = 10 ": "min_group_size = 5 ",
         }
     )
     start, end = text.index("[[metrics]]"), text.index("# Messages to or from these")
