@@ -8,6 +8,7 @@ import pytest
 
 from teamlens import services
 from teamlens.errors import ConfigError
+from teamlens.services.demo import DEMO_METRICS
 
 from .flow_support import run_cli
 
@@ -18,6 +19,11 @@ def test_the_demo_runs_the_whole_flow_and_writes_every_document(tmp_path: Path) 
     assert result.rows > 10_000
     page = result.report.read_text(encoding="utf-8")
     assert "Departments, month by month" in page and "Teams, quarter by quarter" in page
+    # The new catalogue, from the demo's calendar and usage reports (issue 11).
+    _, tables = services.released_tables(services.Workspace(result.settings))
+    shown = {cell.metric for table in tables for cell in table.cells if cell.value is not None}
+    assert set(DEMO_METRICS) <= shown
+    assert "Focus hours" in page and "1:1 hours with one&#39;s manager" in page
     for kind in ("dpia", "notice", "explainer", "register"):
         assert (result.out_dir / f"{kind}.html").stat().st_size > 1_000
     dpia = (result.out_dir / "dpia.html").read_text(encoding="utf-8")

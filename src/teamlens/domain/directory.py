@@ -8,7 +8,8 @@ written to the data folder:
 - ``time_zone``, ``work_start``, ``work_end``: the person's own working pattern, for after-hours
   metrics (null: the policy's default);
 - ``aliases``: pseudonyms of the person's other addresses (proxy addresses), so that mail to or
-  from any of them counts for the one person.
+  from any of them counts for the one person;
+- ``manager``: the pseudonym of the person's manager, for 1:1 time with one's manager.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ DIRECTORY_READ_SCHEMA = pa.schema(
         pa.field("work_start", pa.string(), nullable=True),
         pa.field("work_end", pa.string(), nullable=True),
         pa.field("aliases", pa.list_(pa.string()), nullable=True),
+        pa.field("manager", pa.string(), nullable=True),
     ]
 )
 

@@ -1,9 +1,12 @@
 """The closed catalogue of metrics teamlens can compute.
 
-Every metric is a per-person, per-period integer counter with a declared formula (requirement
-R9: no model, no score, no inference about a person). Time is stored as whole minutes so that
-noise is added to integers. A policy names the metrics it allows and their per-week bounds;
-connectors may only produce metrics listed here.
+Every metric is a per-person, per-period integer value with a declared formula (requirement
+R9: no model, no score, no inference about a person). Time is stored as whole minutes and
+shares as thousandths (a per-person value in [0, 1] times 1,000) so that noise is added to
+integers. A policy names the metrics it allows and their per-week bounds; connectors may only
+produce metrics listed here. Each metric answers one of the report's questions, names the
+sources it needs and what it does not measure: activity, never productivity. The entries
+themselves are in ``metric_catalogue.py``; ``docs/catalogue.md`` is generated from them.
 """
 
 from __future__ import annotations
@@ -17,178 +20,78 @@ class Unit(enum.StrEnum):
 
     COUNT = "count"
     MINUTES = "minutes"
+    #: A per-person value in [0, 1], stored in thousandths: its mean is a share of people.
+    SHARE = "share"
+
+
+class Question(enum.StrEnum):
+    """The question of the report a metric helps answer, in the order a reader asks them."""
+
+    MEETING_LOAD = "meeting load"
+    FOCUS = "focus"
+    DISCONNECT = "disconnect"
+    EMAIL_CHAT = "email & chat time"
+    MANAGER_TIME = "manager time"
+    COLLABORATION = "collaboration"
+    ADOPTION = "adoption"
+
+    @property
+    def key(self) -> str:
+        """The question's short name, as pages anchor it ("meeting-load", "email-chat", …)."""
+        return _KEYS.get(self.value, self.value.replace(" ", "-"))
+
+
+_KEYS = {"email & chat time": "email-chat", "manager time": "manager-time", "meeting load": "meeting-load"}
+
+#: Thousandths: the stored value of a share of 1 (one person-week that counts wholly).
+SHARE_SCALE = 1000
+
+#: What no metric measures; each metric adds what it, in particular, leaves out.
+ACTIVITY_NOT_PRODUCTIVITY = "activity, not productivity: how much, never how well or how usefully"
 
 
 @dataclass(frozen=True)
 class MetricDef:
-    """A metric: its stored integer unit, how it is shown, and the formula it comes from."""
+    """A metric: its stored integer unit, how it is shown, the formula it comes from and its limits.
+
+    ``weekly_bound`` is the catalogue's suggested most one person may contribute per ISO week, in
+    the stored unit (a policy sets its own); ``sources`` the kinds of export that give it;
+    ``not_measured`` what a reader might take it for and it is not.
+    """
 
     name: str
     label: str
     unit: Unit
     formula: str
+    question: Question
+    sources: tuple[str, ...]
+    weekly_bound: int
+    not_measured: str = ""
 
     @property
     def display_unit(self) -> str:
-        """The unit people read: hours for time, the count otherwise."""
-        return "hours" if self.unit is Unit.MINUTES else self.label.lower()
+        """The unit people read: hours for time, a share for shares, the count otherwise."""
+        if self.unit is Unit.MINUTES:
+            return "hours"
+        if self.unit is Unit.SHARE:
+            return "share of people"
+        return self.label.lower()
 
     @property
     def display_divisor(self) -> int:
         """Divide the stored integer by this to get the displayed unit."""
-        return 60 if self.unit is Unit.MINUTES else 1
+        if self.unit is Unit.MINUTES:
+            return 60
+        return SHARE_SCALE if self.unit is Unit.SHARE else 1
 
 
-def _m(name: str, label: str, unit: Unit, formula: str) -> MetricDef:
-    return MetricDef(name, label, unit, formula)
+def _catalogue() -> dict[str, MetricDef]:
+    from teamlens.domain.metric_catalogue import ALL
+
+    return {definition.name: definition for definition in ALL}
 
 
-_ALL = [
-    _m("emails_sent", "Emails sent", Unit.COUNT, "messages the person sent"),
-    _m("emails_received", "Emails received", Unit.COUNT, "messages delivered to the person"),
-    _m("emails_read", "Emails read", Unit.COUNT, "messages the person opened"),
-    _m(
-        "email_recipients",
-        "Email recipients",
-        Unit.COUNT,
-        "distinct To, Cc and Bcc addresses on each message the person sent, added up over the "
-        "messages (divided by emails sent, the recipients per email)",
-    ),
-    _m(
-        "after_hours_emails",
-        "After-hours emails sent",
-        Unit.COUNT,
-        "messages sent outside the person's working hours or on a non-working day",
-    ),
-    _m("meetings_created", "Meetings created", Unit.COUNT, "meeting invitations the person created"),
-    _m(
-        "meetings_interacted",
-        "Meetings interacted",
-        Unit.COUNT,
-        "meeting invitations the person accepted, declined or answered",
-    ),
-    _m("meetings_organized", "Meetings organised", Unit.COUNT, "online meetings the person organised"),
-    _m("meetings_attended", "Meetings attended", Unit.COUNT, "meetings the person attended"),
-    # Teams splits online meetings by how they were set up; a meeting of no known type is in
-    # the totals above but in none of these (Microsoft does not export "unclassified").
-    _m(
-        "adhoc_meetings_organized",
-        "Ad hoc meetings organised",
-        Unit.COUNT,
-        "unscheduled online meetings the person started (such as Teams 'Meet now')",
-    ),
-    _m(
-        "adhoc_meetings_attended",
-        "Ad hoc meetings attended",
-        Unit.COUNT,
-        "unscheduled online meetings the person joined",
-    ),
-    _m(
-        "one_time_meetings_organized",
-        "One-time meetings organised",
-        Unit.COUNT,
-        "scheduled online meetings that do not repeat, organised by the person",
-    ),
-    _m(
-        "one_time_meetings_attended",
-        "One-time meetings attended",
-        Unit.COUNT,
-        "scheduled online meetings that do not repeat, joined by the person",
-    ),
-    _m(
-        "recurring_meetings_organized",
-        "Recurring meetings organised",
-        Unit.COUNT,
-        "occurrences of repeating scheduled online meetings organised by the person",
-    ),
-    _m(
-        "meeting_minutes",
-        "Meeting hours",
-        Unit.MINUTES,
-        "time in calls and meetings (Teams audio time, calendar meetings accepted or Meet calls)",
-    ),
-    _m("large_meetings", "Large meetings", Unit.COUNT, "meetings attended with more than 8 attendees"),
-    _m("long_meetings", "Long meetings", Unit.COUNT, "meetings attended lasting over one hour"),
-    _m(
-        "recurring_meetings",
-        "Recurring meetings",
-        Unit.COUNT,
-        "attended meetings that repeat, each occurrence once (calendar series, or Teams scheduled "
-        "recurring meetings joined)",
-    ),
-    _m(
-        "video_minutes",
-        "Video hours",
-        Unit.MINUTES,
-        "time with video in the person's Teams meetings and calls (Teams video time)",
-    ),
-    _m(
-        "screen_share_minutes",
-        "Screen-sharing hours",
-        Unit.MINUTES,
-        "time with a shared screen in the person's Teams meetings and calls (Teams screen-share time)",
-    ),
-    _m(
-        "focus_blocks",
-        "Focus blocks",
-        Unit.COUNT,
-        "stretches of two hours or more without meetings inside working hours",
-    ),
-    _m("chat_messages", "Chat messages", Unit.COUNT, "team and private chat messages the person posted"),
-    _m("thread_replies", "Thread replies", Unit.COUNT, "chat replies the person posted in threads"),
-    _m("reactions_given", "Reactions given", Unit.COUNT, "emoji reactions the person added"),
-    _m("channels_active", "Channels active", Unit.COUNT, "channels the person posted in"),
-    _m("calls", "Calls", Unit.COUNT, "one-to-one and group calls the person took part in"),
-    _m("files_edited", "Files viewed or edited", Unit.COUNT, "files the person viewed or edited"),
-    _m(
-        "files_shared_internally",
-        "Files shared internally",
-        Unit.COUNT,
-        "files the person shared inside the organisation",
-    ),
-    _m(
-        "files_shared_externally",
-        "Files shared externally",
-        Unit.COUNT,
-        "files the person shared outside the organisation",
-    ),
-    _m(
-        "after_hours_minutes",
-        "After-hours collaboration hours",
-        Unit.MINUTES,
-        "collaboration time outside the person's working hours",
-    ),
-    _m(
-        "collaboration_minutes",
-        "Collaboration hours",
-        Unit.MINUTES,
-        "meeting, email and chat time as estimated by the source",
-    ),
-    _m(
-        "email_minutes",
-        "Email hours",
-        Unit.MINUTES,
-        "time writing and reading email as estimated by the source (Viva Insights email hours)",
-    ),
-    _m(
-        "chat_minutes",
-        "Chat hours",
-        Unit.MINUTES,
-        "time sending and reading chat messages as estimated by the source (Viva Insights chat "
-        "hours; channel posts are not included)",
-    ),
-    _m(
-        "network_size",
-        "Internal network size",
-        Unit.COUNT,
-        "people inside the organisation the person collaborated with in the week, as counted by "
-        "the source (Viva Insights internal network size); a weekly figure, so releases show its "
-        "weekly average",
-    ),
-    _m("apps_active", "Apps active", Unit.COUNT, "Microsoft 365 apps the person used in the period"),
-]
-
-METRICS: dict[str, MetricDef] = {metric.name: metric for metric in _ALL}
+METRICS: dict[str, MetricDef] = _catalogue()
 
 
 def metric(name: str) -> MetricDef:
@@ -197,3 +100,8 @@ def metric(name: str) -> MetricDef:
         return METRICS[name]
     except KeyError:
         raise KeyError(f"unknown metric '{name}' (known: {', '.join(sorted(METRICS))})") from None
+
+
+def metrics_for(question: Question) -> tuple[MetricDef, ...]:
+    """The catalogue's metrics that answer ``question``, in catalogue order."""
+    return tuple(definition for definition in METRICS.values() if definition.question is question)

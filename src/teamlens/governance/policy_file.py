@@ -39,6 +39,7 @@ from teamlens.domain import (
     Rho,
     Unit,
 )
+from teamlens.domain.metrics import SHARE_SCALE
 from teamlens.errors import PolicyError
 from teamlens.governance._policy_sections import (
     exclusions,
@@ -319,6 +320,12 @@ def _metrics(tables: tuple[TomlTable, ...]) -> tuple[MetricBound, ...]:
 def _per_week(table: TomlTable, unit: Unit) -> int:
     if unit is Unit.COUNT:
         return table.integer("per_week", minimum=1)
+    if unit is Unit.SHARE:
+        share = table.exact("per_week")
+        if not 0 < share <= 1:
+            raise table.error("per_week", f"expected a share in (0, 1] (got {float(share):g})")
+        # Stored in thousandths, like the per-person values it bounds.
+        return max(1, round(share * SHARE_SCALE))
     hours = table.exact("per_week")
     if not 0 < hours <= _MAX_HOURS_PER_WEEK:
         raise table.error(

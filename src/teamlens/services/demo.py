@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from teamlens.domain.policy import is_sensitive
 from teamlens.services import ingest as ingest_service
 from teamlens.services import keys as party_keys
 from teamlens.services import policy as policy_service
@@ -80,7 +81,7 @@ def run_demo(out_dir: Path, *, people: int = 2000, weeks: int = 26, seed: int = 
             f"{settings.data_dir} already holds a teamlens installation.",
             f"Remove {out_dir} (or pass another --out) to build the demo afresh.",
         )
-    exports = synthesise(out_dir / "exports", people=people, weeks=weeks, seed=seed)
+    exports = synthesise(out_dir / "exports", people=people, weeks=weeks, seed=seed, calendar=True)
     lap("synthesise")
     init(ws)
     (settings.data_dir / DEMO_MARKER).write_text("Built by `teamlens demo`: synthetic people only.\n")
@@ -88,7 +89,7 @@ def run_demo(out_dir: Path, *, people: int = 2000, weeks: int = 26, seed: int = 
     settings.roles_file.write_text(roles, encoding="utf-8")  # type: ignore[union-attr]
     signers = demo_keys(ws, out_dir / "demo-keys")
     policy_file = out_dir / "policy.toml"
-    policy_file.write_text(policy_service.template(), encoding="utf-8")
+    policy_file.write_text(demo_policy(), encoding="utf-8")
     proposed = policy_service.propose(ws, policy_file, actor="hr-analyst")
     _consult(ws, proposed.policy_id, proposed.version, signers["employer"])
     policy_service.approve(
@@ -131,6 +132,51 @@ def run_demo(out_dir: Path, *, people: int = 2000, weeks: int = 26, seed: int = 
         releases=len(tables),
         timings=timings,
     )
+
+
+#: The metrics the demo adds to the template policy, with their weekly bounds as a policy writes
+#: them (hours for time, a share between 0 and 1, counts): the new catalogue's questions that a
+#: calendar export and the usage reports can answer.
+DEMO_METRICS = {
+    "large_meeting_minutes": "10",
+    "long_meeting_minutes": "10",
+    "recurring_share": "1",
+    "heavy_meeting_weeks": "1",
+    "double_booked_minutes": "5",
+    "focus_minutes": "30",
+    "meeting_free_days": "5",
+    "after_hours_collaboration_minutes": "10",
+    "after_hours_frequent_weeks": "1",
+    "weekend_active_days": "2",
+    "workweek_span_minutes": "50",
+    "manager_one_on_one_minutes": "2",
+    "email_users": "1",
+    "chat_users": "1",
+    "meeting_users": "1",
+}
+
+
+def demo_policy() -> str:
+    """The template policy with the calendar as a source and the new catalogue in its reports."""
+    text = policy_service.template()
+    old_sources = 'sources = ["m365_email_activity", "m365_teams_activity", "hr_directory_csv"]'
+    old_metrics = '"chat_messages", "meetings_attended", "meeting_minutes"]'
+    catalogue = "# The closed report catalogue"
+    if old_sources not in text or text.count(old_metrics) != 2 or catalogue not in text:
+        from teamlens.errors import InternalError
+
+        raise InternalError("the policy template changed: the demo policy can no longer be built from it")
+    text = text.replace(old_sources, old_sources[:-1] + ', "calendar_ics"]')
+    # The department report carries them all; the team report leaves out what tells about time
+    # outside work, which is never released per team (R19).
+    listed = "".join(f', "{name}"' for name in DEMO_METRICS)
+    per_team = "".join(f', "{name}"' for name in DEMO_METRICS if not is_sensitive(name))
+    text = text.replace(old_metrics, old_metrics[:-1] + listed + "]", 1)
+    text = text.replace(old_metrics, old_metrics[:-1] + per_team + "]", 1)
+    blocks = "".join(
+        f'[[metrics]]\nname = "{name}"\nper_week = {bound}\n\n' for name, bound in DEMO_METRICS.items()
+    )
+    return text.replace(catalogue, blocks + catalogue, 1)
 
 
 def demo_keys(ws: Workspace, folder: Path) -> dict[str, party_keys.KeyFile]:

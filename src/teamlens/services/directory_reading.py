@@ -13,9 +13,10 @@ managers, time zones or working hours to link pseudonyms to an HR export by; wha
 week someone joined, left or moved within the period, and their groups) is what releases need,
 and encrypting the store (``store/_files.py``) protects it.
 
-The working pattern and the aliases (``reading_attributes``) are handed to the readers of the
-same ingestion in memory and never written: mail and calendars read in a later ingestion
-without the directory export use the policy's working hours and see no aliases (a note says so).
+The working pattern, the aliases and the manager links (``reading_attributes``) are handed to
+the readers of the same ingestion in memory and never written: mail and calendars read in a
+later ingestion without the directory export use the policy's working hours and see no aliases
+or managers (a note says so).
 """
 
 from __future__ import annotations
@@ -49,6 +50,10 @@ class ReadingAttributes:
 
     working_hours: dict[str, WorkingHours] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
+    #: Each person's manager (pseudonyms), from their latest row naming one.
+    managers: dict[str, str] = field(default_factory=dict)
+    #: Everyone the directory names (None: no directory was read).
+    people: frozenset[str] | None = None
 
 
 def batch_key(content_hash: str, policy: Policy) -> str:
@@ -103,9 +108,12 @@ def reading_attributes(table: pa.Table, policy: Policy, path: Path) -> ReadingAt
     hours: dict[str, WorkingHours] = {}
     owner: dict[str, str] = {}
     people = set(table.column("person").to_pylist())
-    columns = ["person", "valid_from", "time_zone", "work_start", "work_end", "aliases"]
+    managers: dict[str, str] = {}
+    columns = ["person", "valid_from", "time_zone", "work_start", "work_end", "aliases", "manager"]
     for row in sorted(table.select(columns).to_pylist(), key=lambda row: row["valid_from"]):
         person = row["person"]
+        if row["manager"]:
+            managers[person] = row["manager"]
         if row["time_zone"] or row["work_start"] or row["work_end"]:
             hours[person] = WorkingHours(
                 start=dt.time.fromisoformat(row["work_start"]) if row["work_start"] else default.start,
@@ -123,4 +131,4 @@ def reading_attributes(table: pa.Table, policy: Policy, path: Path) -> ReadingAt
                     expected="each proxy address listed for one person only",
                     hint="Fix the directory export's proxy addresses; nothing was stored.",
                 )
-    return ReadingAttributes(hours, owner)
+    return ReadingAttributes(hours, owner, managers, frozenset(people))

@@ -18,6 +18,7 @@ from teamlens.services.directory_reading import (
     reading_attributes,
     stored_directory,
 )
+from teamlens.services.ingest_activity import commit_activity, new_activity, observed
 from teamlens.services.workspace import Workspace
 from teamlens.sources import (
     DirectoryReader,
@@ -32,6 +33,9 @@ from teamlens.sources import (
     get_source,
     source_names,
 )
+from teamlens.sources.activity import Activity
+from teamlens.sources.activity_metrics import ACTIVITY_METRICS, ACTIVITY_SOURCE
+from teamlens.sources.registry import unrecognised
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,13 @@ class FileOutcome:
     rows: int | None
     notes: tuple[str, ...]
 
+
+#: How the facts that combine this ingestion's calendars, mail and chat are listed among its inputs.
+COMBINED_INPUT = "(calendar, mail and chat of this ingestion, combined)"
+COMBINED_NOTE = (
+    "metrics that combine sources (focus hours, after-hours collaboration, 1:1 time with one's "
+    "manager, adoption…) were computed from the inputs of this ingestion together"
+)
 
 #: Why a file inside a folder was passed over, by kind of file.
 READ_ME = "a read-me file, not an export"
@@ -142,9 +153,14 @@ def _walk(folder: Path) -> list[Path]:
 
 
 def _context(
-    ws: Workspace, policy: Policy, pseudonymise: Pseudonymiser, attributes: ReadingAttributes
+    ws: Workspace,
+    policy: Policy,
+    pseudonymise: Pseudonymiser,
+    attributes: ReadingAttributes,
+    activity: Activity,
 ) -> ReadContext:
     """What the readers need; for facts, with the working patterns and aliases of this run's directory."""
+    activity.managers, activity.staff = attributes.managers, attributes.people
     return ReadContext(
         pseudonymise=pseudonymise.with_aliases(attributes.aliases) if attributes.aliases else pseudonymise,
         metrics=policy.metric_names,
@@ -153,6 +169,7 @@ def _context(
         working_hours=policy.working_hours,
         person_working_hours=attributes.working_hours,
         period=(policy.period_start, policy.period_end),
+        activity=activity,
     )
 
 
@@ -209,20 +226,53 @@ def ingest(
     ordered = sorted(readers, key=lambda p: (0 if readers[p].directory else 1, str(p)))
     outcomes: list[FileOutcome] = []
     attributes: ReadingAttributes | None = None
-    ctx = _context(ws, policy, pseudonymise, ReadingAttributes())
+    digests = (
+        [content_hash(path) for path in ordered if not readers[path].directory]
+        if policy.metric_names & ACTIVITY_METRICS
+        else []
+    )
+    activity = new_activity(ws, policy, digests)
+    ctx = _context(ws, policy, pseudonymise, ReadingAttributes(), activity)
     for index, path in enumerate(ordered):
         if on_file:
             on_file(path, index, len(ordered), sum(outcome.rows or 0 for outcome in outcomes))
         if readers[path].directory:
             outcome, attributes = _ingest_directory(ws, path, readers[path].reader, ctx, actor, policy)
+            companion = _facts_reader(readers[path].reader, policy)
+            if companion is not None:  # the same file carries metrics too (a Viva person query)
+                outcomes.append(outcome)
+                ctx = _context(ws, policy, pseudonymise, attributes, activity)
+                outcome = _ingest_one(ws, path, companion, ctx, actor, policy.min_group_size)
+            elif getattr(readers[path].reader, "facts_source", None):
+                outcome = replace(outcome, notes=(*outcome.notes, _no_facts_note(readers[path].reader)))
         else:
             if index and readers[ordered[index - 1]].directory:
-                ctx = _context(ws, policy, pseudonymise, attributes or ReadingAttributes())
+                ctx = _context(ws, policy, pseudonymise, attributes or ReadingAttributes(), activity)
             outcome = _ingest_one(ws, path, readers[path].reader, ctx, actor, policy.min_group_size)
             if attributes is None and outcome.status == "ingested":
                 outcome = replace(outcome, notes=(*outcome.notes, NO_DIRECTORY_NOTE))
         outcomes.append(outcome)
+    combined = commit_activity(ws, ctx, digests, actor)
+    if combined is not None:
+        rows, people = combined
+        shown = rows if people >= policy.min_group_size else None
+        outcomes.append(FileOutcome(COMBINED_INPUT, ACTIVITY_SOURCE, "ingested", shown, (COMBINED_NOTE,)))
     return IngestSummary((*outcomes, *passed_over))
+
+
+def _facts_reader(reader: SourceReader | DirectoryReader, policy: Policy) -> SourceReader | None:
+    """The fact connector that reads the metrics of a directory export holding both, if allowed."""
+    name = getattr(reader, "facts_source", None)
+    return get_source(name) if name is not None and name in policy.sources else None
+
+
+def _no_facts_note(reader: SourceReader | DirectoryReader) -> str:
+    name = getattr(reader, "facts_source", "")
+    return (
+        f"this file also holds metrics, read by the '{name}' connector, which the approved policy "
+        f"does not list as a source: only its directory was read (add '{name}' to the policy's "
+        "sources to read both in one ingestion)"
+    )
 
 
 def _why(path: Path) -> str:
@@ -262,6 +312,8 @@ def _reader_for(path: Path, *, required: bool) -> _Chosen | None:
     try:
         return _Chosen(detect_source(path), directory=False)
     except InputFormatError:
+        if required and path.exists():
+            raise unrecognised(path) from None
         if required:
             raise
         return None
@@ -324,10 +376,16 @@ def _ingest_one(
     label = f"{reader.name}:{digest[:12]}"
     if ws.store.has_batch(digest):
         ws.governance.ensure_ingestion_recorded(digest, reader.name, label, actor)
+        if ctx.activity.enabled:  # the combined facts are not stored yet: they need this input too
+            for _ in observed(reader.read(path, ctx, ReadReport()), ctx.activity):
+                pass
         return FileOutcome(str(path), reader.name, "already ingested", 0, ())
     report = ReadReport()
     summary = ws.store.commit(
-        content_hash=digest, source=reader.name, label=label, facts=reader.read(path, ctx, report)
+        content_hash=digest,
+        source=reader.name,
+        label=label,
+        facts=observed(reader.read(path, ctx, report), ctx.activity),
     )
     rows = summary.rows_received - summary.duplicate_keys
     ws.governance.record_ingestion(digest, reader.name, label, rows, actor)

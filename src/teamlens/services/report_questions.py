@@ -108,7 +108,10 @@ _BY_KEY = {question.key: question for question in QUESTIONS}
 
 
 def question_of(metric: str) -> Question:
-    """The question ``metric`` answers (a metric not yet placed answers "which tools are used")."""
+    """The question ``metric`` answers: the catalogue's ``question`` (else "which tools are used")."""
+    definition = METRICS.get(metric)
+    if definition is not None and definition.question.key in _BY_KEY:
+        return _BY_KEY[definition.question.key]
     return _BY_KEY[QUESTION_OF_METRIC.get(metric, "adoption")]
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from teamlens.synth import SynthConfig, SynthResult, generate
+from teamlens.synth.calendar import write_calendar
 
 
 def synthesise(
@@ -16,7 +17,17 @@ def synthesise(
     start: dt.date = dt.date(2025, 12, 29),
     seed: int = 7,
     concealed: bool = False,
+    calendar: bool = False,
 ) -> SynthResult:
-    """Write an HR directory and weekly Microsoft 365 usage reports for a made-up organisation."""
+    """Write an HR directory and weekly Microsoft 365 usage reports for a made-up organisation.
+
+    With ``calendar``, also its meetings as an iCalendar export (``calendar/calendar.ics``), for
+    the metrics computed from raw events (focus hours, after-hours meetings, 1:1 time…).
+    """
     config = SynthConfig(people=people, weeks=weeks, start=start, seed=seed, concealed=concealed)
-    return generate(config, out_dir)
+    result = generate(config, out_dir)
+    if calendar:
+        write_calendar(
+            result.directory_csv, out_dir / "calendar" / "calendar.ics", start=start, weeks=weeks, seed=seed
+        )
+    return result

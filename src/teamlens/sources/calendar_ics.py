@@ -59,7 +59,8 @@ import pyarrow as pa
 
 from teamlens.domain import FACT_SCHEMA
 from teamlens.errors import ConfigError, InputFormatError
-from teamlens.sources.calendar_ics_events import MAX_SPAN_DAYS, Instance, Parsed, parse
+from teamlens.sources.activity import Meeting
+from teamlens.sources.calendar_ics_events import MAX_SPAN_DAYS, Instance, Parsed, Person, parse
 from teamlens.sources.context import ReadContext, ReadReport
 from teamlens.sources.exclusions import AddressExclusions
 from teamlens.sources.export_owner import (
@@ -152,7 +153,7 @@ class IcsCalendarReader:
         report.rows_read += parsed.events
         report.rows_kept += parsed.events
         _notes(parsed, report)
-        if not metrics:
+        if not metrics and not ctx.activity.enabled:
             report.note("the policy allows none of the calendar metrics; nothing was kept")
             return
         if owner is not None:
@@ -186,6 +187,8 @@ class IcsCalendarReader:
                 if not parsed.first_day <= day <= parsed.last_day:
                     continue
                 attendees.add(who)
+                if ctx.activity.enabled:
+                    ctx.activity.record_meeting(who, _meeting(instance, start, end, person, ctx))
                 tally.add(who, day, "meetings_attended")
                 tally.seconds[(who, day)] += int(duration.total_seconds())
                 tally.add(who, day, "large_meetings", large)
@@ -196,6 +199,9 @@ class IcsCalendarReader:
                 f"{too_long} event occurrence{'s' if too_long > 1 else ''} lasting over 24 hours "
                 "were not counted as meetings"
             )
+        if ctx.activity.enabled:
+            for who in attendees:
+                ctx.activity.record_calendar(who, parsed.first_day, parsed.last_day)
         rows = _rows(tally, ctx, attendees, parsed.first_day, parsed.last_day)
         report.people_seen += len({row[0] for row in rows})
         for offset in range(0, len(rows), ctx.batch_rows):
@@ -293,6 +299,17 @@ def _focus_blocks(busy: list[tuple[int, int]], begin: int, finish: int) -> int:
             blocks += 1
         cursor = max(cursor, end)
     return blocks + (finish - cursor >= FOCUS_MINUTES)
+
+
+def _meeting(
+    instance: Instance, start: dt.datetime, end: dt.datetime, person: Person, ctx: ReadContext
+) -> Meeting:
+    """The occurrence as ``person`` lived it, with the other person of a two-person meeting."""
+    partner = None
+    if _head_count(instance) == 2:
+        others = [p.address for p in instance.people if p.address and p.address != person.address]
+        partner = ctx.pseudonymise(others[0]) if len(others) == 1 else None
+    return Meeting(start, end, _head_count(instance), instance.recurring, partner)
 
 
 def _head_count(instance: Instance) -> int:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from teamlens.domain import METRICS, Exclusions, Policy, WorkingHours
 from teamlens.errors import InternalError
+from teamlens.sources.activity import Activity
 from teamlens.sources.message_ledger import SeenMessages
 
 
@@ -32,6 +33,8 @@ class ReadContext:
     messages: SeenMessages = field(default_factory=SeenMessages)
     #: The policy period [start, end): calendar series are expanded inside it only.
     period: tuple[dt.date, dt.date] | None = None
+    #: The raw events this ingestion's calendar, mail and chat readers saw (``activity.py``).
+    activity: Activity = field(default_factory=Activity)
 
     def working_hours_of(self, person: str) -> WorkingHours:
         """The working pattern of the person with pseudonym ``person`` (the organisation's by default)."""

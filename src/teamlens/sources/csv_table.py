@@ -35,8 +35,28 @@ _UTF8_HINT = "Save or export the file as 'CSV UTF-8'."
 
 
 def normalise_header(name: str) -> str:
-    """The form headers are compared in: case-folded, spaces collapsed, BOM removed."""
-    return " ".join(name.replace("\ufeff", "").split()).casefold()
+    """The form headers are compared in: case-folded, without spaces, underscores, hyphens or BOM.
+
+    So ``Valid From``, ``valid_from``, ``ValidFrom`` and ``VALID-FROM`` are one column, as the
+    exports and the spreadsheets people save them through spell it.
+    """
+    return _SEPARATORS.sub("", name.replace("\ufeff", "")).casefold()
+
+
+def needs_columns(missing: list[str]) -> str:
+    """Say which columns a file lacks for a connector, in the words of the error that lists them."""
+    if not missing:
+        return "has the columns it needs, but did not recognise the file"
+    return "would need the column" + ("s " if len(missing) > 1 else " ") + ", ".join(missing)
+
+
+def missing_columns(path: Path, columns: tuple[str, ...]) -> list[str]:
+    """Which of ``columns`` the first line of ``path`` lacks (all of them when it has no header)."""
+    names = sniff_header(path) or frozenset()
+    return [column for column in columns if normalise_header(column) not in names]
+
+
+_SEPARATORS = re.compile(r"[\s_\-]+")
 
 
 def sniff_header(path: Path) -> frozenset[str] | None:

@@ -2,7 +2,8 @@
 
 One row is one person's position over the half-open range [Valid From, Valid To); an empty
 Valid To means "still valid". ``Email`` is pseudonymised as it is read; ``Employee ID``, ``Display
-Name`` and ``Manager Email`` are recognised and dropped. The optional ``Time Zone``, ``Working
+Name`` are recognised and dropped; ``Manager Email`` is pseudonymised like ``Email``,
+and kept, for 1:1 time with one's manager. The optional ``Time Zone``, ``Working
 Hours Start`` and ``Working Hours End`` (after-hours metrics) and ``Proxy Addresses`` or
 ``Aliases`` (the person's other addresses, as Entra ID exports them: ``SMTP:a@x;smtp:b@x``, or a
 plain list separated by ``;``, ``,`` or spaces; ``sip:`` entries count too, ``x500:`` and other
@@ -26,12 +27,23 @@ from teamlens.domain import DIRECTORY_READ_SCHEMA
 from teamlens.errors import InputFormatError
 from teamlens.sources.columns import dates, first_true, required_text, text
 from teamlens.sources.context import ReadContext, ReadReport
-from teamlens.sources.csv_table import CsvBatch, CsvLayout, CsvTable, normalise_header, sniff_header
+from teamlens.sources.csv_table import (
+    CsvBatch,
+    CsvLayout,
+    CsvTable,
+    missing_columns,
+    normalise_header,
+    sniff_header,
+)
+from teamlens.sources.csv_table import (
+    needs_columns as _needs,
+)
 
 EMAIL = "Email"
 ALIAS_COLUMNS = ("Proxy Addresses", "Aliases")
 VALID_FROM = "Valid From"
 VALID_TO = "Valid To"
+MANAGER = "Manager Email"
 #: Grouping columns, by the DIRECTORY_READ_SCHEMA field each one fills.
 GROUP_COLUMNS = {"team": "Team", "department": "Department", "division": "Division", "location": "Location"}
 
@@ -39,7 +51,7 @@ HR_LAYOUT = CsvLayout(
     describe="the header of an HR directory export",
     documented=(
         "Email,Team,Valid From (required); Department,Division,Location,Valid To,Time Zone,"
-        "Working Hours Start,Working Hours End,Proxy Addresses"
+        "Working Hours Start,Working Hours End,Proxy Addresses,Manager Email"
     ),
     required=(EMAIL, "Team", VALID_FROM),
     optional=(
@@ -51,8 +63,9 @@ HR_LAYOUT = CsvLayout(
         "Working Hours End",
         "Time Zone",
         *ALIAS_COLUMNS,
+        MANAGER,
     ),
-    ignored=("Employee ID", "Display Name", "Manager Email"),
+    ignored=("Employee ID", "Display Name"),
     hint="Add the missing column to the HR export; column order and letter case do not matter.",
 )
 _NO_END = (1 << 31) - 1  # the last date32 day number: an open range ends after every date
@@ -72,6 +85,10 @@ class HrDirectoryReader:
         """True when the first line of ``path`` has the Email, Team and Valid From columns."""
         names = sniff_header(path)
         return names is not None and {normalise_header(n) for n in HR_LAYOUT.required} <= names
+
+    def lacks(self, path: Path) -> str:
+        """What ``path`` would need to be read by this connector (for the error when none can)."""
+        return _needs(missing_columns(path, HR_LAYOUT.required))
 
     def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[pa.RecordBatch]:
         """Yield directory rows from ``path``, refusing backwards or overlapping ranges."""
@@ -106,6 +123,7 @@ class HrDirectoryReader:
                 "valid_to": end,
                 **_working_pattern(batch, table),
                 "aliases": _aliases(batch, table, ctx, person),
+                "manager": _manager(batch, table, ctx),
                 **{
                     field: _group(batch, column) if table.has(column) else None
                     for field, column in GROUP_COLUMNS.items()
@@ -209,6 +227,14 @@ def _aliases(batch: CsvBatch, table: CsvTable, ctx: ReadContext, person: pa.Arra
         aliases.discard(own)
         found.append(sorted(aliases) or None)
     return pa.array(found, pa.list_(pa.string()))
+
+
+def _manager(batch: CsvBatch, table: CsvTable, ctx: ReadContext) -> pa.Array | None:
+    """The pseudonym of each row's manager (null where the column is empty)."""
+    if not table.has(MANAGER):
+        return None
+    values = text(batch, MANAGER).to_pylist()
+    return pa.array([ctx.pseudonymise(value) if value else None for value in values], pa.string())
 
 
 def _valid_working_value(field: str, value: str) -> bool:

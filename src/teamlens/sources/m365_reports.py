@@ -30,7 +30,15 @@ from teamlens.domain import FACT_SCHEMA
 from teamlens.domain.vendor_formats import EMAIL_HEADER, TEAMS_HEADER
 from teamlens.sources.columns import counts, dates, first_true, required_text
 from teamlens.sources.context import ReadContext, ReadReport
-from teamlens.sources.csv_table import CsvBatch, CsvLayout, CsvTable, normalise_header, sniff_header
+from teamlens.sources.csv_table import (
+    CsvBatch,
+    CsvLayout,
+    CsvTable,
+    missing_columns,
+    needs_columns,
+    normalise_header,
+    sniff_header,
+)
 from teamlens.sources.pseudonym_column import PseudonymColumn
 
 REFRESH = "Report Refresh Date"
@@ -162,6 +170,14 @@ class UsageReportReader:
             and {normalise_header(column) for column in self.signature} <= names
             and not {normalise_header(column) for column in self.absent} & names
         )
+
+    def lacks(self, path: Path) -> str:
+        """What ``path`` would need to be read by this connector (for the error when none can)."""
+        missing = missing_columns(path, self.signature)
+        present = [column for column in self.absent if column not in missing_columns(path, (column,))]
+        if not missing and present:
+            return f"is another report: it has the column {present[0]}, which {self.api} has not"
+        return needs_columns(missing)
 
     def layout(self, rules: tuple[MetricRule, ...], header: frozenset[str] | None = None) -> CsvLayout:
         """The columns to read for ``rules``; every other documented column is never read.

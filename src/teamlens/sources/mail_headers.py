@@ -111,7 +111,7 @@ class MailHeadersReader:
 
     def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[pa.RecordBatch]:
         """Yield the policy's email metrics for the mailbox at ``path``, after reading all of it."""
-        if not any(metric in ctx.metrics for metric in METRICS):
+        if not ctx.activity.enabled and not any(metric in ctx.metrics for metric in METRICS):
             report.note("the policy allows none of the mail metrics; nothing was read")
             return
         count = _Count(ctx, report)
@@ -165,16 +165,28 @@ class _Count:
         # Owners of personal mailboxes with messages counted, and those named on one of them.
         self.owners_counted: set[str] = set()
         self.owners_named: set[str] = set()
+        # What the combined metrics need (``activity.py``), handed over once the mailboxes are settled.
+        self.sent: list[tuple[str, dt.datetime]] = []
+        self.received: list[tuple[str, dt.date]] = []
 
     def run(self, blocks: Iterable[tuple[str | None, HeaderBlock]]) -> Iterator[pa.RecordBatch]:
         for owner, block in blocks:
             self._count(owner, block.fields)
         note = self.report.note
         unnamed = self.owners_counted - self.owners_named
+        dropped = set()
         for owner in unnamed:  # a mailbox its owner is on none of is not theirs: count nothing
             person = self._person(owner)
             if person is not None:
                 self.tally.drop(person)
+                dropped.add(person)
+        if self.ctx.activity.enabled:
+            for person, local in self.sent:
+                if person not in dropped:
+                    self.ctx.activity.record_sent(person, local, "email")
+            for person, day in self.received:
+                if person not in dropped:
+                    self.ctx.activity.record_received(person, day)
         if unnamed:
             note(absent("messages"))
         if self.duplicates:
@@ -231,7 +243,7 @@ class _Count:
         for address in recipients:
             recipient = self._person(address)
             if recipient is not None:
-                self.tally.add("emails_received", recipient, self.tally.local(recipient, sent).date())
+                self._received(recipient, self.tally.local(recipient, sent).date())
 
     def _count_owner(
         self, owner: str, senders: tuple[str, ...], recipients: tuple[str, ...], sent: dt.datetime
@@ -251,11 +263,18 @@ class _Count:
             if self.after_hours and is_after_hours(local, self.ctx.working_hours_of(person)):
                 self.tally.add("after_hours_emails", person, local.date())
         if to_owner or not by_owner:
-            self.tally.add("emails_received", person, local.date())
+            self._received(person, local.date())
+
+    def _received(self, person: str, day: dt.date) -> None:
+        self.tally.add("emails_received", person, day)
+        if self.ctx.activity.enabled:
+            self.received.append((person, day))
 
     def _count_sent(self, person: str, local: dt.datetime, recipients: tuple[str, ...]) -> None:
         """One message ``person`` sent, and its distinct recipients (already de-duplicated)."""
         self.tally.add("emails_sent", person, local.date())
+        if self.ctx.activity.enabled:
+            self.sent.append((person, local))
         if recipients:  # a zero would be stored as a fact
             self.tally.add("email_recipients", person, local.date(), value=len(recipients))
 

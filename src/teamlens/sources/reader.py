@@ -46,6 +46,8 @@ class DirectoryReader(Protocol):
     """Implement this to turn an HR export into ``domain.DIRECTORY_READ_SCHEMA`` batches.
 
     The same streaming, pseudonymisation and exclusion rules apply as for ``SourceReader``.
+    A directory export that also holds metrics (a Viva Insights person query) names the fact
+    connector for them in an optional ``facts_source`` attribute; an ingestion then reads both.
     """
 
     @property

@@ -107,6 +107,32 @@ def _named(readers: list[_Reader], name: str, kind: str) -> _Reader:
     )
 
 
+def unrecognised(path: Path) -> InputFormatError:
+    """The error for a file no connector recognises, naming every format compared and its needs."""
+    readers: list[SourceReader | DirectoryReader] = [*directories(), *sources()]
+    return InputFormatError(
+        path,
+        "is not in a format teamlens knows",
+        line=1,
+        expected=f"one of the formats it was compared with: {_compared(readers, path)}",
+        hint="CSV columns are matched by name, in any letter case and with or without spaces, "
+        "underscores or hyphens; name the connector with --source NAME if the header was edited.",
+    )
+
+
+def _compared(readers: Sequence[SourceReader | DirectoryReader], path: Path) -> str:
+    """Each connector, and what the file would need for it (columns, for the CSV connectors)."""
+    found = []
+    for reader in readers:
+        lacks = getattr(reader, "lacks", None)
+        try:
+            need = lacks(path) if callable(lacks) and path.is_file() else None
+        except OSError:
+            need = None
+        found.append(f"{reader.name} ({reader.description}){f': {need}' if need else ''}")
+    return "; ".join(found)
+
+
 def _detect(readers: list[_Reader], path: Path, kind: str) -> _Reader:
     if not path.exists():
         raise InputFormatError(path, "does not exist", hint="Check the path.")
@@ -118,11 +144,10 @@ def _detect(readers: list[_Reader], path: Path, kind: str) -> _Reader:
             claimed = False
         if claimed:
             return reader
-    supported = "; ".join(f"{reader.name} ({reader.description})" for reader in readers)
     raise InputFormatError(
         path,
         f"is not in a {kind} format teamlens knows",
         line=1,
-        expected=f"one of: {supported}",
+        expected=f"one of the formats it was compared with: {_compared(readers, path)}",
         hint=f"Name the connector explicitly if the header was edited; {kind}s are matched by header.",
     )

@@ -384,6 +384,7 @@ def _batch(users: list[_User]) -> pa.RecordBatch:
         # SCIM carries no working hours: the policy's default applies.
         **{name: pa.nulls(len(users), pa.string()) for name in ("time_zone", "work_start", "work_end")},
         "aliases": pa.array([u.aliases or None for u in users], pa.list_(pa.string())),
+        "manager": pa.nulls(len(users), pa.string()),
     }
     return pa.RecordBatch.from_arrays(
         [columns[field.name] for field in DIRECTORY_READ_SCHEMA], schema=DIRECTORY_READ_SCHEMA

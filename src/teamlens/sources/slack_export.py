@@ -76,7 +76,7 @@ class SlackExportReader:
 
     def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[pa.RecordBatch]:
         """Yield the policy's chat metrics from the export at ``path``, after reading all of it."""
-        if not any(metric in ctx.metrics for metric in METRICS):
+        if not ctx.activity.enabled and not any(metric in ctx.metrics for metric in METRICS):
             report.note("the policy allows none of the Slack export's metrics; nothing was read")
             return
         with SlackArchive(path) as archive:
@@ -141,6 +141,8 @@ class _Read:
         self.report.rows_kept += 1
         day = self.tally.local(person, instant).date()
         self.tally.add("chat_messages", person, day)
+        if self.ctx.activity.enabled:
+            self.ctx.activity.record_sent(person, self.tally.local(person, instant), "chat")
         if thread is not None and thread != ts:
             self.tally.add("thread_replies", person, day)
         if self.tally.wants("channels_active"):

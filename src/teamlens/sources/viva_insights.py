@@ -23,7 +23,8 @@ which releases show as a weekly average like every metric.
 
 **Identity.** ``PersonId`` cannot be joined to the HR directory or to an address, so it is
 pseudonymised as ``viva:<PersonId>``: these facts can be grouped only by the HR attributes in
-the same query, which :data:`VIVA_DIRECTORY` reads (``Organization`` as department and team).
+the same query, which :data:`VIVA_DIRECTORY` reads (``Organization`` as department and team);
+one ingestion of the file reads both, the directory first (``facts_source``).
 Objectors are known by address, so they cannot be matched here: they must be left out of the
 query in Viva Insights. A note on every read says both.
 """
@@ -44,7 +45,15 @@ from teamlens.domain import DIRECTORY_READ_SCHEMA, FACT_SCHEMA
 from teamlens.errors import InputFormatError
 from teamlens.sources.columns import first_true, required_text, text
 from teamlens.sources.context import ReadContext, ReadReport
-from teamlens.sources.csv_table import CsvBatch, CsvLayout, CsvTable, normalise_header, sniff_header
+from teamlens.sources.csv_table import (
+    CsvBatch,
+    CsvLayout,
+    CsvTable,
+    missing_columns,
+    needs_columns,
+    normalise_header,
+    sniff_header,
+)
 
 PERSON_ID = "PersonId"
 METRIC_DATE = "MetricDate"
@@ -221,6 +230,10 @@ class VivaPersonQueryReader:
         """True when the first line of ``path`` has the PersonId and MetricDate columns."""
         return _sniff(path)
 
+    def lacks(self, path: Path) -> str:
+        """What ``path`` would need to be read by this connector (for the error when none can)."""
+        return needs_columns(missing_columns(path, (PERSON_ID, METRIC_DATE)))
+
     def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[pa.RecordBatch]:
         """Yield the policy's metrics from ``path`` as weekly facts, one batch per block of rows."""
         wanted = tuple(rule for rule in VIVA_METRICS if rule.metric in ctx.metrics)
@@ -287,6 +300,9 @@ class VivaDirectoryReader:
     """
 
     name: str = "viva_insights_directory"
+    #: The same file's metrics: an ingestion reads them with this connector right after the
+    #: directory, when the policy lists it among its sources.
+    facts_source: str = "viva_insights_person_query"
     description: str = (
         "Viva Insights person query CSV as a directory: Organization → department and team, valid "
         "over the weeks each person has that Organization"
@@ -296,6 +312,10 @@ class VivaDirectoryReader:
         """True when the first line of ``path`` has the PersonId, MetricDate and Organization columns."""
         names = sniff_header(path)
         return _sniff(path) and names is not None and normalise_header(ORGANIZATION) in names
+
+    def lacks(self, path: Path) -> str:
+        """What ``path`` would need to be read by this connector (for the error when none can)."""
+        return needs_columns(missing_columns(path, (PERSON_ID, METRIC_DATE, ORGANIZATION)))
 
     def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[pa.RecordBatch]:
         """Yield one directory row per run of weeks with the same Organization for each person."""
@@ -367,6 +387,7 @@ class VivaDirectoryReader:
                     teams,
                     *(pa.nulls(len(chunk), pa.string()) for _ in range(5)),
                     pa.nulls(len(chunk), pa.list_(pa.string())),
+                    pa.nulls(len(chunk), pa.string()),
                 ],
                 schema=DIRECTORY_READ_SCHEMA,
             )

@@ -1,4 +1,4 @@
-"""HR directory connector: pseudonymised people and aliases, groups kept, managers dropped, ranges checked."""
+"""HR directory connector: pseudonymised people and aliases, groups kept, managers read, ranges checked."""
 
 from __future__ import annotations
 
@@ -73,7 +73,8 @@ def test_rows_become_pseudonymised_directory_rows(tmp_path: Path) -> None:
         assert out["department"] == "Sales"
         assert out["division"] is None
         assert out["location"] == "Leeds"
-        assert "manager" not in out  # another worker's pseudonym: read, never kept
+        # Another worker's pseudonym: read for 1:1 time with one's manager, never stored.
+        assert out["manager"] == (pseud(row["Manager Email"]) if row["Manager Email"] else None)
         assert out["aliases"] == [pseud(f"w{row['Email'][6:-12]}@contoso.com")]
         assert out["valid_to"] == (dt.date.fromisoformat(row["Valid To"]) if row["Valid To"] else None)
     flat = str(table.to_pylist())
