@@ -60,6 +60,8 @@ ALLOWED: dict[str, str | frozenset[str]] = {
     "/dpo": frozenset({"dpo"}),
     "/dpo/dpia": frozenset({"dpo"}),
     "/admin": frozenset({"admin"}),
+    "/tokens": frozenset({"analyst"}),
+    "/tokens/revoke": frozenset({"analyst"}),
 }
 WHO = ("nobody", "worker", *ROLE_HOLDERS)
 #: Text that only a page with data carries; no refusal may contain any of it.
@@ -153,14 +155,16 @@ def test_teeth_an_analyst_check_that_lets_anyone_through_is_caught(
     app_and_browsers: tuple[object, dict[str, TestClient]],
 ) -> None:
     app, clients = app_and_browsers
-    analyst_check = next(
+    analyst_checks = {
         d.call
         for route in api_routes(app)
-        if route.path == "/api/releases"
+        if route.path in ("/", "/api/releases")
         for d in route.dependant.dependencies
-        if d.name == "analyst"
-    )
-    app.dependency_overrides[analyst_check] = lambda: None  # type: ignore[attr-defined]
+        if d.name in ("analyst", "reader")
+    }
+    assert len(analyst_checks) == 2  # the page's session check and the API's session-or-token check
+    for check in analyst_checks:
+        app.dependency_overrides[check] = lambda: None  # type: ignore[attr-defined]
     found = mismatches(clients, app, {"/", "/api/releases"})
     assert any("worker GET /api/releases: allowed" in line for line in found)
     assert any("nobody GET /: allowed" in line for line in found)
