@@ -108,8 +108,10 @@ def mismatches(clients: dict[str, TestClient], app: object, only: set[str] | Non
         if only is not None and path not in only:
             continue
         assert path in ALLOWED, f"add {path} to ALLOWED"
+        # A path without parameters names the same URL either way: asked once, not twice.
+        cases = (True, False) if "{" in path else (True,)
         for who, client in clients.items():
-            for exists in (True, False):
+            for exists in cases:
                 url = concrete(path, exists)
                 if method == "GET":
                     response = client.get(url, follow_redirects=False)
