@@ -83,12 +83,12 @@ def test_the_docs_page_describes_every_field_and_loads_nothing_from_elsewhere(
 def test_teeth_an_api_open_to_anyone_is_caught(
     released_org: Org, make_client: Callable[..., TestClient]
 ) -> None:
-    """The same refusal check, against an app whose analyst dependency lets a missing session through."""
+    """The same refusal check, against an app whose reader dependency lets a missing session through."""
 
     def anyone() -> None:
         return None
 
     client = make_client()
-    client.app.dependency_overrides[deps.AnalystSession.__metadata__[0].dependency] = anyone  # type: ignore[attr-defined]
+    client.app.dependency_overrides[deps.ApiReader.__metadata__[0].dependency] = anyone  # type: ignore[attr-defined]
     opened = [path for path in api.API_PATHS if client.get(path).status_code == 200]
     assert opened == list(api.API_PATHS)

@@ -27,11 +27,13 @@ record in ``consultation``, narrowing versus widening in ``tightening``, signed 
 the audit log in ``checkpoints``,
 the budget ledger in ``ledger``, the kept measurements and published cells in
 ``measurement_cache``, the hash chain in ``audit_log``, ingested
-inputs in ``ingestions``, workers' objections (R22) in ``objections``, and the returned values
+inputs in ``ingestions``, workers' objections (R22) in ``objections``, web sessions in
+``web_sessions`` and analysts' API tokens in ``api_tokens``, and the returned values
 and state names in ``records``.
 """
 
 from teamlens.governance import checkpoints
+from teamlens.governance.api_tokens import StoredToken
 from teamlens.governance.audit_log import GENESIS_HASH, canonical_json, entry_hash
 from teamlens.governance.consultation import record_sha256
 from teamlens.governance.db import SYSTEM_ACTOR, GovernanceDB
@@ -98,6 +100,7 @@ __all__ = [
     "RightsRequest",
     "SignedDecision",
     "StoredPolicy",
+    "StoredToken",
     "canonical_json",
     "checkpoints",
     "current_revision",

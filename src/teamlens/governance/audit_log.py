@@ -138,7 +138,13 @@ def last_seq_before(conn: sa.Connection, at: dt.datetime) -> int:
     """The number of the last entry recorded before ``at`` (0 when there is none)."""
     # Stored times all have one spelling (UTC, microseconds), so text order is time order.
     cutoff = at.astimezone(dt.UTC).isoformat(timespec="microseconds")
-    found = conn.execute(sa.select(sa.func.max(audit_log.c.seq)).where(audit_log.c.at < cutoff)).scalar()
+    # Newest first along the primary key, stopping at the first one before ``at``: entries are
+    # appended in time order, so this reads a handful of rows, not the whole log (``/`` asks
+    # this on every request).
+    newest = (
+        sa.select(audit_log.c.seq).where(audit_log.c.at < cutoff).order_by(audit_log.c.seq.desc()).limit(1)
+    )
+    found = conn.execute(newest).scalar()
     return int(found or 0)
 
 

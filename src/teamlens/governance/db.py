@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from teamlens.domain import ReleasedCell, Rho
 from teamlens.errors import BooksMismatch
 from teamlens.governance import (
+    api_tokens,
     audit_log,
     books,
     checkpoints,
@@ -31,6 +32,7 @@ from teamlens.governance import ingestions as ingestion_log
 from teamlens.governance import objections as objection_list
 from teamlens.governance._engine import SYSTEM_ACTOR
 from teamlens.governance._policy_api import _PolicyAPI
+from teamlens.governance.api_tokens import StoredToken
 from teamlens.governance.measurement_cache import BlockMeasurement, MeasuredBlock
 from teamlens.governance.records import (
     ActivePolicy,
@@ -301,6 +303,29 @@ class GovernanceDB(_PolicyAPI):
         """Revoke one session (sign-out), or every session; returns how many were revoked."""
         with self._unaudited_write() as conn:
             return web_sessions.revoke(conn, token_hash, self._now())
+
+    # -- personal API tokens ---------------------------------------------------------------------
+
+    def create_api_token(self, token_hash: str, token: StoredToken) -> None:
+        """Keep a new API token by its hash (``token.created_at`` and ``expires_at`` as given)."""
+        with self._unaudited_write() as conn:
+            api_tokens.create(conn, token_hash, token)
+
+    def api_token(self, token_hash: str) -> StoredToken | None:
+        """The unrevoked API token with this hash, or None."""
+        with self._read() as conn:
+            return api_tokens.get(conn, token_hash)
+
+    def api_tokens_of(self, owner: str) -> list[StoredToken]:
+        """An owner's unrevoked API tokens, newest first."""
+        with self._read() as conn:
+            return api_tokens.owned(conn, owner)
+
+    def revoke_api_tokens(self, **only: str) -> int:
+        """Revoke the live API tokens matching ``only`` (``api_tokens.revoke``; every one with no
+        filter); returns how many."""
+        with self._unaudited_write() as conn:
+            return api_tokens.revoke(conn, self._now(), **only)
 
     # -- audit log -----------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 
 #: The revision that ``metadata.create_all`` builds (see ``migrations/versions``).
-CREATE_ALL_REVISION = "0007_measurements"
+CREATE_ALL_REVISION = "0010_api_tokens"
 #: The first revision; a database ``create_all`` built before 0002 existed is at this one.
 INITIAL_REVISION = "0001_initial"
 #: What ``create_all`` built between 0002 and 0003 (consultation record, no DPIA sign-offs).
@@ -21,6 +21,8 @@ NOT_CONSULTED_REVISION = "0004_not_consulted"
 NOTIFICATIONS_REVISION = "0005_notifications"
 #: What ``create_all`` built between 0006 and 0007 (key sets, no base measurements).
 IDENTITY_REVISION = "0006_identity"
+#: What ``create_all`` built after 0007 before API tokens (base measurements, no API tokens).
+MEASUREMENTS_REVISION = "0007_measurements"
 
 
 def _config(connection: sa.Connection) -> Config:
@@ -46,8 +48,10 @@ def upgrade(url: str, revision: str = "head") -> None:
             if unversioned:
                 # create_all of an older teamlens built the tables without the consultation record.
                 columns = {column["name"] for column in inspector.get_columns("approvals")}
-                if inspector.has_table("measured_blocks"):
+                if inspector.has_table("api_tokens"):
                     built = CREATE_ALL_REVISION
+                elif inspector.has_table("measured_blocks"):
+                    built = MEASUREMENTS_REVISION
                 elif inspector.has_table("key_sets"):
                     built = IDENTITY_REVISION
                 elif inspector.has_table("notifications"):

@@ -15,8 +15,9 @@ with ``access_export.py`` (what is held about one worker, as files) and
 ``exclusions.py`` (objections apply from the next window on); ``sign_in.py`` (what the web app's
 sign-in needs: the identity-provider settings, the session key, the pseudonym); ``keys.py`` (the
 parties' signing keys: made on their own machines, registered once, used for every decision).
-Analysts: ``analysis.py`` (released cells as data frames and export files) and ``api_json.py``
-(the register and the audit summary as the HTTP API's JSON).
+Analysts: ``analysis.py`` (released cells as data frames and export files), ``api_json.py``
+(the register and the audit summary as the HTTP API's JSON) and ``api_tokens.py`` (their
+personal bearer tokens for that API).
 The report: ``report_document.py`` with ``report_questions.py`` (the questions readers ask,
 which metric answers which, headlines and comparisons with the organisation),
 ``report_network.py`` (the collaboration network's heatmap), ``report_cells.py`` (how one
@@ -25,7 +26,15 @@ released cell reads), ``report_charts.py`` (trends, comparisons, heatmap) and
 """
 
 from teamlens.governance import KeySetInfo, PolicyVersionInfo, RightsRequest, SignedDecision, StoredPolicy
-from teamlens.services import audit_checkpoints, keys, next_steps, passkeys, report_cells, report_freshness
+from teamlens.services import (
+    api_tokens,
+    audit_checkpoints,
+    keys,
+    next_steps,
+    passkeys,
+    report_cells,
+    report_freshness,
+)
 from teamlens.services.access_export import HeldData, ReleaseEntered
 from teamlens.services.analysis import (
     EXPORT_FORMATS,
@@ -167,6 +176,7 @@ __all__ = [
     "Workspace",
     "activate",
     "active",
+    "api_tokens",
     "approve",
     "audit_checkpoints",
     "audit_entries",

@@ -201,8 +201,10 @@ def _published(
         policy.policy_id, policy.period_start, spec.report_id, [window.key for window in spec.windows]
     )
     cells = [(cell, by) for cell, by in kept if cell.metric in spec.metrics]
+    named = release_id or max((by for _, by in cells), default="none")
+    recorded = {info.release_id: info.released_at for info in ws.governance.releases(policy.policy_id)}
     return ReleasedTable(
-        release_id=release_id or max((by for _, by in cells), default="none"),
+        release_id=named,
         report_id=spec.report_id,
         policy_id=policy.policy_id,
         policy_version=policy.version,
@@ -212,7 +214,7 @@ def _published(
         cells=tuple(cell for cell, _ in cells),
         rho_charged=float(charged),
         min_group_size=policy.min_group_size,
-        released_at=_now(),
+        released_at=recorded.get(named, _now()),  # a repeat shows when its release was made, not asked
         published_by=tuple(sorted({by for _, by in cells})),
         repeated=release_id is None,
     )

@@ -19,15 +19,25 @@ A role counts only while the file is the one both parties approved: its SHA-256 
 key set they signed (``keys``), and is shown on ``/policy``. Edit the file and every privileged
 role stops (and every session started under the old file ends) until both parties sign again.
 Every role but worker is privileged and needs a second factor (``sign_in``).
+
+Every signed-in request checks the mapping, so the file read is kept, by its path, with the
+file's inode, size, modification and change times: any write changes one of those, and the file
+is read again on the next request. A file changed in the last two seconds is read again each
+time (a write within the filesystem's timestamp granularity could leave the times equal), as
+git does with its index. When the file read holds another mapping than the one kept (or is the
+first read of this process), the analysts' API tokens made under any other mapping are revoked.
 """
 
 from __future__ import annotations
 
 import enum
 import hashlib
+import threading
+import time
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from teamlens.errors import ConfigError
@@ -71,19 +81,47 @@ class RoleMap:
         return frozenset(found)
 
 
+#: How long after a write the file's times are not trusted to tell it changed (nanoseconds).
+_RACY_NS = 2_000_000_000
+_read_maps: dict[Path, tuple[tuple[int, int, int, int], RoleMap]] = {}
+_reading = threading.Lock()
+
+
 def role_map(ws: Workspace) -> RoleMap:
-    """The roles file of this installation (an empty map when none is set)."""
+    """The roles file of this installation (an empty map when none is set), read again when it changed."""
     path = ws.settings.roles_file
     if path is None:
         return RoleMap()
     try:
+        info = path.stat()
+    except OSError as error:
+        raise _unreadable(path, error) from None
+    stamp = (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+    kept = _read_maps.get(path)
+    if kept is not None and kept[0] == stamp and time.time_ns() - max(stamp[2:]) > _RACY_NS:
+        return kept[1]
+    mapping = _read(path)  # stat first: a write after it changes the stamp the next request sees
+    if kept is None or kept[1].sha256 != mapping.sha256:
+        # A new mapping: API tokens made under any other one end for good (``api_tokens``).
+        ws.governance.revoke_api_tokens(made_under_other_than=mapping.sha256)
+    with _reading:
+        _read_maps[path] = (stamp, mapping)
+    return mapping
+
+
+def _unreadable(path: Path, error: Exception) -> ConfigError:
+    return ConfigError(
+        f"The roles file {path} cannot be read ({type(error).__name__}: {error}).",
+        "Check TEAMLENS_ROLES_FILE; docs/worker-sign-in.md shows the format.",
+    )
+
+
+def _read(path: Path) -> RoleMap:
+    try:
         raw = path.read_bytes()
         data = tomllib.loads(raw.decode("utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise ConfigError(
-            f"The roles file {path} cannot be read ({type(error).__name__}: {error}).",
-            "Check TEAMLENS_ROLES_FILE; docs/worker-sign-in.md shows the format.",
-        ) from None
+        raise _unreadable(path, error) from None
     unknown = set(data) - {"claim", *(role.value for role in _GRANTABLE)}
     if unknown:
         raise ConfigError(

@@ -1,7 +1,8 @@
 """The HTTP API for scripts and notebooks: released reports, the register and the audit summary, as JSON.
 
-Every data path needs a signed-in session with the analyst (or representative) role, the same
-as the report page; a script signs in once and sends the session cookie. The API is described
+Every data path needs the analyst (or representative) role, the same as the report page: a
+signed-in session's cookie, or an analyst's personal API token as ``Authorization: Bearer …``
+(made on ``/tokens``; ``deps.ApiReader``), which opens these paths and nothing else. The API is described
 by the OpenAPI document at ``/api/openapi.json`` and, for people, by ``/api/docs``: a page
 rendered here from that document (Swagger UI would load scripts from elsewhere, which the
 app's Content-Security-Policy forbids). Each answer holds what its page shows and nothing about
@@ -18,7 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
 from teamlens import services
-from teamlens.web.deps import AnalystSession, CurrentWorkspace
+from teamlens.web.deps import ApiReader, CurrentWorkspace
 from teamlens.web.pages import ApiDocsPage, ApiOperation, render_api_docs
 
 router = APIRouter()
@@ -112,20 +113,25 @@ class Register(BaseModel):
 
 
 _REFUSED: dict[int | str, dict[str, Any]] = {
-    403: {"description": "No signed-in session with the analyst or representative role."}
+    401: {
+        "description": "The bearer token is unknown, revoked, expired, or was made under another roles file."
+    },
+    403: {
+        "description": "No bearer token, and no signed-in session with the analyst or representative role."
+    },
 }
 _OFF: dict[int | str, dict[str, Any]] = {409: {"description": "No policy is in force: nothing is released."}}
 
 
 @router.get("/api/releases", response_model=Releases, responses={**_REFUSED, **_OFF})
-def releases(current: CurrentWorkspace, analyst: AnalystSession) -> JSONResponse:
+def releases(current: CurrentWorkspace, reader: ApiReader) -> JSONResponse:
     """Every released cell, with its 95% interval; suppressed cells carry no number."""
     policy, tables = services.released_tables(current)
     return JSONResponse(services.tables_as_json(policy, tables))
 
 
 @router.get("/api/register", response_model=Register, responses=_REFUSED)
-def register(current: CurrentWorkspace, analyst: AnalystSession) -> JSONResponse:
+def register(current: CurrentWorkspace, reader: ApiReader) -> JSONResponse:
     """The transparency register (as ``/register`` shows it), answered whether or not a policy is in force."""
     return JSONResponse(services.register_json(current))
 
@@ -133,7 +139,7 @@ def register(current: CurrentWorkspace, analyst: AnalystSession) -> JSONResponse
 @router.get("/api/audit", response_model=AuditSummary, responses=_REFUSED)
 def audit(
     current: CurrentWorkspace,
-    analyst: AnalystSession,
+    reader: ApiReader,
     before: Annotated[int | None, Query(ge=1, description="Show entries numbered below this.")] = None,
 ) -> JSONResponse:
     """The audit log's verification and a page of its entries (as ``/audit`` shows them)."""
@@ -148,4 +154,5 @@ def docs(request: Request) -> str:
     for path in API_PATHS:
         for method, operation in schema["paths"][path].items():
             operations.append(ApiOperation.of(method, path, operation, schema))
-    return render_api_docs(ApiDocsPage(tuple(operations)))
+    schemes = schema.get("components", {}).get("securitySchemes", {})
+    return render_api_docs(ApiDocsPage(tuple(operations), ApiDocsPage.schemes_of(schemes)))

@@ -21,15 +21,16 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from teamlens import services
 from teamlens.errors import AccessDenied, ConfigError, NoApprovedPolicy, PolicyError
-from teamlens.web import api, auth, console, consultation, me, passkeys, public
+from teamlens.web import api, auth, console, consultation, me, passkeys, public, tokens
 from teamlens.web.auth import Throttle, TooManyAttempts
 from teamlens.web.deps import (
     AnalystSession,
+    BadToken,
     CurrentWorkspace,
     Forbidden,
     NotSignedIn,
@@ -76,13 +77,8 @@ SERVER_ERROR = MessagePage(
 )
 
 
-class _BodyLimit:
-    """Refuses (413) a request body over ``MAX_BODY_BYTES`` before the app reads any of it.
-
-    FastAPI reads a form before checking who sends it, and Starlette takes up to 1,000 fields of
-    1 MB each and spools file parts of any size to disk: without this, anyone could make the
-    server hold a gigabyte or fill its temp folder.
-    """
+class _HttpMiddleware:
+    """A plain ASGI middleware of HTTP requests (``http``); anything else passes through untouched."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -91,6 +87,22 @@ class _BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.http(scope, receive, send)
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handle one HTTP request."""
+        raise NotImplementedError
+
+
+class _BodyLimit(_HttpMiddleware):
+    """Refuses (413) a request body over ``MAX_BODY_BYTES`` before the app reads any of it.
+
+    FastAPI reads a form before checking who sends it, and Starlette takes up to 1,000 fields of
+    1 MB each and spools file parts of any size to disk: without this, anyone could make the
+    server hold a gigabyte or fill its temp folder.
+    """
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         declared = Headers(scope=scope).get("content-length", "0")
         chunks: list[bytes] = []
         size = 0 if declared.isdigit() and int(declared) <= MAX_BODY_BYTES else MAX_BODY_BYTES + 1
@@ -121,14 +133,11 @@ class _BodyLimit:
 HSTS = "max-age=31536000; includeSubDomains"
 
 
-class _HeadAsGet:
+class _HeadAsGet(_HttpMiddleware):
     """Answers ``HEAD`` wherever ``GET`` is answered: the GET's status and headers, without its body."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "HEAD":
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] != "HEAD":
             await self.app(scope, receive, send)
             return
 
@@ -140,6 +149,29 @@ class _HeadAsGet:
             await send(message)
 
         await self.app({**scope, "method": "GET"}, receive, headers_only)
+
+
+class _SecurityHeaders(_HttpMiddleware):
+    """Puts ``_SECURITY_HEADERS`` on every response (replacing a handler's own), and HSTS over HTTPS.
+
+    Plain ASGI: it changes the response's first message only, where Starlette's ``BaseHTTPMiddleware``
+    would run every request through a task group and a stream of its own (most of the cost of a
+    request to ``/healthz``).
+    """
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        https = scope.get("scheme") == "https"
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in _SECURITY_HEADERS.items():
+                    headers[name] = value
+                if https:
+                    headers["Strict-Transport-Security"] = HSTS
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 def _sign_in(ws: services.Workspace, transport: httpx.BaseTransport | None) -> SignIn | None:
@@ -161,19 +193,23 @@ def create_app(ws: services.Workspace, *, idp_transport: httpx.BaseTransport | N
     app.state.workspace = ws
     app.state.sign_in = _sign_in(ws, idp_transport)
     app.state.throttle = Throttle()
-    for module in (auth, me, public, consultation, console, passkeys, api):
+
+    # The busiest routes first: a request is matched against the routes in order.
+    @app.get("/", response_class=HTMLResponse)
+    async def report_page(current: CurrentWorkspace, analyst: AnalystSession, pages: ReportPage) -> Response:
+        """The released reports as one page, rendered once per release (``report_cache.py``)."""
+        return await pages.answer(current)
+
+    @app.get("/healthz")
+    async def health() -> dict[str, str]:
+        """Liveness probe."""
+        return {"status": "ok"}
+
+    for module in (auth, me, public, consultation, console, passkeys, api, tokens):
         app.include_router(module.router)
     app.add_middleware(_BodyLimit)  # added first, so inside the security headers below
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)  # ``/`` comes compressed already
-
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response: Response = await call_next(request)
-        response.headers.update(_SECURITY_HEADERS)
-        if request.url.scheme == "https":
-            response.headers["Strict-Transport-Security"] = HSTS
-        return response
-
+    app.add_middleware(_SecurityHeaders)
     app.add_middleware(_HeadAsGet)  # outermost: HEAD runs as GET through everything, minus the body
 
     @app.exception_handler(Exception)
@@ -211,6 +247,18 @@ def create_app(ws: services.Workspace, *, idp_transport: httpx.BaseTransport | N
     ):
         app.add_exception_handler(raised, refusal(page, status))
 
+    @app.exception_handler(BadToken)
+    async def bad_token(request: Request, error: BadToken) -> Response:
+        # RFC 6750: the client learns the token is not accepted, not which check it failed.
+        body = {
+            "error": "invalid token",
+            "detail": "The token is unknown, revoked or expired, or the roles "
+            "file changed since it was made; make a new one on /tokens.",
+        }
+        return JSONResponse(
+            body, status_code=401, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
+        )
+
     @app.exception_handler(AccessDenied)
     async def refused(request: Request, error: AccessDenied) -> Response:
         log.warning("refused: %s", error.message)  # messages name the check, never a person
@@ -231,15 +279,5 @@ def create_app(ws: services.Workspace, *, idp_transport: httpx.BaseTransport | N
             "teamlens cannot complete this request right now; the administrator has the details in the log.",
         )
         return _message(request, page, 503)
-
-    @app.get("/", response_class=HTMLResponse)
-    def report_page(current: CurrentWorkspace, analyst: AnalystSession, pages: ReportPage) -> Response:
-        """The released reports as one page, rendered once per release (``report_cache.py``)."""
-        return pages.response(current)
-
-    @app.get("/healthz")
-    def health() -> dict[str, str]:
-        """Liveness probe."""
-        return {"status": "ok"}
 
     return app

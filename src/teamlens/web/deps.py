@@ -8,18 +8,22 @@ carry the session's CSRF token; ``FreshWorker`` also needs a sign-in in the last
 ``AdminSession`` need that role, and, since every role but worker is privileged, a second factor
 (``SecondFactorNeeded``); their ``Form…`` twins check the CSRF token too. A role a session lacks
 is ``Forbidden``. ``CurrentVisitor`` is for public pages: only whether the reader is signed in.
-There is no other way for a handler to learn who is asking, no route takes an identity as a
-parameter, and no handler checks a role itself.
+``ApiReader`` is for the JSON paths under ``/api/`` alone: an analyst's session, or an
+analyst's personal API token sent as ``Authorization: Bearer …`` (``services.api_tokens``;
+a token that is not live is ``BadToken``, 401). No other dependency reads that header, so a
+token opens nothing but the API. There is no other way for a handler to learn who is asking,
+no route takes an identity as a parameter, and no handler checks a role itself.
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Form, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from teamlens import services
 from teamlens.services import Role
@@ -43,6 +47,10 @@ class SecondFactorNeeded(Exception):
     """A privileged role, or an export, needs a second factor or a fresh sign-in first."""
 
 
+class BadToken(Exception):
+    """A bearer token that is unknown, revoked, expired or made under another roles file."""
+
+
 @dataclass(frozen=True)
 class SignIn:
     """Sign-in as configured: the provider settings, the provider's client, the cookies."""
@@ -52,16 +60,24 @@ class SignIn:
     cookies: Cookies
 
 
-def _workspace(request: Request) -> services.Workspace:
+async def _workspace(request: Request) -> services.Workspace:
     workspace: services.Workspace = request.app.state.workspace
     return workspace
 
 
-def _sign_in(request: Request) -> SignIn:
+def _signed_in(request: Request) -> SignIn:
     configured: SignIn | None = request.app.state.sign_in
     if configured is None:
         raise SignInOff
     return configured
+
+
+# The dependencies that only compute are coroutines: FastAPI runs a plain function in a worker
+# thread, a hop that costs more than they do (and most of a signed-in request's time).
+
+
+async def _sign_in(request: Request) -> SignIn:
+    return _signed_in(request)
 
 
 #: The installation this app serves.
@@ -70,11 +86,18 @@ CurrentWorkspace = Annotated[services.Workspace, Depends(_workspace)]
 SignInService = Annotated[SignIn, Depends(_sign_in)]
 
 
-def _current_worker(request: Request, sign_in: SignInService) -> Session:
+def _session_of(request: Request, sign_in: SignIn) -> Session:
     session = sign_in.cookies.session(request)
     if session is None:
         raise NotSignedIn
     return session
+
+
+async def _current_worker(request: Request, sign_in: SignInService) -> Session:
+    # On the event loop: the session's row is read on every request (so a revocation, by any
+    # process, counts on the next one), and that one short indexed query costs less than the
+    # hop to a worker thread FastAPI would make for a plain function.
+    return _session_of(request, sign_in)
 
 
 #: The signed-in worker, from their live session only.
@@ -88,7 +111,7 @@ def _csrf_checked(session: Session, sign_in: SignIn, csrf: str) -> Session:
     return session
 
 
-def _form_worker(
+async def _form_worker(
     worker: CurrentWorker, sign_in: SignInService, csrf: Annotated[str, Form(max_length=200)] = ""
 ) -> Session:
     return _csrf_checked(worker, sign_in, csrf)
@@ -98,7 +121,7 @@ def _form_worker(
 FormWorker = Annotated[Session, Depends(_form_worker)]
 
 
-def _fresh_worker(worker: CurrentWorker, workspace: CurrentWorkspace) -> Session:
+async def _fresh_worker(worker: CurrentWorker, workspace: CurrentWorkspace) -> Session:
     if not worker.fresh(workspace.governance.now()):
         raise SecondFactorNeeded
     return worker
@@ -108,25 +131,29 @@ def _fresh_worker(worker: CurrentWorker, workspace: CurrentWorkspace) -> Session
 FreshWorker = Annotated[Session, Depends(_fresh_worker)]
 
 
-def _role(*roles: Role) -> Callable[[Session], Session]:
+def _require(session: Session, wanted: frozenset[Role]) -> Session:
+    if not wanted & session.roles:
+        raise Forbidden
+    if wanted & services.PRIVILEGED and session.second_factor_at is None:
+        raise SecondFactorNeeded
+    return session
+
+
+def _role(*roles: Role) -> Callable[[Session], Awaitable[Session]]:
     wanted = frozenset(roles)
 
-    def check(session: CurrentWorker) -> Session:
-        if not wanted & session.roles:
-            raise Forbidden
-        if wanted & services.PRIVILEGED and session.second_factor_at is None:
-            raise SecondFactorNeeded
-        return session
+    async def check(session: CurrentWorker) -> Session:
+        return _require(session, wanted)
 
     return check
 
 
-def _form_role(*roles: Role) -> Callable[..., Session]:
+def _form_role(*roles: Role) -> Callable[..., Awaitable[Session]]:
     check = _role(*roles)
 
     # Plain defaults, not Annotated: the dependency ``check`` is local, which a postponed
     # annotation could not name.
-    def form(
+    async def form(
         session: Session = Depends(check),  # noqa: B008
         sign_in: SignIn = Depends(_sign_in),  # noqa: B008
         csrf: str = Form("", max_length=200),
@@ -136,8 +163,8 @@ def _form_role(*roles: Role) -> Callable[..., Session]:
     return form
 
 
-def _holder(role: Role) -> Callable[[Session], Session]:
-    def check(session: CurrentWorker) -> Session:
+def _holder(role: Role) -> Callable[[Session], Awaitable[Session]]:
+    async def check(session: CurrentWorker) -> Session:
         if role not in session.roles:
             raise Forbidden
         return session
@@ -149,7 +176,7 @@ def _holder(role: Role) -> Callable[[Session], Session]:
 RepresentativeHolder = Annotated[Session, Depends(_holder(Role.REPRESENTATIVE))]
 
 
-def _form_holder(
+async def _form_holder(
     session: RepresentativeHolder, sign_in: SignInService, csrf: Annotated[str, Form(max_length=200)] = ""
 ) -> Session:
     return _csrf_checked(session, sign_in, csrf)
@@ -196,3 +223,39 @@ def _visitor(request: Request) -> Visitor:
 
 #: The reader of a public page (anyone; a signed-in worker gets the page's forms).
 CurrentVisitor = Annotated[Visitor, Depends(_visitor)]
+
+
+_BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="analyst token",
+    description="An analyst's personal API token (made on /tokens), as `Authorization: Bearer tlk_…`. "
+    "Without it, the analyst's signed-in session cookie is used.",
+)
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Who reads the API: an analyst's session, or (``session`` None) an analyst's live token."""
+
+    session: Session | None
+
+
+def _api_reader(
+    request: Request,
+    workspace: CurrentWorkspace,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
+) -> Reader:
+    if bearer is not None:
+        if not services.api_tokens.reader(workspace, bearer.credentials):
+            raise BadToken
+        return Reader(None)
+    return Reader(_require(_session_of(request, _signed_in(request)), _READERS))
+
+
+_READERS = frozenset({Role.ANALYST, Role.REPRESENTATIVE})
+#: The reader of the JSON API: an analyst's (or representative's) session, or an analyst's token.
+ApiReader = Annotated[Reader, Depends(_api_reader)]
+#: An analyst (the role itself), with a second factor: their tokens are theirs.
+AnalystOnly = Annotated[Session, Depends(_role(Role.ANALYST))]
+#: An analyst posting a form of their tokens page (CSRF token checked).
+FormAnalystOnly = Annotated[Session, Depends(_form_role(Role.ANALYST))]

@@ -82,12 +82,15 @@ class Nav:
         ("/audit", "Audit log"),
         ("/consultation", "Consultation"),
         ("/me", "Your data"),
+        ("/api/docs", "API"),
     )
 
     @classmethod
     def section_of(cls, path: str) -> str:
         """The navigation entry a request path belongs to ("" for none, such as ``/auth/…``)."""
         first = "/" + path.strip("/").split("/", 1)[0]
+        if first in ("/api", "/tokens"):
+            return "/api/docs"
         return first if any(href == first for href, _ in cls.links) else ""
 
 
@@ -396,6 +399,11 @@ def _render(template: str, ctx: object, current: str) -> str:
     return _TEMPLATES.get_template(template).render(ctx=ctx, nav=Nav(current))
 
 
+def render_page(template: str, ctx: object, current: str) -> str:
+    """A page of another web module from its template (under ``web/templates``) and typed context."""
+    return _render(template, ctx, current)
+
+
 def render_my_page(ctx: MyPage) -> str:
     """The worker's own page as HTML."""
     return _render("me.html", ctx, "/me")
@@ -554,9 +562,23 @@ class ApiOperation:
 
 @dataclass(frozen=True)
 class ApiDocsPage:
-    """``/api/docs``: the HTTP API described from the app's OpenAPI document."""
+    """``/api/docs``: the HTTP API described from the app's OpenAPI document (its operations and
+    its security schemes as (name, kind, description))."""
 
     operations: tuple[ApiOperation, ...]
+    schemes: tuple[tuple[str, str, str], ...] = ()
+
+    @staticmethod
+    def schemes_of(schemes: Mapping[str, Mapping[str, str]]) -> tuple[tuple[str, str, str], ...]:
+        """The OpenAPI ``securitySchemes`` as (name, "http bearer", description) rows."""
+        return tuple(
+            (
+                name,
+                " ".join(filter(None, (spec.get("type", ""), spec.get("scheme", "")))),
+                spec.get("description", ""),
+            )
+            for name, spec in schemes.items()
+        )
 
 
 def render_api_docs(ctx: ApiDocsPage) -> str:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.types import Receive, Scope, Send
 
@@ -79,6 +80,15 @@ class ReportPages:
         page = self._page
         if page is None or page.stamp != stamp:
             page = self._refresh(ws, stamp)
+        return ReportResponse(page)
+
+    async def answer(self, ws: services.Workspace) -> ReportResponse:
+        """``response`` for a coroutine: the stamp is read on the event loop (one indexed query,
+        cheaper than a hop to a worker thread), and only a render runs in a worker thread."""
+        stamp = _freshness.governance_stamp(ws)
+        page = self._page
+        if page is None or page.stamp != stamp:
+            page = await run_in_threadpool(self._refresh, ws, stamp)
         return ReportResponse(page)
 
     def _refresh(self, ws: services.Workspace, stamp: _freshness.GovernanceStamp) -> RenderedReport:

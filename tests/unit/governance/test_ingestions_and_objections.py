@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from teamlens.governance import GovernanceDB, current_revision
+from teamlens.governance.migrate import CREATE_ALL_REVISION
 
 
 def test_ingestions_are_recorded_and_audited_without_their_label(db: GovernanceDB) -> None:
@@ -52,5 +53,5 @@ def test_initialise_brings_a_new_database_under_alembic(db: GovernanceDB) -> Non
     db.append_audit("system", "installation.initialised", {"key_created": True})
     db.initialise()
     db.initialise()
-    assert current_revision(db.url) == "0007_measurements"
+    assert current_revision(db.url) == CREATE_ALL_REVISION
     assert db.verify_audit().entries == 1

@@ -29,10 +29,10 @@ def schema_differences(url: str) -> list[object]:
 def test_upgrade_builds_the_models_schema(database_url: str) -> None:
     assert current_revision(database_url) is None
     upgrade(database_url)
-    assert current_revision(database_url) == "0007_measurements"
+    assert current_revision(database_url) == CREATE_ALL_REVISION
     assert schema_differences(database_url) == []
     upgrade(database_url)  # a second run has nothing to do
-    assert current_revision(database_url) == "0007_measurements"
+    assert current_revision(database_url) == CREATE_ALL_REVISION
 
 
 def test_a_migrated_database_works_and_keeps_its_constraints(database_url: str, template: str) -> None:
@@ -60,7 +60,7 @@ def test_a_database_made_by_create_all_is_adopted_by_alembic(database_url: str, 
         activate(db, template)
     assert current_revision(database_url) is None
     upgrade(database_url)
-    assert current_revision(database_url) == "0007_measurements"
+    assert current_revision(database_url) == CREATE_ALL_REVISION
     with GovernanceDB(database_url, create_tables=False) as db:
         [info] = db.policy_versions()
         assert info.state is PolicyState.ACTIVE
@@ -99,7 +99,7 @@ def test_a_database_at_the_first_revision_is_upgraded_with_its_policies_kept(
     finally:
         engine.dispose()
     upgrade(database_url)
-    assert current_revision(database_url) == "0007_measurements"
+    assert current_revision(database_url) == CREATE_ALL_REVISION
     assert schema_differences(database_url) == []
     with GovernanceDB(database_url, create_tables=False) as db:
         assert [info.policy_id for info in db.policy_versions()] == ["old"]
