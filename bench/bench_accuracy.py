@@ -63,6 +63,7 @@ class Cell:
     clamped: bool
     truth: float  # exact unclipped mean per person per week, display units
     estimand: float  # what the engine would publish with infinite budget
+    uncertain: bool = False  # the report shows "too uncertain at this budget" instead of the number
 
 
 # -- truth ---------------------------------------------------------------------------------
@@ -188,6 +189,7 @@ def _engine_cells(
                 cell.lower,
                 cell.upper,
                 cell.clamped,
+                cell.uncertain,
             )
     return found
 
@@ -279,7 +281,7 @@ def _ceilings(strategy: Strategy) -> dict[tuple[str, str], float]:
 def _judged(policy: Policy, noisy: dict, exact: dict, means: dict, sizes: dict, ceilings: dict) -> list[Cell]:
     cadence = {report.report_id: report.cadence.value for report in policy.reports}
     cells = []
-    for key, (value, lower, upper, clamped) in noisy.items():
+    for key, (value, lower, upper, clamped, uncertain) in noisy.items():
         report, window, name, group = key
         estimand = exact.get(key, (None,))[0]
         cells.append(
@@ -296,6 +298,7 @@ def _judged(policy: Policy, noisy: dict, exact: dict, means: dict, sizes: dict, 
                 bool(clamped),
                 means.get(key, float("nan")),
                 float("nan") if estimand is None else float(estimand),
+                bool(uncertain),
             )
         )
     return cells
@@ -444,6 +447,8 @@ def _section(name: str, policy: Policy, engines: dict[str, list[list[Cell]]]) ->
             strata[f"size {_band(cell.size)}"].append(cell)
             if cell.upper - cell.lower < cell.ceiling - 1e-9:  # type: ignore[operator]
                 strata["narrower than [0, bound]"].append(cell)
+            if not cell.uncertain:
+                strata["shown as a number (not too uncertain)"].append(cell)
             if cell.clamped:
                 strata["shown at 0 or the bound"].append(cell)
             if cell.upper - cell.lower <= 1e-12:  # type: ignore[operator]
