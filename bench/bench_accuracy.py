@@ -11,6 +11,7 @@ the exact *unclipped* mean per person per week; coverage against each engine's o
 from __future__ import annotations
 
 import math
+import os
 import statistics
 import time
 from collections import defaultdict
@@ -31,6 +32,7 @@ from teamlens.domain import (
     MEASUREMENT_SCHEMA,
     METRICS,
     Cadence,
+    GroupLevel,
     HeadcountSpan,
     MetricBound,
     Policy,
@@ -61,6 +63,7 @@ class Cell:
     clamped: bool
     truth: float  # exact unclipped mean per person per week, display units
     estimand: float  # what the engine would publish with infinite budget
+    uncertain: bool = False  # the report shows "too uncertain at this budget" instead of the number
 
 
 # -- truth ---------------------------------------------------------------------------------
@@ -186,6 +189,7 @@ def _engine_cells(
                 cell.lower,
                 cell.upper,
                 cell.clamped,
+                cell.uncertain,
             )
     return found
 
@@ -229,13 +233,12 @@ def run_engine_with_bounds(
     plan = plan_bounds(piloted, share)
     pilot = strategy.blocks[0]
     counts = ds.store.rms_histogram(weeks=pilot.weeks, edges=plan.edges)
-    sizes = sorted(ds.directory.drop_duplicates("person")[ds.level].value_counts().tolist())
-    size = int(statistics.median([s for s in sizes if s >= policy.min_group_size] or [20]))
+    sizes = _typical_sizes(ds, strategy)
     runs, chosen = [], []
     for _ in range(seeds):
         noisy = noisy_histograms(plan, counts)
         bounds = tuple(
-            MetricBound(name, max(1, round(suggest_bound(strategy, spread(plan, name, noisy[name]), size))))
+            MetricBound(name, max(1, round(suggest_bound(strategy, spread(plan, name, noisy[name]), sizes))))
             for name in plan.metrics
         )
         run_policy = replace(piloted, metrics=bounds)
@@ -246,6 +249,20 @@ def run_engine_with_bounds(
         for name in plan.metrics
     )
     return runs, f"median bounds chosen: {summary} per week"
+
+
+def _typical_sizes(ds: Dataset, strategy: Strategy) -> dict[GroupLevel, float]:
+    """The median size of the groups shown at each level the catalogue releases (from the directory)."""
+    people = ds.directory.drop_duplicates("person")
+    found: dict[GroupLevel, float] = {}
+    for level in strategy.levels:
+        if level is GroupLevel.ORGANISATION:
+            found[level] = float(len(people))
+            continue
+        counts = people[level.value].value_counts().tolist()
+        shown = [size for size in counts if size >= ds.policy.min_group_size]
+        found[level] = float(statistics.median(shown or [2 * ds.policy.min_group_size]))
+    return found
 
 
 def _ceilings(strategy: Strategy) -> dict[tuple[str, str], float]:
@@ -264,7 +281,7 @@ def _ceilings(strategy: Strategy) -> dict[tuple[str, str], float]:
 def _judged(policy: Policy, noisy: dict, exact: dict, means: dict, sizes: dict, ceilings: dict) -> list[Cell]:
     cadence = {report.report_id: report.cadence.value for report in policy.reports}
     cells = []
-    for key, (value, lower, upper, clamped) in noisy.items():
+    for key, (value, lower, upper, clamped, uncertain) in noisy.items():
         report, window, name, group = key
         estimand = exact.get(key, (None,))[0]
         cells.append(
@@ -281,6 +298,7 @@ def _judged(policy: Policy, noisy: dict, exact: dict, means: dict, sizes: dict, 
                 bool(clamped),
                 means.get(key, float("nan")),
                 float("nan") if estimand is None else float(estimand),
+                bool(uncertain),
             )
         )
     return cells
@@ -351,6 +369,21 @@ def _covered(cells: Iterable[Cell], target: Callable[[Cell], float]) -> str:
     return f"{hits / len(shown):.1%} ({len(shown)})"
 
 
+def _median_of(
+    cells: Sequence[Cell],
+    cadence: str,
+    value: Callable[[Cell], float | None],
+    against: Callable[[Cell], float] | None = None,
+) -> str:
+    """The median of |value − against| / truth over ``cadence``'s cells (against: the unclipped mean)."""
+    errors = [
+        abs(float(value(c)) - (against(c) if against else c.truth)) / c.truth  # type: ignore[arg-type]
+        for c in cells
+        if c.cadence == cadence and value(c) is not None and math.isfinite(float(value(c)))  # type: ignore[arg-type]
+    ]
+    return f"{statistics.median(errors):.2f}" if errors else "–"
+
+
 def _band(size: float) -> str:
     for low, high in BANDS:
         if low <= size <= high:
@@ -384,6 +417,24 @@ def _section(name: str, policy: Policy, engines: dict[str, list[list[Cell]]]) ->
         lines.append(f"| {label} | {errors} | {big} | {small} |")
     lines += [
         "",
+        "Where the error comes from (median relative error per cadence, weekly / monthly / quarterly): "
+        "clipping bias alone is the engine's estimand (what it would publish with infinite budget) "
+        "against the unclipped mean; noise alone is the released value against that estimand.",
+        "",
+        "| engine | clipping bias alone | noise alone |",
+        "|---|---|---|",
+    ]
+    for label, runs in engines.items():
+        cells = [cell for run in runs for cell in run if cell.value is not None and cell.truth > 0]
+        cadences = ("week", "month", "quarter")
+        bias = " / ".join(_median_of(cells, c, lambda cell: cell.estimand) for c in cadences)
+        noise = " / ".join(
+            _median_of(cells, c, lambda cell: cell.value, against=lambda cell: cell.estimand)
+            for c in cadences
+        )
+        lines.append(f"| {label} | {bias} | {noise} |")
+    lines += [
+        "",
         "Coverage of the 95% intervals, against each engine's estimand and against the unclipped mean:",
         "",
     ]
@@ -396,6 +447,8 @@ def _section(name: str, policy: Policy, engines: dict[str, list[list[Cell]]]) ->
             strata[f"size {_band(cell.size)}"].append(cell)
             if cell.upper - cell.lower < cell.ceiling - 1e-9:  # type: ignore[operator]
                 strata["narrower than [0, bound]"].append(cell)
+            if not cell.uncertain:
+                strata["shown as a number (not too uncertain)"].append(cell)
             if cell.clamped:
                 strata["shown at 0 or the bound"].append(cell)
             if cell.upper - cell.lower <= 1e-12:  # type: ignore[operator]
@@ -437,7 +490,8 @@ def _variants(policy: Policy) -> dict[str, Policy]:
 
 def run() -> str:
     """Measure every dataset and return the Markdown section."""
-    seeds = 4 if quick() else SEEDS
+    # TEAMLENS_BENCH_ACCURACY_SEEDS lowers the number of releases when the machine is too loaded.
+    seeds = 4 if quick() else int(os.environ.get("TEAMLENS_BENCH_ACCURACY_SEEDS", SEEDS))
     lines = ["## Accuracy: the catalogue strategy against the even split", ""]
     lines.append(
         f"{seeds} independent releases of every window of every report per engine; relative error = "
@@ -445,11 +499,14 @@ def run() -> str:
         "Suppression: the share of (group, window) cells shown, by true group size."
     )
     lines.append("")
-    datasets = [pq_data()]
-    eu = email_eu_core()
+    # TEAMLENS_BENCH_ACCURACY_DATA=pq_data,demo measures only those (all three by default).
+    chosen = os.environ.get("TEAMLENS_BENCH_ACCURACY_DATA", "pq_data,email-eu-core,demo").split(",")
+    datasets = [pq_data()] if "pq_data" in chosen else []
+    eu = email_eu_core() if "email-eu-core" in chosen else None
     if eu is not None:
         datasets.append(eu)
-    datasets.append(demo(people=300 if quick() else 2000))
+    if "demo" in chosen:
+        datasets.append(demo(people=300 if quick() else 2000))
     for ds in datasets:
         began = time.perf_counter()
         engines = {"even split (baseline)": run_baseline(ds, seeds)}

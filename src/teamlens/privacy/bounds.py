@@ -7,8 +7,9 @@ for each metric, the distribution of each person's weekly root-mean-square over 
 block — the very quantity the L2 clip compares with the bound. One histogram per metric, each
 person in exactly one bin (sensitivity 1), gets OpenDP's discrete Gaussian noise; everything
 after is post-processing: quantiles, the share of activity a bound would clip, and the bound
-that minimises the expected error of a typical monthly figure (clipping bias and noise
-together) at the organisation's typical group size.
+that minimises the expected error of the means the catalogue publishes (clipping bias and
+noise together, each report at its level's typical group size and its window length,
+weighted by its budget share).
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from teamlens.domain import Policy
+from teamlens.domain import Cadence, GroupLevel, Policy
 from teamlens.errors import InternalError, ReleaseError
 from teamlens.privacy._opendp import add_discrete_gaussian, calibrate_sigma, zcdp_cost
-from teamlens.privacy.strategy import Strategy
+from teamlens.privacy.strategy import MetricPlan, Strategy
 
 #: Bins per histogram, from the policy's bound / ``BELOW`` to the bound × ``ABOVE`` (geometric),
 #: plus one bin under and one over. Few bins: each carries the same noise, and phantom people in
@@ -36,6 +37,8 @@ QUANTILES = (0.5, 0.9, 0.95, 0.99)
 _CANDIDATES = 240
 #: Weeks of a typical month, for the error a bound is chosen to minimise.
 _MONTH_WEEKS = 4.33
+#: Weeks of a typical window of each cadence.
+_CADENCE_WEEKS = {Cadence.WEEK: 1.0, Cadence.MONTH: _MONTH_WEEKS, Cadence.QUARTER: 13.0}
 
 
 @dataclass(frozen=True)
@@ -179,32 +182,64 @@ def _isotonic(values: Sequence[float]) -> list[float]:
     return [mean for mean, weight in blocks for _ in range(int(weight))]
 
 
-def relative_noise(strategy: Strategy, metric: str, bound: float, group_size: int, mean: float) -> float:
+def relative_noise(strategy: Strategy, metric: str, bound: float, group_size: float, mean: float) -> float:
     """The relative noise of a monthly mean of ``metric`` at ``group_size``, were its bound ``bound``.
 
     σ is proportional to the bound at a fixed share of ρ, so the strategy's σ at the policy's
     bound is scaled; the least precise level that measures the metric is taken.
     """
     plans = [plan for plan in strategy.metric_plans if plan.metric == metric]
-    if not plans or group_size < 1 or mean <= 0:
+    if not plans or group_size <= 0 or mean <= 0:
         return math.inf
-    weekly = max(plan.sigma / plan.scale * bound / plan.per_week for plan in plans)
+    weekly = max(_weekly_sd(plan, bound) for plan in plans)
     return weekly * math.sqrt(_MONTH_WEEKS) / (group_size * _MONTH_WEEKS * mean)
 
 
-def suggest_bound(strategy: Strategy, found: Spread, group_size: int) -> float:
-    """The bound (stored units per week) minimising bias and noise together for a typical monthly figure."""
+def _weekly_sd(plan: MetricPlan, bound: float) -> float:
+    """The noise of one group's weekly total (stored units) were the plan's bound ``bound``."""
+    return plan.sigma / plan.scale * bound / plan.per_week
+
+
+def expected_error(
+    strategy: Strategy, found: Spread, bound: float, sizes: Mapping[GroupLevel, float]
+) -> float:
+    """The expected squared relative error of the metric's published means at ``bound``.
+
+    Per report that publishes the metric: the clipping bias (the share of activity the bound
+    clips) squared plus the noise of a mean over one of its windows at the level's typical
+    group size (``sizes``) squared, weighted by the report's budget share. Headcount noise does
+    not depend on the bound and is left out.
+    """
     mean = found.mean
-    if mean <= 0:
+    bias = found.clipped_share(bound)
+    weighted, shares = 0.0, 0.0
+    for report in strategy.policy.reports:
+        if found.metric not in report.metrics:
+            continue
+        plan = strategy.metric_plan(report.level, found.metric)
+        size = sizes.get(report.level, 0.0)
+        weeks = _CADENCE_WEEKS[report.cadence]
+        noise = (
+            _weekly_sd(plan, bound) / (size * math.sqrt(weeks) * mean) if size > 0 and mean > 0 else math.inf
+        )
+        share = float(report.budget_share)
+        weighted += share * (bias * bias + noise * noise)
+        shares += share
+    return weighted / shares if shares > 0 else math.inf
+
+
+def suggest_bound(strategy: Strategy, found: Spread, sizes: Mapping[GroupLevel, float]) -> float:
+    """The bound (stored units per week) minimising the expected error of the published means.
+
+    ``sizes`` gives the typical group size of each level the catalogue releases: the error is
+    that of the reports actually published, each weighted by its share (``expected_error``),
+    not of the finest level's monthly figure alone.
+    """
+    if found.mean <= 0:
         return float(strategy.policy.metric_bound(found.metric).per_week)
     # A fine grid between the histogram's first and last edges: the distribution is interpolated
     # within bins, so the bound need not sit on an edge.
     low, high = found.edges[1], found.edges[-1]
     candidates = [float(low * (high / low) ** (step / _CANDIDATES)) for step in range(_CANDIDATES + 1)]
-    best: float = min(
-        candidates,
-        key=lambda bound: math.hypot(
-            found.clipped_share(bound), relative_noise(strategy, found.metric, bound, group_size, mean)
-        ),
-    )
+    best: float = min(candidates, key=lambda bound: expected_error(strategy, found, bound, sizes))
     return best

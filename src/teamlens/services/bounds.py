@@ -3,8 +3,10 @@
 ``suggest_bounds`` measures, over one completed clipping block, how busy people are on each
 metric (a noisy histogram of each person's weekly root-mean-square: see ``privacy.bounds``),
 charges the ledger, records the findings in the audit log, and returns for each metric the
-bound that minimises the expected error of a typical monthly figure, with what the current and
-the suggested bound would clip and how wide their intervals would be. Nothing changes until both
+bound that minimises the expected error of the means the catalogue publishes (each report at
+its level's typical group size and window length, weighted by its budget share), with what the
+current and the suggested bound would clip and how wide a typical monthly figure's interval
+would be at the finest level. Nothing changes until both
 parties approve a new policy version with the new bounds.
 """
 
@@ -15,7 +17,7 @@ import secrets
 import statistics
 from dataclasses import dataclass
 
-from teamlens.domain import METRICS, Policy, Rho
+from teamlens.domain import METRICS, GroupLevel, Policy, Rho
 from teamlens.errors import ReleaseError
 from teamlens.privacy import Block, Strategy, check_budget
 from teamlens.privacy.bounds import (
@@ -101,8 +103,11 @@ def suggest_bounds(ws: Workspace, *, block: str | None = None, actor: str) -> Bo
         weeks=pilot.weeks, edges=plan.edges, exclude=ws.governance.excluded_persons(pilot.start)
     )
     noisy = noisy_histograms(plan, counts)
-    size = _typical_size(ws, policy, strategy, pilot)
-    found = tuple(_suggestion(strategy, spread(plan, name, noisy[name]), size) for name in plan.metrics)
+    sizes = {level: _typical_size(ws, policy, level, pilot) for level in strategy.levels}
+    size = int(sizes[strategy.levels[-1]])
+    found = tuple(
+        _suggestion(strategy, spread(plan, name, noisy[name]), size, sizes) for name in plan.metrics
+    )
     release_id = f"b-{dt.datetime.now(dt.UTC):%Y%m%d%H%M%S}-{secrets.token_hex(4)}"
     ws.governance.record_bounds(
         release_id=release_id,
@@ -147,19 +152,21 @@ def _pilot(strategy: Strategy, key: str | None, stored_months: set[str]) -> Bloc
     return with_data[0]
 
 
-def _typical_size(ws: Workspace, policy: Policy, strategy: Strategy, pilot: Block) -> int:
-    """The median size of the groups shown at the finest level the catalogue releases."""
-    sizes = ws.store.group_sizes(strategy.levels[-1].value, pilot.start)
+def _typical_size(ws: Workspace, policy: Policy, level: GroupLevel, pilot: Block) -> int:
+    """The median size of the groups shown at ``level`` (from the directory, not from activity)."""
+    sizes = ws.store.group_sizes(level.value, pilot.start)
     shown = [size for size in sizes.values() if size >= policy.min_group_size]
     return int(statistics.median(shown)) if shown else 2 * policy.min_group_size
 
 
-def _suggestion(strategy: Strategy, found: Spread, size: int) -> MetricSuggestion:
+def _suggestion(
+    strategy: Strategy, found: Spread, size: int, sizes: dict[GroupLevel, int]
+) -> MetricSuggestion:
     policy = strategy.policy
     definition = METRICS[found.metric]
     divisor = definition.display_divisor
     current = float(policy.metric_bound(found.metric).per_week)
-    best = _nice(suggest_bound(strategy, found, size), divisor) * divisor
+    best = _nice(suggest_bound(strategy, found, sizes), divisor) * divisor
     mean = found.mean
 
     def error(bound: float) -> float:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -115,9 +116,17 @@ def derive(
     release_id: str,
     rho_charged: Rho,
 ) -> ReleasedTable:
-    """The released table of ``spec`` from kept measurements: reconcile, then assemble (no cost)."""
+    """The released table of ``spec`` from kept measurements: reconcile, then assemble (no cost).
+
+    Blocks are kept per policy period, whichever version measured them; one measured under an
+    earlier version may lack a vector the active version's strategy has (a level or metric it
+    added). Such a block cannot be measured again (one measurement per block and period), so
+    the spec is derived from the vectors every block it needs holds, and refused with a
+    ``ReleaseError`` when its own level, metric or headcount is among the missing.
+    """
     weekly: dict[tuple[object, str], list[object]] = {}
     inside = sorted({strategy.block_of(week) for window in spec.windows for week in window.weeks}, key=_start)
+    strategy = _recorded_part(strategy, spec, inside, rows)
     for block in inside:
         for key, series in reconcile_block(strategy, block, rows, structures[block.key]).items():
             weekly.setdefault(key, []).append(series)
@@ -133,6 +142,54 @@ def derive(
         released_at=_now(),
         rho_charged=rho_charged,
     )
+
+
+def _recorded_part(
+    strategy: Strategy, spec: ReleaseSpec, inside: Sequence[Block], rows: pa.Table
+) -> Strategy:
+    """``strategy`` cut down to the vectors recorded in every block ``spec`` needs (see ``derive``)."""
+    firsts = {strategy.span_of(block).first for block in inside}
+    recorded = {block.key: _vectors(rows, block) for block in {*inside, *firsts}}
+    plans = tuple(
+        plan
+        for plan in strategy.metric_plans
+        if all((plan.level.value, plan.metric) in recorded[block.key] for block in inside)
+    )
+    levels = tuple(
+        level
+        for level in strategy.levels
+        if all((level.value, HEADCOUNT) in recorded[block.key] for block in firsts)
+    )
+    kept = {(plan.level, plan.metric) for plan in plans}
+    lacking = [name for name in spec.metrics if (spec.level, name) not in kept]
+    if spec.level not in levels:
+        lacking.append(HEADCOUNT)
+    if lacking:
+        blocks = sorted(
+            key
+            for key, found in recorded.items()
+            if any((spec.level.value, name) not in found for name in lacking)
+        )
+        raise ReleaseError(
+            f"report '{spec.report_id}': clipping block(s) {', '.join(blocks)} of this period were "
+            f"measured under an earlier version of policy '{strategy.policy.policy_id}', which did not "
+            f"measure {', '.join(lacking)} at level '{spec.level.value}'",
+            "A block is measured once per period, so these windows cannot be released at this level; "
+            "release windows whose blocks have not been measured yet, or keep the catalogue's levels "
+            "and metrics unchanged within a period.",
+        )
+    if len(plans) == len(strategy.metric_plans) and len(levels) == len(strategy.levels):
+        return strategy
+    headcounts = tuple(plan for plan in strategy.headcount_plans if plan.level in levels)
+    plans = tuple(plan for plan in plans if plan.level in levels)
+    return replace(strategy, levels=levels, metric_plans=plans, headcount_plans=headcounts)
+
+
+def _vectors(rows: pa.Table, block: Block) -> set[tuple[str, str]]:
+    """The (level, metric) pairs recorded in ``rows`` for weeks of ``block``."""
+    inside = rows.filter((pc.field("week") >= block.start) & (pc.field("week") < block.end))
+    pairs = inside.group_by(["level", "metric"]).aggregate([])
+    return set(zip(pairs["level"].to_pylist(), pairs["metric"].to_pylist(), strict=True))
 
 
 def _start(block: Block) -> dt.date:

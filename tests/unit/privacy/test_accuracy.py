@@ -31,9 +31,9 @@ from .support import block_table, build_policy, chart
 REPLICAS = 1000
 
 
-def _policy(rho: str) -> Policy:
+def _policy(rho: str, cadence: Cadence = Cadence.MONTH) -> Policy:
     report = ReportDef(
-        "departments", "Departments", GroupLevel.DEPARTMENT, Cadence.MONTH, ("emails_sent",), Fraction(1)
+        "departments", "Departments", GroupLevel.DEPARTMENT, cadence, ("emails_sent",), Fraction(1)
     )
     return build_policy(rho=Rho.of(rho), reports=(report,))
 
@@ -78,14 +78,25 @@ def _measured_half_width(policy: Policy, size: int, per_week: float, window: str
 
 
 @pytest.mark.parametrize(
-    ("rho", "size", "per_week"),
-    [("1", 12, 40.0), ("1", 40, 40.0), ("1", 200, 40.0), ("1/4", 25, 60.0), ("4", 15, 5.0)],
+    ("rho", "size", "per_week", "cadence"),
+    [
+        ("1", 12, 40.0, Cadence.MONTH),
+        ("1", 40, 40.0, Cadence.MONTH),
+        ("1", 200, 40.0, Cadence.MONTH),
+        ("1/4", 25, 60.0, Cadence.MONTH),
+        ("4", 15, 5.0, Cadence.MONTH),
+        ("1", 20, 40.0, Cadence.WEEK),
+        ("4", 60, 40.0, Cadence.WEEK),
+        ("1", 12, 40.0, Cadence.QUARTER),
+        ("1/4", 40, 60.0, Cadence.QUARTER),
+    ],
 )
 def test_the_forecast_is_within_ten_percent_of_what_releases_show(
-    rho: str, size: int, per_week: float
+    rho: str, size: int, per_week: float, cadence: Cadence
 ) -> None:
-    policy = _policy(rho)
-    window = policy.windows(Cadence.MONTH)[1]
+    """Per cadence (every report's windows) and group size, small groups and clamped values included."""
+    policy = _policy(rho, cadence)
+    window = policy.windows(cadence)[1 if cadence is not Cadence.QUARTER else 0]
     forecast = expected_half_width(policy, "departments", size, per_week, "emails_sent", window=window)
     measured = _measured_half_width(policy, size, per_week, window.key)
     assert forecast == pytest.approx(measured, rel=0.10)

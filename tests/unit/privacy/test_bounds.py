@@ -14,7 +14,7 @@ from teamlens.domain import Policy
 from teamlens.errors import InternalError, ReleaseError
 from teamlens.privacy import Strategy
 from teamlens.privacy._opendp import zcdp_cost
-from teamlens.privacy.bounds import noisy_histograms, plan_bounds, spread, suggest_bound
+from teamlens.privacy.bounds import expected_error, noisy_histograms, plan_bounds, spread, suggest_bound
 
 
 def _policy(policy: Policy, share: str = "0.05") -> Policy:
@@ -97,6 +97,36 @@ def test_larger_groups_are_given_higher_bounds(policy: Policy) -> None:
     plan = plan_bounds(piloted, Fraction(1, 20))
     found = spread(plan, "emails_sent", counts["emails_sent"])  # the true counts: no noise
     strategy = Strategy.for_policy(piloted)
-    small, large = (suggest_bound(strategy, found, size) for size in (12, 400))
+    small, large = (
+        suggest_bound(strategy, found, dict.fromkeys(strategy.levels, size)) for size in (12, 400)
+    )
     assert small < large
     assert np.quantile(values, 0.5) < large  # a large group can afford to clip little
+
+
+def test_the_bound_serves_the_reports_published_weighted_by_their_shares(policy: Policy) -> None:
+    """A catalogue's bound lies between the bounds its reports would each get alone.
+
+    Each report's expected error falls then rises with the bound, so their share-weighted sum
+    has its minimum between theirs; a report at a coarse level (large groups) pulls it up, one
+    at a fine level (small groups) pulls it down: the bound is not chosen for the teams alone.
+    """
+    piloted = _policy(policy)
+    assert len({report.level for report in piloted.reports}) > 1
+    rng = np.random.default_rng(6)
+    values = rng.lognormal(mean=np.log(250), sigma=0.8, size=5_000)
+    plan = plan_bounds(piloted, Fraction(1, 20))
+    found = spread(plan, "emails_sent", _counts(piloted, values, "emails_sent"))
+    strategy = Strategy.for_policy(piloted)
+    sizes = {level: 15 * 4**index for index, level in enumerate(reversed(strategy.levels))}
+    alone = sorted(
+        suggest_bound(Strategy.for_policy(replace(piloted, reports=(report,))), found, sizes)
+        for report in piloted.reports
+    )
+    both = suggest_bound(strategy, found, sizes)
+    assert alone[0] < alone[-1]
+    assert alone[0] <= both <= alone[-1]
+    finest = strategy.levels[-1]
+    teams_only = suggest_bound(strategy, found, {level: sizes[finest] for level in strategy.levels})
+    assert teams_only < both  # sizing every report like the finest level's groups clips more
+    assert expected_error(strategy, found, both, sizes) <= expected_error(strategy, found, teams_only, sizes)
