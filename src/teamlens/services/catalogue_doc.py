@@ -1,7 +1,7 @@
 """``docs/catalogue.md``: the metric catalogue as people read it, generated from its own definitions.
 
-A test keeps the file equal to ``catalogue_markdown()``; regenerate it with
-``TEAMLENS_UPDATE_DOCS=1 .venv/bin/python -m pytest tests/unit/domain/test_catalogue_doc.py``.
+A test keeps the file equal to ``catalogue_markdown()``; ``tests/unit/domain/test_catalogue_doc.py``
+says how to regenerate it.
 """
 
 from __future__ import annotations
