@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from teamlens.governance import audit_log, measurement_cache
+from teamlens.governance import audit_log, measurement_cache, period_disposal
 from teamlens.governance.ledger import stored_rho
 from teamlens.governance.tables import ledger, releases, report_cells
 
@@ -32,10 +32,13 @@ def check_books(conn: sa.Connection, policy_id: str, period_start: dt.date, usin
     verification = audit_log.verify(conn)
     if not verification.ok:
         return f"the audit log does not verify: {verification.problem}"
+    # A finished period's releases disposed of under the policy's retention (R15) are gone on record.
+    disposed = period_disposal.disposed_releases(audit_log.details_of(conn, period_disposal.DISPOSED))
     records = [
         (action, details)
         for action in ("release.record", "bounds.record")
         for details in audit_log.details_of(conn, action)
+        if str(details.get("release_id", "")) not in disposed
     ]
     problem = _check_releases(conn, records)
     if problem:

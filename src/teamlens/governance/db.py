@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import pyarrow as pa
 import sqlalchemy as sa
@@ -22,6 +23,7 @@ from teamlens.governance import (
     decisions,
     ledger,
     measurement_cache,
+    period_disposal,
     rights_requests,
     signed_history,
     views,
@@ -181,6 +183,20 @@ class GovernanceDB(_PolicyAPI):
                 for details in audit_log.details_of(conn, "bounds.record")
                 if details.get("policy_id") == policy_id
             ]
+
+    def period_archive(self, policy_id: str, period_start: dt.date) -> dict[str, Any]:
+        """What archiving a policy period keeps: releases, ledger charges, published cells (R15)."""
+        with self._read() as conn:
+            return period_disposal.archived(conn, policy_id, period_start)
+
+    def dispose_period(
+        self, policy_id: str, period_start: dt.date, actor: str, details: Mapping[str, object]
+    ) -> dict[str, int]:
+        """Delete a finished period's released aggregates, measurements and ledger; audited counts."""
+        with self._write() as conn:
+            return period_disposal.dispose(
+                conn, policy_id, period_start, actor=actor, now=self._now(), details=details
+            )
 
     def released_windows(self) -> dict[str, frozenset[str]]:
         """The windows whose cells each release published (repeats belong to the first release)."""

@@ -6,7 +6,7 @@ already committed is skipped, overlapping facts replace older values); a release
 ``store.aggregate_block(levels=..., weeks=..., clips=...)`` for one clipping block's clipped
 weekly totals per level and group, ``store.structure(...)`` for the organisation chart and
 ``store.groups(level)`` for every group to add noise to; retention calls
-``store.delete_older_than(day)``; a worker's access and erasure requests call
+``store.expire(cutoff, released_ranges)``; a worker's access and erasure requests call
 ``person_facts``, ``person_directory`` and ``erase_person``; health pages use ``stats`` and
 ``verify``. Nothing here adds noise: ``aggregate_block`` output goes to ``teamlens.privacy`` only.
 
@@ -18,7 +18,17 @@ DuckDB is imported in this package and nowhere else in teamlens.
 """
 
 from teamlens.store._aggregate import ORGANISATION_GROUP, MetricClip
+from teamlens.store._expiry import DayRange, Expired
 from teamlens.store.fact_store import FactStore
 from teamlens.store.summaries import BatchInfo, CommitSummary, StoreStats
 
-__all__ = ["ORGANISATION_GROUP", "BatchInfo", "CommitSummary", "FactStore", "MetricClip", "StoreStats"]
+__all__ = [
+    "ORGANISATION_GROUP",
+    "BatchInfo",
+    "CommitSummary",
+    "DayRange",
+    "Expired",
+    "FactStore",
+    "MetricClip",
+    "StoreStats",
+]

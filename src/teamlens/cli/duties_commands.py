@@ -1,0 +1,49 @@
+"""Commands for the data-protection duties: retention (R15), rectification (R21), the union's copy (R25)."""
+
+from __future__ import annotations
+
+import typer
+
+from teamlens import services
+from teamlens.cli.app import app, console
+from teamlens.cli.options import Actor, DataDir
+
+retention_app = typer.Typer(
+    help="Delete person-level data, released aggregates and ledger once the policy no longer allows them.",
+    no_args_is_help=True,
+)
+app.add_typer(retention_app, name="retention")
+
+
+@retention_app.command("run")
+def retention_run(data_dir: DataDir = None, actor: Actor = "scheduler") -> None:
+    """Delete what the policy's retention no longer allows (run it daily); counts per class are audited.
+
+    Facts go once every catalogue window covering their week is released, and at the latest after
+    the policy's retention_days; a finished period's releases, published cells, kept measurements
+    and ledger go released_retention_days after the period ends (archived first if the policy says).
+    """
+    result = services.run_retention(services.open_workspace(data_dir), actor=actor)
+    if result.cutoff is None:
+        console.print("No policy has ever run, so no data is held: nothing to delete.")
+        return
+    console.print(
+        f"Deleted {result.deleted:,} facts: {result.facts_past_retention:,} dated before {result.cutoff} "
+        f"({result.retention_days} days under policy {result.policy_id} v{result.version}) and "
+        f"{result.facts_released:,} of weeks whose windows are all released; "
+        f"{result.directory_rows:,} directory rows that ended before {result.cutoff}."
+    )
+    for period in result.periods:
+        done = f"archived to {period.archive} and deleted" if period.archive else "deleted"
+        console.print(
+            f"Period {period.policy_id} from {period.period_start}: "
+            f"{period.counts.get('releases', 0)} releases, "
+            f"{period.counts.get('report_cells', 0)} published cells, "
+            f"{period.counts.get('measurements', 0)} kept measurements and "
+            f"{period.counts.get('ledger', 0)} ledger charges {done}."
+        )
+    if not result.periods:
+        console.print("No finished period's released aggregates or ledger are due yet.")
+    console.print(
+        f"Backups taken before this run expire by {result.backups_clear_by}; then it is gone everywhere."
+    )
