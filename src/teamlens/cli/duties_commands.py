@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
 from teamlens import services
 from teamlens.cli.app import app, console
-from teamlens.cli.options import Actor, DataDir
+from teamlens.cli.options import Actor, DataDir, KeyOption
 
 retention_app = typer.Typer(
     help="Delete person-level data, released aggregates and ledger once the policy no longer allows them.",
@@ -46,4 +49,25 @@ def retention_run(data_dir: DataDir = None, actor: Actor = "scheduler") -> None:
         console.print("No finished period's released aggregates or ledger are due yet.")
     console.print(
         f"Backups taken before this run expire by {result.backups_clear_by}; then it is gone everywhere."
+    )
+
+
+@app.command("union-export")
+def union_export(
+    key: KeyOption,
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the CSV (and PDF) into.")],
+    pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also write a PDF (needs Chromium).")] = True,
+    data_dir: DataDir = None,
+) -> None:
+    """The representative's copy of every figure released in the last 52 weeks (R25), CSV and PDF.
+
+    Only what releases published, exactly as published (objectors are in none of it); nothing is
+    charged to the budget. Signed with the representative's key; the request is audited.
+    """
+    ws = services.open_workspace(data_dir)
+    copy = services.union_export.export_signed(ws, by=services.keys.load_key(key), out=out, pdf=pdf)
+    console.print(
+        f"{len(copy.cells):,} released cells of {copy.since} to {copy.through} written to "
+        + ", ".join(str(path) for path in copy.files)
+        + "."
     )

@@ -26,6 +26,7 @@ from teamlens.governance import (
     period_disposal,
     rights_requests,
     signed_history,
+    union_copy,
     views,
     web_sessions,
 )
@@ -197,6 +198,11 @@ class GovernanceDB(_PolicyAPI):
             return period_disposal.dispose(
                 conn, policy_id, period_start, actor=actor, now=self._now(), details=details
             )
+
+    def published_between(self, since: dt.date, through: dt.date) -> list[union_copy.PublishedCell]:
+        """Every cell published for a window overlapping [since, through): the union's copy (R25)."""
+        with self._read() as conn:
+            return union_copy.published_between(conn, since, through)
 
     def released_windows(self) -> dict[str, frozenset[str]]:
         """The windows whose cells each release published (repeats belong to the first release)."""

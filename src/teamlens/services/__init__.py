@@ -25,7 +25,15 @@ released cell reads), ``report_charts.py`` (trends, comparisons, heatmap) and
 """
 
 from teamlens.governance import KeySetInfo, PolicyVersionInfo, RightsRequest, SignedDecision, StoredPolicy
-from teamlens.services import audit_checkpoints, keys, next_steps, passkeys, report_cells, report_freshness
+from teamlens.services import (
+    audit_checkpoints,
+    keys,
+    next_steps,
+    passkeys,
+    report_cells,
+    report_freshness,
+    union_export,
+)
 from teamlens.services.access_export import HeldData, ReleaseEntered
 from teamlens.services.analysis import (
     EXPORT_FORMATS,
@@ -239,6 +247,7 @@ __all__ = [
     "tables_as_json",
     "template",
     "tick",
+    "union_export",
     "verify_audit",
     "verify_books",
     "verify_store",

@@ -99,6 +99,8 @@ MEANINGS: Mapping[str, str] = {
     "rights.request": "a request about a worker was signed",
     "rights.fulfil": "the DPO fulfilled a worker's request",
     "rights.exclusions": "the exclusion list was read, on a signature",
+    "union.export": "the representative took the union's copy of the released figures (R25), signed",
+    "union.download": "the signed-in representative downloaded the union's copy of the released figures",
     "policy.approved": "both parties (or one, for a narrowing) have approved a version",
 }
 

@@ -41,6 +41,7 @@ DECISION_PARTIES: Mapping[str, tuple[str, ...]] = {
     "rights.request": ("dpo", "representative"),
     "rights.fulfil": ("dpo",),
     "rights.exclusions": ("dpo", "representative"),
+    "union.export": ("representative",),
 }
 #: The digest a first key set names as its predecessor.
 NO_PREVIOUS = "0" * 64

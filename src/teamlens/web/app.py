@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from teamlens import services
 from teamlens.errors import AccessDenied, ConfigError, NoApprovedPolicy, PolicyError
-from teamlens.web import api, auth, console, consultation, me, passkeys, public
+from teamlens.web import api, auth, console, consultation, me, passkeys, public, union
 from teamlens.web.auth import Throttle, TooManyAttempts
 from teamlens.web.deps import (
     AnalystSession,
@@ -161,7 +161,7 @@ def create_app(ws: services.Workspace, *, idp_transport: httpx.BaseTransport | N
     app.state.workspace = ws
     app.state.sign_in = _sign_in(ws, idp_transport)
     app.state.throttle = Throttle()
-    for module in (auth, me, public, consultation, console, passkeys, api):
+    for module in (auth, me, public, consultation, console, passkeys, union, api):
         app.include_router(module.router)
     app.add_middleware(_BodyLimit)  # added first, so inside the security headers below
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)  # ``/`` comes compressed already
