@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -9,6 +10,7 @@ import typer
 
 from teamlens import services
 from teamlens.cli.app import app, console
+from teamlens.cli.governance_commands import rights_app
 from teamlens.cli.options import Actor, DataDir, KeyOption
 
 retention_app = typer.Typer(
@@ -71,3 +73,41 @@ def union_export(
         + ", ".join(str(path) for path in copy.files)
         + "."
     )
+
+
+@rights_app.command("rectify")
+def rectify(
+    email: Annotated[str, typer.Option("--email", help="The worker's address, from their verified request.")],
+    level: Annotated[str, typer.Option("--level", help="team, department, division or location.")],
+    group: Annotated[str, typer.Option("--group", help="The group the worker really belonged to.")],
+    start: Annotated[datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="First day corrected.")],
+    key: KeyOption,
+    end: Annotated[
+        datetime | None, typer.Option("--to", formats=["%Y-%m-%d"], help="First day no longer corrected.")
+    ] = None,
+    data_dir: DataDir = None,
+    actor: Actor = "dpo",
+) -> None:
+    """Correct a worker's group (R21), signed by the DPO; windows already released are recomputed, charged.
+
+    What was published before stays published (it cannot be un-released); the recomputed figures
+    carry a new release id, and the measurements they need again are charged to the budget.
+    """
+    done = services.rectification.rectify(
+        services.open_workspace(data_dir),
+        email,
+        level=level,
+        group=group,
+        start=start.date(),
+        end=None if end is None else end.date(),
+        by=services.keys.load_key(key),
+        actor=actor,
+    )
+    console.print(f"Corrected {done.rows_changed} directory row(s).")
+    if done.release_id is None:
+        console.print("Nothing released used those weeks: nothing was recomputed or charged.")
+    else:
+        console.print(
+            f"Recomputed {', '.join(done.windows)} as release {done.release_id}, "
+            f"charged ρ = {float(done.rho or 0):.6g}."
+        )

@@ -95,6 +95,8 @@ def _check_releases(conn: sa.Connection, records: Sequence[tuple[str, Mapping[st
         recorded[release_id] = Fraction(str(details.get("rho", "0")))
         if action == "release.record" and "blocks" in details and "cells" in details:
             published[release_id] = int(details["cells"])  # the release engine's, kept in report_cells
+        for earlier, cells in (details.get("replaced") or {}).items():  # a rectification's (R21)
+            published[str(earlier)] = published.get(str(earlier), 0) - int(cells)
     held = {
         row.release_id: stored_rho(row)
         for row in conn.execute(

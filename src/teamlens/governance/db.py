@@ -24,6 +24,7 @@ from teamlens.governance import (
     ledger,
     measurement_cache,
     period_disposal,
+    rectification,
     rights_requests,
     signed_history,
     union_copy,
@@ -184,6 +185,11 @@ class GovernanceDB(_PolicyAPI):
                 for details in audit_log.details_of(conn, "bounds.record")
                 if details.get("policy_id") == policy_id
             ]
+
+    def record_rectification(self, *, release_id: str, active: ActivePolicy, **kept: Any) -> dict[str, int]:
+        """Charge and keep a rectification's re-measured blocks and recomputed cells (R21)."""
+        with self._write() as conn:
+            return rectification.record(conn, release_id=release_id, active=active, now=self._now(), **kept)
 
     def period_archive(self, policy_id: str, period_start: dt.date) -> dict[str, Any]:
         """What archiving a policy period keeps: releases, ledger charges, published cells (R15)."""

@@ -19,10 +19,12 @@ DuckDB is imported in this package and nowhere else in teamlens.
 
 from teamlens.store._aggregate import ORGANISATION_GROUP, MetricClip
 from teamlens.store._expiry import DayRange, Expired
+from teamlens.store._rectify import LEVEL_COLUMNS
 from teamlens.store.fact_store import FactStore
 from teamlens.store.summaries import BatchInfo, CommitSummary, StoreStats
 
 __all__ = [
+    "LEVEL_COLUMNS",
     "ORGANISATION_GROUP",
     "BatchInfo",
     "CommitSummary",

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from teamlens.domain import DIRECTORY_SCHEMA, FACT_SCHEMA, HIDDEN_PREFIX, GroupLevel
 from teamlens.errors import StoreError
-from teamlens.store import _aggregate, _expiry, _merge
+from teamlens.store import _aggregate, _expiry, _merge, _rectify
 from teamlens.store._aggregate import MetricClip
 from teamlens.store._duck import (
     COMMIT_MEMORY_LIMIT,
@@ -323,6 +323,21 @@ class FactStore:
             if old or done or directory_rows:
                 tx.publish()
         return _expiry.Expired(old, done, directory_rows)
+
+    def rectify_group(
+        self, person: str, level: str, group: str, start: dt.date, end: dt.date | None = None
+    ) -> int:
+        """Correct ``person``'s group at ``level`` over [start, end) atomically; the rows changed (R21)."""
+        with reported_as_store_errors(self.root, "change"), transaction(self.root, self.lock_timeout) as tx:
+            directory = tx.base.directory_file(self.root)
+            if directory is None:
+                return 0
+            table = read_table(directory, columns=DIRECTORY_SCHEMA.names).cast(DIRECTORY_SCHEMA)
+            corrected, changed = _rectify.regrouped(table, person, level, group, start, end)
+            if changed:
+                self._write_directory(tx, checked_directory(corrected))
+                tx.publish()
+        return changed
 
     def erase_person(self, person: str) -> int:
         """Erase one pseudonym (GDPR Art 17): atomically drop its facts and directory rows; returns how many.
