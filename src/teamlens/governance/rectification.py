@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from teamlens.domain import ReleasedCell, Rho
 from teamlens.errors import BudgetExceeded, InternalError
 from teamlens.governance import audit_log, measurement_cache
-from teamlens.governance.ledger import _charge, _check_still_active, spent
+from teamlens.governance.ledger import _charge, _check_still_active, block_entries, spent
 from teamlens.governance.measurement_cache import BlockMeasurement
 from teamlens.governance.records import ActivePolicy
 from teamlens.governance.tables import measured_blocks, measurements, report_cells
@@ -109,15 +109,7 @@ def record(
             "metrics": metrics,
             "rho": f"{rho.value.numerator}/{rho.value.denominator}",
             "cells": count,
-            "blocks": [
-                {
-                    "block": block.block_key,
-                    "span": block.span_key,
-                    "rho": f"{block.rho.value.numerator}/{block.rho.value.denominator}",
-                    "rows_sha256": block.rows_sha256,
-                }
-                for block in blocks
-            ],
+            "blocks": block_entries(blocks),
             "replaced": dict(sorted(replaced.items())),
             **details,
         },
