@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
 import pyarrow as pa
 import sqlalchemy as sa
@@ -23,16 +22,14 @@ from teamlens.governance import (
     decisions,
     ledger,
     measurement_cache,
-    period_disposal,
-    rectification,
     rights_requests,
     signed_history,
-    union_copy,
     views,
     web_sessions,
 )
 from teamlens.governance import ingestions as ingestion_log
 from teamlens.governance import objections as objection_list
+from teamlens.governance._duties_api import _DutiesAPI
 from teamlens.governance._engine import SYSTEM_ACTOR
 from teamlens.governance._policy_api import _PolicyAPI
 from teamlens.governance.measurement_cache import BlockMeasurement, MeasuredBlock
@@ -52,7 +49,7 @@ from teamlens.governance.web_sessions import StoredSession
 __all__ = ["SYSTEM_ACTOR", "GovernanceDB"]
 
 
-class GovernanceDB(_PolicyAPI):
+class GovernanceDB(_DutiesAPI, _PolicyAPI):
     """The governance state: policy versions and approvals, the budget ledger, releases, audit log.
 
     ``GovernanceDB(url, clock=...)``: ``clock`` returns the current time (aware); tests pass a
@@ -185,30 +182,6 @@ class GovernanceDB(_PolicyAPI):
                 for details in audit_log.details_of(conn, "bounds.record")
                 if details.get("policy_id") == policy_id
             ]
-
-    def record_rectification(self, *, release_id: str, active: ActivePolicy, **kept: Any) -> dict[str, int]:
-        """Charge and keep a rectification's re-measured blocks and recomputed cells (R21)."""
-        with self._write() as conn:
-            return rectification.record(conn, release_id=release_id, active=active, now=self._now(), **kept)
-
-    def period_archive(self, policy_id: str, period_start: dt.date) -> dict[str, Any]:
-        """What archiving a policy period keeps: releases, ledger charges, published cells (R15)."""
-        with self._read() as conn:
-            return period_disposal.archived(conn, policy_id, period_start)
-
-    def dispose_period(
-        self, policy_id: str, period_start: dt.date, actor: str, details: Mapping[str, object]
-    ) -> dict[str, int]:
-        """Delete a finished period's released aggregates, measurements and ledger; audited counts."""
-        with self._write() as conn:
-            return period_disposal.dispose(
-                conn, policy_id, period_start, actor=actor, now=self._now(), details=details
-            )
-
-    def published_between(self, since: dt.date, through: dt.date) -> list[union_copy.PublishedCell]:
-        """Every cell published for a window overlapping [since, through): the union's copy (R25)."""
-        with self._read() as conn:
-            return union_copy.published_between(conn, since, through)
 
     def released_windows(self) -> dict[str, frozenset[str]]:
         """The windows whose cells each release published (repeats belong to the first release)."""
