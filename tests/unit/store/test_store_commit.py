@@ -59,7 +59,10 @@ def test_the_package_exports_its_documented_api() -> None:
         "ORGANISATION_GROUP",
         "BatchInfo",
         "CommitSummary",
+        "DayRange",
+        "Expired",
         "FactStore",
+        "LEVEL_COLUMNS",
         "MetricClip",
         "StoreStats",
     }
