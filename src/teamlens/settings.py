@@ -20,6 +20,8 @@
 | oidc_mfa_acr | TEAMLENS_OIDC_MFA_ACR | unset (comma-separated ``acr`` values that prove a second factor) |
 | hosting | TEAMLENS_HOSTING | unset; who runs the server and where, e.g. ``Example Cloud Ltd, London, UK`` |
 | processors | TEAMLENS_PROCESSORS | unset; processor entries separated by ``;`` (below) |
+| backup_expiry_days | TEAMLENS_BACKUP_EXPIRY_DAYS | ``35``: days a backup of the data is kept (R15) |
+| archive_dir | TEAMLENS_ARCHIVE_DIR | ``<data_dir>/archive``: finished periods' archived aggregates |
 
 The pseudonymisation key may instead be given directly as 64 hex digits in ``TEAMLENS_KEY``
 (for containers and CI secrets); it is never written to the data folder or to a log. With
@@ -84,6 +86,8 @@ class Settings(BaseSettings):
     processors: str | None = Field(
         default=None, description="DPIA processors: 'name | service | location' entries, ';'-separated"
     )
+    backup_expiry_days: int = Field(default=35, ge=0, description="days a backup of the data folder is kept")
+    archive_dir: Path | None = Field(default=None, description="where finished periods' aggregates go")
 
     @property
     def governance_url(self) -> str:

@@ -60,6 +60,11 @@ def test_no_fact_older_than_the_retention_survives_and_the_deletion_is_logged(or
         "retention_days": 35,
         "cutoff": cutoff.isoformat(),
         "facts_deleted": old,
+        "facts_past_retention": old,
+        "facts_of_released_windows": 0,
+        "directory_rows_deleted": result.directory_rows,  # placements that ended before the cut-off
+        "periods_disposed": 0,
+        "backups_clear_by": (TODAY + dt.timedelta(days=35)).isoformat(),
     }
     assert services.run_retention(org.ws, actor="scheduler", today=TODAY).deleted == 0
 

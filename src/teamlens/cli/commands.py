@@ -14,7 +14,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from teamlens import services
-from teamlens.cli import governance_commands, keys_commands, policy_commands, token_commands  # noqa: F401  (register them)
+from teamlens.cli import (  # noqa: F401  (register them)
+    duties_commands,
+    governance_commands,
+    keys_commands,
+    policy_commands,
+    token_commands,
+)
 from teamlens.cli.app import app, audit_app, console, require_free_port, store_app
 from teamlens.cli.options import Actor, DataDir, Json, KeyFile
 from teamlens.cli.render import ingest_outcomes, release_tables, report_summary, to_json

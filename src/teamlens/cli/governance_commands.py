@@ -1,4 +1,4 @@
-"""Commands for the documents, the audit log's checkpoints, retention and workers' rights."""
+"""Commands for the documents, the audit log's checkpoints and workers' rights."""
 
 from __future__ import annotations
 
@@ -289,25 +289,6 @@ def audit_checkpoint(
     """Sign the audit log's current head; the representative keeps the file to verify against later."""
     signed = services.audit_checkpoints.checkpoint(services.open_workspace(data_dir), key, out, actor=actor)
     console.print(f"Checkpoint of entry {signed.seq} (head {signed.head_hash[:16]}…) written to {out}.")
-
-
-retention_app = typer.Typer(
-    help="Delete person-level data older than the policy allows.", no_args_is_help=True
-)
-app.add_typer(retention_app, name="retention")
-
-
-@retention_app.command("run")
-def retention_run(data_dir: DataDir = None, actor: Actor = "scheduler") -> None:
-    """Delete every fact older than the policy's retention (run it daily); the count is audited."""
-    result = services.run_retention(services.open_workspace(data_dir), actor=actor)
-    if result.cutoff is None:
-        console.print("No policy has ever run, so no data is held: nothing to delete.")
-        return
-    console.print(
-        f"Deleted {result.deleted:,} facts dated before {result.cutoff} "
-        f"({result.retention_days} days under policy {result.policy_id} v{result.version})."
-    )
 
 
 rights_app = typer.Typer(

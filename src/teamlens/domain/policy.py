@@ -182,6 +182,10 @@ class Policy:
     notes: str = ""
     jurisdiction: Jurisdiction = DEFAULT_JURISDICTION
     representative_body: RepresentativeBody = RepresentativeBody.NOT_STATED
+    #: R15: days the released aggregates and the ledger of the period are kept after it ends,
+    #: and what then happens to them ("archive": written to an archive file, then deleted; "delete").
+    released_retention_days: int = 365
+    released_disposal: str = "archive"
 
     @property
     def profile(self) -> Profile:

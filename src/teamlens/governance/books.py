@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from teamlens.governance import audit_log, measurement_cache
+from teamlens.governance import audit_log, measurement_cache, period_disposal
 from teamlens.governance.ledger import stored_rho
 from teamlens.governance.tables import ledger, releases, report_cells
 
@@ -32,10 +32,13 @@ def check_books(conn: sa.Connection, policy_id: str, period_start: dt.date, usin
     verification = audit_log.verify(conn)
     if not verification.ok:
         return f"the audit log does not verify: {verification.problem}"
+    # A finished period's releases disposed of under the policy's retention (R15) are gone on record.
+    disposed = period_disposal.disposed_releases(audit_log.details_of(conn, period_disposal.DISPOSED))
     records = [
         (action, details)
         for action in ("release.record", "bounds.record")
         for details in audit_log.details_of(conn, action)
+        if str(details.get("release_id", "")) not in disposed
     ]
     problem = _check_releases(conn, records)
     if problem:
@@ -92,6 +95,8 @@ def _check_releases(conn: sa.Connection, records: Sequence[tuple[str, Mapping[st
         recorded[release_id] = Fraction(str(details.get("rho", "0")))
         if action == "release.record" and "blocks" in details and "cells" in details:
             published[release_id] = int(details["cells"])  # the release engine's, kept in report_cells
+        for earlier, cells in (details.get("replaced") or {}).items():  # a rectification's (R21)
+            published[str(earlier)] = published.get(str(earlier), 0) - int(cells)
     held = {
         row.release_id: stored_rho(row)
         for row in conn.execute(

@@ -30,6 +30,7 @@ from teamlens.governance import (
 )
 from teamlens.governance import ingestions as ingestion_log
 from teamlens.governance import objections as objection_list
+from teamlens.governance._duties_api import _DutiesAPI
 from teamlens.governance._engine import SYSTEM_ACTOR
 from teamlens.governance._policy_api import _PolicyAPI
 from teamlens.governance.api_tokens import StoredToken
@@ -50,7 +51,7 @@ from teamlens.governance.web_sessions import StoredSession
 __all__ = ["SYSTEM_ACTOR", "GovernanceDB"]
 
 
-class GovernanceDB(_PolicyAPI):
+class GovernanceDB(_DutiesAPI, _PolicyAPI):
     """The governance state: policy versions and approvals, the budget ledger, releases, audit log.
 
     ``GovernanceDB(url, clock=...)``: ``clock`` returns the current time (aware); tests pass a

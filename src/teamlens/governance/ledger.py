@@ -154,18 +154,23 @@ def record_release(
             "metrics": list(metrics),
             "rho": f"{rho.value.numerator}/{rho.value.denominator}",
             "cells": len(cells),
-            "blocks": [
-                {
-                    "block": block.block_key,
-                    "span": block.span_key,
-                    "rho": f"{block.rho.value.numerator}/{block.rho.value.denominator}",
-                    "rows_sha256": block.rows_sha256,
-                }
-                for block in blocks
-            ],
+            "blocks": block_entries(blocks),
         },
     )
     return _info(conn.execute(sa.select(releases).where(releases.c.release_id == release_id)).one())
+
+
+def block_entries(blocks: Sequence[BlockMeasurement]) -> list[dict[str, object]]:
+    """What the audit log's ``release.record`` keeps of each measured block (the books check reads it)."""
+    return [
+        {
+            "block": block.block_key,
+            "span": block.span_key,
+            "rho": f"{block.rho.value.numerator}/{block.rho.value.denominator}",
+            "rows_sha256": block.rows_sha256,
+        }
+        for block in blocks
+    ]
 
 
 #: The report id under which a bounds suggestion is recorded (it publishes no report cells).

@@ -78,6 +78,8 @@ _POLICY = (
     "notes",
     "jurisdiction",
     "representative_body",
+    "released_retention_days",
+    "released_disposal",
 )
 _PRIVACY = ("unit", "rho", "delta", "clipping_block", "headcount_span", "headcount_share", "bounds_share")
 _METRIC = ("name", "per_week")
@@ -139,6 +141,9 @@ def parse_policy(text: str, source: str) -> ParsedPolicy:
         )
     privacy = root.table("privacy", _PRIVACY)
     rho, delta = _privacy(privacy)
+    disposal = head.text("released_disposal", "archive")
+    if disposal not in ("archive", "delete"):
+        raise head.error("released_disposal", f'expected "archive" or "delete" (got {disposal!r})')
     profile, representative_body = jurisdiction(head, warnings)
     policy = Policy(
         policy_id=policy_id,
@@ -169,6 +174,8 @@ def parse_policy(text: str, source: str) -> ParsedPolicy:
         notes=head.text("notes", "", allow_empty=True),
         jurisdiction=profile.jurisdiction,
         representative_body=representative_body,
+        released_retention_days=head.integer("released_retention_days", 365, minimum=0),
+        released_disposal=disposal,
     )
     # Reports are checked against the finished policy: its levels, metrics and period.
     policy = replace(policy, reports=_reports(root.tables("reports", _REPORT), policy, warnings))

@@ -32,8 +32,10 @@ from teamlens.services import (
     keys,
     next_steps,
     passkeys,
+    rectification,
     report_cells,
     report_freshness,
+    union_export,
 )
 from teamlens.services.access_export import HeldData, ReleaseEntered
 from teamlens.services.analysis import (
@@ -222,6 +224,7 @@ __all__ = [
     "plan_catalogue",
     "planner_figures",
     "propose",
+    "rectification",
     "register_json",
     "registered_keys",
     "release",
@@ -249,6 +252,7 @@ __all__ = [
     "tables_as_json",
     "template",
     "tick",
+    "union_export",
     "verify_audit",
     "verify_books",
     "verify_store",

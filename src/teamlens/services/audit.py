@@ -56,7 +56,8 @@ _ONE_WORKER_PREFIXES = ("rights.", "objection.")
 #: each worker's activity, and the gaps between entries the size of each one's file.
 _FROM_DATA: Mapping[str, frozenset[str]] = {
     "ingest.record": frozenset({"source"}),
-    "retention.run": frozenset({"policy_id", "version", "retention_days", "cutoff"}),
+    "retention.run": frozenset({"policy_id", "version", "retention_days", "cutoff", "backups_clear_by"}),
+    "retention.released": frozenset({"policy_id", "period_start", "disposal", "releases_deleted"}),
 }
 _FROM_DATA_PREFIXES = ("ingest.", "retention.")
 
@@ -81,7 +82,8 @@ MEANINGS: Mapping[str, str] = {
     "ingest.record": "a collaboration-tool export was read",
     "release.record": "team-level statistics were released",
     "bounds.record": "how busy people are was measured, with noise and charged, to suggest clipping bounds",
-    "retention.run": "counts older than the retention period were deleted",
+    "retention.run": "counts older than the retention period, or of weeks fully released, were deleted",
+    "retention.released": "a finished period's released statistics and ledger were archived or deleted",
     "rights.access": "a worker's own data was exported to them",
     "rights.erase": "a worker's counts were erased on their request",
     "rights.object": "an objection was recorded on a worker's request",
@@ -97,6 +99,8 @@ MEANINGS: Mapping[str, str] = {
     "rights.request": "a request about a worker was signed",
     "rights.fulfil": "the DPO fulfilled a worker's request",
     "rights.exclusions": "the exclusion list was read, on a signature",
+    "union.export": "the representative took the union's copy of the released figures (R25), signed",
+    "union.download": "the signed-in representative downloaded the union's copy of the released figures",
     "policy.approved": "both parties (or one, for a narrowing) have approved a version",
 }
 

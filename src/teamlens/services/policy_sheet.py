@@ -102,7 +102,18 @@ _FIELDS: dict[str, tuple[str, Callable[[Policy], str]]] = {
     "review_date": ("Review date (processing stops if not renewed)", lambda p: p.review_date.isoformat()),
     "retention_days": (
         "Retention of per-person counts",
-        lambda p: f"{p.retention_days} days, then deleted automatically",
+        lambda p: (
+            f"{p.retention_days} days, then deleted automatically (sooner once every window "
+            "covering them is released)"
+        ),
+    ),
+    "released_retention_days": (
+        "Retention of released statistics and the budget ledger",
+        lambda p: f"the policy period and {max(p.released_retention_days, p.retention_days)} days after it",
+    ),
+    "released_disposal": (
+        "Released statistics and ledger after their retention",
+        lambda p: "archived, then deleted" if p.released_disposal == "archive" else "deleted",
     ),
     "sources": ("Sources read", lambda p: ", ".join(p.sources)),
     "metrics": ("Metrics counted", _metrics),

@@ -7,7 +7,7 @@ already committed is skipped, overlapping facts replace older values); a release
 weekly totals per level and group, ``store.structure(...)`` for the organisation chart and
 ``store.groups(level)`` for every group to add noise to (``store.block_reader()`` serves all
 three for many blocks from one snapshot); retention calls
-``store.delete_older_than(day)``; a worker's access and erasure requests call
+``store.expire(cutoff, released_ranges)``; a worker's access and erasure requests call
 ``person_facts``, ``person_directory`` and ``erase_person``; health pages use ``stats`` and
 ``verify``. Nothing here adds noise: ``aggregate_block`` output goes to ``teamlens.privacy`` only.
 
@@ -20,14 +20,19 @@ DuckDB is imported in this package and nowhere else in teamlens.
 
 from teamlens.store._aggregate import ORGANISATION_GROUP, MetricClip
 from teamlens.store._block_reader import BlockReader
+from teamlens.store._expiry import DayRange, Expired
+from teamlens.store._rectify import LEVEL_COLUMNS
 from teamlens.store.fact_store import FactStore
 from teamlens.store.summaries import BatchInfo, CommitSummary, StoreStats
 
 __all__ = [
+    "LEVEL_COLUMNS",
     "ORGANISATION_GROUP",
     "BatchInfo",
     "BlockReader",
     "CommitSummary",
+    "DayRange",
+    "Expired",
     "FactStore",
     "MetricClip",
     "StoreStats",

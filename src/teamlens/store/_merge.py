@@ -1,4 +1,4 @@
-"""The SQL that rewrites month files: upserting a commit, and dropping rows for retention or erasure.
+"""The SQL that rewrites month files: upserting a commit, dropping rows for erasure (retention: ``_expiry``).
 
 Each function works on one month at a time inside a connection from ``_duck.connect``, so
 memory follows the size of a month, not of the store or of the incoming stream. Values are
@@ -59,17 +59,8 @@ SELECT person, day, days, metric, value, source FROM incoming
 ORDER BY person, metric, day, days, source
 """
 
-#: Retention: how many rows of each scanned file fall before the cut-off day.
-COUNT_BEFORE_DAY_SQL = "SELECT filename, count(*) FROM scanned WHERE day < $day GROUP BY filename"
-
 #: Erasure: how many rows of each scanned file belong to the person.
 COUNT_PERSON_SQL = "SELECT filename, count(*) FROM scanned WHERE person = $person GROUP BY filename"
-
-#: Retention: the rows to keep are those on or after the cut-off day.
-KEEP_FROM_DAY_SQL = """
-SELECT person, day, days, metric, value, source FROM current_month WHERE day >= $day
-ORDER BY person, metric, day, days, source
-"""
 
 #: Erasure: the rows to keep are everyone else's.
 KEEP_OTHERS_SQL = """

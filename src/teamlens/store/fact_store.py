@@ -3,7 +3,7 @@
 Open one with ``FactStore(data_dir / "facts")``. Ingestion commits a batch (``commit``); the
 release engine asks for clipped weekly totals per level and group (``aggregate_block``,
 ``structure``, ``groups``); retention and a
-worker's rights are served by ``delete_older_than``, ``person_facts``, ``person_directory`` and
+worker's rights are served by ``expire``, ``person_facts``, ``person_directory`` and
 ``erase_person``. Every change is atomic: a crash at any instant leaves the store as before or
 as after, never between (see ``_transaction``).
 """
@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from teamlens.domain import DIRECTORY_SCHEMA, FACT_SCHEMA, HIDDEN_PREFIX, GroupLevel
 from teamlens.errors import StoreError
-from teamlens.store import _aggregate, _merge
+from teamlens.store import _aggregate, _expiry, _merge, _rectify
 from teamlens.store._aggregate import MetricClip
 from teamlens.store._block_reader import BlockReader
 from teamlens.store._duck import (
@@ -287,22 +287,47 @@ class FactStore:
             pa.RecordBatchReader.from_batches(DIRECTORY_SCHEMA, table.to_batches()), out, DIRECTORY_SCHEMA
         )
 
-    def delete_older_than(self, day: dt.date) -> int:
-        """Delete every fact whose day is before ``day`` (retention), atomically; returns how many."""
-        params: dict[str, object] = {"day": day}
+    def expire(self, cutoff: dt.date, released: Sequence[_expiry.DayRange] = ()) -> _expiry.Expired:
+        """Drop, atomically, facts before ``cutoff`` or in ``released`` ranges, and ended directory rows."""
+        ranges = _expiry.merged(released)
         with reported_as_store_errors(self.root, "change"), transaction(self.root, self.lock_timeout) as tx:
-            # A month's facts start on or after its first day, so later months cannot hold any.
-            candidates = {
-                month: self.root / path
-                for month, path in tx.base.months.items()
-                if dt.date.fromisoformat(month + "-01") < day
-            }
-            deleted = self._rewrite(
-                tx, candidates, _merge.COUNT_BEFORE_DAY_SQL, _merge.KEEP_FROM_DAY_SQL, params
-            )
-            if deleted:
+            files = {month: self.root / path for month, path in tx.base.months.items()}
+            old = done = 0
+            with connect(self.root) as con:
+                counts = _expiry.count_expired(con, list(files.values()), cutoff, ranges)
+                for month, path in sorted(files.items()):
+                    past, finished = counts.get(path, (0, 0))
+                    old, done = old + past, done + finished
+                    if past + finished == parquet_rows(path):
+                        tx.drop_month(month)
+                    elif past + finished:
+                        _expiry.keep_month(con, path, cutoff, ranges, tx.new_month_file(month))
+            directory_rows = 0
+            directory = tx.base.directory_file(self.root)
+            if directory is not None:
+                table = read_table(directory, columns=DIRECTORY_SCHEMA.names).cast(DIRECTORY_SCHEMA)
+                kept = _expiry.kept_directory(table, cutoff)
+                directory_rows = table.num_rows - kept.num_rows
+                if directory_rows:
+                    self._write_directory(tx, kept)
+            if old or done or directory_rows:
                 tx.publish()
-        return deleted
+        return _expiry.Expired(old, done, directory_rows)
+
+    def rectify_group(
+        self, person: str, level: str, group: str, start: dt.date, end: dt.date | None = None
+    ) -> int:
+        """Correct ``person``'s group at ``level`` over [start, end) atomically; the rows changed (R21)."""
+        with reported_as_store_errors(self.root, "change"), transaction(self.root, self.lock_timeout) as tx:
+            directory = tx.base.directory_file(self.root)
+            if directory is None:
+                return 0
+            table = read_table(directory, columns=DIRECTORY_SCHEMA.names).cast(DIRECTORY_SCHEMA)
+            corrected, changed = _rectify.regrouped(table, person, level, group, start, end)
+            if changed:
+                self._write_directory(tx, checked_directory(corrected))
+                tx.publish()
+        return changed
 
     def erase_person(self, person: str) -> int:
         """Erase one pseudonym (GDPR Art 17): atomically drop its facts and directory rows; returns how many.

@@ -41,6 +41,8 @@ DECISION_PARTIES: Mapping[str, tuple[str, ...]] = {
     "rights.request": ("dpo", "representative"),
     "rights.fulfil": ("dpo",),
     "rights.exclusions": ("dpo", "representative"),
+    "union.export": ("representative",),
+    "rights.rectify": ("dpo",),
 }
 #: The digest a first key set names as its predecessor.
 NO_PREVIOUS = "0" * 64

@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from teamlens import services
 from teamlens.errors import AccessDenied, ConfigError, NoApprovedPolicy, PolicyError
-from teamlens.web import api, auth, console, consultation, me, passkeys, public, tokens
+from teamlens.web import api, auth, console, consultation, me, passkeys, public, tokens, union
 from teamlens.web.auth import Throttle, TooManyAttempts
 from teamlens.web.deps import (
     AnalystSession,
@@ -205,7 +205,7 @@ def create_app(ws: services.Workspace, *, idp_transport: httpx.BaseTransport | N
         """Liveness probe."""
         return {"status": "ok"}
 
-    for module in (auth, me, public, consultation, console, passkeys, api, tokens):
+    for module in (auth, me, public, consultation, console, passkeys, union, api, tokens):
         app.include_router(module.router)
     app.add_middleware(_BodyLimit)  # added first, so inside the security headers below
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)  # ``/`` comes compressed already

@@ -106,7 +106,7 @@ def commit_change(store: FactStore) -> object:
 
 CHANGES: dict[str, Callable[[FactStore], object]] = {
     "commit": commit_change,
-    "retention": lambda store: store.delete_older_than(D(2026, 1, 7)),
+    "retention": lambda store: store.expire(D(2026, 1, 7)).facts,
     "erasure": lambda store: store.erase_person("ann"),
 }
 

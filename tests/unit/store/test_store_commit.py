@@ -60,7 +60,10 @@ def test_the_package_exports_its_documented_api() -> None:
         "BatchInfo",
         "BlockReader",
         "CommitSummary",
+        "DayRange",
+        "Expired",
         "FactStore",
+        "LEVEL_COLUMNS",
         "MetricClip",
         "StoreStats",
     }

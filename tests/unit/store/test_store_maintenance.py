@@ -12,7 +12,7 @@ import pytest
 
 from teamlens.domain import DIRECTORY_SCHEMA, FACT_SCHEMA
 from teamlens.errors import StoreError
-from teamlens.store import FactStore
+from teamlens.store import Expired, FactStore
 
 from .factstore_helpers import Fact, Placement, directory_table, facts_table, stored_directory, stored_facts
 
@@ -59,18 +59,35 @@ def months(root: Path) -> dict[str, str]:
 
 def test_retention_deletes_exactly_the_facts_before_the_day(store: FactStore) -> None:
     root = store.root
-    assert store.delete_older_than(D(2026, 1, 5)) == 2
+    assert store.expire(D(2026, 1, 5)) == Expired(facts_past_retention=2, directory_rows=1)
     assert stored_facts(root) == sorted(item for item in FACTS if item.day >= D(2026, 1, 5))
     assert "2025-12" not in months(root)  # emptied months disappear
-    assert store.delete_older_than(D(2026, 1, 21)) == 2
+    # Only the placement that ended before the cut-off goes: the others still place someone.
+    assert stored_directory(root) == sorted(DIRECTORY[1:])
+    assert store.expire(D(2026, 1, 21)).facts == 2
     assert stored_facts(root) == sorted(item for item in FACTS if item.day >= D(2026, 1, 21))
     assert months(root)["2026-02"] == "months/2026-02/gen-1.parquet"  # untouched months are not rewritten
-    assert stored_directory(root) == sorted(DIRECTORY)  # retention is about facts
+    assert stored_directory(root) == sorted(DIRECTORY[1:])
+
+
+def test_retention_deletes_the_facts_of_released_ranges_however_recent(store: FactStore) -> None:
+    released = [
+        (D(2026, 1, 19), D(2026, 1, 21)),
+        (D(2026, 1, 21), D(2026, 1, 26)),
+        (D(2026, 2, 9), D(2026, 2, 10)),
+    ]
+    assert store.expire(D(2025, 12, 1), released) == Expired(facts_released=2)
+    kept = [item for item in FACTS if not D(2026, 1, 19) <= item.day < D(2026, 1, 26)]
+    assert stored_facts(store.root) == sorted(kept)  # 2026-02-10 lies just past its range's end
+    assert stored_directory(store.root) == sorted(DIRECTORY)
+    # The two hands are counted apart: a fact past the cut-off is not counted again as released.
+    assert store.expire(D(2026, 1, 6), [(D(2025, 12, 1), D(2026, 3, 1))]) == Expired(3, 1, 1)
+    assert stored_facts(store.root) == []
 
 
 def test_retention_with_nothing_to_delete_changes_nothing(store: FactStore) -> None:
     generation = store.stats().generation
-    assert store.delete_older_than(D(2025, 12, 1)) == 0
+    assert store.expire(D(2025, 12, 1)).facts == 0
     assert store.stats().generation == generation
 
 
