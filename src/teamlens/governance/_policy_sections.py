@@ -15,8 +15,10 @@ from teamlens.domain import (
     Exclusions,
     HeadcountSpan,
     Jurisdiction,
+    Policy,
     Profile,
     ReleaseDesign,
+    ReportDef,
     RepresentativeBody,
     WorkingHours,
     is_sensitive,
@@ -152,4 +154,20 @@ def sensitive_metrics(table: TomlTable, level: str, metrics: tuple[str, ...], mi
             f"{min_group_size}: such metrics are never shown for groups under the comparison floor of "
             f"{COMPARISON_FLOOR} people (R19)",
             f"Raise min_group_size to at least {COMPARISON_FLOOR}, or leave {named} out of the catalogue.",
+        )
+
+
+def warn_uncovered_weeks(report: ReportDef, policy: Policy, warnings: list[str]) -> None:
+    """Warn when a report's whole windows leave weeks of the period it can never release."""
+    # Windows never straddle the period's edges, so a period not aligned to the cadence leaves
+    # weeks this report can never release; both parties should see that before approving.
+    windows = policy.windows(report.cadence)
+    covered = sum(window.n_weeks for window in windows)
+    period_weeks = (policy.period_end - policy.period_start).days // 7
+    if covered < period_weeks:
+        warnings.append(
+            f"report '{report.report_id}' covers {covered} of the period's {period_weeks} weeks "
+            f"({windows[0].key} to {windows[-1].key}): weeks outside a whole {report.cadence.value} "
+            "inside the period are never released by it. Start and end the period on "
+            f"{report.cadence.value} boundaries to use every week."
         )

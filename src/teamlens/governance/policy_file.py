@@ -46,6 +46,7 @@ from teamlens.governance._policy_sections import (
     jurisdiction,
     release_design,
     sensitive_metrics,
+    warn_uncovered_weeks,
     working_hours,
 )
 from teamlens.governance._toml_reader import TomlTable
@@ -377,7 +378,7 @@ def _reports(tables: tuple[TomlTable, ...], policy: Policy, warnings: list[str])
         reports.append(
             ReportDef(report_id, table.text("title"), GroupLevel(level_name), cadence, metrics, share)
         )
-        _warn_uncovered_weeks(reports[-1], policy, warnings)
+        warn_uncovered_weeks(reports[-1], policy, warnings)
     total = sum((report.budget_share for report in reports), Fraction(0))
     bounds = policy.design.bounds_share
     if total + bounds > 1:
@@ -389,18 +390,3 @@ def _reports(tables: tuple[TomlTable, ...], policy: Policy, warnings: list[str])
             "Lower the shares so that together they spend at most the whole budget.",
         )
     return tuple(reports)
-
-
-def _warn_uncovered_weeks(report: ReportDef, policy: Policy, warnings: list[str]) -> None:
-    # Windows never straddle the period's edges, so a period not aligned to the cadence leaves
-    # weeks this report can never release; both parties should see that before approving.
-    windows = policy.windows(report.cadence)
-    covered = sum(window.n_weeks for window in windows)
-    period_weeks = (policy.period_end - policy.period_start).days // 7
-    if covered < period_weeks:
-        warnings.append(
-            f"report '{report.report_id}' covers {covered} of the period's {period_weeks} weeks "
-            f"({windows[0].key} to {windows[-1].key}): weeks outside a whole {report.cadence.value} "
-            "inside the period are never released by it. Start and end the period on "
-            f"{report.cadence.value} boundaries to use every week."
-        )
