@@ -40,7 +40,7 @@ from teamlens.store._locks import shared_read, try_writer_lock
 from teamlens.store._manifest import STAGING_DIR, Manifest, load
 from teamlens.store._transaction import Transaction, collect_if_idle, transaction
 from teamlens.store._verify import verify_store
-from teamlens.store.summaries import BatchInfo, CommitSummary, StoreStats
+from teamlens.store.summaries import BatchInfo, CommitSummary, StoreFiles, StoreStats
 
 #: How long a writer waits for another writer by default: long enough for a large ingest.
 DEFAULT_LOCK_TIMEOUT = 600.0
@@ -128,6 +128,19 @@ class FactStore:
         with self._reading() as manifest, connect(self.root) as con:
             files = {month: self.root / path for month, path in manifest.months.items()}
             yield BlockReader(con, month_files=files, directory=manifest.directory_file(self.root))
+
+    @contextmanager
+    def files(self) -> Iterator[StoreFiles]:
+        """Hold the current generation's Parquet files for another engine to read until the block ends.
+
+        No file named is deleted while the block runs (a read lease, as for every query here).
+        """
+        with self._reading() as manifest:
+            yield StoreFiles(
+                months={month: self.root / path for month, path in manifest.months.items()},
+                directory=manifest.directory_file(self.root),
+                encrypted=manifest.encrypted or self.encrypted,
+            )
 
     def structure(self, *, levels: Sequence[str], first_day: dt.date, end_day: dt.date) -> pa.Table:
         """The organisation chart for [first_day, end_day): which coarser group holds each group."""
