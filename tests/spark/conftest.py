@@ -6,11 +6,17 @@ The Spark tests skip, saying why, when PySpark (``teamlens[spark]``) or Java is 
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+#: The pseudonymisation key the local executors hold: their Python workers inherit the JVM's
+#: environment, which is the test process's when the session starts (docs/scaling.md, "The key").
+#: Ingestion tests give their installations this key; it is in no other test's environment.
+EXECUTOR_KEY = "5a" * 32
 
 
 @pytest.fixture(scope="session")
@@ -21,7 +27,21 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         pytest.skip("Java is not installed: local Spark needs a JRE 17 or later (default-jre-headless)")
     from teamlens.spark import spark_session
 
-    session = spark_session(
+    before = os.environ.get("TEAMLENS_KEY")
+    os.environ["TEAMLENS_KEY"] = EXECUTOR_KEY
+    try:
+        session = _start(spark_session, tmp_path_factory)
+    finally:
+        if before is None:
+            del os.environ["TEAMLENS_KEY"]
+        else:
+            os.environ["TEAMLENS_KEY"] = before
+    yield session
+    session.stop()
+
+
+def _start(spark_session: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return spark_session(
         "local[2]",
         **{
             "spark.local.dir": str(tmp_path_factory.mktemp("spark-local")),
@@ -30,8 +50,6 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             "spark.driver.memory": "1g",
         },
     )
-    yield session
-    session.stop()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -7,12 +7,15 @@ cluster's settings; teamlens only adds what it needs when it starts a session it
   so the executors encrypt them on their local disks (the DuckDB store keeps its spill inside
   the data folder for the same reason);
 - ``spark.sql.session.timeZone`` UTC, so dates never shift with the machine's zone;
+- ``PYSPARK_PYTHON``, unless set: this Python, so that local executors run the same teamlens (on
+  a cluster, the executors' image or environment must have ``teamlens[spark]`` installed);
 - the master: ``TEAMLENS_SPARK_MASTER`` (``local[*]`` when unset and no master is configured).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 
 from pyspark.sql import SparkSession
 
@@ -36,4 +39,6 @@ def spark_session(master: str | None = None, **config: str) -> SparkSession:
     # spark-submit starts the JVM first and hands its gateway over: its master stands.
     if master is not None or "PYSPARK_GATEWAY_PORT" not in os.environ:
         builder = builder.master(master or "local[*]")
+        # PySpark starts its workers with PYSPARK_PYTHON (default: python3 on PATH, without teamlens).
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     return builder.getOrCreate()

@@ -22,7 +22,6 @@ DuckDB is imported in this package and nowhere else in teamlens.
 from teamlens.store._aggregate import ORGANISATION_GROUP, MetricClip, level_column, months_between
 from teamlens.store._block_reader import BlockReader
 from teamlens.store._expiry import DayRange, Expired
-from teamlens.store._manifest import STAGING_DIR
 from teamlens.store._rectify import LEVEL_COLUMNS
 from teamlens.store.fact_store import FactStore
 from teamlens.store.summaries import BatchInfo, CommitSummary, StoreFiles, StoreStats
@@ -30,7 +29,6 @@ from teamlens.store.summaries import BatchInfo, CommitSummary, StoreFiles, Store
 __all__ = [
     "LEVEL_COLUMNS",
     "ORGANISATION_GROUP",
-    "STAGING_DIR",
     "BatchInfo",
     "BlockReader",
     "CommitSummary",

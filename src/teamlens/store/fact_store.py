@@ -142,6 +142,24 @@ class FactStore:
                 encrypted=manifest.encrypted or self.encrypted,
             )
 
+    @contextmanager
+    def staging_area(self) -> Iterator[Path]:
+        """A fresh private folder inside the store for another engine to stage files in, for the block.
+
+        While the block runs the folder is kept (a read lease: garbage collection waits); a
+        process killed inside it leaves the folder as garbage, removed when the store is next
+        opened or changed with no one reading. Staged files are never part of the store until
+        ``commit`` copies their rows in.
+        """
+        with shared_read(self.root):
+            folder = self.root / STAGING_DIR / uuid.uuid4().hex
+            with reported_as_store_errors(self.root, "stage files in"):
+                make_dir(folder)
+            try:
+                yield folder
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
+
     def structure(self, *, levels: Sequence[str], first_day: dt.date, end_day: dt.date) -> pa.Table:
         """The organisation chart for [first_day, end_day): which coarser group holds each group."""
         with self.block_reader() as reader:
