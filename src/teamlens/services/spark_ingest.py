@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from teamlens.errors import ConfigError
 from teamlens.services.directory_reading import NO_DIRECTORY_NOTE, ReadingAttributes
@@ -35,9 +35,6 @@ from teamlens.services.ingest import (
 from teamlens.services.workspace import Workspace
 from teamlens.sources import ReadReport, content_hash
 
-if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
-
 
 def ingest_on_spark(
     ws: Workspace,
@@ -46,7 +43,7 @@ def ingest_on_spark(
     actor: str,
     strict: bool = False,
     source: str | None = None,
-    spark: SparkSession | None = None,
+    spark: Any = None,  # a pyspark SparkSession (pyspark is imported under teamlens.spark only)
 ) -> IngestSummary:
     """Ingest ``paths`` as ``ingest`` does, reading usage reports and mail headers on Spark."""
     from teamlens.spark import (
