@@ -185,6 +185,11 @@ def run() -> str:
     figures = measure()
     if not quick():
         _chart(figures)
+    return section(figures, load)
+
+
+def section(figures: dict[int, dict[str, dict[str, float]]], load: float, note: str = "") -> str:
+    """The Markdown section of ``figures`` (measured at load average ``load``), with a closing ``note``."""
     lines = [
         "## Scale: DuckDB, Spark local and a Spark peer (`python -m bench scale`)",
         "",
@@ -216,4 +221,6 @@ def run() -> str:
         )
     else:
         lines.append("PipelineDP (pipeline-dp 0.3.1) is not installed here: the peer was not run.")
+    if note:
+        lines += ["", note]
     return "\n".join(lines) + "\n"
