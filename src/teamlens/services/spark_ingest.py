@@ -32,8 +32,10 @@ from teamlens.services.ingest import (
     commit_file,
     plan_ingest,
 )
+from teamlens.services.ingest_activity import new_activity
 from teamlens.services.workspace import Workspace
 from teamlens.sources import ReadReport, content_hash
+from teamlens.sources.activity_metrics import ACTIVITY_METRICS
 
 
 def ingest_on_spark(
@@ -65,14 +67,21 @@ def ingest_on_spark(
             "Ingest with TEAMLENS_ENGINE=duckdb, or keep the store unencrypted on storage the "
             "lake encrypts at rest (docs/scaling.md).",
         )
+    if policy.metric_names & ACTIVITY_METRICS:
+        raise ConfigError(
+            "The Spark engine cannot ingest for this policy: its combined activity metrics are "
+            "computed across every input of one ingestion, which the Spark ingest does not do yet.",
+            "Ingest with TEAMLENS_ENGINE=duckdb (releases can still run on Spark).",
+        )
     pseudonymise = ws.pseudonymiser()
     outcomes: list[FileOutcome] = []
     attributes: ReadingAttributes | None = None
-    ctx = _context(ws, policy, pseudonymise, ReadingAttributes())
+    no_activity = new_activity(ws, policy, [])
+    ctx = _context(ws, policy, pseudonymise, ReadingAttributes(), no_activity)
     for path in [path for path in plan.ordered if readers[path].directory]:
         outcome, attributes = _ingest_directory(ws, path, readers[path].reader, ctx, actor, policy)
         outcomes.append(outcome)
-    ctx = _context(ws, policy, pseudonymise, attributes or ReadingAttributes())
+    ctx = _context(ws, policy, pseudonymise, attributes or ReadingAttributes(), no_activity)
     facts_inputs = [path for path in plan.ordered if not readers[path].directory]
     digests = {path: content_hash(path) for path in facts_inputs}
     jobs: dict[str, ReadJob] = {}  # by batch: a second file with the same content is not read twice
