@@ -15,7 +15,7 @@ import platform
 import sys
 from pathlib import Path
 
-BENCHMARKS = ("accuracy", "release", "ingest_csv", "mbox", "web")
+BENCHMARKS = ("accuracy", "release", "ingest_csv", "mbox", "web", "scale")
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 
 

@@ -27,8 +27,10 @@ def median_seconds(action: Callable[[], object], repeats: int = 3) -> float:
     return statistics.median(times)
 
 
-def in_subprocess(code: str, *, cwd: Path | None = None) -> dict[str, float]:
+def in_subprocess(code: str, *, cwd: Path | None = None, timeout: float | None = None) -> dict[str, float]:
     """Run Python ``code`` in a fresh interpreter; it prints a JSON dict. Adds peak RSS in MiB.
+
+    ``timeout`` (seconds) ends a run that takes longer with ``subprocess.TimeoutExpired``.
 
     The peak is the child's own ``VmHWM``: on Linux, ``ru_maxrss`` of a child started by
     fork + exec starts at the parent's resident size, so it would report the parent's peak.
@@ -45,7 +47,7 @@ def in_subprocess(code: str, *, cwd: Path | None = None) -> dict[str, float]:
         "print(json.dumps(result))\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", wrapper], capture_output=True, text=True, check=True, cwd=cwd
+        [sys.executable, "-c", wrapper], capture_output=True, text=True, check=True, cwd=cwd, timeout=timeout
     )
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return result

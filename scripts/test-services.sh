@@ -35,6 +35,13 @@ if ! command -v chromium >/dev/null 2>&1 && [ "${CI:-}" = "true" ] && [ "$(id -u
   apt_install chromium || echo "Chromium could not be installed: PDF tests will be skipped" >&2
 fi
 
+# Java runs the local Spark of the Spark backend's tests (pyspark 4 needs Java 17 or later).
+if ! command -v java >/dev/null 2>&1 && [ "${CI:-}" = "true" ] && [ "$(id -u)" = 0 ]; then
+  echo "installing Java from Debian packages" >&2
+  apt_install default-jre-headless || apt_install openjdk-17-jre-headless \
+    || echo "Java could not be installed: Spark tests will be skipped" >&2
+fi
+
 PGBIN=$(pg_bin)
 if [ -z "$PGBIN" ] && [ "${CI:-}" = "true" ] && [ "$(id -u)" = 0 ]; then
   echo "installing PostgreSQL from Debian packages" >&2

@@ -7,6 +7,8 @@
 | database_url | TEAMLENS_DATABASE_URL | ``sqlite:///<data_dir>/governance.sqlite`` |
 | encrypt_store | TEAMLENS_ENCRYPT_STORE | ``false``; ``true`` encrypts the fact store at rest |
 | log_level | TEAMLENS_LOG_LEVEL | ``INFO`` |
+| engine | TEAMLENS_ENGINE | ``duckdb``; ``spark`` aggregates releases on Spark (``teamlens[spark]``) |
+| spark_master | TEAMLENS_SPARK_MASTER | unset: spark-submit's master, else ``local[*]`` |
 | oidc_issuer | TEAMLENS_OIDC_ISSUER | unset: worker sign-in is off |
 | oidc_client_id | TEAMLENS_OIDC_CLIENT_ID | unset |
 | oidc_client_secret | TEAMLENS_OIDC_CLIENT_SECRET | unset (or use the file below) |
@@ -47,6 +49,7 @@ processor entry is ``name | service | location``; name the host in the service p
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -69,6 +72,10 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, description="SQLAlchemy URL of the governance database")
     encrypt_store: bool = Field(default=False, description="encrypt the fact store's files at rest")
     log_level: str = Field(default="INFO", description="logging level")
+    engine: Literal["duckdb", "spark"] = Field(
+        default="duckdb", description="what computes each release block's clipped totals (docs/scaling.md)"
+    )
+    spark_master: str | None = Field(default=None, description="Spark master URL for TEAMLENS_ENGINE=spark")
     oidc_issuer: str | None = Field(default=None, description="OpenID Connect issuer URL for worker sign-in")
     oidc_client_id: str | None = Field(default=None, description="client id registered at the issuer")
     oidc_client_secret: SecretStr | None = Field(default=None, description="client secret")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -191,39 +191,18 @@ def ingest(
     A file named in ``paths`` must be readable; a file found inside a folder that no connector
     recognises is passed over and named with the reason, and with ``strict`` nothing at all is
     ingested while there is one (read-me files aside). ``source`` names the connector that reads
-    every input, instead of recognising each by its content.
+    every input, instead of recognising each by its content. With ``TEAMLENS_ENGINE=spark`` the
+    M365 usage reports and mail headers are read in parallel on Spark (``spark_ingest``), with
+    the same result.
     """
-    active = ws.governance.require_active_policy("ingest data")
-    policy = active.policy
-    forced = None if source is None else _named_reader(source)
-    named, found = _expand(paths, forced)
-    readers: dict[Path, _Chosen] = {}
-    for path in named:
-        chosen = forced or _reader_for(path, required=True)
-        if chosen is None:
-            raise InternalError("a connector was required for a named file but none was returned")
-        readers[path] = chosen
-    passed_over: list[FileOutcome] = []
-    for path in found:
-        maybe = None if _is_read_me(path) else forced or _reader_for(path, required=False)
-        if maybe is not None:
-            readers[path] = maybe
-        else:
-            passed_over.append(FileOutcome(str(path), "-", "passed over", 0, (_why(path),)))
-    unknown = [outcome.path for outcome in passed_over if outcome.notes != (READ_ME,)]
-    if strict and unknown:
-        raise InputFormatError(
-            unknown[0],
-            f"no connector recognises it{_and_others(unknown[1:])}. Nothing was ingested.",
-            hint="Move what is not an export out of the folder, name the connector that should read "
-            "a file with "
-            "`--source NAME` to see what is wrong (`teamlens ingest --help` lists the names), or "
-            "pass `--no-strict` to ingest the rest and pass these over.",
-        )
-    for path, chosen in readers.items():
-        _check_allowed(path, chosen.reader.name, policy)
+    if ws.settings.engine == "spark":
+        from teamlens.services.spark_ingest import ingest_on_spark  # the optional teamlens[spark]
+
+        return ingest_on_spark(ws, paths, actor=actor, strict=strict, source=source)
+    plan = plan_ingest(ws, paths, strict=strict, source=source)
+    policy, readers, passed_over = plan.policy, plan.readers, list(plan.passed_over)
     pseudonymise = ws.pseudonymiser()
-    ordered = sorted(readers, key=lambda p: (0 if readers[p].directory else 1, str(p)))
+    ordered = plan.ordered
     outcomes: list[FileOutcome] = []
     attributes: ReadingAttributes | None = None
     digests = (
@@ -259,6 +238,55 @@ def ingest(
         outcomes.append(FileOutcome(COMBINED_INPUT, ACTIVITY_SOURCE, "ingested", shown, (COMBINED_NOTE,)))
     return IngestSummary((*outcomes, *passed_over))
 
+
+
+@dataclass(frozen=True)
+class IngestPlan:
+    """What one ingestion will read, decided before anything is: every input and its connector.
+
+    ``ordered`` lists the inputs in the order they are committed: directory exports first, then
+    the others by path (the store keeps the last value ingested, so the order is part of the result).
+    """
+
+    policy: Policy
+    readers: dict[Path, _Chosen]
+    ordered: list[Path]
+    passed_over: tuple[FileOutcome, ...]
+
+
+def plan_ingest(ws: Workspace, paths: Sequence[Path], *, strict: bool, source: str | None) -> IngestPlan:
+    """Gate on the approved policy, find every input under ``paths`` and its connector (see ``ingest``)."""
+    active = ws.governance.require_active_policy("ingest data")
+    policy = active.policy
+    forced = None if source is None else _named_reader(source)
+    named, found = _expand(paths, forced)
+    readers: dict[Path, _Chosen] = {}
+    for path in named:
+        chosen = forced or _reader_for(path, required=True)
+        if chosen is None:
+            raise InternalError("a connector was required for a named file but none was returned")
+        readers[path] = chosen
+    passed_over: list[FileOutcome] = []
+    for path in found:
+        maybe = None if _is_read_me(path) else forced or _reader_for(path, required=False)
+        if maybe is not None:
+            readers[path] = maybe
+        else:
+            passed_over.append(FileOutcome(str(path), "-", "passed over", 0, (_why(path),)))
+    unknown = [outcome.path for outcome in passed_over if outcome.notes != (READ_ME,)]
+    if strict and unknown:
+        raise InputFormatError(
+            unknown[0],
+            f"no connector recognises it{_and_others(unknown[1:])}. Nothing was ingested.",
+            hint="Move what is not an export out of the folder, name the connector that should read "
+            "a file with "
+            "`--source NAME` to see what is wrong (`teamlens ingest --help` lists the names), or "
+            "pass `--no-strict` to ingest the rest and pass these over.",
+        )
+    for path, chosen in readers.items():
+        _check_allowed(path, chosen.reader.name, policy)
+    ordered = sorted(readers, key=lambda p: (0 if readers[p].directory else 1, str(p)))
+    return IngestPlan(policy, readers, ordered, tuple(passed_over))
 
 def _facts_reader(reader: SourceReader | DirectoryReader, policy: Policy) -> SourceReader | None:
     """The fact connector that reads the metrics of a directory export holding both, if allowed."""
@@ -391,3 +419,28 @@ def _ingest_one(
     ws.governance.record_ingestion(digest, reader.name, label, rows, actor)
     shown = rows if report.people_seen >= min_people else None
     return FileOutcome(str(path), reader.name, "ingested", shown, tuple(report.notes))
+
+
+def already_ingested(ws: Workspace, path: Path, source: str, digest: str, actor: str) -> FileOutcome:
+    """The outcome of an input the store already holds (recorded in governance if it was missed)."""
+    ws.governance.ensure_ingestion_recorded(digest, source, f"{source}:{digest[:12]}", actor)
+    return FileOutcome(str(path), source, "already ingested", 0, ())
+
+
+def commit_file(
+    ws: Workspace,
+    path: Path,
+    source: str,
+    digest: str,
+    facts: Iterable[pa.RecordBatch],
+    report: ReadReport,
+    actor: str,
+    min_people: int,
+) -> FileOutcome:
+    """Commit one input's ``facts`` as one batch and record the ingestion; ``report`` is read after."""
+    label = f"{source}:{digest[:12]}"
+    summary = ws.store.commit(content_hash=digest, source=source, label=label, facts=facts)
+    rows = summary.rows_received - summary.duplicate_keys
+    ws.governance.record_ingestion(digest, source, label, rows, actor)
+    shown = rows if report.people_seen >= min_people else None
+    return FileOutcome(str(path), source, "ingested", shown, tuple(report.notes))

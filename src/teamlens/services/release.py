@@ -233,7 +233,9 @@ def _measure(
     }
     span = strategy.span_of(block)
     opens = span.first == block
-    aggregates = reader.aggregate_block(
+    # TEAMLENS_ENGINE=spark: Spark computes the same totals (teamlens.spark); the chart stays DuckDB's.
+    aggregator = reader if ws.settings.engine == "duckdb" else ws.aggregator
+    aggregates = aggregator.aggregate_block(
         levels=levels,
         weeks=block.weeks,
         clips=clips,

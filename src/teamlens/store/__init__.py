@@ -9,7 +9,8 @@ weekly totals per level and group, ``store.structure(...)`` for the organisation
 three for many blocks from one snapshot); retention calls
 ``store.expire(cutoff, released_ranges)``; a worker's access and erasure requests call
 ``person_facts``, ``person_directory`` and ``erase_person``; health pages use ``stats`` and
-``verify``. Nothing here adds noise: ``aggregate_block`` output goes to ``teamlens.privacy`` only.
+``verify``; another engine (the Spark backend) reads the current files through ``files()``.
+Nothing here adds noise: ``aggregate_block`` output goes to ``teamlens.privacy`` only.
 
 For the class and its guarantees, see ``fact_store``; for the result types, ``summaries``.
 For the on-disk layout and crash safety, see ``_manifest`` and ``_transaction``; for the
@@ -18,12 +19,12 @@ its clipped query, ``_collaboration``; for input checks, ``_ingest``; for lockin
 DuckDB is imported in this package and nowhere else in teamlens.
 """
 
-from teamlens.store._aggregate import ORGANISATION_GROUP, MetricClip
+from teamlens.store._aggregate import ORGANISATION_GROUP, MetricClip, level_column, months_between
 from teamlens.store._block_reader import BlockReader
 from teamlens.store._expiry import DayRange, Expired
 from teamlens.store._rectify import LEVEL_COLUMNS
 from teamlens.store.fact_store import FactStore
-from teamlens.store.summaries import BatchInfo, CommitSummary, StoreStats
+from teamlens.store.summaries import BatchInfo, CommitSummary, StoreFiles, StoreStats
 
 __all__ = [
     "LEVEL_COLUMNS",
@@ -35,5 +36,8 @@ __all__ = [
     "Expired",
     "FactStore",
     "MetricClip",
+    "StoreFiles",
     "StoreStats",
+    "level_column",
+    "months_between",
 ]

@@ -40,7 +40,7 @@ from teamlens.store._locks import shared_read, try_writer_lock
 from teamlens.store._manifest import STAGING_DIR, Manifest, load
 from teamlens.store._transaction import Transaction, collect_if_idle, transaction
 from teamlens.store._verify import verify_store
-from teamlens.store.summaries import BatchInfo, CommitSummary, StoreStats
+from teamlens.store.summaries import BatchInfo, CommitSummary, StoreFiles, StoreStats
 
 #: How long a writer waits for another writer by default: long enough for a large ingest.
 DEFAULT_LOCK_TIMEOUT = 600.0
@@ -128,6 +128,37 @@ class FactStore:
         with self._reading() as manifest, connect(self.root) as con:
             files = {month: self.root / path for month, path in manifest.months.items()}
             yield BlockReader(con, month_files=files, directory=manifest.directory_file(self.root))
+
+    @contextmanager
+    def files(self) -> Iterator[StoreFiles]:
+        """Hold the current generation's Parquet files for another engine to read until the block ends.
+
+        No file named is deleted while the block runs (a read lease, as for every query here).
+        """
+        with self._reading() as manifest:
+            yield StoreFiles(
+                months={month: self.root / path for month, path in manifest.months.items()},
+                directory=manifest.directory_file(self.root),
+                encrypted=manifest.encrypted or self.encrypted,
+            )
+
+    @contextmanager
+    def staging_area(self) -> Iterator[Path]:
+        """A fresh private folder inside the store for another engine to stage files in, for the block.
+
+        While the block runs the folder is kept (a read lease: garbage collection waits); a
+        process killed inside it leaves the folder as garbage, removed when the store is next
+        opened or changed with no one reading. Staged files are never part of the store until
+        ``commit`` copies their rows in.
+        """
+        with shared_read(self.root):
+            folder = self.root / STAGING_DIR / uuid.uuid4().hex
+            with reported_as_store_errors(self.root, "stage files in"):
+                make_dir(folder)
+            try:
+                yield folder
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
 
     def structure(self, *, levels: Sequence[str], first_day: dt.date, end_day: dt.date) -> pa.Table:
         """The organisation chart for [first_day, end_day): which coarser group holds each group."""

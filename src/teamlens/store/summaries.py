@@ -7,7 +7,9 @@ these objects can be logged, shown to an admin and written to the audit log as t
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -52,3 +54,16 @@ class StoreStats:
     batches: int
     directory_rows: int
     bytes: int
+
+
+@dataclass(frozen=True)
+class StoreFiles:
+    """The Parquet files of one generation of the store, for another engine (Spark) to read.
+
+    ``months`` maps each month key (``YYYY-MM``) to its file; ``directory`` is the directory
+    snapshot, if any. Paths only: what they hold is personal data and stays in them.
+    """
+
+    months: Mapping[str, Path]
+    directory: Path | None
+    encrypted: bool

@@ -65,7 +65,10 @@ def test_the_package_exports_its_documented_api() -> None:
         "FactStore",
         "LEVEL_COLUMNS",
         "MetricClip",
+        "StoreFiles",
         "StoreStats",
+        "level_column",
+        "months_between",
     }
     public = {name for name in vars(teamlens.store) if not name.startswith("_")}
     submodules = {"fact_store", "summaries"}
