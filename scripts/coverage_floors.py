@@ -29,6 +29,7 @@ FLOORS: dict[str, float | None] = {
     "errors": 85.0,
     "__init__": 85.0,
     "verify": 85.0,
+    "spark": 85.0,
 }
 
 
