@@ -10,6 +10,7 @@ naming every package under its floor; a package with no floor (``None``) is repo
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -29,7 +30,8 @@ FLOORS: dict[str, float | None] = {
     "errors": 85.0,
     "__init__": 85.0,
     "verify": 85.0,
-    "spark": 85.0,
+    # The Spark tests skip without Java (a machine outside CI may lack it): held only where they ran.
+    "spark": 85.0 if shutil.which("java") else None,
 }
 
 
