@@ -82,6 +82,10 @@ def data_flows(settings: Settings, policy: Policy) -> DataFlows:
     wanted: list[tuple[str, str]] = []
     if settings.oidc_issuer:
         wanted.append(("worker sign-in (OpenID Connect identity provider)", _host(settings.oidc_issuer)))
+    if spark_host := _spark_host(settings.spark_master):
+        wanted.append(
+            ("Spark cluster (TEAMLENS_ENGINE=spark: its executors read the per-person facts)", spark_host)
+        )
     database_host = _database_host(settings.governance_url)
     if database_host not in _LOCAL:
         wanted.append(("governance database (policies, ledger, audit log)", database_host))
@@ -106,6 +110,16 @@ def data_flows(settings: Settings, policy: Policy) -> DataFlows:
 
 def _host(url: str) -> str:
     return (urlsplit(url).hostname or url).lower()
+
+
+def _spark_host(master: str | None) -> str | None:
+    """Where a Spark master sends work: ``spark://h:7077``, ``k8s://https://h`` → ``h``; local → None."""
+    if not master or master.startswith("local"):
+        return None
+    master = master.removeprefix("k8s://")
+    return (
+        _host(master) if "://" in master else master.lower()
+    )  # ``yarn``: the cluster Hadoop's settings name
 
 
 def _database_host(url: str) -> str:
