@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from teamlens.domain import HEADCOUNT, ReleasedCell, Rho, Window
+from teamlens.domain import HEADCOUNT, Policy, ReleasedCell, Rho, Window
 from teamlens.errors import BudgetExceeded, InternalError, PolicyError, ReleaseError
 from teamlens.governance import audit_log, measurement_cache
 from teamlens.governance.measurement_cache import BlockMeasurement
@@ -71,6 +71,38 @@ def spent(
     return Rho(total)
 
 
+def check_room(conn: sa.Connection, policy: Policy, rho: Rho, total: Rho) -> None:
+    """Refuse (``BudgetExceeded``, nothing written) a charge of ``rho`` that ``total`` has no room for."""
+    used = spent(conn, policy.policy_id, policy.period_start, policy.period_end)
+    if used.value + rho.value > total.value:
+        raise BudgetExceeded(requested=rho.value, remaining=(total - used).value)
+
+
+def release_record(
+    policy: Policy,
+    release_id: str,
+    report_id: str,
+    windows: Sequence[str],
+    metrics: Sequence[str],
+    rho: Rho,
+    cells: int,
+    blocks: Sequence[BlockMeasurement],
+) -> dict[str, object]:
+    """The audit log's ``release.record`` entry, which the books check reads back."""
+    return {
+        "release_id": release_id,
+        "policy_id": policy.policy_id,
+        "version": policy.version,
+        "period_start": policy.period_start.isoformat(),
+        "report_id": report_id,
+        "windows": list(windows),
+        "metrics": list(metrics),
+        "rho": f"{rho.value.numerator}/{rho.value.denominator}",
+        "cells": cells,
+        "blocks": block_entries(blocks),
+    }
+
+
 def _overlaps(window_key: str, start: dt.date, end: dt.date) -> bool:
     window = Window.parse(window_key)
     return window.start < end and window.end > start
@@ -121,9 +153,7 @@ def record_release(
         raise InternalError("a release publishes cells of windows or metrics it does not declare")
     if conn.execute(sa.select(releases.c.release_id).where(releases.c.release_id == release_id)).first():
         raise InternalError(f"release id '{release_id}' is already used")
-    used = spent(conn, policy.policy_id, policy.period_start, policy.period_end)
-    if used.value + rho.value > total_budget.value:
-        raise BudgetExceeded(requested=rho.value, remaining=(total_budget - used).value)
+    check_room(conn, policy, rho, total_budget)
     _charge(
         conn,
         active,
@@ -144,18 +174,7 @@ def record_release(
         now,
         actor,
         "release.record",
-        {
-            "release_id": release_id,
-            "policy_id": policy.policy_id,
-            "version": policy.version,
-            "period_start": policy.period_start.isoformat(),
-            "report_id": report_id,
-            "windows": list(windows),
-            "metrics": list(metrics),
-            "rho": f"{rho.value.numerator}/{rho.value.denominator}",
-            "cells": len(cells),
-            "blocks": block_entries(blocks),
-        },
+        release_record(policy, release_id, report_id, windows, metrics, rho, len(cells), blocks),
     )
     return _info(conn.execute(sa.select(releases).where(releases.c.release_id == release_id)).one())
 
@@ -203,9 +222,7 @@ def record_bounds(
     """Charge a bounds suggestion and audit what it found, if the budget allows; else write nothing."""
     policy = active.policy
     _check_still_active(conn, active)
-    used = spent(conn, policy.policy_id, policy.period_start, policy.period_end)
-    if used.value + rho.value > policy.rho.value:
-        raise BudgetExceeded(requested=rho.value, remaining=(policy.rho - used).value)
+    check_room(conn, policy, rho, policy.rho)
     bounds_used = spent_on_bounds(conn, policy.policy_id, policy.period_start)
     if bounds_used.value + rho.value > policy.rho.value * policy.design.bounds_share:
         raise InternalError("a bounds suggestion asked for more than the policy's bounds_share")

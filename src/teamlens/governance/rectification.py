@@ -19,9 +19,9 @@ from fractions import Fraction
 import sqlalchemy as sa
 
 from teamlens.domain import ReleasedCell, Rho
-from teamlens.errors import BudgetExceeded, InternalError
+from teamlens.errors import InternalError
 from teamlens.governance import audit_log, measurement_cache
-from teamlens.governance.ledger import _charge, _check_still_active, block_entries, spent
+from teamlens.governance.ledger import _charge, _check_still_active, check_room, release_record
 from teamlens.governance.measurement_cache import BlockMeasurement
 from teamlens.governance.records import ActivePolicy
 from teamlens.governance.tables import measured_blocks, measurements, report_cells
@@ -51,9 +51,7 @@ def record(
     if not blocks:
         raise InternalError("a rectification must measure at least one block again")
     rho = Rho(sum((block.rho.value for block in blocks), Fraction(0)))
-    used = spent(conn, policy.policy_id, policy.period_start, policy.period_end)
-    if used.value + rho.value > policy.rho.value:
-        raise BudgetExceeded(requested=rho.value, remaining=(policy.rho - used).value)
+    check_room(conn, policy, rho, policy.rho)
     period = (policy.policy_id, policy.period_start)
     keys = [block.block_key for block in blocks]
     for table in (measurements, measured_blocks):
@@ -100,16 +98,7 @@ def record(
         actor,
         "release.record",
         {
-            "release_id": release_id,
-            "policy_id": policy.policy_id,
-            "version": policy.version,
-            "period_start": policy.period_start.isoformat(),
-            "report_id": RECTIFICATION_REPORT,
-            "windows": windows,
-            "metrics": metrics,
-            "rho": f"{rho.value.numerator}/{rho.value.denominator}",
-            "cells": count,
-            "blocks": block_entries(blocks),
+            **release_record(policy, release_id, RECTIFICATION_REPORT, windows, metrics, rho, count, blocks),
             "replaced": dict(sorted(replaced.items())),
             **details,
         },
