@@ -29,6 +29,7 @@ from teamlens.governance import KeySetInfo, PolicyVersionInfo, RightsRequest, Si
 from teamlens.services import (
     api_tokens,
     audit_checkpoints,
+    key_rotation,
     keys,
     next_steps,
     passkeys,
@@ -206,6 +207,7 @@ __all__ = [
     "in_force_document",
     "ingest",
     "init",
+    "key_rotation",
     "keys",
     "lift",
     "mapping_approved",
