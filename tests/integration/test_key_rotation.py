@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from teamlens import services
+from teamlens.errors import ConfigError
 from teamlens.governance import key_periods
 from teamlens.pseudonymise import Pseudonymiser, load_key
 from teamlens.services import key_rotation
@@ -213,3 +214,14 @@ def test_a_kill_mid_rotation_leaves_the_old_state_or_the_new(org: Org, point: st
         assert after["facts"] == {new(a) for a in addresses if Pseudonymiser(old_key)(a) in before["facts"]}
         assert after["objections"] == {new(addresses[0])}
         assert ws.governance.pseudonym_key() == key_rotation.key_id(key)
+
+
+def test_a_new_period_ingests_nothing_until_its_key_is_made(org: Org, tmp_path: Path) -> None:
+    period, next_period = dt.date(2025, 12, 29), dt.date(2027, 1, 4)
+    key_rotation.require_key_of_period(org.ws, period)  # the policy that let data in is this period's
+    with pytest.raises(ConfigError, match="keys rotate"):
+        key_rotation.require_key_of_period(org.ws, next_period)  # the teeth: the old key is refused
+    key_rotation.rotate(org.ws, org.synth.directory_csv, actor="admin")
+    key_rotation.require_key_of_period(org.ws, period)
+    with pytest.raises(ConfigError, match="keys rotate"):
+        key_rotation.require_key_of_period(org.ws, next_period)

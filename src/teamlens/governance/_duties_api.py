@@ -46,6 +46,11 @@ class _DutiesAPI(_Core):
         with self._read() as conn:
             return key_periods.current(conn)
 
+    def pseudonym_key_started(self) -> dt.datetime | None:
+        """When the pseudonymisation key in force started (None before the first rotation)."""
+        with self._read() as conn:
+            return key_periods.started(conn)
+
     def rekey(
         self,
         *,

@@ -23,6 +23,7 @@ from teamlens.errors import PolicyError
 from teamlens.governance import audit_log
 from teamlens.governance.api_tokens import api_tokens
 from teamlens.governance.tables import (
+    as_utc,
     metadata,
     objections,
     rights_requests,
@@ -72,6 +73,14 @@ def current(conn: sa.Connection) -> str | None:
         sa.select(pseudonym_keys.c.key_id).where(pseudonym_keys.c.retired_at.is_(None))
     ).scalar_one_or_none()
     return None if found is None else str(found)
+
+
+def started(conn: sa.Connection) -> dt.datetime | None:
+    """When the key in force started, or None before the first rotation recorded one."""
+    found = conn.execute(
+        sa.select(pseudonym_keys.c.started_at).where(pseudonym_keys.c.retired_at.is_(None))
+    ).scalar_one_or_none()
+    return None if found is None else as_utc(found)
 
 
 def rekey(

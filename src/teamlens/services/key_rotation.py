@@ -54,6 +54,9 @@ from teamlens.sources import ReadContext, ReadReport
 from teamlens.sources.registry import detect_directory
 from teamlens.store import Copied, FactStore, rekeyed_copy, source_locked
 
+#: States of policy versions that once let data in.
+_RAN = ("active", "suspended", "lapsed", "superseded", "retired")
+
 
 @dataclass(frozen=True)
 class RotationResult:
@@ -123,6 +126,28 @@ def rotate(ws: Workspace, directory: Path, *, actor: str) -> RotationResult:
             _swap(ws)
     ws.__dict__.pop("store", None)  # reopened under the new key on next use
     return RotationResult(key_id(old_key), key_id(new_key), len(pseudonyms), since, copied, database)
+
+
+def require_key_of_period(ws: Workspace, period_start: dt.date) -> None:
+    """Refuse to ingest into a policy period whose key was made before it began (R35)."""
+    started = ws.governance.pseudonym_key_started()
+    if started is None:
+        # Never rotated: the key is the first period's, unless a policy of an earlier period ran
+        # and let data in under it.
+        ran = [v for v in ws.governance.policy_versions() if v.state.value in _RAN]
+        due = bool(ws.governance.ingestions()) and any(
+            ws.governance.stored_policy(v.policy_id, v.version).policy.period_start < period_start
+            for v in ran
+        )
+    else:
+        due = started.date() < period_start
+    if due:
+        raise ConfigError(
+            f"The policy period that began on {period_start} still has the previous period's "
+            "pseudonymisation key: each period gets a new one, so that no one's data links across "
+            "periods (R35). Nothing was ingested.",
+            "Rotate it first: `teamlens keys rotate --directory CURRENT-HR-EXPORT.csv`.",
+        )
 
 
 def finish_interrupted(ws: Workspace) -> str | None:
