@@ -28,6 +28,7 @@ from teamlens.errors import ConfigError
 from teamlens.governance import key_periods
 from teamlens.pseudonymise import Pseudonymiser, load_key
 from teamlens.services import key_rotation
+from teamlens.services.audit import public_entry
 from teamlens.services.rights import SignedInWorker
 
 from ..support.orgs import org_fixture
@@ -134,6 +135,8 @@ def test_after_rotation_nothing_old_remains_and_the_objector_is_still_left_out(
     assert entry.details["objections"] == 1 and entry.details["people"] == len(addresses) - 1
     text = json.dumps(entry.details)
     assert not any(pseudonym in text for pseudonym in before["facts"] | after["facts"])
+    public = dict(public_entry(entry).details)  # counts could describe the few who left
+    assert set(public) == {"old_key", "new_key", "period_start"}
     assert org.ws.governance.pseudonym_key() == done.new_key
     # A second period's rotation gives the same address yet another pseudonym.
     again = key_rotation.rotate(org.ws, directory_without(org, leaver, tmp_path / "hr.csv"), actor="admin")
@@ -165,6 +168,7 @@ import os, signal, sys
 from pathlib import Path
 from teamlens.governance import GovernanceDB
 from teamlens.services import key_rotation
+from teamlens.services.audit import public_entry
 from teamlens.services.workspace import Workspace
 from teamlens.settings import Settings
 

@@ -58,6 +58,8 @@ _FROM_DATA: Mapping[str, frozenset[str]] = {
     "ingest.record": frozenset({"source"}),
     "retention.run": frozenset({"policy_id", "version", "retention_days", "cutoff", "backups_clear_by"}),
     "retention.released": frozenset({"policy_id", "period_start", "disposal", "releases_deleted"}),
+    # A rotation's counts include the rows of the few who left: only the keys and the period are public.
+    "keys.rotate": frozenset({"old_key", "new_key", "period_start"}),
 }
 _FROM_DATA_PREFIXES = ("ingest.", "retention.")
 
@@ -93,6 +95,7 @@ MEANINGS: Mapping[str, str] = {
     "ledger.mismatch": "the budget ledger disagreed with the release records; releases were refused",
     "keys.propose": "a set of the parties' signing keys was proposed",
     "keys.register": "the parties' signing keys were registered, signed by both",
+    "keys.rotate": "the pseudonymisation key was replaced and the old one destroyed; leavers' data was deleted",
     "policy.lift": "a party signed the lifting of a suspension",
     "policy.resume": "both parties lifted a suspension; the policy runs again",
     "rights.worker_request": "a worker made a request to the DPO",
