@@ -95,7 +95,7 @@ MEANINGS: Mapping[str, str] = {
     "ledger.mismatch": "the budget ledger disagreed with the release records; releases were refused",
     "keys.propose": "a set of the parties' signing keys was proposed",
     "keys.register": "the parties' signing keys were registered, signed by both",
-    "keys.rotate": "the pseudonymisation key was replaced and the old one destroyed; leavers' data was deleted",
+    "keys.rotate": "the pseudonymisation key was replaced, the old one destroyed, leavers' data deleted",
     "policy.lift": "a party signed the lifting of a suspension",
     "policy.resume": "both parties lifted a suspension; the policy runs again",
     "rights.worker_request": "a worker made a request to the DPO",
