@@ -1,4 +1,4 @@
-"""A key rotation's store copy: people re-keyed, leavers and the finished period left out, new cipher (R35)."""
+"""A key rotation's store copy: stayers re-keyed, leavers and the past period left out, new cipher (R35)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def facts() -> pa.Table:
         for metric, value in (("meeting_minutes", 60), ("emails_sent", 3))
     ]
     return pa.Table.from_pylist(
-        [{"person": p, "day": d, "days": 7, "metric": m, "value": v, "source": "test"} for p, d, m, v in rows],
+        [{"person": p, "day": d, "days": 7, "metric": m, "value": v, "source": "t"} for p, d, m, v in rows],
         schema=FACT_SCHEMA,
     )
 
