@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -33,6 +32,7 @@ from teamlens.services.rights import SignedInWorker
 
 from ..support.orgs import org_fixture
 from .flow_support import Org, build_org
+from .test_retention_clock import query
 
 WEEK = dt.date(2026, 1, 19)
 
@@ -68,7 +68,7 @@ def directory_without(org: Org, leaver: str, target: Path) -> Path:
 
 
 def stored_persons(org: Org) -> dict[str, set[str]]:
-    """Every pseudonym kept, by where: the store's Parquet files and the database file's tables."""
+    """Every pseudonym kept, by where: the store's Parquet files and the database's own tables."""
     root = org.ws.settings.facts_dir
     manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
     found: dict[str, set[str]] = {"facts": set(), "directory": set()}
@@ -77,10 +77,9 @@ def stored_persons(org: Org) -> dict[str, set[str]]:
     if manifest.get("directory"):
         table = pq.read_table(root / manifest["directory"], columns=["person"])
         found["directory"] = set(table.column("person").to_pylist())
-    with sqlite3.connect(org.ws.settings.data_dir / "governance.sqlite") as con:
-        found["objections"] = {row[0] for row in con.execute("SELECT pseudonym FROM objections")}
-        found["rights_requests"] = {row[0] for row in con.execute("SELECT pseudonym FROM rights_requests")}
-        found["web_sessions"] = {row[0] for row in con.execute("SELECT sealed_worker FROM web_sessions")}
+    for table, column in (("objections", "pseudonym"), ("rights_requests", "pseudonym"),
+                          ("web_sessions", "sealed_worker")):  # fmt: skip
+        found[table] = {str(row[0]) for row in query(org, f"SELECT {column} FROM {table}")}
     return found
 
 
