@@ -37,6 +37,7 @@ from teamlens.services import (
     report_cells,
     report_freshness,
     union_export,
+    works_agreement,
 )
 from teamlens.services.access_export import HeldData, ReleaseEntered
 from teamlens.services.analysis import (
@@ -261,6 +262,7 @@ __all__ = [
     "versions",
     "worker_request",
     "worker_view",
+    "works_agreement",
     "write_document",
     "write_report",
 ]

@@ -103,6 +103,7 @@ MEANINGS: Mapping[str, str] = {
     "rights.fulfil": "the DPO fulfilled a worker's request",
     "rights.exclusions": "the exclusion list was read, on a signature",
     "union.export": "the representative took the union's copy of the released figures (R25), signed",
+    "document.works_agreement": "the representative or the DPO took a copy of the draft works agreement",
     "union.download": "the signed-in representative downloaded the union's copy of the released figures",
     "policy.approved": "both parties (or one, for a narrowing) have approved a version",
 }
