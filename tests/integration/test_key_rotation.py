@@ -228,3 +228,15 @@ def test_a_new_period_ingests_nothing_until_its_key_is_made(org: Org, tmp_path: 
     key_rotation.require_key_of_period(org.ws, period)
     with pytest.raises(ConfigError, match="keys rotate"):
         key_rotation.require_key_of_period(org.ws, next_period)
+
+
+def test_a_rotation_waits_for_a_pseudonymiser_of_the_old_key_still_at_work(org: Org) -> None:
+    at_work = org.ws.pseudonymiser()  # an ingest reading files under the old key
+    before = load_key(org.ws.settings.key_file)
+    with pytest.raises(ConfigError, match="in use"):
+        key_rotation.rotate(org.ws, org.synth.directory_csv, actor="admin", wait=0.2)
+    assert load_key(org.ws.settings.key_file) == before  # nothing changed: it would have outlived its key
+    assert not key_rotation.rotation_paths(org.ws.settings).pending()
+    del at_work  # the ingest ends
+    key_rotation.rotate(org.ws, org.synth.directory_csv, actor="admin", wait=0.2)
+    assert load_key(org.ws.settings.key_file) != before

@@ -36,6 +36,7 @@ import hmac
 import os
 import secrets
 import shutil
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -75,8 +76,11 @@ def key_id(key: bytes) -> str:
     return hashlib.sha256(hmac.new(key, b"teamlens pseudonymisation key id", "sha256").digest()).hexdigest()
 
 
-def rotate(ws: Workspace, directory: Path, *, actor: str) -> RotationResult:
-    """Make a new pseudonymisation key and move every pseudonym to it (module docstring)."""
+def rotate(ws: Workspace, directory: Path, *, actor: str, wait: float = 600.0) -> RotationResult:
+    """Make a new pseudonymisation key and move every pseudonym to it (module docstring).
+
+    Waits up to ``wait`` seconds for every pseudonymiser of the old key (an ingest) to finish.
+    """
     settings = ws.settings
     if settings.key is not None:
         raise ConfigError(
@@ -85,7 +89,7 @@ def rotate(ws: Workspace, directory: Path, *, actor: str) -> RotationResult:
             "with the same steps (docs/data-duties.md, 'Key rotation').",
         )
     settings.check_key_location()
-    with _exclusive(ws, wait=True):
+    with _exclusive(ws, wait=wait):
         _settle(ws)
         old_key = load_key(settings.key_file)
         identities = _identities(directory)
@@ -155,7 +159,7 @@ def finish_interrupted(ws: Workspace) -> str | None:
     paths = rotation_paths(ws.settings)
     if not paths.pending():
         return None
-    with _exclusive(ws, wait=False):
+    with _exclusive(ws, wait=0.0):
         return _settle(ws)
 
 
@@ -252,19 +256,25 @@ def _fsync_dir(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def _exclusive(ws: Workspace, *, wait: bool) -> Iterator[None]:
-    """One rotation (or clean-up) at a time, across processes: a lock file beside the key."""
+def _exclusive(ws: Workspace, *, wait: float) -> Iterator[None]:
+    """The key to itself: no other rotation or clean-up, and no pseudonymiser at work (its lease)."""
     lock = rotation_paths(ws.settings).lock
     lock.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    deadline = time.monotonic() + wait
     try:
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            raise ConfigError(
-                "A pseudonymisation key rotation is running in another teamlens process.",
-                "Wait for `teamlens keys rotate` to finish (a minute or so), then try again.",
-            ) from None
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise ConfigError(
+                        "The pseudonymisation key is in use by another teamlens process (an ingest, "
+                        "a sign-in, or another rotation). Nothing was changed.",
+                        f"Try again when it has finished (waited {wait:g} s).",
+                    ) from None
+                time.sleep(0.05)
         yield
     finally:
         os.close(descriptor)

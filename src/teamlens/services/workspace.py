@@ -16,6 +16,7 @@ import pyarrow as pa
 from teamlens.errors import ConfigError
 from teamlens.governance import GovernanceDB
 from teamlens.pseudonymise import Pseudonymiser, derive_key, load_key
+from teamlens.pseudonymise.key import lease_key
 from teamlens.settings import Settings
 from teamlens.store import FactStore, MetricClip
 
@@ -73,8 +74,17 @@ class Workspace:
         return SparkAggregator(self.store, spark_session(self.settings.spark_master))
 
     def pseudonymiser(self) -> Pseudonymiser:
-        """A fresh pseudonymiser under this installation's key (its cache lives for one run)."""
-        return Pseudonymiser(self._key())
+        """A fresh pseudonymiser under this installation's key (its cache lives for one run).
+
+        While it lives it holds the key in use (``lease_key``): a key rotation waits for it, so no
+        pseudonym of a key being destroyed reaches the store after the rotation copied it.
+        """
+        self.settings.check_key_location()
+        self._settle_rotation()
+        if self.settings.key is not None:  # a key from the environment is never rotated by teamlens
+            return Pseudonymiser(load_key(self.settings.key_file, self.settings.key.get_secret_value()))
+        lease = lease_key(rotation_paths(self.settings).lock)
+        return Pseudonymiser(load_key(self.settings.key_file), lease=lease)
 
     def _key(self) -> bytes:
         self.settings.check_key_location()
