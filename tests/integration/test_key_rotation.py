@@ -228,6 +228,8 @@ def test_a_new_period_ingests_nothing_until_its_key_is_made(org: Org, tmp_path: 
     key_rotation.require_key_of_period(org.ws, period)
     with pytest.raises(ConfigError, match="keys rotate"):
         key_rotation.require_key_of_period(org.ws, next_period)
+    assert key_rotation.rotation_due(org.ws, next_period) and not key_rotation.rotation_due(org.ws, period)
+    assert services.tick(org.ws).key_rotation_due is False  # the period in force has its key
 
 
 def test_a_rotation_waits_for_a_pseudonymiser_of_the_old_key_still_at_work(org: Org) -> None:

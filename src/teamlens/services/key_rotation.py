@@ -134,6 +134,17 @@ def rotate(ws: Workspace, directory: Path, *, actor: str, wait: float = 600.0) -
 
 def require_key_of_period(ws: Workspace, period_start: dt.date) -> None:
     """Refuse to ingest into a policy period whose key was made before it began (R35)."""
+    if rotation_due(ws, period_start):
+        raise ConfigError(
+            f"The policy period that began on {period_start} still has the previous period's "
+            "pseudonymisation key: each period gets a new one, so that no one's data links across "
+            "periods (R35). Nothing was ingested.",
+            "Rotate it first: `teamlens keys rotate --directory CURRENT-HR-EXPORT.csv`.",
+        )
+
+
+def rotation_due(ws: Workspace, period_start: dt.date) -> bool:
+    """Whether the key in force was made before the policy period that began on ``period_start``."""
     started = ws.governance.pseudonym_key_started()
     if started is None:
         # Never rotated: the key is the first period's, unless a policy of an earlier period ran
@@ -145,13 +156,7 @@ def require_key_of_period(ws: Workspace, period_start: dt.date) -> None:
         )
     else:
         due = started.date() < period_start
-    if due:
-        raise ConfigError(
-            f"The policy period that began on {period_start} still has the previous period's "
-            "pseudonymisation key: each period gets a new one, so that no one's data links across "
-            "periods (R35). Nothing was ingested.",
-            "Rotate it first: `teamlens keys rotate --directory CURRENT-HR-EXPORT.csv`.",
-        )
+    return due
 
 
 def finish_interrupted(ws: Workspace) -> str | None:
