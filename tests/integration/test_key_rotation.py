@@ -23,12 +23,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from teamlens import services
-from teamlens.errors import ConfigError
+from teamlens.errors import ConfigError, StoreError
 from teamlens.governance import key_periods
-from teamlens.pseudonymise import Pseudonymiser, load_key
+from teamlens.pseudonymise import Pseudonymiser, derive_key, load_key
 from teamlens.services import key_rotation
 from teamlens.services.audit import public_entry
 from teamlens.services.rights import SignedInWorker
+from teamlens.services.workspace import STORE_KEY_PURPOSE
+from teamlens.store import FactStore
 
 from ..support.orgs import org_fixture
 from .flow_support import Org, build_org
@@ -242,3 +244,29 @@ def test_a_rotation_waits_for_a_pseudonymiser_of_the_old_key_still_at_work(org: 
     del at_work  # the ingest ends
     key_rotation.rotate(org.ws, org.synth.directory_csv, actor="admin", wait=0.2)
     assert load_key(org.ws.settings.key_file) != before
+
+
+def encrypted(root: Path) -> Org:
+    """30 workers over 4 weeks ingested into an encrypted store."""
+    built = build_org(root, people=30, weeks=4)
+    ws = services.Workspace(built.ws.settings.model_copy(update={"encrypt_store": True}))
+    services.ingest(ws, [built.exports], actor="admin")
+    return Org(ws, built.exports, built.synth, built.policy_file)
+
+
+encrypted_org = org_fixture(encrypted)
+
+
+def test_an_encrypted_store_is_encrypted_under_the_new_key_after_rotation(encrypted_org: Org) -> None:
+    org, settings = encrypted_org, encrypted_org.ws.settings
+    old_key = load_key(settings.key_file)
+    someone = emails(org)[0]
+    before = org.ws.store.person_facts(Pseudonymiser(old_key)(someone)).num_rows
+    assert before > 0
+    key_rotation.rotate(org.ws, org.synth.directory_csv, actor="admin")
+    new_key = load_key(settings.key_file)
+    after = services.Workspace(settings)  # a fresh process's view, under the new key
+    assert after.store.person_facts(Pseudonymiser(new_key)(someone)).num_rows == before
+    # The teeth: the old key's store key opens none of it any more.
+    with pytest.raises(StoreError):
+        FactStore(settings.facts_dir, encryption_key=derive_key(old_key, STORE_KEY_PURPOSE)).stats()
