@@ -2,12 +2,14 @@
 
 An ingested organisation with an objector, an open erasure request and a signed-in session is
 rotated with a directory that no longer lists one leaver. Read from the files (the key folder,
-the Parquet files the store's manifest names, the SQLite file): no stored pseudonym is an old
-one, the old key's bytes are nowhere, the objector is still left out of the next release's
-counts, the request follows its worker, the leaver's rows are gone, and the audit log records
-the rotation with counts only. Teeth: a rotation that keeps the old key, and one that leaves the
-objections un-rekeyed, are both caught by the same check. A SIGKILL at three points of a
-rotation leaves wholly the old state or wholly the new, as the database's commit decided.
+the Parquet files the store's manifest names, the database): no stored pseudonym is an old one,
+and neither the old key nor any old pseudonym is in the bytes of any file; the objector is still
+left out of the next release's counts, the request follows its worker, the leaver's rows are
+gone, and the audit log records the rotation with counts only. Teeth: a rotation that keeps the
+old key, and one that leaves the objections un-rekeyed, are both caught by the same check. A
+SIGKILL at three points of a rotation leaves wholly the old state or wholly the new, as the
+database's commit decided; a rotation waits for a pseudonymiser of the old key still at work;
+an encrypted store ends up under the new key's store key.
 """
 
 from __future__ import annotations
@@ -95,8 +97,11 @@ def problems(org: Org, old_key: bytes, addresses: list[str]) -> list[str]:
         found.append("the key file still holds the old key")
     for folder in (key_file.parent, org.ws.settings.data_dir):
         for path in folder.rglob("*"):
-            if path.is_file() and old_key.hex().encode() in path.read_bytes():
+            raw = path.read_bytes() if path.is_file() else b""
+            if old_key.hex().encode() in raw:
                 found.append(f"{path.name} holds the old key")
+            if any(pseudonym.encode() in raw for pseudonym in old):  # freed pages, journals, logs
+                found.append(f"{path.name} holds an old pseudonym in its bytes")
     return found
 
 
@@ -161,7 +166,10 @@ def test_a_rotation_leaving_rows_un_rekeyed_is_caught(
     old_key = load_key(org.ws.settings.key_file)
     monkeypatch.setattr(key_periods, "_objections", lambda conn, pseudonyms: (0, 0))
     key_rotation.rotate(org.ws, org.synth.directory_csv, actor="admin")
-    assert problems(org, old_key, emails(org)) == ["objections keeps 1 old pseudonyms"]
+    assert problems(org, old_key, emails(org)) == [
+        "objections keeps 1 old pseudonyms",
+        "governance.sqlite holds an old pseudonym in its bytes",
+    ]
 
 
 _KILLER = """
