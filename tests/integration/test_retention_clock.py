@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+import sqlalchemy as sa
 
 from teamlens import services
 from teamlens.domain import Cadence, Policy, Window
@@ -52,10 +53,19 @@ def database(org: Org) -> Path:
     return org.ws.settings.data_dir / "governance.sqlite"
 
 
-def released_weeks(db: Path, policy: Policy) -> set[dt.date]:
-    """Weeks whose month and quarter windows are both published whole, read from the file itself."""
-    with sqlite3.connect(db) as con:
-        cells = set(con.execute("SELECT report_id, window_key, metric FROM report_cells").fetchall())
+def query(org: Org, sql: str, **params: object) -> list[tuple[object, ...]]:
+    """Rows of ``sql`` read from the governance database itself (SQLite's file, or PostgreSQL)."""
+    engine = sa.create_engine(org.ws.settings.governance_url)
+    try:
+        with engine.connect() as con:
+            return [tuple(row) for row in con.execute(sa.text(sql), params)]
+    finally:
+        engine.dispose()
+
+
+def released_weeks(org: Org, policy: Policy) -> set[dt.date]:
+    """Weeks whose month and quarter windows are both published whole, read from the database itself."""
+    cells = set(query(org, "SELECT report_id, window_key, metric FROM report_cells"))
     weeks = set()
     for week in {w for window in policy.windows(Cadence.WEEK) for w in window.weeks}:
         windows = {report.report_id: Window.containing(week, report.cadence).key for report in policy.reports}
@@ -72,7 +82,7 @@ def leftovers(org: Org, today: dt.date) -> list[str]:
     """Everything the files still hold that the policy does not allow on ``today`` (empty: compliant)."""
     policy = org.ws.governance.stored_policy(POLICY).policy
     cutoff = today - dt.timedelta(days=policy.retention_days)
-    done = released_weeks(database(org), policy)
+    done = released_weeks(org, policy)
     found = []
     for path in sorted(org.ws.settings.facts_dir.rglob("*.parquet")):
         table = pq.read_table(path)
@@ -87,21 +97,18 @@ def leftovers(org: Org, today: dt.date) -> list[str]:
             found += [f"{path.name}: a directory row that ended {end}" for end in ended]
     due = policy.period_end + dt.timedelta(days=max(policy.released_retention_days, policy.retention_days))
     if today >= due:
-        with sqlite3.connect(database(org)) as con:
-            for table in PERIOD_TABLES:
-                (count,) = con.execute(
-                    f"SELECT count(*) FROM {table} WHERE policy_id = ? AND period_start = ?",
-                    (POLICY, PERIOD_START),
-                ).fetchone()
-                if count:
-                    found.append(f"{table}: {count} rows of a period whose retention ended {due}")
+        for table in PERIOD_TABLES:
+            sql = f"SELECT count(*) FROM {table} WHERE policy_id = :policy AND period_start = :start"
+            ((count,),) = query(org, sql, policy=POLICY, start=dt.date.fromisoformat(PERIOD_START))
+            if count:
+                found.append(f"{table}: {count} rows of a period whose retention ended {due}")
     return found
 
 
 def test_after_each_clock_point_nothing_older_than_the_policy_allows_remains(org: Org) -> None:
     policy = org.ws.governance.stored_policy(POLICY).policy
     assert leftovers(org, EARLY), "the fixture must hold facts the first run has to delete"
-    assert {week for week in released_weeks(database(org), policy)} == {
+    assert {week for week in released_weeks(org, policy)} == {
         JANUARY[0] + dt.timedelta(weeks=n) for n in range(5)
     }
     spec_keys = [row.spec_key for row in org.ws.governance.releases()]  # only in the releases table

@@ -165,6 +165,12 @@ def scheduler_tick(data_dir: DataDir = None, actor: Actor = "scheduler") -> None
         else f"'{result.active[0]}' v{result.active[1]} in force"
     )
     console.print(f"Scheduler tick: {state}; retention deleted {result.retention.deleted} facts.")
+    if result.key_rotation_due:
+        console.print(
+            "The policy period in force began after the pseudonymisation key was made: nothing is "
+            "ingested until it is rotated (`teamlens keys rotate --directory CURRENT-HR-EXPORT.csv`).",
+            highlight=False,
+        )
 
 
 notifications_app = typer.Typer(

@@ -9,7 +9,7 @@ import typer
 
 from teamlens import services
 from teamlens.cli.app import app, console
-from teamlens.cli.options import DataDir, Json, KeyOption
+from teamlens.cli.options import DataDir, Json, KeyFile, KeyOption
 from teamlens.cli.render import to_json
 
 keys_app = typer.Typer(
@@ -98,3 +98,44 @@ def list_keys(data_dir: DataDir = None, json_output: Json = False) -> None:
     for info in ws.governance.key_sets():
         if info.registered_at is None:
             console.print(f"waiting: key set {info.digest[:16]}… ({info.missing})", highlight=False)
+
+
+@keys_app.command("rotate")
+def rotate(
+    directory: Annotated[
+        Path, typer.Option("--directory", help="The current HR directory export: who stays.")
+    ],
+    data_dir: DataDir = None,
+    key_file: KeyFile = None,
+) -> None:
+    """Replace the pseudonymisation key: at each policy period's start, or when the parties ask.
+
+    Everyone the directory lists keeps their objection, rights requests, API tokens and this
+    period's data under a new pseudonym; no file ever links the old and the new. Leavers' data and
+    facts from before the policy period go. The old key is destroyed; workers sign in again.
+    """
+    ws = services.open_workspace(data_dir, key_file)
+    done = services.key_rotation.rotate(ws, directory, actor="keys rotate")
+    store, db = done.store, done.database
+    console.print(
+        f"New pseudonymisation key {done.new_key[:16]}… in force; key {done.old_key[:16]}… destroyed."
+    )
+    console.print(
+        f"Carried for {done.people} people in the directory: {store.facts} facts, "
+        f"{store.directory_rows} directory rows, {db.objections} objections, {db.requests} rights requests, "
+        f"{db.view_slots} consultation slots, {db.api_tokens} API tokens.",
+        highlight=False,
+    )
+    since = "" if done.since is None else f" before the period start {done.since}"
+    console.print(
+        f"Deleted: {store.facts_before_period} facts{since}, {store.facts_of_leavers} facts and "
+        f"{store.directory_rows_dropped} directory rows of people no longer listed, "
+        f"{db.objections_dropped} objections of leavers; {db.sessions_ended} web sessions ended "
+        f"(everyone signs in again), {db.api_tokens_revoked} API tokens revoked.",
+        highlight=False,
+    )
+    console.print(
+        "Restart the web app and scheduler now, and give the new key to any Spark executors' "
+        "secret store (docs/scaling.md).",
+        highlight=False,
+    )

@@ -1,15 +1,15 @@
 """``GovernanceDB``'s methods for the data-protection duties: retention of a period's releases (R15),
-a rectification's recomputation (R21) and the union's copy (R25). Each write is one audited
-transaction, like every other ``GovernanceDB`` write.
+a rectification's recomputation (R21), the union's copy (R25) and key rotation (R35). Each write is
+one audited transaction, like every other ``GovernanceDB`` write.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from teamlens.governance import period_disposal, rectification, union_copy
+from teamlens.governance import key_periods, period_disposal, rectification, union_copy
 from teamlens.governance._engine import _Core
 from teamlens.governance.records import ActivePolicy
 
@@ -40,3 +40,38 @@ class _DutiesAPI(_Core):
         """Every cell published for a window overlapping [since, through): the union's copy (R25)."""
         with self._read() as conn:
             return union_copy.published_between(conn, since, through)
+
+    def pseudonym_key(self) -> str | None:
+        """The id of the pseudonymisation key in force (None before the first rotation) (R35)."""
+        with self._read() as conn:
+            return key_periods.current(conn)
+
+    def pseudonym_key_started(self) -> dt.datetime | None:
+        """When the pseudonymisation key in force started (None before the first rotation)."""
+        with self._read() as conn:
+            return key_periods.started(conn)
+
+    def rekey(
+        self,
+        *,
+        old_id: str,
+        new_id: str,
+        pseudonyms: Mapping[str, str],
+        voters: Callable[[str, int], Mapping[str, str]],
+        owners: Mapping[str, str],
+        actor: str,
+        details: Mapping[str, object],
+    ) -> key_periods.Rekeyed:
+        """Move every stored pseudonym to the new key in one audited transaction (``key_periods``)."""
+        with self._write() as conn:
+            return key_periods.rekey(
+                conn,
+                old_id=old_id,
+                new_id=new_id,
+                pseudonyms=pseudonyms,
+                voters=voters,
+                owners=owners,
+                actor=actor,
+                now=self._now(),
+                details=details,
+            )

@@ -130,7 +130,7 @@ def record_release(
     that no other release can charge between the budget check and the insert.
     """
     policy = active.policy
-    _check_still_active(conn, active)
+    check_still_active(conn, active)
     if total_budget > policy.rho:
         raise InternalError(
             f"a release asked to charge against {total_budget} "
@@ -154,7 +154,7 @@ def record_release(
     if conn.execute(sa.select(releases.c.release_id).where(releases.c.release_id == release_id)).first():
         raise InternalError(f"release id '{release_id}' is already used")
     check_room(conn, policy, rho, total_budget)
-    _charge(
+    charge(
         conn,
         active,
         release_id,
@@ -221,12 +221,12 @@ def record_bounds(
 ) -> ReleaseInfo:
     """Charge a bounds suggestion and audit what it found, if the budget allows; else write nothing."""
     policy = active.policy
-    _check_still_active(conn, active)
+    check_still_active(conn, active)
     check_room(conn, policy, rho, policy.rho)
     bounds_used = spent_on_bounds(conn, policy.policy_id, policy.period_start)
     if bounds_used.value + rho.value > policy.rho.value * policy.design.bounds_share:
         raise InternalError("a bounds suggestion asked for more than the policy's bounds_share")
-    _charge(
+    charge(
         conn,
         active,
         release_id,
@@ -257,7 +257,7 @@ def record_bounds(
     return _info(conn.execute(sa.select(releases).where(releases.c.release_id == release_id)).one())
 
 
-def _charge(
+def charge(
     conn: sa.Connection,
     active: ActivePolicy,
     release_id: str,
@@ -266,9 +266,13 @@ def _charge(
     now: dt.datetime,
     **release: object,
 ) -> None:
-    """Write a release's row and its charge in the ledger (the caller's transaction commits both)."""
+    """Write a release's row and its charge in the ledger (the caller's transaction commits both).
+
+    Public for the other charged events (a rectification's re-measurement), which record their
+    release the same way.
+    """
     policy = active.policy
-    charge = {"rho_numerator": str(rho.value.numerator), "rho_denominator": str(rho.value.denominator)}
+    amount = {"rho_numerator": str(rho.value.numerator), "rho_denominator": str(rho.value.denominator)}
     conn.execute(
         releases.insert().values(
             release_id=release_id,
@@ -279,7 +283,7 @@ def _charge(
             released_by=actor,
             released_at=now,
             **release,
-            **charge,
+            **amount,
         )
     )
     conn.execute(
@@ -288,12 +292,13 @@ def _charge(
             period_start=policy.period_start,
             release_id=release_id,
             charged_at=now,
-            **charge,
+            **amount,
         )
     )
 
 
-def _check_still_active(conn: sa.Connection, active: ActivePolicy) -> None:
+def check_still_active(conn: sa.Connection, active: ActivePolicy) -> None:
+    """Refuse (``PolicyError``) when ``active`` is no longer the active version: nothing is charged."""
     # A suspension between the caller's check and this transaction must still stop the release.
     row = conn.execute(
         sa.select(policy_versions.c.version, policy_versions.c.sha256).where(

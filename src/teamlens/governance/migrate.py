@@ -8,7 +8,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 
 #: The revision that ``metadata.create_all`` builds (see ``migrations/versions``).
-CREATE_ALL_REVISION = "0010_api_tokens"
+CREATE_ALL_REVISION = "0012_key_rotation"
 #: The first revision; a database ``create_all`` built before 0002 existed is at this one.
 INITIAL_REVISION = "0001_initial"
 #: What ``create_all`` built between 0002 and 0003 (consultation record, no DPIA sign-offs).
@@ -23,6 +23,8 @@ NOTIFICATIONS_REVISION = "0005_notifications"
 IDENTITY_REVISION = "0006_identity"
 #: What ``create_all`` built after 0007 before API tokens (base measurements, no API tokens).
 MEASUREMENTS_REVISION = "0007_measurements"
+#: What ``create_all`` built after 0010 before key rotation (API tokens, no pseudonym keys).
+API_TOKENS_REVISION = "0010_api_tokens"
 
 
 def _config(connection: sa.Connection) -> Config:
@@ -48,8 +50,10 @@ def upgrade(url: str, revision: str = "head") -> None:
             if unversioned:
                 # create_all of an older teamlens built the tables without the consultation record.
                 columns = {column["name"] for column in inspector.get_columns("approvals")}
-                if inspector.has_table("api_tokens"):
+                if inspector.has_table("pseudonym_keys"):
                     built = CREATE_ALL_REVISION
+                elif inspector.has_table("api_tokens"):
+                    built = API_TOKENS_REVISION
                 elif inspector.has_table("measured_blocks"):
                     built = MEASUREMENTS_REVISION
                 elif inspector.has_table("key_sets"):

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from teamlens.domain import ReleasedCell, Rho
 from teamlens.errors import InternalError
 from teamlens.governance import audit_log, measurement_cache
-from teamlens.governance.ledger import _charge, _check_still_active, check_room, release_record
+from teamlens.governance.ledger import charge, check_room, check_still_active, release_record
 from teamlens.governance.measurement_cache import BlockMeasurement
 from teamlens.governance.records import ActivePolicy
 from teamlens.governance.tables import measured_blocks, measurements, report_cells
@@ -47,7 +47,7 @@ def record(
     budget does not allow it or the policy is no longer active.
     """
     policy = active.policy
-    _check_still_active(conn, active)
+    check_still_active(conn, active)
     if not blocks:
         raise InternalError("a rectification must measure at least one block again")
     rho = Rho(sum((block.rho.value for block in blocks), Fraction(0)))
@@ -76,7 +76,7 @@ def record(
     windows = sorted({cell.window for published in cells.values() for cell in published})
     metrics = sorted({cell.metric for published in cells.values() for cell in published})
     count = sum(len(published) for published in cells.values())
-    _charge(
+    charge(
         conn,
         active,
         release_id,

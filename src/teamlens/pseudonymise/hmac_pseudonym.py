@@ -5,8 +5,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from teamlens.pseudonymise.normalise import normalise_identifier
+
+if TYPE_CHECKING:
+    from teamlens.pseudonymise.key import KeyLease
 
 
 class Pseudonymiser:
@@ -19,11 +23,15 @@ class Pseudonymiser:
     memory for one ingestion run.
     """
 
-    def __init__(self, key: bytes, aliases: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, key: bytes, aliases: Mapping[str, str] | None = None, *, lease: KeyLease | None = None
+    ) -> None:
         # Keying the HMAC once and copying it per identifier halves the cost of a cache miss.
         self._keyed = hmac.new(key, digestmod=hashlib.sha256)
         self._aliases: Mapping[str, str] = aliases or {}
         self._cache: dict[str, str] = {}
+        # The installation's pseudonymiser holds the key in use while it lives (``key.lease_key``).
+        self._lease = lease
 
     def __call__(self, identifier: str) -> str:
         """The pseudonym of ``identifier`` (64 hex digits); an alias gets its person's pseudonym."""
@@ -47,6 +55,7 @@ class Pseudonymiser:
         other._keyed = self._keyed
         other._aliases = dict(aliases)
         other._cache = {}
+        other._lease = self._lease
         return other
 
     def __repr__(self) -> str:

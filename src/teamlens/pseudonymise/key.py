@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import secrets
+import time
+import weakref
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
@@ -66,3 +69,39 @@ def derive_key(key: bytes, purpose: str) -> bytes:
     the data folder, and knowing a derived key reveals neither the key nor the pseudonyms.
     """
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode("utf-8")).derive(key)
+
+
+#: How long taking the key waits for a rotation that is running before giving up.
+LEASE_WAIT_SECONDS = 60.0
+
+
+class KeyLease:
+    """A shared lock on the lock file beside the key, held until ``release`` or until collected."""
+
+    def __init__(self, descriptor: int) -> None:
+        self._release = weakref.finalize(self, os.close, descriptor)
+
+    def release(self) -> None:
+        """Let go of the key now (a rotation may then take it)."""
+        self._release()
+
+
+def lease_key(lock: Path, wait: float = LEASE_WAIT_SECONDS) -> KeyLease:
+    """Hold the key in use: a shared lock on ``lock`` (beside the key file) for as long as the
+    returned lease lives, so that a rotation, which takes that lock exclusively, waits until no
+    pseudonymiser of the old key is still at work. Waits up to ``wait`` seconds for a rotation."""
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            return KeyLease(descriptor)
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                os.close(descriptor)
+                raise ConfigError(
+                    "The pseudonymisation key is being rotated (`teamlens keys rotate` is running).",
+                    "Try again when it has finished; it takes about as long as an ingest.",
+                ) from None
+            time.sleep(0.05)

@@ -29,6 +29,7 @@ from teamlens.governance import KeySetInfo, PolicyVersionInfo, RightsRequest, Si
 from teamlens.services import (
     api_tokens,
     audit_checkpoints,
+    key_rotation,
     keys,
     next_steps,
     passkeys,
@@ -36,6 +37,7 @@ from teamlens.services import (
     report_cells,
     report_freshness,
     union_export,
+    works_agreement,
 )
 from teamlens.services.access_export import HeldData, ReleaseEntered
 from teamlens.services.analysis import (
@@ -206,6 +208,7 @@ __all__ = [
     "in_force_document",
     "ingest",
     "init",
+    "key_rotation",
     "keys",
     "lift",
     "mapping_approved",
@@ -259,6 +262,7 @@ __all__ = [
     "versions",
     "worker_request",
     "worker_view",
+    "works_agreement",
     "write_document",
     "write_report",
 ]

@@ -63,7 +63,12 @@ def token_hash(secret: str) -> str:
 
 def owner_key(worker: SignedInWorker) -> str:
     """The key an analyst's tokens are filed under: a hash of their pseudonym, never their address."""
-    return hashlib.sha256(b"teamlens api token owner|" + worker.pseudonym.encode("utf-8")).hexdigest()
+    return owner_of(worker.pseudonym)
+
+
+def owner_of(pseudonym: str) -> str:
+    """The owner key of the tokens of the analyst with this pseudonym (moved by a key rotation)."""
+    return hashlib.sha256(b"teamlens api token owner|" + pseudonym.encode("utf-8")).hexdigest()
 
 
 def _listed(stored: StoredToken, now: dt.datetime) -> ApiToken:

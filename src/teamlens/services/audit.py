@@ -58,6 +58,8 @@ _FROM_DATA: Mapping[str, frozenset[str]] = {
     "ingest.record": frozenset({"source"}),
     "retention.run": frozenset({"policy_id", "version", "retention_days", "cutoff", "backups_clear_by"}),
     "retention.released": frozenset({"policy_id", "period_start", "disposal", "releases_deleted"}),
+    # A rotation's counts include the rows of the few who left: only the keys and the period are public.
+    "keys.rotate": frozenset({"old_key", "new_key", "period_start"}),
 }
 _FROM_DATA_PREFIXES = ("ingest.", "retention.")
 
@@ -93,6 +95,7 @@ MEANINGS: Mapping[str, str] = {
     "ledger.mismatch": "the budget ledger disagreed with the release records; releases were refused",
     "keys.propose": "a set of the parties' signing keys was proposed",
     "keys.register": "the parties' signing keys were registered, signed by both",
+    "keys.rotate": "the pseudonymisation key was replaced, the old one destroyed, leavers' data deleted",
     "policy.lift": "a party signed the lifting of a suspension",
     "policy.resume": "both parties lifted a suspension; the policy runs again",
     "rights.worker_request": "a worker made a request to the DPO",
@@ -100,6 +103,7 @@ MEANINGS: Mapping[str, str] = {
     "rights.fulfil": "the DPO fulfilled a worker's request",
     "rights.exclusions": "the exclusion list was read, on a signature",
     "union.export": "the representative took the union's copy of the released figures (R25), signed",
+    "document.works_agreement": "the representative or the DPO took a copy of the draft works agreement",
     "union.download": "the signed-in representative downloaded the union's copy of the released figures",
     "policy.approved": "both parties (or one, for a narrowing) have approved a version",
 }

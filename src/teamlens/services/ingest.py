@@ -11,6 +11,7 @@ import pyarrow as pa
 from teamlens.domain import DIRECTORY_READ_SCHEMA, Policy
 from teamlens.errors import ConfigError, InputFormatError, InternalError, PolicyError
 from teamlens.pseudonymise import Pseudonymiser
+from teamlens.services import key_rotation
 from teamlens.services.directory_reading import (
     NO_DIRECTORY_NOTE,
     ReadingAttributes,
@@ -258,6 +259,7 @@ def plan_ingest(ws: Workspace, paths: Sequence[Path], *, strict: bool, source: s
     """Gate on the approved policy, find every input under ``paths`` and its connector (see ``ingest``)."""
     active = ws.governance.require_active_policy("ingest data")
     policy = active.policy
+    key_rotation.require_key_of_period(ws, policy.period_start)
     forced = None if source is None else _named_reader(source)
     named, found = _expand(paths, forced)
     readers: dict[Path, _Chosen] = {}

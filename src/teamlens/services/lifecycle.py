@@ -26,6 +26,7 @@ from teamlens.governance import (
     PolicyState,
     PolicyVersionInfo,
 )
+from teamlens.pseudonymise import Pseudonymiser
 from teamlens.services.keys import Signer, signed
 from teamlens.services.planner_figures import PlannerFigures, planner_figures
 from teamlens.services.public_delay import day_start, shown_record
@@ -149,7 +150,7 @@ def worker_view(
         )
     author = signature or ANONYMOUS_WORKER
     kind = "objection" if objection else "comment"
-    voter = ws.pseudonymiser()(f"view|{policy_id}|{version}|{worker.pseudonym}")
+    voter = voter_of(ws.pseudonymiser(), policy_id, version, worker.pseudonym)
     return ws.governance.give_view(policy_id, version, kind, voter, author, text)
 
 
@@ -195,3 +196,8 @@ def retire(ws: Workspace, policy_id: str, version: int, *, by: Signer, actor: st
 def versions(ws: Workspace, policy_id: str | None = None) -> list[PolicyVersionInfo]:
     """Every stored policy version with its state and missing approvals."""
     return ws.governance.policy_versions(policy_id)
+
+
+def voter_of(pseudonymise: Pseudonymiser, policy_id: str, version: int, pseudonym: str) -> str:
+    """The slot a worker's one view on a proposal is kept under: a keyed hash, moved by a key rotation."""
+    return pseudonymise(f"view|{policy_id}|{version}|{pseudonym}")

@@ -1,4 +1,5 @@
-"""The scheduled job: one ``tick`` runs the review-date lapse check (R6) and retention (R15).
+"""The scheduled job: one ``tick`` runs the review-date lapse check (R6) and retention (R15), and says
+when the pseudonymisation key is due for its period's rotation (R35).
 
 Run it at least daily; running it more often, or twice, changes nothing more (a policy lapses
 once, a fact is deleted once). The line for cron (every hour, as the service's user)::
@@ -14,6 +15,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from teamlens.governance import PolicyVersionInfo
+from teamlens.services.key_rotation import rotation_due
 from teamlens.services.retention import RetentionResult, run_retention
 from teamlens.services.workspace import Workspace
 
@@ -28,6 +30,8 @@ class TickResult:
     lapsed: PolicyVersionInfo | None
     active: tuple[str, int] | None
     retention: RetentionResult
+    #: The policy period in force began after the key was made: `teamlens keys rotate` is due.
+    key_rotation_due: bool = False
 
 
 def tick(ws: Workspace, *, actor: str = "scheduler", today: dt.date | None = None) -> TickResult:
@@ -43,4 +47,5 @@ def tick(ws: Workspace, *, actor: str = "scheduler", today: dt.date | None = Non
         None,
     )
     retention = run_retention(ws, actor=actor, today=today)
-    return TickResult(lapsed, None if active is None else (active.policy_id, active.version), retention)
+    due = active is not None and rotation_due(ws, active.policy.period_start)
+    return TickResult(lapsed, None if active is None else (active.policy_id, active.version), retention, due)

@@ -16,6 +16,7 @@ import pyarrow as pa
 from teamlens.errors import ConfigError
 from teamlens.governance import GovernanceDB
 from teamlens.pseudonymise import Pseudonymiser, derive_key, load_key
+from teamlens.pseudonymise.key import lease_key
 from teamlens.settings import Settings
 from teamlens.store import FactStore, MetricClip
 
@@ -53,6 +54,7 @@ class Workspace:
     @cached_property
     def store(self) -> FactStore:
         """The Parquet fact store (encrypted at rest under a key derived from the installation's key)."""
+        self._settle_rotation()
         key = derive_key(self._key(), STORE_KEY_PURPOSE) if self.settings.encrypt_store else None
         return FactStore(self.settings.facts_dir, encryption_key=key)
 
@@ -72,13 +74,55 @@ class Workspace:
         return SparkAggregator(self.store, spark_session(self.settings.spark_master))
 
     def pseudonymiser(self) -> Pseudonymiser:
-        """A fresh pseudonymiser under this installation's key (its cache lives for one run)."""
-        return Pseudonymiser(self._key())
+        """A fresh pseudonymiser under this installation's key (its cache lives for one run).
+
+        While it lives it holds the key in use (``lease_key``): a key rotation waits for it, so no
+        pseudonym of a key being destroyed reaches the store after the rotation copied it.
+        """
+        self.settings.check_key_location()
+        self._settle_rotation()
+        if self.settings.key is not None:  # a key from the environment is never rotated by teamlens
+            return Pseudonymiser(load_key(self.settings.key_file, self.settings.key.get_secret_value()))
+        lease = lease_key(rotation_paths(self.settings).lock)
+        return Pseudonymiser(load_key(self.settings.key_file), lease=lease)
 
     def _key(self) -> bytes:
         self.settings.check_key_location()
+        self._settle_rotation()
         secret = self.settings.key.get_secret_value() if self.settings.key else None
         return load_key(self.settings.key_file, secret)
+
+    def _settle_rotation(self) -> None:
+        """Finish or undo a key rotation a kill interrupted, before the key or the store is used."""
+        if rotation_paths(self.settings).pending():
+            from teamlens.services.key_rotation import finish_interrupted
+
+            finish_interrupted(self)
+
+
+@dataclass(frozen=True)
+class RotationPaths:
+    """Where a key rotation keeps its new key, its re-keyed store and the store it replaces."""
+
+    next_key: Path
+    lock: Path
+    rotating: Path
+    retired: Path
+
+    def pending(self) -> bool:
+        """Whether a rotation's leftovers are here (an interrupted or running rotation)."""
+        return self.next_key.exists() or self.rotating.exists() or self.retired.exists()
+
+
+def rotation_paths(settings: Settings) -> RotationPaths:
+    """The rotation's files: the new key and a lock beside the key file, the stores beside ``facts``."""
+    key, facts = settings.key_file, settings.facts_dir
+    return RotationPaths(
+        next_key=key.with_name(key.name + ".next"),
+        lock=key.with_name(key.name + ".rotation.lock"),
+        rotating=facts.with_name(facts.name + ".rotating"),
+        retired=facts.with_name(facts.name + ".retired"),
+    )
 
 
 def private_folder(path: Path) -> None:

@@ -15,7 +15,8 @@ Nothing here adds noise: ``aggregate_block`` output goes to ``teamlens.privacy``
 For the class and its guarantees, see ``fact_store``; for the result types, ``summaries``.
 For the on-disk layout and crash safety, see ``_manifest`` and ``_transaction``; for the
 aggregation query, ``_aggregate``; for the collaboration network's edge rows and
-its clipped query, ``_collaboration``; for input checks, ``_ingest``; for locking, ``_locks``.
+its clipped query, ``_collaboration``; for a key rotation's re-keyed copy, ``_rekey``; for input
+checks, ``_ingest``; for locking, ``_locks``.
 DuckDB is imported in this package and nowhere else in teamlens.
 """
 
@@ -23,6 +24,7 @@ from teamlens.store._aggregate import ORGANISATION_GROUP, MetricClip, level_colu
 from teamlens.store._block_reader import BlockReader
 from teamlens.store._expiry import DayRange, Expired
 from teamlens.store._rectify import LEVEL_COLUMNS
+from teamlens.store._rekey import Copied, rekeyed_copy, source_locked
 from teamlens.store.fact_store import FactStore
 from teamlens.store.summaries import BatchInfo, CommitSummary, StoreFiles, StoreStats
 
@@ -32,6 +34,7 @@ __all__ = [
     "BatchInfo",
     "BlockReader",
     "CommitSummary",
+    "Copied",
     "DayRange",
     "Expired",
     "FactStore",
@@ -40,4 +43,6 @@ __all__ = [
     "StoreStats",
     "level_column",
     "months_between",
+    "rekeyed_copy",
+    "source_locked",
 ]

@@ -160,6 +160,8 @@ class RepPage:
     head_hash: str
     csrf_token: str
     notice: str
+    #: Whether the policy shown runs under a profile with a works agreement (``de``).
+    works_agreement: bool = False
 
     @classmethod
     def build(cls, ws: services.Workspace, csrf_token: str, done: str) -> RepPage:
@@ -174,7 +176,16 @@ class RepPage:
             "policy.lift": "Your signature lifting the suspension is recorded.",
         }.get(done, "")
         keys = registered.keys if registered else ()
-        return cls(tuple(services.versions(ws)), keys, waiting, seq, head, csrf_token, notice)
+        return cls(
+            tuple(services.versions(ws)),
+            keys,
+            waiting,
+            seq,
+            head,
+            csrf_token,
+            notice,
+            services.works_agreement.available(ws),
+        )
 
     @staticmethod
     def actions_for(info: services.PolicyVersionInfo) -> tuple[tuple[str, str], ...]:
@@ -258,7 +269,15 @@ class ConsolePage:
             ("request", "kind", "from", "state", "made"),
             rows,
             "No requests.",
-            (("/dpo/dpia", "The DPIA"),),
+            (("/dpo/dpia", "The DPIA"),)
+            + (
+                (
+                    ("/dpo/works-agreement", "The draft works agreement (Betriebsvereinbarung)"),
+                    ("/dpo/works-agreement.pdf", "The draft works agreement as PDF"),
+                )
+                if services.works_agreement.available(ws)
+                else ()
+            ),
         )
 
     @classmethod

@@ -1,7 +1,10 @@
-"""The representative's page for the union's copy (R25): ``/rep/union``, and its CSV and PDF downloads.
+"""The representative's pages: the union's copy (R25) at ``/rep/union`` with its CSV and PDF downloads,
+and the draft works agreement (R41) at ``/rep/works-agreement`` (``.pdf``), which the DPO reads too
+at ``/dpo/works-agreement`` (``.pdf``).
 
-Only a signed-in representative with a second factor reaches it (``RepresentativeSession``); a
-download is a form post (CSRF checked) and is recorded in the audit log by the service.
+Only a signed-in representative (or DPO) with a second factor reaches them (``RepresentativeSession``,
+``DpoSession``); a union-copy download is a form post (CSRF checked); every copy of either is
+recorded in the audit log by the service.
 """
 
 from __future__ import annotations
@@ -13,7 +16,13 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
 from teamlens import services
-from teamlens.web.deps import CurrentWorkspace, FormRepresentative, RepresentativeSession, SignInService
+from teamlens.web.deps import (
+    CurrentWorkspace,
+    DpoSession,
+    FormRepresentative,
+    RepresentativeSession,
+    SignInService,
+)
 from teamlens.web.pages import Nav
 
 router = APIRouter()
@@ -74,4 +83,40 @@ def _download(current: services.Workspace, kind: str) -> Response:
     name = f"union-copy-{copy.since.isoformat()}-to-{copy.through.isoformat()}.{kind}"
     return Response(
         content, media_type=_TYPES[kind], headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+@router.get("/rep/works-agreement", response_class=HTMLResponse)
+def works_agreement_for_representative(session: RepresentativeSession, current: CurrentWorkspace) -> Response:
+    """The draft works agreement (Betriebsvereinbarung) as a page; audited."""
+    return _works_agreement(current, "html", "representative")
+
+
+@router.get("/rep/works-agreement.pdf")
+def works_agreement_pdf_for_representative(
+    session: RepresentativeSession, current: CurrentWorkspace
+) -> Response:
+    """The draft works agreement as a PDF file; audited."""
+    return _works_agreement(current, "pdf", "representative")
+
+
+@router.get("/dpo/works-agreement", response_class=HTMLResponse)
+def works_agreement_for_dpo(session: DpoSession, current: CurrentWorkspace) -> Response:
+    """The draft works agreement as a page, for the DPO; audited."""
+    return _works_agreement(current, "html", "dpo")
+
+
+@router.get("/dpo/works-agreement.pdf")
+def works_agreement_pdf_for_dpo(session: DpoSession, current: CurrentWorkspace) -> Response:
+    """The draft works agreement as a PDF file, for the DPO; audited."""
+    return _works_agreement(current, "pdf", "dpo")
+
+
+def _works_agreement(current: services.Workspace, kind: str, reader: str) -> Response:
+    copy = services.works_agreement.works_agreement(current, kind, reader=reader)
+    shown = "attachment" if kind == "pdf" else "inline"
+    return Response(
+        copy.content,
+        media_type=copy.media_type,
+        headers={"Content-Disposition": f'{shown}; filename="{copy.filename}"'},
     )

@@ -60,6 +60,7 @@ def test_the_package_exports_its_documented_api() -> None:
         "BatchInfo",
         "BlockReader",
         "CommitSummary",
+        "Copied",
         "DayRange",
         "Expired",
         "FactStore",
@@ -69,6 +70,8 @@ def test_the_package_exports_its_documented_api() -> None:
         "StoreStats",
         "level_column",
         "months_between",
+        "rekeyed_copy",
+        "source_locked",
     }
     public = {name for name in vars(teamlens.store) if not name.startswith("_")}
     submodules = {"fact_store", "summaries"}
