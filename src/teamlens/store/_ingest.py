@@ -153,6 +153,8 @@ class _People:
 
     def __init__(self) -> None:
         self._ids: dict[str, int] = {}
+        # A connector's encoded batches usually share one dictionary: its numbers are kept.
+        self._last: tuple[pa.Array, pa.Array] | None = None
 
     def ids(self, person: pa.ChunkedArray) -> pa.ChunkedArray:
         """The ``person_id`` of every value of ``person`` (strings, or a dictionary of strings)."""
@@ -160,9 +162,16 @@ class _People:
 
     def _chunk_ids(self, chunk: pa.Array) -> pa.Array:
         encoded = chunk if pa.types.is_dictionary(chunk.type) else pc.dictionary_encode(chunk)
-        lookup = self._ids
-        numbers = [lookup.setdefault(name, len(lookup)) for name in encoded.dictionary.to_pylist()]
-        return pc.take(pa.array(numbers, pa.int32()), encoded.indices)
+        dictionary = encoded.dictionary
+        if self._last is not None and self._last[0].equals(dictionary):
+            numbers = self._last[1]
+        else:
+            lookup = self._ids
+            numbers = pa.array(
+                [lookup.setdefault(name, len(lookup)) for name in dictionary.to_pylist()], pa.int32()
+            )
+            self._last = (dictionary, numbers)
+        return pc.take(numbers, encoded.indices)
 
     def table(self) -> pa.Table:
         """Every pseudonym numbered so far, with its ``person_id``."""
