@@ -27,6 +27,13 @@ Where a metric comes from both a report and the per-day calendar or mail pull
 per-day pull wins and the report's column is not read, so nothing is counted twice. Usage
 reports are totals: the policy's exclusions cannot be applied to them, and a note says so.
 
+Calendar events and Sent Items also feed the metrics that combine sources (focus hours,
+after-hours collaboration, 1:1 time with one's manager…) when the policy asks for one: each
+meeting and message counted goes into the ingestion's timeline (``activity.py``) as the file
+readers' do, in each person's own time zone, and each mailbox whose calendar was pulled counts
+as a calendar covering ``start``..``end``. Graph gives no received mail here (only Sent Items)
+and no chat messages, so those parts of the combined metrics come from other inputs.
+
 Calendar and mail requests carry ``$select`` (``graph_metadata.py``), so content is never
 fetched; a next-page link that drops ``$select`` or leaves the Graph host is refused. People
 who objected are not fetched at all. Days are local to each person; the requests cover a day
@@ -273,7 +280,7 @@ class GraphLiveReader:
                         people.update(batch.column("person").to_pylist())
                         yield batch
             tally = DailyTally(self.name, ctx.metrics, conn.start, conn.end + dt.timedelta(days=1))
-            if conn.metadata and per_day & ctx.metrics:
+            if conn.metadata and (per_day & ctx.metrics or ctx.activity.enabled):
                 people |= self._metadata(http, conn, ctx, report, tally)
         report.people_seen = len(people)
         yield from tally.batches(ctx.batch_rows, report)
@@ -312,7 +319,8 @@ class GraphLiveReader:
         self, http: HttpClient, conn: GraphConnection, ctx: ReadContext, report: ReadReport, tally: DailyTally
     ) -> set[str]:
         clock, excluded = Clock(ctx), AddressExclusions(ctx.exclusions)
-        counter = MetadataCounter(tally, clock, excluded, ctx.messages)
+        counter = MetadataCounter(tally, clock, excluded, ctx.messages, ctx.activity, ctx.pseudonymise)
+        timeline = ctx.activity.enabled
         begin = dt.datetime.combine(conn.start, dt.time(), dt.UTC) - _MARGIN
         stop = dt.datetime.combine(conn.end + dt.timedelta(days=1), dt.time(), dt.UTC) + _MARGIN
         since, until = (moment.strftime("%Y-%m-%dT%H:%M:%SZ") for moment in (begin, stop))
@@ -328,7 +336,7 @@ class GraphLiveReader:
             people.add(person)
             mailbox = f"{conn.base_url}/v1.0/users/{quote(user, safe='@')}"
             label = f"users[{index}]"
-            if "calendar" in conn.metadata and CALENDAR_METRICS & ctx.metrics:
+            if "calendar" in conn.metadata and (CALENDAR_METRICS & ctx.metrics or timeline):
                 params = {
                     "startDateTime": since,
                     "endDateTime": until,
@@ -340,7 +348,9 @@ class GraphLiveReader:
                 ):
                     counter.event(person, item, where)
                     report.rows_read += 1
-            if "mail" in conn.metadata and MAIL_METRICS & ctx.metrics:
+                if timeline:
+                    ctx.activity.record_calendar(person, conn.start, conn.end)
+            if "mail" in conn.metadata and (MAIL_METRICS & ctx.metrics or timeline):
                 params = {
                     "$select": MAIL_SELECT,
                     "$top": _PAGE,
