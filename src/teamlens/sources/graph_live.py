@@ -57,6 +57,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import msal
 import pyarrow as pa
 
+from teamlens.domain import FACT_SCHEMA
 from teamlens.errors import ConfigError, InputFormatError
 from teamlens.sources.context import ReadContext, ReadReport
 from teamlens.sources.exclusions import AddressExclusions
@@ -303,7 +304,8 @@ class GraphLiveReader:
             with os.fdopen(os.open(csv_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as sink:
                 http.download(f"{conn.base_url}/v1.0/reports/{name}{call}", what, sink)
             try:
-                batches = list(reader.read(csv_path, ctx, part))
+                # Plain strings, as the calendar and mail tally yields them: one schema per stream.
+                batches = [batch.cast(FACT_SCHEMA) for batch in reader.read(csv_path, ctx, part)]
             except InputFormatError as error:
                 detail = error.message.replace(str(csv_path), "the downloaded CSV")
                 raise http.fail(what, detail) from None
