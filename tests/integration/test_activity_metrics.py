@@ -15,48 +15,18 @@ from pathlib import Path
 import pytest
 
 from teamlens import services
-from teamlens.domain.metrics import METRICS, Unit
+from teamlens.domain.metrics import METRICS
 from teamlens.sources.activity import Activity, Meeting
-from teamlens.sources.activity_metrics import ACTIVITY_METRICS, TOOL_METRICS
 
 from ..support.exact import exact_mode
-from .activity_fixture import PEOPLE, WEEKS, expected_week_totals, write_exports
-from .flow_support import approve_policy, make_workspace, policy_text
-
-#: The metrics the fixture can give (file use needs usage reports, which it has none of).
-CHECKED = sorted(ACTIVITY_METRICS - {TOOL_METRICS["files"]})
-
-
-def _bound(name: str) -> str:
-    definition = METRICS[name]
-    if definition.unit is Unit.SHARE:
-        return "1"
-    return str(definition.weekly_bound // definition.display_divisor)
-
-
-def _policy() -> str:
-    text = policy_text(
-        **{
-            'sources = ["m365_email_activity", "m365_teams_activity", "hr_directory_csv"]': (
-                'sources = ["hr_directory_csv", "calendar_ics", "mail_headers", "slack_export"]'
-            ),
-        }
-    )
-    start, end = text.index("[[metrics]]"), text.index("# Messages to or from these")
-    metrics = "".join(f'[[metrics]]\nname = "{name}"\nper_week = {_bound(name)}\n\n' for name in CHECKED)
-    names = ", ".join(f'"{name}"' for name in CHECKED)
-    report = (
-        '[[reports]]\nid = "organisation-weekly"\ntitle = "Organisation"\nlevel = "organisation"\n'
-        f'cadence = "week"\nmetrics = [{names}]\n'
-        'budget_share = "0.9"\n\n'
-    )
-    return text[:start] + metrics + report + text[end:]
+from .activity_fixture import CHECKED, PEOPLE, WEEKS, combined_policy, expected_week_totals, write_exports
+from .flow_support import approve_policy, make_workspace
 
 
 def test_every_combined_metric_equals_its_definition_from_the_raw_events(tmp_path: Path) -> None:
     ws = make_workspace(tmp_path)
     services.init(ws)
-    approve_policy(ws, _policy(), tmp_path / "policy.toml")
+    approve_policy(ws, combined_policy(), tmp_path / "policy.toml")
     write_exports(tmp_path / "exports")
     summary = services.ingest(ws, [tmp_path / "exports"], actor="admin")
     assert [outcome.source for outcome in summary.files if outcome.status == "ingested"][-1] == "activity"
@@ -80,7 +50,7 @@ def test_every_combined_metric_equals_its_definition_from_the_raw_events(tmp_pat
 def test_ingesting_the_same_exports_again_adds_nothing(tmp_path: Path) -> None:
     ws = make_workspace(tmp_path)
     services.init(ws)
-    approve_policy(ws, _policy(), tmp_path / "policy.toml")
+    approve_policy(ws, combined_policy(), tmp_path / "policy.toml")
     write_exports(tmp_path / "exports")
     services.ingest(ws, [tmp_path / "exports"], actor="admin")
     again = services.ingest(ws, [tmp_path / "exports"], actor="admin")

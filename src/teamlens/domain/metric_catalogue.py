@@ -34,11 +34,11 @@ M365 = "Microsoft 365 usage reports"
 GOOGLE = "Google Workspace reports"
 VIVA = "Viva Insights person query"
 DIRECTORY = "directory with manager links (HR CSV)"
-# The raw events the metrics of ``sources/activity_metrics.py`` are computed from (the live Graph
-# and Google pulls do not feed them yet).
-ICS = "iCalendar export"
-MBOX = "mail headers (mbox, Maildir)"
-SLACK = "Slack export"
+# The raw events the metrics of ``sources/activity_metrics.py`` are computed from (the live pulls
+# feed them too: Graph's calendars and Sent Items, the Reports API's gmail and chat).
+ICS = "iCalendar export; Microsoft Graph calendars (live)"
+MBOX = "mail headers (mbox, Maildir; Microsoft Graph Sent Items, Google gmail, live)"
+SLACK = "Slack export; Google Chat (live)"
 
 _HOURS = "time; a meeting's length is its scheduled length, not whether anyone paid attention"
 _COUNTS = "how much was written or read, or whether it was useful"

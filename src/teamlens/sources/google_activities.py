@@ -19,6 +19,12 @@ What is counted (only the policy's metrics are ever computed):
 - **calendar**: nothing. Calendar audit events record edits to calendars (often made by someone
   else, and carrying event titles), not meetings attended; Meet calls measure meeting time.
 
+When the ingestion keeps a timeline for the metrics that combine sources (``activity.py``), every
+gmail message sent or received and every chat message posted that is counted is also recorded
+there (at its local time, for the days the tally keeps), as the mail and chat file readers do.
+Meet calls are not: one participant's ``call_ended`` gives neither the meeting's head count nor
+whether it recurs, which those metrics need.
+
 Identity is ``actor.email``, pseudonymised on sight; an activity whose ``actor.callerType`` is
 present and not ``USER`` (an API key, an admin tool) or that has no actor email is skipped and
 counted in a note, and so is the activity of an excluded address (a representative's mailbox).
@@ -101,11 +107,13 @@ class DailyTally:
     counts: Counter[tuple[str, dt.date, str]] = field(default_factory=Counter)
     seconds: Counter[tuple[str, dt.date, str]] = field(default_factory=Counter)
 
+    def covers(self, day: dt.date) -> bool:
+        """Whether ``day`` lies in the days this tally keeps (all of them without bounds)."""
+        return not ((self.first_day and day < self.first_day) or (self.end_day and day >= self.end_day))
+
     def wants(self, metric: str, day: dt.date) -> bool:
         """Whether a value of ``metric`` on ``day`` would be kept."""
-        if metric not in self.metrics:
-            return False
-        return not ((self.first_day and day < self.first_day) or (self.end_day and day >= self.end_day))
+        return metric in self.metrics and self.covers(day)
 
     def add(self, person: str, day: dt.date, metric: str, value: int = 1) -> None:
         """Count ``value`` for ``person`` on ``day``."""
@@ -305,6 +313,7 @@ class ActivityReducer:
                 self._meet(person, local.date(), _Params(params, where, field))
             elif application == "chat" and event.get("name") == "message_posted":
                 self.tally.add(person, local.date(), "chat_messages")
+                self._record(person, local, "chat")
 
     def _gmail(self, person: str, local: dt.datetime, params: _Params) -> None:
         kind = params.nested("event_info").integer("mail_event_type")
@@ -316,8 +325,20 @@ class ActivityReducer:
             self.skipped["message"] += 1
             return
         self.tally.add(person, local.date(), metric)
+        if kind in (_SENT, _RECEIVED):
+            self._record(person, local, "email" if kind == _SENT else "received")
         if kind == _SENT and self.clock.after_hours(person, local):
             self.tally.add(person, local.date(), "after_hours_emails")
+
+    def _record(self, person: str, local: dt.datetime, kind: str) -> None:
+        """Put a message sent ("email", "chat") or received ("received") in the ingestion's timeline."""
+        activity = self.ctx.activity
+        if not activity.enabled or not self.tally.covers(local.date()):
+            return
+        if kind == "received":
+            activity.record_received(person, local.date())
+        else:
+            activity.record_sent(person, local, kind)
 
     def _meet(self, person: str, day: dt.date, params: _Params) -> None:
         organizer = params.text("organizer_email")

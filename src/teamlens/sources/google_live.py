@@ -10,13 +10,14 @@
     subject = "reports-admin@example.org"          # admin the service account acts for
     # customer = "C01abc"  max_results = 1000  base_url = "..."  token_uri = "..."  (optional)
 
-The service account needs domain-wide delegation for the scope
-``admin.reports.audit.readonly``. Each application is fetched with its one counted event
-(``delivery``, ``call_ended``, ``message_posted``) — calendar is refused, it yields no metric —
-and only if the policy allows one of its metrics. Days are counted in each person's time zone,
-so the requests cover one extra day either side and only days ``start``..``end`` are kept: every
-day emitted is complete, and adjacent pulls never overlap. Requests are split into windows of at
-most 30 days (gmail requires it; the others get the same slices), pages are followed through
+The service account needs domain-wide delegation for the scope ``admin.reports.audit.readonly``.
+Each application is fetched with its one counted event (``delivery``, ``call_ended``,
+``message_posted``) — calendar is refused, it yields no metric — and only if the policy allows one
+of its metrics (gmail and chat also when it asks for a metric that combines sources: their
+messages feed the ingestion's timeline, ``activity.py``). Days are counted in each person's time
+zone, so the requests cover one extra day either side and only days ``start``..``end`` are kept:
+every day emitted is complete, and adjacent pulls never overlap. Requests are split into windows
+of at most 30 days (gmail requires it; the others get the same slices), pages are followed through
 ``nextPageToken`` and reduced as they arrive (see ``google_activities.py``).
 
 **Progress and restarts.** The store commits a file's facts only once the reader has finished,
@@ -70,6 +71,8 @@ APPLICATION_METRICS = {
     "meet": frozenset({"meeting_minutes", "meetings_attended"}),
     "chat": frozenset({"chat_messages"}),
 }
+#: Applications whose activities also feed the metrics that combine sources (``google_activities``).
+TIMELINE_APPLICATIONS = frozenset({"gmail", "chat"})
 MAX_WINDOW = dt.timedelta(days=30)
 _MARGIN = dt.timedelta(days=1)  # covers every UTC offset (−12 h … +14 h) around local days
 _FIELDS = frozenset(
@@ -303,7 +306,12 @@ class GoogleLiveReader:
     def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[pa.RecordBatch]:
         """Pull every slice of the connection, then yield the policy's metrics per person and day."""
         connection = GoogleConnection.load(path)
-        applications = [app for app in connection.applications if APPLICATION_METRICS[app] & ctx.metrics]
+        applications = [
+            app
+            for app in connection.applications
+            if APPLICATION_METRICS[app] & ctx.metrics
+            or (ctx.activity.enabled and app in TIMELINE_APPLICATIONS)
+        ]
         if len(applications) < len(connection.applications):
             report.note("applications whose metrics the policy does not allow were not pulled")
         tally = DailyTally(self.name, ctx.metrics, connection.start, connection.end + dt.timedelta(days=1))

@@ -27,6 +27,13 @@ Where a metric comes from both a report and the per-day calendar or mail pull
 per-day pull wins and the report's column is not read, so nothing is counted twice. Usage
 reports are totals: the policy's exclusions cannot be applied to them, and a note says so.
 
+Calendar events and Sent Items also feed the metrics that combine sources (focus hours,
+after-hours collaboration, 1:1 time with one's manager…) when the policy asks for one: each
+meeting and message counted goes into the ingestion's timeline (``activity.py``) as the file
+readers' do, in each person's own time zone, and each mailbox whose calendar was pulled counts
+as a calendar covering ``start``..``end``. Graph gives no received mail here (only Sent Items)
+and no chat messages, so those parts of the combined metrics come from other inputs.
+
 Calendar and mail requests carry ``$select`` (``graph_metadata.py``), so content is never
 fetched; a next-page link that drops ``$select`` or leaves the Graph host is refused. People
 who objected are not fetched at all. Days are local to each person; the requests cover a day
@@ -50,6 +57,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import msal
 import pyarrow as pa
 
+from teamlens.domain import FACT_SCHEMA
 from teamlens.errors import ConfigError, InputFormatError
 from teamlens.sources.context import ReadContext, ReadReport
 from teamlens.sources.exclusions import AddressExclusions
@@ -273,7 +281,7 @@ class GraphLiveReader:
                         people.update(batch.column("person").to_pylist())
                         yield batch
             tally = DailyTally(self.name, ctx.metrics, conn.start, conn.end + dt.timedelta(days=1))
-            if conn.metadata and per_day & ctx.metrics:
+            if conn.metadata and (per_day & ctx.metrics or ctx.activity.enabled):
                 people |= self._metadata(http, conn, ctx, report, tally)
         report.people_seen = len(people)
         yield from tally.batches(ctx.batch_rows, report)
@@ -296,7 +304,8 @@ class GraphLiveReader:
             with os.fdopen(os.open(csv_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as sink:
                 http.download(f"{conn.base_url}/v1.0/reports/{name}{call}", what, sink)
             try:
-                batches = list(reader.read(csv_path, ctx, part))
+                # Plain strings, as the calendar and mail tally yields them: one schema per stream.
+                batches = [batch.cast(FACT_SCHEMA) for batch in reader.read(csv_path, ctx, part)]
             except InputFormatError as error:
                 detail = error.message.replace(str(csv_path), "the downloaded CSV")
                 raise http.fail(what, detail) from None
@@ -312,7 +321,8 @@ class GraphLiveReader:
         self, http: HttpClient, conn: GraphConnection, ctx: ReadContext, report: ReadReport, tally: DailyTally
     ) -> set[str]:
         clock, excluded = Clock(ctx), AddressExclusions(ctx.exclusions)
-        counter = MetadataCounter(tally, clock, excluded, ctx.messages)
+        counter = MetadataCounter(tally, clock, excluded, ctx.messages, ctx.activity, ctx.pseudonymise)
+        timeline = ctx.activity.enabled
         begin = dt.datetime.combine(conn.start, dt.time(), dt.UTC) - _MARGIN
         stop = dt.datetime.combine(conn.end + dt.timedelta(days=1), dt.time(), dt.UTC) + _MARGIN
         since, until = (moment.strftime("%Y-%m-%dT%H:%M:%SZ") for moment in (begin, stop))
@@ -328,7 +338,7 @@ class GraphLiveReader:
             people.add(person)
             mailbox = f"{conn.base_url}/v1.0/users/{quote(user, safe='@')}"
             label = f"users[{index}]"
-            if "calendar" in conn.metadata and CALENDAR_METRICS & ctx.metrics:
+            if "calendar" in conn.metadata and (CALENDAR_METRICS & ctx.metrics or timeline):
                 params = {
                     "startDateTime": since,
                     "endDateTime": until,
@@ -340,7 +350,9 @@ class GraphLiveReader:
                 ):
                     counter.event(person, item, where)
                     report.rows_read += 1
-            if "mail" in conn.metadata and MAIL_METRICS & ctx.metrics:
+                if timeline:
+                    ctx.activity.record_calendar(person, conn.start, conn.end)
+            if "mail" in conn.metadata and (MAIL_METRICS & ctx.metrics or timeline):
                 params = {
                     "$select": MAIL_SELECT,
                     "$top": _PAGE,

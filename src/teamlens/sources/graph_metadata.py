@@ -15,6 +15,11 @@ so subjects, bodies, locations and attachments are never fetched. What counts:
   day it was sent. Sent Items holds only the mailbox owner's own messages, so only the owner
   is counted.
 
+When the ingestion keeps a timeline for the metrics that combine sources (``activity.py``), each
+meeting counted is also recorded there as its attendee lived it (local times, head count,
+recurrence, the other person of a two-person meeting) and each message sent at its local time,
+for the days the pull covers.
+
 An event or message with any attendee, organiser, sender or recipient whose address or domain
 the policy excludes is dropped before counting (R18). Addresses are compared and forgotten;
 none is kept. Times are asked for in UTC (``Prefer: outlook.timezone="UTC"``); an IANA zone is
@@ -24,10 +29,11 @@ also understood.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from teamlens.pseudonymise import normalise_identifier
+from teamlens.sources.activity import Activity, Meeting
 from teamlens.sources.exclusions import AddressExclusions
 from teamlens.sources.google_activities import (
     Clock,
@@ -95,12 +101,25 @@ def _graph_time(value: object, where: Where, field: str) -> dt.datetime:
 
 
 class MetadataCounter:
-    """Count one mailbox's events and sent messages into a :class:`DailyTally`."""
+    """Count one mailbox's events and sent messages into a :class:`DailyTally`.
+
+    With an enabled ``activity`` (and the ``pseudonymise`` of the read), what is counted is also
+    recorded in that timeline for the metrics that combine sources.
+    """
 
     def __init__(
-        self, tally: DailyTally, clock: Clock, excluded: AddressExclusions, messages: SeenMessages
+        self,
+        tally: DailyTally,
+        clock: Clock,
+        excluded: AddressExclusions,
+        messages: SeenMessages,
+        activity: Activity | None = None,
+        pseudonymise: Callable[[str], str] | None = None,
     ) -> None:
         self.tally, self.clock, self.excluded, self.messages = tally, clock, excluded, messages
+        self.timeline: tuple[Activity, Callable[[str], str]] | None = None
+        if activity is not None and activity.enabled and pseudonymise is not None:
+            self.timeline = (activity, pseudonymise)
         self.dropped = self.copies = 0
 
     def _involves_excluded(self, addresses: Iterator[str | None]) -> bool:
@@ -138,8 +157,17 @@ class MetadataCounter:
             people.add(normalise_identifier(organizer))
         if len(people) > _LARGE:
             self.tally.add(person, day, "large_meetings")
-        if event.get("type") in ("occurrence", "exception") or event.get("seriesMasterId"):
+        recurring = event.get("type") in ("occurrence", "exception") or bool(event.get("seriesMasterId"))
+        if recurring:
             self.tally.add(person, day, "recurring_meetings")
+        if self.timeline is not None and self.tally.covers(day) and end > start:
+            activity, pseudonymise = self.timeline
+            # The other person of a two-person meeting, for 1:1 time with one's manager.
+            others = {pseudonymise(address) for address in people} - {person}
+            partner = next(iter(others)) if len(people) == 2 and len(others) == 1 else None
+            local_start = self.clock.local(person, start).replace(tzinfo=None)
+            local_end = self.clock.local(person, end).replace(tzinfo=None)
+            activity.record_meeting(person, Meeting(local_start, local_end, len(people), recurring, partner))
 
     def message(self, person: str, message: object, where: Where) -> None:
         """Count one message of ``person``'s Sent Items (a copy of one counted already counts no more)."""
@@ -164,6 +192,8 @@ class MetadataCounter:
             self.copies += 1
             return
         local = self.clock.local(person, sent)
+        if self.timeline is not None and self.tally.covers(local.date()):
+            self.timeline[0].record_sent(person, local, "email")
         self.tally.add(person, local.date(), "emails_sent")
         # Distinct addresses, as the mail-header connector counts them; an entry without an
         # address cannot be told apart from the others, so it is not counted.

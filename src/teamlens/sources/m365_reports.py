@@ -224,7 +224,7 @@ class UsageReportReader:
             if not report.concealed and pc.any(pc.match_substring_regex(names, _CONCEALED)).as_py():
                 report.concealed = True
                 report.note(CONCEALED_NOTE)
-            person = pseudonyms(names)
+            person = pseudonyms.encoded(names)
             del names  # nothing below may touch a plain identifier
             keep = pc.invert(pc.is_in(person, value_set=excluded))
             report.rows_kept += int(pc.sum(keep).as_py() or 0)
@@ -248,6 +248,8 @@ class UsageReportReader:
         native = _native(day, days)
         spread = pc.invert(native)
         any_spread = pc.any(spread).as_py()
+        if any_spread:
+            person = person.cast(pa.string())  # spread facts are built as plain strings
         for rule in rules:
             values = rule.values(batch)
             nonzero = pc.and_(keep, pc.not_equal(values, 0))
@@ -270,11 +272,14 @@ class UsageReportReader:
                 parts["metric"].append(_constant(rule.metric, len(who)))
                 parts["value"].append(value)
                 parts["source"].append(_constant(self.name, len(who)))
-        arrays = [
-            pa.concat_arrays(parts[field.name]) if parts[field.name] else pa.array([], field.type)
-            for field in FACT_SCHEMA
-        ]
-        return pa.RecordBatch.from_arrays(arrays, schema=FACT_SCHEMA)
+        if not rules:
+            return pa.RecordBatch.from_pylist([], FACT_SCHEMA)
+        # The person column stays dictionary-encoded (``PseudonymColumn.encoded``): FACT_SCHEMA's
+        # strings, without copying a 64-digit pseudonym per fact.
+        fields = [field.with_type(parts[field.name][0].type) for field in FACT_SCHEMA]
+        return pa.RecordBatch.from_arrays(
+            [pa.concat_arrays(parts[field.name]) for field in FACT_SCHEMA], schema=pa.schema(fields)
+        )
 
 
 def _constant(value: str, size: int) -> pa.Array:

@@ -30,6 +30,14 @@ class PseudonymColumn:
 
     def __call__(self, names: pa.Array) -> pa.Array:
         """The pseudonym of every value of ``names`` (a string array without nulls)."""
+        return self.encoded(names).cast(pa.string())
+
+    def encoded(self, names: pa.Array) -> pa.Array:
+        """Like calling it, but dictionary-encoded over every pseudonym so far: no string is copied per row.
+
+        The store takes the person column so (``store._ingest``) and looks each pseudonym up once
+        per batch; beyond ``_MAX_KNOWN`` names the pseudonyms come as plain strings.
+        """
         encoded = pc.dictionary_encode(names)
         distinct = encoded.dictionary
         position = pc.index_in(distinct, value_set=self._names)
@@ -45,4 +53,4 @@ class PseudonymColumn:
             else:
                 hashed = pa.array([self._pseudonymise(name) for name in distinct.to_pylist()], pa.string())
                 return pc.take(hashed, encoded.indices)
-        return pc.take(pc.take(self._hashed, position), encoded.indices)
+        return pa.DictionaryArray.from_arrays(pc.take(position, encoded.indices), self._hashed)

@@ -19,7 +19,9 @@ class SourceReader(Protocol):
     ``InputFormatError`` after some batches were yielded, so a caller commits nothing until the
     iterator is exhausted. Every identifier is pseudonymised with ``ctx.pseudonymise`` before it
     is yielded, only metrics in ``ctx.metrics`` are yielded, and ``ctx.excluded_persons`` never
-    appear.
+    appear. The ``person`` column may come dictionary-encoded (a dictionary of FACT_SCHEMA's
+    strings, as ``PseudonymColumn.encoded`` makes it), which spares a large file a copy of the
+    pseudonym per fact; the store accepts both.
     """
 
     @property

@@ -3,6 +3,12 @@
 Input is checked batch by batch with vectorised Arrow kernels, so a stream of any length is
 validated without ever holding it whole. Every message names the batch, the column and a count
 of offending rows, never a value: values and pseudonyms are personal data.
+
+Staging files carry a small integer per person (``person_id``) instead of the 64-digit
+pseudonym, and the pseudonyms once, in a file of their own (``PEOPLE_FILE``): the pseudonym was
+most of each staged row's bytes, and the month merge sorts and checks keys on integers far
+faster than on long strings. A connector may hand the person column over dictionary-encoded
+(``PseudonymColumn.encoded``): then each distinct pseudonym is looked up once per batch.
 """
 
 from __future__ import annotations
@@ -22,11 +28,24 @@ from teamlens.store._files import cipher_for, make_private
 from teamlens.store._read_ahead import read_ahead
 
 _STAGING_ROWS = 262_144
+#: The staging file (in the commit's staging folder) mapping each ``person_id`` to its pseudonym.
+PEOPLE_FILE = "people.parquet"
+PERSON_ID = "person_id"
+PEOPLE_SCHEMA = pa.schema(
+    [pa.field(PERSON_ID, pa.int32(), nullable=False), pa.field("person", pa.string(), nullable=False)]
+)
+#: The staged facts: ``FACT_SCHEMA`` with each pseudonym replaced by its ``person_id``.
+STAGED_SCHEMA = pa.schema([pa.field(PERSON_ID, pa.int32(), nullable=False), *list(FACT_SCHEMA)[1:]])
 _FIX_HINT = "This is a bug in the source connector that produced the facts; nothing was stored."
 
 
-def _conform(data: pa.RecordBatch | pa.Table, schema: pa.Schema, what: str) -> pa.Table:
-    """``data`` with exactly ``schema``'s columns and types, or a StoreError naming the column."""
+def _conform(
+    data: pa.RecordBatch | pa.Table, schema: pa.Schema, what: str, encoded: frozenset[str] = frozenset()
+) -> pa.Table:
+    """``data`` with exactly ``schema``'s columns and types, or a StoreError naming the column.
+
+    A column named in ``encoded`` may also come as a dictionary of its strings, and stays so.
+    """
     names = set(data.schema.names)
     expected = set(schema.names)
     if names != expected:
@@ -38,6 +57,7 @@ def _conform(data: pa.RecordBatch | pa.Table, schema: pa.Schema, what: str) -> p
         )
     table = data if isinstance(data, pa.Table) else pa.Table.from_batches([data])
     columns = []
+    fields = []
     for target in schema:
         column = table.column(target.name)
         if column.null_count and not target.nullable:
@@ -45,14 +65,31 @@ def _conform(data: pa.RecordBatch | pa.Table, schema: pa.Schema, what: str) -> p
                 f"{what}: column '{target.name}' is empty in {column.null_count} row(s) (expected a value).",
                 _FIX_HINT,
             )
+        if target.name in encoded and _is_encoded(column.type, target.type):
+            if any(chunk.dictionary.null_count for chunk in column.chunks):
+                raise StoreError(
+                    f"{what}: column '{target.name}' has an empty value (expected one).", _FIX_HINT
+                )
+            # Kept encoded: the stager looks each distinct value up once (``_People``).
+            columns.append(column)
+            fields.append(target.with_type(column.type))
+            continue
         try:
             columns.append(column.cast(target.type))
+            fields.append(target)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             raise StoreError(
                 f"{what}: column '{target.name}' has type {column.type} (expected {target.type}).",
                 _FIX_HINT,
             ) from None
-    return pa.Table.from_arrays(columns, schema=schema)
+    return pa.Table.from_arrays(columns, schema=pa.schema(fields))
+
+
+def _is_encoded(given: pa.DataType, target: pa.DataType) -> bool:
+    """True when ``given`` is a dictionary of ``target`` strings (as a connector may hand a column over)."""
+    if not (pa.types.is_string(target) and isinstance(given, pa.DictionaryType)):
+        return False
+    return bool(pa.types.is_string(given.value_type))
 
 
 def _count_true(mask: pa.ChunkedArray | pa.Array) -> int:
@@ -60,8 +97,11 @@ def _count_true(mask: pa.ChunkedArray | pa.Array) -> int:
 
 
 def checked_facts(data: pa.RecordBatch | pa.Table, what: str) -> pa.Table:
-    """``data`` as a ``FACT_SCHEMA`` table, after checking that every row is a well-formed fact."""
-    table = _conform(data, FACT_SCHEMA, what)
+    """``data`` as a ``FACT_SCHEMA`` table, after checking that every row is a well-formed fact.
+
+    Its ``person`` column may stay a dictionary of pseudonyms, as a connector may hand it over.
+    """
+    table = _conform(data, FACT_SCHEMA, what, encoded=frozenset({"person"}))
     days = table.column("days")
     bad_days = _count_true(pc.invert(pc.is_in(days, value_set=pa.array([1, 7], pa.int8()))))
     if bad_days:
@@ -98,10 +138,47 @@ def month_keys(days: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
 
 @dataclass
 class StagedFacts:
-    """Incoming facts, checked and split by store month, in arrival order within each month file."""
+    """Incoming facts, checked and split by store month, in arrival order within each month file.
+
+    The month files hold ``STAGED_SCHEMA`` rows; ``people`` maps their ``person_id`` to pseudonyms.
+    """
 
     received: int = 0
     months: dict[str, Path] = field(default_factory=dict)
+    people: Path | None = None
+
+
+class _People:
+    """Number the pseudonyms of one commit (0, 1, 2… as they arrive), each distinct one once per batch."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, int] = {}
+        # A connector's encoded batches usually share one dictionary: its numbers are kept.
+        self._last: tuple[pa.Array, pa.Array] | None = None
+
+    def ids(self, person: pa.ChunkedArray) -> pa.ChunkedArray:
+        """The ``person_id`` of every value of ``person`` (strings, or a dictionary of strings)."""
+        return pa.chunked_array([self._chunk_ids(chunk) for chunk in person.chunks], pa.int32())
+
+    def _chunk_ids(self, chunk: pa.Array) -> pa.Array:
+        encoded = chunk if pa.types.is_dictionary(chunk.type) else pc.dictionary_encode(chunk)
+        dictionary = encoded.dictionary
+        if self._last is not None and self._last[0].equals(dictionary):
+            numbers = self._last[1]
+        else:
+            lookup = self._ids
+            numbers = pa.array(
+                [lookup.setdefault(name, len(lookup)) for name in dictionary.to_pylist()], pa.int32()
+            )
+            self._last = (dictionary, numbers)
+        return pc.take(numbers, encoded.indices)
+
+    def table(self) -> pa.Table:
+        """Every pseudonym numbered so far, with its ``person_id``."""
+        return pa.table(
+            [pa.array(self._ids.values(), pa.int32()), pa.array(self._ids.keys(), pa.string())],
+            schema=PEOPLE_SCHEMA,
+        )
 
 
 class _MonthWriters:
@@ -110,15 +187,20 @@ class _MonthWriters:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._numbered = cipher_for(folder) is not None
-        self._schema = FACT_SCHEMA.append(pa.field(ROW_NUMBER, pa.int64())) if self._numbered else FACT_SCHEMA
+        numbered = STAGED_SCHEMA.append(pa.field(ROW_NUMBER, pa.int64()))
+        self._schema = numbered if self._numbered else STAGED_SCHEMA
+        self._people = _People()
         self._rows: dict[str, int] = {}
         self.staged = StagedFacts()
         self._writers: dict[str, pq.ParquetWriter] = {}
         self._pending: dict[str, list[pa.Table]] = {}
         self._pending_rows = 0
 
-    def add(self, table: pa.Table) -> None:
-        self.staged.received += table.num_rows
+    def add(self, facts: pa.Table) -> None:
+        self.staged.received += facts.num_rows
+        ids = self._people.ids(facts.column("person"))
+        others = [facts.column(name) for name in STAGED_SCHEMA.names[1:]]
+        table = pa.Table.from_arrays([ids, *others], schema=STAGED_SCHEMA)
         keys = month_keys(table.column("day"))
         for month in pc.unique(keys).to_pylist():
             part = table.filter(pc.equal(keys, month))
@@ -153,6 +235,14 @@ class _MonthWriters:
         for writer in self._writers.values():
             writer.close()
 
+    def write_people(self) -> None:
+        """Write the pseudonyms of the staged ``person_id``s (after the last batch)."""
+        path = self.folder / PEOPLE_FILE
+        with parquet_writer(path, PEOPLE_SCHEMA, compression="none") as writer:
+            make_private(path)
+            writer.write_table(self._people.table())
+        self.staged.people = path
+
 
 def stage_facts(facts: Iterable[pa.RecordBatch] | pa.Table, folder: Path) -> StagedFacts:
     """Check ``facts`` and write them, split by store month, to staging files under ``folder``.
@@ -168,6 +258,7 @@ def stage_facts(facts: Iterable[pa.RecordBatch] | pa.Table, folder: Path) -> Sta
         writers.flush()
     finally:
         writers.close()
+    writers.write_people()
     return writers.staged
 
 

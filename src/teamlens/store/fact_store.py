@@ -301,6 +301,8 @@ class FactStore:
             pa.default_memory_pool().release_unused()
             merges: dict[str, _merge.MonthMerge] = {}
             with connect(self.root, COMMIT_MEMORY_LIMIT) as con:
+                if staged.people is not None:
+                    _merge.load_people(con, staged.people)
                 for month, staged_file in sorted(staged.months.items()):
                     current = tx.base.month_file(self.root, month)
                     out = tx.new_month_file(month)

@@ -87,4 +87,9 @@ def read_all(
     schema = batches[0].schema if batches else None
     if schema is None:
         return pa.table({}), report, 0
+    if "person" in schema.names and pa.types.is_dictionary(schema.field("person").type):
+        # A reader may hand the person column over dictionary-encoded (``SourceReader``).
+        plain = schema.set(schema.get_field_index("person"), schema.field("person").with_type(pa.string()))
+        batches = [batch.cast(plain) for batch in batches]
+        schema = plain
     return pa.Table.from_batches(batches, schema=schema), report, len(batches)
