@@ -32,7 +32,7 @@ serve: $(STAMP)
 test: $(STAMP)
 	bash scripts/test-services.sh start > .test-services.env
 	set -a && . ./.test-services.env && set +a && \
-	  { $(BIN)/python -m pytest -n 2 -q --cov --cov-report=json:.coverage-report.json; status=$$?; \
+	  { $(BIN)/python -m pytest -n 2 --dist loadgroup -q --cov --cov-report=json:.coverage-report.json; status=$$?; \
 	    bash scripts/test-services.sh stop; exit $$status; }
 	$(BIN)/python scripts/coverage_floors.py .coverage-report.json
 
