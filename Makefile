@@ -45,10 +45,10 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 ## The long runs: the large statistical privacy runs (results go to docs/privacy-audit.md), the
-## kill-ingest test's 20 rounds, and the readers' fuzz tests with Hypothesis' full example counts.
+## kill-ingest test's 20 rounds, and the property tests with Hypothesis' full example counts.
 audit: $(STAMP)
 	TEAMLENS_RECORD_SUITE=1 $(BIN)/python -m pytest tests/attacks tests/integration/test_kill_ingest.py \
-	  tests/unit/sources -q --audit-large --timeout=0
+	  tests/unit/sources tests/unit/store/test_store_aggregate.py tests/properties -q --audit-large --timeout=0
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache .coverage .coverage-report.json
