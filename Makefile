@@ -32,7 +32,7 @@ serve: $(STAMP)
 test: $(STAMP)
 	bash scripts/test-services.sh start > .test-services.env
 	set -a && . ./.test-services.env && set +a && \
-	  { $(BIN)/python -m pytest -n 2 -q --cov --cov-report=json:.coverage-report.json; status=$$?; \
+	  { $(BIN)/python -m pytest -n 2 --dist loadgroup -q --cov --cov-report=json:.coverage-report.json; status=$$?; \
 	    bash scripts/test-services.sh stop; exit $$status; }
 	$(BIN)/python scripts/coverage_floors.py .coverage-report.json
 
@@ -44,10 +44,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
-## The long runs: the large statistical privacy runs (results go to docs/privacy-audit.md) and the
-## kill-ingest test's 20 rounds.
+## The long runs: the large statistical privacy runs (results go to docs/privacy-audit.md), the
+## kill-ingest test's 20 rounds, and the property tests with Hypothesis' full example counts.
 audit: $(STAMP)
-	TEAMLENS_RECORD_SUITE=1 $(BIN)/python -m pytest tests/attacks tests/integration/test_kill_ingest.py -q --audit-large --timeout=0
+	TEAMLENS_RECORD_SUITE=1 $(BIN)/python -m pytest tests/attacks tests/integration/test_kill_ingest.py \
+	  tests/unit/sources tests/unit/store/test_store_aggregate.py tests/properties -q --audit-large --timeout=0
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache .coverage .coverage-report.json

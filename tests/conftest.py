@@ -3,21 +3,12 @@ built once per session, and the random order's seed in the closing summary (see 
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 
 import pytest
-from hypothesis import HealthCheck, settings
 
+from .support import fuzzing
 from .support.orgs import OrgCache, ingested, org_fixture
-
-# Deadlines catch an input that makes a reader crawl (a regular expression that backtracks, a
-# quadratic loop); five seconds per example still does, and holds on a busy two-core machine where
-# a garbage collection or a neighbour's job can stall one example for a second.
-settings.register_profile(
-    "teamlens", deadline=dt.timedelta(seconds=5), suppress_health_check=[HealthCheck.too_slow]
-)
-settings.load_profile(os.environ.get("TEAMLENS_HYPOTHESIS_PROFILE", "teamlens"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -26,8 +17,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         default=False,
         help="the long runs (`make audit`): the privacy attack suite's large statistical version, which "
-        "writes docs/privacy-audit.md, and the kill-ingest test's many rounds",
+        "writes docs/privacy-audit.md, the kill-ingest test's many rounds, and Hypothesis' full example "
+        "counts (the `audit` profile)",
     )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Before any test module is imported: their `examples(full)` counts depend on the profile.
+    default = "audit" if config.getoption("audit_large") else "teamlens"
+    fuzzing.load(os.environ.get("TEAMLENS_HYPOTHESIS_PROFILE", default))
 
 
 @pytest.fixture(scope="session")

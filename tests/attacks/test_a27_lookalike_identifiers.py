@@ -25,6 +25,8 @@ from teamlens.pseudonymise import Pseudonymiser, hmac_pseudonym
 from teamlens.sources import ReadContext, ReadReport
 from teamlens.sources.mail_headers import MAIL_HEADERS
 
+from ..support.fuzzing import examples
+
 KEY = b"k" * 32
 #: Look-alikes of lower-case ASCII letters from other scripts (each a TR39 confusable).
 CONFUSABLE = {
@@ -71,7 +73,7 @@ def spellings(draw: st.DrawFn) -> tuple[str, str]:
 
 
 @pytest.mark.attack("A27")
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(spellings())
 def test_a27_every_lookalike_spelling_gets_the_addresss_pseudonym(pair: tuple[str, str]) -> None:
     address, spelling = pair
@@ -80,7 +82,7 @@ def test_a27_every_lookalike_spelling_gets_the_addresss_pseudonym(pair: tuple[st
 
 
 @pytest.mark.attack("A27")
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), min_size=1, max_size=40))
 def test_a27_ascii_pseudonyms_are_unchanged(identifier: str) -> None:
     before = hmac.new(KEY, identifier.strip().lower().encode(), hashlib.sha256).hexdigest()

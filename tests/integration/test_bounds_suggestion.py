@@ -13,14 +13,18 @@ from teamlens import services
 from teamlens.errors import ReleaseError
 from teamlens.governance import parse_policy
 
+from ..support.orgs import org_fixture
 from .flow_support import Org, approve_policy, build_org, policy_text, run_cli
 
 
-@pytest.fixture
-def org(tmp_path: Path) -> Org:
-    built = build_org(tmp_path, people=120, weeks=6)
+def ingested_unreleased(root: Path) -> Org:
+    """120 workers over 6 weeks, ingested, nothing spent yet."""
+    built = build_org(root, people=120, weeks=6)
     services.ingest(built.ws, [built.exports], actor="admin")
     return built
+
+
+org = org_fixture(ingested_unreleased)
 
 
 def test_a_suggestion_is_paid_from_bounds_share_audited_and_counted_by_the_books(org: Org) -> None:

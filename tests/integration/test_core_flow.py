@@ -23,6 +23,14 @@ from .flow_support import Org, approve_policy, build_org, files_under, policy_te
 org = org_fixture(ingested)
 
 
+def approved_small(root: Path) -> Org:
+    """40 workers over 2 weeks, the template policy approved, nothing ingested."""
+    return build_org(root, people=40, weeks=2)
+
+
+small_org = org_fixture(approved_small)
+
+
 def _identifiers(org: Org) -> set[str]:
     """Every UPN, email, display name and user id in the raw exports."""
     found: set[str] = set()
@@ -214,12 +222,13 @@ def test_an_export_from_a_source_the_policy_does_not_list_is_refused_and_nothing
     ids=["missing column", "bad number", "truncated"],
 )
 def test_a_malformed_report_names_file_line_column_and_leaves_the_store_as_before(
+    small_org: Org,
     tmp_path: Path,
     damage,
     line: int,
     column: str | None,  # type: ignore[no-untyped-def]
 ) -> None:
-    org = build_org(tmp_path, people=40, weeks=2)
+    org = small_org
     services.ingest(org.ws, [org.synth.directory_csv, org.synth.email_reports[0]], actor="admin")
     before = {p: p.read_bytes() for p in files_under(org.ws.store.root)}
     broken = tmp_path / "EmailActivityUserDetail_broken.csv"
@@ -234,9 +243,11 @@ def test_a_malformed_report_names_file_line_column_and_leaves_the_store_as_befor
     assert {p: p.read_bytes() for p in files_under(org.ws.store.root)} == before
 
 
-def test_a_directory_export_without_people_is_refused_and_the_stored_directory_kept(tmp_path: Path) -> None:
+def test_a_directory_export_without_people_is_refused_and_the_stored_directory_kept(
+    small_org: Org, tmp_path: Path
+) -> None:
     # A directory ingest replaces the stored directory, so an empty one would silently wipe it.
-    org = build_org(tmp_path, people=40, weeks=2)
+    org = small_org
     services.ingest(org.ws, [org.synth.directory_csv], actor="admin")
     before = {p: p.read_bytes() for p in files_under(org.ws.store.root)}
     header_only = tmp_path / "directory_header_only.csv"

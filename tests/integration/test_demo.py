@@ -2,19 +2,54 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from teamlens import services
+from teamlens.cli import main
 from teamlens.errors import ConfigError
-from teamlens.services.demo import DEMO_METRICS
+from teamlens.services.demo import DEMO_METRICS, DemoResult
 
 from .flow_support import run_cli
 
+# The demo is built once for this module (by `teamlens demo`, as `make demo` does); its tests only
+# read it. They run on one test process so that it is built once per run (`--dist loadgroup`).
+pytestmark = pytest.mark.xdist_group("demo")
 
-def test_the_demo_runs_the_whole_flow_and_writes_every_document(tmp_path: Path) -> None:
-    result = services.run_demo(tmp_path / "demo", people=150, weeks=26)
+
+@dataclass(frozen=True)
+class Demo:
+    """What `teamlens demo` built and what it printed."""
+
+    result: DemoResult
+    printed: str
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    out = tmp_path_factory.mktemp("demo") / "demo"
+    built: list[DemoResult] = []
+    run_demo = services.run_demo
+
+    def kept(*args: Any, **kwargs: Any) -> DemoResult:
+        built.append(run_demo(*args, **kwargs))
+        return built[-1]
+
+    printed = io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(printed):
+        patch.setattr(services, "run_demo", kept)
+        main(["demo", "--out", str(out), "--people", "150", "--weeks", "26"])  # returns: no SystemExit
+    assert len(built) == 1
+    return Demo(built[0], printed.getvalue())
+
+
+def test_the_demo_runs_the_whole_flow_and_writes_every_document(demo: Demo) -> None:
+    result = demo.result
     assert result.releases == 2
     assert result.rows > 10_000
     page = result.report.read_text(encoding="utf-8")
@@ -58,14 +93,17 @@ def test_the_demo_identity_provider_never_serves_a_real_installation(tmp_path: P
 
 
 def test_the_demo_command_refuses_to_overwrite_an_installation(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    demo: Demo, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    out = str(tmp_path / "demo")
-    code, printed = run_cli(capsys, "demo", "--out", out, "--people", "60", "--weeks", "4")
-    flat = " ".join(printed.split())
-    assert code == 0 and "Demo organisation of 60 people" in flat and "released 2 reports" in flat
+    flat = " ".join(demo.printed.split())
+    assert demo.result.people >= 150  # the 150 asked for, and those who join over the 26 weeks
+    assert f"Demo organisation of {demo.result.people} people" in flat and "released 2 reports" in flat
     assert "Report:" in flat and "DPIA, worker notice, explainer and register:" in flat
+    before = sorted(path for path in demo.result.out_dir.rglob("*"))
     with pytest.raises(ConfigError, match="already holds"):
-        services.run_demo(tmp_path / "demo", people=60, weeks=4)
-    code, printed = run_cli(capsys, "demo", "--out", out, "--people", "60", "--weeks", "4")
+        services.run_demo(demo.result.out_dir, people=60, weeks=4)
+    code, printed = run_cli(
+        capsys, "demo", "--out", str(demo.result.out_dir), "--people", "60", "--weeks", "4"
+    )
     assert code == ConfigError.exit_code and "already holds" in printed
+    assert sorted(path for path in demo.result.out_dir.rglob("*")) == before  # nothing written

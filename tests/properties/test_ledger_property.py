@@ -23,10 +23,12 @@ from teamlens.errors import BudgetExceeded
 from teamlens.governance import parse_policy, policy_template
 from teamlens.privacy import ReleaseSpec, Strategy, check_budget
 
+from ..support.fuzzing import examples
+
 METRICS = ("meeting_minutes", "emails_sent", "chat_messages", "emails_received")
 SPAN_ORDER = (Cadence.WEEK.value, Cadence.MONTH.value, Cadence.QUARTER.value, HeadcountSpan.PERIOD.value)
 
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TEMPLATE = parse_policy(policy_template(), "template").policy
 
 

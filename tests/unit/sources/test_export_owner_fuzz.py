@@ -9,10 +9,12 @@ from hypothesis import strategies as st
 
 from teamlens.sources.export_owner import CALENDAR_EXTENSIONS, MAIL_EXTENSIONS, address, owner_from_name
 
+from ...support.fuzzing import examples
+
 _NAME_CHARS = st.characters(codec="utf-8", exclude_characters="/\x00")
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(st.text(_NAME_CHARS, max_size=255))
 def test_any_text_is_one_address_or_none(text: str) -> None:
     found = address(text)
@@ -21,7 +23,7 @@ def test_any_text_is_one_address_or_none(text: str) -> None:
         assert found.count("@") == 1
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(
     st.text(_NAME_CHARS, min_size=1, max_size=200).filter(lambda name: name not in (".", "..")),
     st.sampled_from(["", *MAIL_EXTENSIONS, *CALENDAR_EXTENSIONS, ".txt"]),

@@ -14,9 +14,10 @@ from teamlens.errors import InputFormatError
 from teamlens.sources import ReadReport
 from teamlens.sources.google_reports import GOOGLE_REPORTS
 
+from ...support.fuzzing import examples
 from .test_google_reports import ANA, BEN, MIXED, context, page
 
-FUZZ = settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=examples(300), suppress_health_check=[HealthCheck.function_scoped_fixture])
 SEED = json.dumps(page(MIXED[:3] + MIXED[5:7] + MIXED[-1:]))
 SPICE = st.sampled_from(
     [

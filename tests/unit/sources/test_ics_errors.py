@@ -14,6 +14,7 @@ from teamlens.errors import InputFormatError
 from teamlens.sources import calendar_ics_events
 from teamlens.sources.calendar_ics import CALENDAR_ICS
 
+from ...support.fuzzing import examples
 from .sources_testkit import read_all
 from .test_ics_calendar import accepted, calendar, ctx, event, read
 
@@ -228,13 +229,13 @@ def test_the_fuzz_seed_reads_cleanly(tmp_path: Path) -> None:
     assert facts
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(300), suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.binary(max_size=400))
 def test_random_bytes_raise_only_input_format_errors(tmp_path: Path, data: bytes) -> None:
     survives(tmp_path, data)
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(300), suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     edits=st.lists(st.tuples(st.integers(0, 2000), st.integers(0, 4), SPICE), max_size=6),
     cut=st.none() | st.integers(0, 2000),

@@ -28,6 +28,7 @@ from teamlens.sources.m365_more_reports import (
 )
 from teamlens.sources.m365_reports import EMAIL_ACTIVITY, SPREAD_NOTE, UsageReportReader
 
+from ...support.fuzzing import examples
 from ...support.paths import shared_file
 from .sources_testkit import context, pseudonymiser, read_all, write_rows
 
@@ -340,7 +341,7 @@ def test_the_fuzz_seeds_read_cleanly(tmp_path: Path, name: str) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(SEEDS))
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(150), suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     edits=st.lists(st.tuples(st.integers(0, 400), st.integers(0, 3), SPICE), max_size=5),
     noise=st.binary(max_size=60),

@@ -12,10 +12,11 @@ from teamlens.domain import Exclusions
 from teamlens.errors import InputFormatError
 from teamlens.sources.mail_headers import MAIL_HEADERS
 
+from ...support.fuzzing import examples
 from .sources_testkit import read_all
 from .test_mail_headers import ctx, maildir, message
 
-FUZZ = settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=examples(300), suppress_health_check=[HealthCheck.function_scoped_fixture])
 SPICE = st.sampled_from(
     [
         "\n",

@@ -18,6 +18,7 @@ from teamlens.sources import ReadContext, get_source
 from teamlens.sources.mail_headers import MAIL_HEADERS, addr_specs
 from teamlens.sources.slack_mail_tally import is_after_hours
 
+from ...support.fuzzing import examples
 from .sources_testkit import pseudonymiser, read_all
 
 MAIL_METRICS = frozenset({"emails_sent", "emails_received", "after_hours_emails"})
@@ -379,7 +380,7 @@ def test_sniff_recognises_mbox_and_maildir(tmp_path: Path) -> None:
 ADDRESS_TEXT = st.text(alphabet='abAB.@<>, -_é"()=?:;[]\\\t', max_size=40)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(value=ADDRESS_TEXT)
 def test_the_fast_address_path_agrees_with_getaddresses(value: str) -> None:
     assert addr_specs(value) == [address.strip() for _, address in getaddresses([value]) if "@" in address]

@@ -11,6 +11,8 @@ from teamlens.pseudonymise import Pseudonymiser
 from teamlens.sources import pseudonym_column
 from teamlens.sources.pseudonym_column import PseudonymColumn
 
+from ...support.fuzzing import examples
+
 KEY = bytes(range(32))
 
 
@@ -48,7 +50,7 @@ def test_past_the_lookup_limit_names_are_still_pseudonymised_correctly(
     assert len(column.seen) == 5
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(st.lists(st.lists(st.text(max_size=6), max_size=20), max_size=6))
 def test_any_blocks_match_hashing_one_by_one(blocks: list[list[str]]) -> None:
     column = PseudonymColumn(Pseudonymiser(KEY))

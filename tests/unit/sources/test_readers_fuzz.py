@@ -15,6 +15,7 @@ from teamlens.sources.hr_directory import HR_DIRECTORY
 from teamlens.sources.m365_reports import EMAIL_ACTIVITY, TEAMS_ACTIVITY
 from teamlens.sources.reader import DirectoryReader, SourceReader
 
+from ...support.fuzzing import examples
 from .sources_testkit import context, read_all
 
 READERS: list[SourceReader | DirectoryReader] = [EMAIL_ACTIVITY, TEAMS_ACTIVITY, HR_DIRECTORY]
@@ -34,7 +35,7 @@ VALID = {
     + "b@x.org,Sales,S,,2023-01-01,2024-02-01\n",
 }
 SPICE = st.sampled_from(['"', ",", "\n", "\r", "\x00", "\ufeff", "x", "-1", "2024-02-30", "", "\\", " ", "é"])
-FUZZ = settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=examples(300), suppress_health_check=[HealthCheck.function_scoped_fixture])
 counter = itertools.count()
 
 

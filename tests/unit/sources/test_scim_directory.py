@@ -16,6 +16,7 @@ from teamlens.domain import DIRECTORY_READ_SCHEMA
 from teamlens.errors import InputFormatError
 from teamlens.sources.scim_directory import ENTERPRISE, SCIM_DIRECTORY, USER_SCHEMA, ScimDirectoryReader
 
+from ...support.fuzzing import examples
 from .sources_testkit import context, pseudonymiser, read_all
 
 pseud = pseudonymiser()
@@ -260,13 +261,13 @@ def test_the_fuzz_seed_reads_cleanly(tmp_path: Path) -> None:
     assert read_all(SCIM_DIRECTORY, path)[0].num_rows == 2
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(300), suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.binary(max_size=300))
 def test_random_bytes_raise_only_input_format_errors(tmp_path: Path, data: bytes) -> None:
     survives(tmp_path, data)
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(300), suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(edits=st.lists(st.tuples(st.integers(0, 3000), st.integers(0, 4), SPICE), max_size=5))
 def test_garbled_exports_raise_only_input_format_errors(
     tmp_path: Path, edits: list[tuple[int, int, str]]

@@ -16,10 +16,11 @@ from teamlens.domain import Exclusions
 from teamlens.errors import InputFormatError
 from teamlens.sources.slack_export import SLACK_EXPORT
 
+from ...support.fuzzing import examples
 from .sources_testkit import read_all
 from .test_slack_export import BASIC, USERS, ctx, write_export
 
-FUZZ = settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=examples(200), suppress_health_check=[HealthCheck.function_scoped_fixture])
 SPICE = st.sampled_from(
     [
         '"',

@@ -16,6 +16,7 @@ from teamlens.errors import InputFormatError
 from teamlens.sources import ReadContext
 from teamlens.sources.viva_insights import IDENTITY_NOTE, VIVA_DIRECTORY, VIVA_METRICS, VIVA_PERSON_QUERY
 
+from ...support.fuzzing import examples
 from .sources_testkit import pseudonymiser, read_all
 
 vivainsights = pytest.importorskip(
@@ -331,7 +332,7 @@ def test_the_fuzz_seed_reads_cleanly(tmp_path: Path, reader: object) -> None:
 
 
 @pytest.mark.parametrize("reader", [VIVA_PERSON_QUERY, VIVA_DIRECTORY], ids=lambda r: r.name)
-@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(200), suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     edits=st.lists(st.tuples(st.integers(0, 200), st.integers(0, 3), SPICE), max_size=6),
     noise=st.binary(max_size=40),

@@ -16,6 +16,7 @@ from teamlens.domain import BLOCK_AGGREGATE_SCHEMA, HEADCOUNT, STRUCTURE_SCHEMA,
 from teamlens.errors import InternalError, StoreError
 from teamlens.store import FactStore, MetricClip
 
+from ...support.fuzzing import examples
 from .factstore_helpers import (
     HIDDEN,
     Fact,
@@ -320,7 +321,7 @@ def random_directory(draw: st.DrawFn) -> list[Placement]:
     return rows_
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     first=random_facts(),
     second=random_facts(),
