@@ -10,7 +10,8 @@ import pytest
 
 from teamlens.errors import ConfigError
 from teamlens.sources import detect_source
-from teamlens.sources.graph_live import GRAPH_LIVE, GraphConnection, MsalTokens, msal_tokens
+from teamlens.sources.graph_live import GRAPH_LIVE, GraphConnection
+from teamlens.sources.graph_tokens import MsalTokens, msal_tokens
 
 from .replay_server import ReplayServer
 from .test_graph_live import SECRET, connection, pull, running_graph
