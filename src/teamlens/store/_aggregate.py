@@ -81,14 +81,37 @@ def _keys(levels: Sequence[GroupLevel], table: str = "") -> str:
     return ", ".join(f"{_key_sql(level.value, table)} AS k_{level.value}" for level in levels)
 
 
-_POPULATION_SQL = """
+# ``weekly``: a person's value of a metric in a week (the sum of their facts, negatives as 0),
+# one row per week in which they have a fact of that metric.
+_WEEKLY_SQL = """
 weekly AS (
     SELECT f.person, f.day - CAST(isodow(f.day) - 1 AS INTEGER) AS week, f.metric,
            greatest(sum(f.value), 0) AS v
     FROM facts AS f
     WHERE f.day >= $first_day AND f.day < $end_day AND f.metric IN (SELECT metric FROM clip)
     GROUP BY ALL
+)"""
+
+# The same rows from one row per person and metric (a column per week, NULL without a fact;
+# UNPIVOT leaves those out), so that the L2 norm over the block needs no window over weeks.
+# Squares of whole numbers add up exactly in doubles, in any order.
+_WIDE_WEEKLY_SQL = """
+wide AS (
+    SELECT person, metric, {sums}
+    FROM (
+        SELECT f.person, f.metric, f.value, (f.day - $first_day) // 7 AS slot
+        FROM facts AS f
+        WHERE f.day >= $first_day AND f.day < $end_day AND f.metric IN (SELECT metric FROM clip)
+    )
+    GROUP BY ALL
 ),
+weekly AS (
+    SELECT person, $first_day + 7 * CAST(substr(slot, 2) AS INTEGER) AS week, metric,
+           greatest(s, 0) AS v, norm
+    FROM (UNPIVOT (SELECT *, sqrt({squares}) AS norm FROM wide) ON {slots} INTO NAME slot VALUE s)
+)"""
+
+_POPULATION_SQL = """,
 placed AS (
     SELECT wk.week, d.person, d.division, d.department, d.team, d.location,
            row_number() OVER (PARTITION BY wk.week, d.person ORDER BY d.valid_from DESC) AS pick
@@ -114,24 +137,20 @@ members AS (
     UNPIVOT keyed ON {key_columns} INTO NAME level VALUE grp
 )"""
 
-# The only text spliced into these queries is ``GroupLevel`` values, checked against that enum.
+# The only text spliced into these queries is ``GroupLevel`` values, checked against that enum,
+# and the week slots "s0", "s1", … of the block.
 _TOTALS_SQL = (
     "WITH"  # noqa: S608
+    + _WIDE_WEEKLY_SQL
     + _POPULATION_SQL
     + """,
-normed AS (
-    -- Squares of whole numbers add up exactly in doubles, in any order.
-    SELECT person, week, metric, v,
-           sqrt(sum(CAST(v AS DOUBLE) * v) OVER (PARTITION BY person, metric)) AS norm
-    FROM weekly
-),
 clipped AS (
     SELECT w.person, w.week, w.metric,
            CAST(floor(
                CASE WHEN w.norm <= c.norm_bound THEN CAST(w.v AS DOUBLE) * c.scale
                     ELSE w.v * c.scale * (c.norm_bound / w.norm) * (1 - $margin) END
            ) AS BIGINT) AS x
-    FROM normed AS w
+    FROM weekly AS w
     JOIN clip AS c ON c.metric = w.metric
     WHERE w.v > 0
 ),
@@ -157,6 +176,7 @@ GROUP BY ALL
 
 _HISTOGRAM_SQL = (
     "WITH"  # noqa: S608
+    + _WEEKLY_SQL
     + _POPULATION_SQL
     + """,
 people AS (SELECT DISTINCT person FROM members),
@@ -277,8 +297,15 @@ def aggregate_block(
         path for month, path in sorted(month_files.items()) if month in months_between(first_day, end_day)
     ]
     view_parquet(con, "facts", files, FACT_SCHEMA)
+    slots = [f"s{slot}" for slot in range((end_day - first_day).days // 7)]
     sql = _TOTALS_SQL.format(
-        keys=_keys(levels), key_columns=", ".join(f"k_{level.value}" for level in levels)
+        keys=_keys(levels),
+        key_columns=", ".join(f"k_{level.value}" for level in levels),
+        sums=", ".join(f"sum(value) FILTER (WHERE slot = {n}) AS {name}" for n, name in enumerate(slots)),
+        squares=" + ".join(
+            f"coalesce(CAST(greatest({name}, 0) AS DOUBLE) * greatest({name}, 0), 0)" for name in slots
+        ),
+        slots=", ".join(slots),
     )
     params = {
         "first_day": first_day,
