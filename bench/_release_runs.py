@@ -11,7 +11,9 @@
   start; its time is part of the figure), then OpenDP clips, sums, counts and adds discrete
   Gaussian noise per team and window.
 
-Each returns a dict of floats (``bench._measure.in_subprocess`` adds the peak memory).
+Each returns a dict of floats, among them wall-clock ``seconds`` and ``cpu_seconds`` (every
+thread of the process: less moved by other work on a shared machine than the wall clock);
+``bench._measure.in_subprocess`` adds the peak memory.
 """
 
 from __future__ import annotations
@@ -121,11 +123,11 @@ def _connect(root: Path, policy: Policy) -> duckdb.DuckDBPyConnection:
 
 def time_baseline(root: str, people: int, days: int) -> dict[str, float]:
     """Baseline: clipped per-team totals and headcounts for every window, in one DuckDB query, no noise."""
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     con = _connect(Path(root), build_policy(Size(people, days)))
     table = con.sql(_BASELINE_SQL).to_arrow_table()
     seconds = time.perf_counter() - began
-    return {"seconds": seconds, "rows": table.num_rows}
+    return {"seconds": seconds, "cpu_seconds": time.process_time() - cpu, "rows": table.num_rows}
 
 
 class _Timed:
@@ -154,7 +156,7 @@ def time_teamlens(root: str, people: int, days: int) -> dict[str, float]:
     from teamlens.services.release import derive, measure_blocks
     from teamlens.store import FactStore
 
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     policy = build_policy(Size(people, days))
     store = FactStore(Path(root))
     spec = ReleaseSpec.build(policy, REPORT_ID, [window.key for window in report_windows(policy)])
@@ -178,6 +180,7 @@ def time_teamlens(root: str, people: int, days: int) -> dict[str, float]:
     seconds = time.perf_counter() - began
     return {
         "seconds": seconds,
+        "cpu_seconds": time.process_time() - cpu,
         "aggregate_seconds": timed.seconds,
         "measure_seconds": measure_seconds,
         "derive_seconds": seconds - (started - began),
@@ -234,7 +237,7 @@ def time_opendp(root: str, people: int, days: int) -> dict[str, float]:
     """Peer: DuckDB reduces facts to person × window rows, then OpenDP's Polars API releases them."""
     import polars as pl
 
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     policy = build_policy(Size(people, days))
     con = _connect(Path(root), policy)
     frame = pl.from_arrow(con.sql(_PERSON_WINDOWS_SQL).to_arrow_table())
@@ -255,7 +258,12 @@ def time_opendp(root: str, people: int, days: int) -> dict[str, float]:
         queries[n_weeks] = _opendp_query(part, policy, n_weeks, len(windows), rho, people)
         rows += queries[n_weeks].release().collect().height
     seconds = time.perf_counter() - began
-    result: dict[str, float] = {"seconds": seconds, "prepare_seconds": prepared, "rows": rows}
+    result: dict[str, float] = {
+        "seconds": seconds,
+        "cpu_seconds": time.process_time() - cpu,
+        "prepare_seconds": prepared,
+        "rows": rows,
+    }
     result.update(_scales(queries))
     return result
 
