@@ -11,7 +11,9 @@
   start; its time is part of the figure), then OpenDP clips, sums, counts and adds discrete
   Gaussian noise per team and window.
 
-Each returns a dict of floats (``bench._measure.in_subprocess`` adds the peak memory).
+Each returns a dict of floats, among them wall-clock ``seconds`` and ``cpu_seconds`` (every
+thread of the process: less moved by other work on a shared machine than the wall clock);
+``bench._measure.in_subprocess`` adds the peak memory.
 """
 
 from __future__ import annotations
@@ -121,67 +123,66 @@ def _connect(root: Path, policy: Policy) -> duckdb.DuckDBPyConnection:
 
 def time_baseline(root: str, people: int, days: int) -> dict[str, float]:
     """Baseline: clipped per-team totals and headcounts for every window, in one DuckDB query, no noise."""
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     con = _connect(Path(root), build_policy(Size(people, days)))
     table = con.sql(_BASELINE_SQL).to_arrow_table()
     seconds = time.perf_counter() - began
-    return {"seconds": seconds, "rows": table.num_rows}
+    return {"seconds": seconds, "cpu_seconds": time.process_time() - cpu, "rows": table.num_rows}
+
+
+class _Timed:
+    """A block aggregator that adds up the seconds spent in the store's ``aggregate_block``."""
+
+    def __init__(self, reader: Any) -> None:
+        self.reader, self.seconds = reader, 0.0
+
+    def aggregate_block(self, **arguments: Any) -> pa.Table:
+        started = time.perf_counter()
+        table: pa.Table = self.reader.aggregate_block(**arguments)
+        self.seconds += time.perf_counter() - started
+        return table
 
 
 def time_teamlens(root: str, people: int, days: int) -> dict[str, float]:
     """teamlens: the release engine for every window of the report, without governance.
 
-    As ``services.release`` does it: the policy's strategy, then per clipping block (all read
-    through one ``FactStore.block_reader()``) the store's ``aggregate_block`` (weekly placement,
-    L2 clipping per person and block, the span headcount), OpenDP's noise on every base vector
-    (``measure_block``), the block's chart, and finally ``derive`` (least squares, span
-    headcounts, intervals, suppression) for all windows.
+    As ``services.release`` does it: the policy's strategy, then ``measure_blocks`` through one
+    ``FactStore.block_reader()`` (per clipping block the store's ``aggregate_block``: weekly
+    placement, L2 clipping per person and block, the span headcount; the block's chart; and
+    OpenDP's noise on every base vector, drawn while the next block is aggregated), and
+    finally ``derive`` (least squares, span headcounts, intervals, suppression) for all windows.
     """
-    import pyarrow.compute as pc
+    from teamlens.privacy import ReleaseSpec, Strategy
+    from teamlens.services.release import derive, measure_blocks
+    from teamlens.store import FactStore
 
-    from teamlens.domain import HEADCOUNT
-    from teamlens.privacy import ReleaseSpec, Strategy, measure_block
-    from teamlens.services.release import derive
-    from teamlens.store import FactStore, MetricClip
-
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     policy = build_policy(Size(people, days))
     store = FactStore(Path(root))
     spec = ReleaseSpec.build(policy, REPORT_ID, [window.key for window in report_windows(policy)])
     strategy = Strategy.for_policy(policy)
-    levels = [level.value for level in strategy.levels]
-    wanted = pa.array(sorted(f"{plan.level.value}\x1e{plan.metric}" for plan in strategy.metric_plans))
-    aggregate_seconds = noise_seconds = 0.0
-    measured, structures = [], {}
+    blocks = strategy.blocks_for(spec.windows)
     with store.block_reader() as reader:
-        groups = {level: reader.groups(level.value) for level in strategy.levels}
-        for block in strategy.blocks_for(spec.windows):
-            clips = {
-                plan.metric: MetricClip(plan.per_week * block.n_weeks**0.5, plan.scale)
-                for plan in strategy.metric_plans
-            }
-            opens = strategy.span_of(block).first == block
-            started = time.perf_counter()
-            aggregates = reader.aggregate_block(
-                levels=levels, weeks=block.weeks, clips=clips, headcount=opens
-            )
-            aggregate_seconds += time.perf_counter() - started
-            keys = pc.binary_join_element_wise(aggregates["level"], aggregates["metric"], "\x1e")
-            keep = pc.or_(pc.is_in(keys, value_set=wanted), pc.equal(aggregates["metric"], HEADCOUNT))
-            started = time.perf_counter()
-            measured.append(measure_block(strategy, block, aggregates.filter(keep), groups))
-            noise_seconds += time.perf_counter() - started
-            structures[block.key] = reader.structure(levels=levels, first_day=block.start, end_day=block.end)
-    cost = sum((strategy.block_cost(block).value for block in strategy.blocks_for(spec.windows)), Fraction(0))
+        timed = _Timed(reader)
+        started = time.perf_counter()
+        measured = measure_blocks(strategy, blocks, reader, aggregator=timed)
+        measure_seconds = time.perf_counter() - started
+    cost = sum((strategy.block_cost(block).value for block in blocks), Fraction(0))
     started = time.perf_counter()
     table = derive(
-        strategy, spec, pa.concat_tables(measured), structures, release_id="bench", rho_charged=Rho(cost)
+        strategy,
+        spec,
+        pa.concat_tables([block.rows for block in measured]),
+        {block.block_key: block.structure for block in measured},
+        release_id="bench",
+        rho_charged=Rho(cost),
     )
     seconds = time.perf_counter() - began
     return {
         "seconds": seconds,
-        "aggregate_seconds": aggregate_seconds,
-        "noise_seconds": noise_seconds,
+        "cpu_seconds": time.process_time() - cpu,
+        "aggregate_seconds": timed.seconds,
+        "measure_seconds": measure_seconds,
         "derive_seconds": seconds - (started - began),
         "cells": len(table.cells),
     }
@@ -236,7 +237,7 @@ def time_opendp(root: str, people: int, days: int) -> dict[str, float]:
     """Peer: DuckDB reduces facts to person × window rows, then OpenDP's Polars API releases them."""
     import polars as pl
 
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     policy = build_policy(Size(people, days))
     con = _connect(Path(root), policy)
     frame = pl.from_arrow(con.sql(_PERSON_WINDOWS_SQL).to_arrow_table())
@@ -257,7 +258,12 @@ def time_opendp(root: str, people: int, days: int) -> dict[str, float]:
         queries[n_weeks] = _opendp_query(part, policy, n_weeks, len(windows), rho, people)
         rows += queries[n_weeks].release().collect().height
     seconds = time.perf_counter() - began
-    result: dict[str, float] = {"seconds": seconds, "prepare_seconds": prepared, "rows": rows}
+    result: dict[str, float] = {
+        "seconds": seconds,
+        "cpu_seconds": time.process_time() - cpu,
+        "prepare_seconds": prepared,
+        "rows": rows,
+    }
     result.update(_scales(queries))
     return result
 

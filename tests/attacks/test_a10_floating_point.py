@@ -38,6 +38,7 @@ RELEASE_PATH = [
     *sorted((SRC / "privacy").glob("*.py")),
     SRC / "services" / "release.py",
     SRC / "store" / "_aggregate.py",
+    SRC / "store" / "_histogram.py",
     SRC / "store" / "fact_store.py",
 ]
 BANNED_MODULES = {"random", "numpy.random", "scipy", "scipy.stats", "torch"}

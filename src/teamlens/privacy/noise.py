@@ -7,16 +7,15 @@ is in the vector whether or not anyone in it had data (a missing aggregate is a 
 groups come from the directory, never from the data: an empty group, a group of one and a group
 of k−1 leave the engine in exactly the same shape (attacks A7, A9). Before any noise is drawn,
 each vector's cost for its L2 sensitivity is taken from OpenDP's own privacy map and checked
-against the strategy's share for the block. A block's vectors are drawn two at a time on threads
-(OpenDP samples in Rust, without the GIL); each is its own measurement, so the order of the draws
-changes neither the noise's distribution nor the privacy argument.
+against the strategy's share for the block. OpenDP draws each vector on two threads
+(``_opendp.add_discrete_gaussian``); each vector is its own measurement, so the order of the
+draws changes neither the noise's distribution nor the privacy argument.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,10 +27,6 @@ from teamlens.domain import BLOCK_AGGREGATE_SCHEMA, HEADCOUNT, MEASUREMENT_SCHEM
 from teamlens.errors import InternalError
 from teamlens.privacy._opendp import add_discrete_gaussian, zcdp_cost
 from teamlens.privacy.strategy import Block, Strategy
-
-#: Vectors are noised on this many threads at once: OpenDP's sampler runs in Rust without the GIL,
-#: and every vector is a measurement of its own, so the order of the draws changes nothing.
-_SAMPLING_THREADS = 2
 
 IntArray = npt.NDArray[np.int64]
 
@@ -71,8 +66,7 @@ def measure_block(
             _check_noise(sigma, block.n_weeks, headcount.rho_per_span)
             vectors.append(_Vector(headcount.level, HEADCOUNT, (block.start,), sigma, 1))
     totals = [_dense(table, vector, groups[vector.level]) for vector in vectors]
-    with ThreadPoolExecutor(max_workers=_SAMPLING_THREADS) as pool:
-        noisy = list(pool.map(_noised, totals, [vector.sigma for vector in vectors]))
+    noisy = [_noised(values, vector.sigma) for values, vector in zip(totals, vectors, strict=True)]
     parts = [
         _rows(vector, groups[vector.level], values) for vector, values in zip(vectors, noisy, strict=True)
     ]

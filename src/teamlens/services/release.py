@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 
 import pyarrow as pa
@@ -31,8 +32,12 @@ from teamlens.privacy import (
     reconcile_block,
     reconcile_span,
 )
-from teamlens.services.workspace import Workspace
+from teamlens.services.workspace import BlockAggregator, Workspace
 from teamlens.store import BlockReader, MetricClip
+
+
+def _nobody(day: dt.date) -> frozenset[str]:
+    return frozenset()
 
 
 def _now() -> dt.datetime:
@@ -71,11 +76,7 @@ def release(
     if missing:
         spent = ws.governance.spent(policy.policy_id, policy.period_start, policy.period_end)
         check_budget(policy.rho, spent, cost)
-    fresh = []
-    if missing:
-        with ws.store.block_reader() as reader:
-            groups = {level: reader.groups(level.value) for level in strategy.levels}
-            fresh = [_measure(ws, strategy, block, reader=reader, groups=groups) for block in missing]
+    fresh = _measure_all(ws, strategy, missing) if missing else []
     rows = pa.concat_tables(
         [
             ws.governance.measurements(
@@ -209,46 +210,75 @@ def _require_ended(spec: ReleaseSpec, blocks: Sequence[Block]) -> None:
         )
 
 
-def _measure(
-    ws: Workspace,
+def _measure(ws: Workspace, strategy: Strategy, block: Block) -> BlockMeasurement:
+    """Aggregate one block in the store and add OpenDP noise to every base vector."""
+    (measured,) = _measure_all(ws, strategy, [block])
+    return measured
+
+
+def _measure_all(ws: Workspace, strategy: Strategy, blocks: Sequence[Block]) -> list[BlockMeasurement]:
+    """Aggregate ``blocks`` from one store snapshot and add OpenDP noise to every base vector.
+
+    TEAMLENS_ENGINE=spark: Spark computes the same totals (teamlens.spark); the chart stays DuckDB's.
+    """
+    with ws.store.block_reader() as reader:
+        aggregator = reader if ws.settings.engine == "duckdb" else ws.aggregator
+        return measure_blocks(
+            strategy, blocks, reader, aggregator=aggregator, excluded=ws.governance.excluded_persons
+        )
+
+
+def measure_blocks(
+    strategy: Strategy,
+    blocks: Sequence[Block],
+    reader: BlockReader,
+    *,
+    aggregator: BlockAggregator | None = None,
+    excluded: Callable[[dt.date], Collection[str]] = _nobody,
+) -> list[BlockMeasurement]:
+    """Measure ``blocks`` in order: each block's clipped totals, chart and OpenDP noise.
+
+    Totals come from ``aggregator`` (the reader's DuckDB by default), leaving out the people
+    ``excluded(block.start)`` names. Each block's noise is drawn on a worker thread while the
+    store aggregates the next block (DuckDB and OpenDP both work without holding the GIL), one
+    block after another in order, so the draws are the ones a loop would make.
+    """
+    source = aggregator or reader
+    groups = {level: reader.groups(level.value) for level in strategy.levels}
+    levels = [level.value for level in strategy.levels]
+    pending: list[Future[BlockMeasurement]] = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="release-noise") as noising:
+        for block in blocks:
+            if pending and pending[-1].done() and pending[-1].exception():
+                break  # the noise of a block failed: no need to aggregate the rest
+            clips = {
+                plan.metric: MetricClip(plan.per_week * block.n_weeks**0.5, plan.scale)
+                for plan in strategy.metric_plans
+            }
+            opens = strategy.span_of(block).first == block
+            aggregates = source.aggregate_block(
+                levels=levels, weeks=block.weeks, clips=clips, headcount=opens, exclude=excluded(block.start)
+            )
+            chart = reader.structure(levels=levels, first_day=block.start, end_day=block.end)
+            pending.append(noising.submit(_noised_block, strategy, block, aggregates, chart, groups))
+        return [future.result() for future in pending]
+
+
+def _noised_block(
     strategy: Strategy,
     block: Block,
-    *,
-    reader: BlockReader | None = None,
-    groups: Mapping[GroupLevel, Sequence[str]] | None = None,
+    aggregates: pa.Table,
+    chart: pa.Table,
+    groups: Mapping[GroupLevel, Sequence[str]],
 ) -> BlockMeasurement:
-    """Aggregate one block in the store and add OpenDP noise to every base vector.
-
-    ``reader`` and ``groups`` let a release measure all its blocks from one store snapshot.
-    """
-    if reader is None:
-        with ws.store.block_reader() as opened:
-            return _measure(ws, strategy, block, reader=opened, groups=groups)
-    if groups is None:
-        groups = {level: reader.groups(level.value) for level in strategy.levels}
-    levels = [level.value for level in strategy.levels]
-    clips = {
-        plan.metric: MetricClip(plan.per_week * block.n_weeks**0.5, plan.scale)
-        for plan in strategy.metric_plans
-    }
-    span = strategy.span_of(block)
-    opens = span.first == block
-    # TEAMLENS_ENGINE=spark: Spark computes the same totals (teamlens.spark); the chart stays DuckDB's.
-    aggregator = reader if ws.settings.engine == "duckdb" else ws.aggregator
-    aggregates = aggregator.aggregate_block(
-        levels=levels,
-        weeks=block.weeks,
-        clips=clips,
-        headcount=opens,
-        exclude=ws.governance.excluded_persons(block.start),
-    )
     wanted = {f"{plan.level.value}\x1e{plan.metric}" for plan in strategy.metric_plans}
     keys = pc.binary_join_element_wise(aggregates["level"], aggregates["metric"], "\x1e")
     keep = pc.or_(
         pc.is_in(keys, value_set=pa.array(sorted(wanted))), pc.equal(aggregates["metric"], HEADCOUNT)
     )
     rows = measure_block(strategy, block, aggregates.filter(keep), groups)
-    chart = reader.structure(levels=levels, first_day=block.start, end_day=block.end)
+    span = strategy.span_of(block)
+    opens = span.first == block
     return BlockMeasurement(block.key, span.key if opens else None, chart, rows, strategy.block_cost(block))
 
 

@@ -77,18 +77,30 @@ def _key_sql(level: str, table: str = "") -> str:
     return f"coalesce({prefix}{level}, {hidden} || {nearest})"
 
 
-def _keys(levels: Sequence[GroupLevel], table: str = "") -> str:
+def keys_sql(levels: Sequence[GroupLevel], table: str = "") -> str:
     return ", ".join(f"{_key_sql(level.value, table)} AS k_{level.value}" for level in levels)
 
 
-_POPULATION_SQL = """
-weekly AS (
-    SELECT f.person, f.day - CAST(isodow(f.day) - 1 AS INTEGER) AS week, f.metric,
-           greatest(sum(f.value), 0) AS v
-    FROM facts AS f
-    WHERE f.day >= $first_day AND f.day < $end_day AND f.metric IN (SELECT metric FROM clip)
+# The same rows from one row per person and metric (a column per week, NULL without a fact;
+# UNPIVOT leaves those out), so that the L2 norm over the block needs no window over weeks.
+# Squares of whole numbers add up exactly in doubles, in any order.
+_WIDE_WEEKLY_SQL = """
+wide AS (
+    SELECT person, metric, {sums}
+    FROM (
+        SELECT f.person, f.metric, f.value, (f.day - $first_day) // 7 AS slot
+        FROM facts AS f
+        WHERE f.day >= $first_day AND f.day < $end_day AND f.metric IN (SELECT metric FROM clip)
+    )
     GROUP BY ALL
 ),
+weekly AS (
+    SELECT person, $first_day + 7 * CAST(substr(slot, 2) AS INTEGER) AS week, metric,
+           greatest(s, 0) AS v, norm
+    FROM (UNPIVOT (SELECT *, sqrt({squares}) AS norm FROM wide) ON {slots} INTO NAME slot VALUE s)
+)"""
+
+POPULATION_SQL = """,
 placed AS (
     SELECT wk.week, d.person, d.division, d.department, d.team, d.location,
            row_number() OVER (PARTITION BY wk.week, d.person ORDER BY d.valid_from DESC) AS pick
@@ -114,24 +126,20 @@ members AS (
     UNPIVOT keyed ON {key_columns} INTO NAME level VALUE grp
 )"""
 
-# The only text spliced into these queries is ``GroupLevel`` values, checked against that enum.
+# The only text spliced into these queries is ``GroupLevel`` values, checked against that enum,
+# and the week slots "s0", "s1", … of the block.
 _TOTALS_SQL = (
     "WITH"  # noqa: S608
-    + _POPULATION_SQL
+    + _WIDE_WEEKLY_SQL
+    + POPULATION_SQL
     + """,
-normed AS (
-    -- Squares of whole numbers add up exactly in doubles, in any order.
-    SELECT person, week, metric, v,
-           sqrt(sum(CAST(v AS DOUBLE) * v) OVER (PARTITION BY person, metric)) AS norm
-    FROM weekly
-),
 clipped AS (
     SELECT w.person, w.week, w.metric,
            CAST(floor(
                CASE WHEN w.norm <= c.norm_bound THEN CAST(w.v AS DOUBLE) * c.scale
                     ELSE w.v * c.scale * (c.norm_bound / w.norm) * (1 - $margin) END
            ) AS BIGINT) AS x
-    FROM normed AS w
+    FROM weekly AS w
     JOIN clip AS c ON c.metric = w.metric
     WHERE w.v > 0
 ),
@@ -151,24 +159,6 @@ GROUP BY ALL
 UNION ALL
 SELECT replace(level, 'k_', ''), grp, $first_day, $headcount_metric, count(*)
 FROM members WHERE $headcount
-GROUP BY ALL
-"""
-)
-
-_HISTOGRAM_SQL = (
-    "WITH"  # noqa: S608
-    + _POPULATION_SQL
-    + """,
-people AS (SELECT DISTINCT person FROM members),
-rms AS (
-    SELECT p.person, c.metric, sqrt(coalesce(sum(CAST(w.v AS DOUBLE) * w.v), 0) / $weeks) AS r
-    FROM people AS p
-    CROSS JOIN clip AS c
-    LEFT JOIN weekly AS w ON w.person = p.person AND w.metric = c.metric
-    GROUP BY ALL
-)
-SELECT b.metric, b.bin, count(*) AS people
-FROM rms AS r JOIN bins AS b ON b.metric = r.metric AND r.r >= b.lo AND r.r < b.hi
 GROUP BY ALL
 """
 )
@@ -277,8 +267,15 @@ def aggregate_block(
         path for month, path in sorted(month_files.items()) if month in months_between(first_day, end_day)
     ]
     view_parquet(con, "facts", files, FACT_SCHEMA)
+    slots = [f"s{slot}" for slot in range((end_day - first_day).days // 7)]
     sql = _TOTALS_SQL.format(
-        keys=_keys(levels), key_columns=", ".join(f"k_{level.value}" for level in levels)
+        keys=keys_sql(levels),
+        key_columns=", ".join(f"k_{level.value}" for level in levels),
+        sums=", ".join(f"sum(value) FILTER (WHERE slot = {n}) AS {name}" for n, name in enumerate(slots)),
+        squares=" + ".join(
+            f"coalesce(CAST(greatest({name}, 0) AS DOUBLE) * greatest({name}, 0), 0)" for name in slots
+        ),
+        slots=", ".join(slots),
     )
     params = {
         "first_day": first_day,
@@ -292,58 +289,6 @@ def aggregate_block(
     return table.sort_by(
         [("level", "ascending"), ("metric", "ascending"), ("group", "ascending"), ("week", "ascending")]
     )
-
-
-def rms_histogram(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    month_files: Mapping[str, Path],
-    directory: Path | pa.Table | None,
-    weeks: Sequence[dt.date],
-    edges: Mapping[str, Sequence[float]],
-    exclude: Collection[str],
-) -> dict[str, list[int]]:
-    """Per metric, how many people's weekly root-mean-square over ``weeks`` falls in each bin.
-
-    Bins are [edges[i], edges[i+1]) and a last one from the last edge up; the population is the
-    block's (everyone placed or active in one of its weeks, objectors left out), each person
-    once per metric, with a root-mean-square of 0 when they have no activity of that metric.
-    """
-    if not weeks or any(week.weekday() != 0 for week in weeks):
-        raise InternalError("rms_histogram() needs the Mondays of a block")
-    rows = []
-    for name, bounds in edges.items():
-        if list(bounds) != sorted(bounds) or not bounds or bounds[0] != 0:
-            raise InternalError("histogram edges must start at 0 and increase")
-        tops = [*bounds[1:], math.inf]
-        rows += [(name, index, low, high) for index, (low, high) in enumerate(zip(bounds, tops, strict=True))]
-    first_day, end_day = min(weeks), max(weeks) + dt.timedelta(days=7)
-    con.register("dir", directory_table(directory))
-    con.register("excluded", pa.table({"person": pa.array(sorted(set(exclude)), pa.string())}))
-    con.register("block_weeks", pa.table({"week": pa.array(sorted(weeks), pa.date32())}))
-    con.register("clip", pa.table({"metric": pa.array(list(edges), pa.string())}))
-    con.register(
-        "bins",
-        pa.table(
-            {
-                "metric": pa.array([row[0] for row in rows], pa.string()),
-                "bin": pa.array([row[1] for row in rows], pa.int64()),
-                "lo": pa.array([row[2] for row in rows], pa.float64()),
-                "hi": pa.array([row[3] for row in rows], pa.float64()),
-            }
-        ),
-    )
-    files = [
-        path for month, path in sorted(month_files.items()) if month in months_between(first_day, end_day)
-    ]
-    view_parquet(con, "facts", files, FACT_SCHEMA)
-    level = [GroupLevel.ORGANISATION]
-    sql = _HISTOGRAM_SQL.format(keys=_keys(level), key_columns="k_organisation")
-    params = {"first_day": first_day, "end_day": end_day, "weeks": float(len(weeks))}
-    counts = {name: [0] * len(bounds) for name, bounds in edges.items()}
-    for name, index, people in relation(con, sql, params).fetchall():
-        counts[name][index] = int(people)
-    return counts
 
 
 def structure(
@@ -377,7 +322,7 @@ def structure(
                 SELECT k_{child.value} FROM keyed WHERE in_block)"""  # noqa: S608
         for child, parent in pairs
     ]
-    sql = _STRUCTURE_SQL.format(keys=_keys(levels), pairs="\nUNION ALL\n".join(selects))
+    sql = _STRUCTURE_SQL.format(keys=keys_sql(levels), pairs="\nUNION ALL\n".join(selects))
     result = relation(con, sql, {"first_day": first_day, "end_day": end_day}).to_arrow_table()
     table = result.rename_columns(STRUCTURE_SCHEMA.names).cast(STRUCTURE_SCHEMA)
     return table.sort_by([(name, "ascending") for name in STRUCTURE_SCHEMA.names])

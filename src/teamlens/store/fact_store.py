@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from teamlens.domain import DIRECTORY_SCHEMA, FACT_SCHEMA, HIDDEN_PREFIX, GroupLevel
 from teamlens.errors import StoreError
-from teamlens.store import _aggregate, _expiry, _merge, _rectify
+from teamlens.store import _aggregate, _expiry, _histogram, _merge, _rectify
 from teamlens.store._aggregate import MetricClip
 from teamlens.store._block_reader import BlockReader
 from teamlens.store._duck import (
@@ -172,7 +172,7 @@ class FactStore:
         with self._reading() as manifest:
             files = {month: self.root / path for month, path in manifest.months.items()}
             with connect(self.root) as con:
-                return _aggregate.rms_histogram(
+                return _histogram.rms_histogram(
                     con,
                     month_files=files,
                     directory=manifest.directory_file(self.root),

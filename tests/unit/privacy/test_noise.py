@@ -11,7 +11,7 @@ import pytest
 
 from teamlens.domain import HEADCOUNT, MEASUREMENT_SCHEMA, GroupLevel, Policy
 from teamlens.errors import InternalError
-from teamlens.privacy import Strategy, measure_block
+from teamlens.privacy import Strategy, _opendp, measure_block
 from teamlens.privacy import noise as noise_module
 
 from ...support.exact import exact_mode
@@ -149,3 +149,23 @@ def test_noise_comes_from_opendp_only(policy: Policy, monkeypatch: pytest.Monkey
     strategy = Strategy.for_policy(policy)
     measure_block(strategy, strategy.blocks[0], block_table(_aggregates()), GROUPS)
     assert len(calls) == len(strategy.metric_plans) + len(strategy.headcount_plans)
+
+
+def _chunks_differ(noise: list[int]) -> bool:
+    chunks = [tuple(noise[start : start + _opendp._CHUNK]) for start in range(0, len(noise), _opendp._CHUNK)]
+    return len(set(chunks)) == len(chunks)
+
+
+def test_a_long_vector_drawn_in_chunks_keeps_its_order_and_its_noise_scale() -> None:
+    """OpenDP draws a long vector in chunks on threads: every coordinate still gets its own draw."""
+    sigma = 3.0
+    count = 4 * _opendp._CHUNK + 17  # several chunks and a short last one
+    totals = [1_000 * n for n in range(count)]  # far apart: a coordinate out of place would show
+    noisy = _opendp.add_discrete_gaussian(totals, sigma)
+    noise = [value - true for value, true in zip(noisy, totals, strict=True)]
+    assert len(noise) == count
+    assert max(abs(value) for value in noise) < 10 * sigma
+    assert abs(statistics.pstdev(noise) - sigma) < 5 * sigma / math.sqrt(2 * count)
+    assert _chunks_differ(noise)
+    # Teeth: one chunk's draws reused for every chunk (coordinates sharing noise) are caught.
+    assert not _chunks_differ(noise[: _opendp._CHUNK] * 4)

@@ -2,9 +2,9 @@
 
 A seeded organisation of a few hundred people (teams in departments in divisions, locations,
 people who move team, lose their location or have facts but no directory row, an objector) is
-released end to end the way ``services.release`` does it: ``aggregate_block``, ``measure_block``
-and ``structure`` per clipping block, then ``derive``. Two runs are compared with the outputs
-recorded in ``pinned/`` when the release engine landed:
+released end to end the way ``services.release`` does it: ``measure_blocks`` (``aggregate_block``,
+``structure`` and ``measure_block`` per clipping block), then ``derive``. Two runs are compared
+with the outputs recorded in ``pinned/`` when the release engine landed:
 
 - **exact mode**: the measurement rows and every released cell, byte for byte;
 - **noisy**: the same, with OpenDP's sampler replaced by a seeded stand-in (OpenDP's own draws
@@ -27,11 +27,9 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pytest
 
 from teamlens.domain import (
-    HEADCOUNT,
     Cadence,
     GroupLevel,
     LawfulBasis,
@@ -41,9 +39,9 @@ from teamlens.domain import (
     ReportDef,
     Rho,
 )
-from teamlens.privacy import ReleaseSpec, Strategy, measure_block
-from teamlens.services.release import derive
-from teamlens.store import FactStore, MetricClip
+from teamlens.privacy import ReleaseSpec, Strategy
+from teamlens.services.release import derive, measure_blocks
+from teamlens.store import FactStore
 
 from ...support.exact import exact_mode
 from .factstore_helpers import Fact, Placement, directory_table, facts_table
@@ -144,8 +142,6 @@ def _release(store: FactStore) -> tuple[list[pa.Table], dict[str, list[list[obje
     """Measure every block of both reports and derive them, as ``services.release`` does."""
     policy = _policy()
     strategy = Strategy.for_policy(policy)
-    levels = [level.value for level in strategy.levels]
-    wanted = pa.array(sorted(f"{plan.level.value}\x1e{plan.metric}" for plan in strategy.metric_plans))
     specs = [
         ReleaseSpec.build(policy, report.report_id, [window.key for window in policy.windows(report.cadence)])
         for report in policy.reports
@@ -153,22 +149,10 @@ def _release(store: FactStore) -> tuple[list[pa.Table], dict[str, list[list[obje
     blocks = sorted(
         {block for spec in specs for block in strategy.blocks_for(spec.windows)}, key=lambda b: b.start
     )
-    measured, structures = [], {}
     with store.block_reader() as reader:
-        groups = {level: reader.groups(level.value) for level in strategy.levels}
-        for block in blocks:
-            clips = {
-                plan.metric: MetricClip(plan.per_week * block.n_weeks**0.5, plan.scale)
-                for plan in strategy.metric_plans
-            }
-            opens = strategy.span_of(block).first == block
-            aggregates = reader.aggregate_block(
-                levels=levels, weeks=block.weeks, clips=clips, headcount=opens, exclude=[OBJECTOR]
-            )
-            keys = pc.binary_join_element_wise(aggregates["level"], aggregates["metric"], "\x1e")
-            keep = pc.or_(pc.is_in(keys, value_set=wanted), pc.equal(aggregates["metric"], HEADCOUNT))
-            measured.append(measure_block(strategy, block, aggregates.filter(keep), groups))
-            structures[block.key] = reader.structure(levels=levels, first_day=block.start, end_day=block.end)
+        done = measure_blocks(strategy, blocks, reader, excluded=lambda day: [OBJECTOR])
+    measured = [block.rows for block in done]
+    structures = {block.block_key: block.structure for block in done}
     rows = pa.concat_tables(measured)
     cells: dict[str, list[list[object]]] = {}
     for spec in specs:
