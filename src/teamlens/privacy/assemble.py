@@ -20,7 +20,8 @@ measured person-weeks, whose noise is independent of the total's. Nothing in the
 the cell's own noisy total, so the cells printed as numbers are not selected by their noise: an
 earlier rule compared each cell's own interval with the median of the noisy values, and printed
 cells whose noise happened to give a narrow interval (78.6% of them covered the truth). The
-planner forecasts the same widths before anything is released.
+planner forecasts half-widths at the same typical value before anything is released, so a group
+whose forecast ± exceeds a quarter of it can be expected to read "too uncertain".
 """
 
 from __future__ import annotations
@@ -242,7 +243,8 @@ def too_uncertain(
 ) -> npt.NDArray[np.bool_]:
     """Which groups' figures are too uncertain to act on (see the module docstring).
 
-    The width is Fieller's, 2·z·√(var T + t²·var D) / D, at the typical value t per person-week,
+    The width is the first-order (delta-method) one, 2·z·√(var T + t²·var D) / D, at the typical
+    value t per person-week,
     for a total over the window with variance ``var_total`` and ``person_weeks`` D measured with
     variance ``var_person_weeks``. With no noise (exact mode) nothing is uncertain.
     """
