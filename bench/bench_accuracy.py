@@ -406,22 +406,23 @@ def _shown(group: Sequence[Cell]) -> str:
 def _per_group_shown(runs: Sequence[Sequence[Cell]], keep: Callable[[float], bool]) -> list[float]:
     """For each (cadence, window, group) whose true size passes ``keep``: the share of releases showing it.
 
-    Suppression is decided per group and window (every metric alike), so one metric's cells count.
+    Suppression is decided per group and window (every metric alike), so each release counts once.
     """
-    first = {c.metric for run in runs for c in run}
-    metric = min(first) if first else ""
     shown: dict[tuple[str, str, str], list[bool]] = defaultdict(list)
     for run in runs:
+        seen: set[tuple[str, str, str]] = set()
         for c in run:
-            if c.metric == metric and keep(c.size):
-                shown[(c.cadence, c.window, c.group)].append(c.value is not None)
+            key = (c.cadence, c.window, c.group)
+            if key not in seen and keep(c.size):
+                seen.add(key)
+                shown[key].append(c.value is not None)
     return [sum(flags) / len(flags) for flags in shown.values()]
 
 
 def _suppression_rows(label: str, runs: Sequence[Sequence[Cell]], k: int) -> str:
     """One row of the suppression table: pooled and worst per-group rates, and whether the goal holds."""
     big = _per_group_shown(runs, lambda size: size >= 2 * k)
-    small = _per_group_shown(runs, lambda size: 0 < size < k / 2)
+    small = _per_group_shown(runs, lambda size: size < k / 2)
     cells = [
         f"{statistics.mean(big):.1%} / {min(big):.1%} ({len(big)})" if big else "–",
         f"{statistics.mean(small):.1%} / {max(small):.1%} ({len(small)})" if small else "–",
