@@ -375,13 +375,18 @@ def _median_of(
     value: Callable[[Cell], float | None],
     against: Callable[[Cell], float] | None = None,
 ) -> str:
-    """The median of |value − against| / truth over ``cadence``'s cells (against: the unclipped mean)."""
+    """The median of |value − against| / truth over ``cadence``'s cells (against: the unclipped mean).
+
+    Cells without a finite value or reference are left out (a group the noise-free run suppresses
+    has no estimand: a NaN in the list would make the median meaningless).
+    """
     errors = [
         abs(float(value(c)) - (against(c) if against else c.truth)) / c.truth  # type: ignore[arg-type]
         for c in cells
         if c.cadence == cadence and value(c) is not None and math.isfinite(float(value(c)))  # type: ignore[arg-type]
     ]
-    return f"{statistics.median(errors):.2f}" if errors else "–"
+    finite = [error for error in errors if math.isfinite(error)]
+    return f"{statistics.median(finite):.2f}" if finite else "–"
 
 
 def _band(size: float) -> str:
