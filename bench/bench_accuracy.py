@@ -375,13 +375,18 @@ def _median_of(
     value: Callable[[Cell], float | None],
     against: Callable[[Cell], float] | None = None,
 ) -> str:
-    """The median of |value − against| / truth over ``cadence``'s cells (against: the unclipped mean)."""
+    """The median of |value − against| / truth over ``cadence``'s cells (against: the unclipped mean).
+
+    Cells without a finite value or reference are left out (a group the noise-free run suppresses
+    has no estimand: a NaN in the list would make the median meaningless).
+    """
     errors = [
         abs(float(value(c)) - (against(c) if against else c.truth)) / c.truth  # type: ignore[arg-type]
         for c in cells
         if c.cadence == cadence and value(c) is not None and math.isfinite(float(value(c)))  # type: ignore[arg-type]
     ]
-    return f"{statistics.median(errors):.2f}" if errors else "–"
+    finite = [error for error in errors if math.isfinite(error)]
+    return f"{statistics.median(finite):.2f}" if finite else "–"
 
 
 def _band(size: float) -> str:
@@ -403,8 +408,37 @@ def _shown(group: Sequence[Cell]) -> str:
     return f"{sum(c.value is not None for c in group) / len(group):.1%} ({len(group)})"
 
 
+def _per_group_shown(runs: Sequence[Sequence[Cell]], keep: Callable[[float], bool]) -> list[float]:
+    """For each (cadence, window, group) whose true size passes ``keep``: the share of releases showing it.
+
+    Suppression is decided per group and window (every metric alike), so each release counts once.
+    """
+    shown: dict[tuple[str, str, str], list[bool]] = defaultdict(list)
+    for run in runs:
+        seen: set[tuple[str, str, str]] = set()
+        for c in run:
+            key = (c.cadence, c.window, c.group)
+            if key not in seen and keep(c.size):
+                seen.add(key)
+                shown[key].append(c.value is not None)
+    return [sum(flags) / len(flags) for flags in shown.values()]
+
+
+def _suppression_rows(label: str, runs: Sequence[Sequence[Cell]], k: int) -> str:
+    """One row of the suppression table: pooled and worst per-group rates, and whether the goal holds."""
+    big = _per_group_shown(runs, lambda size: size >= 2 * k)
+    small = _per_group_shown(runs, lambda size: size < k / 2)
+    cells = [
+        f"{statistics.mean(big):.1%} / {min(big):.1%} ({len(big)})" if big else "–",
+        f"{statistics.mean(small):.1%} / {max(small):.1%} ({len(small)})" if small else "–",
+    ]
+    met = (not big or min(big) >= 0.95) and (not small or max(small) <= 0.05)
+    return f"| {label} | {' | '.join(cells)} | {'yes' if met else 'no'} |"
+
+
 def _section(name: str, policy: Policy, engines: dict[str, list[list[Cell]]]) -> list[str]:
-    lines = [f"### {name} (ρ = {float(policy.rho.value):g}, k = {policy.min_group_size})", ""]
+    k = policy.min_group_size
+    lines = [f"### {name} (ρ = {float(policy.rho.value):g}, k = {k})", ""]
     lines += [
         "| engine | weekly | monthly | quarterly | shown ≥ 2k | shown < k/2 |",
         "|---|---|---|---|---|---|",
@@ -415,6 +449,17 @@ def _section(name: str, policy: Policy, engines: dict[str, list[list[Cell]]]) ->
         big, small = _suppression(cells, policy.min_group_size)
         errors = " | ".join(_summary(per[cadence]) for cadence in ("week", "month", "quarter"))
         lines.append(f"| {label} | {errors} | {big} | {small} |")
+    lines += [
+        "",
+        f"Suppression by true average size over the window (goal: groups of at least 2k = {2 * k} shown "
+        f"in at least 95% of releases, groups under k/2 = {k / 2:g} in at most 5%): "
+        "per (group, window), the share of releases that showed it, as the mean over groups / the worst "
+        "group (lowest for large groups, highest for small ones), with the number of (group, window) pairs.",
+        "",
+        "| engine | ≥ 2k shown: mean / lowest | < k/2 shown: mean / highest | goal met |",
+        "|---|---|---|---|",
+    ]
+    lines += [_suppression_rows(label, runs, k) for label, runs in engines.items()]
     lines += [
         "",
         "Where the error comes from (median relative error per cadence, weekly / monthly / quarterly): "

@@ -15,8 +15,9 @@ class ReleasedCell:
     and 95% interval in display units (hours for time), the consistent noisy total and
     person-weeks it was computed from (children add up to their parent and weeks to their
     window), and their standard deviations, so that anyone can recompute the interval.
-    ``uncertain`` marks a value too uncertain at this budget to act on (its interval is wider
-    than half the typical value of the metric in that window); ``clamped`` one whose raw
+    ``uncertain`` marks a value too uncertain at this budget to act on (the interval its group
+    gets at a typical value, half the metric's bound, is wider than half that value: decided
+    from the group's size and planned noise, not this value's noise); ``clamped`` one whose raw
     estimate fell outside [0, bound] and is shown at the edge with a one-sided interval.
     """
 

@@ -25,7 +25,7 @@ least squares, and ``assemble`` turns them into weekly means per person with 95%
 """
 
 from teamlens.privacy.accuracy import expected_half_width
-from teamlens.privacy.assemble import assemble, per_week_ceiling
+from teamlens.privacy.assemble import assemble, per_week_ceiling, typical_value
 from teamlens.privacy.budget import check_budget, rho_to_epsilon
 from teamlens.privacy.estimate import Series, reconcile_block, reconcile_span, variance_factors
 from teamlens.privacy.intervals import Intervals, ratio_intervals
@@ -51,5 +51,6 @@ __all__ = [
     "reconcile_block",
     "reconcile_span",
     "rho_to_epsilon",
+    "typical_value",
     "variance_factors",
 ]

@@ -8,21 +8,31 @@ interval of ``intervals`` (one-sided where the value is shown at 0 or at its bou
 
 A group whose average noisy headcount over W is under the policy's minimum size is suppressed
 with no value and no interval, the same whatever the reason (attacks A7, A9); the decision uses
-the noisy count, never the true one. A shown value whose interval is wider than half the
-typical value of the metric in the window (the median of the shown values) is marked
-``uncertain``: reports say "too uncertain at this budget" instead of printing it. Hidden keys
-(people the directory does not place at a level) are measured but never shown.
+the noisy count, never the true one. Hidden keys (people the directory does not place at a
+level) are measured but never shown.
+
+A shown value is marked ``uncertain`` — reports say "too uncertain at this budget" instead of
+printing it — when the 95% interval the group would get at a typical value is wider than half
+that typical value (``UNCERTAIN_WIDTH``). The typical value is the planner's: half the metric's
+per-week bound, published in the policy. The width at it uses the planned noise of the group's
+total (its reconciled variance, fixed by the plan and the organisation chart) and the group's
+measured person-weeks, whose noise is independent of the total's. Nothing in the decision reads
+the cell's own noisy total, so the cells printed as numbers are not selected by their noise: an
+earlier rule compared each cell's own interval with the median of the noisy values, and printed
+cells whose noise happened to give a narrow interval (78.6% of them covered the truth). The
+planner forecasts half-widths at the same typical value before anything is released, so a group
+whose forecast ± exceeds a quarter of it can be expected to read "too uncertain".
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from teamlens.domain import (
     HIDDEN_PREFIX,
@@ -38,12 +48,14 @@ from teamlens.domain import (
 from teamlens.errors import InternalError
 from teamlens.privacy.estimate import Series
 from teamlens.privacy.hierarchy import IntArray
-from teamlens.privacy.intervals import ratio_intervals
+from teamlens.privacy.intervals import Z95, FloatArray, ratio_intervals
 from teamlens.privacy.spec import ReleaseSpec
 from teamlens.privacy.strategy import Strategy
 
 #: A value is too uncertain to act on when its interval is wider than this part of the typical value.
 UNCERTAIN_WIDTH = 0.5
+#: The typical value of a metric, as a part of its per-week bound (the planner's typical value).
+TYPICAL_SHARE_OF_BOUND = 0.5
 
 Weekly = Mapping[tuple[GroupLevel, str], Sequence[Series]]
 Headcounts = Mapping[str, Mapping[GroupLevel, Series]]
@@ -192,7 +204,12 @@ def _cells(
             np.array([raw.var_person_weeks for raw in shown]),
             np.full(len(shown), ceiling),
         )
-        typical = statistics.median(found.value.tolist())
+        uncertain = too_uncertain(
+            np.array([raw.var_total for raw in shown]),
+            np.array([raw.person_weeks for raw in shown]),
+            np.array([raw.var_person_weeks for raw in shown]),
+            typical_value(policy, name),
+        )
         for position, raw in enumerate(shown):
             lower, upper = float(found.lower[position]), float(found.upper[position])
             figures[raw.group] = ReleasedCell(
@@ -207,10 +224,30 @@ def _cells(
                 sd_total=math.sqrt(raw.var_total) / divisor,
                 sd_person_weeks=math.sqrt(raw.var_person_weeks),
                 clamped=bool(found.clamped[position]),
-                uncertain=upper - lower > UNCERTAIN_WIDTH * typical,
+                uncertain=bool(uncertain[position]),
             )
     cells = []
     for figure in raws:
         group = figure.group if isinstance(figure, _Raw) else figure
         cells.append(figures.get(group) or ReleasedCell(group, window.key, name, None, None, None))
     return cells
+
+
+def typical_value(policy: Policy, name: str) -> float:
+    """The typical weekly value per person of metric ``name``, stored units: a published part of its bound."""
+    return policy.metric_bound(name).per_week * TYPICAL_SHARE_OF_BOUND
+
+
+def too_uncertain(
+    var_total: FloatArray, person_weeks: FloatArray, var_person_weeks: FloatArray, typical: float
+) -> npt.NDArray[np.bool_]:
+    """Which groups' figures are too uncertain to act on (see the module docstring).
+
+    The width is the first-order (delta-method) one, 2·z·√(var T + t²·var D) / D, at the typical
+    value t per person-week,
+    for a total over the window with variance ``var_total`` and ``person_weeks`` D measured with
+    variance ``var_person_weeks``. With no noise (exact mode) nothing is uncertain.
+    """
+    width = 2 * Z95 * np.sqrt(var_total + typical**2 * var_person_weeks) / person_weeks
+    result: npt.NDArray[np.bool_] = width > UNCERTAIN_WIDTH * typical
+    return result

@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from teamlens.domain import METRICS, Cadence, GroupLevel, Policy, ReportDef
 from teamlens.governance import parse_policy, policy_template
-from teamlens.privacy import Strategy, expected_half_width
+from teamlens.privacy import Strategy, expected_half_width, typical_value
 from teamlens.pseudonymise import Pseudonymiser
 from teamlens.sources import ReadContext, ReadReport, detect_directory
 
@@ -147,7 +147,7 @@ def _choose(base: Policy, kept: list[str], level: str, sizes: Counter[str], targ
 
 
 def _typical(policy: Policy, name: str) -> float:
-    return policy.metric_bound(name).per_week / METRICS[name].display_divisor / 2
+    return typical_value(policy, name) / METRICS[name].display_divisor
 
 
 def _text(base: Policy, policy: Policy, choices: dict[str, LevelChoice], target: float) -> str:

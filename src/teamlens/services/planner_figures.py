@@ -14,7 +14,9 @@ directory has been ingested (a first policy), figures are given for illustrative
 
 The typical weekly value the forecast needs is taken as half of each metric's per-week bound:
 the half-width barely depends on it away from the edges, and taking it from the data would
-itself be an unprotected release.
+itself be an unprotected release. Releases mark a figure "too uncertain" against the same
+typical value (``privacy.assemble``): a group whose forecast ± exceeds a quarter of it will
+mostly read so.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import json
 from dataclasses import asdict, dataclass
 
 from teamlens.domain import METRICS, Cadence, GroupLevel, Policy, Window
-from teamlens.privacy import Strategy, expected_half_width, variance_factors
+from teamlens.privacy import Strategy, expected_half_width, typical_value, variance_factors
 from teamlens.services.workspace import Workspace
 
 #: Group sizes are published rounded to a multiple of this.
@@ -99,9 +101,7 @@ def planner_figures(ws: Workspace, policy: Policy, *, today: dt.date | None = No
     reports = []
     for report in policy.reports:
         metrics = tuple(report.metrics)
-        typical = tuple(
-            policy.metric_bound(name).per_week / METRICS[name].display_divisor / 2 for name in metrics
-        )
+        typical = tuple(typical_value(policy, name) / METRICS[name].display_divisor for name in metrics)
         level_sizes = sizes[report.level.value] if basis == "directory" else _illustrative(policy)
         groups = tuple(
             _figure(

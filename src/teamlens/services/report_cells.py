@@ -3,8 +3,10 @@
 A cell reads in one of these ways (``Reading``), decided from the released cell alone:
 
 - **suppressed**: "fewer than k people", and nothing else (attack A9);
-- **uncertain**: "too uncertain at this budget", and no number: its 95% interval is wider than
-  half the typical value of the metric in that window, so acting on it would be acting on noise;
+- **uncertain**: "too uncertain at this budget", and no number: the 95% interval its group gets at
+  a typical value of the metric (half its bound) is wider than half that value, so acting on it
+  would be acting on noise (decided from the group's size and planned noise, never from the
+  figure's own noise: ``privacy.assemble``);
 - **at zero** / **at the bound**: the raw estimate fell below 0 (above the most one person can
   add) and the value is shown at that edge with a one-sided interval: "0.0 (up to 3.2)",
   "20.0 (at least 17.5)";
