@@ -17,12 +17,19 @@ import random
 from collections import defaultdict
 from pathlib import Path
 
+from teamlens import services
+from teamlens.services.workspace import Workspace
+
+from .flow_support import approve_policy, make_workspace, policy_text
+
 DEPARTMENTS = {"Alpha": 10, "Beta": 10, "Gamma": 10, "Delta": 3}
 PEOPLE = {f"{dept[0].lower()}{n}": dept for dept, size in DEPARTMENTS.items() for n in range(size)}
 OUTSIDERS = ("x1@partner.example", "x2@partner.example")
 #: Weekdays of March 2026 inside its weeks (Monday 2 to Friday 27).
 DAYS = [dt.date(2026, 3, 2) + dt.timedelta(days=n) for n in range(26) if (2 + n) % 7 not in (0, 1)]
 
+MESSAGES_PER_WEEK = 60  # B per week for messages
+MEETING_HOURS_PER_WEEK = 10
 Email = tuple[str, dt.datetime, tuple[str, ...]]
 Post = tuple[str, dt.datetime, str | None]  # who, when, thread ts (None: outside a thread)
 Meeting = tuple[dt.datetime, int, tuple[str, ...]]  # start, minutes, organiser first
@@ -139,3 +146,41 @@ def expected_pairs(
                 if partner != who:
                     minutes[(PEOPLE[who], PEOPLE[partner])] += length / (len(people) - 1)
     return dict(messages), dict(minutes)
+
+
+def network_policy() -> str:
+    """The template policy reading these exports, with a departments report and two network reports."""
+    text = policy_text(
+        **{
+            'sources = ["m365_email_activity", "m365_teams_activity", "hr_directory_csv"]': (
+                'sources = ["hr_directory_csv", "calendar_ics", "mail_headers", "slack_export"]'
+            ),
+        }
+    )
+    start, end = text.index("[[metrics]]"), text.index("# Messages to or from these")
+    body = (
+        '[[metrics]]\nname = "emails_sent"\nper_week = 100\n\n'
+        f'[[metrics]]\nname = "network_messages"\nper_week = {MESSAGES_PER_WEEK}\n\n'
+        f'[[metrics]]\nname = "network_meeting_minutes"\nper_week = {MEETING_HOURS_PER_WEEK}\n\n'
+        '[[reports]]\nid = "departments"\ntitle = "Departments"\nlevel = "department"\n'
+        'cadence = "month"\nmetrics = ["emails_sent"]\nbudget_share = "0.5"\n\n'
+        '[[reports]]\nid = "network"\ntitle = "Who mails and chats with whom"\nkind = "network"\n'
+        'level = "department"\ncadence = "month"\nmetrics = ["network_messages"]\nbudget_share = "0.25"\n\n'
+        '[[reports]]\nid = "meeting-network"\ntitle = "Who meets whom"\nkind = "network"\n'
+        'level = "department"\ncadence = "month"\nmetrics = ["network_meeting_minutes"]\n'
+        'budget_share = "0.2"\n\n'
+    )
+    return text[:start] + body + text[end:]
+
+
+def network_workspace(
+    root: Path, busy: str | None = None
+) -> tuple[Workspace, tuple[list[Email], list[Post], list[Meeting]]]:
+    """An installation under ``root`` that approved ``network_policy`` and ingested these events."""
+    ws = make_workspace(root)
+    services.init(ws)
+    approve_policy(ws, network_policy(), root / "policy.toml")
+    happened = events(busy=busy)
+    write_exports(root / "exports", *happened)
+    services.ingest(ws, [root / "exports"], actor="admin")
+    return ws, happened

@@ -50,7 +50,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
 
 def test_the_demo_runs_the_whole_flow_and_writes_every_document(demo: Demo) -> None:
     result = demo.result
-    assert result.releases == 2
+    assert result.releases == 4  # departments, teams, the organisation and the network
     assert result.rows > 10_000
     page = result.report.read_text(encoding="utf-8")
     assert "Departments, month by month" in page and "Teams, quarter by quarter" in page
@@ -59,6 +59,11 @@ def test_the_demo_runs_the_whole_flow_and_writes_every_document(demo: Demo) -> N
     shown = {cell.metric for table in tables for cell in table.cells if cell.value is not None}
     assert set(DEMO_METRICS) <= shown
     assert "Focus hours" in page and "1:1 hours with one&#39;s manager" in page
+    # Each question has its organisation headline, and the network its heatmap (issue 11).
+    questions = page.count('<section class="question')
+    assert questions >= 5 and page.count('class="headline"') >= questions
+    network = page[page.index('id="q-network"') : page.index('id="tables"')]
+    assert 'class="heat"' in network and "meeting hours per week spent by the department" in network
     for kind in ("dpia", "notice", "explainer", "register"):
         assert (result.out_dir / f"{kind}.html").stat().st_size > 1_000
     dpia = (result.out_dir / "dpia.html").read_text(encoding="utf-8")

@@ -27,54 +27,15 @@ from teamlens.services.workspace import Workspace
 from teamlens.store._collaboration import read_edges
 
 from ..support.exact import exact_mode
-from .flow_support import approve_policy, make_workspace, policy_text
-from .network_fixture import DEPARTMENTS, Email, Meeting, Post, address, events, expected_pairs, write_exports
+from .network_fixture import DEPARTMENTS, MESSAGES_PER_WEEK, address, expected_pairs, network_workspace
 
-Events = tuple[list[Email], list[Post], list[Meeting]]
-
-MESSAGES_PER_WEEK = 60  # B per week for messages
-MEETING_HOURS_PER_WEEK = 10
 BUSY = "a0"
-
-
-def _policy() -> str:
-    text = policy_text(
-        **{
-            'sources = ["m365_email_activity", "m365_teams_activity", "hr_directory_csv"]': (
-                'sources = ["hr_directory_csv", "calendar_ics", "mail_headers", "slack_export"]'
-            ),
-        }
-    )
-    start, end = text.index("[[metrics]]"), text.index("# Messages to or from these")
-    body = (
-        '[[metrics]]\nname = "emails_sent"\nper_week = 100\n\n'
-        f'[[metrics]]\nname = "network_messages"\nper_week = {MESSAGES_PER_WEEK}\n\n'
-        f'[[metrics]]\nname = "network_meeting_minutes"\nper_week = {MEETING_HOURS_PER_WEEK}\n\n'
-        '[[reports]]\nid = "departments"\ntitle = "Departments"\nlevel = "department"\n'
-        'cadence = "month"\nmetrics = ["emails_sent"]\nbudget_share = "0.5"\n\n'
-        '[[reports]]\nid = "network"\ntitle = "Who mails and chats with whom"\nkind = "network"\n'
-        'level = "department"\ncadence = "month"\nmetrics = ["network_messages"]\nbudget_share = "0.25"\n\n'
-        '[[reports]]\nid = "meeting-network"\ntitle = "Who meets whom"\nkind = "network"\n'
-        'level = "department"\ncadence = "month"\nmetrics = ["network_meeting_minutes"]\n'
-        'budget_share = "0.2"\n\n'
-    )
-    return text[:start] + body + text[end:]
-
-
-def _workspace(root: Path, busy: str | None = None) -> tuple[Workspace, Events]:
-    ws = make_workspace(root)
-    services.init(ws)
-    approve_policy(ws, _policy(), root / "policy.toml")
-    happened = events(busy=busy)
-    write_exports(root / "exports", *happened)
-    services.ingest(ws, [root / "exports"], actor="admin")
-    return ws, happened
 
 
 def test_exact_network_equals_the_pairs_computed_by_hand_and_small_groups_are_not_released(
     tmp_path: Path,
 ) -> None:
-    ws, happened = _workspace(tmp_path)
+    ws, happened = network_workspace(tmp_path)
     messages, minutes = expected_pairs(*happened)
     policy = ws.governance.require_active_policy("test").policy
     weeks = Strategy.for_policy(policy).block_of(dt.date(2026, 3, 2)).n_weeks
@@ -125,7 +86,7 @@ def _l1(a: dict[tuple[str, str], float], b: dict[tuple[str, str], float]) -> tup
 def test_an_extreme_sender_moves_the_network_within_its_bound_and_erasure_removes_their_edges(
     tmp_path: Path,
 ) -> None:
-    ws, _ = _workspace(tmp_path, busy=BUSY)
+    ws, _ = network_workspace(tmp_path, busy=BUSY)
     policy = ws.governance.require_active_policy("test").policy
     weeks = Strategy.for_policy(policy).block_of(dt.date(2026, 3, 2)).n_weeks
     bound = MESSAGES_PER_WEEK * weeks  # B for the block
@@ -153,7 +114,7 @@ def test_an_extreme_sender_moves_the_network_within_its_bound_and_erasure_remove
 
 
 def test_a_network_release_charges_its_blocks_exactly_and_keeps_its_noisy_pairs(tmp_path: Path) -> None:
-    ws, _ = _workspace(tmp_path)
+    ws, _ = network_workspace(tmp_path)
     policy = ws.governance.require_active_policy("test").policy
     strategy = Strategy.for_policy(policy)
     period = (policy.policy_id, policy.period_start)
