@@ -9,6 +9,7 @@ import datetime as dt
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from teamlens.domain import GroupLevel
@@ -101,3 +102,15 @@ def test_the_network_is_read_only_as_group_totals_and_objectors_leave_both_ends(
         level=GroupLevel.DEPARTMENT, weeks=MARCH, kinds=kinds, bound=100.0, scale=4, exclude={"ann"}
     )
     assert {(r["source"], r["target"]) for r in without.to_pylist()} == {("B", "B")}
+
+
+def test_verify_checks_the_edge_files_and_names_no_one(store: FactStore) -> None:
+    assert store.verify() == []
+    path = next((store.root / "edges" / "2026-03").glob("*.parquet"))
+    table = read_edges(path)
+    pq.write_table(table.set_column(3, "weight", pa.array([-1.0] * table.num_rows)), path)
+    problems = store.verify()
+    assert problems == [
+        f"{path.relative_to(store.root).as_posix()}: 4 edge row(s) have a weight that is not positive"
+    ]
+    assert not any(name in " ".join(problems) for name in ("ann", "bob", "cat"))
