@@ -256,7 +256,7 @@ def _section(table: ReleasedTable, policy: Policy) -> ReportSection:
         report_id=table.report_id,
         title=report.title,
         level=table.level,
-        levels=f"{table.level}s",
+        levels=table.level if len(groups) == 1 else f"{table.level}s",  # "1 organisation"
         cadence=report.cadence.value,
         span=_span(report.cadence.value, columns),
         columns=columns,
