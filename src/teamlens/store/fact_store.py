@@ -211,6 +211,32 @@ class FactStore:
                 table = stream(con, _PERSON_FACTS_SQL, {"person": person}).read_all()
         return table.cast(FACT_SCHEMA)
 
+    def person_edges(self, person: str) -> list[dict[str, object]]:
+        """One pseudonym's own collaboration activity per day and kind, for that worker's own request.
+
+        What they sent (or the meeting time they spent) and with how many colleagues; never whom:
+        the partners' pseudonyms stay in the store, and others' rows towards them are others' data.
+        """
+        with self._reading() as manifest:
+            tables = [_collaboration.read_edges(self.root / path) for path in manifest.edges.values()]
+        if not tables:
+            return []
+        table = pa.concat_tables(tables)
+        mine = table.filter(pc.equal(table["person"], person))
+        summary = mine.group_by(["day", "source"]).aggregate(
+            [("partner", "count_distinct"), ("weight", "sum")]
+        )
+        rows = [
+            {
+                "day": row["day"],
+                "kind": row["source"],
+                "colleagues": row["partner_count_distinct"],
+                "weight": row["weight_sum"],
+            }
+            for row in summary.to_pylist()
+        ]
+        return sorted(rows, key=lambda row: (str(row["day"]), str(row["kind"])))
+
     def person_directory(self, person: str) -> pa.Table:
         """Export one pseudonym's directory rows (``DIRECTORY_SCHEMA``), for that worker's own request."""
         with self._reading() as manifest:

@@ -114,3 +114,16 @@ def test_verify_checks_the_edge_files_and_names_no_one(store: FactStore) -> None
         f"{path.relative_to(store.root).as_posix()}: 4 edge row(s) have a weight that is not positive"
     ]
     assert not any(name in " ".join(problems) for name in ("ann", "bob", "cat"))
+
+
+def test_a_worker_sees_their_own_collaboration_per_day_and_kind_never_whom(store: FactStore) -> None:
+    assert store.person_edges("ann") == [
+        {"day": D(2026, 1, 6), "kind": "email", "colleagues": 1, "weight": 2.0},
+        {"day": D(2026, 3, 3), "kind": "email", "colleagues": 1, "weight": 1.0},
+        {"day": D(2026, 3, 3), "kind": "meeting", "colleagues": 1, "weight": 30.0},
+    ]
+    # bob's rows are what he sent; what others sent him is theirs and is not in his export.
+    assert store.person_edges("bob") == [
+        {"day": D(2026, 3, 4), "kind": "chat", "colleagues": 1, "weight": 0.5}
+    ]
+    assert "ann" not in str(store.person_edges("bob")) and store.person_edges("nobody") == []
