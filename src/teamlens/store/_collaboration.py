@@ -25,7 +25,7 @@ SQL but the fixed level names of ``GroupLevel``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 import duckdb
@@ -35,6 +35,7 @@ import pyarrow.compute as pc
 from teamlens.domain import DIRECTORY_SCHEMA, EDGE_SCHEMA, GroupLevel
 from teamlens.errors import InternalError
 from teamlens.store._duck import read_table, relation, write_parquet
+from teamlens.store._transaction import Transaction
 
 #: Clipped fixed-point totals per ordered pair of groups for one block: what the engine noises.
 NETWORK_AGGREGATE_SCHEMA = pa.schema(
@@ -205,3 +206,46 @@ def block_edges(files: Sequence[Path], weeks: Sequence[dt.date], exclude: Collec
 def months_of(weeks: Sequence[dt.date]) -> set[str]:
     """The months the days of ``weeks`` fall in."""
     return {month_key(week + dt.timedelta(days=offset)) for week in weeks for offset in (0, 6)}
+
+
+def upsert(root: Path, tx: Transaction, edges: pa.Table) -> None:
+    """Upsert ``edges`` into the months they touch, as new files of ``tx``'s generation."""
+    for month, incoming in sorted(by_month(edges).items()):
+        current = tx.base.edges.get(month)
+        stored = None if current is None else read_edges(root / current)
+        write_edges(upserted(stored, incoming), tx.new_edges_file(month))
+
+
+def keep(root: Path, tx: Transaction, kept_of: Callable[[pa.Table], pa.Table]) -> int:
+    """Rewrite, in ``tx``, the edge months where ``kept_of`` drops rows; returns how many were dropped."""
+    dropped = 0
+    for month, relative in sorted(tx.base.edges.items()):
+        table = read_edges(root / relative)
+        kept = kept_of(table)
+        if kept.num_rows == table.num_rows:
+            continue
+        dropped += table.num_rows - kept.num_rows
+        if kept.num_rows:
+            write_edges(kept, tx.new_edges_file(month))
+        else:
+            tx.drop_edges(month)
+    return dropped
+
+
+def own_summary(tables: Sequence[pa.Table], person: str) -> list[dict[str, object]]:
+    """``person``'s own rows per day and kind: colleagues counted, weight summed; never whom."""
+    if not tables:
+        return []
+    table = pa.concat_tables(tables)
+    mine = table.filter(pc.equal(table["person"], person))
+    summary = mine.group_by(["day", "source"]).aggregate([("partner", "count_distinct"), ("weight", "sum")])
+    rows: list[dict[str, object]] = [
+        {
+            "day": row["day"],
+            "kind": row["source"],
+            "colleagues": row["partner_count_distinct"],
+            "weight": row["weight_sum"],
+        }
+        for row in summary.to_pylist()
+    ]
+    return sorted(rows, key=lambda row: (str(row["day"]), str(row["kind"])))

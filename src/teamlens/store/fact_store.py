@@ -219,23 +219,7 @@ class FactStore:
         """
         with self._reading() as manifest:
             tables = [_collaboration.read_edges(self.root / path) for path in manifest.edges.values()]
-        if not tables:
-            return []
-        table = pa.concat_tables(tables)
-        mine = table.filter(pc.equal(table["person"], person))
-        summary = mine.group_by(["day", "source"]).aggregate(
-            [("partner", "count_distinct"), ("weight", "sum")]
-        )
-        rows = [
-            {
-                "day": row["day"],
-                "kind": row["source"],
-                "colleagues": row["partner_count_distinct"],
-                "weight": row["weight_sum"],
-            }
-            for row in summary.to_pylist()
-        ]
-        return sorted(rows, key=lambda row: (str(row["day"]), str(row["kind"])))
+        return _collaboration.own_summary(tables, person)
 
     def person_directory(self, person: str) -> pa.Table:
         """Export one pseudonym's directory rows (``DIRECTORY_SCHEMA``), for that worker's own request."""
@@ -343,25 +327,11 @@ class FactStore:
             shutil.rmtree(staging, ignore_errors=True)
 
     def _upsert_edges(self, tx: Transaction, edges: pa.Table) -> None:
-        for month, incoming in sorted(_collaboration.by_month(edges).items()):
-            current = tx.base.edges.get(month)
-            stored = None if current is None else _collaboration.read_edges(self.root / current)
-            _collaboration.write_edges(_collaboration.upserted(stored, incoming), tx.new_edges_file(month))
+        _collaboration.upsert(self.root, tx, edges)
 
     def _keep_edges(self, tx: Transaction, keep: Callable[[pa.Table], pa.Table]) -> int:
         """Rewrite the edge months where ``keep`` drops rows; returns how many rows were dropped."""
-        dropped = 0
-        for month, relative in sorted(tx.base.edges.items()):
-            table = _collaboration.read_edges(self.root / relative)
-            kept = keep(table)
-            if kept.num_rows == table.num_rows:
-                continue
-            dropped += table.num_rows - kept.num_rows
-            if kept.num_rows:
-                _collaboration.write_edges(kept, tx.new_edges_file(month))
-            else:
-                tx.drop_edges(month)
-        return dropped
+        return _collaboration.keep(self.root, tx, keep)
 
     def network_block(
         self,
