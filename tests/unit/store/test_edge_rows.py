@@ -127,3 +127,14 @@ def test_a_worker_sees_their_own_collaboration_per_day_and_kind_never_whom(store
         {"day": D(2026, 3, 4), "kind": "chat", "colleagues": 1, "weight": 0.5}
     ]
     assert "ann" not in str(store.person_edges("bob")) and store.person_edges("nobody") == []
+
+
+def test_a_key_rotation_carries_edges_re_keyed_at_both_ends(store: FactStore, tmp_path: Path) -> None:
+    from teamlens.store._manifest import load
+    from teamlens.store._rekey import rekeyed_copy
+
+    old, new = pa.array(["ann", "bob"]), pa.array(["ANN", "BOB"])  # cat is a leaver
+    target = tmp_path / "rekeyed"
+    FactStore(target)
+    rekeyed_copy(store.root, load(store.root), target, old, new, D(2026, 2, 1), 10.0)
+    assert _edges(FactStore(target)) == [("BOB", "ANN", D(2026, 3, 4), 0.5, "chat")]
