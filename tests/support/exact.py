@@ -29,6 +29,7 @@ from teamlens.privacy.strategy import HeadcountPlan, Span, Strategy
 strategy_module = importlib.import_module("teamlens.privacy.strategy")
 noise_module = importlib.import_module("teamlens.privacy.noise")
 estimate_module = importlib.import_module("teamlens.privacy.estimate")
+network_module = importlib.import_module("teamlens.privacy.network")
 
 _active = [0]
 
@@ -51,6 +52,7 @@ def noise_free(strategy: Strategy) -> Strategy:
         headcount_plans=tuple(
             NoiseFreeHeadcount(plan.level, Fraction(0)) for plan in strategy.headcount_plans
         ),
+        network_plans=tuple(dataclasses.replace(plan, rho=Fraction(0)) for plan in strategy.network_plans),
     )
 
 
@@ -81,6 +83,10 @@ def _estimate_check(check: Callable[[float, str], None]) -> Callable[[float, str
     return checked
 
 
+def _network_sigma(sigma: Callable[[int, Fraction], float]) -> Callable[[int, Fraction], float]:
+    return lambda sensitivity, rho: 0.0 if rho == 0 else sigma(sensitivity, rho)
+
+
 @contextmanager
 def exact_mode() -> Iterator[None]:
     """Plan, measure and estimate without noise and without cost inside this block."""
@@ -89,6 +95,9 @@ def exact_mode() -> Iterator[None]:
         patch.setattr(noise_module, "_check_noise", _noise_check(noise_module._check_noise))
         patch.setattr(noise_module, "add_discrete_gaussian", _sampler(noise_module.add_discrete_gaussian))
         patch.setattr(estimate_module, "_check_noisy", _estimate_check(estimate_module._check_noisy))
+        patch.setattr(network_module, "_sigma", _network_sigma(network_module._sigma))
+        patch.setattr(network_module, "_check_noise", _noise_check(network_module._check_noise))
+        patch.setattr(network_module, "add_discrete_gaussian", _sampler(network_module.add_discrete_gaussian))
         _active[0] += 1
         try:
             yield

@@ -12,6 +12,7 @@ from teamlens.domain.directory import DIRECTORY_READ_SCHEMA
 from teamlens.domain.facts import (
     BLOCK_AGGREGATE_SCHEMA,
     DIRECTORY_SCHEMA,
+    EDGE_SCHEMA,
     FACT_KEY,
     FACT_SCHEMA,
     HEADCOUNT,
@@ -44,6 +45,7 @@ from teamlens.domain.policy import (
     Purpose,
     ReleaseDesign,
     ReportDef,
+    ReportKind,
     WorkingHours,
     is_sensitive,
 )
@@ -58,6 +60,7 @@ __all__ = [
     "DEFAULT_MIN_GROUP_SIZE",
     "DIRECTORY_READ_SCHEMA",
     "DIRECTORY_SCHEMA",
+    "EDGE_SCHEMA",
     "FACT_KEY",
     "FACT_SCHEMA",
     "HEADCOUNT",
@@ -84,6 +87,7 @@ __all__ = [
     "ReleasedCell",
     "ReleasedTable",
     "ReportDef",
+    "ReportKind",
     "RepresentativeBody",
     "Rho",
     "Unit",

@@ -23,6 +23,20 @@ FACT_SCHEMA = pa.schema(
     ]
 )
 
+#: One person's activity towards one colleague (``partner``) on one local day, for the collaboration
+#: network: ``weight`` messages (each message's 1 split over its partners) or meeting minutes
+#: (split over the other attendees); ``source`` is the kind of activity: "email", "chat" or
+#: "meeting". Kept in the store and aggregated between groups only (``store._collaboration``).
+EDGE_SCHEMA = pa.schema(
+    [
+        pa.field("person", pa.string(), nullable=False),
+        pa.field("partner", pa.string(), nullable=False),
+        pa.field("day", pa.date32(), nullable=False),
+        pa.field("weight", pa.float64(), nullable=False),
+        pa.field("source", pa.string(), nullable=False),
+    ]
+)
+
 #: The key under which a later ingestion replaces an earlier value (per-person-day upsert).
 FACT_KEY = ("person", "source", "metric", "day", "days")
 

@@ -94,6 +94,16 @@ class MetricBound:
         return self.per_week * window.n_weeks
 
 
+class ReportKind(enum.StrEnum):
+    """What a report releases: group means of its metrics, or the collaboration network between groups."""
+
+    METRICS = "metrics"
+    #: Weekly weights between every ordered pair of the level's groups (one ``NETWORK_METRICS``
+    #: metric, whose ``per_week`` is the network's bound B), released only between groups at the
+    #: comparison floor, never ranked.
+    NETWORK = "network"
+
+
 @dataclass(frozen=True)
 class ReportDef:
     """One report of the approved catalogue: which metrics, at which level, how often."""
@@ -104,6 +114,7 @@ class ReportDef:
     cadence: Cadence
     metrics: tuple[str, ...]
     budget_share: Fraction
+    kind: ReportKind = ReportKind.METRICS
 
 
 class HeadcountSpan(enum.StrEnum):

@@ -1,5 +1,6 @@
 """Read the optional ``[exclusions]`` and ``[working_hours]`` tables, ``[privacy]``'s engine settings,
-the jurisdiction fields of ``[policy]`` and the comparison-floor rule for sensitive metrics (R19)."""
+the jurisdiction fields of ``[policy]``, the comparison-floor rule for sensitive metrics (R19) and
+a report's ``kind`` (a network report's rules)."""
 
 from __future__ import annotations
 
@@ -19,11 +20,13 @@ from teamlens.domain import (
     Profile,
     ReleaseDesign,
     ReportDef,
+    ReportKind,
     RepresentativeBody,
     WorkingHours,
     is_sensitive,
     profile,
 )
+from teamlens.domain.metric_catalogue import NETWORK_METRICS
 from teamlens.governance._toml_reader import TomlTable
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -171,3 +174,52 @@ def warn_uncovered_weeks(report: ReportDef, policy: Policy, warnings: list[str])
             "inside the period are never released by it. Start and end the period on "
             f"{report.cadence.value} boundaries to use every week."
         )
+
+
+_NETWORK_LEVELS = ("division", "department", "location")
+_CADENCES = (Cadence.WEEK, Cadence.MONTH, Cadence.QUARTER)
+
+
+def report_kind(table: TomlTable, level: str, metrics: tuple[str, ...], policy: Policy) -> ReportKind:
+    """A report's ``kind``: "metrics" (the default) or "network", whose rules are checked here.
+
+    A network report releases one network metric (its ``per_week`` in ``[[metrics]]`` is the
+    bound B) between the groups of a level at or above the comparison floor (never teams, and
+    the organisation has no pair), per window of whole clipping blocks; a metrics report releases
+    no network metric (those are weights between people, never means per group).
+    """
+    name = table.text("kind", ReportKind.METRICS.value)
+    if name not in {kind.value for kind in ReportKind}:
+        raise table.error("kind", f"unknown report kind '{name}'", "Kinds are: metrics, network.")
+    kind = ReportKind(name)
+    network = [metric for metric in metrics if metric in NETWORK_METRICS]
+    if kind is ReportKind.METRICS:
+        if network:
+            raise table.error(
+                "metrics",
+                f"'{network[0]}' is a weight of the collaboration network, released only by a network report",
+                'Release it in a report of its own with kind = "network".',
+            )
+        return kind
+    if len(metrics) != 1 or not network:
+        raise table.error(
+            "metrics",
+            "a network report releases exactly one network metric "
+            f"(one of: {', '.join(sorted(NETWORK_METRICS))})",
+            "Give each network metric a report of its own.",
+        )
+    if level not in _NETWORK_LEVELS:
+        raise table.error(
+            "level",
+            f"the collaboration network is released between groups of one of: {', '.join(_NETWORK_LEVELS)}; "
+            f"not per {level} (below the comparison floor, or a single group)",
+        )
+    cadence = Cadence(table.text("cadence"))
+    block = policy.design.clipping_block
+    if _CADENCES.index(cadence) < _CADENCES.index(block):
+        raise table.error(
+            "cadence",
+            f"a network report is released per whole clipping block ({block.value}), not per {cadence.value}",
+            f"Release it per {block.value} or longer, or make the clipping block shorter.",
+        )
+    return kind

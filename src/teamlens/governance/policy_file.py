@@ -8,7 +8,7 @@ The layout (``policy_template()`` prints a complete, commented example)::
                       jurisdiction, representative_body
     [privacy]         unit, rho, delta, clipping_block, headcount_span, headcount_share, bounds_share
     [[metrics]]       name, per_week            (one table per metric)
-    [[reports]]       id, title, level, cadence, metrics, budget_share   (one per report)
+    [[reports]]       id, title, kind, level, cadence, metrics, budget_share   (one per report)
     [exclusions]      addresses, domains
     [working_hours]   start, end, days, timezone
 
@@ -45,6 +45,7 @@ from teamlens.governance._policy_sections import (
     exclusions,
     jurisdiction,
     release_design,
+    report_kind,
     sensitive_metrics,
     warn_uncovered_weeks,
     working_hours,
@@ -84,7 +85,7 @@ _POLICY = (
 )
 _PRIVACY = ("unit", "rho", "delta", "clipping_block", "headcount_span", "headcount_share", "bounds_share")
 _METRIC = ("name", "per_week")
-_REPORT = ("id", "title", "level", "cadence", "metrics", "budget_share")
+_REPORT = ("id", "title", "kind", "level", "cadence", "metrics", "budget_share")
 _ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 _INDIVIDUAL = re.compile(r"individual|performance|behaviou?r|productivity")
 _SYNTAX_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
@@ -372,11 +373,12 @@ def _reports(tables: tuple[TomlTable, ...], policy: Policy, warnings: list[str])
             if name not in policy.metric_names:
                 raise table.error("metrics", f"'{name}' is not one of the policy's [[metrics]]")
         sensitive_metrics(table, level_name, metrics, policy.min_group_size)
+        kind = report_kind(table, level_name, metrics, policy)
         share = table.exact("budget_share")
         if not 0 < share <= 1:
             raise table.error("budget_share", f"must be greater than 0 and at most 1 (got {share})")
         reports.append(
-            ReportDef(report_id, table.text("title"), GroupLevel(level_name), cadence, metrics, share)
+            ReportDef(report_id, table.text("title"), GroupLevel(level_name), cadence, metrics, share, kind)
         )
         warn_uncovered_weeks(reports[-1], policy, warnings)
     total = sum((report.budget_share for report in reports), Fraction(0))

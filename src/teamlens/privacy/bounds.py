@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from teamlens.domain import Cadence, GroupLevel, Policy
+from teamlens.domain.metric_catalogue import NETWORK_METRICS
 from teamlens.errors import InternalError, ReleaseError
 from teamlens.privacy._opendp import add_discrete_gaussian, calibrate_sigma, zcdp_cost
 from teamlens.privacy.strategy import MetricPlan, Strategy
@@ -65,7 +66,7 @@ def plan_bounds(policy: Policy, share: Fraction) -> BoundsPlan:
             'Add `bounds_share = "0.05"` to the policy\'s [privacy] table (and lower the report '
             "shares to make room) in a new version both parties approve.",
         )
-    metrics = tuple(sorted(policy.metric_names))
+    metrics = tuple(sorted(policy.metric_names - NETWORK_METRICS))  # hook: a network's B is not a mean's
     rho = policy.rho.value * share / len(metrics)
     sigma = calibrate_sigma(1, rho)
     edges = {name: _edges(policy.metric_bound(name).per_week) for name in metrics}

@@ -34,19 +34,21 @@ Everything after the noise is post-processing: weekly edge weights with 95% inte
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from teamlens.domain import GroupLevel
+from teamlens.domain import MEASUREMENT_SCHEMA, GroupLevel
 from teamlens.errors import InternalError
 from teamlens.privacy._opendp import add_discrete_gaussian, calibrate_sigma, zcdp_cost
 
 #: Two-sided 95% normal quantile.
-_Z95 = 1.959963984540054
+Z95 = 1.959963984540054
 #: The columns a network aggregate must have (``store._collaboration.NETWORK_AGGREGATE_SCHEMA``).
 AGGREGATE_COLUMNS = ("source", "target", "total")
 #: Noisy edge totals as measured and kept: the only per-edge numbers that leave the engine.
@@ -108,7 +110,16 @@ def plan_network(level: GroupLevel, per_week: int, weeks: int, groups: int, rho:
     while scale * per_week < 1024:  # as for metrics: one person's weekly bound is ≥ 1,024 units
         scale *= 2
     plan = NetworkPlan(level, per_week, weeks, scale, groups, rho, 0.0)
-    return NetworkPlan(level, per_week, weeks, scale, groups, rho, calibrate_sigma(plan.sensitivity, rho))
+    return NetworkPlan(level, per_week, weeks, scale, groups, rho, _sigma(plan.sensitivity, rho))
+
+
+def _sigma(sensitivity: int, rho: Fraction) -> float:
+    return calibrate_sigma(sensitivity, rho)
+
+
+def _check_noise(sigma: float, sensitivity: int, rho: Fraction) -> None:
+    if not sigma > 0.0 or zcdp_cost(sigma, sensitivity) > rho:
+        raise InternalError("the network's noise is missing or costs more than its share of the budget")
 
 
 def measure_network(plan: NetworkPlan, aggregates: pa.Table, groups: Sequence[str]) -> pa.Table:
@@ -123,8 +134,7 @@ def measure_network(plan: NetworkPlan, aggregates: pa.Table, groups: Sequence[st
     missing = set(AGGREGATE_COLUMNS) - set(aggregates.column_names)
     if missing:
         raise InternalError(f"the network aggregates lack the column(s) {', '.join(sorted(missing))}")
-    if not plan.sigma > 0.0 or zcdp_cost(plan.sigma, plan.sensitivity) > plan.rho:
-        raise InternalError("the network's noise is missing or costs more than its share of the budget")
+    _check_noise(plan.sigma, plan.sensitivity, plan.rho)
     known = set(groups)
     totals: dict[tuple[str, str], int] = {}
     for row in aggregates.select(list(AGGREGATE_COLUMNS)).to_pylist():
@@ -189,7 +199,7 @@ def network_edges(measurements: pa.Table, shown: Collection[str]) -> tuple[Edge,
 def _edge(source: str, target: str, total: float, variance: float, weeks: float) -> Edge:
     """The weekly weight of one edge; a negative noisy total is shown at 0 with a one-sided interval."""
     value, sd = total / weeks, math.sqrt(variance) / weeks
-    half = _Z95 * sd
+    half = Z95 * sd
     shown = max(value, 0.0)
     return Edge(
         source, target, value, shown, max(value - half, 0.0), shown + half, sd, value < 0, 2 * half > shown
@@ -218,12 +228,55 @@ def outside_share(edges: Sequence[Edge], source: str | None = None) -> Share | N
     var_inside = sum(edge.sd**2 for edge in chosen if edge.source == edge.target)
     var_outside = sum(edge.sd**2 for edge in chosen if edge.source != edge.target)
     total = inside + outside
-    if total <= 0 or total <= _Z95 * math.sqrt(var_inside + var_outside):
+    if total <= 0 or total <= Z95 * math.sqrt(var_inside + var_outside):
         return None
     share = min(max(outside / total, 0.0), 1.0)
     sd = math.sqrt((inside / total**2) ** 2 * var_outside + (outside / total**2) ** 2 * var_inside)
-    return Share(share, max(share - _Z95 * sd, 0.0), min(share + _Z95 * sd, 1.0))
+    return Share(share, max(share - Z95 * sd, 0.0), min(share + Z95 * sd, 1.0))
 
 
 def _ceil_sqrt(value: int) -> int:
     return 0 if value <= 0 else math.isqrt(value - 1) + 1
+
+
+#: Joins a pair's two group keys into the ``group`` of a kept measurement or a published cell.
+PAIR = " → "
+
+
+def as_kept(measured: pa.Table, metric: str, block_start: dt.date) -> pa.Table:
+    """``NETWORK_MEASUREMENT_SCHEMA`` rows as the ledger keeps every measurement (``MEASUREMENT_SCHEMA``).
+
+    Each pair is one "group" (``source → target``) dated on its block's first Monday, under the
+    network's metric: so it is charged, kept, digested and audited like every other measurement.
+    """
+    return pa.Table.from_pydict(
+        {
+            "level": measured["level"],
+            "group": pc.binary_join_element_wise(measured["source"], measured["target"], PAIR),
+            "week": pa.array([block_start] * measured.num_rows, pa.date32()),
+            "metric": pa.array([metric] * measured.num_rows, pa.string()),
+            "noisy": measured["noisy"],
+            "sigma": measured["sigma"],
+            "scale": measured["scale"],
+        },
+        schema=MEASUREMENT_SCHEMA,
+    )
+
+
+def from_kept(kept: pa.Table, weeks: int) -> pa.Table:
+    """One block's kept network rows (``MEASUREMENT_SCHEMA``, one metric) back as network measurements."""
+    pairs = [group.split(PAIR, 1) for group in kept["group"].to_pylist()]
+    if any(len(pair) != 2 for pair in pairs):
+        raise InternalError("a kept network measurement does not name a pair of groups")
+    return pa.Table.from_pydict(
+        {
+            "level": kept["level"],
+            "source": pa.array([pair[0] for pair in pairs], pa.string()),
+            "target": pa.array([pair[1] for pair in pairs], pa.string()),
+            "noisy": kept["noisy"],
+            "sigma": kept["sigma"],
+            "scale": kept["scale"],
+            "weeks": pa.array([weeks] * kept.num_rows, pa.int64()),
+        },
+        schema=NETWORK_MEASUREMENT_SCHEMA,
+    )

@@ -33,7 +33,7 @@ from fractions import Fraction
 from functools import cached_property
 from statistics import NormalDist
 
-from teamlens.domain import Cadence, GroupLevel, HeadcountSpan, Policy, Rho, Window
+from teamlens.domain import Cadence, GroupLevel, HeadcountSpan, Policy, ReportKind, Rho, Window
 from teamlens.errors import InternalError, ReleaseError
 from teamlens.privacy._opendp import calibrate_sigma
 
@@ -129,6 +129,20 @@ class HeadcountPlan:
 
 
 @dataclass(frozen=True)
+class NetworkShare:
+    """A network report's measurement: its level, metric, bound B per week and ρ for the whole period.
+
+    Each block gets the part of ``rho`` its weeks are of the period's; σ is calibrated when the
+    block is measured, from that ρ and the level's group list (``privacy.network.plan_network``).
+    """
+
+    level: GroupLevel
+    metric: str
+    per_week: int
+    rho: Fraction
+
+
+@dataclass(frozen=True)
 class Strategy:
     """The catalogue's base measurements, planned from the policy alone (see the module docstring)."""
 
@@ -139,6 +153,7 @@ class Strategy:
     metric_plans: tuple[MetricPlan, ...]
     headcount_plans: tuple[HeadcountPlan, ...]
     span_cadence: str  # "month", "quarter" or "period": what ``auto`` resolved to
+    network_plans: tuple[NetworkShare, ...] = ()
 
     @classmethod
     def for_policy(cls, policy: Policy) -> Strategy:
@@ -209,9 +224,14 @@ class Strategy:
         total = sum(plan.sensitivity(other) ** 2 for other in self.blocks)
         return plan.rho * plan.sensitivity(block) ** 2 / total
 
+    def network_rho(self, plan: NetworkShare, block: Block) -> Fraction:
+        """The exact ρ of ``plan``'s network measurement in ``block``: its weeks' part of the plan's ρ."""
+        return plan.rho * block.n_weeks / sum(other.n_weeks for other in self.blocks)
+
     def block_cost(self, block: Block) -> Rho:
-        """What measuring ``block`` charges: each (level, metric) in it, and headcounts if it opens a span."""
+        """What measuring ``block`` charges: each (level, metric), each network, headcounts opening a span."""
         cost = sum((self.block_rho(plan, block) for plan in self.metric_plans), Fraction(0))
+        cost += sum((self.network_rho(plan, block) for plan in self.network_plans), Fraction(0))
         if self.span_of(block).first == block:
             cost += sum((plan.rho_per_span for plan in self.headcount_plans), Fraction(0))
         return Rho(cost)
@@ -298,7 +318,12 @@ def _plan(policy: Policy) -> Strategy:
     span_cadence = _span_cadence(policy, weeks, rho_headcount_level)
     spans = _spans(blocks, _partition(weeks, span_cadence))
     weights: dict[tuple[GroupLevel, str], Fraction] = {}
+    networks: dict[tuple[GroupLevel, str], Fraction] = {}
     for report in policy.reports:
+        if report.kind is ReportKind.NETWORK:  # hook: the network's share (privacy.network measures it)
+            key = (report.level, report.metrics[0])
+            networks[key] = networks.get(key, Fraction(0)) + report.budget_share
+            continue
         names = sorted(set(report.metrics))
         for name in names:
             key = (report.level, name)
@@ -311,7 +336,13 @@ def _plan(policy: Policy) -> Strategy:
             plan = MetricPlan(level, name, per_week, fixed_point_scale(per_week), rho, 0.0)
             metric_plans.append(_calibrated(plan, blocks))
     headcount_plans = tuple(HeadcountPlan(level, rho_headcount_level / len(spans)) for level in levels)
-    return Strategy(policy, blocks, spans, levels, tuple(metric_plans), headcount_plans, span_cadence)
+    network_plans = tuple(
+        NetworkShare(level, name, policy.metric_bound(name).per_week, rho_metrics * share / shares)
+        for (level, name), share in sorted(networks.items())
+    )
+    return Strategy(
+        policy, blocks, spans, levels, tuple(metric_plans), headcount_plans, span_cadence, network_plans
+    )
 
 
 def _spans(blocks: Sequence[Block], pieces: Sequence[Block]) -> tuple[Span, ...]:

@@ -75,6 +75,8 @@ class HeldData:
     objection: Exclusion | None
     policies: tuple[dict[str, Any], ...]
     notices: tuple[dict[str, Any], ...]
+    #: Per day and kind, what they sent (or meeting time spent) to how many colleagues: never whom.
+    collaboration: tuple[dict[str, Any], ...] = ()
 
 
 def gather(ws: Workspace, person: str) -> HeldData:
@@ -111,6 +113,7 @@ def gather(ws: Workspace, person: str) -> HeldData:
             for n in ws.governance.notifications("workers")
             if n.notice_sha256
         ),
+        collaboration=tuple(ws.store.person_edges(person)),
     )
 
 
@@ -129,6 +132,7 @@ def export_files(held: HeldData) -> dict[str, bytes]:
         "releases_entered": release_rows,
         "policies": list(held.policies),
         "notices": list(held.notices),
+        "collaboration": list(held.collaboration),
     }
     return {
         "summary.txt": _summary(held).encode("utf-8"),

@@ -23,6 +23,12 @@ people over 20 meeting hours" is the mean, over person-weeks, of 1 for a week ov
 otherwise. Every metric measures **{ACTIVITY_NOT_PRODUCTIVITY}**; the last column says what else
 it leaves out.
 
+The two network metrics (`network_messages`, `network_meeting_minutes`) are the exception to the
+means: a policy releases each only in a report of its own with `kind = "network"`, as weekly
+totals between every pair of a level's groups (division, department or location), with each
+person's sending and receiving bounded together in L1 by the weekly bound (sensitivity 3B), and
+only between groups at the comparison floor, never ranked.
+
 Metrics computed from raw events (calendars, mailboxes, chat) use each person's own time zone and
 working hours (the directory's `Time Zone`, `Working Hours Start` and `Working Hours End`, or else
 the policy's `working_hours`). Those that combine sources (focus hours, after-hours

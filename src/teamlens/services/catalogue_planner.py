@@ -24,6 +24,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from teamlens.domain import METRICS, Cadence, GroupLevel, Policy, ReportDef
+from teamlens.domain.metric_catalogue import NETWORK_METRICS
 from teamlens.governance import parse_policy, policy_template
 from teamlens.privacy import Strategy, expected_half_width, typical_value
 from teamlens.pseudonymise import Pseudonymiser
@@ -110,7 +111,7 @@ def _with_catalogue(base: Policy, cadences: dict[str, str | None]) -> Policy:
     if not levels:
         return replace(base, reports=())
     share = (1 - base.design.bounds_share) / len(levels)
-    metrics = tuple(sorted(base.metric_names))
+    metrics = tuple(sorted(base.metric_names - NETWORK_METRICS))  # hook: network metrics are not means
     reports = tuple(
         ReportDef(
             f"{level}-{cadence}ly",

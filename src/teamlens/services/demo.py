@@ -156,6 +156,11 @@ DEMO_METRICS = {
 }
 
 
+#: The collaboration network of the demo: meeting time between departments, at most 10 hours a
+#: person sends (and receives) per week counted (the network's bound B).
+NETWORK_METRIC = '[[metrics]]\nname = "network_meeting_minutes"\nper_week = 10\n\n'
+
+
 def demo_policy() -> str:
     """The template policy with the calendar as a source and the new catalogue in its reports."""
     text = policy_service.template()
@@ -176,7 +181,39 @@ def demo_policy() -> str:
     blocks = "".join(
         f'[[metrics]]\nname = "{name}"\nper_week = {bound}\n\n' for name, bound in DEMO_METRICS.items()
     )
-    return text.replace(catalogue, blocks + catalogue, 1)
+    text = text.replace(catalogue, blocks + NETWORK_METRIC + catalogue, 1)
+    # Room for the organisation's headlines and the network: the template's two reports give some up.
+    for old, new in (
+        ('budget_share = "0.65"', 'budget_share = "0.45"'),
+        ('budget_share = "0.3"', 'budget_share = "0.25"'),
+    ):
+        if text.count(old) != 1:
+            from teamlens.errors import InternalError
+
+            raise InternalError("the policy template changed: the demo policy can no longer be built from it")
+        text = text.replace(old, new)
+    everything = ", ".join(
+        f'"{name}"'
+        for name in (
+            "emails_sent",
+            "emails_received",
+            "chat_messages",
+            "meetings_attended",
+            "meeting_minutes",
+            *DEMO_METRICS,
+        )
+    )
+    organisation = (
+        '[[reports]]\nid = "organisation-monthly"\ntitle = "The organisation, month by month"\n'
+        f'level = "organisation"\ncadence = "month"\nmetrics = [{everything}]\nbudget_share = "0.1"\n\n'
+    )
+    network = (
+        '[[reports]]\nid = "collaboration-network"\ntitle = "Who meets whom, between departments"\n'
+        'kind = "network"\nlevel = "department"\ncadence = "quarter"\n'
+        'metrics = ["network_meeting_minutes"]\nbudget_share = "0.1"\n\n'
+    )
+    marker = "# Messages to or from these"
+    return text.replace(marker, organisation + network + marker, 1)
 
 
 def demo_keys(ws: Workspace, folder: Path) -> dict[str, party_keys.KeyFile]:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import jinja2
 
-from teamlens.domain import METRICS, Document, Policy
+from teamlens.domain import METRICS, Document, Policy, ReportKind
 from teamlens.errors import ConfigError, PolicyError
 from teamlens.governance import ConsultationRecord, DpiaSignOff, Notification, Party, StoredPolicy
 from teamlens.privacy import expected_half_width, rho_to_epsilon
@@ -125,6 +125,8 @@ def worked_examples(context: DocumentContext) -> tuple[WorkedExample, ...]:
         shown = sorted(report.shown, key=lambda group: group.size or 0)
         if not shown:
             continue
+        if context.policy.report(report.report_id).kind is ReportKind.NETWORK:
+            continue  # its forecast is one edge's interval, already in the planner's figures
         middle = shown[len(shown) // 2]
         size = middle.size or 0
         for index, name in enumerate(report.metrics):

@@ -35,7 +35,7 @@ from teamlens.sources import (
     source_names,
 )
 from teamlens.sources.activity import Activity
-from teamlens.sources.activity_metrics import ACTIVITY_METRICS, ACTIVITY_SOURCE
+from teamlens.sources.activity_metrics import ACTIVITY_SOURCE, TIMELINE_METRICS
 from teamlens.sources.registry import unrecognised
 
 
@@ -208,7 +208,7 @@ def ingest(
     attributes: ReadingAttributes | None = None
     digests = (
         [content_hash(path) for path in ordered if not readers[path].directory]
-        if policy.metric_names & ACTIVITY_METRICS
+        if policy.metric_names & TIMELINE_METRICS
         else []
     )
     activity = new_activity(ws, policy, digests)
@@ -238,7 +238,6 @@ def ingest(
         shown = rows if people >= policy.min_group_size else None
         outcomes.append(FileOutcome(COMBINED_INPUT, ACTIVITY_SOURCE, "ingested", shown, (COMBINED_NOTE,)))
     return IngestSummary((*outcomes, *passed_over))
-
 
 
 @dataclass(frozen=True)
@@ -289,6 +288,7 @@ def plan_ingest(ws: Workspace, paths: Sequence[Path], *, strict: bool, source: s
         _check_allowed(path, chosen.reader.name, policy)
     ordered = sorted(readers, key=lambda p: (0 if readers[p].directory else 1, str(p)))
     return IngestPlan(policy, readers, ordered, tuple(passed_over))
+
 
 def _facts_reader(reader: SourceReader | DirectoryReader, policy: Policy) -> SourceReader | None:
     """The fact connector that reads the metrics of a directory export holding both, if allowed."""

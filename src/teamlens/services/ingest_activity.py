@@ -21,7 +21,12 @@ from teamlens.domain import Policy
 from teamlens.services.workspace import Workspace
 from teamlens.sources import ReadContext
 from teamlens.sources.activity import Activity
-from teamlens.sources.activity_metrics import ACTIVITY_METRICS, ACTIVITY_SOURCE, activity_facts
+from teamlens.sources.activity_metrics import (
+    ACTIVITY_SOURCE,
+    TIMELINE_METRICS,
+    activity_edges,
+    activity_facts,
+)
 
 #: Which tool of the adoption metrics each usage-report metric shows was used.
 TOOL_OF_METRIC = {
@@ -50,7 +55,7 @@ def activity_key(digests: Sequence[str]) -> str:
 
 def new_activity(ws: Workspace, policy: Policy, digests: Sequence[str]) -> Activity:
     """The timeline of this ingestion: enabled when the policy wants a combined metric not yet stored."""
-    wanted = bool(policy.metric_names & ACTIVITY_METRICS) and bool(digests)
+    wanted = bool(policy.metric_names & TIMELINE_METRICS) and bool(digests)
     return Activity(enabled=wanted and not ws.store.has_batch(activity_key(digests)))
 
 
@@ -79,7 +84,11 @@ def commit_activity(
     key = activity_key(digests)
     label = f"{ACTIVITY_SOURCE}:{key[:12]}"
     summary = ws.store.commit(
-        content_hash=key, source=ACTIVITY_SOURCE, label=label, facts=activity_facts(ctx.activity, ctx)
+        content_hash=key,
+        source=ACTIVITY_SOURCE,
+        label=label,
+        facts=activity_facts(ctx.activity, ctx),
+        edges=activity_edges(ctx.activity, ctx),
     )
     rows = summary.rows_received - summary.duplicate_keys
     ws.governance.record_ingestion(key, ACTIVITY_SOURCE, label, rows, actor)

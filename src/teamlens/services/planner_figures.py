@@ -25,8 +25,9 @@ import datetime as dt
 import json
 from dataclasses import asdict, dataclass
 
-from teamlens.domain import METRICS, Cadence, GroupLevel, Policy, Window
+from teamlens.domain import METRICS, Cadence, GroupLevel, Policy, ReportKind, Window
 from teamlens.privacy import Strategy, expected_half_width, typical_value, variance_factors
+from teamlens.services.release_network import edge_half_width
 from teamlens.services.workspace import Workspace
 
 #: Group sizes are published rounded to a multiple of this.
@@ -101,6 +102,32 @@ def planner_figures(ws: Workspace, policy: Policy, *, today: dt.date | None = No
     reports = []
     for report in policy.reports:
         metrics = tuple(report.metrics)
+        if report.kind is ReportKind.NETWORK:  # hook: one edge's interval, the same for every pair
+            level_sizes = sizes[report.level.value] if basis == "directory" else _illustrative(policy)
+            width = round(edge_half_width(strategy, report, len(level_sizes)), 2)
+            groups = tuple(
+                GroupFigure(group, round_size(size), (width,))
+                if size >= policy.min_group_size
+                else GroupFigure(group, None, ())
+                for group, size in sorted(level_sizes.items())
+            )
+            typical: tuple[float, ...] = (
+                policy.metric_bound(metrics[0]).per_week / METRICS[metrics[0]].display_divisor / 2,
+            )
+            reports.append(
+                ReportFigures(
+                    report.report_id,
+                    report.title,
+                    report.level.value,
+                    report.cadence.value,
+                    metrics,
+                    (METRICS[metrics[0]].label,),
+                    (METRICS[metrics[0]].display_unit,),
+                    typical,
+                    groups,
+                )
+            )
+            continue
         typical = tuple(typical_value(policy, name) / METRICS[name].display_divisor for name in metrics)
         level_sizes = sizes[report.level.value] if basis == "directory" else _illustrative(policy)
         groups = tuple(

@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from teamlens.domain import METRICS, Policy
+from teamlens.domain import METRICS, Policy, ReportDef, ReportKind
 from teamlens.errors import InternalError
 from teamlens.privacy import Strategy, rho_to_epsilon
 
@@ -58,10 +58,17 @@ def _metrics(policy: Policy) -> str:
 
 def _reports(policy: Policy) -> str:
     return "; ".join(
-        f"{r.title} ({r.report_id}: {', '.join(r.metrics)} per {r.level.value}, each {r.cadence.value}, "
+        f"{r.title} ({r.report_id}: {_what(r)}, each {r.cadence.value}, "
         f"{float(r.budget_share):.0%} of the budget)"
         for r in policy.reports
     )
+
+
+def _what(report: ReportDef) -> str:
+    if report.kind is ReportKind.NETWORK:
+        bound = f"each person's {report.metrics[0]} bounded in L1 by its per-week bound"
+        return f"the collaboration network of {report.metrics[0]} between {report.level.value}s, {bound}"
+    return f"{', '.join(report.metrics)} per {report.level.value}"
 
 
 def _working_hours(policy: Policy) -> str:

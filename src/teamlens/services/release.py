@@ -19,7 +19,7 @@ from dataclasses import replace
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from teamlens.domain import HEADCOUNT, GroupLevel, Policy, ReleasedTable, Rho, Window
+from teamlens.domain import HEADCOUNT, GroupLevel, Policy, ReleasedTable, ReportKind, Rho, Window
 from teamlens.errors import ReleaseError
 from teamlens.governance import BlockMeasurement
 from teamlens.privacy import (
@@ -32,6 +32,8 @@ from teamlens.privacy import (
     reconcile_block,
     reconcile_span,
 )
+from teamlens.privacy.spec import report_of
+from teamlens.services.release_network import derive_network, measure_networks
 from teamlens.services.workspace import BlockAggregator, Workspace
 from teamlens.store import BlockReader, MetricClip
 
@@ -125,6 +127,10 @@ def derive(
     the spec is derived from the vectors every block it needs holds, and refused with a
     ``ReleaseError`` when its own level, metric or headcount is among the missing.
     """
+    if report_of(strategy.policy, spec.report_id).kind is ReportKind.NETWORK:  # hook: release_network
+        return derive_network(
+            strategy, spec, rows, release_id=release_id, released_at=_now(), rho_charged=rho_charged
+        )
     weekly: dict[tuple[object, str], list[object]] = {}
     inside = sorted({strategy.block_of(week) for window in spec.windows for week in window.weeks}, key=_start)
     strategy = _recorded_part(strategy, spec, inside, rows)
@@ -223,9 +229,17 @@ def _measure_all(ws: Workspace, strategy: Strategy, blocks: Sequence[Block]) -> 
     """
     with ws.store.block_reader() as reader:
         aggregator = reader if ws.settings.engine == "duckdb" else ws.aggregator
-        return measure_blocks(
+        measured = measure_blocks(
             strategy, blocks, reader, aggregator=aggregator, excluded=ws.governance.excluded_persons
         )
+        if not strategy.network_plans:
+            return measured
+        groups = {level: reader.groups(level.value) for level in strategy.levels}
+    # hook: each block's networks (release_network), kept and charged with its other measurements
+    return [
+        replace(block, rows=pa.concat_tables([block.rows, measure_networks(ws, strategy, of, groups)]))
+        for block, of in zip(measured, blocks, strict=True)
+    ]
 
 
 def measure_blocks(

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import jinja2
 
-from teamlens.domain import METRICS, GroupLevel, Policy, ReleasedTable
+from teamlens.domain import METRICS, GroupLevel, Policy, ReleasedTable, ReportKind
 from teamlens.privacy import rho_to_epsilon
 from teamlens.privacy.assemble import UNCERTAIN_WIDTH
 from teamlens.services.report_cells import (
@@ -38,7 +38,7 @@ from teamlens.services.report_cells import (
     table_decimals,
 )
 from teamlens.services.report_charts import Chart, trend_chart
-from teamlens.services.report_network import NetworkView
+from teamlens.services.report_network import NetworkView, network_from_tables
 from teamlens.services.report_questions import QuestionSection, question_sections
 
 #: Above this many groups with a figure worth reading, a chart is a wall of panels: the table says it.
@@ -256,7 +256,7 @@ def _section(table: ReleasedTable, policy: Policy) -> ReportSection:
         report_id=table.report_id,
         title=report.title,
         level=table.level,
-        levels=f"{table.level}s",
+        levels=table.level if len(groups) == 1 else f"{table.level}s",  # "1 organisation"
         cadence=report.cadence.value,
         span=_span(report.cadence.value, columns),
         columns=columns,
@@ -276,12 +276,15 @@ def build_context(
 ) -> ReportContext:
     """Gather what the report shows from the policy and the released tables (and network, if any)."""
     epsilon = rho_to_epsilon(policy.rho, policy.delta)
+    networks = [table for table in tables if policy.report(table.report_id).kind is ReportKind.NETWORK]
+    network = network or network_from_tables(policy, networks)
+    tables = [table for table in tables if table not in networks]
     order = [report.report_id for report in policy.reports]
     ranked = sorted(
         tables,
         key=lambda table: (LAYOUTS[policy.report(table.report_id).level].rank, order.index(table.report_id)),
     )
-    mechanisms = sorted({table.mechanism for table in tables})
+    mechanisms = sorted({table.mechanism for table in [*tables, *networks]})
     return ReportContext(
         title=policy.title,
         organisation=policy.controller,

@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from teamlens.privacy.network import Edge, Share, outside_share
+from teamlens.domain import METRICS, Policy, ReleasedTable, ReportKind, Unit
+from teamlens.privacy.network import PAIR, Edge, Share, outside_share
 from teamlens.services.report_cells import number
 from teamlens.services.report_charts import Heatmap, heatmap
 
@@ -42,8 +43,13 @@ class NetworkView:
     @property
     def caption(self) -> str:
         """The heatmap's one sentence for a worker."""
+        verb = (
+            "spent by the {0} of its row with"
+            if self.unit.startswith("meeting")
+            else "sent from the {0} of its row to"
+        )
         return (
-            f"Each square is the {self.unit} sent from the {self.level} of its row to the {self.level} of "
+            f"Each square is the {self.unit} {verb.format(self.level)} the {self.level} of "
             f"its column, darker for more, and a blank square is too uncertain to show."
         )
 
@@ -83,3 +89,39 @@ def network_view(edges: Sequence[Edge], *, level: str, unit: str, span: str) -> 
         by_group=by_group,
         uncertain=sum(1 for edge in edges if edge.uncertain),
     )
+
+
+def edges_of(table: ReleasedTable, window: str) -> tuple[Edge, ...]:
+    """The released edges of a network report's ``window``, rebuilt from its published cells."""
+    found = []
+    for cell in table.cells:
+        if cell.window != window or cell.value is None or PAIR not in cell.group:
+            continue
+        source, target = cell.group.split(PAIR, 1)
+        found.append(
+            Edge(
+                source,
+                target,
+                cell.total if cell.total is not None else cell.value,
+                cell.value,
+                cell.lower if cell.lower is not None else cell.value,
+                cell.upper if cell.upper is not None else cell.value,
+                cell.sd_total or 0.0,
+                cell.clamped,
+                cell.uncertain,
+            )
+        )
+    return tuple(found)
+
+
+def network_from_tables(policy: Policy, tables: Sequence[ReleasedTable]) -> NetworkView | None:
+    """The network section from the released network reports: the first in the catalogue, latest window."""
+    for report in policy.reports:
+        table = next((t for t in tables if t.report_id == report.report_id and t.cells), None)
+        if report.kind is not ReportKind.NETWORK or table is None:
+            continue
+        window = max(cell.window for cell in table.cells)
+        definition = METRICS[report.metrics[0]]
+        unit = "meeting hours per week" if definition.unit is Unit.MINUTES else "messages per week"
+        return network_view(edges_of(table, window), level=report.level.value, unit=unit, span=window)
+    return None

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 
@@ -55,6 +56,9 @@ class Activity:
     #: The people this ingestion's directory names (None without one): calendars and mail also
     #: name outsiders, who get no combined facts (focus hours of a customer mean nothing).
     staff: frozenset[str] | None = None
+    #: The collaboration network's weights: (person, partner, local day, kind) → weight, where kind
+    #: is "email", "chat" (a message's 1 split over its partners) or "meeting" (minutes split).
+    edges: dict[tuple[str, str, dt.date, str], float] = field(default_factory=dict)
 
     def record_meeting(self, person: str, meeting: Meeting) -> None:
         """``person`` attended ``meeting``."""
@@ -78,6 +82,19 @@ class Activity:
         monday = day - dt.timedelta(days=day.weekday())
         self.tools.setdefault(person, {}).setdefault(monday, set()).add(tool)
 
+    def record_edge(
+        self, person: str, partners: Sequence[str], day: dt.date, weight: float, kind: str
+    ) -> None:
+        """``person`` sent a message (or spent ``weight`` minutes in a meeting) towards ``partners``.
+
+        ``weight`` is split evenly over the distinct ``partners`` other than ``person``; nothing is
+        recorded without one.
+        """
+        others = [partner for partner in dict.fromkeys(partners) if partner != person]
+        for partner in others:
+            key = (person, partner, day, kind)
+            self.edges[key] = self.edges.get(key, 0.0) + weight / len(others)
+
     def people(self) -> set[str]:
         """Everyone with something recorded who is one of the staff (everyone, without a directory)."""
         found = set(self.meetings) | set(self.sent) | set(self.calendar_days)
@@ -85,4 +102,6 @@ class Activity:
         return found if self.staff is None else found & self.staff
 
     def __bool__(self) -> bool:
-        return bool(self.meetings or self.sent or self.received or self.calendar_days or self.tools)
+        return bool(
+            self.meetings or self.sent or self.received or self.calendar_days or self.tools or self.edges
+        )

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from teamlens.domain import FACT_SCHEMA, WorkingHours
+from teamlens.domain import EDGE_SCHEMA, FACT_SCHEMA, WorkingHours
 from teamlens.domain import metric_catalogue as cat
 from teamlens.domain.metrics import SHARE_SCALE
 from teamlens.sources.activity import Activity, Meeting
@@ -70,6 +70,8 @@ WEEKLY_METRICS = frozenset(
     {"recurring_share", "heavy_meeting_weeks", "after_hours_frequent_weeks", *TOOL_METRICS.values()}
 )
 ACTIVITY_METRICS = DAILY_METRICS | WEEKLY_METRICS
+#: Every metric that needs this ingestion's timeline: the combined facts, and the network's edges.
+TIMELINE_METRICS = ACTIVITY_METRICS | cat.NETWORK_METRICS
 _SEND_SECONDS = {"email": round(cat.EMAIL_SENT_MINUTES * 60), "chat": round(cat.CHAT_POSTED_MINUTES * 60)}
 _RECEIVED_SECONDS = round(cat.EMAIL_RECEIVED_MINUTES * 60)
 _BLOCKED_SECONDS = 60  # a message sent blocks the minute after it
@@ -118,6 +120,31 @@ def activity_facts(activity: Activity, ctx: ReadContext) -> Iterator[pa.RecordBa
             ],
             schema=FACT_SCHEMA,
         )
+
+
+def activity_edges(activity: Activity, ctx: ReadContext) -> pa.Table:
+    """The collaboration network's edge rows (``EDGE_SCHEMA``) of the kinds ``ctx.metrics`` allows.
+
+    Only rows between two of the staff the directory names are kept (none without a directory):
+    an outsider is nobody's colleague and is placed in no group, so their pseudonym is not kept.
+    """
+    kinds = {kind for name in ctx.metrics & cat.NETWORK_METRICS for kind in cat.NETWORK_KINDS[name]}
+    staff = activity.staff or frozenset()
+    rows = sorted(
+        (key, weight)
+        for key, weight in activity.edges.items()
+        if key[3] in kinds and key[0] in staff and key[1] in staff and weight > 0
+    )
+    return pa.Table.from_arrays(
+        [
+            pa.array([key[0] for key, _ in rows], pa.string()),
+            pa.array([key[1] for key, _ in rows], pa.string()),
+            pa.array([key[2] for key, _ in rows], pa.date32()),
+            pa.array([weight for _, weight in rows], pa.float64()),
+            pa.array([key[3] for key, _ in rows], pa.string()),
+        ],
+        schema=EDGE_SCHEMA,
+    )
 
 
 def _person_rows(

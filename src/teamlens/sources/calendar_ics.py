@@ -173,6 +173,7 @@ class IcsCalendarReader:
             if duration <= dt.timedelta(0) or _head_count(instance) < 2:
                 continue
             large = _head_count(instance) > LARGE_MEETING
+            together = _attending(instance, ctx) if ctx.activity.enabled else ()
             for person in instance.people:
                 if not person.attends or person.address is None:
                     continue
@@ -189,6 +190,7 @@ class IcsCalendarReader:
                 attendees.add(who)
                 if ctx.activity.enabled:
                     ctx.activity.record_meeting(who, _meeting(instance, start, end, person, ctx))
+                    ctx.activity.record_edge(who, together, day, duration.total_seconds() / 60, "meeting")
                 tally.add(who, day, "meetings_attended")
                 tally.seconds[(who, day)] += int(duration.total_seconds())
                 tally.add(who, day, "large_meetings", large)
@@ -310,6 +312,12 @@ def _meeting(
         others = [p.address for p in instance.people if p.address and p.address != person.address]
         partner = ctx.pseudonymise(others[0]) if len(others) == 1 else None
     return Meeting(start, end, _head_count(instance), instance.recurring, partner)
+
+
+def _attending(instance: Instance, ctx: ReadContext) -> tuple[str, ...]:
+    """The pseudonyms of everyone who attended ``instance`` (objectors left out): the network's ends."""
+    found = (ctx.pseudonymise(p.address) for p in instance.people if p.attends and p.address is not None)
+    return tuple(dict.fromkeys(who for who in found if who not in ctx.excluded_persons))
 
 
 def _head_count(instance: Instance) -> int:

@@ -168,6 +168,8 @@ class _Count:
         # What the combined metrics need (``activity.py``), handed over once the mailboxes are settled.
         self.sent: list[tuple[str, dt.datetime]] = []
         self.received: list[tuple[str, dt.date]] = []
+        # The network's edges: who sent a message on which local day to which recipients.
+        self.edges: list[tuple[str, dt.date, tuple[str, ...]]] = []
 
     def run(self, blocks: Iterable[tuple[str | None, HeaderBlock]]) -> Iterator[pa.RecordBatch]:
         for owner, block in blocks:
@@ -187,6 +189,9 @@ class _Count:
             for person, day in self.received:
                 if person not in dropped:
                     self.ctx.activity.record_received(person, day)
+            for person, day, partners in self.edges:
+                if person not in dropped:
+                    self.ctx.activity.record_edge(person, partners, day, 1.0, "email")
         if unnamed:
             note(absent("messages"))
         if self.duplicates:
@@ -275,6 +280,8 @@ class _Count:
         self.tally.add("emails_sent", person, local.date())
         if self.ctx.activity.enabled:
             self.sent.append((person, local))
+            partners = tuple(p for p in map(self._person, recipients) if p is not None)
+            self.edges.append((person, local.date(), partners))
         if recipients:  # a zero would be stored as a fact
             self.tally.add("email_recipients", person, local.date(), value=len(recipients))
 

@@ -19,6 +19,11 @@ What counts (only the metrics the policy allows are computed):
   reacted to (exports carry no time for reactions; Slack may list only the first users).
 - ``channels_active``: distinct conversations a person posted in per ISO week, stored with
   ``days=7`` on the week's Monday, because distinct counts of days cannot be summed into weeks.
+- the collaboration network's edges (when the policy has a network of messages): a message goes
+  to the others who posted in its thread, or, outside a thread, to the others who posted in the
+  same conversation on the same (UTC) day; its weight of 1 is split evenly over them. Channel
+  membership is not used: who could read a message is broadcast, not collaboration, and an
+  announcement channel of a thousand members would drown every real exchange.
 
 Days are the person's local dates (``ctx.working_hours_of(person).timezone``). People whose
 address the policy excludes (R18) are dropped with everything they posted (reactions to it
@@ -96,6 +101,9 @@ class _Read:
         self._unknown: set[str] = set()
         self._weekly: set[tuple[str, int, int]] = set()
         self.system_messages = 0
+        # The network's exchanges: each thread (or, outside threads, each conversation-day) and
+        # the posts in it, by whom and on which of their local days.
+        self._exchanges: dict[tuple[int, str], list[tuple[str, dt.date]]] = {}
 
     def run(self) -> Iterator[pa.RecordBatch]:
         skip = _private_with(self.archive, self.people.excluded_ids)
@@ -106,6 +114,10 @@ class _Read:
             for name in conversation.files:
                 for number, message in records(self.archive, name, _MESSAGES, conversation.label):
                     self._count(message, index, _Where(self.archive, name, conversation.label, number))
+        for posts in self._exchanges.values():
+            together = [person for person, _ in posts]
+            for person, day in posts:
+                self.ctx.activity.record_edge(person, together, day, 1.0, "chat")
         for person, monday, _ in self._weekly:
             self.tally.add("channels_active", person, dt.date.fromordinal(monday), days=7)
         self._notes(canvases, others)
@@ -143,6 +155,8 @@ class _Read:
         self.tally.add("chat_messages", person, day)
         if self.ctx.activity.enabled:
             self.ctx.activity.record_sent(person, self.tally.local(person, instant), "chat")
+            exchange = thread if thread is not None else instant.date().isoformat()
+            self._exchanges.setdefault((conversation, exchange), []).append((person, day))
         if thread is not None and thread != ts:
             self.tally.add("thread_replies", person, day)
         if self.tally.wants("channels_active"):

@@ -25,26 +25,17 @@ SQL but the fixed level names of ``GroupLevel``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from teamlens.domain import DIRECTORY_SCHEMA, GroupLevel
+from teamlens.domain import DIRECTORY_SCHEMA, EDGE_SCHEMA, GroupLevel
 from teamlens.errors import InternalError
-from teamlens.store._duck import relation
-
-#: One person's activity towards one partner on one day, in the network's unit (messages, or
-#: minutes of meetings), already split over the partners of each message or meeting.
-EDGE_SCHEMA = pa.schema(
-    [
-        pa.field("person", pa.string(), nullable=False),
-        pa.field("partner", pa.string(), nullable=False),
-        pa.field("day", pa.date32(), nullable=False),
-        pa.field("weight", pa.float64(), nullable=False),
-        pa.field("source", pa.string(), nullable=False),
-    ]
-)
+from teamlens.store._duck import read_table, relation, write_parquet
+from teamlens.store._transaction import Transaction
 
 #: Clipped fixed-point totals per ordered pair of groups for one block: what the engine noises.
 NETWORK_AGGREGATE_SCHEMA = pa.schema(
@@ -58,6 +49,8 @@ NETWORK_AGGREGATE_SCHEMA = pa.schema(
 
 #: Scaling stays a hair inside the bound so that float rounding can never push a sum past it.
 _MARGIN = 1e-12
+#: An ingestion's view of one person's day of one kind of activity: what a later one replaces.
+_DAY_KEY = ("person", "day", "source")
 _LEVELS = (GroupLevel.DIVISION, GroupLevel.DEPARTMENT, GroupLevel.TEAM, GroupLevel.LOCATION)
 
 _NETWORK_SQL = """
@@ -134,3 +127,125 @@ def network_block(
     finally:
         connection.close()
     return result.cast(NETWORK_AGGREGATE_SCHEMA)
+
+
+# -- keeping edge rows: one Parquet file per month, changed only inside a store transaction ----------
+
+
+def month_key(day: dt.date) -> str:
+    """The month an edge row of ``day`` is kept in ("2026-03")."""
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def by_month(edges: pa.Table) -> dict[str, pa.Table]:
+    """``edges`` (``EDGE_SCHEMA``) cut by the month of their day."""
+    table = edges.select(EDGE_SCHEMA.names).cast(EDGE_SCHEMA)
+    months = pa.array([month_key(day) for day in table.column("day").to_pylist()], pa.string())
+    return {str(month): table.filter(pc.equal(months, month)) for month in pc.unique(months).to_pylist()}
+
+
+def upserted(current: pa.Table | None, incoming: pa.Table) -> pa.Table:
+    """``current`` with ``incoming`` upserted: an ingestion's view of a person's day of one kind
+    (``person``, ``day``, ``source``) replaces every stored row of it, as facts replace facts."""
+    if current is None or current.num_rows == 0:
+        return incoming
+    keys = incoming.select(list(_DAY_KEY)).group_by(list(_DAY_KEY)).aggregate([])
+    kept = current.join(keys, keys=list(_DAY_KEY), join_type="left anti")
+    return pa.concat_tables([kept.select(EDGE_SCHEMA.names).cast(EDGE_SCHEMA), incoming])
+
+
+def without(table: pa.Table, person: str) -> pa.Table:
+    """The rows of ``table`` that name ``person`` at neither end (erasure: their partner rows go too)."""
+    return table.filter(
+        pc.and_(pc.not_equal(table["person"], person), pc.not_equal(table["partner"], person))
+    )
+
+
+def unexpired(table: pa.Table, cutoff: dt.date, ranges: Sequence[tuple[dt.date, dt.date]]) -> pa.Table:
+    """The rows of ``table`` neither past retention (before ``cutoff``) nor in a released range."""
+    day = table["day"]
+    keep = pc.greater_equal(day, pa.scalar(cutoff, pa.date32()))
+    for start, end in ranges:
+        inside = pc.and_(
+            pc.greater_equal(day, pa.scalar(start, pa.date32())), pc.less(day, pa.scalar(end, pa.date32()))
+        )
+        keep = pc.and_(keep, pc.invert(inside))
+    return table.filter(keep)
+
+
+def read_edges(path: Path) -> pa.Table:
+    """One month's edge file as an ``EDGE_SCHEMA`` table."""
+    return read_table(path, columns=EDGE_SCHEMA.names).cast(EDGE_SCHEMA)
+
+
+def write_edges(table: pa.Table, out: Path) -> int:
+    """Write one month's edge rows, sorted, to ``out`` (under a temp name, flushed, renamed)."""
+    ordered = table.sort_by([(name, "ascending") for name in ("person", "day", "partner", "source")])
+    return write_parquet(
+        pa.RecordBatchReader.from_batches(EDGE_SCHEMA, ordered.to_batches()), out, EDGE_SCHEMA
+    )
+
+
+def block_edges(files: Sequence[Path], weeks: Sequence[dt.date], exclude: Collection[str]) -> pa.Table:
+    """The edge rows of the months ``weeks`` touch, objectors (``exclude``) removed at both ends."""
+    first, end = min(weeks), max(weeks) + dt.timedelta(days=7)
+    tables = [read_edges(path) for path in files]
+    table = pa.concat_tables(tables) if tables else EDGE_SCHEMA.empty_table()
+    day = table["day"]
+    inside = pc.and_(
+        pc.greater_equal(day, pa.scalar(first, pa.date32())), pc.less(day, pa.scalar(end, pa.date32()))
+    )
+    if exclude:
+        gone = pa.array(sorted(exclude), pa.string())
+        inside = pc.and_(
+            inside, pc.invert(pc.or_(pc.is_in(table["person"], gone), pc.is_in(table["partner"], gone)))
+        )
+    return table.filter(inside)
+
+
+def months_of(weeks: Sequence[dt.date]) -> set[str]:
+    """The months the days of ``weeks`` fall in."""
+    return {month_key(week + dt.timedelta(days=offset)) for week in weeks for offset in (0, 6)}
+
+
+def upsert(root: Path, tx: Transaction, edges: pa.Table) -> None:
+    """Upsert ``edges`` into the months they touch, as new files of ``tx``'s generation."""
+    for month, incoming in sorted(by_month(edges).items()):
+        current = tx.base.edges.get(month)
+        stored = None if current is None else read_edges(root / current)
+        write_edges(upserted(stored, incoming), tx.new_edges_file(month))
+
+
+def keep(root: Path, tx: Transaction, kept_of: Callable[[pa.Table], pa.Table]) -> int:
+    """Rewrite, in ``tx``, the edge months where ``kept_of`` drops rows; returns how many were dropped."""
+    dropped = 0
+    for month, relative in sorted(tx.base.edges.items()):
+        table = read_edges(root / relative)
+        kept = kept_of(table)
+        if kept.num_rows == table.num_rows:
+            continue
+        dropped += table.num_rows - kept.num_rows
+        if kept.num_rows:
+            write_edges(kept, tx.new_edges_file(month))
+        else:
+            tx.drop_edges(month)
+    return dropped
+
+
+def own_summary(tables: Sequence[pa.Table], person: str) -> list[dict[str, object]]:
+    """``person``'s own rows per day and kind: colleagues counted, weight summed; never whom."""
+    if not tables:
+        return []
+    table = pa.concat_tables(tables)
+    mine = table.filter(pc.equal(table["person"], person))
+    summary = mine.group_by(["day", "source"]).aggregate([("partner", "count_distinct"), ("weight", "sum")])
+    rows: list[dict[str, object]] = [
+        {
+            "day": row["day"],
+            "kind": row["source"],
+            "colleagues": row["partner_count_distinct"],
+            "weight": row["weight_sum"],
+        }
+        for row in summary.to_pylist()
+    ]
+    return sorted(rows, key=lambda row: (str(row["day"]), str(row["kind"])))

@@ -25,6 +25,8 @@ FORMAT = 1
 MANIFEST = "manifest.json"
 MONTHS_DIR = "months"
 DIRECTORY_DIR = "directory"
+#: The collaboration network's edge rows, one file per month (``_collaboration``).
+EDGES_DIR = "edges"
 #: Where a commit streams its incoming facts before merging them; always garbage between commits.
 STAGING_DIR = "staging"
 #: Where DuckDB spills when a query outgrows its memory limit (kept inside the data folder).
@@ -46,6 +48,8 @@ class Manifest:
     batches: Mapping[str, BatchInfo] = field(default_factory=dict)
     #: Whether the files are encrypted (Parquet modular encryption, key outside the data folder).
     encrypted: bool = False
+    #: The current edge file of every month with collaboration edges (``_collaboration``).
+    edges: Mapping[str, str] = field(default_factory=dict)
 
     def month_file(self, root: Path, month: str) -> Path | None:
         """The current file of ``month`` under ``root``, if the store has facts in that month."""
@@ -58,7 +62,7 @@ class Manifest:
 
     def named_files(self) -> set[str]:
         """Every data file (relative to the root) this manifest keeps alive."""
-        named = set(self.months.values())
+        named = set(self.months.values()) | set(self.edges.values())
         if self.directory is not None:
             named.add(self.directory)
         return named
@@ -71,6 +75,7 @@ class Manifest:
             "generation": self.generation,
             "months": dict(sorted(self.months.items())),
             "directory": self.directory,
+            **({"edges": dict(sorted(self.edges.items()))} if self.edges else {}),
             "batches": {
                 content_hash: {
                     "source": info.source,
@@ -86,6 +91,11 @@ class Manifest:
 def month_relpath(generation: int, month: str) -> str:
     """Where a month's file of one generation lives, relative to the root."""
     return f"{MONTHS_DIR}/{month}/gen-{generation}.parquet"
+
+
+def edges_relpath(generation: int, month: str) -> str:
+    """Where a month's edge file of one generation lives, relative to the root."""
+    return f"{EDGES_DIR}/{month}/gen-{generation}.parquet"
 
 
 def directory_relpath(generation: int) -> str:
@@ -147,7 +157,10 @@ def load(root: Path) -> Manifest:
         raise _damaged(path, "'generation' must be a whole number ≥ 0")
     if not isinstance(months, dict) or not isinstance(batches, dict):
         raise _damaged(path, "'months' and 'batches' must be objects")
-    for month in months:
+    edges = raw.get("edges", {})
+    if not isinstance(edges, dict):
+        raise _damaged(path, "'edges' must be an object")
+    for month in [*months, *edges]:
         if not _MONTH_KEY.fullmatch(month):
             raise _damaged(path, f"'{month}' is not a month key (expected YYYY-MM)")
     directory = raw.get("directory")
@@ -160,6 +173,7 @@ def load(root: Path) -> Manifest:
         months={month: _relative(path, name, "a month file") for month, name in months.items()},
         directory=None if directory is None else _relative(path, directory, "the directory file"),
         batches={key: _batch(path, key, value) for key, value in batches.items()},
+        edges={month: _relative(path, name, "an edge file") for month, name in edges.items()},
     )
 
 
@@ -176,7 +190,7 @@ def collect_garbage(root: Path, manifest: Manifest) -> None:
     or read could be deleted under its user.
     """
     named = manifest.named_files()
-    for folder in (MONTHS_DIR, DIRECTORY_DIR):
+    for folder in (MONTHS_DIR, DIRECTORY_DIR, EDGES_DIR):
         base = root / folder
         if not base.is_dir():
             continue

@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from teamlens.domain import DIRECTORY_SCHEMA, FACT_SCHEMA
+from teamlens.store._collaboration import read_edges, write_edges
 from teamlens.store._duck import read_table, write_parquet
 from teamlens.store._locks import writer_lock
 from teamlens.store._manifest import Manifest, load
@@ -76,6 +77,10 @@ def rekeyed_copy(
             if mapped.num_rows:
                 ordered = mapped.sort_by(_FACT_ORDER)
                 facts += write_parquet(ordered.to_reader(), tx.new_month_file(month), FACT_SCHEMA)
+        for month, relative in sorted(manifest.edges.items()):  # hook: the network's edge rows, both ends
+            edges = _rekeyed_edges(source / relative, old, new, since)
+            if edges.num_rows:
+                write_edges(edges, tx.new_edges_file(month))
         rows = dropped = 0
         directory = manifest.directory_file(source)
         if directory is not None:
@@ -91,6 +96,21 @@ def rekeyed_copy(
                 rows = write_parquet(mapped.to_reader(), tx.new_directory_file(), DIRECTORY_SCHEMA)
         tx.publish()
     return Copied(facts, leavers, before, rows, dropped)
+
+
+def _rekeyed_edges(path: Path, old: pa.Array, new: pa.Array, since: dt.date | None) -> pa.Table:
+    """One month's edge rows re-keyed at both ends (rows with an end the mapping lacks are left out)."""
+    table = read_edges(path)
+    if since is not None:
+        table = table.filter(pc.greater_equal(table.column("day"), pa.scalar(since, pa.date32())))
+    mapped = _mapped(table, old, new)
+    partner = pc.index_in(mapped.column("partner"), value_set=old)
+    listed = pc.is_valid(partner)
+    mapped = mapped.filter(listed)
+    mapped = mapped.set_column(
+        mapped.schema.get_field_index("partner"), "partner", pc.take(new, partner.filter(listed))
+    )
+    return mapped
 
 
 def _mapped(table: pa.Table, old: pa.Array, new: pa.Array) -> pa.Table:

@@ -19,6 +19,7 @@ from teamlens.store._manifest import (
     Manifest,
     collect_garbage,
     directory_relpath,
+    edges_relpath,
     load,
     month_relpath,
     remove_superseded,
@@ -37,6 +38,7 @@ class Transaction:
         self.months: dict[str, str] = dict(base.months)
         self.directory: str | None = base.directory
         self.batches: dict[str, BatchInfo] = dict(base.batches)
+        self.edges: dict[str, str] = dict(base.edges)
         self.published: Manifest | None = None
         self._created: list[Path] = []
 
@@ -49,6 +51,16 @@ class Transaction:
     def drop_month(self, month: str) -> None:
         """Remove ``month`` from the store (all its facts are gone)."""
         self.months.pop(month, None)
+
+    def new_edges_file(self, month: str) -> Path:
+        """Where this generation's edge file for ``month`` goes; the month's edges now point at it."""
+        relative = edges_relpath(self.generation, month)
+        self.edges[month] = relative
+        return self._new(relative)
+
+    def drop_edges(self, month: str) -> None:
+        """Remove ``month``'s edge rows from the store."""
+        self.edges.pop(month, None)
 
     def new_directory_file(self) -> Path:
         """Where this generation's directory snapshot goes; the store now points at it."""
@@ -76,6 +88,7 @@ class Transaction:
             directory=self.directory,
             batches=dict(self.batches),
             encrypted=cipher_for(self.root) is not None,
+            edges=dict(self.edges),
         )
         save(self.root, manifest)
         self.published = manifest

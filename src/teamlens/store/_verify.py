@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from teamlens.domain import DIRECTORY_SCHEMA, FACT_SCHEMA
+from teamlens.domain import DIRECTORY_SCHEMA, EDGE_SCHEMA, FACT_SCHEMA
 from teamlens.errors import StoreError
 from teamlens.store._duck import connect, read_schema, read_table, rows, scan
 from teamlens.store._ingest import overlapping_rows
@@ -80,6 +80,23 @@ def _directory_problems(name: str, path: Path) -> list[str]:
     return [f"{name}: {overlaps} row(s) overlap the same person's previous row"] if overlaps else []
 
 
+def _edge_problems(name: str, path: Path, month: str) -> list[str]:
+    table = read_table(path, columns=["person", "partner", "day", "weight"])
+    days = table.column("day").to_pylist()
+    problems = []
+    misplaced = sum(f"{day.year:04d}-{day.month:02d}" != month for day in days)
+    if misplaced:
+        problems.append(f"{name}: {misplaced} edge row(s) belong to another month")
+    weights = table.column("weight").to_pylist()
+    bad = sum(not weight > 0 for weight in weights)
+    if bad:
+        problems.append(f"{name}: {bad} edge row(s) have a weight that is not positive")
+    people, partners = table.column("person").to_pylist(), table.column("partner").to_pylist()
+    if any(a == b for a, b in zip(people, partners, strict=True)):
+        problems.append(f"{name}: edge row(s) join a person to themselves")
+    return problems
+
+
 def verify_store(root: Path) -> list[str]:
     """Every problem found in the store under ``root`` (the caller holds a read lease)."""
     try:
@@ -96,6 +113,14 @@ def verify_store(root: Path) -> list[str]:
                     problems.extend(_month_problems(con, relative, root / relative, month))
                 except duckdb.Error:
                     problems.append(f"{relative}: its rows cannot be read")
+    for month, relative in sorted(manifest.edges.items()):
+        problem, readable = _schema_problem(relative, root / relative, EDGE_SCHEMA)
+        problems.extend([problem] if problem else [])
+        if readable:
+            try:
+                problems.extend(_edge_problems(relative, root / relative, month))
+            except (pa.ArrowException, OSError):
+                problems.append(f"{relative}: its rows cannot be read")
     if manifest.directory is not None:
         name = manifest.directory
         problem, readable = _schema_problem(name, root / name, DIRECTORY_SCHEMA)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import uuid
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from teamlens.domain import DIRECTORY_SCHEMA, FACT_SCHEMA, HIDDEN_PREFIX, GroupLevel
 from teamlens.errors import StoreError
-from teamlens.store import _aggregate, _expiry, _histogram, _merge, _rectify
+from teamlens.store import _aggregate, _collaboration, _expiry, _histogram, _merge, _rectify
 from teamlens.store._aggregate import MetricClip
 from teamlens.store._block_reader import BlockReader
 from teamlens.store._duck import (
@@ -211,6 +211,16 @@ class FactStore:
                 table = stream(con, _PERSON_FACTS_SQL, {"person": person}).read_all()
         return table.cast(FACT_SCHEMA)
 
+    def person_edges(self, person: str) -> list[dict[str, object]]:
+        """One pseudonym's own collaboration activity per day and kind, for that worker's own request.
+
+        What they sent (or the meeting time they spent) and with how many colleagues; never whom:
+        the partners' pseudonyms stay in the store, and others' rows towards them are others' data.
+        """
+        with self._reading() as manifest:
+            tables = [_collaboration.read_edges(self.root / path) for path in manifest.edges.values()]
+        return _collaboration.own_summary(tables, person)
+
     def person_directory(self, person: str) -> pa.Table:
         """Export one pseudonym's directory rows (``DIRECTORY_SCHEMA``), for that worker's own request."""
         with self._reading() as manifest:
@@ -254,6 +264,7 @@ class FactStore:
         label: str,
         facts: Iterable[pa.RecordBatch] | pa.Table | None = None,
         directory: pa.Table | None = None,
+        edges: pa.Table | None = None,
     ) -> CommitSummary:
         """Add one ingested batch atomically; a batch whose ``content_hash`` is already stored is skipped.
 
@@ -262,11 +273,15 @@ class FactStore:
         overlapping export never double-counts. Within one batch, the last row of a key wins and
         the others are counted in ``duplicate_keys``. ``directory`` (``DIRECTORY_SCHEMA``), when
         given, replaces the whole stored directory. Only the months the facts touch are rewritten.
+        ``edges`` (``EDGE_SCHEMA``: the collaboration network's rows) are upserted in the same
+        change: they replace every stored edge row of the same person, day and kind.
         """
         with reported_as_store_errors(self.root, "change"), transaction(self.root, self.lock_timeout) as tx:
             if content_hash in tx.base.batches:
                 return CommitSummary(content_hash, already_present=True, generation=tx.base.generation)
             received, merges = (0, {}) if facts is None else self._upsert(tx, facts)
+            if edges is not None:
+                self._upsert_edges(tx, edges)
             directory_rows = None
             if directory is not None:
                 directory_rows = self._write_directory(tx, checked_directory(directory))
@@ -311,6 +326,41 @@ class FactStore:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
+    def _upsert_edges(self, tx: Transaction, edges: pa.Table) -> None:
+        _collaboration.upsert(self.root, tx, edges)
+
+    def _keep_edges(self, tx: Transaction, keep: Callable[[pa.Table], pa.Table]) -> int:
+        """Rewrite the edge months where ``keep`` drops rows; returns how many rows were dropped."""
+        return _collaboration.keep(self.root, tx, keep)
+
+    def network_block(
+        self,
+        *,
+        level: GroupLevel,
+        weeks: Sequence[dt.date],
+        kinds: Collection[str],
+        bound: float,
+        scale: int,
+        exclude: Collection[str] = (),
+    ) -> pa.Table:
+        """One block's clipped fixed-point network totals per ordered pair of ``level``'s groups.
+
+        Edge rows of ``kinds`` in ``weeks``, objectors (``exclude``) removed at both ends, clipped
+        and placed as ``_collaboration.network_block`` says; never a row per person.
+        """
+        with self._reading() as manifest:
+            months = _collaboration.months_of(weeks)
+            files = [self.root / path for month, path in sorted(manifest.edges.items()) if month in months]
+            edges = _collaboration.block_edges(files, weeks, exclude)
+            edges = edges.filter(pc.is_in(edges["source"], pa.array(sorted(kinds), pa.string())))
+            directory = manifest.directory_file(self.root)
+            chart = (
+                DIRECTORY_SCHEMA.empty_table()
+                if directory is None
+                else read_table(directory, columns=DIRECTORY_SCHEMA.names).cast(DIRECTORY_SCHEMA)
+            )
+        return _collaboration.network_block(edges, chart, level=level, weeks=weeks, bound=bound, scale=scale)
+
     def _write_directory(self, tx: Transaction, table: pa.Table) -> int:
         if table.num_rows == 0:
             tx.drop_directory()
@@ -321,7 +371,7 @@ class FactStore:
         )
 
     def expire(self, cutoff: dt.date, released: Sequence[_expiry.DayRange] = ()) -> _expiry.Expired:
-        """Drop, atomically, facts before ``cutoff`` or in ``released`` ranges, and ended directory rows."""
+        """Drop, atomically, facts and edges before ``cutoff`` or in released ranges; ended directory rows."""
         ranges = _expiry.merged(released)
         with reported_as_store_errors(self.root, "change"), transaction(self.root, self.lock_timeout) as tx:
             files = {month: self.root / path for month, path in tx.base.months.items()}
@@ -343,7 +393,8 @@ class FactStore:
                 directory_rows = table.num_rows - kept.num_rows
                 if directory_rows:
                     self._write_directory(tx, kept)
-            if old or done or directory_rows:
+            edge_rows = self._keep_edges(tx, lambda table: _collaboration.unexpired(table, cutoff, ranges))
+            if old or done or directory_rows or edge_rows:
                 tx.publish()
         return _expiry.Expired(old, done, directory_rows)
 
@@ -363,16 +414,17 @@ class FactStore:
         return changed
 
     def erase_person(self, person: str) -> int:
-        """Erase one pseudonym (GDPR Art 17): atomically drop its facts and directory rows; returns how many.
+        """Erase one pseudonym (GDPR Art 17): atomically drop its facts, edges and directory rows.
 
-        The count is facts plus directory rows removed. Batches stay recorded, so re-ingesting
-        an export already committed does not bring the data back; excluding the person from
-        future exports is the ingesting service's job.
+        Returns how many: facts, edge rows (theirs, and others' towards them) and directory rows
+        removed. Batches stay recorded, so re-ingesting an export already committed does not
+        bring the data back; excluding the person from future exports is the ingesting service's job.
         """
         params: dict[str, object] = {"person": person}
         with reported_as_store_errors(self.root, "change"), transaction(self.root, self.lock_timeout) as tx:
             files = {month: self.root / path for month, path in tx.base.months.items()}
             removed = self._rewrite(tx, files, _merge.COUNT_PERSON_SQL, _merge.KEEP_OTHERS_SQL, params)
+            removed += self._keep_edges(tx, lambda table: _collaboration.without(table, person))
             directory = tx.base.directory_file(self.root)
             if directory is not None:
                 table = read_table(directory, columns=DIRECTORY_SCHEMA.names).cast(DIRECTORY_SCHEMA)

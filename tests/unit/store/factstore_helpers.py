@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from teamlens.domain import DIRECTORY_SCHEMA, FACT_SCHEMA, HEADCOUNT, monday_of
+from teamlens.domain import DIRECTORY_SCHEMA, EDGE_SCHEMA, FACT_SCHEMA, HEADCOUNT, monday_of
 
 
 class Fact(NamedTuple):
@@ -198,7 +198,7 @@ def data_files(root: Path) -> set[str]:
 def expected_files(root: Path) -> set[str]:
     """The files a clean store consists of: the manifest and what it names."""
     manifest = _manifest(root)
-    named = set(manifest["months"].values())
+    named = set(manifest["months"].values()) | set(manifest.get("edges", {}).values())
     if manifest["directory"]:
         named.add(manifest["directory"])
     return {"manifest.json", *named}
@@ -218,8 +218,19 @@ def fingerprint(root: Path) -> str:
     if parts:
         facts = pa.concat_tables(parts).sort_by([(name, "ascending") for name in FACT_SCHEMA.names])
         digest.update(_csv(facts))
+    edges = [pq.read_table(root / relative) for relative in manifest.get("edges", {}).values()]
+    if edges:
+        digest.update(
+            _csv(pa.concat_tables(edges).sort_by([(name, "ascending") for name in EDGE_SCHEMA.names]))
+        )
     if manifest.get("directory"):
         directory = pq.read_table(root / manifest["directory"])
         digest.update(_csv(directory.sort_by([("person", "ascending"), ("valid_from", "ascending")])))
     digest.update(json.dumps(sorted(manifest.get("batches", {}))).encode())
     return digest.hexdigest()
+
+
+def edges_table(rows: list[tuple[str, str, dt.date, float, str]]) -> pa.Table:
+    """Collaboration edge rows (person, partner, day, weight, kind) as an ``EDGE_SCHEMA`` table."""
+    names = EDGE_SCHEMA.names
+    return pa.Table.from_pylist([dict(zip(names, row, strict=True)) for row in rows], schema=EDGE_SCHEMA)

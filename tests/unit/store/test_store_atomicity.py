@@ -25,6 +25,7 @@ from .factstore_helpers import (
     Placement,
     data_files,
     directory_table,
+    edges_table,
     expected_files,
     facts_table,
     fingerprint,
@@ -91,6 +92,9 @@ def build_base(root: Path) -> None:
             [fact("ann", D(2026, 1, 6), 1), fact("bob", D(2026, 1, 7), 2), fact("ann", D(2026, 2, 3), 3)]
         ),
         directory=directory_table([Placement("ann", D(2025, 1, 1), None, team="A")]),
+        edges=edges_table(
+            [("ann", "bob", D(2026, 1, 6), 2.0, "email"), ("bob", "ann", D(2026, 2, 3), 1.5, "chat")]
+        ),
     )
 
 
@@ -101,6 +105,9 @@ def commit_change(store: FactStore) -> object:
         label="change",
         facts=facts_table([fact("ann", D(2026, 1, 6), 10), fact("cat", D(2026, 3, 3), 4)]),
         directory=directory_table([Placement("cat", D(2025, 1, 1), None, team="C")]),
+        edges=edges_table(
+            [("ann", "cat", D(2026, 1, 6), 1.0, "email"), ("cat", "bob", D(2026, 3, 3), 30.0, "meeting")]
+        ),
     )
 
 
