@@ -132,8 +132,25 @@ def _key(level: GroupLevel) -> Column:
 
 def _read(spark: SparkSession, files: Sequence[Path], schema: T.StructType) -> DataFrame:
     if not files:
-        return spark.createDataFrame([], schema)
+        return _local(spark, [], schema)
     return spark.read.schema(schema).parquet(*(str(path) for path in files))
+
+
+def _local(spark: SparkSession, rows: Sequence[tuple[object, ...]], schema: T.StructType) -> DataFrame:
+    """A small table of ``rows`` as SQL literals: planned by the JVM alone (no Python worker reads it)."""
+    if not rows:
+        empty = spark.range(0)
+        return empty.select(*(F.lit(None).cast(field.dataType).alias(field.name) for field in schema.fields))
+    structs = [
+        F.struct(
+            *(
+                F.lit(value).cast(field.dataType).alias(field.name)
+                for value, field in zip(row, schema.fields, strict=True)
+            )
+        )
+        for row in rows
+    ]
+    return spark.range(1).select(F.inline(F.array(*structs)))
 
 
 def _check(levels: Sequence[GroupLevel], blocks: Sequence[BlockQuery]) -> None:
@@ -180,24 +197,40 @@ def aggregate_blocks(
         spark, [path for month, path in sorted(files.months.items()) if month in wanted], FACT_COLUMNS
     )
     directory = _read(spark, [files.directory] if files.directory else [], DIRECTORY_COLUMNS)
-    block_weeks = spark.createDataFrame(
-        [(b, week) for b, block in enumerate(blocks) for week in sorted(set(block.weeks))], "b int, week date"
+    block_weeks = _local(
+        spark,
+        [(b, week) for b, block in enumerate(blocks) for week in sorted(set(block.weeks))],
+        T.StructType([T.StructField("b", T.IntegerType()), T.StructField("week", T.DateType())]),
     )
-    excluded = spark.createDataFrame(
+    excluded = _local(
+        spark,
         [(b, person) for b, block in enumerate(blocks) for person in sorted(set(block.exclude))],
-        "b int, person string",
+        T.StructType([T.StructField("b", T.IntegerType()), T.StructField("person", T.StringType())]),
     )
-    clip = spark.createDataFrame(
+    clip = _local(
+        spark,
         [
             (b, metric, float(c.norm_bound), int(c.scale))
             for b, block in enumerate(blocks)
             for metric, c in block.clips.items()
         ],
-        "b int, metric string, norm_bound double, scale long",
+        T.StructType(
+            [
+                T.StructField("b", T.IntegerType()),
+                T.StructField("metric", T.StringType()),
+                T.StructField("norm_bound", T.DoubleType()),
+                T.StructField("scale", T.LongType()),
+            ]
+        ),
     )
-    firsts = spark.createDataFrame(
-        [(b, first) for b, ((first, _), block) in enumerate(zip(spans, blocks, strict=True)) if block.headcount],
-        "b int, first_day date",
+    firsts = _local(
+        spark,
+        [
+            (b, first)
+            for b, ((first, _), block) in enumerate(zip(spans, blocks, strict=True))
+            if block.headcount
+        ],
+        T.StructType([T.StructField("b", T.IntegerType()), T.StructField("first_day", T.DateType())]),
     )
 
     # Each person's weekly value of each metric (facts summed, negatives count as 0), per block.
@@ -238,7 +271,10 @@ def aggregate_blocks(
     present = placed.unionByName(unplaced).join(F.broadcast(excluded), ["b", "person"], "left_anti")
     key_columns = [f"k_{level.value}" for level in levels]
     keyed = present.select(
-        "b", "week", "person", *(_key(level).alias(name) for level, name in zip(levels, key_columns, strict=True))
+        "b",
+        "week",
+        "person",
+        *(_key(level).alias(name) for level, name in zip(levels, key_columns, strict=True)),
     ).cache()
 
     # Each person's vector of weekly values over the block, scaled down whole past the L2 bound.
@@ -265,15 +301,22 @@ def aggregate_blocks(
         .groupBy("b", "week", "metric", *key_columns)
         .agg(F.sum("x").alias("x"))
     )
-    totals = _per_level(by_keys, levels, key_columns).groupBy("b", "level", "grp", "week", "metric").agg(
-        F.sum("x").alias("total")
+    totals = (
+        _per_level(by_keys, levels, key_columns)
+        .groupBy("b", "level", "grp", "week", "metric")
+        .agg(F.sum("x").alias("total"))
     )
     if any(block.headcount for block in blocks):
         members = _per_level(keyed.join(F.broadcast(firsts), "b"), levels, key_columns)
         people = members.groupBy("b", "level", "grp", "first_day").agg(F.count(F.lit(1)).alias("total"))
         totals = totals.unionByName(
             people.select(
-                "b", "level", "grp", F.col("first_day").alias("week"), F.lit(HEADCOUNT).alias("metric"), "total"
+                "b",
+                "level",
+                "grp",
+                F.col("first_day").alias("week"),
+                F.lit(HEADCOUNT).alias("metric"),
+                "total",
             )
         )
     result = totals.select("b", "level", "grp", "week", "metric", "total").toArrow()
