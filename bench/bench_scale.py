@@ -19,7 +19,8 @@ At 1,000M facts only the two DuckDB runs are made (the issue's goal there: peak 
 most 2× the plain query). Wall time and peak memory (the Python process's, plus the JVM's for
 the Spark runs) and a PNG chart of time against rows (``docs/benchmarks-scale.png``). The stores
 are ``_scale_data.scale_store``'s: the release benchmark's organisation over 500 days, cached
-under ``TEAMLENS_SCALE_CACHE``. ``TEAMLENS_SCALE_SIZES`` (e.g. ``10M,100M``) picks sizes.
+under ``TEAMLENS_SCALE_CACHE``. ``TEAMLENS_SCALE_SIZES`` (e.g. ``10M,100M``) picks sizes and
+``TEAMLENS_SCALE_RUNS`` (e.g. ``1,2,3``) runs.
 """
 
 from __future__ import annotations
@@ -264,6 +265,12 @@ def _sizes() -> list[str]:
     return chosen.split(",") if chosen else list(PEOPLE)
 
 
+def _runs() -> list[str]:
+    """The runs to make: all, or those numbered (1–4, in ``RUNS``' order) by ``TEAMLENS_SCALE_RUNS``."""
+    chosen = os.environ.get("TEAMLENS_SCALE_RUNS")
+    return [RUNS[int(number) - 1] for number in chosen.split(",")] if chosen else list(RUNS)
+
+
 def measure() -> dict[int, dict[str, dict[str, float]]]:
     """Every run at every size: {facts: {run: figures}}."""
     figures: dict[int, dict[str, dict[str, float]]] = {}
@@ -279,6 +286,8 @@ def measure() -> dict[int, dict[str, dict[str, float]]]:
             if kind in RUNS[2:] and name not in SPARK_SIZES:
                 continue
             if kind == "PipelineDP on Spark" and not _peer_installed():
+                continue
+            if kind not in _runs():
                 continue
             print(f"  {rows:,} facts: {kind} … (load {os.getloadavg()[0]:.1f})", flush=True)
             figures[rows][kind] = {**_run(kind, root, size), "load": os.getloadavg()[0]}

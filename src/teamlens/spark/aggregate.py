@@ -233,7 +233,8 @@ def aggregate_blocks(
         T.StructType([T.StructField("b", T.IntegerType()), T.StructField("first_day", T.DateType())]),
     )
 
-    # Each person's weekly value of each metric (facts summed, negatives count as 0), per block.
+    # Each person's weekly value of each metric (facts summed, negatives count as 0), per block:
+    # computed once and kept, as every later step reads it (one scan of the facts).
     in_any = F.lit(False)
     for first, end in spans:
         in_any = in_any | ((F.col("day") >= F.lit(first)) & (F.col("day") < F.lit(end)))
@@ -244,6 +245,7 @@ def aggregate_blocks(
         .join(F.broadcast(clip.select("b", "metric")), ["b", "metric"], "left_semi")
         .groupBy("b", "person", "week", "metric")
         .agg(F.greatest(F.sum("value"), F.lit(0).cast("long")).alias("v"))
+        .cache()
     )
     # Where the directory places each person each Monday (their latest row valid that day).
     placed = (
@@ -260,15 +262,11 @@ def aggregate_blocks(
         .where(F.col("pick") == 1)
         .select("b", "week", "person", *_CHAIN, "location")
     )
-    unplaced = (
-        weekly.select("b", "week", "person")
-        .distinct()
-        .join(placed, ["b", "week", "person"], "left_anti")
-        .select(
-            "b", "week", "person", *(F.lit(None).cast("string").alias(name) for name in (*_CHAIN, "location"))
-        )
+    # Everyone placed, and everyone active whom the directory does not place (no group: NULLs).
+    active = weekly.select("b", "week", "person").distinct()
+    present = placed.join(active, ["b", "week", "person"], "full_outer").join(
+        F.broadcast(excluded), ["b", "person"], "left_anti"
     )
-    present = placed.unionByName(unplaced).join(F.broadcast(excluded), ["b", "person"], "left_anti")
     key_columns = [f"k_{level.value}" for level in levels]
     keyed = present.select(
         "b",
@@ -277,9 +275,12 @@ def aggregate_blocks(
         *(_key(level).alias(name) for level, name in zip(levels, key_columns, strict=True)),
     ).cache()
 
-    # Each person's vector of weekly values over the block, scaled down whole past the L2 bound.
-    norms = weekly.groupBy("b", "person", "metric").agg(
-        F.sqrt(F.sum(F.col("v").cast("double") * F.col("v").cast("double"))).alias("norm")
+    # Each person's vector of weekly values over the block, scaled down whole past the L2 bound
+    # (weeks with 0 add nothing to the norm, so only positive weeks are kept).
+    norm = F.sqrt(
+        F.sum(F.col("v").cast("double") * F.col("v").cast("double")).over(
+            Window.partitionBy("b", "person", "metric")
+        )
     )
     scaled = F.when(
         F.col("norm") <= F.col("norm_bound"), F.col("v").cast("double") * F.col("scale").cast("double")
@@ -290,7 +291,7 @@ def aggregate_blocks(
     )
     clipped = (
         weekly.where(F.col("v") > 0)
-        .join(norms, ["b", "person", "metric"])
+        .withColumn("norm", norm)
         .join(F.broadcast(clip), ["b", "metric"])
         .select("b", "person", "week", "metric", F.floor(scaled).cast("long").alias("x"))
     )
@@ -307,8 +308,16 @@ def aggregate_blocks(
         .agg(F.sum("x").alias("total"))
     )
     if any(block.headcount for block in blocks):
-        members = _per_level(keyed.join(F.broadcast(firsts), "b"), levels, key_columns)
-        people = members.groupBy("b", "level", "grp", "first_day").agg(F.count(F.lit(1)).alias("total"))
+        weeks_by_keys = (
+            keyed.join(F.broadcast(firsts), "b")
+            .groupBy("b", "first_day", *key_columns)
+            .agg(F.count(F.lit(1)).alias("x"))
+        )
+        people = (
+            _per_level(weeks_by_keys, levels, key_columns)
+            .groupBy("b", "level", "grp", "first_day")
+            .agg(F.sum("x").alias("total"))
+        )
         totals = totals.unionByName(
             people.select(
                 "b",
@@ -321,6 +330,7 @@ def aggregate_blocks(
         )
     result = totals.select("b", "level", "grp", "week", "metric", "total").toArrow()
     keyed.unpersist()
+    weekly.unpersist()
     return [_block_table(result, b) for b in range(len(blocks))]
 
 
