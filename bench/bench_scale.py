@@ -312,14 +312,22 @@ def _chart(figures: dict[int, dict[str, dict[str, float]]]) -> None:
                 for rows, runs in sorted(figures.items())
                 if kind in runs and "failed" not in runs[kind] and measure in runs[kind]
             ]
-            if points:
-                ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=kind)
+            line = ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=kind)[0]
+            stopped = [
+                (rows, runs[kind]["seconds"])
+                for rows, runs in sorted(figures.items())
+                if kind in runs and runs[kind].get("failed") == 1.0 and measure == "seconds"
+            ]
+            if stopped:  # stopped at the time limit: the run takes at least this long
+                ax.plot(
+                    *zip(*stopped, strict=True), marker="^", fillstyle="none", ls="", color=line.get_color()
+                )
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("person-day facts")
         ax.set_ylabel(label)
         ax.grid(True, which="both", alpha=0.3)
-    axes[0].legend(fontsize=8)
+    axes[0].legend(fontsize=8, title="▵ stopped at the time limit", title_fontsize=8)
     fig.suptitle("One release of the benchmark report (a shared two-core machine)")
     fig.tight_layout()
     fig.savefig(CHART)
@@ -383,7 +391,7 @@ def section(figures: dict[int, dict[str, dict[str, float]]], load: float, note: 
                 f"- {rows:,} facts, teamlens on Spark: {ours['aggregate_seconds']:.1f} s in the one Spark "
                 f"job for all blocks, {ours['noise_seconds']:.1f} s noise and charts, the rest derive; the "
                 f"least Spark job over the same facts (read, sum per person, week and metric) takes "
-                f"{ours['floor_seconds']:.1f} s."
+                f"{ours['floor_seconds']:.1f} s ({ours.get('floor_cpu_seconds', float('nan')):.1f} CPU s)."
             )
         if ours and peer and "failed" not in ours:
             speedup = peer["seconds"] / ours["seconds"]
