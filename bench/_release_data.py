@@ -97,7 +97,8 @@ def _teams(people: int, rng: np.random.Generator) -> np.ndarray:
         sizes.append(int(rng.integers(5, 31)))
     sizes[-1] -= sum(sizes) - people
     if sizes[-1] < 5 and len(sizes) > 1:
-        sizes[-2] += sizes.pop()
+        last = sizes.pop()  # popped first: `sizes[-2] += sizes.pop()` would add it to the wrong team
+        sizes[-1] += last
     return np.repeat(np.arange(len(sizes)), sizes)
 
 

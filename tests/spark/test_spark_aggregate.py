@@ -98,43 +98,63 @@ CLIPS = {
 }
 
 
-@pytest.mark.parametrize(
-    ("weeks", "clips", "headcount", "exclude"),
-    [
-        (WEEKS, CLIPS, True, {"p03", "p41"}),
-        (WEEKS[1:3], {"emails_sent": CLIPS["emails_sent"]}, False, set()),
-        (WEEKS[:1], {}, True, {"p00"}),  # group sizes only (the planner's forecast)
-    ],
-)
-def test_spark_aggregates_equal_duckdb(
-    spark: Any,
-    store: FactStore,
-    weeks: list[dt.date],
-    clips: dict[str, MetricClip],
-    headcount: bool,
-    exclude: set[str],
-) -> None:
+#: Blocks asked in one Spark job: overlapping weeks with other bounds (a person's norm is per
+#: block), a metric subset, group sizes only, and a fifth week the facts only partly fill.
+QUERIES = [
+    (WEEKS, CLIPS, True, {"p03", "p41"}),
+    (WEEKS[1:3], {"emails_sent": CLIPS["emails_sent"]}, False, set()),
+    (WEEKS[:1], {}, True, {"p00"}),  # group sizes only (the planner's forecast)
+    ([WEEKS[-1] + dt.timedelta(weeks=1)], {"chat_messages": CLIPS["chat_messages"]}, True, {"p44"}),
+]
+
+
+def test_spark_aggregates_equal_duckdb_block_by_block(spark: Any, store: FactStore) -> None:
+    from teamlens.spark import BlockQuery, SparkAggregator
+
+    asked = [
+        BlockQuery(weeks=weeks, clips=clips, headcount=headcount, exclude=exclude)
+        for weeks, clips, headcount, exclude in QUERIES
+    ]
+    on_spark = SparkAggregator(store, spark).aggregate_blocks(levels=LEVELS, blocks=asked)  # one job
+    assert len(on_spark) == len(QUERIES)
+    for (weeks, clips, headcount, exclude), ours in zip(QUERIES, on_spark, strict=True):
+        on_duckdb = store.aggregate_block(
+            levels=LEVELS, weeks=weeks, clips=clips, headcount=headcount, exclude=exclude
+        )
+        assert ours.schema == on_duckdb.schema
+        assert ours.to_pylist() == on_duckdb.to_pylist()
+        # The data does exercise what the equality is about.
+        groups = set(on_duckdb.column("group").to_pylist())
+        assert any(group.startswith(HIDDEN_PREFIX) for group in groups)
+        if clips:
+            assert on_duckdb.num_rows > 20
+            # Teeth: a clipping bound 3% looser on one side breaks the equality.
+            loose = {name: MetricClip(clip.norm_bound * 1.03, clip.scale) for name, clip in clips.items()}
+            drifted = store.aggregate_block(
+                levels=LEVELS, weeks=weeks, clips=loose, headcount=headcount, exclude=exclude
+            )
+            assert drifted.to_pylist() != ours.to_pylist()
+    # Teeth: blocks are clipped apart. The first two share weeks; clipped over both at once (one
+    # norm per person and metric across blocks), the second block's totals would be others.
+    merged = store.aggregate_block(
+        levels=LEVELS, weeks=WEEKS, clips={"emails_sent": CLIPS["emails_sent"]}, headcount=False
+    )
+    inside = [row for row in merged.to_pylist() if row["week"] in WEEKS[1:3]]
+    assert inside != on_spark[1].to_pylist()
+
+
+def test_one_block_on_spark_is_the_same_job(spark: Any, store: FactStore) -> None:
     from teamlens.spark import SparkAggregator
 
+    weeks, clips, headcount, exclude = QUERIES[1]
+    one = SparkAggregator(store, spark).aggregate_block(
+        levels=["team", "organisation"], weeks=weeks, clips=clips, headcount=headcount, exclude=exclude
+    )
     on_duckdb = store.aggregate_block(
-        levels=LEVELS, weeks=weeks, clips=clips, headcount=headcount, exclude=exclude
+        levels=["team", "organisation"], weeks=weeks, clips=clips, headcount=headcount, exclude=exclude
     )
-    on_spark = SparkAggregator(store, spark).aggregate_block(
-        levels=LEVELS, weeks=weeks, clips=clips, headcount=headcount, exclude=exclude
-    )
-    assert on_spark.schema == on_duckdb.schema
-    assert on_spark.to_pylist() == on_duckdb.to_pylist()
-    # The data does exercise what the equality is about.
-    groups = set(on_duckdb.column("group").to_pylist())
-    assert any(group.startswith(HIDDEN_PREFIX) for group in groups)
-    if clips:
-        assert on_duckdb.num_rows > 20
-        # Teeth: a clipping bound 3% looser on one side breaks the equality.
-        loose = {name: MetricClip(clip.norm_bound * 1.03, clip.scale) for name, clip in clips.items()}
-        drifted = store.aggregate_block(
-            levels=LEVELS, weeks=weeks, clips=loose, headcount=headcount, exclude=exclude
-        )
-        assert drifted.to_pylist() != on_spark.to_pylist()
+    assert one.num_rows > 0
+    assert one.equals(on_duckdb)
 
 
 def test_spark_refuses_an_encrypted_store(spark: Any, tmp_path: Path) -> None:

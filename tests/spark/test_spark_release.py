@@ -37,6 +37,7 @@ class Recorded:
         self.inner = inner
         self.tables: list[pa.Table] = []
         self.calls: list[dict[str, Any]] = []
+        self.jobs = 0
 
     def aggregate_block(
         self,
@@ -52,6 +53,22 @@ class Recorded:
         self.calls.append(call)
         self.tables.append(table)
         return table
+
+    def aggregate_blocks(self, *, levels: Sequence[str], blocks: Sequence[Any]) -> list[pa.Table]:
+        tables: list[pa.Table] = self.inner.aggregate_blocks(levels=levels, blocks=blocks)
+        self.jobs += 1
+        for block, table in zip(blocks, tables, strict=True):
+            self.calls.append(
+                {
+                    "levels": levels,
+                    "weeks": block.weeks,
+                    "clips": block.clips,
+                    "headcount": block.headcount,
+                    "exclude": block.exclude,
+                }
+            )
+            self.tables.append(table)
+        return tables
 
 
 @contextmanager
@@ -89,6 +106,7 @@ def test_exact_release_is_the_same_on_both_engines(spark: Any, org_cache: OrgCac
         # The DuckDB release measured the same blocks; its store answers the same calls the same way.
         duck = [spaces["duckdb"].store.aggregate_block(**call) for call in recorded.calls]
     assert len(duck) == len(on_spark) > 0
+    assert recorded.jobs == 1  # every block the release measured, in one Spark job
     for ours, theirs in zip(on_spark, duck, strict=True):
         assert ours.num_rows > 0
         assert ours.equals(theirs)

@@ -34,7 +34,7 @@ from teamlens.privacy import (
 )
 from teamlens.privacy.spec import report_of
 from teamlens.services.release_network import derive_network, measure_networks
-from teamlens.services.workspace import BlockAggregator, Workspace
+from teamlens.services.workspace import BlockAggregator, ManyBlockAggregator, Workspace
 from teamlens.store import BlockReader, MetricClip
 
 
@@ -228,7 +228,7 @@ def _measure_all(ws: Workspace, strategy: Strategy, blocks: Sequence[Block]) -> 
     TEAMLENS_ENGINE=spark: Spark computes the same totals (teamlens.spark); the chart stays DuckDB's.
     """
     with ws.store.block_reader() as reader:
-        aggregator = reader if ws.settings.engine == "duckdb" else ws.aggregator
+        aggregator = reader if ws.settings.engine == "duckdb" else _on_spark(ws, strategy, blocks)
         measured = measure_blocks(
             strategy, blocks, reader, aggregator=aggregator, excluded=ws.governance.excluded_persons
         )
@@ -240,6 +240,53 @@ def _measure_all(ws: Workspace, strategy: Strategy, blocks: Sequence[Block]) -> 
         replace(block, rows=pa.concat_tables([block.rows, measure_networks(ws, strategy, of, groups)]))
         for block, of in zip(measured, blocks, strict=True)
     ]
+
+
+def _clips(strategy: Strategy, block: Block) -> dict[str, MetricClip]:
+    """How each metric is clipped in ``block``: L2 bound ``per_week·√weeks``, the plan's fixed-point scale."""
+    return {
+        plan.metric: MetricClip(plan.per_week * block.n_weeks**0.5, plan.scale)
+        for plan in strategy.metric_plans
+    }
+
+
+class _Computed:
+    """Blocks' totals computed before ``measure_blocks`` asks for them, handed out block by block."""
+
+    def __init__(self, tables: Mapping[tuple[dt.date, ...], pa.Table]) -> None:
+        self.tables = dict(tables)
+
+    def aggregate_block(
+        self,
+        *,
+        levels: Sequence[str],
+        weeks: Sequence[dt.date],
+        clips: Mapping[str, MetricClip],
+        headcount: bool,
+        exclude: Collection[str] = (),
+    ) -> pa.Table:
+        """The table computed for the block of ``weeks`` (asked with the same bounds and objectors)."""
+        return self.tables.pop(tuple(weeks))
+
+
+def _on_spark(ws: Workspace, strategy: Strategy, blocks: Sequence[Block]) -> BlockAggregator:
+    """TEAMLENS_ENGINE=spark: every block's totals from one Spark job (a job per block costs ~20 s each)."""
+    aggregator = ws.aggregator
+    if not isinstance(aggregator, ManyBlockAggregator):
+        return aggregator
+    from teamlens.spark import BlockQuery  # the optional teamlens[spark], there when its aggregator is
+
+    queries = [
+        BlockQuery(
+            weeks=block.weeks,
+            clips=_clips(strategy, block),
+            headcount=strategy.span_of(block).first == block,
+            exclude=ws.governance.excluded_persons(block.start),
+        )
+        for block in blocks
+    ]
+    tables = aggregator.aggregate_blocks(levels=[level.value for level in strategy.levels], blocks=queries)
+    return _Computed({tuple(block.weeks): table for block, table in zip(blocks, tables, strict=True)})
 
 
 def measure_blocks(
@@ -265,10 +312,7 @@ def measure_blocks(
         for block in blocks:
             if pending and pending[-1].done() and pending[-1].exception():
                 break  # the noise of a block failed: no need to aggregate the rest
-            clips = {
-                plan.metric: MetricClip(plan.per_week * block.n_weeks**0.5, plan.scale)
-                for plan in strategy.metric_plans
-            }
+            clips = _clips(strategy, block)
             opens = strategy.span_of(block).first == block
             aggregates = source.aggregate_block(
                 levels=levels, weeks=block.weeks, clips=clips, headcount=opens, exclude=excluded(block.start)

@@ -9,7 +9,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import pyarrow as pa
 
@@ -19,6 +19,9 @@ from teamlens.pseudonymise import Pseudonymiser, derive_key, load_key
 from teamlens.pseudonymise.key import lease_key
 from teamlens.settings import Settings
 from teamlens.store import FactStore, MetricClip
+
+if TYPE_CHECKING:
+    from teamlens.spark import BlockQuery
 
 #: What the fact store's key is derived for (changing it would make every encrypted store unreadable).
 STORE_KEY_PURPOSE = "teamlens fact store encryption v1"
@@ -37,6 +40,14 @@ class BlockAggregator(Protocol):
         exclude: Collection[str] = (),
     ) -> pa.Table:
         """One block's ``BLOCK_AGGREGATE_SCHEMA`` table (see ``FactStore.aggregate_block``)."""
+
+
+@runtime_checkable
+class ManyBlockAggregator(Protocol):
+    """An aggregator that answers many blocks at once (Spark: one job, not one per block)."""
+
+    def aggregate_blocks(self, *, levels: Sequence[str], blocks: Sequence[BlockQuery]) -> list[pa.Table]:
+        """Each block's ``aggregate_block`` table, in the order given."""
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """The Spark backend (``teamlens[spark]``): the heavy steps on a cluster, the privacy logic unchanged.
 
-With ``TEAMLENS_ENGINE=spark``, ``Workspace.aggregator`` is a ``SparkAggregator``: each release
-block's clipped fixed-point totals are computed by Spark from the store's Parquet files, and
+With ``TEAMLENS_ENGINE=spark``, ``Workspace.aggregator`` is a ``SparkAggregator``: the clipped
+fixed-point totals of every block a release measures are computed by one Spark job from the
+store's Parquet files (``aggregate_blocks``), and
 everything else — the release spec, the bounds, OpenDP's noise, suppression, the ledger and the
 audit log — is the same code as with DuckDB (``services.release``). ``spark_session`` gives the
 running session (``spark-submit``'s) or starts one.
@@ -15,7 +16,7 @@ settings, ``session``. How to run it
 on a cluster: docs/scaling.md.
 """
 
-from teamlens.spark.aggregate import SparkAggregator, aggregate_block
+from teamlens.spark.aggregate import BlockQuery, SparkAggregator, aggregate_block, aggregate_blocks
 from teamlens.spark.reading import (
     FileRead,
     ReadJob,
@@ -28,11 +29,13 @@ from teamlens.spark.reading import (
 from teamlens.spark.session import spark_session
 
 __all__ = [
+    "BlockQuery",
     "FileRead",
     "ReadJob",
     "ReadRules",
     "SparkAggregator",
     "aggregate_block",
+    "aggregate_blocks",
     "key_check",
     "read_files",
     "reads_on_spark",
