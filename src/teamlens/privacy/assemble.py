@@ -96,18 +96,8 @@ def assemble(
         for name in spec.metrics:
             raws = _window_figures(strategy, spec.level, window, name, weekly, headcounts)
             cells.extend(_cells(policy, strategy, window, name, raws))
-    return ReleasedTable(
-        release_id=release_id,
-        report_id=spec.report_id,
-        policy_id=policy.policy_id,
-        policy_version=policy.version,
-        level=spec.level.value,
-        windows=tuple(window.key for window in spec.windows),
-        metrics=spec.metrics,
-        cells=tuple(cells),
-        rho_charged=float(rho_charged),
-        min_group_size=policy.min_group_size,
-        released_at=released_at,
+    return spec.table(
+        policy, cells, release_id=release_id, rho_charged=float(rho_charged), released_at=released_at
     )
 
 

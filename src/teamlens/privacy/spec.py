@@ -8,11 +8,13 @@ with the same numbers and the ledger charges once (attack A4).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from teamlens.domain import GroupLevel, Policy, ReportDef, Window
+from teamlens.domain import GroupLevel, Policy, ReleasedCell, ReleasedTable, ReportDef, Window
 from teamlens.errors import ReleaseError
 
 
@@ -54,6 +56,33 @@ class ReleaseSpec:
             )
         parsed = tuple(_window(policy, report, window) for window in windows)
         return cls(report.report_id, report.level, parsed, _metrics(report, metrics))
+
+    def table(
+        self,
+        policy: Policy,
+        cells: Sequence[ReleasedCell],
+        *,
+        release_id: str,
+        rho_charged: float,
+        released_at: dt.datetime,
+        **reading: Any,
+    ) -> ReleasedTable:
+        """This spec's released table under ``policy``; ``reading`` sets the optional fields
+        (``published_by``, ``repeated``, ``mechanism``)."""
+        return ReleasedTable(
+            release_id=release_id,
+            report_id=self.report_id,
+            policy_id=policy.policy_id,
+            policy_version=policy.version,
+            level=self.level.value,
+            windows=tuple(window.key for window in self.windows),
+            metrics=self.metrics,
+            cells=tuple(cells),
+            rho_charged=float(rho_charged),
+            min_group_size=policy.min_group_size,
+            released_at=released_at,
+            **reading,
+        )
 
     @property
     def key(self) -> str:

@@ -350,17 +350,11 @@ def _published(
     cells = [(cell, by) for cell, by in kept if cell.metric in spec.metrics]
     named = release_id or max((by for _, by in cells), default="none")
     recorded = {info.release_id: info.released_at for info in ws.governance.releases(policy.policy_id)}
-    return ReleasedTable(
+    return spec.table(
+        policy,
+        [cell for cell, _ in cells],
         release_id=named,
-        report_id=spec.report_id,
-        policy_id=policy.policy_id,
-        policy_version=policy.version,
-        level=spec.level.value,
-        windows=tuple(window.key for window in spec.windows),
-        metrics=spec.metrics,
-        cells=tuple(cell for cell, _ in cells),
         rho_charged=float(charged),
-        min_group_size=policy.min_group_size,
         released_at=recorded.get(named, _now()),  # a repeat shows when its release was made, not asked
         published_by=tuple(sorted({by for _, by in cells})),
         repeated=release_id is None,

@@ -130,17 +130,11 @@ def derive_network(
                     uncertain=edge.uncertain,
                 )
             )
-    return ReleasedTable(
+    return spec.table(
+        policy,
+        cells,
         release_id=release_id,
-        report_id=spec.report_id,
-        policy_id=policy.policy_id,
-        policy_version=policy.version,
-        level=spec.level.value,
-        windows=tuple(window.key for window in spec.windows),
-        metrics=spec.metrics,
-        cells=tuple(cells),
         rho_charged=float(rho_charged),
-        min_group_size=policy.min_group_size,
         released_at=released_at,
         mechanism=MECHANISM,
     )
