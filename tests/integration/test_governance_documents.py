@@ -21,17 +21,15 @@ from teamlens import services
 from teamlens.cli import main
 from teamlens.domain import Exclusions, MetricBound, Policy, ReleaseDesign, ReportDef, Rho, WorkingHours
 from teamlens.privacy import expected_half_width
-from teamlens.services.documents import build_document, chromium_path, render, worked_examples
+from teamlens.services.documents import build_document, render, worked_examples
 
 from ..support.orgs import org_fixture
+from ..support.paths import needs_chromium
 from .flow_support import Org, build_org, policy_text, signer
 
 PID = "collaboration-2026h1"
 OBJECTION = "We object: meeting hours per team feel like surveillance."
 RESPONSE = "Kept at team level with k = 10; weekly team figures are not in the catalogue."
-needs_chromium = pytest.mark.skipif(
-    chromium_path() is None, reason="Chromium is not installed: PDF output needs it"
-)
 
 
 def consulted_and_released(root: Path) -> Org:

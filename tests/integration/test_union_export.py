@@ -25,6 +25,7 @@ from teamlens.services.union_export import COLUMNS
 
 from ..support.exact import exact_mode
 from ..support.orgs import org_fixture
+from ..support.paths import needs_chromium
 from .flow_support import Org, build_org, signer
 
 TODAY = dt.date(2026, 6, 1)
@@ -86,6 +87,7 @@ def test_only_the_representative_key_gets_the_copy(org: Org, tmp_path: Path) -> 
     assert org.ws.governance.audit_head() == before
 
 
+@needs_chromium
 def test_the_pdf_is_written(org: Org, tmp_path: Path) -> None:
     copy = services.union_export.export_signed(org.ws, by=signer(org.ws, "representative"), out=tmp_path)
     pdf = next(path for path in copy.files if path.suffix == ".pdf")

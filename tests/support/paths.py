@@ -31,3 +31,16 @@ def shared_file(*parts: str) -> Path:
             f"at {SHARED}, and this test reads that file"
         )
     return path
+
+
+def _no_chromium() -> bool:
+    from teamlens.services.documents import chromium_path
+
+    return chromium_path() is None
+
+
+#: Marks a test that prints a PDF with Chromium: skipped, saying so, where none is installed
+#: (`make test` installs Debian's chromium when it runs as root).
+needs_chromium = pytest.mark.skipif(
+    _no_chromium(), reason="Chromium is not installed: PDF output needs it (`make test` installs it as root)"
+)
